@@ -1,0 +1,79 @@
+# The front door. `make run` starts the product locally; `make test` checks everything CI checks.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV      := .venv
+SAM_VENV  := .venv-sam
+PY        := $(VENV)/bin/python
+SAM       := $(SAM_VENV)/bin/sam
+ENV       ?= default
+ARGS      ?=
+PYTEST    := $(VENV)/bin/pytest
+export AWS_DEFAULT_REGION ?= us-east-1
+# sam validate/lint read credentials even though they call nothing: give them harmless ones.
+SAM_CREDS := AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID:-local} AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-local} SAM_CLI_TELEMETRY=0
+
+.PHONY: help install run test lint format template openapi check-openapi unit integration e2e build deploy clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml layers/oms/requirements.txt
+	@py=$$(scripts/find-python local) && echo "using $$py" && \
+	  { [ -x $(PY) ] || $$py -m venv $(VENV); }
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+$(SAM_VENV)/.installed: requirements-sam.txt
+	@py=$$(scripts/find-python local) && { [ -x $(SAM_VENV)/bin/python ] || $$py -m venv $(SAM_VENV); }
+	$(SAM_VENV)/bin/python -m pip install --quiet -r requirements-sam.txt
+	@touch $@
+
+install: $(VENV)/.installed ## create .venv with the product, the local stack and the dev tools
+
+run: $(VENV)/.installed ## start the whole product locally until Ctrl-C (ARGS="--port 3001 --no-simulator")
+	$(VENV)/bin/oms local $(ARGS)
+
+test: lint template check-openapi ## everything CI runs: lint, template checks, OpenAPI freshness, all tests
+	$(PYTEST) tests
+
+lint: $(VENV)/.installed ## ruff and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+format: $(VENV)/.installed ## fix what ruff can
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+template: $(VENV)/.installed $(SAM_VENV)/.installed ## cfn-lint and sam validate --lint
+	$(VENV)/bin/cfn-lint template.yaml
+	$(SAM_CREDS) $(SAM) validate --lint --template template.yaml
+
+openapi: $(VENV)/.installed ## regenerate docs/openapi.json from the API's routes
+	$(PY) -m oms_local.openapi > docs/openapi.json
+
+check-openapi: $(VENV)/.installed ## fail if docs/openapi.json is stale
+	@$(PY) -m oms_local.openapi | diff -q - docs/openapi.json >/dev/null || \
+	  { echo "docs/openapi.json is stale: run 'make openapi' and commit it"; exit 1; }
+
+unit: $(VENV)/.installed ## pure logic tests
+	$(PYTEST) tests/unit
+
+integration: $(VENV)/.installed ## handlers with events/ against moto in process
+	$(PYTEST) tests/integration
+
+e2e: $(VENV)/.installed ## the local stack as a subprocess, over HTTP and boto3
+	$(PYTEST) tests/e2e
+
+build: $(SAM_VENV)/.installed ## sam build (no container; needs Python 3.13 for the arm64 Lambda runtime)
+	@py=$$(scripts/find-python lambda) && PATH="$$(dirname $$py):$$PATH" $(SAM_CREDS) $(SAM) build --config-env $(ENV)
+
+deploy: build $(VENV)/.installed ## sam deploy (guided the first time; ENV=prod for the prod profile)
+	@if [ -f .aws-sam/deployed-$(ENV) ]; then SAM_CLI_TELEMETRY=0 $(SAM) deploy --config-env $(ENV); \
+	  else SAM_CLI_TELEMETRY=0 $(SAM) deploy --guided --config-env $(ENV) && touch .aws-sam/deployed-$(ENV); fi
+	$(PY) -m oms_local.publish_dashboard --config-env $(ENV)
+
+clean: ## remove build output and local state (not the virtual environments)
+	rm -rf .aws-sam .oms .pytest_cache .mypy_cache .ruff_cache

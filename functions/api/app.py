@@ -1,0 +1,17 @@
+"""API Gateway -> the seller's HTTP API (routes live in oms.api, one Router per resource)."""
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from oms.api.app import app
+from oms.observability import logger, metrics, tracer
+from oms.settings import get_settings
+
+get_settings()  # a misconfigured stack fails at cold start, not on the first request
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

@@ -1,0 +1,30 @@
+"""SQS order-notifications -> each SP-API notification applied; bad messages fail alone (partial batch)."""
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from oms.notifications import Notification, apply_notification
+from oms.observability import logger, metrics, tracer
+from oms.settings import get_settings
+
+get_settings()
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+@tracer.capture_method
+def apply_record(record: SQSRecord) -> None:
+    try:
+        notification = Notification.model_validate_json(record.body)
+    except ValueError:
+        logger.exception("message is not an SP-API notification", extra={"messageId": record.message_id})
+        raise
+    logger.append_keys(notificationId=notification.notification_metadata.notification_id)
+    apply_notification(notification)
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return process_partial_response(event=event, record_handler=apply_record, processor=processor, context=context)

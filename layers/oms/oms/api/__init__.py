@@ -1,0 +1,1 @@
+"""The HTTP API: one Powertools resolver, one Router per resource, one place for error answers."""

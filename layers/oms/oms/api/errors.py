@@ -1,0 +1,88 @@
+"""The one place where errors become HTTP answers, in API.md's format:
+{"error": {"code": "...", "message": "...", "details": [{"field": "...", "message": "..."}]}}."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from oms.errors import OmsError
+from oms.observability import logger
+
+
+def error_response(status: int, code: str, message: str, details: list[dict[str, Any]] | None = None,
+                   headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body={"error": {"code": code, "message": message, "details": details or []}},
+        headers=headers,
+    )
+
+
+def _field_name(location: tuple[Any, ...]) -> str:
+    """("body", "items", 0, "sku") -> "items[0].sku"; ("query", "limit") -> "limit"."""
+    parts = [p for p in location if p not in ("body", "query", "path", "header")]
+    name = ""
+    for part in parts:
+        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
+    return name or "body"
+
+
+def _describe(error: dict[str, Any]) -> str:
+    kind = error.get("type", "")
+    if kind == "json_invalid":
+        return "is not valid JSON"
+    if kind == "missing":
+        return "is required"
+    if kind == "extra_forbidden":
+        return "is not a known field"
+    message = str(error.get("msg", "is not valid"))
+    return message[0].lower() + message[1:] if message else "is not valid"
+
+
+def register_error_answers(app: APIGatewayRestResolver) -> None:
+    @app.exception_handler(OmsError)
+    def domain_error(error: OmsError) -> Response:
+        if error.status >= 500:
+            logger.exception("request failed")
+        return error_response(error.status, error.code, error.message, [d.as_dict() for d in error.details])
+
+    @app.exception_handler(RequestValidationError)
+    def invalid_request(error: RequestValidationError) -> Response:
+        problems = [{"field": _field_name(tuple(e.get("loc", ()))), "message": _describe(e)} for e in error.errors()]
+        json_broken = any(e.get("type") == "json_invalid" for e in error.errors())
+        if json_broken:
+            problems = [{"field": "body", "message": "is not valid JSON"}]
+        message = "; ".join(f"{p['field']} {p['message']}" for p in problems) or "the request is not valid"
+        return error_response(HTTPStatus.BAD_REQUEST, "ValidationError", message, problems)
+
+    @app.not_found
+    def no_such_route(_: NotFoundError) -> Response:
+        event = app.current_event
+        allowed = sorted(
+            route.method
+            for route in getattr(app, "_static_routes", []) + getattr(app, "_dynamic_routes", [])
+            if route.rule.match(event.path)
+        )
+        if allowed:
+            return error_response(
+                HTTPStatus.METHOD_NOT_ALLOWED,
+                "MethodNotAllowed",
+                f"{event.http_method} is not allowed on {event.path}; use {', '.join(allowed)}",
+                headers={"Allow": ", ".join(allowed)},
+            )
+        return error_response(HTTPStatus.NOT_FOUND, "NotFound", f"no route {event.http_method} {event.path}")
+
+    @app.exception_handler(Exception)
+    def unexpected(_: Exception) -> Response:
+        logger.exception("unexpected error")
+        return error_response(
+            HTTPStatus.INTERNAL_SERVER_ERROR,
+            "InternalError",
+            f"something went wrong on our side (request {app.lambda_context.aws_request_id})",
+        )

@@ -1,0 +1,53 @@
+"""GET /orders and GET /orders/{orderId}."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from oms.domain.orders import FulfillmentChannel, Order, OrderStatus
+from oms.domain.types import UtcDateTime
+from oms.orders import OrderFilter, OrderRepository
+from oms.settings import get_settings
+from oms.store.default import default_table
+
+router = APIGatewayRouter()
+
+
+class OrderPage(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    items: list[dict[str, Any]]
+    next_token: str | None = Field(default=None, serialization_alias="nextToken")
+
+
+def _orders() -> OrderRepository:
+    return OrderRepository(default_table())
+
+
+@router.get("/orders", summary="List orders", tags=["orders"])
+def list_orders(
+    status: Annotated[OrderStatus | None, Query(description="only orders in this status")] = None,
+    fulfillment_channel: Annotated[
+        FulfillmentChannel | None, Query(alias="fulfillmentChannel", description="MFN or AFN")
+    ] = None,
+    ship_by: Annotated[
+        UtcDateTime | None, Query(alias="shipBy", description="latest ship date before this time")
+    ] = None,
+    purchased_from: Annotated[UtcDateTime | None, Query(alias="from", description="purchased at or after")] = None,
+    purchased_to: Annotated[UtcDateTime | None, Query(alias="to", description="purchased at or before")] = None,
+    limit: Annotated[int | None, Query(ge=1, le=500, description="page size")] = None,
+    next_token: Annotated[str | None, Query(alias="nextToken", max_length=4096)] = None,
+) -> OrderPage:
+    where = OrderFilter(status, fulfillment_channel, ship_by, purchased_from, purchased_to)
+    page = _orders().list(where, limit=limit or get_settings().default_page_size, next_token=next_token)
+    return OrderPage(items=page.items, next_token=page.next_token)
+
+
+@router.get("/orders/<orderId>", summary="One order", tags=["orders"])
+def get_order(orderId: Annotated[str, Path(min_length=1, max_length=64)]) -> Order:  # the contract's name
+    return _orders().get(orderId)
+

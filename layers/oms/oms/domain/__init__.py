@@ -1,0 +1,1 @@
+"""Entities and pure rules. No I/O here: everything is testable without AWS."""

@@ -1,0 +1,56 @@
+"""The order as this product keeps it (API.md, "Order")."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import Field
+
+from oms.domain.types import ApiModel, UtcDateTime
+
+
+class OrderStatus(StrEnum):
+    PENDING = "Pending"
+    UNSHIPPED = "Unshipped"
+    PARTIALLY_SHIPPED = "PartiallyShipped"
+    SHIPPED = "Shipped"
+    CANCELED = "Canceled"
+    UNFULFILLABLE = "Unfulfillable"
+    INVOICE_UNCONFIRMED = "InvoiceUnconfirmed"
+    PENDING_AVAILABILITY = "PendingAvailability"
+
+
+class FulfillmentChannel(StrEnum):
+    MFN = "MFN"  # shipped by the seller
+    AFN = "AFN"  # shipped by Amazon (FBA)
+
+
+class OrderFlag(StrEnum):
+    AT_RISK = "atRisk"
+    LATE = "late"
+    STOCK_SHORTAGE = "stockShortage"
+
+
+class OrderItem(ApiModel):
+    order_item_id: str
+    sku: str
+    quantity: int = Field(ge=0)
+    quantity_shipped: int = Field(default=0, ge=0)
+
+
+class Order(ApiModel):
+    order_id: str = Field(min_length=1)
+    marketplace_id: str
+    status: OrderStatus
+    fulfillment_channel: FulfillmentChannel
+    purchase_date: UtcDateTime
+    last_update_date: UtcDateTime
+    earliest_ship_date: UtcDateTime | None = None
+    latest_ship_date: UtcDateTime | None = None
+    latest_delivery_date: UtcDateTime | None = None
+    is_prime: bool = False
+    is_business_order: bool = False
+    items: list[OrderItem] = Field(default_factory=list)
+    shipments: list[dict[str, Any]] = Field(default_factory=list)
+    flags: list[OrderFlag] = Field(default_factory=list)

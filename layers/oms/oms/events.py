@@ -1,0 +1,96 @@
+"""Domain events, derived from committed table changes (the stream), never from handlers after a write.
+
+docs/events.md documents each event's schema. A change yields the events it means; the stream
+record's id goes along as `metadata.eventId` so subscribers can drop the rare duplicate
+(streams and EventBridge both deliver at least once).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import boto3
+
+from oms.domain.types import iso_z
+
+SOURCE = "oms"
+_PUT_EVENTS_MAX = 10
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    detail_type: str
+    data: dict[str, Any]
+    event_id: str
+    occurred_at: datetime
+
+    def entry(self, bus_name: str) -> dict[str, Any]:
+        detail = {"metadata": {"eventId": self.event_id, "occurredAt": iso_z(self.occurred_at)}, "data": self.data}
+        return {
+            "Source": SOURCE,
+            "DetailType": self.detail_type,
+            "Detail": json.dumps(detail, separators=(",", ":"), default=str),
+            "EventBusName": bus_name,
+            "Time": self.occurred_at,
+        }
+
+
+def _order_summary(order: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        key: order.get(key)
+        for key in ("orderId", "marketplaceId", "status", "fulfillmentChannel", "purchaseDate", "latestShipDate")
+    }
+
+
+def events_from_change(
+    old: Mapping[str, Any] | None, new: Mapping[str, Any] | None, *, event_id: str, occurred_at: datetime
+) -> list[DomainEvent]:
+    """What a committed change of one item means to the outside world."""
+    entity = (new or old or {}).get("entity")
+    events: list[DomainEvent] = []
+
+    def emit(detail_type: str, data: dict[str, Any]) -> None:
+        events.append(DomainEvent(detail_type, data, f"{event_id}:{detail_type}", occurred_at))
+
+    if entity == "Order" and new is not None:
+        if old is None:
+            emit("OrderReceived", {**_order_summary(new), "items": new.get("items", [])})
+        elif old.get("status") != new.get("status"):
+            emit("OrderStatusChanged", {**_order_summary(new), "previousStatus": old.get("status")})
+            if new.get("status") == "Canceled":
+                emit("OrderCanceled", _order_summary(new))
+    return events
+
+
+@dataclass
+class PublishResult:
+    failed_from: int | None  # index of the first event EventBridge did not take, if any
+
+
+class EventPublisher:
+    def __init__(self, bus_name: str, client: Any = None) -> None:
+        self.bus_name = bus_name
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = boto3.client("events")
+        return self._client
+
+    def publish(self, events: Sequence[DomainEvent]) -> PublishResult:
+        """Publish in order, 10 per call; stops at the first refused event so order is kept on retry."""
+        for start in range(0, len(events), _PUT_EVENTS_MAX):
+            chunk = events[start : start + _PUT_EVENTS_MAX]
+            answer = self.client.put_events(Entries=[e.entry(self.bus_name) for e in chunk])
+            if answer.get("FailedEntryCount", 0):
+                for offset, result in enumerate(answer["Entries"]):
+                    if "ErrorCode" in result:
+                        return PublishResult(start + offset)
+        return PublishResult(None)
+
+

@@ -1,0 +1,29 @@
+"""The one settings model: every environment variable a function reads, validated at cold start."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """What the stack hands every function (template.yaml Globals); bad values stop a cold start."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+    table_name: str = Field(min_length=3, validation_alias="TABLE_NAME")
+    event_bus_name: str = Field(min_length=1, validation_alias="EVENT_BUS_NAME")
+    alerts_topic_arn: str = Field(min_length=1, validation_alias="ALERTS_TOPIC_ARN")
+    app_secret_arn: str = Field(min_length=1, validation_alias="APP_SECRET_ARN")
+    stage: str = Field(default="dev", validation_alias="STAGE")
+    region: str = Field(default="us-east-1", validation_alias="AWS_REGION")
+    # Amazon's Data Protection Policy: buyer PII goes no later than 30 days after delivery.
+    buyer_data_retention_days: int = Field(default=28, ge=1, le=30, validation_alias="BUYER_DATA_RETENTION_DAYS")
+    default_page_size: int = Field(default=50, ge=1, le=500, validation_alias="DEFAULT_PAGE_SIZE")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()  # type: ignore[call-arg]  # values come from the environment

@@ -1,0 +1,1 @@
+"""The single table: keys (keys.py), reads and conditional writes (table.py), paging (pagination.py)."""

@@ -1,0 +1,90 @@
+"""Every key of the single table is built here and nowhere else (docs/data-model.md lists the patterns).
+
+Generic attribute names (pk/sk, gsiNpk/gsiNsk) let new access patterns arrive without migrations.
+Identifiers from outside (order ids, SKUs) may hold any text, so they are placed last in a key or
+followed only by a separator that cannot start a later component's match.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+PK, SK = "pk", "sk"
+TTL_ATTRIBUTE = "expiresAt"
+INDEXES: dict[str, tuple[str, str]] = {
+    "gsi1": ("gsi1pk", "gsi1sk"),
+    "gsi2": ("gsi2pk", "gsi2sk"),
+    "gsi3": ("gsi3pk", "gsi3sk"),
+}
+IndexName = Literal["gsi1", "gsi2", "gsi3"]
+
+ORDER_PREFIX = "ORDER#"
+ORDER_SK = "ORDER"
+BUYER_SK = "BUYER"
+ALL_ORDERS = "ORDERS"
+BUYER_DATA_DUE = "BUYERDATA#DUE"
+
+
+@dataclass(frozen=True)
+class KeyQuery:
+    """One partition of the table or an index, optionally narrowed by a sort-key range."""
+
+    partition: str
+    index: IndexName | None = None
+    sk_from: str | None = None  # inclusive
+    sk_to: str | None = None  # inclusive
+    sk_before: str | None = None  # exclusive
+    newest_first: bool = False
+
+    @property
+    def key_names(self) -> tuple[str, str]:
+        return INDEXES[self.index] if self.index else (PK, SK)
+
+
+# --- orders -------------------------------------------------------------------------------------
+
+def order_key(order_id: str) -> dict[str, str]:
+    return {PK: ORDER_PREFIX + order_id, SK: ORDER_SK}
+
+
+def order_index_keys(
+    *, order_id: str, status: str, fulfillment_channel: str, purchase_date: str, latest_ship_date: str | None
+) -> dict[str, str]:
+    """gsi1: every order by purchase date; gsi2: by status; gsi3: by status and channel (both by ship-by)."""
+    ship_by = latest_ship_date or "9999"
+    return {
+        "gsi1pk": ALL_ORDERS,
+        "gsi1sk": f"{purchase_date}#{order_id}",
+        "gsi2pk": f"{ALL_ORDERS}#STATUS#{status}",
+        "gsi2sk": f"{ship_by}#{order_id}",
+        "gsi3pk": f"{ALL_ORDERS}#STATUS#{status}#CHANNEL#{fulfillment_channel}",
+        "gsi3sk": f"{ship_by}#{order_id}",
+    }
+
+
+def orders_by_purchase_date(date_from: str | None, date_to: str | None) -> KeyQuery:
+    # "~" sorts after "#" and every digit, so a bare timestamp bound includes that instant's orders.
+    return KeyQuery(
+        ALL_ORDERS, "gsi1", sk_from=date_from, sk_to=f"{date_to}~" if date_to else None, newest_first=True
+    )
+
+
+def orders_by_status(status: str, channel: str | None, ship_by_before: str | None) -> KeyQuery:
+    if channel:
+        return KeyQuery(f"{ALL_ORDERS}#STATUS#{status}#CHANNEL#{channel}", "gsi3", sk_before=ship_by_before)
+    return KeyQuery(f"{ALL_ORDERS}#STATUS#{status}", "gsi2", sk_before=ship_by_before)
+
+
+# --- buyer data (PII), kept apart from the order so it can expire on its own --------------------
+
+def buyer_key(order_id: str) -> dict[str, str]:
+    return {PK: ORDER_PREFIX + order_id, SK: BUYER_SK}
+
+
+def buyer_due_index_keys(order_id: str, due_at: str) -> dict[str, str]:
+    return {"gsi1pk": BUYER_DATA_DUE, "gsi1sk": f"{due_at}#{order_id}"}
+
+
+def buyer_data_due_before(instant: str) -> KeyQuery:
+    return KeyQuery(BUYER_DATA_DUE, "gsi1", sk_before=instant)

@@ -1,0 +1,243 @@
+"""Reads, conditional writes, transactions and paged queries on the single table.
+
+Repositories call these with keys from oms.store.keys; nothing outside this package writes a
+DynamoDB expression. DynamoDB's refusals become domain errors (oms.errors).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from oms.errors import AlreadyExists, Conflict, VersionConflict
+from oms.store.keys import PK, TTL_ATTRIBUTE, KeyQuery
+from oms.store.pagination import PageTokens
+
+Item = dict[str, Any]
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def to_dynamo(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(_plain(v)) for k, v in item.items() if v is not None}
+
+
+def from_dynamo(image: Mapping[str, Any]) -> Item:
+    return {k: _native(_deserializer.deserialize(v)) for k, v in image.items()}
+
+
+def _plain(value: Any) -> Any:
+    """Python values DynamoDB accepts: floats become Decimals (DynamoDB refuses floats)."""
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _native(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else value
+    if isinstance(value, dict):
+        return {k: _native(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_native(v) for v in value]
+    return value
+
+
+def is_expired(item: Mapping[str, Any], now: float | None = None) -> bool:
+    """TTL deletes lazily (days late in AWS, never in moto): reads treat expired items as gone."""
+    expires = item.get(TTL_ATTRIBUTE)
+    return expires is not None and int(expires) <= (now if now is not None else time.time())
+
+
+@dataclass
+class Page:
+    items: list[Item]
+    next_token: str | None
+
+
+@dataclass
+class Write:
+    """One write of a transaction: a put, a conditional update or a delete."""
+
+    kind: str  # "Put" | "Update" | "Delete" | "ConditionCheck"
+    key: dict[str, str] = field(default_factory=dict)
+    item: Item | None = None
+    condition: str | None = None
+    update: str | None = None
+    names: dict[str, str] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def put_new(cls, item: Item) -> Write:
+        return cls("Put", item=item, condition="attribute_not_exists(#pk)", names={"#pk": PK})
+
+    @classmethod
+    def put_versioned(cls, item: Item, expected_version: int | None) -> Write:
+        """Replace an item only if nobody changed it since `expected_version` was read (None: new)."""
+        if expected_version is None:
+            return cls.put_new({**item, "version": 1})
+        return cls(
+            "Put",
+            item={**item, "version": expected_version + 1},
+            condition="#version = :expected",
+            names={"#version": "version"},
+            values={":expected": expected_version},
+        )
+
+    @classmethod
+    def delete(cls, key: dict[str, str]) -> Write:
+        return cls("Delete", key=key)
+
+    def request(self, table_name: str) -> dict[str, Any]:
+        body: dict[str, Any] = {"TableName": table_name}
+        if self.item is not None:
+            body["Item"] = to_dynamo(self.item)
+        if self.key:
+            body["Key"] = to_dynamo(self.key)
+        if self.update:
+            body["UpdateExpression"] = self.update
+        if self.condition:
+            body["ConditionExpression"] = self.condition
+        if self.names:
+            body["ExpressionAttributeNames"] = self.names
+        if self.values:
+            body["ExpressionAttributeValues"] = to_dynamo(self.values)
+        return {self.kind: body}
+
+
+class Table:
+    """The single table. One instance per warm Lambda; the boto3 client is created on first use."""
+
+    def __init__(self, name: str, page_tokens: Callable[[], PageTokens], client: Any = None) -> None:
+        self.name = name
+        self._page_tokens = page_tokens
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = boto3.client("dynamodb")
+        return self._client
+
+    # --- single items ---------------------------------------------------------------------------
+
+    def get(self, key: dict[str, str], *, consistent: bool = False) -> Item | None:
+        answer = self.client.get_item(TableName=self.name, Key=to_dynamo(key), ConsistentRead=consistent)
+        if "Item" not in answer:
+            return None
+        item = from_dynamo(answer["Item"])
+        return None if is_expired(item) else item
+
+    def put_new(self, item: Item) -> None:
+        self._put(Write.put_new(item))
+
+    def put(self, item: Item) -> None:
+        self._put(Write("Put", item=item))
+
+    def _put(self, write: Write) -> None:
+        request = write.request(self.name)["Put"]
+        try:
+            self.client.put_item(**request)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise _condition_error(write) from None
+            raise
+
+    def delete(self, key: dict[str, str], *, condition: str | None = None) -> None:
+        extra = {"ConditionExpression": condition} if condition else {}
+        self.client.delete_item(TableName=self.name, Key=to_dynamo(key), **extra)
+
+    # --- many items at once ---------------------------------------------------------------------
+
+    def transact(self, writes: Sequence[Write]) -> None:
+        """All or nothing (up to 100 writes). A failed condition raises the domain error it means."""
+        try:
+            self.client.transact_write_items(TransactItems=[w.request(self.name) for w in writes])
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            reasons = error.response.get("CancellationReasons", [])
+            for write, reason in zip(writes, reasons, strict=False):
+                if reason.get("Code") == "ConditionalCheckFailed":
+                    raise _condition_error(write) from None
+            raise Conflict("the change collided with another change; try again") from None
+
+    # --- queries --------------------------------------------------------------------------------
+
+    def query_page(
+        self, query: KeyQuery, *, limit: int, next_token: str | None = None, scope: str = ""
+    ) -> Page:
+        """One page of a partition. `scope` names the query's filters so a token only resumes it."""
+        scope = f"{query}|{scope}"
+        tokens = self._page_tokens()
+        request = self._query_request(query)
+        request["Limit"] = limit
+        if next_token:
+            request["ExclusiveStartKey"] = tokens.decode(next_token, scope)
+        now = time.time()
+        answer = self.client.query(**request)
+        items = [i for i in map(from_dynamo, answer.get("Items", [])) if not is_expired(i, now)]
+        last = answer.get("LastEvaluatedKey")
+        return Page(items, tokens.encode(last, scope) if last else None)
+
+    def query_all(
+        self, query: KeyQuery, *, page_size: int = 100, include_expired: bool = False
+    ) -> Iterator[Item]:
+        """Every item of a partition, page by page (for batch jobs, not for API answers)."""
+        request = self._query_request(query)
+        request["Limit"] = page_size
+        while True:
+            answer = self.client.query(**request)
+            now = time.time()
+            items = map(from_dynamo, answer.get("Items", []))
+            yield from (i for i in items if include_expired or not is_expired(i, now))
+            if "LastEvaluatedKey" not in answer:
+                return
+            request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+    def _query_request(self, query: KeyQuery) -> dict[str, Any]:
+        pk_name, sk_name = query.key_names
+        names = {"#pk": pk_name}
+        values: dict[str, Any] = {":pk": query.partition}
+        condition = "#pk = :pk"
+        if query.sk_from is not None and query.sk_to is not None:
+            condition += " AND #sk BETWEEN :from AND :to"
+            values |= {":from": query.sk_from, ":to": query.sk_to}
+        elif query.sk_from is not None:
+            condition += " AND #sk >= :from"
+            values[":from"] = query.sk_from
+        elif query.sk_to is not None:
+            condition += " AND #sk <= :to"
+            values[":to"] = query.sk_to
+        elif query.sk_before is not None:
+            condition += " AND #sk < :before"
+            values[":before"] = query.sk_before
+        if ":from" in values or ":to" in values or ":before" in values:
+            names["#sk"] = sk_name
+        request: dict[str, Any] = {
+            "TableName": self.name,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": to_dynamo(values),
+            "ScanIndexForward": not query.newest_first,
+        }
+        if query.index:
+            request["IndexName"] = query.index
+        return request
+
+
+def _condition_error(write: Write) -> Conflict:
+    if write.condition and "attribute_not_exists" in write.condition:
+        return AlreadyExists("it already exists")
+    return VersionConflict("it was changed by someone else since it was read")

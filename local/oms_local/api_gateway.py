@@ -1,0 +1,246 @@
+"""API Gateway (REST, Lambda proxy integration) played locally, from the routes in template.yaml.
+
+Each HTTP request becomes the proxy event API Gateway would send, with the Cognito authorizer
+emulated: a route behind the authorizer needs `Authorization: Bearer <ApiToken>`; without it the
+answer is the template's UNAUTHORIZED gateway response, as in AWS. CORS preflights are answered
+from the template's Cors settings, and a failed function gives the DEFAULT_5XX response.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import secrets
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from oms_local.runtime import InvocationError
+from oms_local.template import Resolver, Template
+
+Invoke = Callable[[str, Any], Any]
+
+LOCAL_CLAIMS = {
+    "sub": "00000000-0000-4000-8000-000000000001",
+    "email": "seller@example.com",
+    "cognito:username": "local-seller",
+    "token_use": "id",
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    path: str  # as in the template: /orders/{orderId}, /{proxy+}
+    method: str  # GET, POST, ... or ANY
+    function: str  # logical id
+    authorized: bool
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        regex = ""
+        for segment in self.path.strip("/").split("/"):
+            if segment.endswith("+}"):
+                regex += f"/(?P<{segment[1:-2]}>.+)"
+            elif segment.startswith("{"):
+                regex += f"/(?P<{segment[1:-1]}>[^/]+)"
+            elif segment:
+                regex += "/" + re.escape(segment)
+        return re.compile(f"^{regex or '/'}/?$")
+
+    @property
+    def specificity(self) -> tuple[int, int]:
+        """API Gateway prefers literal segments over parameters, and parameters over greedy ones."""
+        greedy = "+}" in self.path
+        literals = sum(1 for s in self.path.split("/") if s and not s.startswith("{"))
+        return (0 if greedy else 1, literals)
+
+
+def routes_from_template(template: Template) -> tuple[list[Route], dict[str, Any]]:
+    """The REST API's routes and the API's own settings (Auth, Cors, GatewayResponses, StageName)."""
+    apis = template.of_type("AWS::Serverless::Api")
+    api_id, api = next(iter(apis.items()))
+    settings = api.get("Properties", {})
+    default_authorizer = settings.get("Auth", {}).get("DefaultAuthorizer")
+    routes = []
+    for function in template.functions():
+        for trigger in function.triggers:
+            if trigger.type != "Api" or trigger.properties.get("RestApiId", {}).get("Ref") != api_id:
+                continue
+            authorizer = trigger.properties.get("Auth", {}).get("Authorizer", default_authorizer)
+            routes.append(
+                Route(
+                    path=trigger.properties["Path"],
+                    method=trigger.properties["Method"].upper(),
+                    function=function.logical_id,
+                    authorized=bool(authorizer) and authorizer != "NONE",
+                )
+            )
+    routes.sort(key=lambda r: r.specificity, reverse=True)
+    return routes, settings
+
+
+class ApiGateway:
+    def __init__(self, template: Template, resolver: Resolver, invoke: Invoke, *, host: str, port: int,
+                 api_token: str, stage: str) -> None:
+        self.routes, settings = routes_from_template(template)
+        self.cors = {k: str(v).strip("'") for k, v in settings.get("Cors", {}).items()}
+        self.gateway_responses = resolver.resolve(settings.get("GatewayResponses", {}))
+        self.invoke = invoke
+        self.api_token = api_token
+        self.stage = stage
+        self.server = ThreadingHTTPServer((host, port), self._handler_class())
+        self.server.daemon_threads = True
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+        for route in self.routes:
+            found = route.pattern.match(path)
+            if found and route.method in (method, "ANY"):
+                return route, {k: unquote(v) for k, v in found.groupdict().items()}
+        return None
+
+    def gateway_response(self, kind: str, default_status: int) -> tuple[int, dict[str, str], bytes]:
+        spec = self.gateway_responses.get(kind) or self.gateway_responses.get(
+            "DEFAULT_5XX" if default_status >= 500 else "DEFAULT_4XX", {}
+        )
+        status = int(spec.get("StatusCode", default_status))
+        headers = {k: str(v).strip("'") for k, v in spec.get("ResponseParameters", {}).get("Headers", {}).items()}
+        phrase = HTTPStatus(status).phrase
+        body = spec.get("ResponseTemplates", {}).get("application/json") or json.dumps({"message": phrase})
+        body = body.replace("$context.error.messageString", json.dumps(phrase))
+        return status, {"Content-Type": "application/json", **headers}, body.encode()
+
+    def authorize(self, headers: dict[str, str]) -> dict[str, str] | None:
+        value = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
+        token = value[7:].strip() if value.lower().startswith("bearer ") else value.strip()
+        return dict(LOCAL_CLAIMS) if token and secrets.compare_digest(token, self.api_token) else None
+
+    def proxy_event(self, route: Route, params: dict[str, str], method: str, url: str, headers: dict[str, list[str]],
+                    body: bytes, claims: dict[str, str] | None, source_ip: str) -> dict[str, Any]:
+        split = urlsplit(url)
+        query = parse_qs(split.query, keep_blank_values=True)
+        try:
+            text, encoded = (body.decode("utf-8"), False) if body else (None, False)
+        except UnicodeDecodeError:
+            text, encoded = base64.b64encode(body).decode(), True
+        now = datetime.now(UTC)
+        context: dict[str, Any] = {
+            "resourceId": "local",
+            "resourcePath": route.path,
+            "httpMethod": method,
+            "extendedRequestId": uuid.uuid4().hex[:16],
+            "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "path": f"/{self.stage}{split.path}",
+            "accountId": "123456789012",
+            "protocol": "HTTP/1.1",
+            "stage": self.stage,
+            "domainPrefix": "local",
+            "requestTimeEpoch": int(now.timestamp() * 1000),
+            "requestId": str(uuid.uuid4()),
+            "identity": {"sourceIp": source_ip, "userAgent": (headers.get("User-Agent") or [""])[0]},
+            "domainName": (headers.get("Host") or ["localhost"])[0],
+            "apiId": "local",
+        }
+        if claims is not None:
+            context["authorizer"] = {"claims": claims}
+        return {
+            "resource": route.path,
+            "path": split.path,
+            "httpMethod": method,
+            "headers": {k: v[-1] for k, v in headers.items()},
+            "multiValueHeaders": headers,
+            "queryStringParameters": {k: v[-1] for k, v in query.items()} or None,
+            "multiValueQueryStringParameters": query or None,
+            "pathParameters": params or None,
+            "stageVariables": None,
+            "requestContext": context,
+            "body": text,
+            "isBase64Encoded": encoded,
+        }
+
+    def handle(self, method: str, url: str, headers: dict[str, list[str]], body: bytes,
+               source_ip: str) -> tuple[int, dict[str, list[str]], bytes]:
+        path = urlsplit(url).path
+        single = {k: v[-1] for k, v in headers.items()}
+        if method == "OPTIONS" and self.cors:
+            return 200, {
+                "Access-Control-Allow-Origin": [self.cors.get("AllowOrigin", "*")],
+                "Access-Control-Allow-Headers": [self.cors.get("AllowHeaders", "*")],
+                "Access-Control-Allow-Methods": [self.cors.get("AllowMethods", "*")],
+            }, b""
+        matched = self.match(method, path)
+        if matched is None:
+            status, extra, payload = self.gateway_response("MISSING_AUTHENTICATION_TOKEN", 403)
+            return status, {k: [v] for k, v in extra.items()}, payload
+        route, params = matched
+        claims = None
+        if route.authorized:
+            claims = self.authorize(single)
+            if claims is None:
+                status, extra, payload = self.gateway_response("UNAUTHORIZED", 401)
+                return status, {k: [v] for k, v in extra.items()}, payload
+        event = self.proxy_event(route, params, method, url, headers, body, claims, source_ip)
+        try:
+            answer = self.invoke(route.function, event)
+            return self._from_proxy_answer(answer)
+        except (InvocationError, ValueError, KeyError, TypeError):
+            status, extra, payload = self.gateway_response("DEFAULT_5XX", 502)
+            return status, {k: [v] for k, v in extra.items()}, payload
+
+    @staticmethod
+    def _from_proxy_answer(answer: Any) -> tuple[int, dict[str, list[str]], bytes]:
+        status = int(answer["statusCode"])
+        headers: dict[str, list[str]] = {k: [str(v)] for k, v in (answer.get("headers") or {}).items()}
+        for key, values in (answer.get("multiValueHeaders") or {}).items():
+            headers[key] = [str(v) for v in values]
+        body = answer.get("body") or ""
+        payload = base64.b64decode(body) if answer.get("isBase64Encoded") else str(body).encode()
+        return status, headers, payload
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            server_version = "oms-local-apigateway"
+
+            def _serve(self) -> None:
+                started = time.monotonic()
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                headers: dict[str, list[str]] = {}
+                for key, value in self.headers.items():
+                    headers.setdefault(key, []).append(value)
+                status, answer_headers, payload = gateway.handle(
+                    self.command, self.path, headers, body, self.client_address[0]
+                )
+                self.send_response(status)
+                for key, values in answer_headers.items():
+                    if key.lower() in ("content-length", "connection", "transfer-encoding"):
+                        continue
+                    for value in values:
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(payload)
+                self.log_message("%s %s -> %d (%.0f ms)", self.command, self.path.split("?")[0], status,
+                                 (time.monotonic() - started) * 1000)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve  # noqa: N815
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib's name
+                print(f"  api  {format % args}", flush=True)
+
+        return Handler

@@ -1,0 +1,77 @@
+"""The `oms` command: the local stack and the operator's tools."""
+
+from __future__ import annotations
+
+import json
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import click
+
+from oms_local.stack import DEFAULT_PORT, LocalStack, Options, default_state_dir
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Order management for Amazon sellers: run it locally and operate it."""
+
+
+@main.command()
+@click.option("--port", default=DEFAULT_PORT, show_default=True, help="Port of the local API.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--simulator/--no-simulator", default=True, show_default=True,
+              help="Generate buyer activity in the local marketplace (off: tests control every order).")
+@click.option("--region", default="us-east-1", show_default=True, help="AWS region the local stack pretends to be.")
+@click.option("--state-dir", type=click.Path(path_type=Path), default=None,
+              help="Where outputs.json and logs go [.oms, or .oms/PORT on another port].")
+def local(port: int, host: str, simulator: bool, region: str, state_dir: Path | None) -> None:
+    """Start the whole stack locally (moto, API, pollers, schedules) until Ctrl-C."""
+    stack = LocalStack(Options(port=port, host=host, region=region, simulator=simulator, state_dir=state_dir))
+    try:
+        stack.run_until_interrupted()
+    except OSError as error:
+        raise click.ClickException(f"{error} (is another stack on port {port}? try --port)") from error
+
+
+def read_outputs(port: int, state_dir: Path | None) -> dict[str, Any]:
+    path = (state_dir or default_state_dir(port)) / "outputs.json"
+    if not path.exists():
+        raise click.ClickException(f"no running local stack ({path} is missing): start one with `make run`")
+    outputs: dict[str, Any] = json.loads(path.read_text())
+    return outputs
+
+
+@main.command()
+@click.argument("function")
+@click.option("--event", "event_file", type=click.File("r"), default=None,
+              help="JSON event to send (default: a schedule's event, fired now).")
+@click.option("--port", default=DEFAULT_PORT, show_default=True, help="Port of the running local stack.")
+@click.option("--state-dir", type=click.Path(path_type=Path), default=None)
+def invoke(function: str, event_file: Any, port: int, state_dir: Path | None) -> None:
+    """Run FUNCTION (logical id or folder under functions/) now, in the running local stack."""
+    outputs = read_outputs(port, state_dir)
+    event = json.load(event_file) if event_file else None
+    request = urllib.request.Request(  # noqa: S310 - the local console on loopback
+        f"{outputs['LocalConsoleUrl']}/_local/invoke/{function}",
+        data=json.dumps(event).encode(),
+        headers={"Authorization": f"Bearer {outputs['ApiToken']}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=900) as response:  # noqa: S310
+            answer = json.load(response)
+    except urllib.error.HTTPError as error:
+        answer = json.load(error)
+        raise click.ClickException(answer.get("errorMessage", str(error))) from None
+    except urllib.error.URLError as error:
+        raise click.ClickException(f"the local stack does not answer ({error.reason}); is `make run` running?") from None
+    click.echo(json.dumps(answer.get("result", answer.get("error")), indent=2))
+    if "error" in answer:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,366 @@
+"""`oms local`: the whole stack on one machine, no Docker, no AWS account.
+
+moto (server mode) plays AWS; the template's resources are created in it; every function runs
+in warm worker processes with the environment the template gives it, pointed at moto; API
+Gateway, the SQS and stream event sources and the schedules are played by this process. When
+everything answers, `<state dir>/outputs.json` appears; Ctrl-C stops every process started here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from oms_local.api_gateway import ApiGateway
+from oms_local.resources import LocalResources, create_resources
+from oms_local.runtime import FunctionPool, FunctionSpec, InvocationError, die_with_parent
+from oms_local.template import ROOT, Function, Template
+from oms_local.triggers import Loop, Schedule, SqsPoller, StreamPoller, scheduled_event
+
+STACK_NAME = "oms-local"
+DEFAULT_PORT = 3000
+_PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "SYSTEMROOT", "PYENV_ROOT")
+
+
+def default_state_dir(port: int) -> Path:
+    """.oms for the default port; .oms/<port> for a second stack on another port."""
+    return ROOT / ".oms" if port == DEFAULT_PORT else ROOT / ".oms" / str(port)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Options:
+    port: int = DEFAULT_PORT
+    host: str = "127.0.0.1"
+    region: str = "us-east-1"
+    simulator: bool = True
+    state_dir: Path | None = None
+    quiet: bool = False
+
+
+class LocalStack:
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        self.state_dir = options.state_dir or default_state_dir(options.port)
+        self.template = Template()
+        self.api_token = secrets.token_urlsafe(24)
+        self.processes: list[subprocess.Popen[bytes]] = []
+        self.pools: dict[str, FunctionPool] = {}
+        self.loops: list[Loop] = []
+        self.servers: list[ThreadingHTTPServer] = []
+        self.resources: LocalResources | None = None
+        self.outputs: dict[str, Any] = {}
+        self._say_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ life cycle
+
+    def say(self, text: str) -> None:
+        if not self.options.quiet:
+            with self._say_lock:
+                print(text, flush=True)
+
+    def start(self) -> dict[str, Any]:
+        started = time.monotonic()
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        (self.state_dir / "outputs.json").unlink(missing_ok=True)
+        endpoint = self._start_moto()
+        self.resources = create_resources(self.template, STACK_NAME, self.options.region, endpoint)
+        self.say(f"  aws  moto at {endpoint}: resources of template.yaml created")
+        for function in self.template.functions():
+            self.pools[function.logical_id] = FunctionPool(self._spec(function), concurrency=4,
+                                                          on_invoke=self._reporter(function.logical_id))
+        self._warm_up()
+        api = ApiGateway(self.template, self.resources.resolver, self.invoke, host=self.options.host,
+                         port=self.options.port, api_token=self.api_token,
+                         stage=str(self.resources.refs.get("Stage", "dev")))
+        console = self._console_server()
+        for server in (api.server, console):
+            self.servers.append(server)
+            threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
+        self._start_triggers()
+        if self.options.simulator:
+            self.say("  sim  the marketplace simulator is not part of this version yet; "
+                     "the stack runs without generated orders")
+        console_url = f"http://{self.options.host}:{console.server_address[1]}"
+        self.outputs = self._outputs(api.url, console_url)
+        path = self.state_dir / "outputs.json"
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(self.outputs, indent=2) + "\n")
+        temporary.replace(path)  # readers never see half a file
+        self.say(
+            f"\nReady in {time.monotonic() - started:.1f}s.\n"
+            f"  API        {api.url}   (Authorization: Bearer {self.api_token})\n"
+            f"  Dashboard  {self.outputs['DashboardUrl']}\n"
+            f"  Outputs    {path}\n"
+            f"  Logs       {self.state_dir / 'logs'}/<function>.log\n"
+            "Ctrl-C stops everything.\n"
+        )
+        return self.outputs
+
+    def stop(self) -> None:
+        for loop in self.loops:
+            loop.stop()
+        for server in self.servers:
+            server.shutdown()
+            server.server_close()
+        for pool in self.pools.values():
+            pool.close()
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        (self.state_dir / "outputs.json").unlink(missing_ok=True)
+
+    def run_until_interrupted(self) -> None:
+        stop = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
+        try:
+            self.start()
+            stop.wait()
+            self.say("\nstopping...")
+        finally:
+            self.stop()
+
+    # ------------------------------------------------------------------ pieces
+
+    def _start_moto(self) -> str:
+        port = free_port(self.options.host)
+        log = (self.state_dir / "logs")
+        log.mkdir(exist_ok=True)
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and moto
+            [sys.executable, "-m", "moto.server", "-H", self.options.host, "-p", str(port)],
+            stdout=(log / "moto.log").open("ab"),
+            stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent,  # noqa: PLW1509
+        )
+        self.processes.append(process)
+        url = f"http://{self.options.host}:{port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"moto server exited; see {log / 'moto.log'}")
+            with contextlib.suppress(OSError):
+                urllib.request.urlopen(f"{url}/moto-api/", timeout=1).close()  # noqa: S310 - loopback
+                return url
+            time.sleep(0.1)
+        raise RuntimeError("moto server did not answer within 30s")
+
+    def _spec(self, function: Function) -> FunctionSpec:
+        assert self.resources is not None
+        environment = {k: os.environ[k] for k in _PASSED_THROUGH if k in os.environ}
+        environment.update({k: str(v) for k, v in self.resources.resolver.resolve(function.environment).items()})
+        name = f"{STACK_NAME}-{function.logical_id}"
+        environment.update(
+            {
+                # Only the environment says "local": the code is the code that runs in Lambda.
+                "AWS_ENDPOINT_URL": self.resources.endpoint_url,
+                "AWS_REGION": self.options.region,
+                "AWS_DEFAULT_REGION": self.options.region,
+                "AWS_ACCESS_KEY_ID": "local",
+                "AWS_SECRET_ACCESS_KEY": "local",
+                "AWS_CONFIG_FILE": os.devnull,
+                "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+                "AWS_LAMBDA_FUNCTION_NAME": name,
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory),
+                "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+                "AWS_EXECUTION_ENV": "oms-local",
+                "LAMBDA_TASK_ROOT": str(function.code_uri),
+                "_HANDLER": function.handler,
+                "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
+                "PYTHONUNBUFFERED": "1",
+                "PYTHONDONTWRITEBYTECODE": "1",
+            }
+        )
+        return FunctionSpec(
+            name=function.logical_id,
+            function_name=name,
+            code_uri=function.code_uri,
+            handler=function.handler,
+            timeout=function.timeout,
+            memory=function.memory,
+            environment=environment,
+            log_path=self.state_dir / "logs" / f"{function.folder}.log",
+        )
+
+    def _reporter(self, name: str) -> Callable[[str, float, str | None], None]:
+        def report(request_id: str, seconds: float, error: str | None) -> None:
+            if error:
+                self.say(f"  fn   {name} {request_id[:8]} FAILED after {seconds * 1000:.0f} ms: {error}")
+        return report
+
+    def _warm_up(self) -> None:
+        """Start one worker per function now, so a broken function stops the stack at once, loudly."""
+        def warm(pool: FunctionPool) -> None:
+            pool.warm()
+        with ThreadPoolExecutor(max_workers=len(self.pools) or 1) as executor:
+            for future in [executor.submit(warm, pool) for pool in self.pools.values()]:
+                future.result()
+
+    def invoke(self, function: str, event: Any) -> Any:
+        return self.pools[function].invoke(event)
+
+    def invoke_async(self, function: Function, event: Any) -> None:
+        """Lambda's asynchronous invocation: retries (EventInvokeConfig), then the OnFailure destination."""
+        config = function.properties.get("EventInvokeConfig", {})
+        retries = int(config.get("MaximumRetryAttempts", 2))
+        for attempt in range(1, retries + 2):
+            try:
+                self.invoke(function.logical_id, event)
+                return
+            except InvocationError as error:
+                failure = error
+                if attempt <= retries:
+                    time.sleep(min(2 * attempt, 10))
+        destination = config.get("DestinationConfig", {}).get("OnFailure", {})
+        if destination.get("Type") == "SQS" and self.resources:
+            arn = self.resources.resolver.resolve(destination["Destination"])
+            url = self._queue_url(arn)
+            self.resources.client("sqs").send_message(QueueUrl=url, MessageBody=json.dumps({
+                "version": "1.0",
+                "timestamp": datetime.now(UTC).isoformat(),
+                "requestContext": {"functionArn": function.logical_id, "condition": "RetriesExhausted",
+                                   "approximateInvokeCount": retries + 1},
+                "requestPayload": event,
+                "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+                "responsePayload": failure.payload,
+            }, default=str))
+
+    def _queue_url(self, arn: str) -> str:
+        assert self.resources is not None
+        for logical_id, value in self.resources.attributes.items():
+            if logical_id[1] == "Arn" and value == arn:
+                return str(self.resources.refs[logical_id[0]])
+        raise KeyError(f"no local queue with ARN {arn}")
+
+    def _start_triggers(self) -> None:
+        assert self.resources is not None
+        resolve = self.resources.resolver.resolve
+        sqs, streams = self.resources.client("sqs"), self.resources.client("dynamodbstreams")
+        for function in self.template.functions():
+            for trigger in function.triggers:
+                props = trigger.properties
+                reports = "ReportBatchItemFailures" in props.get("FunctionResponseTypes", [])
+                if trigger.type == "SQS":
+                    arn = resolve(props["Queue"])
+                    self.loops.append(SqsPoller(
+                        function=function.logical_id, queue_url=self._queue_url(arn), queue_arn=arn,
+                        batch_size=int(props.get("BatchSize", 10)), report_failures=reports,
+                        region=self.options.region, sqs=sqs, invoke=self.invoke, say=self.say))
+                elif trigger.type == "DynamoDB":
+                    on_failure = props.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+                    self.loops.append(StreamPoller(
+                        function=function.logical_id, stream_arn=resolve(props["Stream"]),
+                        batch_size=int(props.get("BatchSize", 100)),
+                        max_retries=int(props.get("MaximumRetryAttempts", 10)), report_failures=reports,
+                        on_failure_url=self._queue_url(resolve(on_failure)) if on_failure else None,
+                        starting_position=props.get("StartingPosition", "LATEST"), region=self.options.region,
+                        streams=streams, sqs=sqs, invoke=self.invoke, say=self.say))
+                elif trigger.type in ("Schedule", "ScheduleV2"):
+                    self.loops.append(Schedule(
+                        function=function.logical_id, trigger_type=trigger.type, trigger_name=trigger.name,
+                        properties=resolve(props), region=self.options.region,
+                        fire=lambda event, f=function: self.invoke_async(f, event), say=self.say))
+        for loop in self.loops:
+            loop.start()
+
+    def default_event(self, function: Function) -> Any:
+        """What `oms invoke FUNCTION` sends without --event: a schedule's event, fired now."""
+        for trigger in function.triggers:
+            if trigger.type in ("Schedule", "ScheduleV2"):
+                arn = f"arn:aws:scheduler:{self.options.region}:123456789012:schedule/default/{function.logical_id}"
+                return scheduled_event(trigger.type, trigger.properties, when=datetime.now(UTC),
+                                       region=self.options.region, schedule_arn=arn)
+        samples = sorted((ROOT / "events" / function.folder).glob("*.json"))
+        hint = f" (samples: {', '.join(str(s.relative_to(ROOT)) for s in samples)})" if samples else ""
+        raise ValueError(f"{function.folder} has no schedule: give an event with --event FILE{hint}")
+
+    def _outputs(self, api_url: str, console_url: str) -> dict[str, Any]:
+        assert self.resources is not None
+        outputs: dict[str, Any] = {}
+        for name, spec in self.template.outputs.items():
+            with contextlib.suppress(KeyError):
+                outputs[name] = self.resources.resolver.resolve(spec["Value"])
+        outputs.update(
+            {
+                "StackName": STACK_NAME,
+                "ApiUrl": api_url,
+                "DashboardUrl": f"{console_url}/#api={api_url}&token={self.api_token}",
+                "AwsEndpointUrl": self.resources.endpoint_url,
+                "Region": self.options.region,
+                "ApiToken": self.api_token,
+                "LocalConsoleUrl": console_url,
+            }
+        )
+        return outputs
+
+    def _console_server(self) -> ThreadingHTTPServer:
+        """The dashboard's static files (CloudFront's job in AWS) and `oms invoke`'s door."""
+        stack = self
+        web_root = ROOT / "web"
+
+        class Console(SimpleHTTPRequestHandler):
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                super().__init__(*args, directory=str(web_root), **kwargs)
+
+            def do_POST(self) -> None:  # noqa: N802 - stdlib's name
+                prefix = "/_local/invoke/"
+                if not self.path.startswith(prefix):
+                    self.send_error(404)
+                    return
+                if self.headers.get("Authorization") != f"Bearer {stack.api_token}":
+                    self.send_error(401)
+                    return
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length) or b"null")
+                status, answer = stack.control_invoke(self.path[len(prefix):], body)
+                payload = json.dumps(answer, default=str).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                pass
+
+        server = ThreadingHTTPServer((self.options.host, 0), Console)
+        server.daemon_threads = True
+        return server
+
+    def control_invoke(self, name: str, event: Any) -> tuple[int, dict[str, Any]]:
+        try:
+            function = self.template.function(name)
+            if event is None:
+                event = self.default_event(function)
+        except (KeyError, ValueError) as error:
+            return 400, {"errorType": "InvalidRequest", "errorMessage": str(error).strip('"')}
+        try:
+            return 200, {"function": function.logical_id, "result": self.invoke(function.logical_id, event)}
+        except InvocationError as error:
+            return 200, {"function": function.logical_id, "error": error.payload}
