@@ -9,7 +9,9 @@ from oms.observability import logger, metrics, tracer
 from oms.settings import get_settings
 
 get_settings()
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch of only bad messages is reported like any other partial failure: the DLQ alarm, not the
+# function's Errors alarm, is how an operator hears of poison messages.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 @tracer.capture_method

@@ -24,7 +24,7 @@ ACCOUNT_ID = "123456789012"  # moto's account
 class LocalResources:
     stack_name: str
     region: str
-    endpoint_url: str
+    endpoint_url: str | None  # None: boto3's default (moto in process, in tests)
     refs: dict[str, Any] = field(default_factory=dict)
     attributes: dict[tuple[str, str], Any] = field(default_factory=dict)
     resolver: Resolver = field(init=False)
@@ -45,7 +45,9 @@ class LocalResources:
         return f"arn:aws:{service}:{self.region}:{ACCOUNT_ID}:{resource}"
 
 
-def create_resources(template: Template, stack_name: str, region: str, endpoint_url: str) -> LocalResources:
+def create_resources(
+    template: Template, stack_name: str, region: str, endpoint_url: str | None
+) -> LocalResources:
     local = LocalResources(stack_name, region, endpoint_url)
     local.refs.update(
         {

@@ -1,0 +1,120 @@
+"""Shared fixtures: moto in process with the stack's resources created from template.yaml."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EVENTS = ROOT / "events"
+
+
+@pytest.fixture(autouse=True)
+def _no_real_aws(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test may reach AWS: fake credentials, a fixed region, no local AWS config."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": "/dev/null",
+        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_NAMESPACE": "AmazonSellerOmsTests",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+
+
+def load_event(relative: str) -> dict[str, Any]:
+    event: dict[str, Any] = json.loads((EVENTS / relative).read_text())
+    return event
+
+
+@dataclass
+class LambdaContext:
+    function_name: str = "test-function"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:test-function"
+    aws_request_id: str = "00000000-0000-4000-8000-000000000000"
+    function_version: str = "$LATEST"
+    log_group_name: str = "/aws/lambda/test-function"
+    log_stream_name: str = "test"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+@dataclass
+class Stack:
+    """The template's resources in moto, and the environment the template gives every function."""
+
+    resources: Any
+    environment: dict[str, str]
+
+    def client(self, service: str) -> Any:
+        return self.resources.client(service)
+
+    @property
+    def table_name(self) -> str:
+        return self.environment["TABLE_NAME"]
+
+    def handler(self, folder: str) -> ModuleType:
+        """Import functions/<folder>/app.py afresh, as a cold start would."""
+        path = ROOT / "functions" / folder / "app.py"
+        name = f"handler_{folder}_{uuid.uuid4().hex}"
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        return module
+
+
+def _reset_warm_state() -> None:
+    from aws_lambda_powertools.utilities import parameters
+
+    from oms.settings import get_settings
+    from oms.store import default
+
+    get_settings.cache_clear()
+    default.default_table.cache_clear()
+    default._page_tokens.cache_clear()
+    parameters.clear_caches()
+
+
+@pytest.fixture
+def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    from moto import mock_aws
+
+    from oms_local.resources import create_resources
+    from oms_local.template import Template
+
+    with mock_aws():
+        template = Template()
+        resources = create_resources(template, "oms-test", "us-east-1", None)
+        environment = {
+            k: str(v)
+            for k, v in resources.resolver.resolve(template.globals["Environment"]["Variables"]).items()
+        }
+        for key, value in environment.items():
+            monkeypatch.setenv(key, value)
+        _reset_warm_state()
+        yield Stack(resources, environment)
+        _reset_warm_state()
+
+
+@pytest.fixture
+def context() -> LambdaContext:
+    return LambdaContext()

@@ -1,0 +1,45 @@
+"""Next-page tokens: opaque, resumable, and impossible to forge into other keys."""
+
+from __future__ import annotations
+
+import pytest
+
+from oms.errors import InvalidNextToken
+from oms.store.pagination import PageTokens
+
+KEY = {"pk": {"S": "ORDER#1"}, "sk": {"S": "ORDER"}, "gsi1pk": {"S": "ORDERS"}, "gsi1sk": {"S": "2026#1"}}
+
+
+def test_a_token_resumes_the_query_that_issued_it():
+    tokens = PageTokens(b"s" * 32)
+    assert tokens.decode(tokens.encode(KEY, "orders|all"), "orders|all") == KEY
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda t: t + "x",
+        lambda t: t.replace(".", ""),
+        lambda t: "not a token",
+        lambda t: "",
+        lambda t: "e30." + t.split(".")[1],  # '{}' with the old signature
+    ],
+)
+def test_an_edited_token_is_refused(mangle):
+    tokens = PageTokens(b"s" * 32)
+    with pytest.raises(InvalidNextToken) as refused:
+        tokens.decode(mangle(tokens.encode(KEY, "orders|all")), "orders|all")
+    assert refused.value.details[0].field == "nextToken"
+
+
+def test_a_token_cannot_resume_another_query_or_come_from_another_stack():
+    token = PageTokens(b"s" * 32).encode(KEY, "orders|all")
+    with pytest.raises(InvalidNextToken):
+        PageTokens(b"s" * 32).decode(token, "orders|status=Unshipped")
+    with pytest.raises(InvalidNextToken):
+        PageTokens(b"t" * 32).decode(token, "orders|all")
+
+
+def test_a_short_secret_is_refused():
+    with pytest.raises(ValueError, match="16 bytes"):
+        PageTokens(b"short")
