@@ -29,4 +29,6 @@ def apply_record(record: SQSRecord) -> None:
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return process_partial_response(event=event, record_handler=apply_record, processor=processor, context=context)
+    return process_partial_response(
+        event=event, record_handler=apply_record, processor=processor, context=context
+    )

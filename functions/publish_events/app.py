@@ -37,5 +37,7 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     if result.failed_from is None:
         return {"batchItemFailures": []}
     first_failed = records[owners[result.failed_from]]
-    logger.warning("EventBridge refused an event; retrying from its record", extra={"eventID": first_failed["eventID"]})
+    logger.warning(
+        "EventBridge refused an event; retrying from its record", extra={"eventID": first_failed["eventID"]}
+    )
     return {"batchItemFailures": [{"itemIdentifier": first_failed["dynamodb"]["SequenceNumber"]}]}

@@ -87,8 +87,17 @@ def routes_from_template(template: Template) -> tuple[list[Route], dict[str, Any
 
 
 class ApiGateway:
-    def __init__(self, template: Template, resolver: Resolver, invoke: Invoke, *, host: str, port: int,
-                 api_token: str, stage: str) -> None:
+    def __init__(
+        self,
+        template: Template,
+        resolver: Resolver,
+        invoke: Invoke,
+        *,
+        host: str,
+        port: int,
+        api_token: str,
+        stage: str,
+    ) -> None:
         self.routes, settings = routes_from_template(template)
         self.cors = {k: str(v).strip("'") for k, v in settings.get("Cors", {}).items()}
         self.gateway_responses = resolver.resolve(settings.get("GatewayResponses", {}))
@@ -100,8 +109,7 @@ class ApiGateway:
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{self.server.server_address[0]!s}:{self.server.server_address[1]}"
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         for route in self.routes:
@@ -115,7 +123,9 @@ class ApiGateway:
             "DEFAULT_5XX" if default_status >= 500 else "DEFAULT_4XX", {}
         )
         status = int(spec.get("StatusCode", default_status))
-        headers = {k: str(v).strip("'") for k, v in spec.get("ResponseParameters", {}).get("Headers", {}).items()}
+        headers = {
+            k: str(v).strip("'") for k, v in spec.get("ResponseParameters", {}).get("Headers", {}).items()
+        }
         phrase = HTTPStatus(status).phrase
         body = spec.get("ResponseTemplates", {}).get("application/json") or json.dumps({"message": phrase})
         body = body.replace("$context.error.messageString", json.dumps(phrase))
@@ -126,8 +136,17 @@ class ApiGateway:
         token = value[7:].strip() if value.lower().startswith("bearer ") else value.strip()
         return dict(LOCAL_CLAIMS) if token and secrets.compare_digest(token, self.api_token) else None
 
-    def proxy_event(self, route: Route, params: dict[str, str], method: str, url: str, headers: dict[str, list[str]],
-                    body: bytes, claims: dict[str, str] | None, source_ip: str) -> dict[str, Any]:
+    def proxy_event(
+        self,
+        route: Route,
+        params: dict[str, str],
+        method: str,
+        url: str,
+        headers: dict[str, list[str]],
+        body: bytes,
+        claims: dict[str, str] | None,
+        source_ip: str,
+    ) -> dict[str, Any]:
         split = urlsplit(url)
         query = parse_qs(split.query, keep_blank_values=True)
         try:
@@ -169,16 +188,21 @@ class ApiGateway:
             "isBase64Encoded": encoded,
         }
 
-    def handle(self, method: str, url: str, headers: dict[str, list[str]], body: bytes,
-               source_ip: str) -> tuple[int, dict[str, list[str]], bytes]:
+    def handle(
+        self, method: str, url: str, headers: dict[str, list[str]], body: bytes, source_ip: str
+    ) -> tuple[int, dict[str, list[str]], bytes]:
         path = urlsplit(url).path
         single = {k: v[-1] for k, v in headers.items()}
         if method == "OPTIONS" and self.cors:
-            return 200, {
-                "Access-Control-Allow-Origin": [self.cors.get("AllowOrigin", "*")],
-                "Access-Control-Allow-Headers": [self.cors.get("AllowHeaders", "*")],
-                "Access-Control-Allow-Methods": [self.cors.get("AllowMethods", "*")],
-            }, b""
+            return (
+                200,
+                {
+                    "Access-Control-Allow-Origin": [self.cors.get("AllowOrigin", "*")],
+                    "Access-Control-Allow-Headers": [self.cors.get("AllowHeaders", "*")],
+                    "Access-Control-Allow-Methods": [self.cors.get("AllowMethods", "*")],
+                },
+                b"",
+            )
         matched = self.match(method, path)
         if matched is None:
             status, extra, payload = self.gateway_response("MISSING_AUTHENTICATION_TOKEN", 403)
@@ -235,12 +259,17 @@ class ApiGateway:
                 self.end_headers()
                 if self.command != "HEAD":
                     self.wfile.write(payload)
-                self.log_message("%s %s -> %d (%.0f ms)", self.command, self.path.split("?")[0], status,
-                                 (time.monotonic() - started) * 1000)
+                self.log_message(
+                    "%s %s -> %d (%.0f ms)",
+                    self.command,
+                    self.path.split("?")[0],
+                    status,
+                    (time.monotonic() - started) * 1000,
+                )
 
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve  # noqa: N815
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib's name
+            def log_message(self, format: str, *args: Any) -> None:
                 print(f"  api  {format % args}", flush=True)
 
         return Handler

@@ -33,7 +33,7 @@ class LocalResources:
         self.resolver = Resolver(self.refs, self.attributes)
 
     def client(self, service: str) -> Any:
-        return boto3.client(
+        return boto3.client(  # type: ignore[call-overload]
             service,
             region_name=self.region,
             endpoint_url=self.endpoint_url,
@@ -118,9 +118,14 @@ def _table(local: LocalResources, logical_id: str, p: dict[str, Any]) -> None:
 
 def _queue(local: LocalResources, logical_id: str, p: dict[str, Any]) -> None:
     name = p.get("QueueName") or _name(local, logical_id)
-    attributes = {
+    attributes: dict[str, str] = {
         key: str(p[key])
-        for key in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds", "ReceiveMessageWaitTimeSeconds")
+        for key in (
+            "VisibilityTimeout",
+            "MessageRetentionPeriod",
+            "DelaySeconds",
+            "ReceiveMessageWaitTimeSeconds",
+        )
         if key in p
     }
     if "RedrivePolicy" in p:
@@ -134,7 +139,9 @@ def _queue(local: LocalResources, logical_id: str, p: dict[str, Any]) -> None:
 
 def _queue_policy(local: LocalResources, logical_id: str, p: dict[str, Any]) -> None:
     for url in p["Queues"]:
-        local.client("sqs").set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(p["PolicyDocument"])})
+        local.client("sqs").set_queue_attributes(
+            QueueUrl=url, Attributes={"Policy": json.dumps(p["PolicyDocument"])}
+        )
     local.refs[logical_id] = _name(local, logical_id)
 
 
@@ -149,7 +156,11 @@ def _event_bus(local: LocalResources, logical_id: str, p: dict[str, Any]) -> Non
 def _event_rule(local: LocalResources, logical_id: str, p: dict[str, Any]) -> None:
     events = local.client("events")
     name = p.get("Name") or _name(local, logical_id)
-    rule: dict[str, Any] = {"Name": name, "EventBusName": p.get("EventBusName", "default"), "State": "ENABLED"}
+    rule: dict[str, Any] = {
+        "Name": name,
+        "EventBusName": p.get("EventBusName", "default"),
+        "State": "ENABLED",
+    }
     if "EventPattern" in p:
         rule["EventPattern"] = json.dumps(p["EventPattern"])
     if "ScheduleExpression" in p:

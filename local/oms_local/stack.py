@@ -9,6 +9,7 @@ everything answers, `<state dir>/outputs.json` appears; Ctrl-C stops every proce
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import secrets
@@ -88,20 +89,29 @@ class LocalStack:
         self.resources = create_resources(self.template, STACK_NAME, self.options.region, endpoint)
         self.say(f"  aws  moto at {endpoint}: resources of template.yaml created")
         for function in self.template.functions():
-            self.pools[function.logical_id] = FunctionPool(self._spec(function), concurrency=4,
-                                                          on_invoke=self._reporter(function.logical_id))
+            self.pools[function.logical_id] = FunctionPool(
+                self._spec(function), concurrency=4, on_invoke=self._reporter(function.logical_id)
+            )
         self._warm_up()
-        api = ApiGateway(self.template, self.resources.resolver, self.invoke, host=self.options.host,
-                         port=self.options.port, api_token=self.api_token,
-                         stage=str(self.resources.refs.get("Stage", "dev")))
+        api = ApiGateway(
+            self.template,
+            self.resources.resolver,
+            self.invoke,
+            host=self.options.host,
+            port=self.options.port,
+            api_token=self.api_token,
+            stage=str(self.resources.refs.get("Stage", "dev")),
+        )
         console = self._console_server()
         for server in (api.server, console):
             self.servers.append(server)
             threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
         self._start_triggers()
         if self.options.simulator:
-            self.say("  sim  the marketplace simulator is not part of this version yet; "
-                     "the stack runs without generated orders")
+            self.say(
+                "  sim  the marketplace simulator is not part of this version yet; "
+                "the stack runs without generated orders"
+            )
         console_url = f"http://{self.options.host}:{console.server_address[1]}"
         self.outputs = self._outputs(api.url, console_url)
         path = self.state_dir / "outputs.json"
@@ -151,7 +161,7 @@ class LocalStack:
 
     def _start_moto(self) -> str:
         port = free_port(self.options.host)
-        log = (self.state_dir / "logs")
+        log = self.state_dir / "logs"
         log.mkdir(exist_ok=True)
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and moto
             [sys.executable, "-m", "moto.server", "-H", self.options.host, "-p", str(port)],
@@ -174,12 +184,14 @@ class LocalStack:
     def _spec(self, function: Function) -> FunctionSpec:
         assert self.resources is not None
         environment = {k: os.environ[k] for k in _PASSED_THROUGH if k in os.environ}
-        environment.update({k: str(v) for k, v in self.resources.resolver.resolve(function.environment).items()})
+        environment.update(
+            {k: str(v) for k, v in self.resources.resolver.resolve(function.environment).items()}
+        )
         name = f"{STACK_NAME}-{function.logical_id}"
         environment.update(
             {
                 # Only the environment says "local": the code is the code that runs in Lambda.
-                "AWS_ENDPOINT_URL": self.resources.endpoint_url,
+                "AWS_ENDPOINT_URL": str(self.resources.endpoint_url),
                 "AWS_REGION": self.options.region,
                 "AWS_DEFAULT_REGION": self.options.region,
                 "AWS_ACCESS_KEY_ID": "local",
@@ -212,12 +224,15 @@ class LocalStack:
         def report(request_id: str, seconds: float, error: str | None) -> None:
             if error:
                 self.say(f"  fn   {name} {request_id[:8]} FAILED after {seconds * 1000:.0f} ms: {error}")
+
         return report
 
     def _warm_up(self) -> None:
         """Start one worker per function now, so a broken function stops the stack at once, loudly."""
+
         def warm(pool: FunctionPool) -> None:
             pool.warm()
+
         with ThreadPoolExecutor(max_workers=len(self.pools) or 1) as executor:
             for future in [executor.submit(warm, pool) for pool in self.pools.values()]:
                 future.result()
@@ -241,15 +256,28 @@ class LocalStack:
         if destination.get("Type") == "SQS" and self.resources:
             arn = self.resources.resolver.resolve(destination["Destination"])
             url = self._queue_url(arn)
-            self.resources.client("sqs").send_message(QueueUrl=url, MessageBody=json.dumps({
-                "version": "1.0",
-                "timestamp": datetime.now(UTC).isoformat(),
-                "requestContext": {"functionArn": function.logical_id, "condition": "RetriesExhausted",
-                                   "approximateInvokeCount": retries + 1},
-                "requestPayload": event,
-                "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
-                "responsePayload": failure.payload,
-            }, default=str))
+            self.resources.client("sqs").send_message(
+                QueueUrl=url,
+                MessageBody=json.dumps(
+                    {
+                        "version": "1.0",
+                        "timestamp": datetime.now(UTC).isoformat(),
+                        "requestContext": {
+                            "functionArn": function.logical_id,
+                            "condition": "RetriesExhausted",
+                            "approximateInvokeCount": retries + 1,
+                        },
+                        "requestPayload": event,
+                        "responseContext": {
+                            "statusCode": 200,
+                            "executedVersion": "$LATEST",
+                            "functionError": "Unhandled",
+                        },
+                        "responsePayload": failure.payload,
+                    },
+                    default=str,
+                ),
+            )
 
     def _queue_url(self, arn: str) -> str:
         assert self.resources is not None
@@ -268,24 +296,49 @@ class LocalStack:
                 reports = "ReportBatchItemFailures" in props.get("FunctionResponseTypes", [])
                 if trigger.type == "SQS":
                     arn = resolve(props["Queue"])
-                    self.loops.append(SqsPoller(
-                        function=function.logical_id, queue_url=self._queue_url(arn), queue_arn=arn,
-                        batch_size=int(props.get("BatchSize", 10)), report_failures=reports,
-                        region=self.options.region, sqs=sqs, invoke=self.invoke, say=self.say))
+                    self.loops.append(
+                        SqsPoller(
+                            function=function.logical_id,
+                            queue_url=self._queue_url(arn),
+                            queue_arn=arn,
+                            batch_size=int(props.get("BatchSize", 10)),
+                            report_failures=reports,
+                            region=self.options.region,
+                            sqs=sqs,
+                            invoke=self.invoke,
+                            say=self.say,
+                        )
+                    )
                 elif trigger.type == "DynamoDB":
                     on_failure = props.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
-                    self.loops.append(StreamPoller(
-                        function=function.logical_id, stream_arn=resolve(props["Stream"]),
-                        batch_size=int(props.get("BatchSize", 100)),
-                        max_retries=int(props.get("MaximumRetryAttempts", 10)), report_failures=reports,
-                        on_failure_url=self._queue_url(resolve(on_failure)) if on_failure else None,
-                        starting_position=props.get("StartingPosition", "LATEST"), region=self.options.region,
-                        streams=streams, sqs=sqs, invoke=self.invoke, say=self.say))
+                    self.loops.append(
+                        StreamPoller(
+                            function=function.logical_id,
+                            stream_arn=resolve(props["Stream"]),
+                            batch_size=int(props.get("BatchSize", 100)),
+                            max_retries=int(props.get("MaximumRetryAttempts", 10)),
+                            report_failures=reports,
+                            on_failure_url=self._queue_url(resolve(on_failure)) if on_failure else None,
+                            starting_position=props.get("StartingPosition", "LATEST"),
+                            region=self.options.region,
+                            streams=streams,
+                            sqs=sqs,
+                            invoke=self.invoke,
+                            say=self.say,
+                        )
+                    )
                 elif trigger.type in ("Schedule", "ScheduleV2"):
-                    self.loops.append(Schedule(
-                        function=function.logical_id, trigger_type=trigger.type, trigger_name=trigger.name,
-                        properties=resolve(props), region=self.options.region,
-                        fire=lambda event, f=function: self.invoke_async(f, event), say=self.say))
+                    self.loops.append(
+                        Schedule(
+                            function=function.logical_id,
+                            trigger_type=trigger.type,
+                            trigger_name=trigger.name,
+                            properties=resolve(props),
+                            region=self.options.region,
+                            fire=functools.partial(self.invoke_async, function),
+                            say=self.say,
+                        )
+                    )
         for loop in self.loops:
             loop.start()
 
@@ -294,8 +347,13 @@ class LocalStack:
         for trigger in function.triggers:
             if trigger.type in ("Schedule", "ScheduleV2"):
                 arn = f"arn:aws:scheduler:{self.options.region}:123456789012:schedule/default/{function.logical_id}"
-                return scheduled_event(trigger.type, trigger.properties, when=datetime.now(UTC),
-                                       region=self.options.region, schedule_arn=arn)
+                return scheduled_event(
+                    trigger.type,
+                    trigger.properties,
+                    when=datetime.now(UTC),
+                    region=self.options.region,
+                    schedule_arn=arn,
+                )
         samples = sorted((ROOT / "events" / function.folder).glob("*.json"))
         hint = f" (samples: {', '.join(str(s.relative_to(ROOT)) for s in samples)})" if samples else ""
         raise ValueError(f"{function.folder} has no schedule: give an event with --event FILE{hint}")
@@ -328,7 +386,7 @@ class LocalStack:
             def __init__(self, *args: Any, **kwargs: Any) -> None:
                 super().__init__(*args, directory=str(web_root), **kwargs)
 
-            def do_POST(self) -> None:  # noqa: N802 - stdlib's name
+            def do_POST(self) -> None:
                 prefix = "/_local/invoke/"
                 if not self.path.startswith(prefix):
                     self.send_error(404)
@@ -338,7 +396,7 @@ class LocalStack:
                     return
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"null")
-                status, answer = stack.control_invoke(self.path[len(prefix):], body)
+                status, answer = stack.control_invoke(self.path[len(prefix) :], body)
                 payload = json.dumps(answer, default=str).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -346,7 +404,7 @@ class LocalStack:
                 self.end_headers()
                 self.wfile.write(payload)
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
         server = ThreadingHTTPServer((self.options.host, 0), Console)

@@ -13,8 +13,14 @@ from oms.store.default import default_table
 from tests.conftest import load_event
 
 
-def _order(order_id: str, *, purchased: datetime, status: OrderStatus = OrderStatus.UNSHIPPED,
-           channel: FulfillmentChannel = FulfillmentChannel.MFN, ship_by: datetime | None = None) -> Order:
+def _order(
+    order_id: str,
+    *,
+    purchased: datetime,
+    status: OrderStatus = OrderStatus.UNSHIPPED,
+    channel: FulfillmentChannel = FulfillmentChannel.MFN,
+    ship_by: datetime | None = None,
+) -> Order:
     return Order(
         order_id=order_id,
         marketplace_id="ATVPDKIKX0DER",
@@ -45,7 +51,10 @@ def test_health_answers_without_touching_anything(stack, context):
 
 
 def test_a_seller_with_no_orders_gets_an_empty_list(stack, context):
-    assert _call(stack, context, load_event("api/list_orders.json")) == (200, {"items": [], "nextToken": None})
+    assert _call(stack, context, load_event("api/list_orders.json")) == (
+        200,
+        {"items": [], "nextToken": None},
+    )
 
 
 def test_an_order_is_shown_with_the_contract_fields(stack, context):
@@ -88,7 +97,9 @@ def test_pages_follow_each_other_newest_first_and_tokens_cannot_be_tampered_with
     assert status == 400
     assert body["error"]["details"][0]["field"] == "nextToken"
 
-    status, body = _call(stack, context, _list_event(limit="2", status="Unshipped", nextToken=first["nextToken"]))
+    status, body = _call(
+        stack, context, _list_event(limit="2", status="Unshipped", nextToken=first["nextToken"])
+    )
     assert status == 400, "a token from one query must not resume another"
 
 
@@ -113,11 +124,15 @@ def test_purchase_date_range_is_inclusive_and_checked(stack, context):
     for hour in (8, 9, 10):
         orders.add(_order(f"H{hour}", purchased=datetime(2026, 11, 26, hour, tzinfo=UTC)))
 
-    status, body = _call(stack, context, _list_event(**{"from": "2026-11-26T09:00:00Z", "to": "2026-11-26T10:00:00Z"}))
+    status, body = _call(
+        stack, context, _list_event(**{"from": "2026-11-26T09:00:00Z", "to": "2026-11-26T10:00:00Z"})
+    )
     assert status == 200
     assert [o["orderId"] for o in body["items"]] == ["H10", "H9"]
 
-    status, body = _call(stack, context, _list_event(**{"from": "2026-11-27T00:00:00Z", "to": "2026-11-26T00:00:00Z"}))
+    status, body = _call(
+        stack, context, _list_event(**{"from": "2026-11-27T00:00:00Z", "to": "2026-11-26T00:00:00Z"})
+    )
     assert status == 400
     assert body["error"]["details"][0]["field"] == "from"
 

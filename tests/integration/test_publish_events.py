@@ -26,7 +26,9 @@ def _received(stack, url: str) -> list[dict]:
 def test_a_new_order_and_its_cancellation_are_announced_in_order(stack, context):
     url = _capture_bus(stack)
 
-    answer = stack.handler("publish_events").lambda_handler(load_event("publish_events/order_changes.json"), context)
+    answer = stack.handler("publish_events").lambda_handler(
+        load_event("publish_events/order_changes.json"), context
+    )
 
     assert answer == {"batchItemFailures": []}
     published = _received(stack, url)
@@ -41,9 +43,12 @@ def test_a_refused_event_retries_from_its_own_record(stack, context, monkeypatch
     module = stack.handler("publish_events")
     calls = []
 
-    def refuse_second(Entries):  # noqa: N803 - boto3's name
+    def refuse_second(Entries):
         calls.append(Entries)
-        return {"FailedEntryCount": 1, "Entries": [{"EventId": "1"}, {"ErrorCode": "InternalFailure"}, {"EventId": "3"}]}
+        return {
+            "FailedEntryCount": 1,
+            "Entries": [{"EventId": "1"}, {"ErrorCode": "InternalFailure"}, {"EventId": "3"}],
+        }
 
     monkeypatch.setattr(module.publisher.client, "put_events", refuse_second)
     answer = module.lambda_handler(load_event("publish_events/order_changes.json"), context)

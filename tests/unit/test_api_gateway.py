@@ -17,7 +17,9 @@ def _gateway(invoked: list) -> ApiGateway:
         invoked.append((function, event))
         return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": '{"ok": true}'}
 
-    gateway = ApiGateway(template, resolver, invoke, host="127.0.0.1", port=0, api_token="secret-token", stage="dev")
+    gateway = ApiGateway(
+        template, resolver, invoke, host="127.0.0.1", port=0, api_token="secret-token", stage="dev"
+    )
     gateway.server.server_close()
     return gateway
 
@@ -32,9 +34,13 @@ def test_routes_come_from_the_template_with_their_authorizer():
 
 def test_literal_routes_win_over_greedy_ones():
     routes = sorted(
-        [Route("/{proxy+}", "ANY", "F", True), Route("/orders/{orderId}", "GET", "F", True),
-         Route("/orders/open", "GET", "F", True)],
-        key=lambda r: r.specificity, reverse=True,
+        [
+            Route("/{proxy+}", "ANY", "F", True),
+            Route("/orders/{orderId}", "GET", "F", True),
+            Route("/orders/open", "GET", "F", True),
+        ],
+        key=lambda r: r.specificity,
+        reverse=True,
     )
     assert [r.path for r in routes] == ["/orders/open", "/orders/{orderId}", "/{proxy+}"]
     assert routes[1].pattern.match("/orders/123-45").groupdict() == {"orderId": "123-45"}
@@ -44,7 +50,7 @@ def test_literal_routes_win_over_greedy_ones():
 def test_a_request_without_the_token_never_reaches_the_function():
     invoked: list = []
     gateway = _gateway(invoked)
-    status, headers, body = gateway.handle("GET", "/orders", {}, b"", "127.0.0.1")
+    status, _, body = gateway.handle("GET", "/orders", {}, b"", "127.0.0.1")
     assert status == 401
     assert json.loads(body)["error"]["code"] == "Unauthorized"
     status, _, _ = gateway.handle("GET", "/orders", {"Authorization": ["Bearer wrong"]}, b"", "127.0.0.1")
@@ -56,7 +62,11 @@ def test_an_authorized_request_becomes_a_proxy_event_with_claims():
     invoked: list = []
     gateway = _gateway(invoked)
     status, _, body = gateway.handle(
-        "GET", "/orders?status=Unshipped&status=Shipped", {"Authorization": ["Bearer secret-token"]}, b"", "10.0.0.1"
+        "GET",
+        "/orders?status=Unshipped&status=Shipped",
+        {"Authorization": ["Bearer secret-token"]},
+        b"",
+        "10.0.0.1",
     )
     assert (status, json.loads(body)) == (200, {"ok": True})
     function, event = invoked[0]

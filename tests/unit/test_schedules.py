@@ -11,7 +11,9 @@ from oms_local.triggers import ScheduleExpression, scheduled_event
 
 def test_rate_expressions():
     start = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
-    assert ScheduleExpression("rate(15 minutes)").next_after(start) == datetime(2026, 11, 26, 10, 15, tzinfo=UTC)
+    assert ScheduleExpression("rate(15 minutes)").next_after(start) == datetime(
+        2026, 11, 26, 10, 15, tzinfo=UTC
+    )
     assert ScheduleExpression("rate(1 day)").next_after(start) == datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 
 
@@ -44,7 +46,9 @@ def test_bad_expressions_are_refused_with_the_reason():
 def test_scheduler_input_placeholders_are_filled():
     event = scheduled_event(
         "ScheduleV2",
-        {"Input": '{"scheduledTime": "<aws.scheduler.scheduled-time>", "executionId": "<aws.scheduler.execution-id>"}'},
+        {
+            "Input": '{"scheduledTime": "<aws.scheduler.scheduled-time>", "executionId": "<aws.scheduler.execution-id>"}'
+        },
         when=datetime(2026, 11, 26, 3, 15, tzinfo=UTC),
         region="us-east-1",
         schedule_arn="arn:aws:scheduler:us-east-1:123456789012:schedule/default/x",
@@ -54,8 +58,9 @@ def test_scheduler_input_placeholders_are_filled():
 
 
 def test_a_rule_schedule_sends_the_scheduled_event_shape():
-    event = scheduled_event("Schedule", {}, when=datetime(2026, 11, 26, tzinfo=UTC), region="eu-west-1",
-                            schedule_arn="arn:x")
+    event = scheduled_event(
+        "Schedule", {}, when=datetime(2026, 11, 26, tzinfo=UTC), region="eu-west-1", schedule_arn="arn:x"
+    )
     assert event["detail-type"] == "Scheduled Event"
     assert event["source"] == "aws.events"
     assert event["region"] == "eu-west-1"

@@ -29,7 +29,10 @@ class DomainEvent:
     occurred_at: datetime
 
     def entry(self, bus_name: str) -> dict[str, Any]:
-        detail = {"metadata": {"eventId": self.event_id, "occurredAt": iso_z(self.occurred_at)}, "data": self.data}
+        detail = {
+            "metadata": {"eventId": self.event_id, "occurredAt": iso_z(self.occurred_at)},
+            "data": self.data,
+        }
         return {
             "Source": SOURCE,
             "DetailType": self.detail_type,
@@ -42,7 +45,14 @@ class DomainEvent:
 def _order_summary(order: Mapping[str, Any]) -> dict[str, Any]:
     return {
         key: order.get(key)
-        for key in ("orderId", "marketplaceId", "status", "fulfillmentChannel", "purchaseDate", "latestShipDate")
+        for key in (
+            "orderId",
+            "marketplaceId",
+            "status",
+            "fulfillmentChannel",
+            "purchaseDate",
+            "latestShipDate",
+        )
     }
 
 
@@ -92,5 +102,3 @@ class EventPublisher:
                     if "ErrorCode" in result:
                         return PublishResult(start + offset)
         return PublishResult(None)
-
-

@@ -20,10 +20,12 @@ class Settings(BaseSettings):
     stage: str = Field(default="dev", validation_alias="STAGE")
     region: str = Field(default="us-east-1", validation_alias="AWS_REGION")
     # Amazon's Data Protection Policy: buyer PII goes no later than 30 days after delivery.
-    buyer_data_retention_days: int = Field(default=28, ge=1, le=30, validation_alias="BUYER_DATA_RETENTION_DAYS")
+    buyer_data_retention_days: int = Field(
+        default=28, ge=1, le=30, validation_alias="BUYER_DATA_RETENTION_DAYS"
+    )
     default_page_size: int = Field(default=50, ge=1, le=500, validation_alias="DEFAULT_PAGE_SIZE")
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()  # type: ignore[call-arg]  # values come from the environment
+    return Settings()  # values come from the environment

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
 from oms.api import health, orders
 from oms.api.errors import register_error_answers
@@ -27,4 +28,10 @@ app = build_app()
 
 
 def openapi_json() -> str:
-    return app.get_openapi_json_schema(title=TITLE, version=VERSION)
+    return app.get_openapi_json_schema(
+        title=TITLE,
+        version=VERSION,
+        description="Deployed: a Cognito ID token; locally: ApiToken from .oms/outputs.json. GET /health is public.",
+        security_schemes={"bearer": HTTPBearer(bearerFormat="JWT")},
+        security=[{"bearer": []}],
+    )

@@ -14,8 +14,13 @@ from oms.errors import OmsError
 from oms.observability import logger
 
 
-def error_response(status: int, code: str, message: str, details: list[dict[str, Any]] | None = None,
-                   headers: dict[str, str] | None = None) -> Response:
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
@@ -54,7 +59,9 @@ def register_error_answers(app: APIGatewayRestResolver) -> None:
 
     @app.exception_handler(RequestValidationError)
     def invalid_request(error: RequestValidationError) -> Response:
-        problems = [{"field": _field_name(tuple(e.get("loc", ()))), "message": _describe(e)} for e in error.errors()]
+        problems = [
+            {"field": _field_name(tuple(e.get("loc", ()))), "message": _describe(e)} for e in error.errors()
+        ]
         json_broken = any(e.get("type") == "json_invalid" for e in error.errors())
         if json_broken:
             problems = [{"field": "body", "message": "is not valid JSON"}]

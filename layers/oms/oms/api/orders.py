@@ -37,8 +37,12 @@ def list_orders(
     ship_by: Annotated[
         UtcDateTime | None, Query(alias="shipBy", description="latest ship date before this time")
     ] = None,
-    purchased_from: Annotated[UtcDateTime | None, Query(alias="from", description="purchased at or after")] = None,
-    purchased_to: Annotated[UtcDateTime | None, Query(alias="to", description="purchased at or before")] = None,
+    purchased_from: Annotated[
+        UtcDateTime | None, Query(alias="from", description="purchased at or after")
+    ] = None,
+    purchased_to: Annotated[
+        UtcDateTime | None, Query(alias="to", description="purchased at or before")
+    ] = None,
     limit: Annotated[int | None, Query(ge=1, le=500, description="page size")] = None,
     next_token: Annotated[str | None, Query(alias="nextToken", max_length=4096)] = None,
 ) -> OrderPage:
@@ -50,4 +54,3 @@ def list_orders(
 @router.get("/orders/<orderId>", summary="One order", tags=["orders"])
 def get_order(orderId: Annotated[str, Path(min_length=1, max_length=64)]) -> Order:  # the contract's name
     return _orders().get(orderId)
-

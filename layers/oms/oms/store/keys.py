@@ -44,6 +44,7 @@ class KeyQuery:
 
 # --- orders -------------------------------------------------------------------------------------
 
+
 def order_key(order_id: str) -> dict[str, str]:
     return {PK: ORDER_PREFIX + order_id, SK: ORDER_SK}
 
@@ -77,6 +78,7 @@ def orders_by_status(status: str, channel: str | None, ship_by_before: str | Non
 
 
 # --- buyer data (PII), kept apart from the order so it can expire on its own --------------------
+
 
 def buyer_key(order_id: str) -> dict[str, str]:
     return {PK: ORDER_PREFIX + order_id, SK: BUYER_SK}

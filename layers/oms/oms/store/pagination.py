@@ -34,7 +34,9 @@ class PageTokens:
         self._secret = secret
 
     def _sign(self, scope: str, payload: bytes) -> bytes:
-        return hmac.new(self._secret, scope.encode() + b"\0" + payload, hashlib.sha256).digest()[:_SIGNATURE_BYTES]
+        return hmac.new(self._secret, scope.encode() + b"\0" + payload, hashlib.sha256).digest()[
+            :_SIGNATURE_BYTES
+        ]
 
     def encode(self, last_key: dict[str, Any], scope: str) -> str:
         payload = json.dumps(last_key, separators=(",", ":"), sort_keys=True).encode()
