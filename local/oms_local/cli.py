@@ -22,11 +22,21 @@ def main() -> None:
 @main.command()
 @click.option("--port", default=DEFAULT_PORT, show_default=True, help="Port of the local API.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--simulator/--no-simulator", default=True, show_default=True,
-              help="Generate buyer activity in the local marketplace (off: tests control every order).")
-@click.option("--region", default="us-east-1", show_default=True, help="AWS region the local stack pretends to be.")
-@click.option("--state-dir", type=click.Path(path_type=Path), default=None,
-              help="Where outputs.json and logs go [.oms, or .oms/PORT on another port].")
+@click.option(
+    "--simulator/--no-simulator",
+    default=True,
+    show_default=True,
+    help="Generate buyer activity in the local marketplace (off: tests control every order).",
+)
+@click.option(
+    "--region", default="us-east-1", show_default=True, help="AWS region the local stack pretends to be."
+)
+@click.option(
+    "--state-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where outputs.json and logs go [.oms, or .oms/PORT on another port].",
+)
 def local(port: int, host: str, simulator: bool, region: str, state_dir: Path | None) -> None:
     """Start the whole stack locally (moto, API, pollers, schedules) until Ctrl-C."""
     stack = LocalStack(Options(port=port, host=host, region=region, simulator=simulator, state_dir=state_dir))
@@ -46,8 +56,13 @@ def read_outputs(port: int, state_dir: Path | None) -> dict[str, Any]:
 
 @main.command()
 @click.argument("function")
-@click.option("--event", "event_file", type=click.File("r"), default=None,
-              help="JSON event to send (default: a schedule's event, fired now).")
+@click.option(
+    "--event",
+    "event_file",
+    type=click.File("r"),
+    default=None,
+    help="JSON event to send (default: a schedule's event, fired now).",
+)
 @click.option("--port", default=DEFAULT_PORT, show_default=True, help="Port of the running local stack.")
 @click.option("--state-dir", type=click.Path(path_type=Path), default=None)
 def invoke(function: str, event_file: Any, port: int, state_dir: Path | None) -> None:
@@ -67,7 +82,9 @@ def invoke(function: str, event_file: Any, port: int, state_dir: Path | None) ->
         answer = json.load(error)
         raise click.ClickException(answer.get("errorMessage", str(error))) from None
     except urllib.error.URLError as error:
-        raise click.ClickException(f"the local stack does not answer ({error.reason}); is `make run` running?") from None
+        raise click.ClickException(
+            f"the local stack does not answer ({error.reason}); is `make run` running?"
+        ) from None
     click.echo(json.dumps(answer.get("result", answer.get("error")), indent=2))
     if "error" in answer:
         sys.exit(1)

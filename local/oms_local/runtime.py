@@ -70,9 +70,11 @@ class Worker:
             **spec.environment,
             "OMS_RUNTIME_IN": str(to_child_r),
             "OMS_RUNTIME_OUT": str(from_child_w),
-            "PYTHONPATH": os.pathsep.join([str(spec.code_uri), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+            "PYTHONPATH": os.pathsep.join([str(spec.code_uri), os.environ.get("PYTHONPATH", "")]).rstrip(
+                os.pathsep
+            ),
         }
-        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        self.process = subprocess.Popen(
             [sys.executable, "-m", "oms_local.runtime"],
             env=env,
             cwd=spec.code_uri,
@@ -106,7 +108,9 @@ class Worker:
             os.write(self._to_child, (json.dumps(request) + "\n").encode())
         except OSError:
             self.stop()
-            raise InvocationError({"errorType": "Runtime.ExitError", "errorMessage": "worker exited"}) from None
+            raise InvocationError(
+                {"errorType": "Runtime.ExitError", "errorMessage": "worker exited"}
+            ) from None
         answer = self._read_answer(time.monotonic() + self.spec.timeout)
         if "error" in answer:
             raise InvocationError(answer["error"])
@@ -119,13 +123,19 @@ class Worker:
             if not ready:
                 self.stop()
                 raise InvocationError(
-                    {"errorType": "Sandbox.Timedout", "errorMessage": f"Task timed out after {self.spec.timeout}s"}
+                    {
+                        "errorType": "Sandbox.Timedout",
+                        "errorMessage": f"Task timed out after {self.spec.timeout}s",
+                    }
                 )
             chunk = os.read(self._from_child, 1 << 20)
             if not chunk:
                 self.stop()
                 raise InvocationError(
-                    {"errorType": "Runtime.ExitError", "errorMessage": f"worker exited ({self.process.poll()})"}
+                    {
+                        "errorType": "Runtime.ExitError",
+                        "errorMessage": f"worker exited ({self.process.poll()})",
+                    }
                 )
             self._buffer += chunk
         line, self._buffer = self._buffer.split(b"\n", 1)
@@ -153,8 +163,12 @@ class Worker:
 class FunctionPool:
     """Up to `concurrency` warm workers of one function, started on demand."""
 
-    def __init__(self, spec: FunctionSpec, concurrency: int = 2,
-                 on_invoke: Callable[[str, float, str | None], None] | None = None) -> None:
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        concurrency: int = 2,
+        on_invoke: Callable[[str, float, str | None], None] | None = None,
+    ) -> None:
         self.spec = spec
         self._idle: LifoQueue[Worker] = LifoQueue()
         self._slots = threading.BoundedSemaphore(concurrency)
@@ -193,7 +207,9 @@ class FunctionPool:
             if worker.alive:
                 return worker
         if self._closed:
-            raise InvocationError({"errorType": "Runtime.Shutdown", "errorMessage": "the local stack is stopping"})
+            raise InvocationError(
+                {"errorType": "Runtime.Shutdown", "errorMessage": "the local stack is stopping"}
+            )
         worker = Worker(self.spec)
         with self._lock:
             self._all = [w for w in self._all if w.alive] + [worker]
@@ -208,6 +224,7 @@ class FunctionPool:
 
 
 # ---------------------------------------------------------------------------------- the child side
+
 
 class _Context:
     """The parts of Lambda's context object that handlers and Powertools read."""
@@ -242,7 +259,7 @@ def _serve() -> None:
             result = handler(request["event"], _Context(request["requestId"], request["deadline"]))
             answer: dict[str, Any] = {"result": result}
             payload = json.dumps(answer, default=str)
-        except Exception as error:  # noqa: BLE001 - reported to the caller like Lambda does
+        except Exception as error:
             traceback.print_exc()
             payload = json.dumps(
                 {

@@ -16,7 +16,6 @@ import contextlib
 import json
 import re
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -65,7 +64,7 @@ class Loop(threading.Thread):
         while not self.stopping.is_set():
             try:
                 self.tick()
-            except Exception as error:  # noqa: BLE001 - a poller must outlive a hiccup of moto
+            except Exception as error:
                 if not self.stopping.is_set():
                     self.say(f"{self.name}: {type(error).__name__}: {error}")
                     self.stopping.wait(1)
@@ -78,8 +77,19 @@ class Loop(threading.Thread):
 
 
 class SqsPoller(Loop):
-    def __init__(self, *, function: str, queue_url: str, queue_arn: str, batch_size: int, report_failures: bool,
-                 region: str, sqs: Any, invoke: Invoke, say: Say) -> None:
+    def __init__(
+        self,
+        *,
+        function: str,
+        queue_url: str,
+        queue_arn: str,
+        batch_size: int,
+        report_failures: bool,
+        region: str,
+        sqs: Any,
+        invoke: Invoke,
+        say: Say,
+    ) -> None:
         super().__init__(f"sqs:{function}", say)
         self.function, self.queue_url, self.queue_arn = function, queue_url, queue_arn
         self.batch_size, self.report_failures, self.region = batch_size, report_failures, region
@@ -107,14 +117,21 @@ class SqsPoller(Loop):
         for start in range(0, len(done), 10):
             self.sqs.delete_message_batch(
                 QueueUrl=self.queue_url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start:start + 10])],
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                    for i, m in enumerate(done[start : start + 10])
+                ],
             )
         retry = [m for m in messages if m["MessageId"] in failed]
         if retry:
             self.sqs.change_message_visibility_batch(
                 QueueUrl=self.queue_url,
                 Entries=[
-                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": LOCAL_RETRY_DELAY_SECONDS}
+                    {
+                        "Id": str(i),
+                        "ReceiptHandle": m["ReceiptHandle"],
+                        "VisibilityTimeout": LOCAL_RETRY_DELAY_SECONDS,
+                    }
                     for i, m in enumerate(retry)
                 ],
             )
@@ -143,12 +160,29 @@ class SqsPoller(Loop):
 
 
 class StreamPoller(Loop):
-    def __init__(self, *, function: str, stream_arn: str, batch_size: int, max_retries: int,
-                 report_failures: bool, on_failure_url: str | None, starting_position: str, region: str,
-                 streams: Any, sqs: Any, invoke: Invoke, say: Say) -> None:
+    def __init__(
+        self,
+        *,
+        function: str,
+        stream_arn: str,
+        batch_size: int,
+        max_retries: int,
+        report_failures: bool,
+        on_failure_url: str | None,
+        starting_position: str,
+        region: str,
+        streams: Any,
+        sqs: Any,
+        invoke: Invoke,
+        say: Say,
+    ) -> None:
         super().__init__(f"stream:{function}", say)
         self.function, self.stream_arn, self.batch_size = function, stream_arn, batch_size
-        self.max_retries, self.report_failures, self.on_failure_url = max_retries, report_failures, on_failure_url
+        self.max_retries, self.report_failures, self.on_failure_url = (
+            max_retries,
+            report_failures,
+            on_failure_url,
+        )
         self.region, self.streams, self.sqs, self.invoke = region, streams, sqs, invoke
         self.starting_position = starting_position
         self.iterators: dict[str, str] = {}
@@ -158,7 +192,9 @@ class StreamPoller(Loop):
             shards = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
             for shard in shards:
                 self.iterators[shard["ShardId"]] = self.streams.get_shard_iterator(
-                    StreamArn=self.stream_arn, ShardId=shard["ShardId"], ShardIteratorType=self.starting_position
+                    StreamArn=self.stream_arn,
+                    ShardId=shard["ShardId"],
+                    ShardIteratorType=self.starting_position,
                 )["ShardIterator"]
         busy = False
         for shard_id, iterator in list(self.iterators.items()):
@@ -188,12 +224,16 @@ class StreamPoller(Loop):
             records = records[first:]
             attempts += 1
             if attempts > self.max_retries:
-                self.say(f"{self.function}: {len(records)} stream records failed {attempts} times; sent to OnFailure")
+                self.say(
+                    f"{self.function}: {len(records)} stream records failed {attempts} times; sent to OnFailure"
+                )
                 self._send_to_destination(shard_id, records, attempts, error)
                 return
             self.stopping.wait(min(LOCAL_RETRY_DELAY_SECONDS * attempts, 10))
 
-    def _send_to_destination(self, shard_id: str, records: list[dict[str, Any]], attempts: int, error: str) -> None:
+    def _send_to_destination(
+        self, shard_id: str, records: list[dict[str, Any]], attempts: int, error: str
+    ) -> None:
         if not self.on_failure_url:
             return
         body = {
@@ -250,7 +290,9 @@ class ScheduleExpression:
             if len(fields) != 6:
                 raise ValueError(f"{self.text}: AWS cron has 6 fields (minutes hours day month weekday year)")
             minute, hour, day, month, weekday, year = fields
-            expression = " ".join([minute, hour, "*" if day == "?" else day, month, _aws_dow_to_cron(weekday)])
+            expression = " ".join(
+                [minute, hour, "*" if day == "?" else day, month, _aws_dow_to_cron(weekday)]
+            )
             zone = ZoneInfo(self.timezone)
             found = croniter(expression, moment.astimezone(zone)).get_next(datetime)
             for _ in range(1000):
@@ -272,8 +314,9 @@ def _years(field: str) -> set[str]:
     return years
 
 
-def scheduled_event(trigger_type: str, properties: dict[str, Any], *, when: datetime, region: str,
-                    schedule_arn: str) -> Any:
+def scheduled_event(
+    trigger_type: str, properties: dict[str, Any], *, when: datetime, region: str, schedule_arn: str
+) -> Any:
     """The payload a schedule hands the function: Scheduler's Input (placeholders filled) or the rule event."""
     stamp = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     if trigger_type == "ScheduleV2":
@@ -302,10 +345,24 @@ def scheduled_event(trigger_type: str, properties: dict[str, Any], *, when: date
 
 
 class Schedule(Loop):
-    def __init__(self, *, function: str, trigger_type: str, trigger_name: str, properties: dict[str, Any],
-                 region: str, fire: Callable[[Any], None], say: Say) -> None:
+    def __init__(
+        self,
+        *,
+        function: str,
+        trigger_type: str,
+        trigger_name: str,
+        properties: dict[str, Any],
+        region: str,
+        fire: Callable[[Any], None],
+        say: Say,
+    ) -> None:
         super().__init__(f"schedule:{function}.{trigger_name}", say)
-        self.function, self.trigger_type, self.properties, self.region = function, trigger_type, properties, region
+        self.function, self.trigger_type, self.properties, self.region = (
+            function,
+            trigger_type,
+            properties,
+            region,
+        )
         self.expression = ScheduleExpression(
             properties["Schedule"] if "Schedule" in properties else properties["ScheduleExpression"],
             properties.get("ScheduleExpressionTimezone", "UTC"),
@@ -321,5 +378,8 @@ class Schedule(Loop):
             return
         when, self.next_run = self.next_run, self.expression.next_after(self.next_run)
         with contextlib.suppress(InvocationError):
-            self.fire(scheduled_event(self.trigger_type, self.properties, when=when, region=self.region,
-                                      schedule_arn=self.arn))
+            self.fire(
+                scheduled_event(
+                    self.trigger_type, self.properties, when=when, region=self.region, schedule_arn=self.arn
+                )
+            )

@@ -42,8 +42,13 @@ def _app() -> APIGatewayRestResolver:
 
 def _call(method: str, path: str, body: str | None = None) -> tuple[int, dict[str, Any]]:
     event = load_event("api/list_orders.json")
-    event.update(httpMethod=method, path=path, body=body, queryStringParameters=None,
-                 multiValueQueryStringParameters=None)
+    event.update(
+        httpMethod=method,
+        path=path,
+        body=body,
+        queryStringParameters=None,
+        multiValueQueryStringParameters=None,
+    )
     answer = _app().resolve(event, LambdaContext())
     return answer["statusCode"], json.loads(answer["body"])
 
@@ -71,7 +76,8 @@ def test_a_good_body_passes():
 
 def test_domain_errors_keep_their_status_and_code():
     assert _call("GET", "/things/gone") == (
-        404, {"error": {"code": "NotFound", "message": "no thing gone", "details": []}}
+        404,
+        {"error": {"code": "NotFound", "message": "no thing gone", "details": []}},
     )
     assert _call("GET", "/things/taken")[0] == 409
 
