@@ -69,6 +69,11 @@ e2e: $(VENV)/.installed ## the local stack as a subprocess, over HTTP and boto3
 
 build: $(SAM_VENV)/.installed ## sam build (no container; needs Python 3.13 for the arm64 Lambda runtime)
 	@py=$$(scripts/find-python lambda) && PATH="$$(dirname $$py):$$PATH" $(SAM_CREDS) $(SAM) build --config-env $(ENV)
+	@# lambda-builders downloads manylinux aarch64 wheels (pip download --platform); fail if anything else got in
+	@test -f .aws-sam/build/OmsLayer/python/oms/__init__.py || { echo "build: OmsLayer lacks the oms package"; exit 1; }
+	@bad=$$(find .aws-sam/build -type f \( -name '*.so' -o -name '*.so.*' \) \
+	  -exec sh -c 'od -An -tx1 -j18 -N2 "$$1" | grep -qv "b7 00"' _ {} \; -print); \
+	  [ -z "$$bad" ] || { echo "build: not built for arm64 (aarch64):"; echo "$$bad"; exit 1; }
 
 deploy: build $(VENV)/.installed ## sam deploy (guided the first time; ENV=prod for the prod profile)
 	@if [ -f .aws-sam/deployed-$(ENV) ]; then SAM_CLI_TELEMETRY=0 $(SAM) deploy --config-env $(ENV); \

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import sys
 import uuid
 from collections.abc import Iterator
@@ -13,6 +14,10 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+
+# Powertools reads these when oms.observability is first imported, which may be at collection time.
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "AmazonSellerOmsTests")
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "events"

@@ -4,7 +4,8 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from oms.notifications import Notification, apply_notification
+from oms.amazon.notifications import Notification
+from oms.notifications import apply_notification
 from oms.observability import logger, metrics, tracer
 from oms.settings import get_settings
 
@@ -21,7 +22,7 @@ def apply_record(record: SQSRecord) -> None:
     except ValueError:
         logger.exception("message is not an SP-API notification", extra={"messageId": record.message_id})
         raise
-    logger.append_keys(notificationId=notification.notification_metadata.notification_id)
+    logger.append_keys(notificationId=notification.notification_id)
     apply_notification(notification)
 
 

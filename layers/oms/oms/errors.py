@@ -47,6 +47,7 @@ class NotFound(OmsError):
 class Conflict(OmsError):
     status = 409
     code = "Conflict"
+    failed_index: int | None = None  # which write of a transaction was refused, when known
 
 
 class AlreadyExists(Conflict):

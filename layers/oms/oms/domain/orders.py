@@ -30,6 +30,19 @@ class OrderFlag(StrEnum):
     AT_RISK = "atRisk"
     LATE = "late"
     STOCK_SHORTAGE = "stockShortage"
+    BUYER_REQUESTED_CANCEL = "buyerRequestedCancel"
+
+
+# Statuses whose unshipped units hold stock; the shipped ones have left the shelf.
+HOLDS_STOCK = frozenset(
+    {
+        OrderStatus.PENDING,
+        OrderStatus.UNSHIPPED,
+        OrderStatus.PARTIALLY_SHIPPED,
+        OrderStatus.PENDING_AVAILABILITY,
+    }
+)
+ALL_SHIPPED = frozenset({OrderStatus.SHIPPED, OrderStatus.INVOICE_UNCONFIRMED})
 
 
 class OrderItem(ApiModel):
@@ -48,9 +61,22 @@ class Order(ApiModel):
     last_update_date: UtcDateTime
     earliest_ship_date: UtcDateTime | None = None
     latest_ship_date: UtcDateTime | None = None
+    earliest_delivery_date: UtcDateTime | None = None
     latest_delivery_date: UtcDateTime | None = None
     is_prime: bool = False
     is_business_order: bool = False
+    order_type: str | None = None
     items: list[OrderItem] = Field(default_factory=list)
     shipments: list[dict[str, Any]] = Field(default_factory=list)
     flags: list[OrderFlag] = Field(default_factory=list)
+
+
+def units_by_sku(order: Order) -> dict[str, tuple[int, int]]:
+    """Per SKU: (units shipped so far, units still to ship that hold stock)."""
+    totals: dict[str, tuple[int, int]] = {}
+    for item in order.items:
+        shipped = item.quantity if order.status in ALL_SHIPPED else min(item.quantity_shipped, item.quantity)
+        needed = item.quantity - shipped if order.status in HOLDS_STOCK else 0
+        before = totals.get(item.sku, (0, 0))
+        totals[item.sku] = (before[0] + shipped, before[1] + needed)
+    return totals

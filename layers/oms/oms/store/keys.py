@@ -90,3 +90,35 @@ def buyer_due_index_keys(order_id: str, due_at: str) -> dict[str, str]:
 
 def buyer_data_due_before(instant: str) -> KeyQuery:
     return KeyQuery(BUYER_DATA_DUE, "gsi1", sk_before=instant)
+
+
+# --- stock, per SKU and location, with its ledger -----------------------------------------------
+
+DEFAULT_LOCATION = "default"
+SKU_PREFIX = "SKU#"
+ALL_STOCK = "STOCK"
+
+
+def stock_key(sku: str, location: str = DEFAULT_LOCATION) -> dict[str, str]:
+    return {PK: SKU_PREFIX + sku, SK: f"STOCK#{location}"}
+
+
+def stock_index_keys(sku: str, location: str = DEFAULT_LOCATION) -> dict[str, str]:
+    """gsi1: every stock row, by SKU (the inventory list)."""
+    return {"gsi1pk": ALL_STOCK, "gsi1sk": f"{sku}#{location}"}
+
+
+def ledger_key(sku: str, at: str, entry_id: str) -> dict[str, str]:
+    """Ledger entries sort by time under their SKU; the id keeps same-instant entries apart."""
+    return {PK: SKU_PREFIX + sku, SK: f"LEDGER#{at}#{entry_id}"}
+
+
+def ledger_of(sku: str) -> KeyQuery:
+    return KeyQuery(SKU_PREFIX + sku, sk_from="LEDGER#", sk_to="LEDGER#~", newest_first=True)
+
+
+# --- notifications already applied (deduplication by Amazon's NotificationId) ----------------------
+
+
+def notification_key(notification_id: str) -> dict[str, str]:
+    return {PK: f"NOTIFICATION#{notification_id}", SK: "NOTIFICATION"}

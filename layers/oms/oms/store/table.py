@@ -154,6 +154,18 @@ class Table:
                 raise _condition_error(write) from None
             raise
 
+    def get_many(self, keys: Sequence[dict[str, str]], *, consistent: bool = True) -> list[Item]:
+        """Up to 100 items by key in one request (unprocessed keys are retried); missing ones are skipped."""
+        found: list[Item] = []
+        pending = [to_dynamo(k) for k in keys]
+        while pending:
+            answer = self.client.batch_get_item(
+                RequestItems={self.name: {"Keys": pending[:100], "ConsistentRead": consistent}}
+            )
+            found.extend(from_dynamo(i) for i in answer.get("Responses", {}).get(self.name, []))
+            pending = pending[100:] + answer.get("UnprocessedKeys", {}).get(self.name, {}).get("Keys", [])
+        return [item for item in found if not is_expired(item)]
+
     def delete(self, key: dict[str, str], *, condition: str | None = None) -> None:
         extra = {"ConditionExpression": condition} if condition else {}
         self.client.delete_item(TableName=self.name, Key=to_dynamo(key), **extra)
@@ -168,9 +180,11 @@ class Table:
             if error.response["Error"]["Code"] != "TransactionCanceledException":
                 raise
             reasons = error.response.get("CancellationReasons", [])
-            for write, reason in zip(writes, reasons, strict=False):
+            for index, (write, reason) in enumerate(zip(writes, reasons, strict=False)):
                 if reason.get("Code") == "ConditionalCheckFailed":
-                    raise _condition_error(write) from None
+                    refused = _condition_error(write)
+                    refused.failed_index = index
+                    raise refused from None
             raise Conflict("the change collided with another change; try again") from None
 
     # --- queries --------------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""Amazon's side: SP-API notification shapes and the SP-API client."""

@@ -1,0 +1,238 @@
+"""Order intake: every change Amazon reports applied exactly once, in order, with its stock effect.
+
+One change (an ORDER_CHANGE notification, or an order state read from the Orders API by the
+backstop) is written in ONE transaction: the record that it was applied (by its id), the order,
+and for seller-fulfilled orders every touched stock row with its ledger entry. Changes are
+ordered by (event time, publish time): an older change than the one the order reflects is
+recorded as seen and changes nothing, so late, repeated and shuffled deliveries converge on
+the same orders and stock as applying each change once, in order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from oms.amazon.notifications import Notification as Envelope
+from oms.amazon.notifications import (
+    NotificationLevel,
+    OrderChangeNotification,
+    OrderChangePayload,
+)
+from oms.domain.orders import FulfillmentChannel, Order, OrderFlag, OrderItem, units_by_sku
+from oms.domain.stock import Holding, settle
+from oms.domain.types import utc_now
+from oms.errors import AlreadyExists, Conflict
+from oms.observability import logger, metrics
+from oms.orders import order_from_item, order_to_item
+from oms.stock import StockRepository, level_of, stock_writes
+from oms.store import keys
+from oms.store.default import default_table
+from oms.store.table import Item, Table, Write
+
+APPLIED_RECORD_DAYS = 30  # longer than SQS keeps a message (14 days), so any redelivery is caught
+_ATTEMPTS = 8
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class Outcome(StrEnum):
+    APPLIED = "applied"
+    STALE = "stale"  # older than what the order already reflects: recorded, no effect
+    DUPLICATE = "duplicate"  # this change was applied before
+
+
+@dataclass(frozen=True)
+class Change:
+    """One reported state of an order, with where it came from and when it happened."""
+
+    change_id: str  # NotificationId, or "orders-api:<orderId>:<lastUpdated>" for the backstop
+    event_time: datetime | None
+    publish_time: datetime | None
+    order: Order
+    item_level: bool = False  # an OrderItemLevel notification speaks for its items only
+    actor: str = "amazon:ORDER_CHANGE"
+
+    @property
+    def ordering(self) -> tuple[datetime, datetime]:
+        return (self.event_time or _EPOCH, self.publish_time or _EPOCH)
+
+
+def change_from_notification(envelope: Envelope, now: datetime | None = None) -> Change:
+    """The order as an ORDER_CHANGE notification describes it (its Summary), at once."""
+    change = OrderChangePayload.model_validate(envelope.payload).order_change_notification
+    now = now or utc_now()
+    return Change(
+        change_id=envelope.notification_id,
+        event_time=envelope.event_time,
+        publish_time=envelope.notification_metadata.publish_time,
+        order=_order_from_summary(change, envelope.event_time or now),
+        item_level=change.notification_level == NotificationLevel.ORDER_ITEM,
+    )
+
+
+def _order_from_summary(change: OrderChangeNotification, event_time: datetime) -> Order:
+    summary = change.summary
+    programs = [p.lower() for p in summary.order_programs + summary.shipping_programs]
+    flags = (
+        [OrderFlag.BUYER_REQUESTED_CANCEL]
+        if any(i.is_buyer_requested_cancel for i in summary.order_items)
+        else []
+    )
+    return Order(
+        order_id=change.amazon_order_id,
+        marketplace_id=summary.marketplace_id,
+        status=summary.order_status,
+        fulfillment_channel=FulfillmentChannel(summary.fulfillment_type),
+        purchase_date=summary.purchase_date or event_time,
+        last_update_date=change.order_change_trigger.time_of_order_change or event_time,
+        earliest_ship_date=summary.earliest_ship_date,
+        latest_ship_date=summary.latest_ship_date,
+        earliest_delivery_date=summary.earliest_delivery_date,
+        latest_delivery_date=summary.latest_delivery_date,
+        is_prime=any("prime" in p for p in programs),
+        is_business_order=any("business" in p for p in programs),
+        order_type=summary.order_type,
+        items=[
+            OrderItem(
+                order_item_id=item.order_item_id,
+                sku=item.seller_sku,
+                quantity=max(item.quantity, 0),
+                quantity_shipped=max(item.quantity_shipped or 0, 0),
+            )
+            for item in summary.order_items
+        ],
+        flags=flags,
+    )
+
+
+def apply_order_change(envelope: Envelope) -> Outcome:
+    """The ORDER_CHANGE owner (see oms.notifications)."""
+    outcome = apply_change(default_table(), change_from_notification(envelope))
+    metrics.add_metric(name=f"OrderChanges{outcome.value.title()}", unit=MetricUnit.Count, value=1)
+    return outcome
+
+
+def apply_change(table: Table, change: Change) -> Outcome:
+    """Apply one change exactly once; concurrent writers to the same order or SKU retry on conflict."""
+    for _ in range(_ATTEMPTS):
+        current = table.get(keys.order_key(change.order.order_id), consistent=True)
+        applied_record = Write.put_new(
+            {
+                **keys.notification_key(change.change_id),
+                "entity": "AppliedChange",
+                "orderId": change.order.order_id,
+                keys.TTL_ATTRIBUTE: int((utc_now() + timedelta(days=APPLIED_RECORD_DAYS)).timestamp()),
+            }
+        )
+        if current is not None and not _is_newer(change, current):
+            writes = [applied_record]
+            outcome = Outcome.STALE
+        else:
+            writes = [applied_record, *_order_and_stock_writes(table, change, current)]
+            outcome = Outcome.APPLIED
+        try:
+            table.transact(writes)
+        except AlreadyExists as refused:
+            if refused.failed_index == 0:
+                return Outcome.DUPLICATE
+            continue  # someone created the order or a stock row meanwhile: read again
+        except Conflict:
+            continue  # a version moved under us: read again and recompute
+        logger.info(
+            "order change %s",
+            outcome.value,
+            extra={
+                "orderId": change.order.order_id,
+                "changeId": change.change_id,
+                "status": change.order.status,
+            },
+        )
+        return outcome
+    raise Conflict(f"order {change.order.order_id} kept changing under us; the message will be retried")
+
+
+def _is_newer(change: Change, current: Item) -> bool:
+    seen = current.get("lastChange") or {}
+    seen_ordering = (_instant(seen.get("eventTime")), _instant(seen.get("publishTime")))
+    return change.ordering > seen_ordering
+
+
+def _instant(text: str | None) -> datetime:
+    return datetime.fromisoformat(text) if text else _EPOCH
+
+
+def _merged(change: Change, current: Item | None) -> Order:
+    """The new order: what the change says, over what this product knows and Amazon does not say."""
+    order = change.order
+    if current is None:
+        return order
+    before = order_from_item(current)
+    items = order.items
+    if change.item_level:  # only the items this notification names changed
+        named = {i.order_item_id for i in order.items}
+        items = [i for i in before.items if i.order_item_id not in named] + order.items
+    kept_flags = [
+        f for f in before.flags if f not in (OrderFlag.STOCK_SHORTAGE, OrderFlag.BUYER_REQUESTED_CANCEL)
+    ]
+    return order.model_copy(
+        update={
+            "items": items,
+            "shipments": before.shipments,
+            "flags": kept_flags + order.flags,
+            "purchase_date": before.purchase_date,  # fixed once known; a summary may omit it
+        }
+    )
+
+
+def _order_and_stock_writes(table: Table, change: Change, current: Item | None) -> list[Write]:
+    order = _merged(change, current)
+    holdings: dict[str, dict[str, int]] = dict((current or {}).get("stockHeld") or {})
+    writes: list[Write] = []
+    short_skus: list[str] = []  # SKUs this order still needs while their demand exceeds what is on hand
+    if order.fulfillment_channel == FulfillmentChannel.MFN:
+        units = units_by_sku(order)
+        skus = sorted(set(units) | set(holdings))
+        rows = StockRepository(table).raw(skus)
+        for sku in skus:
+            shipped, needed = units.get(sku, (0, 0))
+            held = Holding(**{k: int(v) for k, v in holdings.get(sku, {}).items()})
+            new_held, movement = settle(
+                level_of(rows.get(sku)), held, shipped_total=shipped, still_needed=needed
+            )
+            holdings[sku] = {"needed": new_held.needed, "shipped": new_held.shipped}
+            if needed and movement.applied_to(level_of(rows.get(sku))).backordered > 0:
+                short_skus.append(sku)
+            if movement or sku not in rows:  # a SKU never seen before gets its row, at 0 on hand
+                writes += stock_writes(
+                    rows.get(sku),
+                    sku,
+                    movement,
+                    reason=_reason(movement),
+                    reference=order.order_id,
+                    actor=change.actor,
+                )
+    if short_skus:
+        order = order.model_copy(update={"flags": [*order.flags, OrderFlag.STOCK_SHORTAGE]})
+    item = order_to_item(order)
+    item["stockHeld"] = holdings
+    item["lastChange"] = {
+        "changeId": change.change_id,
+        "eventTime": change.ordering[0].isoformat(),
+        "publishTime": change.ordering[1].isoformat(),
+    }
+    expected = int(current["version"]) if current else None
+    return [Write.put_versioned(item, expected), *writes]
+
+
+def _reason(movement: Any) -> str:
+    if movement.on_hand:
+        return "shipment"
+    if movement.reserved > 0 or movement.backordered > 0:
+        return "reservation"
+    if movement.reserved < 0 or movement.backordered < 0:
+        return "release"
+    return "new-sku"

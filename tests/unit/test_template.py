@@ -1,0 +1,390 @@
+"""template.yaml keeps the promises operations rely on: logs, alarms, failure paths, least privilege, auth.
+
+The template is read through oms_local.template (short tags such as !Ref become their long form,
+e.g. {"Ref": "Table"}), the same reader the local stack uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from oms.store import keys
+from oms_local.template import Function, Template
+from oms_local.triggers import ScheduleExpression
+
+TEMPLATE = Template()
+FUNCTIONS = {function.logical_id: function for function in TEMPLATE.functions()}
+FUNCTION_IDS = sorted(FUNCTIONS)
+SCHEDULE_TYPES = ("Schedule", "ScheduleV2")
+SP_API_NOTIFICATIONS_ACCOUNT = "arn:aws:iam::437568002678:root"
+
+
+# ------------------------------------------------------------------------------ reading intrinsics
+
+
+def ref(value: Any) -> str | None:
+    """The logical id behind {"Ref": id} or {"Fn::GetAtt": [id, attribute]}; None for anything else."""
+    if isinstance(value, dict) and len(value) == 1:
+        if "Ref" in value:
+            return str(value["Ref"])
+        if "Fn::GetAtt" in value:
+            target = value["Fn::GetAtt"]
+            return str(target[0] if isinstance(target, list) else str(target).split(".", 1)[0])
+    return None
+
+
+def mentions(value: Any, logical_id: str) -> bool:
+    """Whether a value (a Ref, a GetAtt, a Sub string, a list of them...) points at `logical_id`."""
+    if isinstance(value, str):
+        return f"${{{logical_id}}}" in value or f"${{{logical_id}." in value
+    if isinstance(value, list):
+        return any(mentions(v, logical_id) for v in value)
+    if isinstance(value, dict):
+        return ref(value) == logical_id or any(mentions(v, logical_id) for v in value.values())
+    return False
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def resource(logical_id: str | None) -> dict[str, Any]:
+    assert logical_id in TEMPLATE.resources, f"{logical_id!r} is not a resource of template.yaml"
+    return TEMPLATE.resources[logical_id]
+
+
+def properties(logical_id: str | None) -> dict[str, Any]:
+    return dict(resource(logical_id).get("Properties", {}))
+
+
+def the_table_id() -> str:
+    tables = TEMPLATE.of_type("AWS::DynamoDB::Table")
+    assert len(tables) == 1, f"one single table expected, found {sorted(tables)}"
+    return next(iter(tables))
+
+
+def output_ref(name: str) -> str | None:
+    assert name in TEMPLATE.outputs, f"Outputs lack {name}"
+    return ref(TEMPLATE.outputs[name]["Value"])
+
+
+def assert_is_queue(value: Any, what: str) -> str:
+    queue = ref(value)
+    assert queue is not None and resource(queue)["Type"] == "AWS::SQS::Queue", (
+        f"{what} is not a queue: {value}"
+    )
+    return queue
+
+
+# ------------------------------------------------------------------------------ functions
+
+
+def test_the_template_has_functions() -> None:
+    assert len(FUNCTIONS) >= 4, sorted(FUNCTIONS)
+
+
+@pytest.mark.parametrize("function_id", FUNCTION_IDS)
+def test_function_logs_to_its_own_group_with_retention(function_id: str) -> None:
+    logging = FUNCTIONS[function_id].properties.get("LoggingConfig", {})
+    group = ref(logging.get("LogGroup"))
+    assert group is not None, f"{function_id}: LoggingConfig.LogGroup must !Ref a log group, got {logging}"
+    assert resource(group)["Type"] == "AWS::Logs::LogGroup"
+    assert properties(group).get("RetentionInDays"), f"{group} keeps logs forever (no RetentionInDays)"
+
+
+@pytest.mark.parametrize("function_id", FUNCTION_IDS)
+def test_function_has_an_errors_alarm(function_id: str) -> None:
+    alarms = [
+        alarm_id
+        for alarm_id, alarm in TEMPLATE.of_type("AWS::CloudWatch::Alarm").items()
+        if alarm["Properties"].get("MetricName") == "Errors"
+        and alarm["Properties"].get("Namespace") == "AWS/Lambda"
+        and any(
+            d.get("Name") == "FunctionName" and ref(d.get("Value")) == function_id
+            for d in alarm["Properties"].get("Dimensions", [])
+        )
+    ]
+    assert alarms, f"no AWS/Lambda Errors alarm has the dimension FunctionName = !Ref {function_id}"
+    for alarm_id in alarms:
+        assert properties(alarm_id).get("AlarmActions"), f"{alarm_id} alarms nobody (no AlarmActions)"
+
+
+# ------------------------------------------------------------------------------ failure paths
+
+
+def _assert_sqs_failure_path(function: Function, trigger: dict[str, Any]) -> None:
+    queue_id = assert_is_queue(trigger.get("Queue"), f"{function.logical_id}'s SQS trigger")
+    queue = properties(queue_id)
+    redrive = queue.get("RedrivePolicy", {})
+    assert_is_queue(redrive.get("deadLetterTargetArn"), f"{queue_id}'s RedrivePolicy.deadLetterTargetArn")
+    assert int(redrive.get("maxReceiveCount", 0)) == 5, (
+        f"{queue_id}: maxReceiveCount {redrive.get('maxReceiveCount')}"
+    )
+    # AWS: at least six times the function's timeout, plus the batching window.
+    needed = 6 * function.timeout + int(trigger.get("MaximumBatchingWindowInSeconds", 0))
+    visibility = int(queue.get("VisibilityTimeout", 30))
+    assert visibility >= needed, f"{queue_id}: VisibilityTimeout {visibility}s < {needed}s"
+    assert "ReportBatchItemFailures" in trigger.get("FunctionResponseTypes", []), (
+        f"{function.logical_id}: one bad message would fail (and redrive) its whole batch"
+    )
+
+
+def _assert_stream_failure_path(function: Function, trigger: dict[str, Any]) -> None:
+    on_failure = trigger.get("DestinationConfig", {}).get("OnFailure", {})
+    assert on_failure.get("Destination"), (
+        f"{function.logical_id}: stream trigger without DestinationConfig.OnFailure"
+    )
+    assert ref(on_failure["Destination"]) in TEMPLATE.resources, on_failure
+    # The destination is only reached once retries end; the default (-1) retries until the record expires.
+    retries = int(trigger.get("MaximumRetryAttempts", -1))
+    assert 0 <= retries <= 10_000, f"{function.logical_id}: MaximumRetryAttempts {retries} never gives up"
+
+
+def _assert_async_failure_path(function: Function, trigger: dict[str, Any]) -> None:
+    dead_letter = trigger.get("DeadLetterConfig", {})
+    assert dead_letter.get("Arn") or dead_letter.get("Type") == "SQS", (
+        f"{function.logical_id}: schedule without DeadLetterConfig (undeliverable runs vanish)"
+    )
+    if "Arn" in dead_letter:
+        assert_is_queue(dead_letter["Arn"], f"{function.logical_id}'s DeadLetterConfig")
+    on_failure = (
+        function.properties.get("EventInvokeConfig", {}).get("DestinationConfig", {}).get("OnFailure", {})
+    )
+    assert on_failure.get("Destination"), f"{function.logical_id}: no EventInvokeConfig OnFailure destination"
+    assert ref(on_failure["Destination"]) in TEMPLATE.resources, on_failure
+
+
+_FAILURE_PATHS = {
+    "SQS": _assert_sqs_failure_path,
+    "DynamoDB": _assert_stream_failure_path,
+    "Schedule": _assert_async_failure_path,
+    "ScheduleV2": _assert_async_failure_path,
+    "EventBridgeRule": _assert_async_failure_path,
+    "CloudWatchEvent": _assert_async_failure_path,
+}
+
+
+@pytest.mark.parametrize("function_id", FUNCTION_IDS)
+def test_event_driven_function_has_a_failure_path(function_id: str) -> None:
+    function = FUNCTIONS[function_id]
+    for trigger in function.triggers:
+        if trigger.type == "Api":
+            continue  # the caller sees the error
+        check = _FAILURE_PATHS.get(trigger.type)
+        assert check is not None, (
+            f"{function_id}.{trigger.name}: no failure-path rule for {trigger.type} triggers yet; add one here"
+        )
+        check(function, trigger.properties)
+
+
+def test_every_kind_of_failure_path_is_exercised() -> None:
+    """The checks above are not vacuous: the template has SQS, stream and schedule triggers."""
+    kinds = {t.type for f in FUNCTIONS.values() for t in f.triggers}
+    assert {"SQS", "DynamoDB"} <= kinds, kinds
+    assert kinds & set(SCHEDULE_TYPES), kinds
+
+
+# ------------------------------------------------------------------------------ least privilege
+
+
+def _statements(function: Function) -> Iterator[tuple[str, dict[str, Any]]]:
+    for index, policy in enumerate(function.properties.get("Policies", [])):
+        where = f"{function.logical_id}.Policies[{index}]"
+        if isinstance(policy, str):
+            # A managed policy by name: the broad ones grant wildcards on every resource.
+            broad = any(word in policy for word in ("FullAccess", "AdministratorAccess", "PowerUserAccess"))
+            yield where, {"Effect": "Allow", "Action": "*" if broad else [], "Resource": "*"}
+        elif isinstance(policy, dict) and "Statement" in policy:
+            for statement in as_list(policy["Statement"]):
+                yield where, statement
+
+
+def _too_broad(action: str) -> bool:
+    return action == "*" or (action.lower().startswith("dynamodb:") and "*" in action)
+
+
+@pytest.mark.parametrize("function_id", FUNCTION_IDS)
+def test_no_function_may_do_anything_to_the_table(function_id: str) -> None:
+    table = the_table_id()
+    for where, statement in _statements(FUNCTIONS[function_id]):
+        if statement.get("Effect") != "Allow":
+            continue
+        resources = as_list(statement.get("Resource", []))
+        on_table = any(r == "*" or mentions(r, table) for r in resources)
+        broad = [a for a in as_list(statement.get("Action", [])) if _too_broad(str(a))]
+        assert not (on_table and broad), f"{where} allows {broad} on {resources}"
+
+
+def test_the_table_is_reached_through_explicit_statements() -> None:
+    """The privilege check above sees the statements that matter (it is not vacuous)."""
+    table = the_table_id()
+    on_table = [
+        where
+        for function in FUNCTIONS.values()
+        for where, statement in _statements(function)
+        if any(mentions(r, table) for r in as_list(statement.get("Resource", [])))
+    ]
+    assert on_table
+
+
+def test_too_broad_recognises_wildcards() -> None:
+    assert _too_broad("*")
+    assert _too_broad("dynamodb:*")
+    assert _too_broad("dynamodb:Get*")
+    assert not _too_broad("dynamodb:GetItem")
+    assert not _too_broad("events:PutEvents")
+
+
+# ------------------------------------------------------------------------------ the API
+
+
+def _api() -> tuple[str, dict[str, Any]]:
+    apis = TEMPLATE.of_type("AWS::Serverless::Api")
+    assert len(apis) == 1, sorted(apis)
+    api_id, api = next(iter(apis.items()))
+    return api_id, api.get("Properties", {})
+
+
+def _is_public(path: str) -> bool:
+    return path == "/health" or path == "/webhooks" or path.startswith("/webhooks/")
+
+
+def test_the_api_has_a_default_authorizer() -> None:
+    _, api = _api()
+    auth = api.get("Auth", {})
+    default = auth.get("DefaultAuthorizer")
+    assert default and default != "NONE", auth
+    assert default in auth.get("Authorizers", {}) or default == "AWS_IAM", auth
+
+
+API_EVENTS = [
+    (function.logical_id, trigger.name, trigger.properties)
+    for function in FUNCTIONS.values()
+    for trigger in function.triggers
+    if trigger.type == "Api"
+]
+
+
+@pytest.mark.parametrize(
+    ("function_id", "event", "props"), API_EVENTS, ids=[f"{f}.{e}" for f, e, _ in API_EVENTS]
+)
+def test_api_route_is_behind_the_authorizer(function_id: str, event: str, props: dict[str, Any]) -> None:
+    api_id, api = _api()
+    assert ref(props.get("RestApiId")) == api_id, (
+        f"{function_id}.{event} is on an implicit API, which has no authorizer"
+    )
+    if _is_public(props["Path"]):
+        return
+    authorizer = props.get("Auth", {}).get("Authorizer", api.get("Auth", {}).get("DefaultAuthorizer"))
+    assert authorizer and authorizer != "NONE", f"{props['Method']} {props['Path']} is public"
+
+
+def test_there_are_authorized_routes() -> None:
+    assert any(not _is_public(props["Path"]) for _, _, props in API_EVENTS), API_EVENTS
+
+
+# ------------------------------------------------------------------------------ data and messaging
+
+
+def test_the_single_table() -> None:
+    table_id = the_table_id()
+    table = properties(table_id)
+    key_schema = {k["KeyType"]: k["AttributeName"] for k in table["KeySchema"]}
+    assert key_schema == {"HASH": "pk", "RANGE": "sk"} == {"HASH": keys.PK, "RANGE": keys.SK}
+
+    indexes = {
+        gsi["IndexName"]: {k["KeyType"]: k["AttributeName"] for k in gsi["KeySchema"]}
+        for gsi in table.get("GlobalSecondaryIndexes", [])
+    }
+    assert len(indexes) >= 2, indexes
+    for name, (hash_key, range_key) in keys.INDEXES.items():  # every index the code queries exists as coded
+        assert indexes.get(name) == {"HASH": hash_key, "RANGE": range_key}, (name, indexes)
+
+    ttl = table.get("TimeToLiveSpecification", {})
+    assert ttl.get("Enabled") is True and ttl.get("AttributeName") == keys.TTL_ATTRIBUTE, ttl
+    assert table.get("StreamSpecification", {}).get("StreamViewType") == "NEW_AND_OLD_IMAGES"
+    assert table.get("PointInTimeRecoverySpecification", {}).get("PointInTimeRecoveryEnabled") is True
+    assert table.get("BillingMode") == "PAY_PER_REQUEST"
+
+    protection = ref(table.get("DeletionProtectionEnabled"))
+    assert protection in TEMPLATE.parameters, (
+        f"DeletionProtectionEnabled is not bound to a parameter: {protection}"
+    )
+    assert resource(table_id).get("DeletionPolicy") == "Retain"
+
+
+def test_amazon_may_send_notifications_to_the_queue() -> None:
+    queue_id = output_ref("OrderNotificationsQueueUrl")
+    assert resource(queue_id)["Type"] == "AWS::SQS::Queue"
+    granted = []
+    for policy in TEMPLATE.of_type("AWS::SQS::QueuePolicy").values():
+        props = policy["Properties"]
+        if not any(ref(q) == queue_id for q in props.get("Queues", [])):
+            continue
+        for statement in as_list(props["PolicyDocument"]["Statement"]):
+            principals = as_list(statement.get("Principal", {}).get("AWS", []))
+            if (
+                statement.get("Effect") == "Allow"
+                and SP_API_NOTIFICATIONS_ACCOUNT in principals
+                and "sqs:SendMessage" in as_list(statement.get("Action", []))
+                and any(mentions(r, queue_id) for r in as_list(statement.get("Resource", [])))
+            ):
+                granted.append(statement)
+    assert granted, f"no policy lets {SP_API_NOTIFICATIONS_ACCOUNT} sqs:SendMessage to {queue_id}"
+
+
+# ------------------------------------------------------------------------------ globals and outputs
+
+
+def test_globals_run_python_313_on_arm64_traced_with_powertools() -> None:
+    functions = TEMPLATE.globals
+    assert functions.get("Runtime") == "python3.13"
+    assert functions.get("Architectures") == ["arm64"]
+    assert functions.get("Tracing") == "Active"
+    variables = functions.get("Environment", {}).get("Variables", {})
+    assert any(name.startswith("POWERTOOLS_") for name in variables), variables
+    assert variables.get("POWERTOOLS_METRICS_NAMESPACE"), variables
+
+
+@pytest.mark.parametrize("function_id", FUNCTION_IDS)
+def test_function_keeps_the_globals(function_id: str) -> None:
+    function = FUNCTIONS[function_id]
+    for setting in ("Runtime", "Architectures", "Tracing"):
+        overridden = function.properties.get(setting, TEMPLATE.globals.get(setting))
+        assert overridden == TEMPLATE.globals.get(setting), f"{function_id} overrides {setting}"
+    assert function.environment.get("POWERTOOLS_SERVICE_NAME"), (
+        f"{function_id} has no POWERTOOLS_SERVICE_NAME"
+    )
+
+
+def test_outputs_name_what_tools_rely_on() -> None:
+    expected = {
+        "ApiUrl",
+        "DashboardUrl",
+        "Region",
+        "TableName",
+        "OrderNotificationsQueueUrl",
+        "OrderNotificationsDlqUrl",
+        "EventBusName",
+    }
+    assert expected <= set(TEMPLATE.outputs), sorted(expected - set(TEMPLATE.outputs))
+    assert output_ref("TableName") == the_table_id()
+    assert output_ref("OrderNotificationsDlqUrl") == ref(
+        properties(output_ref("OrderNotificationsQueueUrl"))["RedrivePolicy"]["deadLetterTargetArn"]
+    )
+
+
+def test_there_is_a_schedule_the_local_stack_can_fire() -> None:
+    schedules = [t for f in FUNCTIONS.values() for t in f.triggers if t.type in SCHEDULE_TYPES]
+    assert schedules
+    for trigger in schedules:
+        props = trigger.properties
+        expression = ScheduleExpression(
+            props.get("Schedule") or props["ScheduleExpression"],
+            props.get("ScheduleExpressionTimezone", "UTC"),
+        )
+        assert expression.next_after(datetime.now(UTC)) > datetime.now(UTC)
