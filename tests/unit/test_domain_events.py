@@ -32,3 +32,11 @@ def test_changes_that_mean_nothing_announce_nothing():
 def test_each_event_has_its_own_id_for_deduplication():
     events = events_from_change(ORDER, {**ORDER, "status": "Canceled"}, event_id="abc", occurred_at=WHEN)
     assert len({e.event_id for e in events}) == 2
+
+
+def test_an_order_that_becomes_short_of_stock_raises_one_stock_shortage():
+    short = {**ORDER, "flags": ["stockShortage"], "stockHeld": {"S1": {"needed": 3, "shipped": 0}}}
+    events = events_from_change(ORDER, short, event_id="e", occurred_at=WHEN)
+    assert [e.detail_type for e in events] == ["StockShortage"]
+    assert events[0].data["skus"] == {"S1": 3}
+    assert _types(short, {**short, "lastUpdateDate": "later"}) == []

@@ -67,6 +67,13 @@ def events_from_change(
         events.append(DomainEvent(detail_type, data, f"{event_id}:{detail_type}", occurred_at))
 
     if entity == "Order" and new is not None:
+        if "stockShortage" in (new.get("flags") or []) and "stockShortage" not in (
+            (old or {}).get("flags") or []
+        ):
+            short = {
+                sku: h.get("needed") for sku, h in (new.get("stockHeld") or {}).items() if h.get("needed")
+            }
+            emit("StockShortage", {**_order_summary(new), "skus": short})
         if old is None:
             emit("OrderReceived", {**_order_summary(new), "items": new.get("items", [])})
         elif old.get("status") != new.get("status"):

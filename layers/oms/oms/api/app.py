@@ -5,7 +5,7 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
-from oms.api import health, orders
+from oms.api import health, inventory, orders
 from oms.api.errors import register_error_answers
 
 TITLE = "Amazon seller OMS API"
@@ -20,6 +20,7 @@ def build_app() -> APIGatewayRestResolver:
     )
     app.include_router(health.router)
     app.include_router(orders.router)
+    app.include_router(inventory.router)
     register_error_answers(app)
     return app
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
+from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-from pydantic import BaseModel, ConfigDict, Field
 
+from oms.api.paging import ListPage
 from oms.domain.orders import FulfillmentChannel, Order, OrderStatus
 from oms.domain.types import UtcDateTime
 from oms.orders import OrderFilter, OrderRepository
@@ -15,13 +16,6 @@ from oms.settings import get_settings
 from oms.store.default import default_table
 
 router = APIGatewayRouter()
-
-
-class OrderPage(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
-    items: list[dict[str, Any]]
-    next_token: str | None = Field(default=None, serialization_alias="nextToken")
 
 
 def _orders() -> OrderRepository:
@@ -45,12 +39,12 @@ def list_orders(
     ] = None,
     limit: Annotated[int | None, Query(ge=1, le=500, description="page size")] = None,
     next_token: Annotated[str | None, Query(alias="nextToken", max_length=4096)] = None,
-) -> OrderPage:
+) -> ListPage:
     where = OrderFilter(status, fulfillment_channel, ship_by, purchased_from, purchased_to)
     page = _orders().list(where, limit=limit or get_settings().default_page_size, next_token=next_token)
-    return OrderPage(items=page.items, next_token=page.next_token)
+    return ListPage(items=page.items, next_token=page.next_token)
 
 
 @router.get("/orders/<orderId>", summary="One order", tags=["orders"])
 def get_order(orderId: Annotated[str, Path(min_length=1, max_length=64)]) -> Order:  # the contract's name
-    return _orders().get(orderId)
+    return _orders().get(unquote(orderId))  # REST API paths arrive percent-encoded
