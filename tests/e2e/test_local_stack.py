@@ -1,0 +1,580 @@
+"""The local stack as a seller meets it: `oms local --no-simulator` in a subprocess, over HTTP and boto3.
+
+One stack serves the whole module (it takes a few seconds to start); each test reads like a step
+of the seller's day. The order tests write orders straight into the table with the product's own
+code (oms.orders), so they do not depend on the notification intake.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import requests
+
+from oms.domain.orders import Order
+from oms.orders import order_to_item
+from oms.store.table import to_dynamo
+from oms_local.template import Template
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT = 60
+STOP_TIMEOUT = 10
+HTTP_TIMEOUT = 30
+DLQ_TIMEOUT = 60
+
+OUTPUT_NAMES = (
+    "ApiUrl",
+    "DashboardUrl",
+    "AwsEndpointUrl",
+    "Region",
+    "ApiToken",
+    "TableName",
+    "OrderNotificationsQueueUrl",
+    "OrderNotificationsDlqUrl",
+    "EventBusName",
+)
+
+
+# ------------------------------------------------------------------------------ processes
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _stat(pid: int) -> tuple[str, int, int] | None:
+    """(state, ppid, start time) of a process from /proc/<pid>/stat; None once it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = text[text.rindex(")") + 2 :].split()  # the command name may hold spaces and parentheses
+    return fields[0], int(fields[1]), int(fields[19])
+
+
+def _descendants(root: int) -> set[tuple[int, int]]:
+    """Every process below `root`, as (pid, start time) so a recycled pid is not mistaken for it."""
+    parents: dict[int, list[tuple[int, int]]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (stat := _stat(int(entry.name))) is not None:
+            parents.setdefault(stat[1], []).append((int(entry.name), stat[2]))
+    found: set[tuple[int, int]] = set()
+    todo = [root]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child[0])
+    return found
+
+
+def _alive(process: tuple[int, int]) -> bool:
+    stat = _stat(process[0])
+    return stat is not None and stat[2] == process[1] and stat[0] != "Z"
+
+
+def _command_line(pid: int) -> str:
+    with contextlib.suppress(OSError):
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    return "?"
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    with contextlib.suppress(OSError):
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    return "(no output)"
+
+
+@dataclass
+class RunningStack:
+    process: subprocess.Popen[bytes]
+    port: int
+    state_dir: Path
+    console_log: Path  # what `oms local` prints
+    outputs: dict[str, Any]
+
+    def stop(self) -> None:
+        """Ctrl-C, as the seller stops it: the stack exits in time and leaves no process behind."""
+        can_see_children = Path("/proc/self/stat").exists()  # Linux; psutil is not a dependency
+        children = _descendants(self.process.pid) if can_see_children else set()
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            for child in children:
+                with contextlib.suppress(OSError):
+                    os.kill(child[0], signal.SIGKILL)
+            pytest.fail(
+                f"`oms local` did not exit within {STOP_TIMEOUT}s of SIGINT:\n{_tail(self.console_log)}"
+            )
+        deadline = time.monotonic() + 5  # an orphan that is about to die is not a leak
+        while any(_alive(c) for c in children) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        leftovers = {pid: _command_line(pid) for pid, started in sorted(children) if _alive((pid, started))}
+        for pid in leftovers:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        assert not leftovers, f"processes left behind after `oms local` exited: {leftovers}"
+
+
+def start_stack(state_dir: Path, port: int) -> RunningStack:
+    """`oms local --no-simulator` on `port`; returns once <state dir>/outputs.json has appeared."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    console_log = state_dir.parent / f"{state_dir.name}-console.log"
+    with console_log.open("wb") as console:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "oms_local.cli",
+                "local",
+                "--no-simulator",
+                "--port",
+                str(port),
+                "--state-dir",
+                str(state_dir),
+            ],
+            stdout=console,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=ROOT,
+        )
+    outputs_path = state_dir / "outputs.json"
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if outputs_path.exists():
+            outputs = json.loads(outputs_path.read_text())  # written atomically by the stack
+            return RunningStack(process, port, state_dir, console_log, outputs)
+        if process.poll() is not None:
+            pytest.fail(
+                f"`oms local` exited with {process.returncode} before it was ready:\n{_tail(console_log)}"
+            )
+        time.sleep(0.2)
+    process.kill()
+    process.wait()
+    pytest.fail(f"{outputs_path} did not appear within {START_TIMEOUT}s:\n{_tail(console_log)}")
+
+
+def wait_for(condition: Callable[[], Any], timeout: float, interval: float = 1.0) -> Any:
+    """Poll until `condition()` is truthy; returns its last value (falsy after the timeout)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(interval)
+
+
+# ------------------------------------------------------------------------------ fixtures
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    running = start_stack(tmp_path_factory.mktemp("stack") / "state", _free_port())
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def outputs(stack: RunningStack) -> dict[str, Any]:
+    return stack.outputs
+
+
+_OWN_TOKEN = object()
+
+
+class Api:
+    """The seller's HTTP client: the stack's token unless a test says otherwise."""
+
+    def __init__(self, outputs: dict[str, Any]) -> None:
+        self.base_url = outputs["ApiUrl"]
+        self.token = outputs["ApiToken"]
+        self.session = requests.Session()
+        self.session.trust_env = False  # a proxy from the environment must not carry loopback calls
+
+    def request(self, method: str, path: str, *, token: Any = _OWN_TOKEN, **kwargs: Any) -> requests.Response:
+        headers = dict(kwargs.pop("headers", {}))
+        token = self.token if token is _OWN_TOKEN else token
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        return self.session.request(
+            method, self.base_url + path, headers=headers, timeout=HTTP_TIMEOUT, **kwargs
+        )
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("GET", path, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def api(outputs: dict[str, Any]) -> Iterator[Api]:
+    client = Api(outputs)
+    yield client
+    client.session.close()
+
+
+@pytest.fixture(scope="module")
+def aws(outputs: dict[str, Any]) -> Callable[[str], Any]:
+    def client(service: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=outputs["AwsEndpointUrl"],
+            region_name=outputs["Region"],
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
+
+    return client
+
+
+def assert_error(response: requests.Response, status: int) -> dict[str, Any]:
+    """API.md's error format: {"error": {"code", "message", "details"}} with the expected status."""
+    assert response.status_code == status, f"{response.status_code}: {response.text}"
+    assert response.headers.get("Content-Type", "").startswith("application/json")
+    body = response.json()
+    assert list(body) == ["error"], body
+    error = body["error"]
+    assert isinstance(error.get("code"), str) and error["code"], body
+    assert isinstance(error.get("message"), str) and error["message"], body
+    assert isinstance(error.get("details"), list), body
+    return error
+
+
+def put_order(aws: Callable[[str], Any], outputs: dict[str, Any], *, purchased: datetime) -> Order:
+    """An Unshipped MFN order, stored the way the product stores it (oms.orders.order_to_item)."""
+    n = uuid.uuid4().int
+    order_id = f"{n % 1000:03d}-{(n >> 10) % 10**7:07d}-{(n >> 40) % 10**7:07d}"  # Amazon's 3-7-7 shape
+    order = Order(
+        order_id=order_id,
+        marketplace_id="ATVPDKIKX0DER",
+        status="Unshipped",
+        fulfillment_channel="MFN",
+        purchase_date=purchased,
+        last_update_date=purchased,
+        earliest_ship_date=purchased,
+        latest_ship_date=purchased + timedelta(days=2),
+        latest_delivery_date=purchased + timedelta(days=7),
+        is_prime=True,
+        items=[{"order_item_id": f"OI-{order_id}", "sku": "MUG-BLUE", "quantity": 2}],
+    )
+    aws("dynamodb").put_item(TableName=outputs["TableName"], Item=to_dynamo(order_to_item(order, version=1)))
+    return order
+
+
+def purchase_window(start: datetime, hours: int = 1) -> dict[str, str]:
+    """Query parameters that select only the orders a test placed inside its own window."""
+    end = start + timedelta(hours=hours)
+    return {"from": start.strftime("%Y-%m-%dT%H:%M:%SZ"), "to": end.strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+def queue_depth(aws: Callable[[str], Any], url: str) -> int:
+    attributes = aws("sqs").get_queue_attributes(
+        QueueUrl=url,
+        AttributeNames=[
+            "ApproximateNumberOfMessages",
+            "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateNumberOfMessagesDelayed",
+        ],
+    )["Attributes"]
+    return sum(int(v) for v in attributes.values())
+
+
+def oms(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "oms_local.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        check=False,
+    )
+
+
+# An SP-API ORDER_CHANGE notification, as in Amazon's OrderChangeNotification schema example
+# (sp-api-models: schemas/notifications/OrderChangeNotification.json).
+ORDER_CHANGE_NOTIFICATION: dict[str, Any] = {
+    "NotificationVersion": "1.0",
+    "NotificationType": "ORDER_CHANGE",
+    "PayloadVersion": "1.0",
+    "EventTime": "2020-01-11T00:09:53.109Z",
+    "Payload": {
+        "OrderChangeNotification": {
+            "NotificationLevel": "OrderLevel",
+            "SellerId": "A3TH9S8BH6GOGM",
+            "AmazonOrderId": "903-8868176-2219830",
+            "OrderChangeType": "BuyerRequestedChange",
+            "OrderChangeTrigger": {
+                "TimeOfOrderChange": "2022-11-29T19:42:04.284Z",
+                "ChangeReason": "Buyer Requested Cancel",
+            },
+            "Summary": {
+                "MarketplaceId": "ATVPDKIKX0DER",
+                "OrderStatus": "Unshipped",
+                "PurchaseDate": "2022-07-13T19:42:04.284Z",
+                "DestinationPostalCode": "48110",
+                "FulfillmentType": "MFN",
+                "OrderType": "StandardOrder",
+                "NumberOfItemsShipped": 0,
+                "NumberOfItemsUnshipped": 10,
+                "EarliestDeliveryDate": "2022-11-07T19:42:04.284Z",
+                "LatestDeliveryDate": "2022-12-07T19:42:04.284Z",
+                "EarliestShipDate": "2022-11-07T19:42:04.284Z",
+                "LatestShipDate": "2022-12-07T19:42:04.284Z",
+                "CancelNotifyDate": "2022-12-07T19:42:04.284Z",
+                "OrderPrograms": ["Business"],
+                "ShippingPrograms": ["EasyShip"],
+                "EasyShipShipmentStatus": "Delivered",
+                "ElectronicInvoiceStatus": "NotFound",
+                "OrderItems": [
+                    {
+                        "OrderItemId": "OIID34853450",
+                        "SellerSKU": "SellerSKUID1",
+                        "SupplySourceId": "d7679e14-031b-4ab3-a81b-ec4fc7a460b3",
+                        "OrderItemStatus": "Unshipped",
+                        "Quantity": 10,
+                        "QuantityShipped": 0,
+                        "IsBuyerRequestedCancel": True,
+                        "ItemEarliestDeliveryDate": "2022-11-07T19:42:04.284Z",
+                        "ItemLatestDeliveryDate": "2022-12-07T19:42:04.284Z",
+                    }
+                ],
+            },
+        }
+    },
+    "NotificationMetadata": {
+        "ApplicationId": "app-id-d0e9e693-c3ad-4373-979f-ed4ec98dd746",
+        "SubscriptionId": "subscription-id-d0e9e693-c3ad-4373-979f-ed4ec98dd746",
+        "PublishTime": "2020-07-13T19:42:04.284Z",
+        "NotificationId": "d0e9e693-c3ad-4373-979f-ed4ec98dd746",
+    },
+}
+
+
+# ------------------------------------------------------------------------------ the seller's day
+
+
+def test_outputs_json_tells_the_seller_where_everything_is(
+    stack: RunningStack, outputs: dict[str, Any]
+) -> None:
+    missing = [name for name in OUTPUT_NAMES if not outputs.get(name)]
+    assert not missing, f"outputs.json lacks {missing}: {outputs}"
+    assert outputs["ApiUrl"].rstrip("/").endswith(f":{stack.port}")
+    assert outputs["AwsEndpointUrl"].startswith("http")
+    assert outputs["Region"] == "us-east-1"  # `oms local`'s default
+
+
+def test_health_answers_without_a_token(api: Api) -> None:
+    response = api.get("/health", token=None)
+    assert response.status_code == 200, response.text
+    assert response.json() == {"status": "ok"}
+
+
+def test_orders_need_the_api_token(api: Api) -> None:
+    # Runs before any test writes an order, so the list is still empty.
+    assert_error(api.get("/orders", token=None), 401)
+    assert_error(api.get("/orders", token="not-the-token"), 401)
+
+    response = api.get("/orders")
+    assert response.status_code == 200, response.text
+    assert response.json() == {"items": [], "nextToken": None}
+
+
+def test_an_unknown_route_is_404(api: Api) -> None:
+    assert_error(api.get("/no-such-thing"), 404)
+
+
+def test_a_wrong_method_is_405(api: Api) -> None:
+    assert_error(api.request("DELETE", "/orders"), 405)
+
+
+def test_a_malformed_query_is_400_naming_the_field(api: Api) -> None:
+    error = assert_error(api.get("/orders", params={"limit": "abc"}), 400)
+    assert "limit" in [detail.get("field") for detail in error["details"]], error
+
+
+def test_the_dashboard_may_call_the_api_from_another_origin(api: Api) -> None:
+    response = api.request(
+        "OPTIONS",
+        "/orders",
+        token=None,
+        headers={
+            "Origin": "http://dashboard.example",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "Authorization",
+        },
+    )
+    assert response.status_code in (200, 204), response.text
+    assert response.headers.get("Access-Control-Allow-Origin") in ("*", "http://dashboard.example")
+
+
+def test_an_order_in_the_table_is_served_by_the_api(
+    api: Api, aws: Callable[[str], Any], outputs: dict[str, Any]
+) -> None:
+    purchased = datetime(2021, 3, 1, 9, 30, tzinfo=UTC)
+    order = put_order(aws, outputs, purchased=purchased)
+    expected = order.model_dump(mode="json", by_alias=True)
+
+    response = api.get(f"/orders/{order.order_id}")
+    assert response.status_code == 200, response.text
+    served = response.json()
+    assert {k: served.get(k) for k in expected} == expected
+    assert served["purchaseDate"] == "2021-03-01T09:30:00Z"
+
+    listed = api.get("/orders")
+    assert listed.status_code == 200, listed.text
+    assert order.order_id in [item["orderId"] for item in listed.json()["items"]]
+
+
+def test_orders_come_in_pages_whose_tokens_cannot_be_forged(
+    api: Api, aws: Callable[[str], Any], outputs: dict[str, Any]
+) -> None:
+    start = datetime(2021, 4, 1, 8, 0, tzinfo=UTC)
+    older = put_order(aws, outputs, purchased=start + timedelta(minutes=10))
+    newer = put_order(aws, outputs, purchased=start + timedelta(minutes=20))
+    window = purchase_window(start)
+
+    first = api.get("/orders", params={**window, "limit": "1"})
+    assert first.status_code == 200, first.text
+    assert [o["orderId"] for o in first.json()["items"]] == [newer.order_id]  # newest purchase first
+    token = first.json()["nextToken"]
+    assert token
+
+    second = api.get("/orders", params={**window, "limit": "1", "nextToken": token})
+    assert second.status_code == 200, second.text
+    assert [o["orderId"] for o in second.json()["items"]] == [older.order_id]
+
+    seen = [newer.order_id, older.order_id]
+    following = second.json()["nextToken"]
+    while following:  # DynamoDB may hand out one more token for an empty last page
+        page = api.get("/orders", params={**window, "limit": "1", "nextToken": following})
+        assert page.status_code == 200, page.text
+        seen += [o["orderId"] for o in page.json()["items"]]
+        following = page.json()["nextToken"]
+    assert seen == [newer.order_id, older.order_id]
+
+    # Point the token at another key (the older order) but keep the signature: refused, not followed.
+    payload, signature = token.split(".")
+    key = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    key_text = json.dumps(key).replace(newer.order_id, older.order_id)
+    forged_payload = base64.urlsafe_b64encode(key_text.encode()).rstrip(b"=").decode()
+    assert forged_payload != payload
+    forged = api.get("/orders", params={**window, "limit": "1", "nextToken": f"{forged_payload}.{signature}"})
+    error = assert_error(forged, 400)
+    assert "nextToken" in [detail.get("field") for detail in error["details"]], error
+
+    assert_error(api.get("/orders", params={**window, "nextToken": "garbage"}), 400)
+
+
+def test_table_changes_are_published_without_failures(
+    stack: RunningStack, aws: Callable[[str], Any], outputs: dict[str, Any]
+) -> None:
+    log = stack.state_dir / "logs" / "publish_events.log"
+    size_before = log.stat().st_size if log.exists() else 0
+    put_order(aws, outputs, purchased=datetime(2021, 5, 1, 12, 0, tzinfo=UTC))
+
+    ran = wait_for(lambda: log.exists() and log.stat().st_size > size_before, timeout=30, interval=0.5)
+    assert ran, f"publish_events wrote nothing within 30s of a table change; {log}:\n{_tail(log)}"
+
+    text = log.read_text(errors="replace")
+    for sign_of_trouble in ("Traceback", "EventBridge refused"):
+        assert sign_of_trouble not in text, f"{log}:\n{_tail(log)}"
+    failed = [
+        line for line in _tail(stack.console_log, 10_000).splitlines() if "PublishEventsFunction" in line
+    ]
+    assert not failed, failed
+    assert queue_depth(aws, outputs["FailedInvocationsDlqUrl"]) == 0
+
+
+def test_a_poison_notification_ends_in_the_dlq_and_a_healthy_one_does_not(
+    aws: Callable[[str], Any], outputs: dict[str, Any]
+) -> None:
+    sqs = aws("sqs")
+    poison = "this is not json"
+    healthy = json.loads(json.dumps(ORDER_CHANGE_NOTIFICATION))
+    healthy["NotificationMetadata"]["NotificationId"] = str(uuid.uuid4())
+    healthy_body = json.dumps(healthy)
+    sqs.send_message(QueueUrl=outputs["OrderNotificationsQueueUrl"], MessageBody=poison)
+    sqs.send_message(QueueUrl=outputs["OrderNotificationsQueueUrl"], MessageBody=healthy_body)
+
+    dead: dict[str, str] = {}  # message id -> body
+
+    def poison_is_dead() -> bool:
+        answer = sqs.receive_message(
+            QueueUrl=outputs["OrderNotificationsDlqUrl"],
+            MaxNumberOfMessages=10,
+            VisibilityTimeout=0,  # only looking: leave them for the next poll (and the operator)
+            WaitTimeSeconds=0,
+        )
+        dead.update((m["MessageId"], m["Body"]) for m in answer.get("Messages", []))
+        return poison in dead.values()
+
+    assert wait_for(poison_is_dead, timeout=DLQ_TIMEOUT), (
+        f"the poison message is not in the DLQ after {DLQ_TIMEOUT}s"
+    )
+    assert wait_for(lambda: queue_depth(aws, outputs["OrderNotificationsQueueUrl"]) == 0, timeout=30), (
+        "the notifications queue did not drain"
+    )
+    poison_is_dead()
+    assert healthy_body not in dead.values(), "a valid ORDER_CHANGE notification was dead-lettered"
+    assert list(dead.values()).count(poison) == 1, (
+        f"the poison message was dead-lettered more than once: {dead}"
+    )
+
+
+def test_oms_invoke_runs_a_function_now(stack: RunningStack) -> None:
+    result = oms("invoke", "purge_buyer_data", "--port", str(stack.port), "--state-dir", str(stack.state_dir))
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert isinstance(answer.get("purged"), int), answer
+
+
+def test_oms_invoke_names_the_functions_it_knows(stack: RunningStack) -> None:
+    result = oms("invoke", "NoSuchFunction", "--port", str(stack.port), "--state-dir", str(stack.state_dir))
+    assert result.returncode != 0
+    message = result.stdout + result.stderr
+    assert "NoSuchFunction" in message, message
+    for function in Template().functions():
+        assert function.folder in message, message
+
+
+def test_a_second_stack_runs_alongside_the_first(
+    tmp_path: Path, stack: RunningStack, api: Api, outputs: dict[str, Any]
+) -> None:
+    second = start_stack(tmp_path / "second", _free_port())
+    try:
+        assert second.port != stack.port
+        assert second.outputs["ApiUrl"] != outputs["ApiUrl"]
+        assert second.outputs["AwsEndpointUrl"] != outputs["AwsEndpointUrl"]
+        second_api = Api(second.outputs)
+        response = second_api.get("/health", token=None)
+        second_api.session.close()
+        assert response.status_code == 200, response.text
+        assert response.json() == {"status": "ok"}
+        assert api.get("/health", token=None).status_code == 200  # the first one is undisturbed
+    finally:
+        second.stop()
+    assert not (second.state_dir / "outputs.json").exists(), "a stopped stack left outputs.json behind"
+    assert api.get("/health", token=None).status_code == 200
