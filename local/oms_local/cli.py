@@ -6,11 +6,13 @@ import json
 import sys
 import urllib.error
 import urllib.request
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
+from oms_local.operate import backfill, dlq
 from oms_local.stack import DEFAULT_PORT, LocalStack, Options, default_state_dir
 
 
@@ -29,6 +31,13 @@ def main() -> None:
     help="Generate buyer activity in the local marketplace (off: tests control every order).",
 )
 @click.option(
+    "--orders-per-minute",
+    type=click.FloatRange(min=0),
+    default=12.0,
+    show_default=True,
+    help="How many orders the simulated buyers place a minute (with --simulator).",
+)
+@click.option(
     "--region", default="us-east-1", show_default=True, help="AWS region the local stack pretends to be."
 )
 @click.option(
@@ -37,9 +46,19 @@ def main() -> None:
     default=None,
     help="Where outputs.json and logs go [.oms, or .oms/PORT on another port].",
 )
-def local(port: int, host: str, simulator: bool, region: str, state_dir: Path | None) -> None:
-    """Start the whole stack locally (moto, API, pollers, schedules) until Ctrl-C."""
-    stack = LocalStack(Options(port=port, host=host, region=region, simulator=simulator, state_dir=state_dir))
+def local(
+    port: int, host: str, simulator: bool, orders_per_minute: float, region: str, state_dir: Path | None
+) -> None:
+    """Start the whole stack locally (moto, API, pollers, schedules, marketplace) until Ctrl-C."""
+    options = Options(
+        port=port,
+        host=host,
+        region=region,
+        simulator=simulator,
+        orders_per_minute=orders_per_minute,
+        state_dir=state_dir,
+    )
+    stack = LocalStack(options)
     try:
         stack.run_until_interrupted()
     except OSError as error:
@@ -76,7 +95,9 @@ def invoke(function: str, event_file: Any, port: int, state_dir: Path | None) ->
         method="POST",
     )
     try:
-        with urllib.request.urlopen(request, timeout=900) as response:  # noqa: S310
+        # loopback only: never through an HTTP(S)_PROXY from the environment
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(request, timeout=900) as response:
             answer = json.load(response)
     except urllib.error.HTTPError as error:
         answer = json.load(error)
@@ -89,6 +110,58 @@ def invoke(function: str, event_file: Any, port: int, state_dir: Path | None) ->
     if "error" in answer:
         sys.exit(1)
 
+
+@main.group()
+def simulate() -> None:
+    """Act as Amazon's buyers in the running local marketplace."""
+
+
+@simulate.command("order")
+@click.option("--sku", required=True, help="Seller SKU to order (any SKU; new ones are listed).")
+@click.option("--quantity", type=click.IntRange(min=1), required=True, help="Units of it.")
+@click.option("--afn", is_flag=True, help="Fulfilled by Amazon (FBA) instead of by the seller (MFN).")
+@click.option("--prime", is_flag=True, help="A Prime order.")
+@click.option("--ship-by", default=None, help="Latest ship date, ISO-8601 [usual handling time].")
+@click.option("--port", default=DEFAULT_PORT, show_default=True, help="Port of the running local stack.")
+@click.option("--state-dir", type=click.Path(path_type=Path), default=None)
+def simulate_order(
+    sku: str, quantity: int, afn: bool, prime: bool, ship_by: str | None, port: int, state_dir: Path | None
+) -> None:
+    """Place one order in the local marketplace, which notifies like Amazon; prints its orderId."""
+    if ship_by is not None:
+        try:
+            datetime.fromisoformat(ship_by)
+        except ValueError:
+            raise click.BadParameter(f"{ship_by!r} is not an ISO-8601 time", param_hint="--ship-by") from None
+    outputs = read_outputs(port, state_dir)
+    if "SpApiEndpoint" not in outputs:
+        raise click.ClickException("the running local stack has no marketplace simulator (SpApiEndpoint)")
+    order: dict[str, Any] = {"sku": sku, "quantity": quantity, "afn": afn, "prime": prime}
+    if ship_by is not None:
+        order["shipBy"] = ship_by
+    request = urllib.request.Request(  # noqa: S310 - the local marketplace on loopback
+        f"{outputs['SpApiEndpoint']}/_simulator/orders",
+        data=json.dumps(order).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        # loopback only: never through an HTTP(S)_PROXY from the environment
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(request, timeout=30) as response:
+            answer = json.load(response)
+    except urllib.error.HTTPError as error:
+        message = json.load(error).get("error", {}).get("message", str(error))
+        raise click.ClickException(message) from None
+    except urllib.error.URLError as error:
+        raise click.ClickException(
+            f"the local marketplace does not answer ({error.reason}); is `make run` running?"
+        ) from None
+    click.echo(answer["orderId"])
+
+
+main.add_command(dlq)
+main.add_command(backfill)
 
 if __name__ == "__main__":
     main()

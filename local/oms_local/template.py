@@ -121,7 +121,13 @@ class Template:
         raise KeyError(f"no function {name!r} in template.yaml; known: {known}")
 
     def parameter_defaults(self) -> dict[str, Any]:
-        return {name: spec.get("Default") for name, spec in self.parameters.items()}
+        defaults = {}
+        for name, spec in self.parameters.items():
+            value = spec.get("Default")
+            if spec.get("Type") == "CommaDelimitedList" and isinstance(value, str):
+                value = [part.strip() for part in value.split(",")]
+            defaults[name] = value
+        return defaults
 
 
 class Resolver:

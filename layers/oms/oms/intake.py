@@ -23,6 +23,7 @@ from oms.amazon.notifications import (
     OrderChangeNotification,
     OrderChangePayload,
 )
+from oms.amazon.orders_api import ApiOrder, order_from_api
 from oms.domain.orders import FulfillmentChannel, Order, OrderFlag, OrderItem, units_by_sku
 from oms.domain.stock import Holding, settle
 from oms.domain.types import utc_now
@@ -109,6 +110,18 @@ def _order_from_summary(change: OrderChangeNotification, event_time: datetime) -
     )
 
 
+def change_from_api(api_order: ApiOrder, marketplace_id: str) -> Change:
+    """The order as the Orders API reports it now (the backstop and the enrichment)."""
+    order = order_from_api(api_order, marketplace_id)
+    return Change(
+        change_id=f"orders-api:{order.order_id}:{api_order.last_updated_time.isoformat()}",
+        event_time=api_order.last_updated_time,
+        publish_time=api_order.last_updated_time,
+        order=order,
+        actor="amazon:orders-api",
+    )
+
+
 def apply_order_change(envelope: Envelope) -> Outcome:
     """The ORDER_CHANGE owner (see oms.notifications)."""
     outcome = apply_change(default_table(), change_from_notification(envelope))
@@ -129,7 +142,9 @@ def apply_change(table: Table, change: Change) -> Outcome:
             }
         )
         if current is not None and not _is_newer(change, current):
-            writes = [applied_record]
+            # An older state changes nothing, but prices and service level never go stale.
+            enrich = change.order.enriched and not current.get("enriched")
+            writes = [applied_record, *([_enrichment_write(change, current)] if enrich else [])]
             outcome = Outcome.STALE
         else:
             writes = [applied_record, *_order_and_stock_writes(table, change, current)]
@@ -178,14 +193,41 @@ def _merged(change: Change, current: Item | None) -> Order:
     kept_flags = [
         f for f in before.flags if f not in (OrderFlag.STOCK_SHORTAGE, OrderFlag.BUYER_REQUESTED_CANCEL)
     ]
+    order = _with_enrichment(order.model_copy(update={"items": items}), before)
     return order.model_copy(
         update={
-            "items": items,
             "shipments": before.shipments,
             "flags": kept_flags + order.flags,
             "purchase_date": before.purchase_date,  # fixed once known; a summary may omit it
         }
     )
+
+
+_ENRICHMENT = ("ship_service_level", "order_total", "enriched")
+_ITEM_ENRICHMENT = ("title", "asin", "unit_price")
+
+
+def _with_enrichment(order: Order, source: Order) -> Order:
+    """`order` with the Orders API details of `source` wherever `order` lacks them."""
+    details = {name: getattr(source, name) for name in _ENRICHMENT if getattr(order, name) in (None, False)}
+    by_id = {item.order_item_id: item for item in source.items}
+    items = [
+        item.model_copy(
+            update={
+                name: getattr(by_id[item.order_item_id], name)
+                for name in _ITEM_ENRICHMENT
+                if item.order_item_id in by_id and getattr(item, name) is None
+            }
+        )
+        for item in order.items
+    ]
+    return order.model_copy(update={**details, "items": items})
+
+
+def _enrichment_write(change: Change, current: Item) -> Write:
+    order = _with_enrichment(order_from_item(current), change.order)
+    item = {**current, **order_to_item(order)}
+    return Write.put_versioned(item, int(current["version"]))
 
 
 def _order_and_stock_writes(table: Table, change: Change, current: Item | None) -> list[Write]:

@@ -17,6 +17,12 @@ class Settings(BaseSettings):
     event_bus_name: str = Field(min_length=1, validation_alias="EVENT_BUS_NAME")
     alerts_topic_arn: str = Field(min_length=1, validation_alias="ALERTS_TOPIC_ARN")
     app_secret_arn: str = Field(min_length=1, validation_alias="APP_SECRET_ARN")
+    spapi_secret_arn: str = Field(min_length=1, validation_alias="SPAPI_SECRET_ARN")
+    spapi_endpoint: str = Field(default="", validation_alias="SPAPI_ENDPOINT")  # empty: Amazon's, per region
+    lwa_token_url: str = Field(
+        default="https://api.amazon.com/auth/o2/token", validation_alias="LWA_TOKEN_URL"
+    )
+    marketplace_ids: str = Field(default="ATVPDKIKX0DER", validation_alias="MARKETPLACE_IDS")  # comma list
     stage: str = Field(default="dev", validation_alias="STAGE")
     region: str = Field(default="us-east-1", validation_alias="AWS_REGION")
     # Amazon's Data Protection Policy: buyer PII goes no later than 30 days after delivery.
@@ -24,6 +30,10 @@ class Settings(BaseSettings):
         default=28, ge=1, le=30, validation_alias="BUYER_DATA_RETENTION_DAYS"
     )
     default_page_size: int = Field(default=50, ge=1, le=500, validation_alias="DEFAULT_PAGE_SIZE")
+
+    @property
+    def marketplaces(self) -> list[str]:
+        return [m.strip() for m in self.marketplace_ids.split(",") if m.strip()]
 
 
 @lru_cache(maxsize=1)

@@ -40,5 +40,7 @@ def get_ledger(
     limit: Annotated[int | None, Query(ge=1, le=500)] = None,
     next_token: Annotated[str | None, Query(alias="nextToken", max_length=4096)] = None,
 ) -> ListPage:
-    page = _stock().ledger(unquote(sku), limit=limit or get_settings().default_page_size, next_token=next_token)
+    page = _stock().ledger(
+        unquote(sku), limit=limit or get_settings().default_page_size, next_token=next_token
+    )
     return ListPage(items=page.items, next_token=page.next_token)

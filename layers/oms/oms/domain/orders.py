@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
-from oms.domain.types import ApiModel, UtcDateTime
+from oms.domain.types import ApiModel, Money, UtcDateTime
 
 
 class OrderStatus(StrEnum):
@@ -50,6 +50,9 @@ class OrderItem(ApiModel):
     sku: str
     quantity: int = Field(ge=0)
     quantity_shipped: int = Field(default=0, ge=0)
+    title: str | None = None
+    asin: str | None = None
+    unit_price: Money | None = None
 
 
 class Order(ApiModel):
@@ -66,6 +69,9 @@ class Order(ApiModel):
     is_prime: bool = False
     is_business_order: bool = False
     order_type: str | None = None
+    ship_service_level: str | None = None
+    order_total: Money | None = None
+    enriched: bool = False  # prices and service level read from the Orders API
     items: list[OrderItem] = Field(default_factory=list)
     shipments: list[dict[str, Any]] = Field(default_factory=list)
     flags: list[OrderFlag] = Field(default_factory=list)

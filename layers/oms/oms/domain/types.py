@@ -23,6 +23,15 @@ def iso_z(value: datetime) -> str:
 UtcDateTime = Annotated[datetime, AfterValidator(_as_utc), PlainSerializer(iso_z, return_type=str)]
 
 
+class Money(BaseModel):
+    """{"amount": "12.34", "currencyCode": "USD"}: the amount as a decimal string, never a float."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+    amount: str
+    currency_code: str
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 

@@ -122,3 +122,14 @@ def ledger_of(sku: str) -> KeyQuery:
 
 def notification_key(notification_id: str) -> dict[str, str]:
     return {PK: f"NOTIFICATION#{notification_id}", SK: "NOTIFICATION"}
+
+
+# --- SP-API rate budgets and job watermarks ------------------------------------------------------
+
+
+def rate_bucket_key(scope: str, operation: str) -> dict[str, str]:
+    return {PK: f"RATE#{scope}#{operation}", SK: "BUCKET"}
+
+
+def watermark_key(job: str, scope: str) -> dict[str, str]:
+    return {PK: f"WATERMARK#{job}", SK: scope}

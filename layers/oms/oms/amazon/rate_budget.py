@@ -1,0 +1,118 @@
+"""Amazon's rate limits, shared by every concurrent Lambda: token buckets kept in the table.
+
+Amazon limits each operation per seller and application (rate per second, burst). Every caller
+takes a token from the operation's bucket before calling, with a conditional write, so ten
+concurrent consumers together never exceed the limit and never turn into a 429 storm. When
+Amazon's x-amzn-RateLimit-Limit header says the live rate differs, the bucket follows it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from oms.errors import Conflict
+from oms.store import keys
+from oms.store.table import Table, Write
+
+
+@dataclass(frozen=True)
+class Limit:
+    rate: float  # requests per second
+    burst: int
+
+
+# Amazon's defaults (shared/sp-api-models/README.md); the live value comes in x-amzn-RateLimit-Limit.
+DEFAULT_LIMITS: dict[str, Limit] = {
+    "searchOrders": Limit(0.0056, 20),
+    "getOrder": Limit(0.5, 30),
+    "confirmShipment": Limit(2, 10),
+    "getInventorySummaries": Limit(2, 2),
+    "getListingsItem": Limit(5, 10),
+    "patchListingsItem": Limit(5, 5),
+    "getEligibleShipmentServices": Limit(5, 10),
+    "createShipment": Limit(2, 2),
+    "createReport": Limit(0.0167, 15),
+    "getReport": Limit(2, 15),
+    "getReportDocument": Limit(0.0167, 15),
+    "getMessagingActionsForOrder": Limit(1, 5),
+}
+
+
+class BudgetExhausted(Exception):
+    """No token within the caller's patience: try again later (the message returns to its queue)."""
+
+    def __init__(self, operation: str, wait: float) -> None:
+        super().__init__(f"{operation}: the shared rate budget has no token for {wait:.0f}s")
+        self.wait = wait
+
+
+class RateBudget:
+    def __init__(
+        self,
+        table: Table,
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._table = table
+        self._clock = clock
+        self._sleep = sleep
+
+    def take(self, scope: str, operation: str, *, max_wait: float = 10.0) -> None:
+        """Take one token of `operation` (per `scope`, e.g. the seller's region), waiting up to max_wait."""
+        deadline = self._clock() + max_wait
+        while True:
+            wait = self._try_take(scope, operation)
+            if wait <= 0:
+                return
+            if self._clock() + wait > deadline:
+                raise BudgetExhausted(operation, wait)
+            self._sleep(wait)
+
+    def _try_take(self, scope: str, operation: str) -> float:
+        """0 when a token was taken, else the seconds until one will be there."""
+        key = keys.rate_bucket_key(scope, operation)
+        item = self._table.get(key, consistent=True)
+        default = DEFAULT_LIMITS.get(operation, Limit(1, 1))
+        now = self._clock()
+        rate = float(item["rate"]) if item else default.rate
+        burst = int(item["burst"]) if item else default.burst
+        tokens = float(item["tokens"]) if item else float(burst)
+        tokens = min(float(burst), tokens + (now - float(item["refilledAt"])) * rate) if item else tokens
+        if tokens < 1 - 1e-6:  # tolerate the rounding of stored figures
+            return (1 - tokens) / rate
+        bucket = {
+            **key,
+            "entity": "RateBucket",
+            "operation": operation,
+            "rate": rate,
+            "burst": burst,
+            "tokens": max(round(tokens - 1, 6), 0),
+            "refilledAt": round(now, 6),
+        }
+        try:
+            self._table.transact([Write.put_versioned(bucket, int(item["version"]) if item else None)])
+        except Conflict:
+            return 0.05  # another caller took one meanwhile: look again shortly
+        return 0
+
+    def observe(
+        self, scope: str, operation: str, live_rate: float | None, *, throttled: bool = False
+    ) -> None:
+        """Follow Amazon's live rate (x-amzn-RateLimit-Limit); after a 429, empty the bucket for everyone."""
+        key = keys.rate_bucket_key(scope, operation)
+        item = self._table.get(key, consistent=True)
+        if item is None:
+            return
+        changed = {}
+        if live_rate and abs(float(item["rate"]) - live_rate) > 1e-9:
+            changed["rate"] = live_rate
+        if throttled:
+            changed |= {"tokens": 0, "refilledAt": round(self._clock(), 6)}
+        if changed:
+            # someone else may have updated it meanwhile; the next observation tells again
+            with contextlib.suppress(Conflict):
+                self._table.transact([Write.put_versioned({**item, **changed}, int(item["version"]))])

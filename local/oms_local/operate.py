@@ -1,0 +1,256 @@
+"""Operator commands: inspect and replay the notifications DLQ, backfill order history.
+
+They work on the running local stack (default; `--port`/`--state-dir` pick which) or on a deployed
+stack (`--stack-name NAME [--region R]`, with the caller's AWS credentials), through the same
+outputs: the local stack's outputs.json or the CloudFormation stack's Outputs.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+import click
+from pydantic import ValidationError
+from tqdm import tqdm
+
+from oms.amazon.notifications import Notification, OrderChangePayload
+from oms_local.stack import DEFAULT_PORT, default_state_dir
+
+
+@dataclass
+class Target:
+    outputs: dict[str, Any]
+    local: bool
+    stack_name: str | None = None
+
+    def client(self, service: str) -> Any:
+        if self.local:
+            return boto3.client(  # type: ignore[call-overload]
+                service,
+                endpoint_url=self.outputs["AwsEndpointUrl"],
+                region_name=self.outputs["Region"],
+                aws_access_key_id="local",
+                aws_secret_access_key="local",  # noqa: S106 - moto
+            )
+        return boto3.client(service, region_name=self.outputs["Region"])  # type: ignore[call-overload]
+
+    def invoke(self, function: str, event: Any) -> Any:
+        """Run a function of the stack now and return its answer (a failure raises ClickException)."""
+        if self.local:
+            request = urllib.request.Request(  # noqa: S310 - the local console on loopback
+                f"{self.outputs['LocalConsoleUrl']}/_local/invoke/{function}",
+                data=json.dumps(event).encode(),
+                headers={
+                    "Authorization": f"Bearer {self.outputs['ApiToken']}",
+                    "Content-Type": "application/json",
+                },
+                method="POST",
+            )
+            opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+            try:
+                with opener.open(request, timeout=900) as response:
+                    answer = json.load(response)
+            except urllib.error.HTTPError as error:
+                raise click.ClickException(json.load(error).get("errorMessage", str(error))) from None
+            except urllib.error.URLError as error:
+                raise click.ClickException(f"the local stack does not answer ({error.reason})") from None
+            if "error" in answer:
+                raise click.ClickException(f"{function} failed: {answer['error'].get('errorMessage')}")
+            return answer["result"]
+        resource = self.client("cloudformation").describe_stack_resource(
+            StackName=self.stack_name, LogicalResourceId=function
+        )["StackResourceDetail"]["PhysicalResourceId"]
+        reply = self.client("lambda").invoke(FunctionName=resource, Payload=json.dumps(event).encode())
+        answer = json.loads(reply["Payload"].read() or b"null")
+        if reply.get("FunctionError"):
+            raise click.ClickException(f"{function} failed: {answer}")
+        return answer
+
+
+def target_options(command: Any) -> Any:
+    for option in reversed(
+        [
+            click.option(
+                "--port", default=DEFAULT_PORT, show_default=True, help="Port of the running local stack."
+            ),
+            click.option("--state-dir", type=click.Path(path_type=Path), default=None),
+            click.option("--stack-name", default=None, help="A deployed stack instead of the local one."),
+            click.option("--region", default=None, help="Region of the deployed stack."),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+def resolve_target(port: int, state_dir: Path | None, stack_name: str | None, region: str | None) -> Target:
+    if stack_name:
+        cloudformation = boto3.client("cloudformation", region_name=region)
+        try:
+            stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
+        except Exception as error:
+            raise click.ClickException(f"cannot read stack {stack_name}: {error}") from None
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+        outputs.setdefault("Region", cloudformation.meta.region_name)
+        return Target(outputs, local=False, stack_name=stack_name)
+    path = (state_dir or default_state_dir(port)) / "outputs.json"
+    if not path.exists():
+        raise click.ClickException(f"no running local stack ({path} is missing): start one with `make run`")
+    return Target(json.loads(path.read_text()), local=True)
+
+
+# ------------------------------------------------------------------------------ the DLQ
+
+
+def diagnose(body: str) -> tuple[str, str]:
+    """What a dead-lettered message is, and why it cannot be applied (if its shape says why)."""
+    try:
+        notification = Notification.model_validate_json(body)
+    except ValidationError as invalid:
+        return "not a notification", _first_problem(invalid)
+    what = f"{notification.notification_type} {notification.notification_id}"
+    if notification.notification_type == "ORDER_CHANGE":
+        try:
+            change = OrderChangePayload.model_validate(notification.payload).order_change_notification
+        except ValidationError as invalid:
+            return what, _first_problem(invalid)
+        what += f" order {change.amazon_order_id} {change.summary.order_status.value}"
+    return what, "its shape is valid now: it failed while being applied (see the function's logs)"
+
+
+def _first_problem(invalid: ValidationError) -> str:
+    problem = invalid.errors()[0]
+    where = ".".join(str(p) for p in problem.get("loc", ())) or "body"
+    return f"{where}: {problem.get('msg')}"
+
+
+def _dead_letters(sqs: Any, url: str, limit: int, *, hide_for: int) -> Iterator[dict[str, Any]]:
+    seen: set[str] = set()
+    while len(seen) < limit:
+        batch = sqs.receive_message(
+            QueueUrl=url,
+            MaxNumberOfMessages=min(10, limit - len(seen)),
+            VisibilityTimeout=hide_for,
+            MessageSystemAttributeNames=["All"],
+            WaitTimeSeconds=0,
+        ).get("Messages", [])
+        fresh = [m for m in batch if m["MessageId"] not in seen]
+        if not fresh:
+            return
+        for message in fresh:
+            seen.add(message["MessageId"])
+            yield message
+
+
+@click.group()
+def dlq() -> None:
+    """The notifications dead-letter queue: what failed, and replaying it after a fix."""
+
+
+@dlq.command("show")
+@click.option("--limit", default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per message.")
+@target_options
+def dlq_show(
+    limit: int, as_json: bool, port: int, state_dir: Path | None, stack_name: str | None, region: str | None
+) -> None:
+    """List the dead-lettered notifications with the reason each cannot be applied."""
+    target = resolve_target(port, state_dir, stack_name, region)
+    sqs = target.client("sqs")
+    count = 0
+    for message in _dead_letters(sqs, target.outputs["OrderNotificationsDlqUrl"], limit, hide_for=2):
+        count += 1
+        what, why = diagnose(message["Body"])
+        sent = datetime.fromtimestamp(int(message["Attributes"]["SentTimestamp"]) / 1000, UTC)
+        row = {
+            "messageId": message["MessageId"],
+            "sentAt": sent.isoformat(),
+            "what": what,
+            "reason": why,
+            "receives": int(message["Attributes"].get("ApproximateReceiveCount", 0)),
+            "body": message["Body"][:300],
+        }
+        if as_json:
+            click.echo(json.dumps(row))
+        else:
+            click.echo(
+                f"{row['messageId']}  {row['sentAt']}  {what}\n    reason: {why}\n    body:   {row['body'][:120]}"
+            )
+    if not as_json:
+        click.echo(f"{count} message(s) in the DLQ" + (" (limit reached)" if count >= limit else ""))
+
+
+@dlq.command("redrive")
+@click.option("--limit", default=1000, show_default=True)
+@click.option("--dry-run", is_flag=True, help="Show what would move, move nothing.")
+@target_options
+def dlq_redrive(
+    limit: int, dry_run: bool, port: int, state_dir: Path | None, stack_name: str | None, region: str | None
+) -> None:
+    """Move dead-lettered notifications back to the order-notifications queue (after a fix)."""
+    target = resolve_target(port, state_dir, stack_name, region)
+    sqs = target.client("sqs")
+    moved = 0
+    for message in _dead_letters(sqs, target.outputs["OrderNotificationsDlqUrl"], limit, hide_for=30):
+        if dry_run:
+            click.echo(f"would move {message['MessageId']}: {diagnose(message['Body'])[0]}")
+            continue
+        # send first, then delete: a crash in between duplicates (harmless: intake dedupes), never loses
+        sqs.send_message(QueueUrl=target.outputs["OrderNotificationsQueueUrl"], MessageBody=message["Body"])
+        sqs.delete_message(
+            QueueUrl=target.outputs["OrderNotificationsDlqUrl"], ReceiptHandle=message["ReceiptHandle"]
+        )
+        moved += 1
+    click.echo("dry run: nothing moved" if dry_run else f"moved {moved} message(s)")
+
+
+# ------------------------------------------------------------------------------ backfill
+
+
+@click.command()
+@click.option(
+    "--since", "since_text", required=True, help="Import orders updated since this date (ISO, UTC)."
+)
+@click.option("--marketplace", "marketplaces", multiple=True, help="Marketplace id (default: the stack's).")
+@target_options
+def backfill(
+    since_text: str,
+    marketplaces: tuple[str, ...],
+    port: int,
+    state_dir: Path | None,
+    stack_name: str | None,
+    region: str | None,
+) -> None:
+    """Import order history from Amazon, page by page; interrupted, it resumes where it stopped."""
+    try:
+        since = datetime.fromisoformat(since_text.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(
+            "use an ISO date such as 2026-01-01 or 2026-01-01T00:00:00Z", param_hint="--since"
+        ) from None
+    since = since if since.tzinfo else since.replace(tzinfo=UTC)
+    if since > datetime.now(UTC):
+        raise click.BadParameter("is in the future", param_hint="--since")
+    target = resolve_target(port, state_dir, stack_name, region)
+    event: dict[str, Any] = {"backfillSince": since.isoformat()}
+    if marketplaces:
+        event["marketplaceIds"] = list(marketplaces)
+    pages = 0
+    # Amazon does not say how many orders there are: the bar counts them as they come.
+    with tqdm(desc="importing orders", unit=" orders") as bar:
+        while True:
+            results = target.invoke("ReconcileOrdersFunction", event)
+            for result in results.values():
+                pages += result["pages"]
+                bar.update(result["orders"])
+            if all(result["complete"] for result in results.values()):
+                break
+        total = bar.n
+    click.echo(f"backfill complete: {total} orders in {pages} pages since {since.isoformat()}")
