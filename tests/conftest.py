@@ -123,3 +123,54 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
 @pytest.fixture
 def context() -> LambdaContext:
     return LambdaContext()
+
+
+@pytest.fixture(scope="session")
+def moto_server_url() -> Iterator[str]:
+    """moto as the local stack runs it (a server applying requests one at a time), for concurrency tests."""
+    import socket
+    import subprocess
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "oms_local.moto_process", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/moto-api/", timeout=1).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                raise RuntimeError("moto server did not start") from None
+            time.sleep(0.1)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def served_stack(moto_server_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    """The template's resources in a moto server (fresh names per test), the code pointed at it."""
+    from oms_local.resources import create_resources
+    from oms_local.template import Template
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server_url)
+    template = Template()
+    resources = create_resources(template, f"t{uuid.uuid4().hex[:8]}", "us-east-1", moto_server_url)
+    environment = {
+        k: str(v) for k, v in resources.resolver.resolve(template.globals["Environment"]["Variables"]).items()
+    }
+    for key, value in environment.items():
+        monkeypatch.setenv(key, value)
+    _reset_warm_state()
+    yield Stack(resources, environment)
+    _reset_warm_state()

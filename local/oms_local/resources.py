@@ -46,8 +46,22 @@ class LocalResources:
 
 
 def create_resources(
-    template: Template, stack_name: str, region: str, endpoint_url: str | None
+    template: Template,
+    stack_name: str,
+    region: str,
+    endpoint_url: str | None,
+    parameters: dict[str, Any] | None = None,
+    secret_values: dict[str, str] | None = None,
 ) -> LocalResources:
+    """`parameters` override the template's parameter defaults (as `sam deploy --parameter-overrides`);
+    `secret_values` give secrets (by logical id) their SecretString."""
+    for kind, names, known in (
+        ("parameter", parameters, template.parameters),
+        ("secret", secret_values, template.of_type("AWS::SecretsManager::Secret")),
+    ):
+        unknown = sorted(set(names or ()) - set(known))
+        if unknown:
+            raise ValueError(f"template.yaml has no {kind} {', '.join(unknown)}")
     local = LocalResources(stack_name, region, endpoint_url)
     local.refs.update(
         {
@@ -58,6 +72,7 @@ def create_resources(
             "AWS::URLSuffix": "amazonaws.com",
             "AWS::NoValue": None,
             **template.parameter_defaults(),
+            **(parameters or {}),
         }
     )
     local.resolver.conditions = template.document.get("Conditions", {})
@@ -74,6 +89,8 @@ def create_resources(
                 properties = local.resolver.resolve(resource.get("Properties", {}))
             except KeyError:
                 continue
+            if secret_values and logical_id in secret_values:
+                properties["SecretString"] = secret_values[logical_id]
             _CREATORS.get(resource["Type"], _stand_in)(local, logical_id, properties)
             pending.pop(logical_id)
             progressed = True

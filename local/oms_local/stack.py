@@ -31,6 +31,7 @@ from typing import Any
 from oms_local.api_gateway import ApiGateway
 from oms_local.resources import LocalResources, create_resources
 from oms_local.runtime import FunctionPool, FunctionSpec, InvocationError, die_with_parent
+from oms_local.simulator import LOCAL_CREDENTIALS, Simulator, SimulatorConfig
 from oms_local.template import ROOT, Function, Template
 from oms_local.triggers import Loop, Schedule, SqsPoller, StreamPoller, scheduled_event
 
@@ -56,6 +57,7 @@ class Options:
     host: str = "127.0.0.1"
     region: str = "us-east-1"
     simulator: bool = True
+    orders_per_minute: float = 12.0
     state_dir: Path | None = None
     quiet: bool = False
 
@@ -71,6 +73,8 @@ class LocalStack:
         self.loops: list[Loop] = []
         self.servers: list[ThreadingHTTPServer] = []
         self.resources: LocalResources | None = None
+        self.simulator: Simulator | None = None
+        self._sqs: Any = None
         self.outputs: dict[str, Any] = {}
         self._say_lock = threading.Lock()
 
@@ -85,8 +89,17 @@ class LocalStack:
         started = time.monotonic()
         self.state_dir.mkdir(parents=True, exist_ok=True)
         (self.state_dir / "outputs.json").unlink(missing_ok=True)
+        simulator = self.simulator = self._start_simulator()
         endpoint = self._start_moto()
-        self.resources = create_resources(self.template, STACK_NAME, self.options.region, endpoint)
+        self.resources = create_resources(
+            self.template,
+            STACK_NAME,
+            self.options.region,
+            endpoint,
+            parameters={"SpApiEndpoint": simulator.url, "LwaTokenUrl": simulator.lwa_token_url},
+            secret_values={"SpApiSecret": json.dumps(LOCAL_CREDENTIALS)},
+        )
+        self._sqs = self.resources.client("sqs")
         self.say(f"  aws  moto at {endpoint}: resources of template.yaml created")
         for function in self.template.functions():
             self.pools[function.logical_id] = FunctionPool(
@@ -108,10 +121,10 @@ class LocalStack:
             threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
         self._start_triggers()
         if self.options.simulator:
-            self.say(
-                "  sim  the marketplace simulator is not part of this version yet; "
-                "the stack runs without generated orders"
-            )
+            simulator.start_buyers()
+            self.say(f"  sim  buyers place about {self.options.orders_per_minute:g} orders a minute")
+        else:
+            self.say("  sim  no buyer activity (--no-simulator): orders come from `oms simulate order`")
         console_url = f"http://{self.options.host}:{console.server_address[1]}"
         self.outputs = self._outputs(api.url, console_url)
         path = self.state_dir / "outputs.json"
@@ -129,6 +142,8 @@ class LocalStack:
         return self.outputs
 
     def stop(self) -> None:
+        if self.simulator is not None:
+            self.simulator.stop()
         for loop in self.loops:
             loop.stop()
         for server in self.servers:
@@ -159,12 +174,39 @@ class LocalStack:
 
     # ------------------------------------------------------------------ pieces
 
+    def _start_simulator(self) -> Simulator:
+        """The local marketplace: its SP-API answers from now on (the functions are pointed at it)."""
+        config = SimulatorConfig(orders_per_minute=self.options.orders_per_minute)
+        simulator = Simulator(
+            config, notify=self._notify, host=self.options.host, log=lambda text: self.say(f"  sim  {text}")
+        )
+        simulator.start()
+        self.say(
+            f"  sim  local SP-API at {simulator.url} (seller {simulator.seller_id}, "
+            f"marketplace {simulator.marketplace_id}; {simulator.marketplace.catalogue.source})"
+        )
+        return simulator
+
+    def _notify(self, text: str) -> None:
+        """The marketplace's notifications go where Amazon sends them: the order-notifications queue."""
+        if self.resources is None or self._sqs is None:
+            raise RuntimeError("the order-notifications queue does not exist yet")
+        self._sqs.send_message(QueueUrl=str(self.resources.refs["OrderNotificationsQueue"]), MessageBody=text)
+
     def _start_moto(self) -> str:
         port = free_port(self.options.host)
         log = self.state_dir / "logs"
         log.mkdir(exist_ok=True)
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and moto
-            [sys.executable, "-m", "moto.server", "-H", self.options.host, "-p", str(port)],
+            [
+                sys.executable,
+                "-m",
+                "oms_local.moto_process",
+                "--host",
+                self.options.host,
+                "--port",
+                str(port),
+            ],
             stdout=(log / "moto.log").open("ab"),
             stderr=subprocess.STDOUT,
             preexec_fn=die_with_parent,  # noqa: PLW1509
@@ -375,6 +417,8 @@ class LocalStack:
                 "LocalConsoleUrl": console_url,
             }
         )
+        if self.simulator is not None:
+            outputs.update(self.simulator.outputs())
         return outputs
 
     def _console_server(self) -> ThreadingHTTPServer:

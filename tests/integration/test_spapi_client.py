@@ -166,7 +166,7 @@ def test_after_a_429_every_caller_backs_off(stack):
         budget.take("na", "getOrder", max_wait=0.5)
 
 
-def test_ten_concurrent_callers_never_exceed_the_budget(stack, amazon):
+def test_ten_concurrent_callers_never_exceed_the_budget(served_stack, amazon):
     calls_at: list[float] = []
     real = amazon.request
 

@@ -1,0 +1,374 @@
+"""The local SP-API over HTTP, started in process on a free port: LWA, auth, usage plans, faults,
+the operations the product calls and the control endpoints. Every answer of an Amazon operation is
+checked against the official model as it arrives.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from oms_local.simulator import Simulator, SimulatorConfig, contract
+from oms_local.simulator.catalogue import builtin_catalogue
+
+pytestmark = pytest.mark.skipif(not contract.MODELS_DIR.exists(), reason="sp-api-models not present")
+
+SELLER = "A1OMSLOCALSELLER"
+MARKETPLACE = "ATVPDKIKX0DER"
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never via a proxy
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: Any
+
+
+class Client:
+    """Calls the simulator as the product's SP-API client calls Amazon."""
+
+    def __init__(self, simulator: Simulator) -> None:
+        self.simulator = simulator
+        self.token: str | None = None
+
+    def http(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        raw: bytes | None = None,
+    ) -> Answer:
+        data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
+        request = urllib.request.Request(
+            self.simulator.url + path, data=data, method=method, headers=headers or {}
+        )
+        if data is not None and not request.has_header("Content-type"):
+            request.add_header("Content-Type", "application/json")
+        try:
+            with _OPENER.open(request, timeout=10) as response:
+                status, answer_headers, payload = response.status, dict(response.headers), response.read()
+        except urllib.error.HTTPError as error:
+            status, answer_headers, payload = error.code, dict(error.headers), error.read()
+        return Answer(status, answer_headers, json.loads(payload) if payload else None)
+
+    def login(self) -> str:
+        form = urllib.parse.urlencode(
+            {
+                "grant_type": "refresh_token",
+                "refresh_token": "Atzr|local",
+                "client_id": "c",
+                "client_secret": "s",
+            }
+        )
+        answer = self.http(
+            "POST",
+            "/auth/o2/token",
+            raw=form.encode(),
+            headers={"Content-Type": "application/x-www-form-urlencoded;charset=UTF-8"},
+        )
+        assert answer.status == 200, answer.body
+        self.token = answer.body["access_token"]
+        return self.token
+
+    def call(
+        self, operation: str, method: str, path: str, body: Any = None, token: str | None = "login"
+    ) -> Answer:
+        headers = {}
+        if token == "login":
+            token = self.token or self.login()
+        if token is not None:
+            headers["x-amz-access-token"] = token
+        answer = self.http(method, path, body, headers)
+        # every answer of an Amazon operation: the model's shape, a request id, the rate limit
+        assert contract.response_problems(operation, answer.status, answer.body) == [], (
+            operation,
+            answer.body,
+        )
+        assert answer.headers.get("x-amzn-RequestId")
+        assert float(answer.headers["x-amzn-RateLimit-Limit"]) == contract.usage_plan(operation)[0]
+        return answer
+
+    def place(self, **order: Any) -> str:
+        answer = self.http("POST", "/_simulator/orders", {"sku": "85123A", "quantity": 1, **order})
+        assert answer.status == 201, answer.body
+        return str(answer.body["orderId"])
+
+    def get_order(self, order_id: str, included: str = "FULFILLMENT,PACKAGES,PROCEEDS") -> dict[str, Any]:
+        answer = self.call("getOrder", "GET", f"/orders/2026-01-01/orders/{order_id}?includedData={included}")
+        assert answer.status == 200, answer.body
+        return dict(answer.body["order"])
+
+
+@pytest.fixture
+def sent() -> list[str]:
+    return []
+
+
+@pytest.fixture
+def simulator(sent: list[str]) -> Iterator[Simulator]:
+    config = SimulatorConfig(duplicate_probability=0.0, delay_probability=0.0, search_lag_seconds=0.0, seed=3)
+    with Simulator(config, notify=sent.append, catalogue=builtin_catalogue()) as running:
+        yield running
+
+
+@pytest.fixture
+def client(simulator: Simulator) -> Client:
+    return Client(simulator)
+
+
+def test_lwa_issues_access_tokens_for_refresh_tokens_only(client):
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    answer = client.http(
+        "POST", "/auth/o2/token", raw=b"grant_type=refresh_token&refresh_token=Atzr%7Cx", headers=form
+    )
+    assert answer.status == 200
+    assert answer.body["token_type"] == "bearer" and answer.body["expires_in"] == 3600
+    assert answer.body["access_token"].startswith("Atza|")
+    as_json = client.http("POST", "/auth/o2/token", {"grant_type": "refresh_token", "refresh_token": "r"})
+    assert as_json.status == 200
+    other = client.http("POST", "/auth/o2/token", raw=b"grant_type=client_credentials&scope=x", headers=form)
+    assert (other.status, other.body["error"]) == (400, "unsupported_grant_type")
+    missing = client.http("POST", "/auth/o2/token", raw=b"grant_type=refresh_token", headers=form)
+    assert (missing.status, missing.body["error"]) == (400, "invalid_request")
+    token = answer.body["access_token"]
+    assert (
+        client.call(
+            "getListingsItem",
+            "GET",
+            f"/listings/2021-08-01/items/{SELLER}/85123A?marketplaceIds={MARKETPLACE}",
+            token=token,
+        ).status
+        == 200
+    )
+
+
+def test_amazon_operations_refuse_requests_without_a_token_lwa_issued(client, simulator):
+    path = f"/orders/2026-01-01/orders?createdAfter=2026-01-01T00:00:00Z&marketplaceIds={MARKETPLACE}"
+    for token in (None, "Atza|forged"):
+        answer = client.call("searchOrders", "GET", path, token=token)
+        assert answer.status == 403
+        assert answer.body["errors"][0]["code"] == "Unauthorized"
+    simulator.config.access_token_ttl_seconds = 0
+    expired = client.login()
+    answer = client.call("searchOrders", "GET", path, token=expired)
+    assert answer.status == 403 and "expired" in answer.body["errors"][0]["details"]
+    assert simulator.server.stats["searchOrders"].unauthorized == 3
+
+
+def test_an_injected_fault_fails_the_next_calls_then_the_operation_recovers(client):
+    order_id = client.place()
+    fault = client.http("POST", "/_simulator/faults", {"operation": "getOrder", "status": 429, "count": 2})
+    assert fault.body == {"operation": "getOrder", "status": 429, "remaining": 2}
+    path = f"/orders/2026-01-01/orders/{order_id}"
+    assert [client.call("getOrder", "GET", path).status for _ in range(3)] == [429, 429, 200]
+    client.http("POST", "/_simulator/faults", {"operation": "getOrder", "status": 500, "count": 1})
+    failed = client.call("getOrder", "GET", path)
+    assert (failed.status, failed.body["errors"][0]["code"]) == (500, "InternalFailure")
+    stats = client.http("GET", "/_simulator/stats").body["operations"]["getOrder"]
+    assert (stats["requests"], stats["throttled"], stats["faults"], stats["ok"]) == (4, 2, 3, 1)
+    refused = client.http("POST", "/_simulator/faults", {"operation": "patchListingsItem", "status": 404})
+    assert refused.status == 400  # the model declares no 404 for it
+    assert client.http("POST", "/_simulator/faults", {"operation": "nope", "status": 500}).status == 400
+
+
+def test_an_empty_bucket_answers_429_with_amazons_error(client, simulator):
+    path = f"/orders/2026-01-01/orders?lastUpdatedAfter=2026-01-01T00:00:00Z&marketplaceIds={MARKETPLACE}"
+    statuses = [client.call("searchOrders", "GET", path).status for _ in range(21)]
+    assert statuses == [200] * 20 + [429]  # burst 20, then 0.0056 a second
+    answer = client.call("searchOrders", "GET", path)
+    assert answer.body == {
+        "errors": [
+            {"code": "QuotaExceeded", "message": "You exceeded your quota for the requested resource."}
+        ]
+    }
+    assert answer.headers["x-amzn-RateLimit-Limit"] == "0.0056"
+    assert simulator.server.stats["searchOrders"].throttled == 2
+    client.http("POST", "/_simulator/ratelimits/refill")
+    assert client.call("searchOrders", "GET", path).status == 200
+
+
+def test_search_orders_pages_with_pagination_tokens(client):
+    ids = [client.place(sku=f"PAGE-{n}", quantity=n + 1) for n in range(7)]
+    base = (
+        "/orders/2026-01-01/orders?createdAfter=2020-01-01T00:00:00Z"
+        f"&marketplaceIds={MARKETPLACE}&maxResultsPerPage=3&includedData=FULFILLMENT"
+    )
+    seen, path = [], base
+    while True:
+        answer = client.call("searchOrders", "GET", path)
+        assert answer.status == 200, answer.body
+        seen += [o["orderId"] for o in answer.body["orders"]]
+        assert all(o["fulfillment"]["fulfillmentStatus"] == "UNSHIPPED" for o in answer.body["orders"])
+        if "pagination" not in answer.body:
+            break
+        path = base + "&paginationToken=" + urllib.parse.quote(answer.body["pagination"]["nextToken"])
+    assert seen == ids
+    moved = path.replace("2020-01-01", "2021-01-01")
+    assert client.call("searchOrders", "GET", moved).status == 400
+    for bad in (
+        "",
+        "&lastUpdatedAfter=2020-01-01T00:00:00Z",
+        "&maxResultsPerPage=101",
+        "&fulfillmentStatuses=LOST",
+    ):
+        query = "createdAfter=2020-01-01T00:00:00Z" + bad if bad != "" else "marketplaceIds=" + MARKETPLACE
+        answer = client.call("searchOrders", "GET", "/orders/2026-01-01/orders?" + query)
+        assert (answer.status, answer.body["errors"][0]["code"]) == (400, "InvalidInput"), bad
+
+
+def test_a_confirmed_shipment_shows_in_get_order_and_is_announced(client, sent):
+    order_id = client.place(sku="22423", quantity=2, prime=True, shipBy="2030-01-02T18:00:00Z")
+    order = client.get_order(order_id)
+    assert order["fulfillment"]["shipByWindow"]["latestDateTime"] == "2030-01-02T18:00:00Z"
+    confirmation = {
+        "marketplaceId": MARKETPLACE,
+        "packageDetail": {
+            "packageReferenceId": "1",
+            "carrierCode": "USPS",
+            "trackingNumber": "9400111899223818298765",
+            "shipDate": "2026-03-02T18:00:00Z",
+            "orderItems": [{"orderItemId": order["orderItems"][0]["orderItemId"], "quantity": 2}],
+        },
+    }
+    path = f"/orders/v0/orders/{order_id}/shipmentConfirmation"
+    answer = client.call("confirmShipment", "POST", path, confirmation)
+    assert (answer.status, answer.body) == (204, None)
+    order = client.get_order(order_id)
+    assert order["fulfillment"]["fulfillmentStatus"] == "SHIPPED"
+    assert order["orderItems"][0]["fulfillment"]["quantityFulfilled"] == 2
+    (package,) = order["packages"]
+    assert (package["carrier"], package["trackingNumber"]) == ("USPS", "9400111899223818298765")
+    statuses = [json.loads(t)["Payload"]["OrderChangeNotification"]["Summary"]["OrderStatus"] for t in sent]
+    assert statuses == ["Unshipped", "Shipped"]
+    for text in sent:
+        contract.validate_notification(json.loads(text))
+    over = client.call(
+        "confirmShipment",
+        "POST",
+        path,
+        {**confirmation, "packageDetail": {**confirmation["packageDetail"], "packageReferenceId": "2"}},
+    )
+    assert over.status == 400
+    assert client.call("confirmShipment", "POST", path, {"marketplaceId": MARKETPLACE}).status == 400
+    assert (
+        client.call(
+            "confirmShipment",
+            "POST",
+            "/orders/v0/orders/111-0000000-0000000/shipmentConfirmation",
+            confirmation,
+        ).status
+        == 404
+    )
+
+
+def test_patch_then_get_shows_the_quantity_last_pushed(client):
+    item = f"/listings/2021-08-01/items/{SELLER}/22960?marketplaceIds={MARKETPLACE}"
+    for quantity in (5, 17):
+        patch = {
+            "productType": "PRODUCT",
+            "patches": [
+                {
+                    "op": "replace",
+                    "path": "/attributes/fulfillment_availability",
+                    "value": [
+                        {
+                            "fulfillment_channel_code": "DEFAULT",
+                            "quantity": quantity,
+                            "marketplace_id": MARKETPLACE,
+                        }
+                    ],
+                }
+            ],
+        }
+        answer = client.call("patchListingsItem", "PATCH", item, patch)
+        assert (answer.status, answer.body["status"]) == (200, "ACCEPTED")
+    answer = client.call("getListingsItem", "GET", item + "&includedData=summaries,fulfillmentAvailability")
+    assert {"fulfillmentChannelCode": "DEFAULT", "quantity": 17} in answer.body["fulfillmentAvailability"]
+    assert answer.body["summaries"][0]["marketplaceId"] == MARKETPLACE
+    summaries_only = client.call("getListingsItem", "GET", item)
+    assert set(summaries_only.body) == {"sku", "summaries"}
+    assert client.call("getListingsItem", "GET", f"/listings/2021-08-01/items/{SELLER}/22960").status == 400
+    assert (
+        client.call(
+            "getListingsItem", "GET", f"/listings/2021-08-01/items/{SELLER}/NOPE?marketplaceIds={MARKETPLACE}"
+        ).status
+        == 404
+    )
+    broken = client.call("patchListingsItem", "PATCH", item, {"patches": []})
+    assert broken.status == 400
+
+
+def test_fba_inventory_summaries(client):
+    client.http("POST", "/_simulator/inventory", {"sku": "FBA-ONE", "fulfillable": 40, "inboundShipped": 12})
+    path = (
+        "/fba/inventory/v1/summaries?details=true&granularityType=Marketplace"
+        f"&granularityId={MARKETPLACE}&marketplaceIds={MARKETPLACE}&sellerSkus=FBA-ONE"
+    )
+    answer = client.call("getInventorySummaries", "GET", path)
+    (summary,) = answer.body["payload"]["inventorySummaries"]
+    assert summary["inventoryDetails"]["fulfillableQuantity"] == 40
+    assert summary["totalQuantity"] == 52
+    assert (
+        client.call("getInventorySummaries", "GET", "/fba/inventory/v1/summaries?details=true").status == 400
+    )
+
+
+def test_a_placed_afn_order_over_http_is_fulfilled_by_amazon(client, sent):
+    order_id = client.place(sku="47566", quantity=2, afn=True)
+    order = client.get_order(order_id)
+    assert order["fulfillment"]["fulfilledBy"] == "AMAZON"
+    summary = json.loads(sent[-1])["Payload"]["OrderChangeNotification"]["Summary"]
+    assert summary["FulfillmentType"] == "AFN"
+    basic = client.get_order(order_id, included="BUYER")
+    assert "fulfillment" not in basic and basic["buyer"]["buyerEmail"].endswith("@marketplace.amazon.com")
+
+
+def test_control_endpoints(client, sent):
+    order_id = client.place(
+        items=[{"sku": "85123A", "quantity": 1}, {"sku": "NEW-ONE", "quantity": 2, "price": "7.50"}]
+    )
+    order = client.http("GET", f"/_simulator/orders/{order_id}").body["order"]
+    assert [i["product"]["sellerSku"] for i in order["orderItems"]] == ["85123A", "NEW-ONE"]
+    assert order["orderItems"][1]["product"]["price"]["unitPrice"]["amount"] == "7.50"
+    canceled = client.http("POST", f"/_simulator/orders/{order_id}/cancel", {"buyerRequested": False})
+    assert canceled.body == {"orderId": order_id, "status": "Canceled"}
+    again = client.http("POST", f"/_simulator/orders/{order_id}/cancel", {"buyerRequested": True})
+    assert (again.status, again.body["error"]["code"]) == (409, "Conflict")
+    requested = client.place()
+    answer = client.http("POST", f"/_simulator/orders/{requested}/cancel", {"buyerRequested": True})
+    assert answer.body["status"] == "Unshipped"  # the seller accepts the request a little later
+    assert (
+        json.loads(sent[-1])["Payload"]["OrderChangeNotification"]["OrderChangeType"]
+        == "BuyerRequestedChange"
+    )
+    for bad in (
+        {"sku": "X", "quantity": 0},
+        {"quantity": 1, "sku": None},
+        {"sku": "X", "shipBy": "soon"},
+        [1],
+    ):
+        assert client.http("POST", "/_simulator/orders", bad).status == 400, bad
+    assert client.http("POST", "/_simulator/orders/111-0000000-0000000/cancel", {}).status == 404
+    config = client.http(
+        "POST", "/_simulator/config", {"duplicateProbability": 0.5, "ordersPerMinute": 30}
+    ).body
+    assert (config["duplicateProbability"], config["ordersPerMinute"], config["sellerId"]) == (
+        0.5,
+        30.0,
+        SELLER,
+    )
+    assert client.http("POST", "/_simulator/config", {"duplicateProbability": 2}).status == 400
+    stats = client.http("GET", "/_simulator/stats").body
+    assert stats["orders"]["total"] == 2 and stats["notifications"]["published"] == len(sent)
+    assert client.http("GET", "/_simulator/nothing").status == 404
+    assert client.http("GET", "/orders/v0/orders").status == 404
+    assert client.http("DELETE", f"/orders/2026-01-01/orders/{order_id}").status == 405
