@@ -20,9 +20,13 @@ Handler = Callable[[Notification], object]
 
 def _owners() -> dict[str, Handler]:
     """Who applies each notification type (imported here, when first needed, to keep cold starts lean)."""
-    from oms import intake
+    from oms import fba, intake, reports
 
-    return {"ORDER_CHANGE": intake.apply_order_change}
+    return {
+        "ORDER_CHANGE": intake.apply_order_change,
+        "FBA_INVENTORY_AVAILABILITY_CHANGES": fba.apply_fba_change,
+        "REPORT_PROCESSING_FINISHED": reports.apply_report_finished,
+    }
 
 
 def apply_notification(notification: Notification) -> None:

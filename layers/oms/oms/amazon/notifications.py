@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 
 from oms.domain.orders import OrderStatus
 
@@ -38,11 +38,16 @@ class AmazonModel(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
 
 
+def _either(name: str) -> AliasChoices:
+    """Amazon writes the envelope in PascalCase for most types, in camelCase for some (reports)."""
+    return AliasChoices(name, name[0].lower() + name[1:])
+
+
 class NotificationMetadata(AmazonModel):
-    application_id: str = Field(alias="ApplicationId")
-    subscription_id: str = Field(alias="SubscriptionId")
-    publish_time_text: str = Field(alias="PublishTime")
-    notification_id: str = Field(alias="NotificationId")
+    application_id: str = Field(validation_alias=_either("ApplicationId"))
+    subscription_id: str = Field(validation_alias=_either("SubscriptionId"))
+    publish_time_text: str = Field(validation_alias=_either("PublishTime"))
+    notification_id: str = Field(validation_alias=_either("NotificationId"))
 
     @property
     def publish_time(self) -> datetime | None:
@@ -52,12 +57,12 @@ class NotificationMetadata(AmazonModel):
 class Notification(AmazonModel):
     """The envelope every SP-API notification shares."""
 
-    notification_version: str | None = Field(default=None, alias="NotificationVersion")
-    notification_type: str = Field(alias="NotificationType")
-    payload_version: str = Field(alias="PayloadVersion")
-    event_time_text: str = Field(alias="EventTime")
-    payload: dict[str, Any] = Field(alias="Payload")
-    notification_metadata: NotificationMetadata = Field(alias="NotificationMetadata")
+    notification_version: str | None = Field(default=None, validation_alias=_either("NotificationVersion"))
+    notification_type: str = Field(validation_alias=_either("NotificationType"))
+    payload_version: str = Field(validation_alias=_either("PayloadVersion"))
+    event_time_text: str = Field(validation_alias=_either("EventTime"))
+    payload: dict[str, Any] = Field(validation_alias=_either("Payload"))
+    notification_metadata: NotificationMetadata = Field(validation_alias=_either("NotificationMetadata"))
 
     @property
     def event_time(self) -> datetime | None:

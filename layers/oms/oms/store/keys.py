@@ -133,3 +133,15 @@ def rate_bucket_key(scope: str, operation: str) -> dict[str, str]:
 
 def watermark_key(job: str, scope: str) -> dict[str, str]:
     return {PK: f"WATERMARK#{job}", SK: scope}
+
+
+# --- reports Amazon finished ---------------------------------------------------------------------
+
+
+def report_key(report_id: str) -> dict[str, str]:
+    return {PK: f"REPORT#{report_id}", SK: "REPORT"}
+
+
+def report_index_keys(report_type: str, finished_at: str, report_id: str) -> dict[str, str]:
+    """gsi1: the finished reports of a type, newest last."""
+    return {"gsi1pk": f"REPORTS#{report_type}", "gsi1sk": f"{finished_at}#{report_id}"}
