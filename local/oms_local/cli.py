@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
-import urllib.error
-import urllib.request
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
-from oms_local.operate import backfill, dlq
-from oms_local.stack import DEFAULT_PORT, LocalStack, Options, default_state_dir
+from oms_local.operate import backfill, dlq, post_json, resolve_target
+from oms_local.stack import DEFAULT_PORT, LocalStack, Options
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -65,14 +63,6 @@ def local(
         raise click.ClickException(f"{error} (is another stack on port {port}? try --port)") from error
 
 
-def read_outputs(port: int, state_dir: Path | None) -> dict[str, Any]:
-    path = (state_dir or default_state_dir(port)) / "outputs.json"
-    if not path.exists():
-        raise click.ClickException(f"no running local stack ({path} is missing): start one with `make run`")
-    outputs: dict[str, Any] = json.loads(path.read_text())
-    return outputs
-
-
 @main.command()
 @click.argument("function")
 @click.option(
@@ -86,26 +76,8 @@ def read_outputs(port: int, state_dir: Path | None) -> dict[str, Any]:
 @click.option("--state-dir", type=click.Path(path_type=Path), default=None)
 def invoke(function: str, event_file: Any, port: int, state_dir: Path | None) -> None:
     """Run FUNCTION (logical id or folder under functions/) now, in the running local stack."""
-    outputs = read_outputs(port, state_dir)
-    event = json.load(event_file) if event_file else None
-    request = urllib.request.Request(  # noqa: S310 - the local console on loopback
-        f"{outputs['LocalConsoleUrl']}/_local/invoke/{function}",
-        data=json.dumps(event).encode(),
-        headers={"Authorization": f"Bearer {outputs['ApiToken']}", "Content-Type": "application/json"},
-        method="POST",
-    )
-    try:
-        # loopback only: never through an HTTP(S)_PROXY from the environment
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        with opener.open(request, timeout=900) as response:
-            answer = json.load(response)
-    except urllib.error.HTTPError as error:
-        answer = json.load(error)
-        raise click.ClickException(answer.get("errorMessage", str(error))) from None
-    except urllib.error.URLError as error:
-        raise click.ClickException(
-            f"the local stack does not answer ({error.reason}); is `make run` running?"
-        ) from None
+    target = resolve_target(port, state_dir, None, None)
+    answer = target.invoke_raw(function, json.load(event_file) if event_file else None)
     click.echo(json.dumps(answer.get("result", answer.get("error")), indent=2))
     if "error" in answer:
         sys.exit(1)
@@ -133,30 +105,13 @@ def simulate_order(
             datetime.fromisoformat(ship_by)
         except ValueError:
             raise click.BadParameter(f"{ship_by!r} is not an ISO-8601 time", param_hint="--ship-by") from None
-    outputs = read_outputs(port, state_dir)
+    outputs = resolve_target(port, state_dir, None, None).outputs
     if "SpApiEndpoint" not in outputs:
         raise click.ClickException("the running local stack has no marketplace simulator (SpApiEndpoint)")
     order: dict[str, Any] = {"sku": sku, "quantity": quantity, "afn": afn, "prime": prime}
     if ship_by is not None:
         order["shipBy"] = ship_by
-    request = urllib.request.Request(  # noqa: S310 - the local marketplace on loopback
-        f"{outputs['SpApiEndpoint']}/_simulator/orders",
-        data=json.dumps(order).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    try:
-        # loopback only: never through an HTTP(S)_PROXY from the environment
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        with opener.open(request, timeout=30) as response:
-            answer = json.load(response)
-    except urllib.error.HTTPError as error:
-        message = json.load(error).get("error", {}).get("message", str(error))
-        raise click.ClickException(message) from None
-    except urllib.error.URLError as error:
-        raise click.ClickException(
-            f"the local marketplace does not answer ({error.reason}); is `make run` running?"
-        ) from None
+    answer = post_json(f"{outputs['SpApiEndpoint']}/_simulator/orders", order, what="the local marketplace")
     click.echo(answer["orderId"])
 
 

@@ -44,35 +44,57 @@ class Target:
 
     def invoke(self, function: str, event: Any) -> Any:
         """Run a function of the stack now and return its answer (a failure raises ClickException)."""
+        answer = self.invoke_raw(function, event)
+        if "error" in answer:
+            raise click.ClickException(f"{function} failed: {answer['error']}")
+        return answer["result"]
+
+    def invoke_raw(self, function: str, event: Any) -> dict[str, Any]:
+        """{"result": ...} or {"error": ...}, as Lambda reports a function's answer or failure."""
         if self.local:
-            request = urllib.request.Request(  # noqa: S310 - the local console on loopback
+            answer: dict[str, Any] = post_json(
                 f"{self.outputs['LocalConsoleUrl']}/_local/invoke/{function}",
-                data=json.dumps(event).encode(),
-                headers={
-                    "Authorization": f"Bearer {self.outputs['ApiToken']}",
-                    "Content-Type": "application/json",
-                },
-                method="POST",
+                event,
+                headers={"Authorization": f"Bearer {self.outputs['ApiToken']}"},
+                timeout=900,
+                what="the local stack",
             )
-            opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-            try:
-                with opener.open(request, timeout=900) as response:
-                    answer = json.load(response)
-            except urllib.error.HTTPError as error:
-                raise click.ClickException(json.load(error).get("errorMessage", str(error))) from None
-            except urllib.error.URLError as error:
-                raise click.ClickException(f"the local stack does not answer ({error.reason})") from None
-            if "error" in answer:
-                raise click.ClickException(f"{function} failed: {answer['error'].get('errorMessage')}")
-            return answer["result"]
+            return answer
         resource = self.client("cloudformation").describe_stack_resource(
             StackName=self.stack_name, LogicalResourceId=function
         )["StackResourceDetail"]["PhysicalResourceId"]
         reply = self.client("lambda").invoke(FunctionName=resource, Payload=json.dumps(event).encode())
-        answer = json.loads(reply["Payload"].read() or b"null")
-        if reply.get("FunctionError"):
-            raise click.ClickException(f"{function} failed: {answer}")
-        return answer
+        payload = json.loads(reply["Payload"].read() or b"null")
+        return {"error": payload} if reply.get("FunctionError") else {"result": payload}
+
+
+def post_json(
+    url: str,
+    body: Any,
+    *,
+    headers: dict[str, str] | None = None,
+    timeout: float = 30,
+    what: str = "the local stack",
+) -> Any:
+    """POST JSON to a local endpoint (never through an HTTP(S)_PROXY) and return its JSON answer."""
+    request = urllib.request.Request(  # noqa: S310 - loopback endpoints of the local stack
+        url,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", **(headers or {})},
+        method="POST",
+    )
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            return json.load(response)
+    except urllib.error.HTTPError as error:
+        answer = json.load(error)
+        message = answer.get("errorMessage") or (answer.get("error") or {}).get("message") or str(error)
+        raise click.ClickException(message) from None
+    except urllib.error.URLError as error:
+        raise click.ClickException(
+            f"{what} does not answer ({error.reason}); is `make run` running?"
+        ) from None
 
 
 def target_options(command: Any) -> Any:
