@@ -40,3 +40,34 @@ def test_an_order_that_becomes_short_of_stock_raises_one_stock_shortage():
     assert [e.detail_type for e in events] == ["StockShortage"]
     assert events[0].data["skus"] == {"S1": 3}
     assert _types(short, {**short, "lastUpdateDate": "later"}) == []
+
+
+STOCK = {
+    "entity": "Stock",
+    "sku": "S1",
+    "location": "default",
+    "onHand": 10,
+    "reserved": 0,
+    "reorderPoint": 5,
+}
+
+
+def test_falling_to_the_reorder_point_raises_one_stock_low_and_staying_low_none():
+    low = {**STOCK, "onHand": 5}
+    assert _types(STOCK, low) == ["StockLow"]
+    assert _types(low, {**low, "onHand": 3}) == []
+    assert _types({**low, "onHand": 3}, {**STOCK, "onHand": 9}) == []  # back above: nothing to announce
+    assert _types({**STOCK, "onHand": 9}, {**STOCK, "onHand": 4}) == ["StockLow"]  # a new crossing
+
+
+def test_running_out_raises_stock_out_once():
+    assert _types({**STOCK, "onHand": 4}, {**STOCK, "onHand": 2, "reserved": 2}) == ["StockOut"]
+    assert (
+        _types({**STOCK, "onHand": 2, "reserved": 2}, {**STOCK, "onHand": 2, "reserved": 2, "backordered": 1})
+        == []
+    )
+
+
+def test_a_sku_without_a_reorder_point_is_never_low():
+    plain = {k: v for k, v in STOCK.items() if k != "reorderPoint"}
+    assert _types(plain, {**plain, "onHand": 1}) == []

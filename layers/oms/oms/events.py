@@ -66,6 +66,9 @@ def events_from_change(
     def emit(detail_type: str, data: dict[str, Any]) -> None:
         events.append(DomainEvent(detail_type, data, f"{event_id}:{detail_type}", occurred_at))
 
+    if entity == "Stock" and new is not None:
+        emit_stock_crossings(old or {}, new, emit)
+
     if entity == "Order" and new is not None:
         if "stockShortage" in (new.get("flags") or []) and "stockShortage" not in (
             (old or {}).get("flags") or []
@@ -81,6 +84,40 @@ def events_from_change(
             if new.get("status") == "Canceled":
                 emit("OrderCanceled", _order_summary(new))
     return events
+
+
+def _available(row: Mapping[str, Any]) -> int:
+    return max(int(row.get("onHand", 0)) - int(row.get("reserved", 0)), 0)
+
+
+def _stock_summary(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "sku": row.get("sku"),
+        "location": row.get("location"),
+        "onHand": int(row.get("onHand", 0)),
+        "available": _available(row),
+        "reorderPoint": row.get("reorderPoint"),
+    }
+
+
+def emit_stock_crossings(old: Mapping[str, Any], new: Mapping[str, Any], emit: Any) -> None:
+    """StockLow once per fall to or below the reorder point; StockOut once per fall to zero available."""
+    before, after = (_available(old) if old else None), _available(new)
+    point = new.get("reorderPoint")
+    was_low = (
+        old
+        and old.get("reorderPoint") is not None
+        and before is not None
+        and before <= int(old["reorderPoint"])
+    )
+    if point is not None and after <= int(point) and not was_low:
+        emit("StockLow", _stock_summary(new))
+    if (
+        after == 0
+        and (before is None or before > 0)
+        and int(new.get("onHand", 0)) + int(new.get("reserved", 0)) + int(new.get("backordered", 0)) > 0
+    ):
+        emit("StockOut", _stock_summary(new))
 
 
 @dataclass

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import random
+import time
 import uuid
+from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from pydantic import Field
 
-from oms.domain.stock import Movement, StockLevel
-from oms.domain.types import ApiModel, UtcDateTime, iso_z, utc_now
-from oms.errors import NotFound
+from oms.domain.stock import Movement, StockLevel, balanced, movement_between
+from oms.domain.types import ApiModel, Money, UtcDateTime, iso_z, utc_now
+from oms.errors import Conflict, NotFound, VersionConflict
 from oms.store import keys
 from oms.store.table import Item, Page, Table, Write
 
 STOCK_ENTITY = "Stock"
+SALES_WINDOW_DAYS = 30
 LEDGER_ENTITY = "LedgerEntry"
 
 
@@ -24,7 +29,31 @@ class FbaFigures(ApiModel):
     unfulfillable: int = 0
 
 
-class StockRow(ApiModel):
+class Channel(StrEnum):
+    FBA = "FBA"
+    MFN = "MFN"
+    BOTH = "BOTH"
+
+
+class StockPolicy(ApiModel):
+    """How the seller runs a SKU (PUT /inventory/{sku}); every field optional, unknown ones refused."""
+
+    channel: Channel | None = None
+    reorder_point: int | None = Field(default=None, ge=0)
+    safety_stock: int | None = Field(default=None, ge=0)
+    lead_time_days: float | None = Field(default=None, ge=0, le=365)
+    lead_time_std_days: float | None = Field(default=None, ge=0, le=365, description="lead time variability")
+    minimum_order_quantity: int | None = Field(default=None, ge=1)
+    case_pack: int | None = Field(default=None, ge=1)
+    product_line: str | None = Field(default=None, max_length=100)
+    amazon_buffer: int | None = Field(default=None, ge=0, description="units held back from Amazon")
+    unit_cost: Money | None = None
+
+
+POLICY_FIELDS = tuple(field.alias or name for name, field in StockPolicy.model_fields.items())
+
+
+class StockRow(StockPolicy):
     """A SKU's stock at one location (API.md, "Stock row")."""
 
     sku: str
@@ -33,11 +62,10 @@ class StockRow(ApiModel):
     reserved: int = 0
     available: int = 0
     backordered: int = 0
+    inbound: int = 0
     fba: FbaFigures | None = None
-    reorder_point: int | None = None
-    safety_stock: int | None = None
-    lead_time_days: int | None = None
     updated_at: UtcDateTime | None = None
+    days_of_cover: float | None = None
 
 
 class LedgerEntry(ApiModel):
@@ -62,9 +90,7 @@ def level_of(item: Item | None) -> StockLevel:
 
 def row_from_item(item: Item) -> StockRow:
     level = level_of(item)
-    fields = {
-        k: item[k] for k in ("reorderPoint", "safetyStock", "leadTimeDays", "updatedAt", "fba") if k in item
-    }
+    fields = {k: item[k] for k in (*POLICY_FIELDS, "updatedAt", "fba", "inbound") if item.get(k) is not None}
     return StockRow.model_validate(
         {
             "sku": item["sku"],
@@ -76,6 +102,38 @@ def row_from_item(item: Item) -> StockRow:
             **fields,
         }
     )
+
+
+def row_item(
+    current: Item | None,
+    sku: str,
+    level: StockLevel,
+    *,
+    location: str,
+    at: str,
+    changes: dict[str, Any] | None = None,
+) -> Item:
+    """The stock row as stored: figures, policy, and the low-stock index while available <= reorder point."""
+    row: dict[str, Any] = {
+        **(current or {}),
+        **(changes or {}),
+        **keys.stock_key(sku, location),
+        **keys.stock_index_keys(sku, location),
+        "entity": STOCK_ENTITY,
+        "sku": sku,
+        "location": location,
+        "onHand": level.on_hand,
+        "reserved": level.reserved,
+        "backordered": level.backordered,
+        "available": level.available,  # stored too, so a withdrawal can be one conditional update
+        "updatedAt": at,
+    }
+    row.pop("gsi2pk", None)
+    row.pop("gsi2sk", None)
+    reorder_point = row.get("reorderPoint")
+    if reorder_point is not None and level.available <= int(reorder_point):
+        row |= keys.low_stock_index_keys(sku, location)
+    return row
 
 
 def stock_writes(
@@ -92,24 +150,39 @@ def stock_writes(
     """The stock row's new version and its ledger entry, for one transaction (a new SKU starts at 0)."""
     now = utc_now()
     at = at or iso_z(now)
-    level = movement.applied_to(level_of(current))
-    row: dict[str, Any] = {
-        **(current or {}),
-        **keys.stock_key(sku, location),
-        **keys.stock_index_keys(sku, location),
-        "entity": STOCK_ENTITY,
-        "sku": sku,
-        "location": location,
-        "onHand": level.on_hand,
-        "reserved": level.reserved,
-        "backordered": level.backordered,
-        "updatedAt": at,
-    }
-    entry_id = uuid.uuid4().hex[:12]
-    entry = {
+    row = row_item(current, sku, movement.applied_to(level_of(current)), location=location, at=at)
+    entry = _ledger_entry(
+        sku,
+        location,
+        movement,
+        reason=reason,
+        reference=reference,
+        actor=actor,
+        at=at,
+        now=now,
+        entry_id=uuid.uuid4().hex[:12],
+    )
+    expected = int(current["version"]) if current else None
+    return [Write.put_versioned(row, expected), Write.put_new(entry)]
+
+
+def _ledger_entry(
+    sku: str,
+    location: str,
+    movement: Movement,
+    *,
+    reason: str,
+    reference: str | None,
+    actor: str,
+    at: str,
+    now: datetime,
+    entry_id: str,
+) -> Item:
+    return {
         # microseconds in the key keep a SKU's entries in the order they were written
         **keys.ledger_key(sku, now.isoformat(timespec="microseconds"), entry_id),
         "entity": LEDGER_ENTITY,
+        "id": entry_id,
         "sku": sku,
         "location": location,
         "delta": movement.on_hand,
@@ -120,8 +193,141 @@ def stock_writes(
         "actor": actor,
         "at": at,
     }
-    expected = int(current["version"]) if current else None
-    return [Write.put_versioned(row, expected), Write.put_new(entry)]
+
+
+_ATTEMPTS = 30
+
+
+def _back_off(attempt: int) -> None:
+    """Concurrent writers to one row: wait a random, growing moment before reading again."""
+    time.sleep(random.uniform(0, 0.005 * 2 ** min(attempt, 6)))  # noqa: S311 - jitter, not crypto
+
+
+def adjust_stock(
+    table: Table,
+    sku: str,
+    delta: int,
+    *,
+    reason: str,
+    reference: str | None,
+    actor: str,
+    location: str = keys.DEFAULT_LOCATION,
+) -> tuple[StockRow, str]:
+    """Change onHand by `delta` with its ledger entry; open orders' demand is re-split over the new figure.
+
+    A decrease beyond what is available is refused (409) and changes nothing; a concurrent change
+    makes this read again and retry, so no update is lost. Returns the new row and the entry id.
+    """
+    if delta < 0:
+        done = _withdraw_at_once(
+            table, sku, -delta, reason=reason, reference=reference, actor=actor, location=location
+        )
+        if done is not None:
+            return done
+    for attempt in range(_ATTEMPTS):
+        current = table.get(keys.stock_key(sku, location), consistent=True)
+        if current is None:
+            raise NotFound(f"SKU {sku} has no stock row at {location}: create it with PUT /inventory/{{sku}}")
+        level = level_of(current)
+        if delta < 0 and -delta > level.available:
+            raise Conflict(f"only {level.available} of SKU {sku} are available; cannot take out {-delta}")
+        after = balanced(level.on_hand + delta, level.reserved + level.backordered)
+        writes = stock_writes(
+            current,
+            sku,
+            movement_between(level, after),
+            reason=reason,
+            reference=reference,
+            actor=actor,
+            location=location,
+        )
+        try:
+            table.transact(writes)
+        except VersionConflict:
+            _back_off(attempt)
+            continue
+        assert writes[0].item is not None and writes[1].item is not None
+        return row_from_item(writes[0].item), str(writes[1].item["id"])
+    raise Conflict(f"SKU {sku} is changing too fast; try again")
+
+
+def _withdraw_at_once(
+    table: Table, sku: str, units: int, *, reason: str, reference: str | None, actor: str, location: str
+) -> tuple[StockRow, str] | None:
+    """The contended path: a withdrawal that leaves the row above its reorder point is one conditional
+    update (no read-modify-write race to lose). None: it would cross the reorder point, or the row
+    lacks a stored `available`: the caller takes the versioned path, which also moves the low-stock index.
+    """
+    for attempt in range(_ATTEMPTS):
+        current = table.get(keys.stock_key(sku, location), consistent=True)
+        if current is None:
+            raise NotFound(f"SKU {sku} has no stock row at {location}: create it with PUT /inventory/{{sku}}")
+        if "available" not in current:
+            return None
+        reorder_point = current.get("reorderPoint")
+        floor = units + (int(reorder_point) if reorder_point is not None else -1)
+        now = utc_now()
+        at = iso_z(now)
+        entry_id = uuid.uuid4().hex[:12]
+        update = Write(
+            "Update",
+            key=keys.stock_key(sku, location),
+            update="SET onHand = onHand - :units, available = available - :units, version = version + :one, "
+            "updatedAt = :at",
+            condition="available >= :units AND available > :floor",
+            values={":units": units, ":one": 1, ":at": at, ":floor": floor},
+        )
+        entry = Write.put_new(
+            _ledger_entry(
+                sku,
+                location,
+                Movement(on_hand=-units),
+                reason=reason,
+                reference=reference,
+                actor=actor,
+                at=at,
+                now=now,
+                entry_id=entry_id,
+            )
+        )
+        try:
+            table.transact([update, entry])
+        except VersionConflict:  # the condition failed: not enough, or the reorder point would be crossed
+            now_row = table.get(keys.stock_key(sku, location), consistent=True)
+            if now_row is None:
+                raise NotFound(f"SKU {sku} has no stock row at {location}") from None
+            level = level_of(now_row)
+            if level.available < units:
+                raise Conflict(
+                    f"only {level.available} of SKU {sku} are available; cannot take out {units}"
+                ) from None
+            return None
+        except Conflict:  # a concurrent transaction on the row (DynamoDB's TransactionConflict): retry
+            _back_off(attempt)
+            continue
+        row = table.get(keys.stock_key(sku, location), consistent=True)
+        assert row is not None
+        return row_from_item(row), entry_id
+    return None
+
+
+def set_policy(
+    table: Table, sku: str, policy: StockPolicy, *, location: str = keys.DEFAULT_LOCATION
+) -> StockRow:
+    """Create or update a SKU's policy (the given fields only); a new SKU starts with nothing on hand."""
+    changes = policy.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    for attempt in range(_ATTEMPTS):
+        current = table.get(keys.stock_key(sku, location), consistent=True)
+        row = row_item(
+            current, sku, level_of(current), location=location, at=iso_z(utc_now()), changes=changes
+        )
+        try:
+            table.transact([Write.put_versioned(row, int(current["version"]) if current else None)])
+        except Conflict:
+            _back_off(attempt)
+            continue
+        return row_from_item(row)
+    raise Conflict(f"SKU {sku} is changing too fast; try again")
 
 
 class StockRepository:
@@ -139,12 +345,26 @@ class StockRepository:
         items = self._table.get_many([keys.stock_key(sku, location) for sku in skus])
         return {item["sku"]: item for item in items}
 
-    def list(self, *, limit: int, next_token: str | None) -> Page:
-        page = self._table.query_page(
-            keys.KeyQuery(keys.ALL_STOCK, "gsi1"), limit=limit, next_token=next_token
-        )
-        page.items = [row_from_item(i).model_dump(mode="json", by_alias=True) for i in page.items]
+    def list(self, *, limit: int, next_token: str | None, below_reorder_point: bool = False) -> Page:
+        """Every row by SKU; or only those at or below their reorder point, with days of cover."""
+        query = keys.low_stock() if below_reorder_point else keys.KeyQuery(keys.ALL_STOCK, "gsi1")
+        page = self._table.query_page(query, limit=limit, next_token=next_token)
+        rows = [row_from_item(i) for i in page.items]
+        if below_reorder_point:
+            rows = [row.model_copy(update={"days_of_cover": self.days_of_cover(row)}) for row in rows]
+        page.items = [row.model_dump(mode="json", by_alias=True) for row in rows]
         return page
+
+    def days_of_cover(self, row: StockRow, *, days: int = SALES_WINDOW_DAYS) -> float | None:
+        """Available units at the recent sales rate (units shipped a day over the window); None: no sales."""
+        since = (utc_now() - timedelta(days=days)).isoformat(timespec="microseconds")
+        shipped = sum(
+            -int(entry["delta"])
+            for entry in self._table.query_all(keys.ledger_since(row.sku, since))
+            if entry.get("reason") == "shipment"
+            and entry.get("location", keys.DEFAULT_LOCATION) == row.location
+        )
+        return round(row.available / (shipped / days), 1) if shipped else None
 
     def ledger(self, sku: str, *, limit: int, next_token: str | None) -> Page:
         page = self._table.query_page(keys.ledger_of(sku), limit=limit, next_token=next_token)

@@ -1,42 +1,173 @@
-"""GET /inventory, GET /inventory/{sku} and its ledger."""
+"""Inventory routes: stock rows, policies, adjustments (idempotent) and the ledger."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from enum import StrEnum
+from functools import lru_cache
+from typing import Annotated, Any
 from urllib.parse import unquote
 
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+from pydantic import Field, StrictInt, field_validator
 
 from oms.api.paging import ListPage
+from oms.domain.types import ApiModel
+from oms.errors import Conflict
 from oms.settings import get_settings
-from oms.stock import StockRepository, StockRow
+from oms.stock import StockPolicy, StockRepository, StockRow, adjust_stock, set_policy
+from oms.store import keys
 from oms.store.default import default_table
 
 router = APIGatewayRouter()
+Sku = Annotated[str, Path(min_length=1, max_length=200, description="the seller SKU, percent-encoded")]
+Location = Annotated[str, Query(min_length=1, max_length=64, description="stock location")]
 
 
 def _stock() -> StockRepository:
     return StockRepository(default_table())
 
 
+def _actor() -> str:
+    claims = (router.current_event.request_context.authorizer.claims or {}) if router.current_event else {}
+    return f"user:{claims.get('email') or claims.get('sub') or 'unknown'}"
+
+
 @router.get("/inventory", summary="List stock rows", tags=["inventory"])
 def list_stock(
+    below_reorder_point: Annotated[
+        bool, Query(alias="belowReorderPoint", description="only rows at or below their reorder point")
+    ] = False,
     limit: Annotated[int | None, Query(ge=1, le=500, description="page size")] = None,
     next_token: Annotated[str | None, Query(alias="nextToken", max_length=4096)] = None,
 ) -> ListPage:
-    page = _stock().list(limit=limit or get_settings().default_page_size, next_token=next_token)
+    page = _stock().list(
+        limit=limit or get_settings().default_page_size,
+        next_token=next_token,
+        below_reorder_point=below_reorder_point,
+    )
     return ListPage(items=page.items, next_token=page.next_token)
 
 
 @router.get("/inventory/<sku>", summary="One SKU's stock", tags=["inventory"])
-def get_stock(sku: Annotated[str, Path(min_length=1, max_length=200)]) -> StockRow:
-    return _stock().get(unquote(sku))  # REST API paths arrive percent-encoded
+def get_stock(sku: Sku, location: Location = keys.DEFAULT_LOCATION) -> StockRow:
+    return _stock().get(unquote(sku), location)  # REST API paths arrive percent-encoded
+
+
+@router.put("/inventory/<sku>", summary="Create or update a SKU's stock policy", tags=["inventory"])
+def put_policy(
+    sku: Sku, policy: Annotated[StockPolicy, Body()], location: Location = keys.DEFAULT_LOCATION
+) -> StockRow:
+    return set_policy(default_table(), unquote(sku), policy, location=location)
+
+
+class AdjustmentReason(StrEnum):
+    RECEIPT = "receipt"
+    ADJUSTMENT = "adjustment"
+    DAMAGED = "damaged"
+    LOST = "lost"
+    FOUND = "found"
+    RETURN_RESTOCK = "return-restock"
+
+
+class AdjustmentRequest(ApiModel):
+    delta: StrictInt = Field(description="signed units: + into stock, - out of it; never 0")
+    reason: AdjustmentReason
+    reference: str | None = Field(default=None, max_length=200)
+    location: str = Field(default=keys.DEFAULT_LOCATION, min_length=1, max_length=64)
+
+    @field_validator("delta")
+    @classmethod
+    def _not_zero(cls, delta: int) -> int:
+        if delta == 0:
+            raise ValueError("must not be 0")
+        if abs(delta) > 1_000_000:
+            raise ValueError("is beyond 1,000,000 units")
+        return delta
+
+
+class Adjustment(ApiModel):
+    entry_id: str
+    stock: StockRow
+
+
+def _apply(call: dict[str, Any]) -> dict[str, Any]:
+    request = AdjustmentRequest.model_validate(call["request"])
+    row, entry_id = adjust_stock(
+        default_table(),
+        call["sku"],
+        request.delta,
+        reason=request.reason.value,
+        reference=request.reference,
+        actor=call["actor"],
+        location=request.location,
+    )
+    return Adjustment(entry_id=entry_id, stock=row).model_dump(mode="json", by_alias=True)
+
+
+@lru_cache(maxsize=1)
+def _idempotency() -> tuple[IdempotencyConfig, Any]:
+    """Idempotency-Key records live in the single table, expiring after a day (Powertools idempotency)."""
+    persistence = DynamoDBPersistenceLayer(
+        table_name=get_settings().table_name,
+        key_attr=keys.PK,
+        sort_key_attr=keys.SK,
+        static_pk_value=keys.IDEMPOTENCY_PARTITION,
+        expiry_attr=keys.TTL_ATTRIBUTE,
+    )
+    config = IdempotencyConfig(
+        event_key_jmespath="[sku, key]",
+        payload_validation_jmespath="request",
+        expires_after_seconds=24 * 3600,
+    )
+    once = idempotent_function(data_keyword_argument="call", persistence_store=persistence, config=config)(
+        _apply
+    )
+    return config, once
+
+
+@router.post(
+    "/inventory/<sku>/adjustments",
+    summary="Adjust on-hand stock",
+    tags=["inventory"],
+    responses={201: {"description": "adjusted"}, 409: {"description": "not enough available"}},
+)
+def post_adjustment(
+    sku: Sku,
+    adjustment: Annotated[AdjustmentRequest, Body()],
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+) -> tuple[dict[str, Any], int]:
+    call = {
+        "sku": unquote(sku),
+        "request": adjustment.model_dump(mode="json", by_alias=True),
+        "actor": _actor(),
+    }
+    if not idempotency_key:
+        return _apply(call), 201
+    config, once = _idempotency()
+    config.register_lambda_context(router.lambda_context)
+    try:
+        return once(call={**call, "key": idempotency_key}), 201
+    except IdempotencyValidationError:
+        raise Conflict("this Idempotency-Key was used for a different request") from None
+    except IdempotencyAlreadyInProgressError:
+        raise Conflict(
+            "a request with this Idempotency-Key is still being processed; retry shortly"
+        ) from None
 
 
 @router.get("/inventory/<sku>/ledger", summary="Every movement of a SKU, newest first", tags=["inventory"])
 def get_ledger(
-    sku: Annotated[str, Path(min_length=1, max_length=200)],
+    sku: Sku,
     limit: Annotated[int | None, Query(ge=1, le=500)] = None,
     next_token: Annotated[str | None, Query(alias="nextToken", max_length=4096)] = None,
 ) -> ListPage:

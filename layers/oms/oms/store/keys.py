@@ -145,3 +145,21 @@ def report_key(report_id: str) -> dict[str, str]:
 def report_index_keys(report_type: str, finished_at: str, report_id: str) -> dict[str, str]:
     """gsi1: the finished reports of a type, newest last."""
     return {"gsi1pk": f"REPORTS#{report_type}", "gsi1sk": f"{finished_at}#{report_id}"}
+
+
+def low_stock_index_keys(sku: str, location: str = DEFAULT_LOCATION) -> dict[str, str]:
+    """gsi2, sparse: only the rows whose available stock is at or below their reorder point."""
+    return {"gsi2pk": "STOCK#LOW", "gsi2sk": f"{sku}#{location}"}
+
+
+def low_stock() -> KeyQuery:
+    return KeyQuery("STOCK#LOW", "gsi2")
+
+
+def ledger_since(sku: str, since: str) -> KeyQuery:
+    return KeyQuery(SKU_PREFIX + sku, sk_from=f"LEDGER#{since}", sk_to="LEDGER#~")
+
+
+# --- Idempotency-Key records (Powertools idempotency, in this table) -------------------------------
+
+IDEMPOTENCY_PARTITION = "IDEMPOTENCY"
