@@ -116,6 +116,7 @@ def test_a_receipt_turns_backorders_into_reservations(stack, context):
     status, answer = _call(
         stack, context, "POST", "/inventory/MUG-RED/adjustments", {"delta": 2, "reason": "receipt"}
     )
+    assert status == 201
     stock = answer["stock"]
     assert (stock["onHand"], stock["reserved"], stock["backordered"], stock["available"]) == (2, 2, 1, 0)
 
