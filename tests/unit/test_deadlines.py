@@ -1,0 +1,85 @@
+"""The deadline guard at chosen instants: weekends, holidays and carrier cutoffs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from oms.domain.calendar import BusinessCalendar, PickupSchedule
+from oms.domain.deadlines import assess
+from oms.domain.orders import FulfillmentChannel, Order, OrderItem, OrderStatus
+from oms.domain.types import utc_now
+
+NY = ZoneInfo("America/New_York")
+US = BusinessCalendar(timezone="America/New_York", country="US")
+UPS = PickupSchedule("UPS", cutoff=time(16, 0))
+
+
+def order(
+    purchased: datetime,
+    ship_by: datetime,
+    *,
+    status: OrderStatus = OrderStatus.UNSHIPPED,
+    channel: FulfillmentChannel = FulfillmentChannel.MFN,
+) -> Order:
+    return Order(
+        order_id="111-1",
+        marketplace_id="ATVPDKIKX0DER",
+        status=status,
+        fulfillment_channel=channel,
+        purchase_date=purchased,
+        last_update_date=purchased,
+        latest_ship_date=ship_by,
+        items=[OrderItem(order_item_id="1", sku="S", quantity=1)],
+    )
+
+
+def ny(*args: int) -> datetime:
+    return datetime(*args, tzinfo=NY)
+
+
+@time_machine.travel(ny(2026, 11, 24, 9, 0), tick=False)
+def test_an_order_with_most_of_its_working_time_left_is_fine():
+    result = assess(order(ny(2026, 11, 23, 10), ny(2026, 11, 25, 18)), utc_now(), US, UPS)
+    assert not result.at_risk and not result.late
+
+
+@time_machine.travel(ny(2026, 11, 25, 16, 30), tick=False)
+def test_after_the_last_cutoff_before_a_holiday_the_order_is_at_risk():
+    # ship by Friday 10:00; Thursday is Thanksgiving, the next pickup is Friday 16:00: too late
+    result = assess(order(ny(2026, 11, 24, 10), ny(2026, 11, 27, 10)), utc_now(), US, UPS)
+    assert result.at_risk and not result.late
+    assert "pickup" in (result.reason or "")
+    assert result.next_pickup == ny(2026, 11, 27, 16).astimezone(UTC)
+
+
+@time_machine.travel(ny(2026, 11, 30, 15, 0), tick=False)
+def test_little_working_time_left_is_at_risk_even_across_a_weekend():
+    # purchased Friday 9:00, ship by Monday 17:00 (weekend in between): 2 of 18 working hours left
+    result = assess(order(ny(2026, 11, 27, 9), ny(2026, 11, 30, 17)), utc_now(), US)
+    assert result.at_risk and "working time" in (result.reason or "")
+
+
+@time_machine.travel(ny(2026, 12, 1, 9, 0), tick=False)
+def test_past_the_latest_ship_date_it_is_late():
+    result = assess(order(ny(2026, 11, 27, 9), ny(2026, 11, 30, 17)), utc_now(), US, UPS)
+    assert result.late and result.at_risk
+
+
+@pytest.mark.parametrize(
+    ("status", "channel"),
+    [
+        (OrderStatus.SHIPPED, FulfillmentChannel.MFN),
+        (OrderStatus.CANCELED, FulfillmentChannel.MFN),
+        (OrderStatus.UNSHIPPED, FulfillmentChannel.AFN),
+        (OrderStatus.PENDING, FulfillmentChannel.MFN),
+    ],
+)
+def test_shipped_canceled_amazon_fulfilled_or_pending_orders_cannot_be_late(status, channel):
+    result = assess(
+        order(ny(2026, 11, 1, 9), ny(2026, 11, 2, 9), status=status, channel=channel), ny(2026, 12, 1, 9), US
+    )
+    assert not result.late and not result.at_risk
