@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import jsonschema
 import pytest
@@ -12,8 +11,9 @@ from hypothesis import strategies as st
 
 from oms.amazon.notifications import Notification, OrderChangePayload
 from oms.amazon.orders_api import GetOrderResponse, SearchOrdersResponse, order_from_api
+from oms_local.simulator import contract
 
-MODELS = Path(__file__).resolve().parents[3] / "shared" / "sp-api-models"
+MODELS = contract.MODELS_DIR
 pytestmark = pytest.mark.skipif(not MODELS.exists(), reason="Amazon's models are not beside the repository")
 
 

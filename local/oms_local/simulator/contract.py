@@ -1,13 +1,13 @@
 """Amazon's official SP-API models as the contract: validate bodies against an operation's schemas.
 
-The models are Swagger 2.0 documents (shared/sp-api-models, copied unchanged from
+The models are Swagger 2.0 documents (contracts/sp-api-models, copied unchanged from
 amzn/selling-partner-api-models). A schema is found by operationId and validated with JSON Schema
 draft 4 (Swagger 2.0's dialect), every "#/definitions/..." reference resolved against the whole
 document. The notification schemas are plain JSON Schema documents (draft 7).
 
 Both the simulator (every answer it gives) and the tests (every answer they receive) use this
 module, so "answers in Amazon's shapes" is checked, not assumed. The models are read from
-../shared/sp-api-models (OMS_SPAPI_MODELS overrides it); without them the simulator still answers,
+contracts/sp-api-models (OMS_SPAPI_MODELS overrides it); without them the simulator still answers,
 with Amazon's default usage plans, but unchecked.
 """
 
@@ -31,7 +31,8 @@ from referencing.jsonschema import DRAFT4
 
 from oms_local.template import ROOT
 
-MODELS_DIR = Path(os.environ.get("OMS_SPAPI_MODELS", ROOT.parent / "shared" / "sp-api-models"))
+# Amazon's models, copied unchanged into contracts/ (Apache-2.0, see its NOTICE) so every clone has them.
+MODELS_DIR = Path(os.environ.get("OMS_SPAPI_MODELS", ROOT / "contracts" / "sp-api-models"))
 
 # The operations the simulator answers, and the model file that defines each.
 OPERATION_MODELS: dict[str, str] = {
@@ -41,6 +42,7 @@ OPERATION_MODELS: dict[str, str] = {
     "getInventorySummaries": "fba-inventory-api-model/fbaInventory.json",
     "getListingsItem": "listings-items-api-model/listingsItems_2021-08-01.json",
     "patchListingsItem": "listings-items-api-model/listingsItems_2021-08-01.json",
+    "searchListingsItems": "listings-items-api-model/listingsItems_2021-08-01.json",
 }
 
 # Amazon's default usage plans (rate per second, burst), for when the models are not at hand.
@@ -51,6 +53,7 @@ DEFAULT_USAGE_PLANS: dict[str, tuple[float, int]] = {
     "getInventorySummaries": (2.0, 2),
     "getListingsItem": (5.0, 10),
     "patchListingsItem": (5.0, 5),
+    "searchListingsItems": (5.0, 5),
 }
 
 NOTIFICATION_SCHEMAS: dict[str, str] = {
