@@ -3,7 +3,7 @@
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from oms.api.app import app
+from oms.api.app import handle
 from oms.observability import logger, metrics, tracer
 from oms.settings import get_settings
 
@@ -14,4 +14,4 @@ get_settings()  # a misconfigured stack fails at cold start, not on the first re
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return app.resolve(event, context)
+    return handle(event, context)

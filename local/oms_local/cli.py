@@ -12,6 +12,7 @@ import click
 
 from oms_local.operate import backfill, dlq, post_json, resolve_target
 from oms_local.stack import DEFAULT_PORT, LocalStack, Options
+from oms_local.stock_csv import stock
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -117,6 +118,7 @@ def simulate_order(
 
 main.add_command(dlq)
 main.add_command(backfill)
+main.add_command(stock)
 
 if __name__ == "__main__":
     main()

@@ -33,7 +33,7 @@ from oms_local.resources import LocalResources, create_resources
 from oms_local.runtime import FunctionPool, FunctionSpec, InvocationError, die_with_parent
 from oms_local.simulator import LOCAL_CREDENTIALS, Simulator, SimulatorConfig
 from oms_local.template import ROOT, Function, Template
-from oms_local.triggers import Loop, Schedule, SqsPoller, StreamPoller, scheduled_event
+from oms_local.triggers import Loop, Schedule, SqsPoller, StreamPoller, filter_patterns, scheduled_event
 
 STACK_NAME = "oms-local"
 DEFAULT_PORT = 3000
@@ -96,7 +96,11 @@ class LocalStack:
             STACK_NAME,
             self.options.region,
             endpoint,
-            parameters={"SpApiEndpoint": simulator.url, "LwaTokenUrl": simulator.lwa_token_url},
+            parameters={
+                "SpApiEndpoint": simulator.url,
+                "LwaTokenUrl": simulator.lwa_token_url,
+                "SellerId": simulator.seller_id,
+            },
             secret_values={"SpApiSecret": json.dumps(LOCAL_CREDENTIALS)},
         )
         self._sqs = self.resources.client("sqs")
@@ -367,6 +371,8 @@ class LocalStack:
                             sqs=sqs,
                             invoke=self.invoke,
                             say=self.say,
+                            patterns=filter_patterns(props),
+                            batching_window=float(props.get("MaximumBatchingWindowInSeconds", 0)),
                         )
                     )
                 elif trigger.type in ("Schedule", "ScheduleV2"):

@@ -3,8 +3,11 @@
 - SQS: batches of the template's BatchSize; with ReportBatchItemFailures only the failed messages
   return to the queue; they become visible again after a few seconds (not the queue's full
   visibility timeout) so a poison message reaches the DLQ, through moto's redrive, within a minute.
-- DynamoDB streams: batches per shard in order; a failure retries from the failed record up to
-  MaximumRetryAttempts, then the batch's description goes to the OnFailure destination.
+- DynamoDB streams: each consumer reads the stream on its own, per shard in order; FilterCriteria
+  drop the records no pattern matches (the subset of EventBridge patterns in `matches_pattern`);
+  MaximumBatchingWindowInSeconds waits for more records before a batch that is not yet full; a
+  failure retries from the failed record up to MaximumRetryAttempts, then the batch's description
+  goes to the OnFailure destination.
 - Schedules (Schedule and ScheduleV2): fired on their rate/cron expressions (in their time zone);
   a failed run is retried as an asynchronous invocation, then sent to the OnFailure destination.
 """
@@ -16,8 +19,9 @@ import contextlib
 import json
 import re
 import threading
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -159,6 +163,67 @@ class SqsPoller(Loop):
         }
 
 
+# ---------------------------------------------------------------------------------- event filtering
+
+
+def filter_patterns(properties: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """An event source's FilterCriteria as patterns (each Pattern is a JSON string, as in AWS)."""
+    filters = properties.get("FilterCriteria", {}).get("Filters", [])
+    return [json.loads(f["Pattern"]) if isinstance(f["Pattern"], str) else f["Pattern"] for f in filters]
+
+
+def matches_pattern(pattern: Mapping[str, Any], event: Any) -> bool:
+    """EventBridge-style matching as Lambda's event filtering applies it: every key of the pattern must
+    match; a list holds alternatives (values, or {"prefix"}, {"anything-but"}, {"exists"}, {"numeric"}
+    rules); a nested object descends; an array in the event matches when one of its values does."""
+    for key, expected in pattern.items():
+        present = isinstance(event, dict) and key in event
+        value = event.get(key) if present else None
+        if isinstance(expected, dict):
+            if not present or not matches_pattern(expected, value):
+                return False
+        elif isinstance(expected, list):
+            if not any(_matches_rule(rule, present, value) for rule in expected):
+                return False
+        else:
+            raise ValueError(f"filter pattern: {key!r} must hold a list of values or an object")
+    return True
+
+
+_NUMERIC = {
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    "=": lambda a, b: a == b,
+    ">=": lambda a, b: a >= b,
+    ">": lambda a, b: a > b,
+}
+
+
+def _matches_rule(rule: Any, present: bool, value: Any) -> bool:
+    values: Sequence[Any] = value if isinstance(value, list) else [value]
+    if not isinstance(rule, dict):
+        return present and rule in values
+    ((operator, argument),) = rule.items()
+    if operator == "exists":
+        return present == bool(argument)
+    if not present:
+        return False
+    if operator == "prefix":
+        return any(isinstance(v, str) and v.startswith(argument) for v in values)
+    if operator == "anything-but":
+        banned = argument if isinstance(argument, list) else [argument]
+        return all(v not in banned for v in values)
+    if operator == "numeric":
+        pairs = list(zip(argument[::2], argument[1::2], strict=True))
+        return any(
+            isinstance(v, int | float)
+            and not isinstance(v, bool)
+            and all(_NUMERIC[op](v, n) for op, n in pairs)
+            for v in values
+        )
+    raise ValueError(f"filter pattern rule {operator!r} is not one this local stack plays")
+
+
 class StreamPoller(Loop):
     def __init__(
         self,
@@ -175,6 +240,8 @@ class StreamPoller(Loop):
         sqs: Any,
         invoke: Invoke,
         say: Say,
+        patterns: Sequence[Mapping[str, Any]] = (),
+        batching_window: float = 0.0,
     ) -> None:
         super().__init__(f"stream:{function}", say)
         self.function, self.stream_arn, self.batch_size = function, stream_arn, batch_size
@@ -185,6 +252,7 @@ class StreamPoller(Loop):
         )
         self.region, self.streams, self.sqs, self.invoke = region, streams, sqs, invoke
         self.starting_position = starting_position
+        self.patterns, self.batching_window = list(patterns), batching_window
         self.iterators: dict[str, str] = {}
 
     def tick(self) -> None:
@@ -197,15 +265,31 @@ class StreamPoller(Loop):
                     ShardIteratorType=self.starting_position,
                 )["ShardIterator"]
         busy = False
-        for shard_id, iterator in list(self.iterators.items()):
-            answer = self.streams.get_records(ShardIterator=iterator, Limit=min(self.batch_size, 1000))
-            self.iterators[shard_id] = answer.get("NextShardIterator") or iterator
-            records = [self._record(r) for r in answer.get("Records", [])]
-            if records:
-                busy = True
-                self._deliver(shard_id, records)
+        for shard_id in list(self.iterators):
+            records = self._read(shard_id, self.batch_size)
+            if not records:
+                continue
+            busy = True
+            deadline = time.monotonic() + self.batching_window
+            while (
+                len(records) < self.batch_size and time.monotonic() < deadline and not self.stopping.is_set()
+            ):
+                self.stopping.wait(min(0.2, max(deadline - time.monotonic(), 0)))
+                records += self._read(shard_id, self.batch_size - len(records))
+            self._deliver(shard_id, records)
         if not busy:
             self.stopping.wait(0.5)
+
+    def _read(self, shard_id: str, limit: int) -> list[dict[str, Any]]:
+        """The shard's next records (up to `limit`) that pass the filters; the others are consumed unseen."""
+        iterator = self.iterators[shard_id]
+        answer = self.streams.get_records(ShardIterator=iterator, Limit=max(1, min(limit, 1000)))
+        self.iterators[shard_id] = answer.get("NextShardIterator") or iterator
+        records = [self._record(r) for r in answer.get("Records", [])]
+        return [r for r in records if self._wanted(r)]
+
+    def _wanted(self, record: dict[str, Any]) -> bool:
+        return not self.patterns or any(matches_pattern(p, record) for p in self.patterns)
 
     def _deliver(self, shard_id: str, records: list[dict[str, Any]]) -> None:
         attempts = 0

@@ -93,3 +93,20 @@ def test_a_bug_is_a_500_in_the_error_format_without_internals():
     assert status == 500
     assert answer["error"]["code"] == "InternalError"
     assert "a bug" not in answer["error"]["message"]
+
+
+def test_json_sent_with_curls_default_form_label_is_read_as_json():
+    from oms.api.app import json_bodies
+
+    event = load_event("api/list_orders.json")
+    event.update(
+        httpMethod="POST",
+        path="/things",
+        body='{"delta": 3, "reason": "count"}',
+        queryStringParameters=None,
+        multiValueQueryStringParameters=None,
+    )
+    event["headers"] = {**event["headers"], "Content-Type": "application/x-www-form-urlencoded"}
+    event["multiValueHeaders"] = {k: [v] for k, v in event["headers"].items()}
+    answer = _app().resolve(json_bodies(event), LambdaContext())
+    assert (answer["statusCode"], json.loads(answer["body"])) == (200, {"delta": 3})

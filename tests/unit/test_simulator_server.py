@@ -372,3 +372,35 @@ def test_control_endpoints(client, sent):
     assert client.http("GET", "/_simulator/nothing").status == 404
     assert client.http("GET", "/orders/v0/orders").status == 404
     assert client.http("DELETE", f"/orders/2026-01-01/orders/{order_id}").status == 405
+
+
+def test_search_listings_items_reads_many_skus_quantities_in_one_call(client, simulator):
+    items = f"/listings/2021-08-01/items/{SELLER}"
+    skus = sorted(simulator.marketplace.listings)[:3]
+    query = (
+        f"?marketplaceIds={MARKETPLACE}&identifiersType=SKU&identifiers={','.join([*skus, 'NOT-LISTED'])}"
+        "&includedData=fulfillmentAvailability&pageSize=20"
+    )
+    answer = client.call("searchListingsItems", "GET", items + query)
+    assert answer.status == 200 and answer.body["numberOfResults"] == 3
+    found = {i["sku"]: i["fulfillmentAvailability"][0] for i in answer.body["items"]}
+    assert set(found) == set(skus)
+    assert found[skus[0]] == {
+        "fulfillmentChannelCode": "DEFAULT",
+        "quantity": simulator.marketplace.listing_quantity(skus[0]),
+    }
+    first = client.call("searchListingsItems", "GET", f"{items}?marketplaceIds={MARKETPLACE}&pageSize=2")
+    token = first.body["pagination"]["nextToken"]
+    second = client.call(
+        "searchListingsItems", "GET", f"{items}?marketplaceIds={MARKETPLACE}&pageSize=2&pageToken={token}"
+    )
+    assert [i["sku"] for i in first.body["items"] + second.body["items"]] == sorted(
+        simulator.marketplace.listings
+    )[:4]
+    client.http("POST", "/_simulator/ratelimits/refill")  # the usage plan's burst is 5
+    for bad in (
+        "",
+        f"?marketplaceIds={MARKETPLACE}&identifiers=A",
+        f"?marketplaceIds={MARKETPLACE}&pageSize=21",
+    ):
+        assert client.call("searchListingsItems", "GET", items + bad).status == 400, bad

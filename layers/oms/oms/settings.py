@@ -23,6 +23,8 @@ class Settings(BaseSettings):
         default="https://api.amazon.com/auth/o2/token", validation_alias="LWA_TOKEN_URL"
     )
     marketplace_ids: str = Field(default="ATVPDKIKX0DER", validation_alias="MARKETPLACE_IDS")  # comma list
+    # The seller's merchant token (Listings Items paths); only the functions that push quantities need it.
+    seller_id: str = Field(default="", validation_alias="SELLER_ID")
     stage: str = Field(default="dev", validation_alias="STAGE")
     region: str = Field(default="us-east-1", validation_alias="AWS_REGION")
     # Amazon's Data Protection Policy: buyer PII goes no later than 30 days after delivery.

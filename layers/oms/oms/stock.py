@@ -119,6 +119,7 @@ def row_item(
         **(changes or {}),
         **keys.stock_key(sku, location),
         **keys.stock_index_keys(sku, location),
+        **keys.stock_changed_index_keys(sku, location, at),
         "entity": STOCK_ENTITY,
         "sku": sku,
         "location": location,
@@ -193,6 +194,11 @@ def _ledger_entry(
         "actor": actor,
         "at": at,
     }
+
+
+def _changed_index_values(sku: str, location: str, at: str) -> dict[str, str]:
+    changed = keys.stock_changed_index_keys(sku, location, at)
+    return {":changedDay": changed["gsi3pk"], ":changedAt": changed["gsi3sk"]}
 
 
 _ATTEMPTS = 30
@@ -273,9 +279,15 @@ def _withdraw_at_once(
             "Update",
             key=keys.stock_key(sku, location),
             update="SET onHand = onHand - :units, available = available - :units, version = version + :one, "
-            "updatedAt = :at",
+            "updatedAt = :at, gsi3pk = :changedDay, gsi3sk = :changedAt",
             condition="available >= :units AND available > :floor",
-            values={":units": units, ":one": 1, ":at": at, ":floor": floor},
+            values={
+                ":units": units,
+                ":one": 1,
+                ":at": at,
+                ":floor": floor,
+                **_changed_index_values(sku, location, at),
+            },
         )
         entry = Write.put_new(
             _ledger_entry(

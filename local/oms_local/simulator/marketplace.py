@@ -768,6 +768,57 @@ class Marketplace:
             listing = self.listings.get(sku)
             return None if listing is None else listing.quantity
 
+    def search_listings(
+        self,
+        seller_id: str,
+        *,
+        identifiers: Sequence[str] = (),
+        identifiers_type: str | None = None,
+        included: Iterable[str] = ("summaries",),
+        page_size: int = 10,
+        page_token: str | None = None,
+    ) -> dict[str, Any]:
+        """searchListingsItems' body (ItemSearchResults): the seller's listings by SKU (or ASIN), in SKU order."""
+        self._seller(seller_id)
+        included = frozenset(included)
+        fingerprint = hashlib.sha256(
+            json.dumps([sorted(identifiers), identifiers_type, sorted(included), page_size]).encode()
+        ).hexdigest()[:16]
+        with self._lock:
+            now = self.clock()
+            offset = 0
+            if page_token:
+                offset = int(
+                    _read_token(page_token, "pageToken", fingerprint, SEARCH_TOKEN_LIFETIME, now).get("o", 0)
+                )
+            wanted = set(identifiers)
+            found = sorted(
+                (
+                    listing
+                    for listing in self.listings.values()
+                    if not wanted
+                    or (listing.product.asin if identifiers_type == "ASIN" else listing.product.sku) in wanted
+                ),
+                key=lambda listing: listing.product.sku,
+            )
+            page = found[offset : offset + page_size]
+            body: dict[str, Any] = {
+                "numberOfResults": len(found),
+                "items": [
+                    shapes.listing_json(
+                        listing, self.marketplace_id, included, self.fba.get(listing.product.sku)
+                    )
+                    for listing in page
+                ],
+            }
+            if offset + page_size < len(found):
+                body["pagination"] = {
+                    "nextToken": _encode_token(
+                        {"o": offset + page_size, "f": fingerprint, "t": now.isoformat()}
+                    )
+                }
+            return body
+
     def patch_listing(
         self,
         seller_id: str,

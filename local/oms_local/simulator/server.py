@@ -41,6 +41,7 @@ ROUTES: dict[str, tuple[str, str]] = {
     "getInventorySummaries": ("GET", "/fba/inventory/v1/summaries"),
     "getListingsItem": ("GET", "/listings/2021-08-01/items/{sellerId}/{sku}"),
     "patchListingsItem": ("PATCH", "/listings/2021-08-01/items/{sellerId}/{sku}"),
+    "searchListingsItems": ("GET", "/listings/2021-08-01/items/{sellerId}"),
 }
 LWA_PATH = "/auth/o2/token"
 CONTROL = "/_simulator"
@@ -175,6 +176,7 @@ class SpApiServer:
             "getInventorySummaries": self._get_inventory_summaries,
             "getListingsItem": self._get_listings_item,
             "patchListingsItem": self._patch_listings_item,
+            "searchListingsItems": self._search_listings_items,
         }
         self.httpd = ThreadingHTTPServer((host, port), self._handler_class())
         self.httpd.daemon_threads = True
@@ -386,6 +388,36 @@ class SpApiServer:
             params["sellerId"], params["sku"], body, included=included, preview=mode == "VALIDATION_PREVIEW"
         )
         return 200, answer
+
+    def _search_listings_items(
+        self, params: dict[str, str], query: dict[str, list[str]], body: Any
+    ) -> Answer:
+        if not _values(query, "marketplaceIds"):
+            raise ApiError(400, "BAD_REQUEST", "Invalid input", "marketplaceIds is required.")
+        included = _enum(query, "includedData", shapes.LISTING_DATA) or ["summaries"]
+        identifiers = _values(query, "identifiers")
+        identifiers_type = _one(query, "identifiersType")
+        if bool(identifiers) != (identifiers_type is not None):
+            raise ApiError(
+                400, "BAD_REQUEST", "Invalid input", "identifiers and identifiersType go together."
+            )
+        if identifiers_type not in (None, "SKU", "ASIN"):
+            raise ApiError(
+                400, "BAD_REQUEST", "Invalid input", "this marketplace searches by SKU or ASIN only."
+            )
+        if len(identifiers) > 20:
+            raise ApiError(400, "BAD_REQUEST", "Invalid input", "identifiers accepts at most 20 values.")
+        size = _one(query, "pageSize") or "10"
+        if not size.isdigit() or not 1 <= int(size) <= 20:
+            raise ApiError(400, "BAD_REQUEST", "Invalid input", "pageSize must be between 1 and 20.")
+        return 200, self.marketplace.search_listings(
+            params["sellerId"],
+            identifiers=identifiers,
+            identifiers_type=identifiers_type,
+            included=included,
+            page_size=int(size),
+            page_token=_one(query, "pageToken"),
+        )
 
     # ------------------------------------------------------------------ control endpoints
 

@@ -92,6 +92,7 @@ OPERATIONS = {
         Operation("getInventorySummaries", "GET", "/fba/inventory/v1/summaries"),
         Operation("getListingsItem", "GET", "/listings/2021-08-01/items/{sellerId}/{sku}"),
         Operation("patchListingsItem", "PATCH", "/listings/2021-08-01/items/{sellerId}/{sku}"),
+        Operation("searchListingsItems", "GET", "/listings/2021-08-01/items/{sellerId}"),
     ]
 }
 

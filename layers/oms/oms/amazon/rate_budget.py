@@ -32,6 +32,7 @@ DEFAULT_LIMITS: dict[str, Limit] = {
     "getInventorySummaries": Limit(2, 2),
     "getListingsItem": Limit(5, 10),
     "patchListingsItem": Limit(5, 5),
+    "searchListingsItems": Limit(5, 5),
     "getEligibleShipmentServices": Limit(5, 10),
     "createShipment": Limit(2, 2),
     "createReport": Limit(0.0167, 15),

@@ -117,6 +117,27 @@ def ledger_of(sku: str) -> KeyQuery:
     return KeyQuery(SKU_PREFIX + sku, sk_from="LEDGER#", sk_to="LEDGER#~", newest_first=True)
 
 
+STOCK_CHANGED = "STOCK#CHANGED#"
+
+
+def stock_changed_index_keys(sku: str, location: str, at: str) -> dict[str, str]:
+    """gsi3: every stock row under the day it last changed, by time (one partition per day, so no
+    partition grows without end); moved on every write of the row."""
+    return {"gsi3pk": STOCK_CHANGED + at[:10], "gsi3sk": f"{at}#{sku}#{location}"}
+
+
+def stock_changed_on(day: str, since: str | None = None) -> KeyQuery:
+    """The stock rows whose last change fell on `day` (YYYY-MM-DD), at or after `since`."""
+    return KeyQuery(STOCK_CHANGED + day, "gsi3", sk_from=since)
+
+
+# --- what Amazon last accepted as a SKU's merchant-fulfilled quantity, per marketplace -------------
+
+
+def listing_key(sku: str, marketplace_id: str) -> dict[str, str]:
+    return {PK: SKU_PREFIX + sku, SK: f"LISTING#{marketplace_id}"}
+
+
 # --- notifications already applied (deduplication by Amazon's NotificationId) ----------------------
 
 
@@ -163,3 +184,36 @@ def ledger_since(sku: str, since: str) -> KeyQuery:
 # --- Idempotency-Key records (Powertools idempotency, in this table) -------------------------------
 
 IDEMPOTENCY_PARTITION = "IDEMPOTENCY"
+
+
+# --- cycle counts (audits): the audit with its lines, its per-line corrections, a SKU's last count ---
+
+ALL_AUDITS = "AUDITS"
+
+
+def audit_key(audit_id: str) -> dict[str, str]:
+    return {PK: f"AUDIT#{audit_id}", SK: "AUDIT"}
+
+
+def audit_index_keys(audit_id: str, created_at: str) -> dict[str, str]:
+    """gsi1: every audit by creation time."""
+    return {"gsi1pk": ALL_AUDITS, "gsi1sk": f"{created_at}#{audit_id}"}
+
+
+def audits_newest_first() -> KeyQuery:
+    return KeyQuery(ALL_AUDITS, "gsi1", newest_first=True)
+
+
+def audit_correction_key(audit_id: str, line: int) -> dict[str, str]:
+    """What approval did to one line; written with the correction, so a resumed approval skips it."""
+    return {PK: f"AUDIT#{audit_id}", SK: f"CORRECTION#{line:05d}"}
+
+
+def last_count_key(sku: str) -> dict[str, str]:
+    """When a SKU was last counted by an approved audit (the count schedule's starting point)."""
+    return {PK: SKU_PREFIX + sku, SK: "COUNTED"}
+
+
+def stock_rows_of(sku: str) -> KeyQuery:
+    """A SKU's stock rows, one per location."""
+    return KeyQuery(SKU_PREFIX + sku, sk_from="STOCK#", sk_to="STOCK#\U0010ffff")

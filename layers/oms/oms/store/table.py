@@ -206,11 +206,19 @@ class Table:
         return Page(items, tokens.encode(last, scope) if last else None)
 
     def query_all(
-        self, query: KeyQuery, *, page_size: int = 100, include_expired: bool = False
+        self,
+        query: KeyQuery,
+        *,
+        page_size: int = 100,
+        include_expired: bool = False,
+        consistent: bool = False,
     ) -> Iterator[Item]:
-        """Every item of a partition, page by page (for batch jobs, not for API answers)."""
+        """Every item of a partition, page by page (for batch jobs, not for API answers).
+        `consistent` reads the table strongly consistently (indexes never are)."""
         request = self._query_request(query)
         request["Limit"] = page_size
+        if consistent and not query.index:
+            request["ConsistentRead"] = True
         while True:
             answer = self.client.query(**request)
             now = time.time()

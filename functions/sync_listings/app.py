@@ -1,0 +1,33 @@
+"""DynamoDB stream (stock rows only) -> each changed merchant-fulfilled SKU's quantity pushed to Amazon once
+per batch (patchListingsItem); a SKU that cannot be pushed now is reported, and retried from its record."""
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from oms.amazon.client import default_client
+from oms.listings import ListingSync, sync_changed_listings
+from oms.observability import logger, metrics, tracer
+from oms.settings import get_settings
+from oms.store.default import default_table
+
+settings = get_settings()
+SAFETY_MS = 10_000  # leave the batch (to be retried) rather than be cut off mid-push
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    sync = ListingSync(
+        default_table(), default_client(), seller_id=settings.seller_id, marketplaces=settings.marketplaces
+    )
+    result = sync_changed_listings(
+        sync,
+        event.get("Records", []),
+        keep_going=lambda: context.get_remaining_time_in_millis() > SAFETY_MS,
+    )
+    metrics.add_metric(name="ListingQuantitiesPushed", unit=MetricUnit.Count, value=result.report.pushed)
+    logger.info("listing quantities synced", extra={"result": result.report.as_dict()})
+    if result.failed_from is None:
+        return {"batchItemFailures": []}
+    return {"batchItemFailures": [{"itemIdentifier": result.failed_from}]}
