@@ -189,3 +189,37 @@ def test_200_concurrent_withdrawals_of_100_units_never_oversell(served_stack):
     assert (row.on_hand, row.available) == (0, 0)
     ledger = list(table.query_all(__import__("oms.store.keys", fromlist=["ledger_of"]).ledger_of("HOT")))
     assert sum(int(e["delta"]) for e in ledger) == 0 == row.on_hand
+
+
+def test_withdrawals_and_new_orders_racing_for_one_sku_keep_the_books_straight(served_stack):
+    table = default_table()
+    set_policy(table, "RACE", StockPolicy())
+    adjust_stock(table, "RACE", 30, reason="receipt", reference=None, actor="test")
+    withdrawn: list[int] = []
+    lock = threading.Lock()
+
+    def withdraw() -> None:
+        for _ in range(4):
+            try:
+                adjust_stock(table, "RACE", -1, reason="adjustment", reference=None, actor="test")
+                with lock:
+                    withdrawn.append(1)
+            except Conflict:
+                pass
+
+    def order(n: int) -> None:
+        document = order_change(f"111-{n}", "Unshipped", [("RACE", 2, 0)])
+        apply_change(table, change_from_notification(Notification.model_validate(document)))
+
+    threads = [threading.Thread(target=withdraw) for _ in range(8)]
+    threads += [threading.Thread(target=order, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    row = StockRepository(table).get("RACE")
+    ledger = list(table.query_all(__import__("oms.store.keys", fromlist=["ledger_of"]).ledger_of("RACE")))
+    assert row.on_hand == 30 - len(withdrawn) == sum(int(e["delta"]) for e in ledger), "no update lost"
+    assert row.reserved + row.backordered == 16, "every order's 2 units are held"
+    assert row.reserved == min(16, row.on_hand) and row.available == row.on_hand - row.reserved >= 0

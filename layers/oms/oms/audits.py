@@ -11,8 +11,6 @@ approval skip the line. Lines of SKUs with open picks are flagged and left to th
 
 from __future__ import annotations
 
-import random
-import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -38,7 +36,7 @@ from oms.domain.types import ApiModel, Money, UtcDateTime, iso_z, utc_now
 from oms.errors import Conflict, FieldProblem, InvalidInput, NotFound, VersionConflict
 from oms.stock import level_of, stock_writes
 from oms.store import keys
-from oms.store.table import Item, Page, Table, Write
+from oms.store.table import Item, Page, Table, Write, back_off
 
 AUDIT_ENTITY = "Audit"
 CORRECTION_ENTITY = "AuditCorrection"
@@ -281,10 +279,6 @@ def _load(table: Table, audit_id: str) -> tuple[Audit, Item]:
     return _audit_from(item), item
 
 
-def _back_off(attempt: int) -> None:
-    time.sleep(random.uniform(0, 0.005 * 2 ** min(attempt, 6)))  # noqa: S311 - jitter, not crypto
-
-
 def create_audit(
     table: Table,
     *,
@@ -395,7 +389,7 @@ def record_counts(
         try:
             table.transact([Write.put_versioned(_audit_item(audit), int(item["version"]))])
         except VersionConflict:  # another count or the approval came first: read again
-            _back_off(attempt)
+            back_off(attempt)
             continue
         return audit
     raise Conflict(f"audit {audit_id} is changing too fast; try again")
@@ -579,7 +573,7 @@ def approve_audit(table: Table, audit_id: str, *, actor: str, now: datetime | No
         try:
             table.transact([Write.put_versioned(_audit_item(approving), int(item["version"]))])
         except VersionConflict:  # a count arrived meanwhile: approve what is counted now
-            _back_off(attempt)
+            back_off(attempt)
             audit, item = _load(table, audit_id)
             continue
         audit, item = _load(table, audit_id)
@@ -671,7 +665,7 @@ def _correct_line(
         try:
             table.transact(writes)
         except Conflict:  # the stock row moved (a sale, a receipt), or a concurrent approval wrote the line
-            _back_off(attempt)
+            back_off(attempt)
         else:
             return record
     raise Conflict(f"SKU {line.sku} is changing too fast to correct; approve again to finish")

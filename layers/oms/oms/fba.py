@@ -24,7 +24,7 @@ from oms.settings import get_settings
 from oms.stock import FbaFigures, StockRepository, stock_writes
 from oms.store import keys
 from oms.store.default import default_table
-from oms.store.table import Item, Table, Write
+from oms.store.table import Item, Table, Write, back_off
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -109,7 +109,7 @@ def record_fba_figures(
     exists already. STALE when no marketplace's figures are newer than what the row holds.
     """
     marketplaces = get_settings().marketplaces
-    for _ in range(8):
+    for attempt in range(20):
         current = StockRepository(table).raw([sku]).get(sku)
         newer = _newer_figures(current, figures, as_of)
         if not newer:
@@ -142,8 +142,10 @@ def record_fba_figures(
         except AlreadyExists as refused:
             if applied is not None and refused.failed_index == 0:
                 return Outcome.DUPLICATE
+            back_off(attempt)
             continue
         except Conflict:
+            back_off(attempt)
             continue
         return outcome
     raise Conflict(f"SKU {sku} kept changing under us; the message will be retried")

@@ -33,10 +33,10 @@ from oms.orders import order_from_item, order_to_item
 from oms.stock import StockRepository, level_of, stock_writes
 from oms.store import keys
 from oms.store.default import default_table
-from oms.store.table import Item, Table, Write
+from oms.store.table import Item, Table, Write, back_off
 
 APPLIED_RECORD_DAYS = 30  # longer than SQS keeps a message (14 days), so any redelivery is caught
-_ATTEMPTS = 8
+_ATTEMPTS = 20
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -131,7 +131,7 @@ def apply_order_change(envelope: Envelope) -> Outcome:
 
 def apply_change(table: Table, change: Change) -> Outcome:
     """Apply one change exactly once; concurrent writers to the same order or SKU retry on conflict."""
-    for _ in range(_ATTEMPTS):
+    for attempt in range(_ATTEMPTS):
         current = table.get(keys.order_key(change.order.order_id), consistent=True)
         applied_record = Write.put_new(
             {
@@ -154,8 +154,10 @@ def apply_change(table: Table, change: Change) -> Outcome:
         except AlreadyExists as refused:
             if refused.failed_index == 0:
                 return Outcome.DUPLICATE
+            back_off(attempt)
             continue  # someone created the order or a stock row meanwhile: read again
         except Conflict:
+            back_off(attempt)
             continue  # a version moved under us: read again and recompute
         logger.info(
             "order change %s",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import random
-import time
 import uuid
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -15,7 +13,7 @@ from oms.domain.stock import Movement, StockLevel, balanced, movement_between
 from oms.domain.types import ApiModel, Money, UtcDateTime, iso_z, utc_now
 from oms.errors import Conflict, NotFound, VersionConflict
 from oms.store import keys
-from oms.store.table import Item, Page, Table, Write
+from oms.store.table import Item, Page, Table, Write, back_off
 
 STOCK_ENTITY = "Stock"
 SALES_WINDOW_DAYS = 30
@@ -204,11 +202,6 @@ def _changed_index_values(sku: str, location: str, at: str) -> dict[str, str]:
 _ATTEMPTS = 30
 
 
-def _back_off(attempt: int) -> None:
-    """Concurrent writers to one row: wait a random, growing moment before reading again."""
-    time.sleep(random.uniform(0, 0.005 * 2 ** min(attempt, 6)))  # noqa: S311 - jitter, not crypto
-
-
 def adjust_stock(
     table: Table,
     sku: str,
@@ -250,7 +243,7 @@ def adjust_stock(
         try:
             table.transact(writes)
         except VersionConflict:
-            _back_off(attempt)
+            back_off(attempt)
             continue
         assert writes[0].item is not None and writes[1].item is not None
         return row_from_item(writes[0].item), str(writes[1].item["id"])
@@ -315,7 +308,7 @@ def _withdraw_at_once(
                 ) from None
             return None
         except Conflict:  # a concurrent transaction on the row (DynamoDB's TransactionConflict): retry
-            _back_off(attempt)
+            back_off(attempt)
             continue
         row = table.get(keys.stock_key(sku, location), consistent=True)
         assert row is not None
@@ -336,7 +329,7 @@ def set_policy(
         try:
             table.transact([Write.put_versioned(row, int(current["version"]) if current else None)])
         except Conflict:
-            _back_off(attempt)
+            back_off(attempt)
             continue
         return row_from_item(row)
     raise Conflict(f"SKU {sku} is changing too fast; try again")

@@ -6,6 +6,7 @@ DynamoDB expression. DynamoDB's refusals become domain errors (oms.errors).
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -257,6 +258,11 @@ class Table:
         if query.index:
             request["IndexName"] = query.index
         return request
+
+
+def back_off(attempt: int) -> None:
+    """Writers contending for one item: wait a random, growing moment before reading it again."""
+    time.sleep(random.uniform(0, 0.005 * 2 ** min(attempt, 6)))  # noqa: S311 - jitter, not crypto
 
 
 def _condition_error(write: Write) -> Conflict:
