@@ -19,6 +19,10 @@ import pytest
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "AmazonSellerOmsTests")
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 
+from oms_local import moto_fast_tx  # the same moto the local stack runs
+
+moto_fast_tx.install()
+
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "events"
 

@@ -17,6 +17,8 @@ from typing import Any
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import run_simple
 
+from oms_local import moto_fast_tx
+
 Wsgi = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
@@ -47,6 +49,7 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
+    moto_fast_tx.install()
     app = DomainDispatcherApplication(create_backend_app)
     run_simple(args.host, args.port, OneAtATime(app), threaded=True, request_handler=MotoRequestHandler)
 
