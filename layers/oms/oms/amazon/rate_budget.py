@@ -80,7 +80,8 @@ class RateBudget:
         default = DEFAULT_LIMITS.get(operation, Limit(1, 1))
         now = self._clock()
         rate = float(item["rate"]) if item else default.rate
-        burst = int(item["burst"]) if item else default.burst
+        # one token of slack: our bucket and Amazon's start and refill at slightly different moments
+        burst = int(item["burst"]) if item else max(default.burst - 1, 1)
         tokens = float(item["tokens"]) if item else float(burst)
         tokens = min(float(burst), tokens + (now - float(item["refilledAt"])) * rate) if item else tokens
         if tokens < 1 - 1e-6:  # tolerate the rounding of stored figures
