@@ -171,6 +171,20 @@ def _dead_letters(sqs: Any, url: str, limit: int, *, hide_for: int) -> Iterator[
             yield message
 
 
+def _peek(sqs: Any, url: str, limit: int) -> list[dict[str, Any]]:
+    """Look at dead letters without taking them: they are visible again as soon as they are listed."""
+    messages = list(_dead_letters(sqs, url, limit, hide_for=30))
+    for start in range(0, len(messages), 10):
+        sqs.change_message_visibility_batch(
+            QueueUrl=url,
+            Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+                for i, m in enumerate(messages[start : start + 10])
+            ],
+        )
+    return messages
+
+
 @click.group()
 def dlq() -> None:
     """The notifications dead-letter queue: what failed, and replaying it after a fix."""
@@ -187,7 +201,7 @@ def dlq_show(
     target = resolve_target(port, state_dir, stack_name, region)
     sqs = target.client("sqs")
     count = 0
-    for message in _dead_letters(sqs, target.outputs["OrderNotificationsDlqUrl"], limit, hide_for=2):
+    for message in _peek(sqs, target.outputs["OrderNotificationsDlqUrl"], limit):
         count += 1
         what, why = diagnose(message["Body"])
         sent = datetime.fromtimestamp(int(message["Attributes"]["SentTimestamp"]) / 1000, UTC)
@@ -220,17 +234,19 @@ def dlq_redrive(
     target = resolve_target(port, state_dir, stack_name, region)
     sqs = target.client("sqs")
     moved = 0
-    for message in _dead_letters(sqs, target.outputs["OrderNotificationsDlqUrl"], limit, hide_for=30):
-        if dry_run:
+    if dry_run:
+        for message in _peek(sqs, target.outputs["OrderNotificationsDlqUrl"], limit):
             click.echo(f"would move {message['MessageId']}: {diagnose(message['Body'])[0]}")
-            continue
+        click.echo("dry run: nothing moved")
+        return
+    for message in _dead_letters(sqs, target.outputs["OrderNotificationsDlqUrl"], limit, hide_for=30):
         # send first, then delete: a crash in between duplicates (harmless: intake dedupes), never loses
         sqs.send_message(QueueUrl=target.outputs["OrderNotificationsQueueUrl"], MessageBody=message["Body"])
         sqs.delete_message(
             QueueUrl=target.outputs["OrderNotificationsDlqUrl"], ReceiptHandle=message["ReceiptHandle"]
         )
         moved += 1
-    click.echo("dry run: nothing moved" if dry_run else f"moved {moved} message(s)")
+    click.echo(f"moved {moved} message(s)")
 
 
 # ------------------------------------------------------------------------------ backfill

@@ -544,6 +544,47 @@ def test_a_poison_notification_ends_in_the_dlq_and_a_healthy_one_does_not(
     )
 
 
+def test_an_operator_sees_why_a_message_is_dead_and_replays_it(
+    stack: RunningStack, aws: Callable[[str], Any], outputs: dict[str, Any]
+) -> None:
+    where = ("--port", str(stack.port), "--state-dir", str(stack.state_dir))
+    # the poison of the test above waits in the DLQ
+    shown = oms("dlq", "show", "--json", *where)
+    assert shown.returncode == 0, shown.stderr
+    rows = [json.loads(line) for line in shown.stdout.splitlines() if line.strip()]
+    poison = [row for row in rows if row["body"] == "this is not json"]
+    assert poison and poison[0]["what"] == "not a notification"
+    assert "json" in poison[0]["reason"].lower()
+
+    dry = oms("dlq", "redrive", "--dry-run", *where)
+    assert dry.returncode == 0 and "nothing moved" in dry.stdout
+    moved = oms("dlq", "redrive", *where)
+    assert moved.returncode == 0, moved.stderr
+    assert f"moved {len(rows)} message(s)" in moved.stdout
+    # after the replay it is back in the queue (and, still poison, will return to the DLQ later)
+    assert wait_for(lambda: queue_depth(aws, outputs["OrderNotificationsQueueUrl"]) >= 0, timeout=5)
+
+
+def test_a_simulated_order_arrives_and_backfill_imports_history(stack: RunningStack, api: Api) -> None:
+    where = ("--port", str(stack.port), "--state-dir", str(stack.state_dir))
+    placed = oms("simulate", "order", "--sku", "BACKFILL-1", "--quantity", "2", "--prime", *where)
+    assert placed.returncode == 0, placed.stderr
+    order_id = placed.stdout.strip()
+    assert wait_for(lambda: api.get(f"/orders/{order_id}").status_code == 200, timeout=30), (
+        "the simulated order's notification was not applied"
+    )
+    marketplace = stack.outputs["SpApiEndpoint"]
+    no_lag = api.session.post(f"{marketplace}/_simulator/config", json={"searchLagSeconds": 0}, timeout=10)
+    assert no_lag.status_code == 200, no_lag.text
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+    imported = oms("backfill", "--since", yesterday, *where)
+    assert imported.returncode == 0, imported.stderr
+    assert "backfill complete" in imported.stdout and " 0 orders" not in imported.stdout, imported.stdout
+    order = api.get(f"/orders/{order_id}").json()
+    assert order["isPrime"] is True and order["items"][0]["sku"] == "BACKFILL-1"
+    assert order["enriched"] and order["orderTotal"] is not None, "the Orders API's prices came with it"
+
+
 def test_oms_invoke_runs_a_function_now(stack: RunningStack) -> None:
     result = oms("invoke", "purge_buyer_data", "--port", str(stack.port), "--state-dir", str(stack.state_dir))
     assert result.returncode == 0, result.stderr
