@@ -1,11 +1,13 @@
 """Order-intake benchmark: what taking in N orders costs, next to the naive approach.
 
-    .venv/bin/python bench/intake.py [--orders 500,5000] [--stack-orders 100] [--calls 50]
+    .venv/bin/python bench/intake.py [--orders 500,5000] [--stack-orders 500] [--calls 50]
 
 Prints one table (figure | N=... | goal | met?) with notes on how each figure was obtained, and
 writes every figure, per reconcile run included, to bench/results/intake.json.
 
-Two parts, because the local stack cannot take thousands of orders in reasonable time (see A):
+Two parts: the local stack, end to end, with real time (A), and N orders an hour of simulated
+time in process (B), because "500 orders an hour" cannot be waited for and 5,000 orders through
+the stack's worker processes take longer than a benchmark should.
 
 A. The local stack, end to end (`oms local --no-simulator` as a subprocess, like the e2e tests):
    --stack-orders orders with the simulated buyers' mix are placed through the simulator's control
@@ -31,7 +33,7 @@ B. In process, one run per N, on simulated time: the simulator's own Marketplace
    (functions/ingest_notifications/app.py) in this process. Every 15 simulated minutes the
    product's backstop runs (oms.reconcile.sync_orders with the product's SpApiClient and
    RateBudget on the simulated clock), until the last change has been read. DynamoDB is a moto
-   server of the bench's own (see `_serve_moto`), with the template's resources.
+   server as the local stack runs it (oms_local.moto_process), with the template's resources.
    - DynamoDB requests: botocore after-call hooks on the clients the code uses (default_table()'s
      for the handler, a second Table for the backstop), counted per operation.
    - Write units: computed from the written items per DynamoDB's item-size rules (moto does not
@@ -52,7 +54,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import copy
 import heapq
 import importlib.util
 import itertools
@@ -61,7 +62,6 @@ import math
 import os
 import queue
 import random
-import signal
 import subprocess
 import sys
 import tempfile
@@ -292,103 +292,15 @@ class DynamoMeter:
 # ---------------------------------------------------------------------------------- the bench's moto
 
 
-def _serve_moto(port: int) -> None:
-    """moto as the local stack runs it (oms_local.moto_process: one request at a time), except that
-    TransactWriteItems does not deep-copy the whole table for every item of a transaction.
-
-    moto 5.x backs up the table (with its stream records) before each transaction item so that it
-    can roll back; that makes every change cost time in proportion to the table (see the report of
-    part A). Here every condition of a transaction is checked first, and only a transaction whose
-    conditions all hold is applied (without evaluating them again), so nothing ever needs rolling
-    back. Nor does it keep stream records: nothing reads the table's stream in part B. With requests applied one
-    at a time (as oms_local.moto_process does) that is the same outcome for every request the
-    product makes; only a malformed transaction could now be half-applied.
-    """
-    from moto.dynamodb import models
-    from moto.dynamodb.comparisons import get_filter_expression
-    from moto.dynamodb.exceptions import TransactionCanceledException
-    from moto.dynamodb.models.table import StreamShard
-    from moto.dynamodb.models.table import Table as MotoTable
-    from moto.moto_server.werkzeug_app import (
-        DomainDispatcherApplication,
-        MotoRequestHandler,
-        create_backend_app,
-    )
-    from werkzeug.serving import run_simple
-
-    from oms_local.moto_process import OneAtATime
-
-    skip_table_copy = threading.local()
-
-    class _Copy:
-        def __getattr__(self, name: str) -> Any:
-            return getattr(copy, name)
-
-        @staticmethod
-        def deepcopy(value: Any, memo: Any = None) -> Any:
-            if isinstance(value, MotoTable) and getattr(skip_table_copy, "on", False):
-                return value
-            return copy.deepcopy(value, memo)
-
-    models.copy = _Copy()  # type: ignore[assignment]
-    StreamShard.add = lambda self, old, new: None  # type: ignore[method-assign]  # nothing reads it here
-    apply = models.DynamoDBBackend.transact_write_items
-
-    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        reasons: list[tuple[str | None, str | None, None]] = []
-        for action in transact_items:
-            ((kind, body),) = action.items()
-            condition = body.get("ConditionExpression")
-            if condition is None:
-                reasons.append((None, None, None))
-                continue
-            table = self.get_table(body["TableName"])
-            if kind == "Put":
-                key = {table.hash_key_attr: body["Item"][table.hash_key_attr]}
-                if table.range_key_attr is not None:
-                    key[table.range_key_attr] = body["Item"][table.range_key_attr]
-            else:
-                key = body["Key"]
-            current = self.get_item(body["TableName"], key)
-            holds = get_filter_expression(
-                condition, body.get("ExpressionAttributeNames"), body.get("ExpressionAttributeValues")
-            ).expr(current)
-            reasons.append(
-                (None, None, None)
-                if holds
-                else ("ConditionalCheckFailed", "The conditional request failed", None)
-            )
-        if any(code for code, _, _ in reasons):
-            raise TransactionCanceledException(reasons)
-        checked = [  # conditions hold (checked above, one request at a time): not evaluated twice
-            {kind: {k: v for k, v in body.items() if k not in _CONDITION_ONLY}}
-            if kind != "Update"
-            else {kind: body}
-            for action in transact_items
-            for kind, body in action.items()
-        ]
-        skip_table_copy.on = True
-        try:
-            apply(self, checked)
-        finally:
-            skip_table_copy.on = False
-
-    models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
-    app = DomainDispatcherApplication(create_backend_app)
-    run_simple("127.0.0.1", port, OneAtATime(app), threaded=True, request_handler=MotoRequestHandler)
-
-
-_CONDITION_ONLY = ("ConditionExpression", "ExpressionAttributeNames", "ExpressionAttributeValues")
-
-
 @contextlib.contextmanager
 def own_moto(log: Path) -> Iterator[str]:
+    """A moto server as the local stack runs it (oms_local.moto_process), for part B's tables."""
     from oms_local.stack import free_port
 
     port = free_port()
     with log.open("ab") as output:
         process = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), "--serve-moto", str(port)],
+            [sys.executable, "-m", "oms_local.moto_process", "--port", str(port)],
             stdout=output,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -532,44 +444,10 @@ class Stack:
 
 @contextlib.contextmanager
 def local_stack(work: Path, env: dict[str, str]) -> Iterator[Stack]:
-    from oms_local.stack import free_port
+    from oms_local.harness import running_stack
 
-    state_dir = work / "stack"
-    state_dir.mkdir(parents=True)
-    with (work / "stack-console.log").open("wb") as console:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "oms_local.cli",
-                "local",
-                "--no-simulator",
-                "--port",
-                str(free_port()),
-                "--state-dir",
-                str(state_dir),
-            ],
-            stdout=console,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            cwd=ROOT,
-            env=env,
-        )
-    try:
-        deadline = time.monotonic() + 90
-        outputs_path = state_dir / "outputs.json"
-        while not outputs_path.exists():
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the local stack did not start; see {work / 'stack-console.log'}")
-            time.sleep(0.2)
-        yield Stack(process, state_dir, json.loads(outputs_path.read_text()))
-    finally:
-        process.send_signal(signal.SIGINT)  # Ctrl-C, as a seller stops it
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with running_stack(work / "stack", env=env) as stack:
+        yield Stack(stack.process, stack.state_dir, stack.outputs)
 
 
 def queue_depth(sqs: Any, url: str) -> int:
@@ -1345,9 +1223,7 @@ def notes(results: dict[str, Any], out: Path) -> str:
             f" throughput = {stack['backlog']['delivered']} notifications delivered by the time the queue first ran"
             f" empty ({stack['backlog']['seconds']} s, with the 429 test alongside). One reconcile_orders run read"
             f" {stack['reconcile']['spApiCalls']} for {stack['orders']} orders. moto's RSS at the end:"
-            f" {_fmt(stack['motoRssMb'], 0)} MB. The stack is not fed {max(int(n) for n in results['inProcess'])}"
-            " orders: its moto deep-copies the whole table for every transaction item, so each change costs time"
-            " in proportion to the table."
+            f" {_fmt(stack['motoRssMb'], 0)} MB."
         )
     return "\n".join(text)
 
@@ -1407,17 +1283,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--orders", default="500,5000", help="comma list of N for part B [500,5000]")
     parser.add_argument(
-        "--stack-orders", type=int, default=100, help="orders through the local stack (part A; 0: skip)"
+        "--stack-orders", type=int, default=500, help="orders through the local stack (part A; 0: skip)"
     )
     parser.add_argument("--consumers", type=int, default=10, help="concurrent consumers in the 429 test [10]")
     parser.add_argument("--calls", type=int, default=50, help="getOrder calls in the 429 test [50]")
     parser.add_argument("--seed", type=int, default=20261126)
     parser.add_argument("--out", type=Path, default=RESULTS)
-    parser.add_argument("--serve-moto", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.serve_moto:
-        _serve_moto(args.serve_moto)
-        return 0
 
     # The handler runs in this process with the environment the template gives it (set per run).
     os.environ.update(

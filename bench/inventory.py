@@ -11,12 +11,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -253,46 +250,14 @@ def seconds_to_listing(samples: int, timeout: float = 90.0) -> list[float]:
 
 
 def _start_stack(state: Path) -> dict[str, Any]:
-    import socket
+    from oms_local.harness import start_stack
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    log = (state / "console.log").open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "oms_local.cli",
-            "local",
-            "--no-simulator",
-            "--port",
-            str(port),
-            "--state-dir",
-            str(state / "s"),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        cwd=ROOT,
-    )
-    outputs = state / "s" / "outputs.json"
-    deadline = time.monotonic() + 90
-    while not outputs.exists():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"the local stack did not start; see {state / 'console.log'}")
-        time.sleep(0.2)
-    return {"process": process, "outputs": json.loads(outputs.read_text())}
+    stack = start_stack(state / "s")
+    return {"process": stack, "outputs": stack.outputs}
 
 
 def _stop(stack: dict[str, Any]) -> None:
-    process = stack["process"]
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    stack["process"].stop(timeout=15)
 
 
 def _wait(condition: Callable[[], bool], timeout: float) -> bool:

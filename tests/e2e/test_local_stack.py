@@ -30,6 +30,7 @@ import requests
 from oms.domain.orders import Order
 from oms.orders import order_to_item
 from oms.store.table import to_dynamo
+from oms_local import harness
 from oms_local.template import Template
 
 pytestmark = pytest.mark.e2e
@@ -99,12 +100,6 @@ def _command_line(pid: int) -> str:
     return "?"
 
 
-def _tail(path: Path, lines: int = 40) -> str:
-    with contextlib.suppress(OSError):
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    return "(no output)"
-
-
 @dataclass
 class RunningStack:
     process: subprocess.Popen[bytes]
@@ -127,7 +122,7 @@ class RunningStack:
                 with contextlib.suppress(OSError):
                     os.kill(child[0], signal.SIGKILL)
             pytest.fail(
-                f"`oms local` did not exit within {STOP_TIMEOUT}s of SIGINT:\n{_tail(self.console_log)}"
+                f"`oms local` did not exit within {STOP_TIMEOUT}s of SIGINT:\n{harness.tail(self.console_log)}"
             )
         deadline = time.monotonic() + 5  # an orphan that is about to die is not a leak
         while any(_alive(c) for c in children) and time.monotonic() < deadline:
@@ -141,40 +136,13 @@ class RunningStack:
 
 def start_stack(state_dir: Path, port: int) -> RunningStack:
     """`oms local --no-simulator` on `port`; returns once <state dir>/outputs.json has appeared."""
-    state_dir.mkdir(parents=True, exist_ok=True)
-    console_log = state_dir.parent / f"{state_dir.name}-console.log"
-    with console_log.open("wb") as console:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "oms_local.cli",
-                "local",
-                "--no-simulator",
-                "--port",
-                str(port),
-                "--state-dir",
-                str(state_dir),
-            ],
-            stdout=console,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            cwd=ROOT,
-        )
-    outputs_path = state_dir / "outputs.json"
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if outputs_path.exists():
-            outputs = json.loads(outputs_path.read_text())  # written atomically by the stack
-            return RunningStack(process, port, state_dir, console_log, outputs)
-        if process.poll() is not None:
-            pytest.fail(
-                f"`oms local` exited with {process.returncode} before it was ready:\n{_tail(console_log)}"
-            )
-        time.sleep(0.2)
-    process.kill()
-    process.wait()
-    pytest.fail(f"{outputs_path} did not appear within {START_TIMEOUT}s:\n{_tail(console_log)}")
+    try:
+        started = harness.start_stack(state_dir, port=port, timeout=START_TIMEOUT)
+    except harness.StackDidNotStart as failure:
+        pytest.fail(str(failure))
+    return RunningStack(
+        started.process, started.port, started.state_dir, started.console_log, started.outputs
+    )
 
 
 def wait_for(condition: Callable[[], Any], timeout: float, interval: float = 1.0) -> Any:
@@ -496,13 +464,15 @@ def test_table_changes_are_published_without_failures(
     put_order(aws, outputs, purchased=datetime(2021, 5, 1, 12, 0, tzinfo=UTC))
 
     ran = wait_for(lambda: log.exists() and log.stat().st_size > size_before, timeout=30, interval=0.5)
-    assert ran, f"publish_events wrote nothing within 30s of a table change; {log}:\n{_tail(log)}"
+    assert ran, f"publish_events wrote nothing within 30s of a table change; {log}:\n{harness.tail(log)}"
 
     text = log.read_text(errors="replace")
     for sign_of_trouble in ("Traceback", "EventBridge refused"):
-        assert sign_of_trouble not in text, f"{log}:\n{_tail(log)}"
+        assert sign_of_trouble not in text, f"{log}:\n{harness.tail(log)}"
     failed = [
-        line for line in _tail(stack.console_log, 10_000).splitlines() if "PublishEventsFunction" in line
+        line
+        for line in harness.tail(stack.console_log, 10_000).splitlines()
+        if "PublishEventsFunction" in line
     ]
     assert not failed, failed
     assert queue_depth(aws, outputs["FailedInvocationsDlqUrl"]) == 0

@@ -1,0 +1,102 @@
+"""A local stack in its own process, as a seller runs it: for end-to-end tests and benchmarks.
+
+`start_stack` runs `oms local` (by default with --no-simulator, so the caller controls every order)
+and returns once its outputs.json has appeared; `stop` sends Ctrl-C and waits, as a seller stops it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from oms_local.stack import free_port
+from oms_local.template import ROOT
+
+
+class StackDidNotStart(RuntimeError):
+    """`oms local` exited or timed out before outputs.json appeared; the message ends with its output."""
+
+
+def tail(path: Path, lines: int = 40) -> str:
+    with contextlib.suppress(OSError):
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    return "(no output)"
+
+
+@dataclass
+class StackProcess:
+    process: subprocess.Popen[bytes]
+    port: int
+    state_dir: Path
+    console_log: Path  # what `oms local` printed
+    outputs: dict[str, Any]
+
+    def stop(self, timeout: float = 20) -> bool:
+        """Ctrl-C; True when the stack exited within `timeout` (else it is killed)."""
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            return False
+        return True
+
+
+def start_stack(
+    state_dir: Path,
+    *,
+    port: int | None = None,
+    args: Sequence[str] = ("--no-simulator",),
+    env: dict[str, str] | None = None,
+    timeout: float = 90,
+) -> StackProcess:
+    state_dir.mkdir(parents=True, exist_ok=True)
+    port = port or free_port()
+    console_log = state_dir.parent / f"{state_dir.name}-console.log"
+    command = [
+        sys.executable,
+        "-m",
+        "oms_local.cli",
+        "local",
+        *args,
+        "--port",
+        str(port),
+        "--state-dir",
+        str(state_dir),
+    ]
+    with console_log.open("wb") as console:
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and CLI
+            command, stdout=console, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=ROOT, env=env
+        )
+    outputs_path = state_dir / "outputs.json"
+    deadline = time.monotonic() + timeout
+    while not outputs_path.exists():
+        if process.poll() is not None:
+            raise StackDidNotStart(f"`oms local` exited with {process.returncode}:\n{tail(console_log)}")
+        if time.monotonic() > deadline:
+            process.kill()
+            process.wait()
+            raise StackDidNotStart(
+                f"{outputs_path} did not appear within {timeout:.0f}s:\n{tail(console_log)}"
+            )
+        time.sleep(0.2)
+    outputs = json.loads(outputs_path.read_text())  # written atomically by the stack
+    return StackProcess(process, port, state_dir, console_log, outputs)
+
+
+@contextlib.contextmanager
+def running_stack(state_dir: Path, **options: Any) -> Iterator[StackProcess]:
+    stack = start_stack(state_dir, **options)
+    try:
+        yield stack
+    finally:
+        stack.stop()
