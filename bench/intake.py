@@ -34,6 +34,7 @@ B. In process, one run per N, on simulated time: the simulator's own Marketplace
    product's backstop runs (oms.reconcile.sync_orders with the product's SpApiClient and
    RateBudget on the simulated clock), until the last change has been read. DynamoDB is a moto
    server as the local stack runs it (oms_local.moto_process), with the template's resources.
+   Each N runs in a process of its own, side by side (and beside part A).
    - DynamoDB requests: botocore after-call hooks on the clients the code uses (default_table()'s
      for the handler, a second Table for the backstop), counted per operation.
    - Write units: computed from the written items per DynamoDB's item-size rules (moto does not
@@ -1263,19 +1264,37 @@ class Background(threading.Thread):
             say(f"  A  failed: {self.error}")
 
 
-def run_part_b(sizes: list[int], seed: int, work: Path) -> dict[str, Any]:
+def run_part_b(count: int, seed: int, work: Path) -> dict[str, Any]:
+    """One N, in this process, with a moto of its own."""
     from oms_local.simulator.catalogue import load_catalogue
 
     catalogue = load_catalogue()
-    parts: dict[str, Any] = {}
-    with (work / "handler.log").open("w") as log, own_moto(work / "bench-moto.log") as moto_url:
-        for count in sizes:
-            say(f"B. in process, N={count}")
-            started = time.monotonic()
-            part = SimulatedIntake(count, seed + count, moto_url, catalogue, log).run()
-            part["seconds"] = round(time.monotonic() - started, 1)
-            parts[str(count)] = part
-            say(f"  B  N={count} done in {part['seconds']} s")
+    with (
+        (work / f"handler-{count}.log").open("w") as log,
+        own_moto(work / f"moto-{count}.log") as moto_url,
+    ):
+        started = time.monotonic()
+        part = SimulatedIntake(count, seed + count, moto_url, catalogue, log).run()
+        part["seconds"] = round(time.monotonic() - started, 1)
+    say(f"  B  N={count} done in {part['seconds']} s")
+    return part
+
+
+def run_part_b_processes(sizes: list[int], seed: int, work: Path) -> dict[str, Any]:
+    """Every N in a process of its own, side by side: each is a ping-pong between this code and its
+    moto that keeps about one core busy, and the handler's environment is per process anyway."""
+    children = []
+    for count in sizes:
+        say(f"B. in process, N={count}")
+        out = work / f"part-b-{count}.json"
+        command = [sys.executable, str(Path(__file__).resolve()), "--part-b", str(count)]
+        command += ["--seed", str(seed), "--work", str(work), "--out", str(out)]
+        children.append((count, out, subprocess.Popen(command, stdin=subprocess.DEVNULL)))
+    parts = {}
+    for count, out, child in children:
+        if child.wait() != 0:
+            raise RuntimeError(f"part B with N={count} failed (exit {child.returncode}); see above")
+        parts[str(count)] = json.loads(out.read_text())
     return parts
 
 
@@ -1289,6 +1308,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calls", type=int, default=50, help="getOrder calls in the 429 test [50]")
     parser.add_argument("--seed", type=int, default=20261126)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--part-b", type=int, help=argparse.SUPPRESS)  # one N, for run_part_b_processes
+    parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     # The handler runs in this process with the environment the template gives it (set per run).
@@ -1306,6 +1327,10 @@ def main(argv: list[str] | None = None) -> int:
         }
     )
     os.environ.pop("AWS_PROFILE", None)
+    if args.part_b:
+        part = run_part_b(args.part_b, args.seed, args.work)
+        args.out.write_text(json.dumps(part, default=str) + "\n")
+        return 0
     sizes = [int(n) for n in args.orders.split(",") if n.strip()]
     work = Path(tempfile.mkdtemp(prefix="oms-bench-intake-"))
     say(f"bench: work files in {work}")
@@ -1331,7 +1356,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.stack_orders:  # mostly waiting for the marketplace and the stack: alongside part B
         say(f"A. the local stack, end to end, {args.stack_orders} orders")
         part_a.start()
-    results["inProcess"] = run_part_b(sizes, args.seed, work)
+    results["inProcess"] = run_part_b_processes(sizes, args.seed, work)
     if args.stack_orders:
         part_a.join()
         results["stack"], results["stackError"] = part_a.result, part_a.error

@@ -17,13 +17,18 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 @tracer.capture_method
 def apply_record(record: SQSRecord) -> None:
+    logger.remove_keys(["notificationId"])  # a batch-mate's id must not label this record's lines
     try:
         notification = Notification.model_validate_json(record.body)
     except ValueError:
         logger.exception("message is not an SP-API notification", extra={"messageId": record.message_id})
         raise
     logger.append_keys(notificationId=notification.notification_id)
-    apply_notification(notification)
+    try:
+        apply_notification(notification)
+    except Exception:
+        logger.exception("notification could not be applied", extra={"messageId": record.message_id})
+        raise
 
 
 @logger.inject_lambda_context
