@@ -452,15 +452,9 @@ def local_stack(work: Path, env: dict[str, str]) -> Iterator[Stack]:
 
 
 def queue_depth(sqs: Any, url: str) -> int:
-    attributes = sqs.get_queue_attributes(
-        QueueUrl=url,
-        AttributeNames=[
-            "ApproximateNumberOfMessages",
-            "ApproximateNumberOfMessagesNotVisible",
-            "ApproximateNumberOfMessagesDelayed",
-        ],
-    )["Attributes"]
-    return sum(int(v) for v in attributes.values())
+    from oms_local.harness import queue_depth as depth_of
+
+    return depth_of(sqs, url)
 
 
 class Consumers:

@@ -100,3 +100,29 @@ def running_stack(state_dir: Path, **options: Any) -> Iterator[StackProcess]:
         yield stack
     finally:
         stack.stop()
+
+
+def aws_client(outputs: dict[str, Any], service: str) -> Any:
+    """A boto3 client of the stack's local AWS (moto), with the credentials it accepts."""
+    import boto3
+
+    return boto3.client(  # type: ignore[call-overload]
+        service,
+        endpoint_url=outputs["AwsEndpointUrl"],
+        region_name=outputs["Region"],
+        aws_access_key_id="local",
+        aws_secret_access_key="local",  # noqa: S106 - moto
+    )
+
+
+def queue_depth(sqs: Any, url: str) -> int:
+    """Messages in a queue: visible, in flight and delayed."""
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=url,
+        AttributeNames=[
+            "ApproximateNumberOfMessages",
+            "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateNumberOfMessagesDelayed",
+        ],
+    )["Attributes"]
+    return sum(int(v) for v in attributes.values())

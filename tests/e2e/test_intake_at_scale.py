@@ -30,9 +30,9 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
-import boto3
 import pytest
 
+from oms_local import harness
 from oms_local.simulator import contract
 from oms_local.stack import free_port
 from tests.builders import T0, order_change
@@ -283,26 +283,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
 
 @pytest.fixture(scope="module")
 def sqs(stack: RunningStack) -> Any:
-    return boto3.client(
-        "sqs",
-        endpoint_url=stack.outputs["AwsEndpointUrl"],
-        region_name=stack.outputs["Region"],
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
+    return harness.aws_client(stack.outputs, "sqs")
 
 
-def depth(sqs: Any, url: str) -> int:
-    """Messages in a queue: visible, in flight and delayed."""
-    attributes = sqs.get_queue_attributes(
-        QueueUrl=url,
-        AttributeNames=[
-            "ApproximateNumberOfMessages",
-            "ApproximateNumberOfMessagesNotVisible",
-            "ApproximateNumberOfMessagesDelayed",
-        ],
-    )["Attributes"]
-    return sum(int(v) for v in attributes.values())
+depth = harness.queue_depth
 
 
 def read_all(sqs: Any, url: str) -> dict[str, str]:

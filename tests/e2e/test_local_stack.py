@@ -259,15 +259,7 @@ def purchase_window(start: datetime, hours: int = 1) -> dict[str, str]:
 
 
 def queue_depth(aws: Callable[[str], Any], url: str) -> int:
-    attributes = aws("sqs").get_queue_attributes(
-        QueueUrl=url,
-        AttributeNames=[
-            "ApproximateNumberOfMessages",
-            "ApproximateNumberOfMessagesNotVisible",
-            "ApproximateNumberOfMessagesDelayed",
-        ],
-    )["Attributes"]
-    return sum(int(v) for v in attributes.values())
+    return harness.queue_depth(aws("sqs"), url)
 
 
 def oms(*args: str) -> subprocess.CompletedProcess[str]:
