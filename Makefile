@@ -13,7 +13,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 # sam validate/lint read credentials even though they call nothing: give them harmless ones.
 SAM_CREDS := AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID:-local} AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-local} SAM_CLI_TELEMETRY=0
 
-.PHONY: help install run test lint format template openapi check-openapi unit integration e2e build deploy clean
+.PHONY: help install system-deps run test lint format template openapi check-openapi unit integration e2e build deploy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -35,7 +35,15 @@ install: $(VENV)/.installed ## create .venv with the product, the local stack an
 run: $(VENV)/.installed ## start the whole product locally until Ctrl-C (ARGS="--port 3001 --no-simulator")
 	$(VENV)/bin/oms local $(ARGS)
 
-test: lint template check-openapi ## everything CI runs: lint, template checks, OpenAPI freshness, all tests
+# What the tests need from the system: pdftoppm (renders the product's PDFs) and Debian's chromium (the
+# dashboard's browser tests; Playwright's own browser download is not used). Installed once, as root or via sudo.
+system-deps: ## apt packages the tests use: poppler-utils, chromium
+	@missing=""; command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
+	  command -v chromium >/dev/null || missing="$$missing chromium"; \
+	  if [ -n "$$missing" ]; then sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); echo "installing$$missing"; \
+	    $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing >/dev/null; fi
+
+test: lint template check-openapi system-deps ## everything CI runs: lint, template checks, OpenAPI freshness, all tests
 	$(PYTEST) tests
 
 lint: $(VENV)/.installed ## ruff and mypy

@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     marketplace_ids: str = Field(default="ATVPDKIKX0DER", validation_alias="MARKETPLACE_IDS")  # comma list
     # The seller's merchant token (Listings Items paths); only the functions that push quantities need it.
     seller_id: str = Field(default="", validation_alias="SELLER_ID")
+    # Private bucket for generated documents (PDFs, labels, CSV reports), handed out as presigned links.
+    documents_bucket: str = Field(default="", validation_alias="DOCUMENTS_BUCKET")
     stage: str = Field(default="dev", validation_alias="STAGE")
     region: str = Field(default="us-east-1", validation_alias="AWS_REGION")
     # Amazon's Data Protection Policy: buyer PII goes no later than 30 days after delivery.

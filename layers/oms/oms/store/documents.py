@@ -1,0 +1,63 @@
+"""Generated documents (PDFs, labels, CSV reports) in the stack's private bucket, handed out as presigned links.
+
+Keys are built by the caller's module from `document_key`; a buyer's documents (labels, packing slips)
+live under `buyer/`, which the bucket's lifecycle rule expires with the rest of the buyer's data.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import IO, Any
+
+import boto3
+
+from oms.settings import get_settings
+
+LINK_SECONDS = 3600  # a presigned link lasts an hour; asking again gives a fresh one
+
+
+class DocumentStore:
+    def __init__(self, bucket: str, client: Any = None) -> None:
+        if not bucket:
+            raise RuntimeError("DOCUMENTS_BUCKET is not set: the stack's documents bucket is needed here")
+        self.bucket = bucket
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = boto3.client("s3")
+        return self._client
+
+    def put(self, key: str, body: bytes, content_type: str) -> str:
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
+        return key
+
+    def put_stream(self, key: str, stream: IO[bytes], content_type: str) -> str:
+        """Upload from a file object in parts (constant memory, however large)."""
+        self.client.upload_fileobj(stream, self.bucket, key, ExtraArgs={"ContentType": content_type})
+        return key
+
+    def get(self, key: str) -> bytes:
+        return bytes(self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read())
+
+    def exists(self, key: str) -> bool:
+        answer = self.client.list_objects_v2(Bucket=self.bucket, Prefix=key, MaxKeys=1)
+        return any(obj["Key"] == key for obj in answer.get("Contents", []))
+
+    def link(self, key: str, *, filename: str | None = None, seconds: int = LINK_SECONDS) -> str:
+        params: dict[str, str] = {"Bucket": self.bucket, "Key": key}
+        if filename:
+            params["ResponseContentDisposition"] = f'attachment; filename="{filename}"'
+        return str(self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=seconds))
+
+
+def document_key(*parts: str, buyer_data: bool = False) -> str:
+    """A key from path parts (each made safe for S3); buyer documents go under buyer/ (30-day expiry)."""
+    safe = ["".join(c if c.isalnum() or c in "-_.=" else "_" for c in part) for part in parts]
+    return "/".join(["buyer" if buyer_data else "docs", *safe])
+
+
+@lru_cache(maxsize=1)
+def default_documents() -> DocumentStore:
+    return DocumentStore(get_settings().documents_bucket)
