@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from oms_local.operate import backfill, dlq, post_json, resolve_target
+from oms_local.reports_cli import report
 from oms_local.stack import DEFAULT_PORT, LocalStack, Options
 from oms_local.stock_csv import stock
 
@@ -119,6 +120,7 @@ def simulate_order(
 main.add_command(dlq)
 main.add_command(backfill)
 main.add_command(stock)
+main.add_command(report)
 
 if __name__ == "__main__":
     main()

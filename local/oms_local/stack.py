@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from oms_local.api_gateway import ApiGateway
+from oms_local.publish_dashboard import content_type
 from oms_local.resources import LocalResources, create_resources
 from oms_local.runtime import FunctionPool, FunctionSpec, InvocationError, die_with_parent
 from oms_local.simulator import LOCAL_CREDENTIALS, Simulator, SimulatorConfig
@@ -435,6 +436,13 @@ class LocalStack:
         class Console(SimpleHTTPRequestHandler):
             def __init__(self, *args: Any, **kwargs: Any) -> None:
                 super().__init__(*args, directory=str(web_root), **kwargs)
+
+            def guess_type(self, path: str | os.PathLike[str]) -> str:
+                return content_type(Path(path))  # the types the deployed bucket serves (ES modules need them)
+
+            def end_headers(self) -> None:
+                self.send_header("Cache-Control", "no-cache")  # an edited web/ file shows on the next load
+                super().end_headers()
 
             def do_POST(self) -> None:
                 prefix = "/_local/invoke/"

@@ -12,13 +12,20 @@ from oms_local.simulator import contract
 pytestmark = pytest.mark.skipif(not contract.MODELS_DIR.exists(), reason="sp-api-models not present")
 
 
+# Where Amazon's own sandbox answers break its model (so real answers may too; the product's
+# models do not read these fields): getEligibleShipmentServices sends LabelFormat "".
+SANDBOX_DEFECTS = {"getEligibleShipmentServices": "ShippingServiceOptions/LabelFormat: '' is not one of"}
+
+
 @pytest.mark.parametrize("operation_id", sorted(contract.OPERATION_MODELS))
 def test_amazons_own_sandbox_answers_validate(operation_id):
     model = contract.model_of(operation_id)
     examples = list(model.sandbox_examples(operation_id))
+    known = SANDBOX_DEFECTS.get(operation_id)
     for status, _, example in examples:
         body = None if status == 204 and example == {} else example  # the sandbox writes "no body" as {}
-        assert model.response_problems(operation_id, status, body) == [], (operation_id, status)
+        problems = model.response_problems(operation_id, status, body)
+        assert [p for p in problems if not (known and known in p)] == [], (operation_id, status)
 
 
 def test_broken_answers_are_caught_with_their_place():
@@ -94,6 +101,10 @@ def test_usage_plans_are_amazons_defaults():
     assert contract.usage_plan("getInventorySummaries") == (2.0, 2)
     assert contract.usage_plan("patchListingsItem") == (5.0, 5)
     assert contract.usage_plan("getListingsItem") == (5.0, 10)
+    assert contract.usage_plan("getEligibleShipmentServices") == (6.0, 12)
+    assert contract.usage_plan("createShipment") == (2.0, 2)
+    assert contract.usage_plan("getMessagingActionsForOrder") == (1.0, 5)
+    assert contract.usage_plan("createUnexpectedProblem") == (1.0, 5)
 
 
 def test_the_simulators_routes_and_fallback_plans_are_the_models():
@@ -104,6 +115,14 @@ def test_the_simulators_routes_and_fallback_plans_are_the_models():
         assert (spec.method, spec.path) == (method, path)
         assert contract.DEFAULT_USAGE_PLANS[operation_id] == spec.usage_plan()
     assert contract.available()
+
+
+def test_the_products_client_calls_the_simulators_routes():
+    from oms.amazon.client import OPERATIONS
+    from oms_local.simulator.server import ROUTES
+
+    for operation_id, (method, path) in ROUTES.items():
+        assert (OPERATIONS[operation_id].method, OPERATIONS[operation_id].path) == (method, path)
 
 
 def test_notification_schema_examples_validate_and_mistakes_do_not():

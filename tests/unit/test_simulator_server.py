@@ -404,3 +404,208 @@ def test_search_listings_items_reads_many_skus_quantities_in_one_call(client, si
         f"?marketplaceIds={MARKETPLACE}&pageSize=21",
     ):
         assert client.call("searchListingsItems", "GET", items + bad).status == 400, bad
+
+
+# ---------------------------------------------------------------------------------- Buy Shipping, Messaging
+
+SHIP_FROM = {
+    "Name": "Red Mug Co",
+    "AddressLine1": "300 Turnbull Ave",
+    "City": "Detroit",
+    "StateOrProvinceCode": "MI",
+    "PostalCode": "48123",
+    "CountryCode": "US",
+    "Email": "shipping@redmug.example",
+    "Phone": "7132341234",
+}
+
+
+def _package(order_id: str, items: list[tuple[str, int]]) -> dict[str, Any]:
+    return {
+        "ShipmentRequestDetails": {
+            "AmazonOrderId": order_id,
+            "ItemList": [{"OrderItemId": item_id, "Quantity": units} for item_id, units in items],
+            "ShipFromAddress": SHIP_FROM,
+            "PackageDimensions": {"Length": 10, "Width": 8, "Height": 4, "Unit": "inches"},
+            "Weight": {"Value": 18, "Unit": "oz"},
+            "ShippingServiceOptions": {
+                "DeliveryExperience": "DeliveryConfirmationWithoutSignature",
+                "CarrierWillPickUp": False,
+            },
+        }
+    }
+
+
+def _mfn_order(client: Client, units: int = 2) -> tuple[str, str]:
+    order_id = client.place(quantity=units)
+    return order_id, client.get_order(order_id)["orderItems"][0]["orderItemId"]
+
+
+def _offers(client: Client, body: dict[str, Any]) -> Answer:
+    return client.call("getEligibleShipmentServices", "POST", "/mfn/v0/eligibleShippingServices", body)
+
+
+def _buy(client: Client, body: dict[str, Any], service: dict[str, Any]) -> Answer:
+    client.http("POST", "/_simulator/ratelimits/refill")  # createShipment's burst is 2
+    purchase = {
+        **body,
+        "ShippingServiceId": service["ShippingServiceId"],
+        "ShippingServiceOfferId": service["ShippingServiceOfferId"],
+    }
+    return client.call("createShipment", "POST", "/mfn/v0/shipments", purchase)
+
+
+def test_buy_shipping_offers_three_services_and_sells_a_printable_label(client, simulator, sent):
+    import base64
+    import gzip
+    import hashlib
+    import io
+    from datetime import datetime
+
+    from pypdf import PdfReader
+
+    from oms.domain.carriers import CARRIERS
+
+    order_id, item_id = _mfn_order(client)
+    body = _package(order_id, [(item_id, 2)])
+    offers = _offers(client, body)
+    assert offers.status == 200
+    services = offers.body["payload"]["ShippingServiceList"]
+    # cheap and slow, mid, fast and dear
+    assert [s["ShippingServiceId"] for s in services] == [
+        "UPS_PTP_GND",
+        "USPS_PTP_PRI",
+        "UPS_PTP_2ND_DAY_AIR",
+    ]
+    assert [s["Rate"]["Amount"] for s in services] == sorted(s["Rate"]["Amount"] for s in services)
+    deliveries = [datetime.fromisoformat(s["LatestEstimatedDeliveryDate"]) for s in services]
+    assert deliveries == sorted(deliveries, reverse=True)
+    assert {s["ShipDate"] for s in services} == {services[0]["ShipDate"]}  # one pickup, whichever service
+    notified = len(sent)
+
+    ground = _buy(client, body, services[0])
+    assert ground.status == 200, ground.body
+    shipment = ground.body["payload"]
+    assert shipment["Status"] == "Purchased" and shipment["AmazonOrderId"] == order_id
+    assert CARRIERS["UPS"].valid_tracking(shipment["TrackingId"])
+    contents = shipment["Label"]["FileContents"]
+    document = gzip.decompress(base64.b64decode(contents["Contents"]))
+    assert document.startswith(b"%PDF") and contents["FileType"] == "application/pdf"
+    assert contents["Checksum"] == base64.b64encode(hashlib.md5(document).digest()).decode()
+    page = PdfReader(io.BytesIO(document)).pages[0]
+    assert (float(page.mediabox.width), float(page.mediabox.height)) == (288.0, 432.0)  # 4 x 6 inches
+    assert shipment["TrackingId"] in page.extract_text()
+
+    one_unit = _package(order_id, [(item_id, 1)])
+    priority = _buy(client, one_unit, _offers(client, one_unit).body["payload"]["ShippingServiceList"][1])
+    assert priority.status == 200, priority.body
+    usps = priority.body["payload"]["TrackingId"]
+    assert len(usps) == 22 and CARRIERS["USPS"].valid_tracking(usps)
+
+    # a label is not a shipment: the order waits for confirmShipment, and nothing is announced
+    assert client.get_order(order_id)["fulfillment"]["fulfillmentStatus"] == "UNSHIPPED"
+    assert len(sent) == notified
+    view = client.http("GET", f"/_simulator/orders/{order_id}").body
+    assert view["order"]["orderId"] == order_id and view["messages"] == []
+    first, second = view["labels"]
+    assert first == {
+        "shipmentId": shipment["ShipmentId"],
+        "trackingId": shipment["TrackingId"],
+        "carrierCode": "UPS",
+        "carrierName": "UPS",
+        "serviceId": "UPS_PTP_GND",
+        "serviceName": "UPS Ground",
+        "rate": {"amount": f"{services[0]['Rate']['Amount']:.2f}", "currencyCode": "USD"},
+        "shipDate": services[0]["ShipDate"],
+        "latestDeliveryDate": services[0]["LatestEstimatedDeliveryDate"],
+        "createdTime": shipment["CreatedDate"],
+        "items": [{"orderItemId": item_id, "quantity": 2}],
+        "fileType": "application/pdf",
+        "sizeBytes": len(document),
+    }
+    assert (second["carrierCode"], second["trackingId"]) == ("USPS", usps)
+
+
+def test_buy_shipping_refuses_what_amazon_refuses(client):
+    order_id, item_id = _mfn_order(client)
+
+    def refused(body: dict[str, Any]) -> str:
+        answer = _offers(client, body)
+        assert answer.status == 400, answer.body
+        error = answer.body["errors"][0]
+        return f"{error['message']} {error.get('details', '')}"
+
+    assert "was not found" in refused(_package("111-0000000-0000000", [(item_id, 1)]))
+    assert "has no item 1" in refused(_package(order_id, [("1", 1)]))
+    assert "3 units asked for, 2 left to ship" in refused(_package(order_id, [(item_id, 2), (item_id, 1)]))
+    afn_id = client.place(afn=True)
+    afn_item = client.get_order(afn_id)["orderItems"][0]["orderItemId"]
+    assert "fulfilled by Amazon" in refused(_package(afn_id, [(afn_item, 1)]))
+    canceled_id, canceled_item = _mfn_order(client)
+    client.http("POST", f"/_simulator/orders/{canceled_id}/cancel", {"buyerRequested": False})
+    assert "is Canceled" in refused(_package(canceled_id, [(canceled_item, 1)]))
+    no_weight = _package(order_id, [(item_id, 1)])
+    del no_weight["ShipmentRequestDetails"]["Weight"]
+    assert "'Weight' is a required property" in refused(no_weight)
+
+    body = _package(order_id, [(item_id, 1)])
+    ground, priority, _ = _offers(client, body).body["payload"]["ShippingServiceList"]
+    unknown = _buy(client, body, {**ground, "ShippingServiceId": "FEDEX_PTP_HOME_DELIVERY"})
+    assert unknown.status == 400 and "is not offered" in unknown.body["errors"][0]["details"]
+    swapped = _buy(client, body, {**ground, "ShippingServiceOfferId": priority["ShippingServiceOfferId"]})
+    assert swapped.status == 400 and "not an offer of this service" in swapped.body["errors"][0]["details"]
+    assert client.http("GET", f"/_simulator/orders/{order_id}").body["labels"] == []
+
+
+def test_a_fault_on_create_shipment_fails_the_next_call_then_labels_sell_again(client):
+    order_id, item_id = _mfn_order(client)
+    body = _package(order_id, [(item_id, 1)])
+    service = _offers(client, body).body["payload"]["ShippingServiceList"][0]
+    client.http("POST", "/_simulator/faults", {"operation": "createShipment", "status": 429, "count": 1})
+    throttled = _buy(client, body, service)
+    assert throttled.status == 429 and throttled.body["errors"][0]["code"] == "QuotaExceeded"
+    assert _buy(client, body, service).status == 200
+    stats = client.http("GET", "/_simulator/stats").body["operations"]["createShipment"]
+    assert (stats["requests"], stats["throttled"], stats["faults"], stats["ok"]) == (2, 1, 1, 1)
+    assert (stats["rate"], stats["burst"]) == (2.0, 2)
+    assert len(client.http("GET", f"/_simulator/orders/{order_id}").body["labels"]) == 1
+
+
+def test_messaging_offers_the_delay_notice_on_seller_fulfilled_orders_and_keeps_what_was_sent(client):
+    def actions(order_id: str, query: str = f"?marketplaceIds={MARKETPLACE}") -> Answer:
+        client.http("POST", "/_simulator/ratelimits/refill")  # a burst of 5 a second
+        return client.call("getMessagingActionsForOrder", "GET", f"/messaging/v1/orders/{order_id}{query}")
+
+    def send(order_id: str, text: Any) -> Answer:
+        client.http("POST", "/_simulator/ratelimits/refill")
+        return client.call(
+            "createUnexpectedProblem",
+            "POST",
+            f"/messaging/v1/orders/{order_id}/messages/unexpectedProblem?marketplaceIds={MARKETPLACE}",
+            {"text": text},
+        )
+
+    order_id, _ = _mfn_order(client)
+    offered = actions(order_id)
+    assert offered.status == 200
+    assert [a["name"] for a in offered.body["_links"]["actions"]] == ["unexpectedProblem"]
+    assert offered.body["_links"]["actions"][0]["href"] == (
+        f"/messaging/v1/orders/{order_id}/messages/unexpectedProblem?marketplaceIds={MARKETPLACE}"
+    )
+    assert actions(client.place(afn=True)).body["_links"]["actions"] == []
+    canceled_id, _ = _mfn_order(client)
+    client.http("POST", f"/_simulator/orders/{canceled_id}/cancel", {"buyerRequested": False})
+    assert actions(canceled_id).body["_links"]["actions"] == []
+    assert actions(order_id, "").status == 400
+    assert actions(order_id, "?marketplaceIds=A1F83G8C2ARO7P").status == 400
+    assert actions("111-0000000-0000000").status == 404
+
+    sent = send(order_id, "Your order will ship one day late; sorry for the wait.")
+    assert (sent.status, sent.body) == (201, {})
+    assert send(order_id, "x" * 2001).status == 400
+    assert send(order_id, "").status == 400
+    assert send(canceled_id, "Sorry").status == 400
+    (message,) = client.http("GET", f"/_simulator/orders/{order_id}").body["messages"]
+    assert message["type"] == "unexpectedProblem"
+    assert message["text"] == "Your order will ship one day late; sorry for the wait."
+    assert message["sentTime"].endswith("Z")

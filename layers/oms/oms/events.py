@@ -77,6 +77,12 @@ def events_from_change(
                 sku: h.get("needed") for sku, h in (new.get("stockHeld") or {}).items() if h.get("needed")
             }
             emit("StockShortage", {**_order_summary(new), "skus": short})
+        before_flags = set((old or {}).get("flags") or [])
+        for flag, detail_type in (("atRisk", "OrderAtRisk"), ("late", "OrderLate")):
+            if flag in (new.get("flags") or []) and flag not in before_flags:
+                emit(
+                    detail_type, {**_order_summary(new), "latestDeliveryDate": new.get("latestDeliveryDate")}
+                )
         if old is None:
             emit("OrderReceived", {**_order_summary(new), "items": new.get("items", [])})
         elif old.get("status") != new.get("status"):

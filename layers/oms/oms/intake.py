@@ -24,12 +24,15 @@ from oms.amazon.notifications import (
     OrderChangePayload,
 )
 from oms.amazon.orders_api import ApiOrder, order_from_api
+from oms.domain.deadlines import assess, with_deadline_flags
 from oms.domain.orders import FulfillmentChannel, Order, OrderFlag, OrderItem, units_by_sku
+from oms.domain.shipments import with_local_shipments
 from oms.domain.stock import Holding, settle
 from oms.domain.types import utc_now
 from oms.errors import AlreadyExists, Conflict
 from oms.observability import logger, metrics
 from oms.orders import order_from_item, order_to_item
+from oms.shipping_settings import ShippingSettingsStore
 from oms.stock import StockRepository, level_of, stock_writes
 from oms.store import keys
 from oms.store.default import default_table
@@ -196,13 +199,14 @@ def _merged(change: Change, current: Item | None) -> Order:
         f for f in before.flags if f not in (OrderFlag.STOCK_SHORTAGE, OrderFlag.BUYER_REQUESTED_CANCEL)
     ]
     order = _with_enrichment(order.model_copy(update={"items": items}), before)
-    return order.model_copy(
+    order = order.model_copy(
         update={
             "shipments": before.shipments,
             "flags": kept_flags + order.flags,
             "purchase_date": before.purchase_date,  # fixed once known; a summary may omit it
         }
     )
+    return with_local_shipments(order)  # units shipped here never un-ship when Amazon lags behind
 
 
 _ENRICHMENT = ("ship_service_level", "order_total", "enriched")
@@ -233,7 +237,38 @@ def _enrichment_write(change: Change, current: Item) -> Write:
 
 
 def _order_and_stock_writes(table: Table, change: Change, current: Item | None) -> list[Write]:
-    order = _merged(change, current)
+    order = guarded(table, _merged(change, current))
+    last_change = {
+        "changeId": change.change_id,
+        "eventTime": change.ordering[0].isoformat(),
+        "publishTime": change.ordering[1].isoformat(),
+    }
+    return order_writes(table, order, current, actor=change.actor, last_change=last_change)
+
+
+def guarded(table: Table, order: Order, now: datetime | None = None) -> Order:
+    """The order with its atRisk/late flags as of now (the deadline guard, on every order change)."""
+    settings = ShippingSettingsStore(table).get()
+    carrier = settings.carrier()
+    assessment = assess(
+        order,
+        now or utc_now(),
+        settings.calendar(),
+        settings.pickup(carrier.code),
+        at_risk_share=settings.at_risk_share,
+    )
+    return with_deadline_flags(order, assessment)
+
+
+def order_writes(
+    table: Table, order: Order, current: Item | None, *, actor: str, last_change: dict[str, str] | None = None
+) -> list[Write]:
+    """The order as given, with every stock row it moves and their ledger entries, for one transaction.
+
+    The order's holding per SKU (units it reserves, units it has shipped) is kept on the order item,
+    so whoever writes the order next (a notification, a shipment recorded here) moves stock by the
+    difference only: a shipment's units leave onHand once, whichever side reports it first.
+    """
     holdings: dict[str, dict[str, int]] = dict((current or {}).get("stockHeld") or {})
     writes: list[Write] = []
     short_skus: list[str] = []  # SKUs this order still needs while their demand exceeds what is on hand
@@ -257,19 +292,32 @@ def _order_and_stock_writes(table: Table, change: Change, current: Item | None) 
                     movement,
                     reason=_reason(movement),
                     reference=order.order_id,
-                    actor=change.actor,
+                    actor=actor,
                 )
+    flags: list[OrderFlag] = [f for f in order.flags if f != OrderFlag.STOCK_SHORTAGE]
     if short_skus:
-        order = order.model_copy(update={"flags": [*order.flags, OrderFlag.STOCK_SHORTAGE]})
-    item = order_to_item(order)
+        flags.append(OrderFlag.STOCK_SHORTAGE)
+    item = order_to_item(order.model_copy(update={"flags": flags}))
     item["stockHeld"] = holdings
-    item["lastChange"] = {
-        "changeId": change.change_id,
-        "eventTime": change.ordering[0].isoformat(),
-        "publishTime": change.ordering[1].isoformat(),
-    }
+    item["lastChange"] = last_change or (current or {}).get("lastChange")
+    if current and current.get("history"):
+        item["history"] = current["history"]
+    item["history"] = _history(item.get("history") or [], order, actor, current)
     expected = int(current["version"]) if current else None
     return [Write.put_versioned(item, expected), *writes]
+
+
+_HISTORY_LIMIT = 50
+
+
+def _history(
+    history: list[dict[str, Any]], order: Order, actor: str, current: Item | None
+) -> list[dict[str, Any]]:
+    """The order's timeline of statuses: a new entry when the status changes (the last 50 kept)."""
+    if current is not None and current.get("status") == order.status.value:
+        return history
+    entry = {"at": utc_now().isoformat().replace("+00:00", "Z"), "status": order.status.value, "by": actor}
+    return [*history, entry][-_HISTORY_LIMIT:]
 
 
 def _reason(movement: Any) -> str:

@@ -34,6 +34,10 @@ class Settings(BaseSettings):
         default=28, ge=1, le=30, validation_alias="BUYER_DATA_RETENTION_DAYS"
     )
     default_page_size: int = Field(default=50, ge=1, le=500, validation_alias="DEFAULT_PAGE_SIZE")
+    # Order reports: large CSV reports are built by build_report from this queue (the API function's only).
+    report_jobs_queue_url: str = Field(default="", validation_alias="REPORT_JOBS_QUEUE_URL")
+    # The "archived" order-report view also holds every order purchased longer ago than this.
+    archive_after_days: int = Field(default=90, ge=1, le=3650, validation_alias="ARCHIVE_AFTER_DAYS")
 
     @property
     def marketplaces(self) -> list[str]:

@@ -43,6 +43,10 @@ OPERATION_MODELS: dict[str, str] = {
     "getListingsItem": "listings-items-api-model/listingsItems_2021-08-01.json",
     "patchListingsItem": "listings-items-api-model/listingsItems_2021-08-01.json",
     "searchListingsItems": "listings-items-api-model/listingsItems_2021-08-01.json",
+    "getEligibleShipmentServices": "merchant-fulfillment-api-model/merchantFulfillmentV0.json",
+    "createShipment": "merchant-fulfillment-api-model/merchantFulfillmentV0.json",
+    "getMessagingActionsForOrder": "messaging-api-model/messaging.json",
+    "createUnexpectedProblem": "messaging-api-model/messaging.json",
 }
 
 # Amazon's default usage plans (rate per second, burst), for when the models are not at hand.
@@ -54,6 +58,10 @@ DEFAULT_USAGE_PLANS: dict[str, tuple[float, int]] = {
     "getListingsItem": (5.0, 10),
     "patchListingsItem": (5.0, 5),
     "searchListingsItems": (5.0, 5),
+    "getEligibleShipmentServices": (6.0, 12),
+    "createShipment": (2.0, 2),
+    "getMessagingActionsForOrder": (1.0, 5),
+    "createUnexpectedProblem": (1.0, 5),
 }
 
 NOTIFICATION_SCHEMAS: dict[str, str] = {

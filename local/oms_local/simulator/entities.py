@@ -88,6 +88,34 @@ class Package:
 
 
 @dataclass
+class ShippingLabel:
+    """A label bought with createShipment (Buy Shipping); the order ships only once confirmed."""
+
+    shipment_id: str
+    service_id: str
+    service_name: str
+    carrier_name: str
+    carrier_code: str  # as confirmShipment names the carrier: UPS, USPS
+    tracking_id: str
+    rate: Decimal
+    ship_date: datetime
+    latest_delivery: datetime
+    created: datetime
+    items: list[tuple[str, int]]  # (orderItemId, units)
+    file_type: str
+    size_bytes: int
+
+
+@dataclass
+class BuyerMessage:
+    """A message the seller sent the buyer through the Messaging API."""
+
+    kind: str  # the messaging action, e.g. unexpectedProblem
+    text: str
+    sent: datetime
+
+
+@dataclass
 class Order:
     order_id: str
     created: datetime
@@ -104,6 +132,8 @@ class Order:
     address: Address
     lines: list[Line]
     packages: list[Package] = field(default_factory=list)
+    labels: list[ShippingLabel] = field(default_factory=list)
+    messages: list[BuyerMessage] = field(default_factory=list)
 
     @property
     def fulfillment_type(self) -> str:

@@ -26,9 +26,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from oms_local.simulator import contract, shapes
+from oms_local.simulator import contract, shapes, shipping
 from oms_local.simulator.catalogue import Catalogue, Product, load_catalogue
-from oms_local.simulator.config import SimulatorConfig
+from oms_local.simulator.config import CURRENCY, SimulatorConfig
 from oms_local.simulator.entities import (
     CANCELED,
     FULFILLMENT_STATUS,
@@ -40,11 +40,13 @@ from oms_local.simulator.entities import (
     UNSHIPPED,
     Address,
     Buyer,
+    BuyerMessage,
     FbaStock,
     Line,
     Listing,
     Order,
     Package,
+    ShippingLabel,
 )
 from oms_local.simulator.notifications import Courier, Notify
 from oms_local.simulator.scheduler import Clock, Scheduler, utc_now
@@ -57,6 +59,7 @@ INVENTORY_PAGE_SIZE = 50
 STATUS_CHANGE = "OrderStatusChange"
 BUYER_REQUESTED_CHANGE = "BuyerRequestedChange"
 BUYER_CANCEL_REASON = "Buyer Requested Cancel"
+UNEXPECTED_PROBLEM = "unexpectedProblem"  # the messaging action for a delay or other problem
 
 _TRANSIT_DAYS = {
     "NEXT_DAY": (1, 1),
@@ -679,6 +682,239 @@ class Marketplace:
                 reason = "Order Shipped" if order.status == SHIPPED else "Order Partially Shipped"
                 outbox.append(self._notice(order, STATUS_CHANGE, reason))
         self._publish(outbox)
+
+    # ------------------------------------------------------------------ Merchant Fulfillment (Buy Shipping)
+
+    def _shipment_request(self, operation: str, request: Any) -> tuple[Order, dict[str, Any], Decimal]:
+        """The request's order and ShipmentRequestDetails, checked as Amazon checks them, and the
+        package's weight in pounds. Refusals are 400s, as Buy Shipping answers them."""
+        problems = contract.request_body_problems(operation, request)
+        if problems:
+            raise invalid("Invalid Input", "; ".join(problems[:3]))
+        try:
+            details = request["ShipmentRequestDetails"]
+            order_id = str(details["AmazonOrderId"])
+            items = [(str(item["OrderItemId"]), int(item["Quantity"])) for item in details["ItemList"]]
+            weight = details["Weight"]
+            weight_pounds = shipping.pounds(float(weight["Value"]), str(weight["Unit"]))
+            dimensions = details["PackageDimensions"]
+            options = details["ShippingServiceOptions"]
+            _ = bool(options["CarrierWillPickUp"]), str(options["DeliveryExperience"])
+        except (KeyError, TypeError, ValueError, AttributeError):  # without the models to check against
+            raise invalid(
+                "Invalid Input", "The body does not match the ShipmentRequestDetails model."
+            ) from None
+        order = self.orders.get(order_id)
+        if order is None:
+            raise invalid("Invalid Input", f"Order {order_id} was not found for this seller.")
+        if order.afn:
+            raise invalid("Invalid Input", f"Order {order_id} is fulfilled by Amazon; it needs no label.")
+        if order.status not in (UNSHIPPED, PARTIALLY_SHIPPED):
+            raise invalid(
+                "Invalid Input", f"Order {order_id} is {order.status}; labels are sold for unshipped orders."
+            )
+        if weight_pounds <= 0:
+            raise invalid("Invalid Input", "Weight.Value must be above 0.")
+        if "PredefinedPackageDimensions" not in dimensions and not all(
+            float(dimensions.get(side) or 0) > 0 for side in ("Length", "Width", "Height")
+        ):
+            raise invalid(
+                "Invalid Input", "PackageDimensions needs a Length, Width and Height above 0 and a Unit."
+            )
+        if not items:
+            raise invalid("Invalid Input", "ItemList must hold at least one item.")
+        units: dict[str, int] = {}
+        for item_id, quantity in items:
+            line = order.line(item_id)
+            if line is None:
+                raise invalid("Invalid Input", f"Order {order_id} has no item {item_id}.")
+            if quantity < 1:
+                raise invalid("Invalid Input", "Each item's Quantity must be at least 1.")
+            units[item_id] = units.get(item_id, 0) + quantity
+            if units[item_id] > line.unshipped:
+                raise invalid(
+                    "Invalid Input",
+                    f"Item {item_id}: {units[item_id]} units asked for, {line.unshipped} left to ship.",
+                )
+        return order, details, weight_pounds
+
+    def eligible_shipping_services(self, request: Any) -> dict[str, Any]:
+        """getEligibleShipmentServices: the services (cheap and slow to fast and dear) for the package."""
+        with self._lock:
+            order, details, weight_pounds = self._shipment_request("getEligibleShipmentServices", request)
+            now = self.clock()
+            services = [
+                shipping.service_json(
+                    plan,
+                    order_id=order.order_id,
+                    weight_pounds=weight_pounds,
+                    options=details["ShippingServiceOptions"],
+                    now=now,
+                    currency=CURRENCY,
+                )
+                for plan in shipping.SERVICES
+            ]
+        return {
+            "payload": {
+                "ShippingServiceList": services,
+                "RejectedShippingServiceList": [],
+                "TemporarilyUnavailableCarrierList": [],
+                "TermsAndConditionsNotAcceptedCarrierList": [],
+            }
+        }
+
+    def create_shipment(self, request: Any) -> dict[str, Any]:
+        """createShipment: sell the label of an offered service. The order does not ship until the
+        seller confirms the shipment (confirmShipment), as with Amazon."""
+        with self._lock:
+            order, details, weight_pounds = self._shipment_request("createShipment", request)
+            service_id = str(request.get("ShippingServiceId", ""))
+            plan = shipping.SERVICE_PLANS.get(service_id)
+            if plan is None:
+                raise invalid(
+                    "Invalid Input",
+                    f"ShippingServiceId {service_id!r} is not offered; offered: "
+                    + ", ".join(shipping.SERVICE_PLANS),
+                )
+            offer_text = request.get("ShippingServiceOfferId")
+            if offer_text is not None:
+                offer = shipping.read_offer_id(str(offer_text))
+                if offer is None or offer["o"] != order.order_id or offer["s"] != service_id:
+                    raise invalid(
+                        "Invalid Input",
+                        "ShippingServiceOfferId is not an offer of this service for this order.",
+                    )
+            now = self.clock()
+            service = shipping.service_json(
+                plan,
+                order_id=order.order_id,
+                weight_pounds=weight_pounds,
+                options=details["ShippingServiceOptions"],
+                now=now,
+                currency=CURRENCY,
+            )
+            tracking = shipping.tracking_id(plan, self.rng, self.seller_id)
+            ship_to = shipping.address_json(order.address)
+            document = shipping.label_pdf(
+                plan=plan,
+                tracking=tracking,
+                ship_from=details["ShipFromAddress"],
+                ship_to=ship_to,
+                order_id=order.order_id,
+            )
+            items = [(str(i["OrderItemId"]), int(i["Quantity"])) for i in details["ItemList"]]
+            label = ShippingLabel(
+                shipment_id=self._uuid(),
+                service_id=plan.service_id,
+                service_name=plan.name,
+                carrier_name=plan.carrier_name,
+                carrier_code=plan.carrier_code,
+                tracking_id=tracking,
+                rate=shipping.rate(plan, weight_pounds),
+                ship_date=datetime.fromisoformat(service["ShipDate"]),
+                latest_delivery=datetime.fromisoformat(service["LatestEstimatedDeliveryDate"]),
+                created=now,
+                items=items,
+                file_type="application/pdf",
+                size_bytes=len(document),
+            )
+            order.labels.append(label)
+        return {
+            "payload": {
+                "ShipmentId": label.shipment_id,
+                "AmazonOrderId": order.order_id,
+                "ItemList": [{"OrderItemId": i, "Quantity": n} for i, n in items],
+                "ShipFromAddress": details["ShipFromAddress"],
+                "ShipToAddress": ship_to,
+                "PackageDimensions": details["PackageDimensions"],
+                "Weight": details["Weight"],
+                "Insurance": shipping.amount_json(Decimal(0), CURRENCY),
+                "ShippingService": service,
+                "Label": {
+                    "Dimensions": {
+                        "Length": shipping.LABEL_LENGTH_INCHES,
+                        "Width": shipping.LABEL_WIDTH_INCHES,
+                        "Unit": "inches",
+                    },
+                    "FileContents": shipping.file_contents(document, label.file_type),
+                    "LabelFormat": "PDF",
+                },
+                "Status": "Purchased",
+                "TrackingId": tracking,
+                "CreatedDate": shipping.iso(now),
+            }
+        }
+
+    # ------------------------------------------------------------------ Messaging
+
+    def _messaging_order(self, order_id: str, marketplace_ids: Sequence[str]) -> Order:
+        if list(marketplace_ids) != [self.marketplace_id]:
+            raise invalid(
+                "Invalid Input",
+                f"marketplaceIds is required and takes one marketplace ({self.marketplace_id}).",
+            )
+        return self._order(order_id)
+
+    @staticmethod
+    def _message_types(order: Order) -> list[str]:
+        """What the seller may send: a note about an unexpected problem, on open or shipped MFN orders."""
+        return [] if order.afn or order.status == CANCELED else [UNEXPECTED_PROBLEM]
+
+    def messaging_actions(self, order_id: str, marketplace_ids: Sequence[str]) -> dict[str, Any]:
+        """getMessagingActionsForOrder: HAL links to the message types allowed for the order."""
+        with self._lock:
+            order = self._messaging_order(order_id, marketplace_ids)
+            kinds = self._message_types(order)
+        base = f"/messaging/v1/orders/{order_id}"
+        query = f"?marketplaceIds={self.marketplace_id}"
+        return {
+            "_links": {
+                "actions": [{"href": f"{base}/messages/{kind}{query}", "name": kind} for kind in kinds],
+                "self": {"href": base + query},
+            }
+        }
+
+    def send_unexpected_problem(self, order_id: str, marketplace_ids: Sequence[str], request: Any) -> None:
+        """createUnexpectedProblem: the message is kept on the order (the control view shows it)."""
+        problems = contract.request_body_problems("createUnexpectedProblem", request)
+        if problems or not isinstance(request, dict) or not isinstance(request.get("text"), str):
+            raise invalid("Invalid Input", "; ".join(problems[:3]) or "text is required.")
+        with self._lock:
+            order = self._messaging_order(order_id, marketplace_ids)
+            if UNEXPECTED_PROBLEM not in self._message_types(order):
+                raise invalid("Invalid Input", f"{UNEXPECTED_PROBLEM} is not available for order {order_id}.")
+            order.messages.append(BuyerMessage(UNEXPECTED_PROBLEM, request["text"], self.clock()))
+
+    def seller_activity(self, order_id: str) -> dict[str, Any]:
+        """The labels bought and the messages sent for an order (the control view; not an SP-API shape)."""
+        with self._lock:
+            order = self.orders.get(order_id)
+            if order is None:
+                raise ApiError(404, "NotFound", f"Order {order_id} was not found.")
+            return {
+                "labels": [
+                    {
+                        "shipmentId": label.shipment_id,
+                        "trackingId": label.tracking_id,
+                        "carrierCode": label.carrier_code,
+                        "carrierName": label.carrier_name,
+                        "serviceId": label.service_id,
+                        "serviceName": label.service_name,
+                        "rate": shapes.money(label.rate),
+                        "shipDate": shapes.iso(label.ship_date),
+                        "latestDeliveryDate": shapes.iso(label.latest_delivery),
+                        "createdTime": shapes.iso(label.created),
+                        "items": [{"orderItemId": i, "quantity": n} for i, n in label.items],
+                        "fileType": label.file_type,
+                        "sizeBytes": label.size_bytes,
+                    }
+                    for label in order.labels
+                ],
+                "messages": [
+                    {"type": message.kind, "text": message.text, "sentTime": shapes.iso(message.sent)}
+                    for message in order.messages
+                ],
+            }
 
     # ------------------------------------------------------------------ FBA Inventory, Listings
 

@@ -42,6 +42,10 @@ ROUTES: dict[str, tuple[str, str]] = {
     "getListingsItem": ("GET", "/listings/2021-08-01/items/{sellerId}/{sku}"),
     "patchListingsItem": ("PATCH", "/listings/2021-08-01/items/{sellerId}/{sku}"),
     "searchListingsItems": ("GET", "/listings/2021-08-01/items/{sellerId}"),
+    "getEligibleShipmentServices": ("POST", "/mfn/v0/eligibleShippingServices"),
+    "createShipment": ("POST", "/mfn/v0/shipments"),
+    "getMessagingActionsForOrder": ("GET", "/messaging/v1/orders/{amazonOrderId}"),
+    "createUnexpectedProblem": ("POST", "/messaging/v1/orders/{amazonOrderId}/messages/unexpectedProblem"),
 }
 LWA_PATH = "/auth/o2/token"
 CONTROL = "/_simulator"
@@ -177,6 +181,10 @@ class SpApiServer:
             "getListingsItem": self._get_listings_item,
             "patchListingsItem": self._patch_listings_item,
             "searchListingsItems": self._search_listings_items,
+            "getEligibleShipmentServices": self._get_eligible_shipment_services,
+            "createShipment": self._create_shipment,
+            "getMessagingActionsForOrder": self._get_messaging_actions,
+            "createUnexpectedProblem": self._create_unexpected_problem,
         }
         self.httpd = ThreadingHTTPServer((host, port), self._handler_class())
         self.httpd.daemon_threads = True
@@ -419,6 +427,29 @@ class SpApiServer:
             page_token=_one(query, "pageToken"),
         )
 
+    def _get_eligible_shipment_services(
+        self, params: dict[str, str], query: dict[str, list[str]], body: Any
+    ) -> Answer:
+        return 200, self.marketplace.eligible_shipping_services(body)
+
+    def _create_shipment(self, params: dict[str, str], query: dict[str, list[str]], body: Any) -> Answer:
+        return 200, self.marketplace.create_shipment(body)
+
+    def _get_messaging_actions(
+        self, params: dict[str, str], query: dict[str, list[str]], body: Any
+    ) -> Answer:
+        return 200, self.marketplace.messaging_actions(
+            params["amazonOrderId"], _values(query, "marketplaceIds")
+        )
+
+    def _create_unexpected_problem(
+        self, params: dict[str, str], query: dict[str, list[str]], body: Any
+    ) -> Answer:
+        self.marketplace.send_unexpected_problem(
+            params["amazonOrderId"], _values(query, "marketplaceIds"), body
+        )
+        return 201, {}
+
     # ------------------------------------------------------------------ control endpoints
 
     def control(self, method: str, path: str, body: Any) -> Answer:
@@ -427,7 +458,11 @@ class SpApiServer:
             if method == "POST" and parts == ["orders"]:
                 return 201, {"orderId": self._place(body)}
             if method == "GET" and len(parts) == 2 and parts[0] == "orders":
-                return 200, self.marketplace.get_order(parts[1])
+                # the order as getOrder shows it, with what the seller did through other APIs
+                return 200, {
+                    **self.marketplace.get_order(parts[1]),
+                    **self.marketplace.seller_activity(parts[1]),
+                }
             if method == "POST" and len(parts) == 3 and parts[0] == "orders" and parts[2] == "cancel":
                 buyer_requested = _field(body, "buyerRequested", bool, False)
                 reason = _field(body, "reason", str, None)

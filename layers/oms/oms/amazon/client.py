@@ -93,6 +93,15 @@ OPERATIONS = {
         Operation("getListingsItem", "GET", "/listings/2021-08-01/items/{sellerId}/{sku}"),
         Operation("patchListingsItem", "PATCH", "/listings/2021-08-01/items/{sellerId}/{sku}"),
         Operation("searchListingsItems", "GET", "/listings/2021-08-01/items/{sellerId}"),
+        # Buy Shipping and buyer messages; Amazon's default usage plans (rate/s, burst) from the models:
+        Operation("getEligibleShipmentServices", "POST", "/mfn/v0/eligibleShippingServices"),  # 6, 12
+        Operation("createShipment", "POST", "/mfn/v0/shipments"),  # 2, 2
+        Operation("getMessagingActionsForOrder", "GET", "/messaging/v1/orders/{amazonOrderId}"),  # 1, 5
+        Operation(
+            "createUnexpectedProblem",
+            "POST",
+            "/messaging/v1/orders/{amazonOrderId}/messages/unexpectedProblem",
+        ),  # 1, 5
     ]
 }
 

@@ -9,8 +9,9 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from oms.amazon.client import SpApiClient, region_of
 from oms.domain.orders import FulfillmentChannel, Order, OrderItem, OrderStatus
-from oms.domain.types import Money
+from oms.domain.types import Money, iso_z
 
 
 class _Model(BaseModel):
@@ -156,4 +157,45 @@ def order_from_api(api: ApiOrder, marketplace_id: str) -> Order:
             )
             for item in api.order_items
         ],
+    )
+
+
+# --- v0 confirmShipment (the write the 2026-01-01 API does not have) ----------------------------------
+
+
+class NoContent(_Model):
+    """confirmShipment answers 204 with no body."""
+
+
+def confirm_shipment(
+    client: SpApiClient,
+    *,
+    order_id: str,
+    marketplace_id: str,
+    package_reference_id: str,
+    carrier_code: str,
+    carrier_name: str | None,
+    shipping_method: str | None,
+    tracking_number: str,
+    ship_date: datetime,
+    items: list[tuple[str, int]],
+) -> None:
+    """Tell Amazon a package left: its carrier, tracking number, ship date and the units in it."""
+    detail: dict[str, object] = {
+        "packageReferenceId": package_reference_id,
+        "carrierCode": carrier_code,
+        "trackingNumber": tracking_number,
+        "shipDate": iso_z(ship_date),
+        "orderItems": [{"orderItemId": item_id, "quantity": quantity} for item_id, quantity in items],
+    }
+    if carrier_name:
+        detail["carrierName"] = carrier_name
+    if shipping_method:
+        detail["shippingMethod"] = shipping_method
+    client.call(
+        "confirmShipment",
+        NoContent,
+        region=region_of(marketplace_id),
+        path={"orderId": order_id},
+        body={"packageDetail": detail, "marketplaceId": marketplace_id},
     )

@@ -33,12 +33,13 @@ DEFAULT_LIMITS: dict[str, Limit] = {
     "getListingsItem": Limit(5, 10),
     "patchListingsItem": Limit(5, 5),
     "searchListingsItems": Limit(5, 5),
-    "getEligibleShipmentServices": Limit(5, 10),
+    "getEligibleShipmentServices": Limit(6, 12),
     "createShipment": Limit(2, 2),
     "createReport": Limit(0.0167, 15),
     "getReport": Limit(2, 15),
     "getReportDocument": Limit(0.0167, 15),
     "getMessagingActionsForOrder": Limit(1, 5),
+    "createUnexpectedProblem": Limit(1, 5),
 }
 
 

@@ -9,10 +9,12 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from oms.api.paging import ListPage
-from oms.domain.orders import FulfillmentChannel, Order, OrderStatus
-from oms.domain.types import UtcDateTime
-from oms.orders import OrderFilter, OrderRepository
+from oms.domain.orders import FulfillmentChannel, OrderStatus
+from oms.domain.types import UtcDateTime, utc_now
+from oms.order_views import OrderView, order_view, timeline
+from oms.orders import OrderFilter, OrderRepository, order_from_item
 from oms.settings import get_settings
+from oms.shipping_settings import ShippingSettingsStore
 from oms.store.default import default_table
 
 router = APIGatewayRouter()
@@ -42,9 +44,22 @@ def list_orders(
 ) -> ListPage:
     where = OrderFilter(status, fulfillment_channel, ship_by, purchased_from, purchased_to)
     page = _orders().list(where, limit=limit or get_settings().default_page_size, next_token=next_token)
-    return ListPage(items=page.items, next_token=page.next_token)
+    settings, now = ShippingSettingsStore(default_table()).get(), utc_now()
+    views = [
+        order_view(order_from_item(item), settings, now, links=False).model_dump(mode="json", by_alias=True)
+        for item in page.items
+    ]
+    return ListPage(items=views, next_token=page.next_token)
 
 
 @router.get("/orders/<orderId>", summary="One order", tags=["orders"])
-def get_order(orderId: Annotated[str, Path(min_length=1, max_length=64)]) -> Order:  # the contract's name
-    return _orders().get(unquote(orderId))  # REST API paths arrive percent-encoded
+def get_order(orderId: Annotated[str, Path(min_length=1, max_length=64)]) -> OrderView:  # the contract's name
+    order = _orders().get(unquote(orderId))  # REST API paths arrive percent-encoded
+    return order_view(order, ShippingSettingsStore(default_table()).get(), utc_now(), links=True)
+
+
+@router.get("/orders/<orderId>/timeline", summary="What happened to an order, oldest first", tags=["orders"])
+def get_timeline(
+    orderId: Annotated[str, Path(min_length=1, max_length=64)],
+) -> dict[str, list[dict[str, object]]]:
+    return {"items": timeline(default_table(), unquote(orderId))}

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from oms.domain.calendar import BusinessCalendar, PickupSchedule
-from oms.domain.orders import FulfillmentChannel, Order, OrderStatus
+from oms.domain.orders import FulfillmentChannel, Order, OrderFlag, OrderStatus
 
 AWAITING_SHIPMENT = frozenset({OrderStatus.UNSHIPPED, OrderStatus.PARTIALLY_SHIPPED})
 DEFAULT_AT_RISK_SHARE = 0.25
@@ -67,3 +67,13 @@ def assess(
             True, False, f"less than {share}% of the working time to ship is left", left, next_pickup
         )
     return Assessment(False, False, None, left, next_pickup)
+
+
+def with_deadline_flags(order: Order, assessment: Assessment) -> Order:
+    """The order with its atRisk/late flags as the assessment says (other flags untouched)."""
+    flags: list[OrderFlag] = [f for f in order.flags if f not in (OrderFlag.AT_RISK, OrderFlag.LATE)]
+    if assessment.at_risk:
+        flags.append(OrderFlag.AT_RISK)
+    if assessment.late:
+        flags.append(OrderFlag.LATE)
+    return order if flags == order.flags else order.model_copy(update={"flags": flags})

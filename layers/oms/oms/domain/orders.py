@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
 
 from pydantic import Field
 
@@ -45,6 +44,50 @@ HOLDS_STOCK = frozenset(
 ALL_SHIPPED = frozenset({OrderStatus.SHIPPED, OrderStatus.INVOICE_UNCONFIRMED})
 
 
+class ShipmentSource(StrEnum):
+    BUY_SHIPPING = "buyShipping"  # label bought through Amazon (Merchant Fulfillment): claim protection
+    RECORDED = "recorded"  # carrier and tracking bought elsewhere
+
+
+class ConfirmationStatus(StrEnum):
+    PENDING = "pending"  # recorded here, not yet sent to Amazon
+    RETRYING = "retrying"  # Amazon throttled or failed; tried again on a back-off
+    REFUSED = "refused"  # Amazon said no; kept, retried hourly, needs the seller's eye
+    CONFIRMED = "confirmed"
+
+
+class ShipmentItem(ApiModel):
+    order_item_id: str
+    sku: str
+    quantity: int = Field(gt=0)
+
+
+class Confirmation(ApiModel):
+    status: ConfirmationStatus = ConfirmationStatus.PENDING
+    attempts: int = 0
+    last_error: str | None = None
+    next_attempt_at: UtcDateTime | None = None
+    confirmed_at: UtcDateTime | None = None
+
+
+class Shipment(ApiModel):
+    shipment_id: str
+    carrier: str  # Amazon's carrier code (CARRIERS)
+    carrier_name: str
+    tracking_number: str
+    service: str | None = None
+    ship_date: UtcDateTime
+    items: list[ShipmentItem]
+    source: ShipmentSource
+    weight_grams: int | None = None
+    rate: Money | None = None
+    estimated_delivery: UtcDateTime | None = None
+    label_key: str | None = None  # where a bought label is kept (documents bucket); the API links it
+    amazon_shipment_id: str | None = None
+    created_at: UtcDateTime
+    confirmation: Confirmation = Field(default_factory=Confirmation)
+
+
 class OrderItem(ApiModel):
     order_item_id: str
     sku: str
@@ -73,7 +116,7 @@ class Order(ApiModel):
     order_total: Money | None = None
     enriched: bool = False  # prices and service level read from the Orders API
     items: list[OrderItem] = Field(default_factory=list)
-    shipments: list[dict[str, Any]] = Field(default_factory=list)
+    shipments: list[Shipment] = Field(default_factory=list)
     flags: list[OrderFlag] = Field(default_factory=list)
 
 

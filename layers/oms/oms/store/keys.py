@@ -181,6 +181,76 @@ def ledger_since(sku: str, since: str) -> KeyQuery:
     return KeyQuery(SKU_PREFIX + sku, sk_from=f"LEDGER#{since}", sk_to="LEDGER#~")
 
 
+# --- configuration the seller edits (e.g. the shipping setup) ---------------------------------------
+
+
+def config_key(name: str) -> dict[str, str]:
+    return {PK: f"CONFIG#{name}", SK: "CONFIG"}
+
+
+# --- shipments of seller-fulfilled orders, under their order ---------------------------------------
+
+
+def shipment_key(order_id: str, shipment_id: str) -> dict[str, str]:
+    return {PK: ORDER_PREFIX + order_id, SK: f"SHIPMENT#{shipment_id}"}
+
+
+def order_partition(order_id: str) -> KeyQuery:
+    """Everything kept under one order: the order, its buyer data, shipments, delay notice."""
+    return KeyQuery(ORDER_PREFIX + order_id)
+
+
+def shipment_day_index_keys(
+    day: str, carrier: str, shipped_at: str, order_id: str, shipment_id: str
+) -> dict[str, str]:
+    """gsi1: the packages handed over on a warehouse-local day, by carrier then time (end-of-day forms)."""
+    return {"gsi1pk": f"SHIPMENTS#{day}", "gsi1sk": f"{carrier}#{shipped_at}#{order_id}#{shipment_id}"}
+
+
+def shipments_on(day: str, carrier: str | None = None) -> KeyQuery:
+    if carrier:
+        return KeyQuery(f"SHIPMENTS#{day}", "gsi1", sk_from=f"{carrier}#", sk_to=f"{carrier}#~")
+    return KeyQuery(f"SHIPMENTS#{day}", "gsi1")
+
+
+CONFIRMATIONS_DUE = "CONFIRM#DUE"
+
+
+def confirmation_due_index_keys(due_at: str, order_id: str, shipment_id: str) -> dict[str, str]:
+    """gsi2, sparse: shipments not yet confirmed to Amazon, by when to try next (removed once confirmed)."""
+    return {"gsi2pk": CONFIRMATIONS_DUE, "gsi2sk": f"{due_at}#{order_id}#{shipment_id}"}
+
+
+def confirmations_due(before: str) -> KeyQuery:
+    return KeyQuery(CONFIRMATIONS_DUE, "gsi2", sk_before=f"{before}~")
+
+
+def delay_notice_key(order_id: str) -> dict[str, str]:
+    """The delay notice sent to an order's buyer (written before sending: sent once)."""
+    return {PK: ORDER_PREFIX + order_id, SK: "DELAYNOTICE"}
+
+
+# --- pick batches and end-of-day forms --------------------------------------------------------------
+
+ALL_BATCHES = "BATCHES"
+
+
+def batch_key(batch_id: str) -> dict[str, str]:
+    return {PK: f"BATCH#{batch_id}", SK: "BATCH"}
+
+
+def batch_index_keys(created_at: str, batch_id: str) -> dict[str, str]:
+    return {"gsi1pk": ALL_BATCHES, "gsi1sk": f"{created_at}#{batch_id}"}
+
+
+def batches_newest_first() -> KeyQuery:
+    return KeyQuery(ALL_BATCHES, "gsi1", newest_first=True)
+
+
+def end_of_day_key(day: str, carrier: str) -> dict[str, str]:
+    return {PK: f"ENDOFDAY#{day}", SK: carrier}
+
+
 # --- Idempotency-Key records (Powertools idempotency, in this table) -------------------------------
 
 IDEMPOTENCY_PARTITION = "IDEMPOTENCY"
@@ -217,3 +287,51 @@ def last_count_key(sku: str) -> dict[str, str]:
 def stock_rows_of(sku: str) -> KeyQuery:
     """A SKU's stock rows, one per location."""
     return KeyQuery(SKU_PREFIX + sku, sk_from="STOCK#", sk_to="STOCK#\U0010ffff")
+
+
+# --- order reports: archive markers, the "new orders" mark, report jobs, daily reports ------------
+
+ARCHIVED_ORDERS = "ORDERS#ARCHIVED"
+ARCHIVE_SK = "ARCHIVED"
+
+
+def archive_marker_key(order_id: str) -> dict[str, str]:
+    """The seller archived this order: an item of its own under the order (the order item is untouched)."""
+    return {PK: ORDER_PREFIX + order_id, SK: ARCHIVE_SK}
+
+
+def archive_marker_index_keys(order_id: str, purchase_date: str) -> dict[str, str]:
+    """gsi1, sparse: archived orders by purchase date (only markers carry this partition)."""
+    return {"gsi1pk": ARCHIVED_ORDERS, "gsi1sk": f"{purchase_date}#{order_id}"}
+
+
+def archived_orders(purchased_from: str | None, purchased_to: str | None) -> KeyQuery:
+    """Archive markers, newest purchase first, optional purchase-date range (bounds as in orders_by_purchase_date)."""
+    return KeyQuery(
+        ARCHIVED_ORDERS,
+        "gsi1",
+        sk_from=purchased_from,
+        sk_to=f"{purchased_to}~" if purchased_to else None,
+        newest_first=True,
+    )
+
+
+def orders_seen_mark_key() -> dict[str, str]:
+    """Up to when the seller has seen new orders (GET /reports/orders?view=new&markSeen=true moves it)."""
+    return watermark_key("order-reports:new", "seller")
+
+
+def report_job_key(job_id: str) -> dict[str, str]:
+    return {PK: f"REPORTJOB#{job_id}", SK: "JOB"}
+
+
+DAILY_ORDER_REPORTS = "ORDERREPORTS#DAILY"
+
+
+def daily_order_report_key(day: str) -> dict[str, str]:
+    """One daily all-orders report per day (YYYY-MM-DD); a re-run of the day replaces it."""
+    return {PK: DAILY_ORDER_REPORTS, SK: day}
+
+
+def daily_order_reports() -> KeyQuery:
+    return KeyQuery(DAILY_ORDER_REPORTS, newest_first=True)

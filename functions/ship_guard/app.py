@@ -1,0 +1,20 @@
+"""Schedule (every 15 minutes) -> every MFN order awaiting shipment weighed against its latest ship date:
+atRisk/late flags moved (the stream announces them), one delay notice where a promise can no longer be met."""
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from oms.amazon.client import default_client
+from oms.observability import logger, metrics, tracer
+from oms.ship_guard import guard
+from oms.store.default import default_table
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    counts = guard(default_table(), default_client())
+    metrics.add_metric(name="OrdersFlagged", unit=MetricUnit.Count, value=counts["flagged"])
+    metrics.add_metric(name="DelayNoticesSent", unit=MetricUnit.Count, value=counts["delayNotices"])
+    return counts

@@ -1,0 +1,148 @@
+"""Account health as Amazon measures a seller-fulfilled account, counted on the orders kept here.
+
+- Late shipment rate (10 and 30 days; target under 4%): of the MFN orders whose latest ship date fell in the
+  window, those whose first shipment came after it, or that are still unshipped past it.
+- Pre-fulfilment cancel rate (7 days; under 2.5%): of the MFN orders purchased in the window, those
+  canceled before shipping, except cancellations the buyer asked for (Amazon does not count those).
+- Valid tracking rate (30 days; over 95%): of the MFN orders shipped in the window, those whose every
+  package carries a tracking number that passes its carrier's check; an order Amazon reports shipped with
+  no shipment recorded here counts as untracked.
+- On-time delivery rate (14 days; over 90%): of the MFN orders whose latest delivery date fell in the window
+  and that have shipped, those expected by that date: the label's delivery estimate, else the ship date
+  plus the carrier's transit days in business days.
+
+Each comes with a projection: its value at the window's end if every order now flagged atRisk or late
+ships late (and, for delivery, arrives late). One Query over the orders purchased in the last 60 days.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from oms.domain.carriers import carrier as find_carrier
+from oms.domain.orders import ALL_SHIPPED, FulfillmentChannel, Order, OrderFlag, OrderStatus
+from oms.domain.shipments import first_ship_date
+from oms.domain.types import ApiModel, iso_z, utc_now
+from oms.orders import order_from_item
+from oms.shipping_settings import ShippingSettings, ShippingSettingsStore
+from oms.store import keys
+from oms.store.table import Table
+
+LOOKBACK = timedelta(days=60)
+
+
+class Metric(ApiModel):
+    value: float | None  # a fraction, None while no order counts
+    target: float
+    comparison: str  # "below" or "above": where the value must stay
+    projected: float | None
+    window: str
+    numerator: int
+    denominator: int
+    meets_target: bool | None
+
+
+class AccountHealth(ApiModel):
+    as_of: str
+    late_shipment_rate: Metric
+    late_shipment_rate30d: Metric
+    pre_fulfillment_cancel_rate: Metric
+    valid_tracking_rate: Metric
+    on_time_delivery_rate: Metric
+
+
+@dataclass
+class _Count:
+    hit: int = 0
+    total: int = 0
+    hit_if_risky: int = 0
+    total_if_risky: int = 0
+
+
+def _metric(count: _Count, *, target: float, below: bool, window: int) -> Metric:
+    """For rates of good things (tracking, delivery) risky orders add to the total only."""
+    value = count.hit / count.total if count.total else None
+    projected_total = count.total + count.total_if_risky
+    projected = (count.hit + count.hit_if_risky) / projected_total if projected_total else None
+    meets = None if value is None else (value < target if below else value >= target)
+    return Metric(
+        value=None if value is None else round(value, 4),
+        target=target,
+        comparison="below" if below else "above",
+        projected=None if projected is None else round(projected, 4),
+        window=f"{window}d",
+        numerator=count.hit,
+        denominator=count.total,
+        meets_target=meets,
+    )
+
+
+def _risky(order: Order) -> bool:
+    return OrderFlag.AT_RISK in order.flags or OrderFlag.LATE in order.flags
+
+
+def account_health(orders: Iterable[Order], settings: ShippingSettings, now: datetime) -> AccountHealth:
+    lsr10, lsr30, cancel, tracking, delivery = _Count(), _Count(), _Count(), _Count(), _Count()
+    for order in orders:
+        if order.fulfillment_channel != FulfillmentChannel.MFN:
+            continue
+        shipped_at = first_ship_date(order)
+        unshipped = (
+            order.status not in ALL_SHIPPED and order.status != OrderStatus.CANCELED and shipped_at is None
+        )
+        lsd = order.latest_ship_date
+        for count, days in ((lsr10, 10), (lsr30, 30)):
+            if lsd and now - timedelta(days=days) <= lsd <= now and order.status != OrderStatus.CANCELED:
+                count.total += 1
+                late = (shipped_at is not None and shipped_at > lsd) or (unshipped and now > lsd)
+                count.hit += late
+            elif lsd and lsd > now and unshipped and _risky(order):
+                # due later in the window's future: counts once it is due, late if it ships late
+                count.hit_if_risky += 1
+                count.total_if_risky += 1
+        if now - timedelta(days=7) <= order.purchase_date <= now:
+            cancel.total += 1
+            if order.status == OrderStatus.CANCELED and shipped_at is None:
+                cancel.hit += OrderFlag.BUYER_REQUESTED_CANCEL not in order.flags
+            elif unshipped and OrderFlag.STOCK_SHORTAGE in order.flags:
+                cancel.hit_if_risky += 1  # cannot ship without stock: a cancel in waiting
+        shipped_on = shipped_at or (order.last_update_date if order.status in ALL_SHIPPED else None)
+        if shipped_on and now - timedelta(days=30) <= shipped_on <= now:
+            tracking.total += 1
+            valid = bool(order.shipments) and all(
+                (found := find_carrier(s.carrier)) is not None and found.valid_tracking(s.tracking_number)
+                for s in order.shipments
+            )
+            tracking.hit += valid
+        ldd = order.latest_delivery_date
+        if ldd and now - timedelta(days=14) <= ldd <= now and shipped_at is not None:
+            delivery.total += 1
+            delivery.hit += _expected_by(order, settings) <= ldd
+        elif ldd and ldd > now and unshipped and _risky(order):
+            delivery.total_if_risky += 1  # if it ships late it arrives late: not on time
+    return AccountHealth(
+        as_of=iso_z(now),
+        late_shipment_rate=_metric(lsr10, target=0.04, below=True, window=10),
+        late_shipment_rate30d=_metric(lsr30, target=0.04, below=True, window=30),
+        pre_fulfillment_cancel_rate=_metric(cancel, target=0.025, below=True, window=7),
+        valid_tracking_rate=_metric(tracking, target=0.95, below=False, window=30),
+        on_time_delivery_rate=_metric(delivery, target=0.90, below=False, window=14),
+    )
+
+
+def _expected_by(order: Order, settings: ShippingSettings) -> datetime:
+    estimates = [s.estimated_delivery for s in order.shipments if s.estimated_delivery]
+    if estimates:
+        return max(estimates)
+    last = max(order.shipments, key=lambda s: s.ship_date)
+    transit = settings.carrier(last.carrier).transit_days
+    return settings.calendar().add_working_days(last.ship_date, transit)
+
+
+def current_account_health(table: Table, now: datetime | None = None) -> AccountHealth:
+    now = now or utc_now()
+    since = iso_z(now - LOOKBACK)
+    orders = (order_from_item(item) for item in table.query_all(keys.orders_by_purchase_date(since, None)))
+    return account_health(orders, ShippingSettingsStore(table).get(), now)

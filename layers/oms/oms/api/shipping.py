@@ -1,0 +1,209 @@
+"""Shipping routes: ship an order (buy a label or record tracking), retry its confirmation, carriers, the
+shipping setup, pick batches and end-of-day forms."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+from urllib.parse import unquote
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from pydantic import Field, model_validator
+
+from oms.amazon.client import default_client
+from oms.api.paging import ListPage
+from oms.batches import Batch, create_batch, get_batch, list_batches
+from oms.domain.carriers import CARRIERS
+from oms.domain.shipments import RequestedItem
+from oms.domain.types import ApiModel, UtcDateTime, utc_now
+from oms.end_of_day import end_of_day_form, form_json, store_form
+from oms.labels import buy_label
+from oms.order_views import OrderView, ShipmentView, order_view
+from oms.settings import get_settings
+from oms.shipments import BoughtLabel, Recorded, confirm, confirm_now, ship
+from oms.shipping_settings import PackageDefaults, ShippingSettings, ShippingSettingsStore
+from oms.store.default import default_table
+from oms.store.documents import default_documents
+
+router = APIGatewayRouter()
+OrderId = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+class ShipmentRequest(ApiModel):
+    """Either `buyLabel: true` (Amazon Buy Shipping) or a `carrier` and `trackingNumber` bought elsewhere."""
+
+    buy_label: bool = False
+    carrier: str | None = Field(default=None, max_length=40)
+    tracking_number: str | None = Field(default=None, max_length=60)
+    service: str | None = Field(default=None, max_length=80)
+    ship_date: UtcDateTime | None = None
+    items: list[RequestedItem] | None = Field(default=None, max_length=100)  # a split shipment
+    shipping_service_id: str | None = Field(default=None, max_length=100)  # with buyLabel: this service
+    package: PackageDefaults | None = None  # with buyLabel: the box (default: the shipping setup's)
+    weight_grams: int | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _one_way(self) -> ShipmentRequest:
+        if self.buy_label:
+            if self.tracking_number:
+                raise ValueError("give either buyLabel or a trackingNumber, not both")
+        elif not self.carrier or not self.tracking_number:
+            raise ValueError("give a carrier and a trackingNumber, or buyLabel: true")
+        return self
+
+
+class ShipmentAnswer(ApiModel):
+    shipment: ShipmentView
+    order: OrderView
+
+
+@router.post(
+    "/orders/<orderId>/shipments", summary="Ship an MFN order (all or some units)", tags=["shipping"]
+)
+def post_shipment(orderId: OrderId, body: ShipmentRequest) -> tuple[ShipmentAnswer, int]:
+    table, order_id = default_table(), unquote(orderId)
+    package: BoughtLabel | Recorded
+    if body.buy_label:
+        client = default_client()
+        package = buy_label(
+            table,
+            client,
+            default_documents(),
+            order_id,
+            items=body.items,
+            service_id=body.shipping_service_id,
+            package=body.package,
+        )
+    else:
+        client = _client_or_none()
+        package = Recorded(body.carrier or "", body.tracking_number or "", body.service, body.weight_grams)
+    _, shipment = ship(table, order_id, package, items=body.items, ship_date=body.ship_date)
+    confirm_now(table, client, order_id, shipment.shipment_id)  # the queue retries what this does not settle
+    return _answer(order_id, shipment.shipment_id), 201
+
+
+@router.post(
+    "/orders/<orderId>/shipments/<shipmentId>/confirm",
+    summary="Confirm a queued shipment to Amazon now",
+    tags=["shipping"],
+)
+def post_confirm(
+    orderId: OrderId, shipmentId: Annotated[str, Path(min_length=1, max_length=20)]
+) -> ShipmentAnswer:
+    order_id = unquote(orderId)
+    confirm(default_table(), default_client(), order_id, shipmentId)
+    return _answer(order_id, shipmentId)
+
+
+def _answer(order_id: str, shipment_id: str) -> ShipmentAnswer:
+    table = default_table()
+    from oms.orders import OrderRepository
+
+    view = order_view(
+        OrderRepository(table).get(order_id), ShippingSettingsStore(table).get(), utc_now(), links=True
+    )
+    shipment = next(s for s in view.shipments if s.shipment_id == shipment_id)
+    return ShipmentAnswer(shipment=shipment, order=view)
+
+
+def _client_or_none() -> Any:
+    """Locally and deployed the SP-API secret is there; without it a shipment is still recorded and queued."""
+    try:
+        return default_client() if get_settings().spapi_secret_arn else None
+    except Exception:
+        return None
+
+
+@router.get(
+    "/carriers", summary="Carrier codes Amazon accepts, with an example tracking number", tags=["shipping"]
+)
+def get_carriers() -> ListPage:
+    settings = ShippingSettingsStore(default_table()).get()
+    set_up = {c.code: c for c in settings.carriers}
+    items = [
+        {
+            "code": c.code,
+            "name": c.name,
+            "example": c.example,
+            "setUp": c.code in set_up,
+            **(
+                set_up[c.code].model_dump(mode="json", by_alias=True, exclude={"code"})
+                if c.code in set_up
+                else {}
+            ),
+        }
+        for c in CARRIERS.values()
+    ]
+    return ListPage(items=items)
+
+
+@router.get(
+    "/settings/shipping",
+    summary="The shipping setup: warehouse calendar, carriers, pickups",
+    tags=["shipping"],
+)
+def get_shipping_settings() -> ShippingSettings:
+    return ShippingSettingsStore(default_table()).get(fresh=True)
+
+
+@router.put("/settings/shipping", summary="Replace the shipping setup", tags=["shipping"])
+def put_shipping_settings(body: ShippingSettings) -> ShippingSettings:
+    return ShippingSettingsStore(default_table()).put(body)
+
+
+class BatchRequest(ApiModel):
+    order_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(min_length=1, max_length=100)
+
+
+@router.post(
+    "/batches", summary="Group orders for picking: pick list and packing slips (PDF)", tags=["shipping"]
+)
+def post_batch(body: BatchRequest) -> tuple[Batch, int]:
+    return create_batch(default_table(), default_documents(), body.order_ids), 201
+
+
+@router.get("/batches", summary="Pick batches, newest first", tags=["shipping"])
+def get_batches(
+    limit: Annotated[int | None, Query(ge=1, le=100)] = None,
+    next_token: Annotated[str | None, Query(alias="nextToken", max_length=4096)] = None,
+) -> ListPage:
+    items, token = list_batches(default_table(), limit=limit or 20, next_token=next_token)
+    return ListPage(items=items, next_token=token)
+
+
+@router.get("/batches/<batchId>", summary="One batch with fresh links to its PDFs", tags=["shipping"])
+def get_one_batch(batchId: Annotated[str, Path(min_length=1, max_length=64)]) -> Batch:
+    return get_batch(default_table(), default_documents(), batchId)
+
+
+@router.get(
+    "/reports/end-of-day",
+    summary="The day's packages per carrier (manifest): JSON, CSV or PDF",
+    tags=["shipping"],
+)
+def get_end_of_day(
+    day: Annotated[
+        date | None, Query(alias="date", description="warehouse-local day (default today)")
+    ] = None,
+    carrier: Annotated[str | None, Query(description="carrier code (default: the default carrier)")] = None,
+    format: Annotated[Literal["json", "csv", "pdf"], Query()] = "json",
+) -> Any:
+    table = default_table()
+    settings = ShippingSettingsStore(table).get()
+    day = day or settings.calendar().local(utc_now()).date()
+    form = end_of_day_form(table, day, carrier or settings.default_carrier, settings)
+    if format == "csv":
+        from oms.documents import end_of_day_csv
+
+        return Response(
+            status_code=200,
+            content_type="text/csv; charset=utf-8",
+            body=end_of_day_csv(form),
+            headers={
+                "Content-Disposition": f'attachment; filename="end-of-day-{day}-{form.carrier_code}.csv"'
+            },
+        )
+    links = store_form(table, default_documents(), form) if format == "pdf" else {}
+    return form_json(form, links)

@@ -1,0 +1,165 @@
+"""Pick batches: orders grouped for one walk through the warehouse, with a pick list and packing slips.
+
+The pick list aggregates the batch's units by SKU and location in walking order (oms.domain.picking);
+packing slips are one page per order. Both are PDFs in the documents bucket, handed out as presigned
+links (fresh ones on every read). Slips carry buyer addresses, so they live under buyer/ (30-day expiry).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from oms.documents import PackingSlip, packing_slips_pdf, pick_list_pdf
+from oms.domain.picking import pick_lines
+from oms.domain.shipments import remaining_units
+from oms.domain.types import ApiModel, UtcDateTime, iso_z, utc_now
+from oms.errors import Conflict, InvalidInput, NotFound
+from oms.orders import order_from_item
+from oms.shipping_settings import ShippingSettingsStore
+from oms.store import keys
+from oms.store.documents import DocumentStore, document_key
+from oms.store.table import Table
+from oms.work_queue import awaiting_shipment
+
+MAX_ORDERS = 100
+
+
+class PickListLine(ApiModel):
+    location: str | None
+    sku: str
+    title: str | None
+    units: int
+    order_ids: list[str]
+
+
+class Batch(ApiModel):
+    batch_id: str
+    created_at: UtcDateTime
+    order_ids: list[str]
+    lines: list[PickListLine]
+    pick_list_url: str | None = None
+    packing_slips_url: str | None = None
+
+
+def create_batch(
+    table: Table, documents: DocumentStore, order_ids: list[str], *, now: datetime | None = None
+) -> Batch:
+    now = now or utc_now()
+    wanted = list(dict.fromkeys(order_ids))  # each order once, in the seller's order
+    if not wanted:
+        raise InvalidInput.for_field("orderIds", "name at least one order")
+    if len(wanted) > MAX_ORDERS:
+        raise InvalidInput.for_field("orderIds", f"at most {MAX_ORDERS} orders per batch")
+    found = {item["orderId"]: item for item in table.get_many([keys.order_key(o) for o in wanted])}
+    missing = [o for o in wanted if o not in found]
+    if missing:
+        raise NotFound(f"unknown order(s): {', '.join(missing)}")
+    orders = [order_from_item(found[o]) for o in wanted]
+    not_ready = [
+        o.order_id for o in orders if not awaiting_shipment(o) or not any(remaining_units(o).values())
+    ]
+    if not_ready:
+        raise Conflict(
+            f"not awaiting shipment by the seller (MFN, Unshipped or PartiallyShipped): {', '.join(not_ready)}"
+        )
+    # units still to pick: what no shipment recorded here covers yet
+    to_pick = []
+    for order in orders:
+        left = remaining_units(order)
+        items = [
+            i.model_copy(update={"quantity_shipped": i.quantity - left.get(i.order_item_id, 0)})
+            for i in order.items
+        ]
+        to_pick.append(order.model_copy(update={"items": items}))
+    skus = sorted({i.sku for o in to_pick for i in o.items})
+    stock: dict[str, dict[str, int]] = {}
+    for sku in skus:
+        for row in table.query_all(keys.stock_rows_of(sku)):
+            stock.setdefault(sku, {})[row.get("location", keys.DEFAULT_LOCATION)] = int(row.get("onHand", 0))
+    lines = pick_lines(to_pick, stock)
+    batch_id = f"{now:%Y%m%d}-{uuid.uuid4().hex[:8]}"
+    settings = ShippingSettingsStore(table).get()
+    buyers = {
+        item["orderId"]: item
+        for item in table.get_many([keys.buyer_key(o) for o in wanted], consistent=False)
+    }
+    slips = [
+        PackingSlip(order=o, ship_to=_address_lines(buyers.get(o.order_id)), seller_name=settings.seller_name)
+        for o in to_pick
+    ]
+    pick_key = document_key("batches", batch_id, "pick-list.pdf")
+    slips_key = document_key("batches", batch_id, "packing-slips.pdf", buyer_data=True)
+    documents.put(pick_key, pick_list_pdf(batch_id, now, lines, len(orders)), "application/pdf")
+    documents.put(slips_key, packing_slips_pdf(slips), "application/pdf")
+    batch = Batch(
+        batch_id=batch_id,
+        created_at=now,
+        order_ids=wanted,
+        lines=[
+            PickListLine(
+                location=p.location, sku=p.sku, title=p.title, units=p.units, order_ids=list(p.order_ids)
+            )
+            for p in lines
+        ],
+    )
+    table.put_new(
+        {
+            **keys.batch_key(batch_id),
+            **keys.batch_index_keys(iso_z(now), batch_id),
+            "entity": "Batch",
+            "pickListKey": pick_key,
+            "packingSlipsKey": slips_key,
+            **batch.model_dump(mode="json", by_alias=True, exclude_none=True),
+        }
+    )
+    return with_links(batch, documents, pick_key, slips_key)
+
+
+def _address_lines(buyer: dict[str, Any] | None) -> list[str] | None:
+    if not buyer or not buyer.get("address"):
+        return None
+    a = buyer["address"]
+    lines = [
+        buyer.get("name"),
+        a.get("addressLine1"),
+        a.get("addressLine2"),
+        a.get("addressLine3"),
+        " ".join(p for p in (a.get("city"), a.get("stateOrRegion"), a.get("postalCode")) if p),
+        a.get("countryCode"),
+    ]
+    return [str(line) for line in lines if line]
+
+
+def with_links(batch: Batch, documents: DocumentStore, pick_key: str, slips_key: str) -> Batch:
+    return batch.model_copy(
+        update={
+            "pick_list_url": documents.link(pick_key, filename=f"pick-list-{batch.batch_id}.pdf"),
+            "packing_slips_url": documents.link(slips_key, filename=f"packing-slips-{batch.batch_id}.pdf"),
+        }
+    )
+
+
+def get_batch(table: Table, documents: DocumentStore, batch_id: str) -> Batch:
+    item = table.get(keys.batch_key(batch_id))
+    if item is None:
+        raise NotFound(f"batch {batch_id} is not known here")
+    return with_links(_batch_of(item), documents, item["pickListKey"], item["packingSlipsKey"])
+
+
+_FIELDS = {field.alias for field in Batch.model_fields.values()}
+
+
+def _batch_of(item: dict[str, Any]) -> Batch:
+    return Batch.model_validate({k: v for k, v in item.items() if k in _FIELDS})
+
+
+def list_batches(
+    table: Table, *, limit: int, next_token: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    page = table.query_page(keys.batches_newest_first(), limit=limit, next_token=next_token)
+    items = [
+        Batch.model_validate(i).model_dump(mode="json", by_alias=True, exclude={"lines"}) for i in page.items
+    ]
+    return items, page.next_token

@@ -1,0 +1,359 @@
+"""The warehouse's paper: pick lists, packing slips and the carrier's end-of-day form, as PDF bytes.
+
+Rendering only: callers gather the orders, stock and shipments and store the bytes (oms.store.documents).
+Text is set in DejaVu Sans, shipped in oms/fonts/ with its license, because buyer names, addresses
+and titles come in any script and PDF's built-in fonts are latin-1 only. A character the font lacks
+(Chinese, Japanese and Korean among them) prints as U+FFFD instead of failing the document; right-to-left
+scripts print unshaped. The same input gives the same bytes: no random ids, and the PDF's creation date
+is the document's own date.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any, Literal
+
+from fpdf import FPDF, FontFace
+from fpdf.enums import Align, TableBordersLayout
+
+from oms.domain.orders import Order
+from oms.domain.picking import PickLine
+from oms.domain.types import iso_z
+
+Paper = Literal["A4", "Letter"]
+
+FONT_DIR = Path(__file__).parent / "fonts"
+FONT_FAMILY = "DejaVuSans"
+CREATOR = "amazon-seller-oms"
+NOT_ON_HAND = "not on hand"
+NO_ADDRESS = "address on the shipping label"
+MANIFEST_CSV_COLUMNS = (
+    "order-id",
+    "shipment-id",
+    "tracking-number",
+    "carrier",
+    "service",
+    "weight-grams",
+    "shipped-at",
+)
+
+_REPLACEMENT = "\ufffd"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CODE39 = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-. $/+%")
+_MAX_ORDER_IDS_ON_A_LINE = 6
+_GRAY = 110
+_BOLD = FontFace(emphasis="BOLD")
+_TABLE_STYLE: dict[str, Any] = {
+    "headings_style": FontFace(emphasis="BOLD", fill_color=(225, 225, 225)),
+    "line_height": 4.6,
+    "borders_layout": TableBordersLayout.HORIZONTAL_LINES,
+    "padding": (1.2, 1.2),
+    "v_align": "TOP",
+}
+
+
+@dataclass(frozen=True)
+class PackingSlip:
+    """One order's slip: ship_to is the address lines, or None when the buyer's address is not at hand."""
+
+    order: Order
+    ship_to: list[str] | None
+    seller_name: str
+
+
+@dataclass(frozen=True)
+class ManifestPackage:
+    order_id: str
+    shipment_id: str
+    tracking_number: str
+    service: str
+    weight_grams: int | None
+    shipped_at: datetime
+
+
+@dataclass(frozen=True)
+class EndOfDayForm:
+    """A carrier's packages of one shipping day, for the driver to sign at pickup."""
+
+    day: date
+    carrier_code: str
+    carrier_name: str
+    cutoff_local: str  # e.g. "2026-11-26 16:00 EST"
+    packages: list[ManifestPackage]
+
+
+class _Document(FPDF):
+    """FPDF with the shipped Unicode font, safe text, metadata and a page footer."""
+
+    def __init__(self, *, title: str, created: datetime, paper: Paper, footer: str | None) -> None:
+        super().__init__(orientation="portrait", unit="mm", format=paper.lower())
+        self._footer = footer
+        self.set_margins(12, 12, 12)
+        self.set_auto_page_break(auto=True, margin=16)
+        self.add_font(FONT_FAMILY, "", FONT_DIR / "DejaVuSans.ttf")
+        self.add_font(FONT_FAMILY, "B", FONT_DIR / "DejaVuSans-Bold.ttf")
+        self.set_font(FONT_FAMILY, size=10)
+        # Characters both weights can draw; any other prints as U+FFFD (fpdf2 would silently drop it).
+        cmaps = [getattr(font, "cmap", {}) for font in self.fonts.values()]
+        self._glyphs: frozenset[int] = frozenset.intersection(*(frozenset(cmap) for cmap in cmaps))
+        self.set_title(title)
+        self.set_creator(CREATOR)
+        self.set_producer(CREATOR)
+        self.set_creation_date(created if created.tzinfo else created.replace(tzinfo=UTC))
+
+    def safe(self, text: str | None, *, newlines: bool = False) -> str:
+        """The text with control characters as spaces and characters the font lacks as U+FFFD."""
+        if not text:
+            return ""
+        if newlines:
+            text = "\n".join(_CONTROL.sub(" ", line) for line in text.splitlines())
+        else:
+            text = _CONTROL.sub(" ", text)
+        return "".join(c if c == "\n" or ord(c) in self._glyphs else _REPLACEMENT for c in text)
+
+    def font(self, size: float, *, bold: bool = False) -> None:
+        self.set_font(FONT_FAMILY, "B" if bold else "", size)
+
+    def line_of(self, text: str | None, *, size: float = 10, bold: bool = False, height: float = 5.5) -> None:
+        """One paragraph, wrapped at the right margin."""
+        self.font(size, bold=bold)
+        self.multi_cell(0, height, self.safe(text, newlines=True), new_x="LMARGIN", new_y="NEXT")
+
+    def footer(self) -> None:
+        if self._footer is None:
+            return
+        self.set_y(-12)
+        self.font(8)
+        self.set_text_color(_GRAY)
+        self.cell(0, 5, self.safe(f"{self._footer} · page {self.page_no()} of {{nb}}"), align=Align.C)
+        self.set_text_color(0)
+
+    def rule(self) -> None:
+        self.set_draw_color(160)
+        self.line(self.l_margin, self.get_y(), self.w - self.r_margin, self.get_y())
+        self.set_draw_color(0)
+        self.ln(2)
+
+    def done(self) -> bytes:
+        return bytes(self.output())
+
+
+def _when(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M %Z").strip()
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+# ---------------------------------------------------------------------------------------------- pick list
+
+
+def pick_list_pdf(
+    batch_id: str,
+    created_at: datetime,
+    lines: Sequence[PickLine],
+    order_count: int,
+    *,
+    paper: Paper = "A4",
+) -> bytes:
+    """The batch's pick list: one row per bin and SKU in walking order, with a box to tick."""
+    pdf = _Document(
+        title=f"Pick list {batch_id}", created=created_at, paper=paper, footer=f"Pick list {batch_id}"
+    )
+    pdf.add_page()
+    units = sum(line.units for line in lines)
+    short = [line for line in lines if line.location is None]
+
+    pdf.line_of("Pick list", size=18, bold=True, height=9)
+    pdf.line_of(f"Batch {batch_id}", size=11, bold=True)
+    pdf.line_of(f"Created {_when(created_at)}")
+    pdf.line_of(f"{_plural(order_count, 'order')} · {_plural(len(lines), 'line')} · {_plural(units, 'unit')}")
+    pdf.ln(3)
+
+    pdf.font(9)
+    with pdf.table(
+        col_widths=(30, 38, 88, 15, 15),
+        text_align=(Align.L, Align.L, Align.L, Align.R, Align.C),
+        **_TABLE_STYLE,
+    ) as table:
+        _row(table, pdf, ("Location", "SKU", "Title", "Units", "Picked"))
+        for line in lines:
+            title = line.title or ""
+            if line.order_ids:
+                shown = ", ".join(line.order_ids[:_MAX_ORDER_IDS_ON_A_LINE])
+                more = len(line.order_ids) - _MAX_ORDER_IDS_ON_A_LINE
+                title += f"\nfor {shown}" + (f" and {more} more" if more > 0 else "")
+            location = NOT_ON_HAND if line.location is None else line.location
+            _row(table, pdf, (location, line.sku, title.strip(), str(line.units), "☐"), bold=(0, 3))
+
+    pdf.ln(4)
+    pdf.line_of(f"Total: {_plural(units, 'unit')} in {_plural(len(lines), 'line')}", bold=True)
+    if short:
+        missing = sum(line.units for line in short)
+        pdf.line_of(
+            f"Not on hand: {_plural(missing, 'unit')} of {_plural(len(short), 'SKU')}"
+            " (no location holds them; see the last lines)"
+        )
+    pdf.ln(6)
+    pdf.line_of("Picked by: ______________________    Checked by: ______________________")
+    return pdf.done()
+
+
+def _row(table: Any, pdf: _Document, cells: Sequence[str], *, bold: Sequence[int] = ()) -> None:
+    row = table.row()
+    for index, text in enumerate(cells):
+        row.cell(pdf.safe(text, newlines=True), style=_BOLD if index in bold else None)
+
+
+# ------------------------------------------------------------------------------------------ packing slips
+
+
+def packing_slips_pdf(slips: Sequence[PackingSlip], *, paper: Paper = "A4") -> bytes:
+    """One page per order (more only if its items do not fit): what is in the box, for the buyer."""
+    latest = max((slip.order.last_update_date for slip in slips), default=datetime(2000, 1, 1, tzinfo=UTC))
+    pdf = _Document(title="Packing slips", created=latest, paper=paper, footer=None)
+    for slip in slips:
+        _packing_slip(pdf, slip)
+    if not slips:
+        pdf.add_page()
+        pdf.line_of("No packing slips in this batch.")
+    return pdf.done()
+
+
+def _packing_slip(pdf: _Document, slip: PackingSlip) -> None:
+    order = slip.order
+    pdf.add_page()
+    pdf.line_of(slip.seller_name, size=16, bold=True, height=8)
+    pdf.line_of("Packing slip", size=11)
+    pdf.ln(2)
+    pdf.rule()
+
+    pdf.line_of(f"Order {order.order_id}", size=12, bold=True, height=6.5)
+    code = f"*{order.order_id.upper()}*"
+    if set(code[1:-1]) <= _CODE39 and len(code) <= 32:
+        pdf.set_fill_color(0)
+        pdf.code39(code, x=pdf.l_margin, y=pdf.get_y() + 1, w=0.75, h=11)
+        pdf.set_y(pdf.get_y() + 14)
+    pdf.line_of(f"Order date: {order.purchase_date:%Y-%m-%d}")
+    pdf.ln(3)
+
+    pdf.line_of("Ship to", bold=True)
+    if slip.ship_to:
+        for address_line in slip.ship_to:
+            pdf.line_of(address_line)
+    else:
+        pdf.set_text_color(_GRAY)
+        pdf.line_of(NO_ADDRESS)
+        pdf.set_text_color(0)
+    pdf.ln(5)
+
+    to_ship = [(item, item.quantity - item.quantity_shipped) for item in order.items]
+    to_ship = [(item, units) for item, units in to_ship if units > 0]
+    pdf.font(9.5)
+    with pdf.table(
+        col_widths=(45, 116, 25),
+        text_align=(Align.L, Align.L, Align.R),
+        **_TABLE_STYLE,
+    ) as table:
+        _row(table, pdf, ("SKU", "Item", "Quantity"))
+        for item, units in to_ship:
+            _row(table, pdf, (item.sku, item.title or item.asin or "", str(units)), bold=(2,))
+    pdf.ln(3)
+    total = sum(units for _, units in to_ship)
+    pdf.line_of(
+        f"{_plural(total, 'item')} in this package" if to_ship else "Nothing left to ship.", bold=True
+    )
+    pdf.ln(10)
+    pdf.line_of(f"Thank you for your order from {slip.seller_name}!", size=11)
+
+
+# ---------------------------------------------------------------------------------- end-of-day manifest
+
+
+def _weight_summary(packages: Sequence[ManifestPackage]) -> str:
+    grams = sum(package.weight_grams or 0 for package in packages)
+    unknown = sum(1 for package in packages if package.weight_grams is None)
+    text = f"{grams:,} g ({grams / 1000:.2f} kg)"
+    if unknown:
+        text += f", {_plural(unknown, 'package')} without a weight"
+    return text
+
+
+def end_of_day_pdf(form: EndOfDayForm, *, paper: Paper = "A4") -> bytes:
+    """The carrier's manifest for the day: every package handed over, totals, and both signatures."""
+    name = f"End of day {form.carrier_name} {form.day.isoformat()}"
+    created = max(
+        (package.shipped_at for package in form.packages),
+        default=datetime.combine(form.day, time(), tzinfo=UTC),
+    )
+    pdf = _Document(title=name, created=created, paper=paper, footer=name)
+    pdf.add_page()
+    pdf.line_of("End-of-day manifest", size=18, bold=True, height=9)
+    pdf.line_of(f"{form.carrier_name} ({form.carrier_code})", size=12, bold=True, height=6.5)
+    pdf.line_of(f"Shipping day: {form.day.isoformat()}    Pickup cutoff: {form.cutoff_local}")
+    pdf.line_of(f"{_plural(len(form.packages), 'package')} · total weight {_weight_summary(form.packages)}")
+    pdf.ln(3)
+
+    pdf.font(8)
+    with pdf.table(
+        col_widths=(6, 38, 24, 46, 20, 14, 38),
+        text_align=(Align.R, Align.L, Align.L, Align.L, Align.L, Align.R, Align.L),
+        **_TABLE_STYLE,
+    ) as table:
+        _row(table, pdf, ("#", "Order", "Shipment", "Tracking number", "Service", "Grams", "Shipped at"))
+        for number, package in enumerate(form.packages, start=1):
+            weight = "" if package.weight_grams is None else f"{package.weight_grams:,}"
+            cells = (
+                str(number),
+                package.order_id,
+                package.shipment_id,
+                package.tracking_number,
+                package.service,
+                weight,
+                _when(package.shipped_at),
+            )
+            _row(table, pdf, cells)
+
+    pdf.ln(4)
+    pdf.line_of(f"Packages: {len(form.packages)}", bold=True)
+    pdf.line_of(f"Total weight: {_weight_summary(form.packages)}", bold=True)
+    if pdf.get_y() > pdf.h - pdf.b_margin - 62:  # keep the signatures together
+        pdf.add_page()
+    pdf.ln(8)
+    for role in ("Driver", "Shipper"):
+        pdf.line_of(role, bold=True)
+        pdf.ln(7)
+        pdf.line_of("Name: ______________________________    Signature: ______________________________")
+        pdf.ln(5)
+        pdf.line_of(
+            f"Date and time: ______________________    Packages received: ________ of {len(form.packages)}"
+        )
+        pdf.ln(8)
+    return pdf.done()
+
+
+def end_of_day_csv(form: EndOfDayForm) -> str:
+    """The manifest as CSV, one row per package (weights in grams, times in UTC ending in Z)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(MANIFEST_CSV_COLUMNS)
+    for package in form.packages:
+        writer.writerow(
+            (
+                package.order_id,
+                package.shipment_id,
+                package.tracking_number,
+                form.carrier_code,
+                package.service,
+                "" if package.weight_grams is None else package.weight_grams,
+                iso_z(package.shipped_at),
+            )
+        )
+    return out.getvalue()

@@ -1,0 +1,111 @@
+"""End-of-day forms (manifests): every package handed to a carrier on a warehouse day, as JSON, CSV and PDF.
+
+Read from the shipments' day index (one Query per carrier and day). `close_day`, run by the daily_close
+schedule every 15 minutes, stores each carrier's form in the documents bucket once its cutoff has passed,
+so the form is ready when the driver comes.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from oms.documents import EndOfDayForm, ManifestPackage, end_of_day_csv, end_of_day_pdf
+from oms.domain.carriers import CARRIERS
+from oms.domain.types import iso_z, utc_now
+from oms.errors import InvalidInput
+from oms.shipping_settings import ShippingSettings, ShippingSettingsStore
+from oms.store import keys
+from oms.store.documents import DocumentStore, document_key
+from oms.store.table import Table
+
+
+def end_of_day_form(
+    table: Table, day: date, carrier: str, settings: ShippingSettings | None = None
+) -> EndOfDayForm:
+    if carrier not in CARRIERS:
+        raise InvalidInput.for_field(
+            "carrier", f"unknown carrier {carrier!r}; known: {', '.join(sorted(CARRIERS))}"
+        )
+    settings = settings or ShippingSettingsStore(table).get()
+    calendar = settings.calendar()
+    cutoff = datetime.combine(day, settings.carrier(carrier).cutoff, calendar.zone)
+    packages = [
+        ManifestPackage(
+            order_id=item["orderId"],
+            shipment_id=item["shipmentId"],
+            tracking_number=item["trackingNumber"],
+            service=item.get("service") or "",
+            weight_grams=item.get("weightGrams"),
+            shipped_at=datetime.fromisoformat(item["shipDate"]),
+        )
+        for item in table.query_all(keys.shipments_on(day.isoformat(), carrier))
+    ]
+    return EndOfDayForm(
+        day=day,
+        carrier_code=carrier,
+        carrier_name=CARRIERS[carrier].name,
+        cutoff_local=cutoff.strftime("%Y-%m-%d %H:%M %Z"),
+        packages=packages,
+    )
+
+
+def form_json(form: EndOfDayForm, links: dict[str, str] | None = None) -> dict[str, object]:
+    return {
+        "date": form.day.isoformat(),
+        "carrier": form.carrier_code,
+        "carrierName": form.carrier_name,
+        "cutoff": form.cutoff_local,
+        "packageCount": len(form.packages),
+        "totalWeightGrams": sum(p.weight_grams or 0 for p in form.packages),
+        "packages": [
+            {
+                "orderId": p.order_id,
+                "shipmentId": p.shipment_id,
+                "trackingNumber": p.tracking_number,
+                "service": p.service,
+                "weightGrams": p.weight_grams,
+                "shippedAt": iso_z(p.shipped_at),
+            }
+            for p in form.packages
+        ],
+        **(links or {}),
+    }
+
+
+def store_form(table: Table, documents: DocumentStore, form: EndOfDayForm) -> dict[str, str]:
+    """The form's CSV and PDF in the bucket, recorded for the day; returns presigned links."""
+    stem = f"end-of-day-{form.day.isoformat()}-{form.carrier_code}"
+    csv_key = document_key("end-of-day", form.day.isoformat(), f"{stem}.csv")
+    pdf_key = document_key("end-of-day", form.day.isoformat(), f"{stem}.pdf")
+    documents.put(csv_key, end_of_day_csv(form).encode(), "text/csv; charset=utf-8")
+    documents.put(pdf_key, end_of_day_pdf(form), "application/pdf")
+    table.put(
+        {
+            **keys.end_of_day_key(form.day.isoformat(), form.carrier_code),
+            "entity": "EndOfDayForm",
+            "csvKey": csv_key,
+            "pdfKey": pdf_key,
+            "packageCount": len(form.packages),
+            "storedAt": iso_z(utc_now()),
+        }
+    )
+    return {
+        "csvUrl": documents.link(csv_key, filename=f"{stem}.csv"),
+        "pdfUrl": documents.link(pdf_key, filename=f"{stem}.pdf"),
+    }
+
+
+def close_day(table: Table, documents: DocumentStore, now: datetime | None = None) -> list[str]:
+    """Store today's form of every carrier whose cutoff has passed and whose form is not stored yet."""
+    now = now or utc_now()
+    settings = ShippingSettingsStore(table).get()
+    calendar = settings.calendar()
+    today = calendar.local(now).date()
+    closed = []
+    for setup in settings.carriers:
+        cutoff = datetime.combine(today, setup.cutoff, calendar.zone)
+        if now < cutoff or table.get(keys.end_of_day_key(today.isoformat(), setup.code)):
+            continue
+        store_form(table, documents, end_of_day_form(table, today, setup.code, settings))
+        closed.append(setup.code)
+    return closed

@@ -1,0 +1,119 @@
+"""How an order is shown: with its ship-by time and cutoff in the warehouse's zone, links to its labels,
+and its timeline (statuses, stock movements, shipments and their confirmations, messages to the buyer)."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime
+from typing import Any
+
+from oms.domain.orders import Order, Shipment
+from oms.orders import order_from_item
+from oms.shipping_settings import ShippingSettings
+from oms.store import keys
+from oms.store.documents import default_documents
+from oms.store.table import Table
+from oms.work_queue import Cutoff, LocalTime, ship_by
+
+
+class ShipmentView(Shipment):
+    label_url: str | None = None  # a presigned link to the bought label (an hour)
+
+
+class OrderView(Order):
+    shipments: list[ShipmentView]  # type: ignore[assignment]
+    must_ship_by: LocalTime | None = None
+    cutoff: Cutoff | None = None
+
+
+def order_view(order: Order, settings: ShippingSettings, now: datetime, *, links: bool) -> OrderView:
+    must, cutoff = ship_by(order, settings, now)
+    shipments = []
+    for shipment in order.shipments:
+        url = None
+        if links and shipment.label_key:
+            with contextlib.suppress(Exception):  # no bucket configured: the order still shows
+                url = default_documents().link(
+                    shipment.label_key, filename=f"label-{order.order_id}-{shipment.shipment_id}.pdf"
+                )
+        shipments.append(ShipmentView(**shipment.model_dump(), label_url=url))
+    return OrderView(**{**order.model_dump(), "shipments": shipments}, must_ship_by=must, cutoff=cutoff)
+
+
+def timeline(table: Table, order_id: str) -> list[dict[str, Any]]:
+    """Oldest first: the order's statuses, its SKUs' stock movements for it, shipments, confirmations, notices."""
+    from oms.errors import NotFound
+
+    under = {item["sk"]: item for item in table.query_all(keys.order_partition(order_id))}
+    current = under.get(keys.ORDER_SK)
+    if current is None:
+        raise NotFound(f"order {order_id} is not known here")
+    order = order_from_item(current)
+    entries: list[dict[str, Any]] = []
+    for change in current.get("history") or []:
+        entries.append(
+            {
+                "at": change["at"],
+                "kind": "status",
+                "text": f"{change['status']} ({change.get('by', '')})",
+                "details": change,
+            }
+        )
+    for shipment in order.shipments:
+        units = sum(i.quantity for i in shipment.items)
+        entries.append(
+            {
+                "at": shipment.created_at.isoformat().replace("+00:00", "Z"),
+                "kind": "shipment",
+                "text": f"{units} unit(s) shipped with {shipment.carrier_name}, tracking {shipment.tracking_number}",
+                "details": shipment.model_dump(mode="json", by_alias=True, exclude={"label_key"}),
+            }
+        )
+        c = shipment.confirmation
+        if c.confirmed_at:
+            entries.append(
+                {
+                    "at": c.confirmed_at.isoformat().replace("+00:00", "Z"),
+                    "kind": "confirmation",
+                    "text": f"package {shipment.shipment_id} confirmed to Amazon",
+                    "details": {"attempts": c.attempts},
+                }
+            )
+        elif c.last_error:
+            entries.append(
+                {
+                    "at": (c.next_attempt_at or shipment.created_at).isoformat().replace("+00:00", "Z"),
+                    "kind": "confirmation",
+                    "text": f"confirmation {c.status.value} after {c.attempts} attempt(s): {c.last_error}",
+                    "details": {"status": c.status.value},
+                }
+            )
+    notice = under.get("DELAYNOTICE")
+    if notice and notice.get("sentAt"):
+        entries.append(
+            {
+                "at": notice["sentAt"],
+                "kind": "message",
+                "text": "delay notice sent to the buyer",
+                "details": {"text": notice.get("text")},
+            }
+        )
+    skus = {item.sku for item in order.items}
+    since = order.purchase_date.isoformat()
+    for sku in sorted(skus):
+        for entry in table.query_all(keys.ledger_since(sku, since)):
+            if entry.get("reference") != order_id:
+                continue
+            entries.append(
+                {
+                    "at": entry["at"],
+                    "kind": "stock",
+                    "text": f"{sku}: {entry.get('reason')} (on hand {int(entry.get('delta', 0)):+d}, "
+                    f"reserved {int(entry.get('reservedDelta', 0)):+d}, backordered {int(entry.get('backorderedDelta', 0)):+d})",
+                    "details": {
+                        k: entry.get(k)
+                        for k in ("sku", "location", "delta", "reservedDelta", "backorderedDelta", "reason")
+                    },
+                }
+            )
+    return sorted(entries, key=lambda e: e["at"])

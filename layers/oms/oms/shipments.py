@@ -1,0 +1,289 @@
+"""Shipping a seller-fulfilled order: record the package here first, then confirm it to Amazon.
+
+`ship` records a shipment (a label bought through Amazon's Merchant Fulfillment API, or a carrier and
+tracking number bought elsewhere) in ONE transaction with the order, the stock it moves from reserved to
+shipped (once: the order's holding remembers what it shipped) and the shipment item, which waits in the
+confirmation queue (a sparse index). Only then is the shipment confirmed to Amazon (confirmShipment); a
+throttled, failed or refused confirmation stays queued, visible on the order, and `confirm_due` (every
+few minutes) tries it again on a back-off. Nothing reaches Amazon that is not recorded here first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from oms.amazon.client import SpApiClient, SpApiError
+from oms.amazon.orders_api import confirm_shipment
+from oms.domain.carriers import carrier as find_carrier
+from oms.domain.carriers import normalise_tracking
+from oms.domain.orders import Confirmation, ConfirmationStatus, Order, Shipment, ShipmentSource
+from oms.domain.shipments import RequestedItem, allocate, with_local_shipments
+from oms.domain.types import iso_z, utc_now
+from oms.errors import AlreadyExists, Conflict, InvalidInput, NotFound
+from oms.intake import order_writes
+from oms.observability import logger, metrics
+from oms.orders import order_from_item
+from oms.shipping_settings import ShippingSettingsStore
+from oms.store import keys
+from oms.store.table import Item, Table, Write, back_off
+
+SHIPMENT_ENTITY = "Shipment"
+_ATTEMPTS = 10
+_RETRY_FIRST = timedelta(minutes=1)
+_RETRY_MAX = timedelta(minutes=30)
+_REFUSED_RETRY = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class BoughtLabel:
+    """A label bought through Amazon (Merchant Fulfillment createShipment), already stored in S3."""
+
+    carrier: str
+    carrier_name: str
+    tracking_number: str
+    service: str
+    amazon_shipment_id: str
+    label_key: str
+    rate: Any = None  # Money
+    estimated_delivery: datetime | None = None
+    weight_grams: int | None = None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A carrier and tracking number the seller bought elsewhere."""
+
+    carrier: str
+    tracking_number: str
+    service: str | None = None
+    weight_grams: int | None = None
+
+
+def checked_tracking(carrier_code: str, tracking_number: str) -> tuple[str, str, str]:
+    """(carrier code, carrier name, normalised tracking) or a 400 naming the field that is wrong."""
+    found = find_carrier(carrier_code)
+    if found is None:
+        from oms.domain.carriers import CARRIERS
+
+        raise InvalidInput.for_field(
+            "carrier", f"unknown carrier {carrier_code!r}; known carriers: {', '.join(sorted(CARRIERS))}"
+        )
+    number = normalise_tracking(tracking_number)
+    if not found.valid_tracking(number):
+        raise InvalidInput.for_field(
+            "trackingNumber",
+            f"{tracking_number!r} is not a valid {found.name} tracking number (e.g. {found.example})",
+        )
+    return found.code, found.name, number
+
+
+def ship(
+    table: Table,
+    order_id: str,
+    package: BoughtLabel | Recorded,
+    *,
+    items: list[RequestedItem] | None = None,
+    ship_date: datetime | None = None,
+    actor: str = "seller:api",
+    now: datetime | None = None,
+) -> tuple[Order, Shipment]:
+    """Record one package of an order with its stock effect, in one transaction; 409 if it cannot ship."""
+    now = now or utc_now()
+    if isinstance(package, Recorded):
+        code, name, number = checked_tracking(package.carrier, package.tracking_number)
+        source = ShipmentSource.RECORDED
+    else:
+        code, name, number = package.carrier, package.carrier_name, package.tracking_number
+        source = ShipmentSource.BUY_SHIPPING
+    if ship_date and ship_date > now + timedelta(days=3):
+        raise InvalidInput.for_field("shipDate", "must not be more than 3 days ahead")
+    for attempt in range(_ATTEMPTS):
+        current = table.get(keys.order_key(order_id), consistent=True)
+        if current is None:
+            raise NotFound(f"order {order_id} is not known here")
+        order = order_from_item(current)
+        shipment = Shipment(
+            shipment_id=str(len(order.shipments) + 1),  # also Amazon's packageReferenceId: a positive number
+            carrier=code,
+            carrier_name=name,
+            tracking_number=number,
+            service=package.service,
+            ship_date=ship_date or now,
+            items=allocate(order, items),
+            source=source,
+            weight_grams=package.weight_grams,
+            rate=getattr(package, "rate", None),
+            estimated_delivery=getattr(package, "estimated_delivery", None),
+            label_key=getattr(package, "label_key", None),
+            amazon_shipment_id=getattr(package, "amazon_shipment_id", None),
+            created_at=now,
+            confirmation=Confirmation(next_attempt_at=now),
+        )
+        shipped = with_local_shipments(order.model_copy(update={"shipments": [*order.shipments, shipment]}))
+        try:
+            table.transact(
+                [
+                    *order_writes(table, shipped, current, actor=actor),
+                    Write.put_new(_shipment_item(order, shipment, ShippingSettingsStore(table).get())),
+                ]
+            )
+        except (AlreadyExists, Conflict):
+            back_off(attempt)
+            continue  # the order or its stock moved meanwhile: read again and re-check what remains
+        metrics.add_metric(name="ShipmentsRecorded", unit=MetricUnit.Count, value=1)
+        logger.info("shipment recorded", extra={"orderId": order_id, "shipmentId": shipment.shipment_id})
+        return shipped, shipment
+    raise Conflict(f"order {order_id} kept changing while the shipment was recorded; try again")
+
+
+def _shipment_item(order: Order, shipment: Shipment, settings: Any) -> Item:
+    local_day = settings.calendar().local(shipment.ship_date).date().isoformat()
+    return {
+        **keys.shipment_key(order.order_id, shipment.shipment_id),
+        **keys.shipment_day_index_keys(
+            local_day, shipment.carrier, iso_z(shipment.ship_date), order.order_id, shipment.shipment_id
+        ),
+        **_due_keys(shipment.confirmation, order.order_id, shipment.shipment_id),
+        "entity": SHIPMENT_ENTITY,
+        "orderId": order.order_id,
+        "marketplaceId": order.marketplace_id,
+        "localDay": local_day,
+        **shipment.model_dump(mode="json", by_alias=True),
+    }
+
+
+def _due_keys(confirmation: Confirmation, order_id: str, shipment_id: str) -> dict[str, str]:
+    if confirmation.status == ConfirmationStatus.CONFIRMED or confirmation.next_attempt_at is None:
+        return {}
+    return keys.confirmation_due_index_keys(iso_z(confirmation.next_attempt_at), order_id, shipment_id)
+
+
+# --- confirming to Amazon ----------------------------------------------------------------------------
+
+
+def confirm(
+    table: Table, client: SpApiClient, order_id: str, shipment_id: str, *, now: datetime | None = None
+) -> Confirmation:
+    """Send one recorded shipment to Amazon (confirmShipment) and keep the outcome on the order."""
+    now = now or utc_now()
+    current = table.get(keys.order_key(order_id), consistent=True)
+    if current is None:
+        raise NotFound(f"order {order_id} is not known here")
+    order = order_from_item(current)
+    index, shipment = next(
+        ((i, s) for i, s in enumerate(order.shipments) if s.shipment_id == shipment_id), (None, None)
+    )
+    if shipment is None or index is None:
+        raise NotFound(f"order {order_id} has no shipment {shipment_id}")
+    if shipment.confirmation.status == ConfirmationStatus.CONFIRMED:
+        return shipment.confirmation
+    attempts = shipment.confirmation.attempts + 1
+    try:
+        confirm_shipment(
+            client,
+            order_id=order_id,
+            marketplace_id=order.marketplace_id,
+            package_reference_id=shipment.shipment_id,
+            carrier_code=shipment.carrier,
+            carrier_name=shipment.carrier_name,
+            shipping_method=shipment.service,
+            tracking_number=shipment.tracking_number,
+            ship_date=shipment.ship_date,
+            items=[(item.order_item_id, item.quantity) for item in shipment.items],
+        )
+        outcome = Confirmation(status=ConfirmationStatus.CONFIRMED, attempts=attempts, confirmed_at=now)
+    except SpApiError as refused:
+        if refused.retryable:
+            outcome = _retry_later(attempts, str(refused), now)
+        else:
+            outcome = Confirmation(
+                status=ConfirmationStatus.REFUSED,
+                attempts=attempts,
+                last_error=str(refused),
+                next_attempt_at=now + _REFUSED_RETRY,
+            )
+    except Exception as failed:
+        outcome = _retry_later(attempts, f"{type(failed).__name__}: {failed}", now)
+    metrics.add_metric(
+        name=f"ShipmentConfirmations{outcome.status.value.title()}", unit=MetricUnit.Count, value=1
+    )
+    _keep(table, order, index, shipment, outcome)
+    return outcome
+
+
+def _retry_later(attempts: int, error: str, now: datetime) -> Confirmation:
+    delay = min(_RETRY_FIRST * 2 ** (attempts - 1), _RETRY_MAX)
+    return Confirmation(
+        status=ConfirmationStatus.RETRYING, attempts=attempts, last_error=error, next_attempt_at=now + delay
+    )
+
+
+def _keep(table: Table, order: Order, index: int, shipment: Shipment, outcome: Confirmation) -> None:
+    """The outcome on the shipment item (leaving the queue once confirmed) and on the order, together."""
+    body = outcome.model_dump(mode="json", by_alias=True)
+    due = _due_keys(outcome, order.order_id, shipment.shipment_id)
+    shipment_update = "SET #confirmation = :c" + (
+        ", gsi2pk = :duePk, gsi2sk = :dueSk" if due else " REMOVE gsi2pk, gsi2sk"
+    )
+    for attempt in range(_ATTEMPTS):
+        try:
+            table.transact(
+                [
+                    Write(
+                        "Update",
+                        key=keys.shipment_key(order.order_id, shipment.shipment_id),
+                        update=shipment_update,
+                        condition="attribute_exists(pk)",
+                        names={"#confirmation": "confirmation"},
+                        values={
+                            ":c": body,
+                            **({":duePk": due["gsi2pk"], ":dueSk": due["gsi2sk"]} if due else {}),
+                        },
+                    ),
+                    Write(
+                        "Update",
+                        key=keys.order_key(order.order_id),
+                        update=f"SET #shipments[{index}].#confirmation = :c ADD #version :one",
+                        condition=f"#shipments[{index}].shipmentId = :sid",
+                        names={
+                            "#shipments": "shipments",
+                            "#confirmation": "confirmation",
+                            "#version": "version",
+                        },
+                        values={":c": body, ":one": 1, ":sid": shipment.shipment_id},
+                    ),
+                ]
+            )
+            return
+        except Conflict:
+            back_off(attempt)
+    logger.error("could not record a confirmation outcome", extra={"orderId": order.order_id})
+
+
+def confirm_due(
+    table: Table, client: SpApiClient, *, now: datetime | None = None, limit: int = 200
+) -> dict[str, int]:
+    """Every queued confirmation whose time has come (the scheduled retry); counts by outcome."""
+    now = now or utc_now()
+    counts: dict[str, int] = {}
+    due = table.query_all(keys.confirmations_due(iso_z(now)))
+    for item in list(due)[:limit]:
+        try:
+            outcome = confirm(table, client, item["orderId"], item["shipmentId"], now=now)
+            counts[outcome.status.value] = counts.get(outcome.status.value, 0) + 1
+        except NotFound:
+            counts["gone"] = counts.get("gone", 0) + 1
+    return counts
+
+
+def confirm_now(table: Table, client: SpApiClient | None, order_id: str, shipment_id: str) -> None:
+    """Right after recording: try once (the queue retries whatever this does not settle)."""
+    if client is None:
+        return
+    with contextlib.suppress(Exception):
+        confirm(table, client, order_id, shipment_id)

@@ -1,0 +1,207 @@
+"""The seller's shipping setup: the warehouse and its calendar, the carriers with their pickups, the guard's
+threshold. Kept in the table (GET/PUT /settings/shipping), so it changes without a deploy; until the seller
+saves one, defaults for the first marketplace's country apply.
+"""
+
+from __future__ import annotations
+
+import time as clock
+from datetime import date, datetime, time
+from typing import Annotated
+
+from pydantic import Field, field_validator, model_validator
+
+from oms.domain.calendar import MARKETPLACE_COUNTRIES, BusinessCalendar, PickupSchedule
+from oms.domain.carriers import CARRIERS
+from oms.domain.types import ApiModel
+from oms.settings import get_settings
+from oms.store import keys
+from oms.store.table import Table
+
+WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+Weekday = Annotated[str, Field(pattern="^(MON|TUE|WED|THU|FRI|SAT|SUN)$")]
+_CACHE_SECONDS = 60.0
+
+
+class Address(ApiModel):
+    name: str = Field(min_length=1, max_length=30)
+    address_line1: str = Field(min_length=1, max_length=180)
+    address_line2: str | None = Field(default=None, max_length=60)
+    city: str = Field(min_length=1, max_length=30)
+    state_or_province_code: str | None = Field(default=None, max_length=30)
+    postal_code: str = Field(min_length=1, max_length=30)
+    country_code: str = Field(min_length=2, max_length=2)
+    phone: str = Field(min_length=1, max_length=30)
+    email: str = Field(min_length=3, max_length=256)
+
+
+class Warehouse(ApiModel):
+    name: str = "Main warehouse"
+    time_zone: str = "America/New_York"
+    country: str = Field(default="US", min_length=2, max_length=2)  # whose public holidays close it
+    subdivision: str | None = None  # e.g. a US state, for state holidays
+    working_days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS[:5]), min_length=1)
+    opens: time = time(8, 0)
+    closes: time = time(18, 0)
+    closed_days: list[date] = Field(default_factory=list)  # the seller's own closures
+    address: Address | None = None  # ship-from, needed to buy labels through Amazon
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone (e.g. America/New_York)") from None
+        return value
+
+    @model_validator(mode="after")
+    def _opens_before_closing(self) -> Warehouse:
+        if self.closes <= self.opens:
+            raise ValueError("closes must be after opens")
+        return self
+
+
+class CarrierSetup(ApiModel):
+    code: str  # Amazon's carrier code (GET /carriers)
+    pickup_days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS[:5]), min_length=1)
+    cutoff: time = time(16, 0)  # parcels handed over by then leave today
+    holidays: list[date] = Field(default_factory=list)  # days the carrier does not pick up
+    handling_days: int = Field(default=1, ge=0, le=30)  # business days the seller promises to ship in
+    transit_days: int = Field(default=3, ge=0, le=30)  # business days from pickup to the buyer
+
+    @field_validator("code")
+    @classmethod
+    def _known_carrier(cls, value: str) -> str:
+        if value not in CARRIERS:
+            raise ValueError(f"unknown carrier {value!r}; known: {', '.join(sorted(CARRIERS))}")
+        return value
+
+
+class PackageDefaults(ApiModel):
+    length: float = Field(default=10, gt=0)
+    width: float = Field(default=8, gt=0)
+    height: float = Field(default=4, gt=0)
+    dimension_unit: str = Field(default="inches", pattern="^(inches|centimeters)$")
+    weight: float = Field(default=16, gt=0)
+    weight_unit: str = Field(default="oz", pattern="^(oz|g)$")
+
+    @property
+    def weight_grams(self) -> int:
+        return round(self.weight * (28.349523125 if self.weight_unit == "oz" else 1))
+
+
+class ShippingSettings(ApiModel):
+    seller_name: str = "Your store"
+    warehouse: Warehouse = Field(default_factory=Warehouse)
+    carriers: list[CarrierSetup] = Field(
+        default_factory=lambda: [CarrierSetup(code="UPS"), CarrierSetup(code="USPS", cutoff=time(15, 0))],
+        min_length=1,
+    )
+    default_carrier: str = "UPS"
+    at_risk_share: float = Field(default=0.25, gt=0, lt=1)  # less working time left than this share: atRisk
+    package: PackageDefaults = Field(default_factory=PackageDefaults)
+
+    @model_validator(mode="after")
+    def _default_is_set_up(self) -> ShippingSettings:
+        codes = [c.code for c in self.carriers]
+        if len(set(codes)) != len(codes):
+            raise ValueError("each carrier appears once")
+        if self.default_carrier not in codes:
+            raise ValueError(f"defaultCarrier {self.default_carrier!r} is not among the carriers {codes}")
+        return self
+
+    def calendar(self) -> BusinessCalendar:
+        w = self.warehouse
+        return BusinessCalendar(
+            timezone=w.time_zone,
+            country=w.country,
+            subdivision=w.subdivision,
+            weekend=frozenset(i for i, d in enumerate(WEEKDAYS) if d not in w.working_days),
+            opens=w.opens,
+            closes=w.closes,
+            closed_days=frozenset(w.closed_days),
+        )
+
+    def carrier(self, code: str | None = None) -> CarrierSetup:
+        wanted = code or self.default_carrier
+        for setup in self.carriers:
+            if setup.code == wanted:
+                return setup
+        return CarrierSetup(code=wanted) if wanted in CARRIERS else self.carrier(None)
+
+    def pickup(self, code: str | None = None) -> PickupSchedule:
+        setup = self.carrier(code)
+        return PickupSchedule(
+            carrier=setup.code,
+            weekdays=frozenset(WEEKDAYS.index(d) for d in setup.pickup_days),
+            cutoff=setup.cutoff,
+            holidays=frozenset(setup.holidays),
+        )
+
+    def local_text(self, moment: datetime) -> str:
+        return self.calendar().local(moment).isoformat()
+
+
+def defaults() -> ShippingSettings:
+    """Before the seller saves a setup: the first marketplace's country, its usual time zone."""
+    marketplaces = get_settings().marketplaces
+    country = MARKETPLACE_COUNTRIES.get(marketplaces[0], "US") if marketplaces else "US"
+    zone = _COUNTRY_ZONES.get(country, "UTC")
+    return ShippingSettings(warehouse=Warehouse(country=country, time_zone=zone))
+
+
+_COUNTRY_ZONES = {
+    "US": "America/New_York",
+    "CA": "America/Toronto",
+    "MX": "America/Mexico_City",
+    "BR": "America/Sao_Paulo",
+    "GB": "Europe/London",
+    "DE": "Europe/Berlin",
+    "FR": "Europe/Paris",
+    "IT": "Europe/Rome",
+    "ES": "Europe/Madrid",
+    "NL": "Europe/Amsterdam",
+    "SE": "Europe/Stockholm",
+    "PL": "Europe/Warsaw",
+    "BE": "Europe/Brussels",
+    "JP": "Asia/Tokyo",
+    "AU": "Australia/Sydney",
+    "IN": "Asia/Kolkata",
+}
+
+
+class ShippingSettingsStore:
+    """Read through a short cache (a warm Lambda sees a saved change within a minute)."""
+
+    _cached: tuple[float, str, ShippingSettings] | None = None
+
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    def get(self, *, fresh: bool = False) -> ShippingSettings:
+        cached = ShippingSettingsStore._cached
+        if (
+            not fresh
+            and cached
+            and cached[1] == self._table.name
+            and clock.monotonic() - cached[0] < _CACHE_SECONDS
+        ):
+            return cached[2]
+        item = self._table.get(keys.config_key("shipping"))
+        settings = ShippingSettings.model_validate(item["settings"]) if item else defaults()
+        ShippingSettingsStore._cached = (clock.monotonic(), self._table.name, settings)
+        return settings
+
+    def put(self, settings: ShippingSettings) -> ShippingSettings:
+        self._table.put(
+            {
+                **keys.config_key("shipping"),
+                "entity": "Config",
+                "settings": settings.model_dump(mode="json", by_alias=True),
+            }
+        )
+        ShippingSettingsStore._cached = (clock.monotonic(), self._table.name, settings)
+        return settings

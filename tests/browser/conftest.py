@@ -1,0 +1,177 @@
+"""The dashboard in a real browser: Debian's chromium driven by Playwright against one local stack.
+
+Playwright's own browser download is not used (`make system-deps` installs chromium). One stack
+(`oms local --no-simulator`) serves the whole module; every test opens its own browser context.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from oms_local import harness
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 375, "height": 812}
+HTTP_TIMEOUT = 30
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "needs_routes(*routes): the test drives API routes that landed late; it is skipped, naming "
+        "them, while the running API answers 'no route' for one of them",
+    )
+
+
+class Api:
+    """The seller's HTTP client, with the stack's token."""
+
+    def __init__(self, outputs: dict[str, Any]) -> None:
+        self.base_url = outputs["ApiUrl"]
+        self.session = requests.Session()
+        self.session.trust_env = False  # loopback calls must not go through a proxy
+        self.session.headers["Authorization"] = f"Bearer {outputs['ApiToken']}"
+
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        return self.session.request(method, self.base_url + path, timeout=HTTP_TIMEOUT, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("GET", path, **kwargs)
+
+    def ok(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.request(method, path, **kwargs)
+        assert response.status_code < 300, f"{method} {path}: {response.status_code} {response.text}"
+        return response.json()
+
+    def has_route(self, method: str, path: str) -> bool:
+        """False while the API answers this route with its 'no route' 404 (a route not built yet)."""
+        answer = self.request(method, path, **({"json": {}} if method != "GET" else {}))
+        if answer.status_code != 404:
+            return True
+        message = (answer.json().get("error") or {}).get("message", "")
+        return not message.startswith("no route")
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make system-deps` installs Debian's chromium for these tests")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[harness.StackProcess]:
+    try:
+        running = harness.start_stack(tmp_path_factory.mktemp("dashboard") / "state", timeout=90)
+    except harness.StackDidNotStart as failure:
+        pytest.fail(str(failure))
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def outputs(stack: harness.StackProcess) -> dict[str, Any]:
+    return stack.outputs
+
+
+@pytest.fixture(scope="module")
+def api(outputs: dict[str, Any]) -> Api:
+    return Api(outputs)
+
+
+@pytest.fixture(autouse=True)
+def _routes_landed(request: pytest.FixtureRequest) -> None:
+    marker = request.node.get_closest_marker("needs_routes")
+    if marker is None:
+        return
+    api = request.getfixturevalue("api")
+    missing = [route for route in marker.args if not api.has_route(*route.split(" ", 1))]
+    if missing:
+        pytest.skip(f"waits on {', '.join(missing)} (not in this API yet)")
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path: str) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    try:
+        launched = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+    finally:
+        playwright.stop()
+
+
+@pytest.fixture
+def new_page(browser: Any) -> Iterator[Callable[..., Any]]:
+    """new_page(viewport=PHONE) -> a page in a fresh context (its own sessionStorage); errors collected."""
+    contexts: list[Any] = []
+
+    def make(viewport: dict[str, int] | None = None) -> Any:
+        context = browser.new_context(viewport=viewport or DESKTOP, accept_downloads=True)
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.script_errors = []
+        page.on("pageerror", lambda error: page.script_errors.append(str(error)))
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def signed_in(new_page: Callable[..., Any], outputs: dict[str, Any]) -> Callable[..., Any]:
+    """signed_in("#/inventory") -> a page opened from DashboardUrl, then at that route."""
+
+    def open_at(route: str = "#/queue", viewport: dict[str, int] | None = None) -> Any:
+        page = new_page(viewport)
+        page.goto(outputs["DashboardUrl"])
+        page.wait_for_selector("#sign-out:not([hidden])")
+        if route != "#/queue":
+            page.evaluate("route => { location.hash = route; }", route)
+        wait_until_loaded(page)
+        return page
+
+    return open_at
+
+
+def wait_until_loaded(page: Any) -> None:
+    """The route in the address bar has rendered (app.js marks #view when a view has finished)."""
+    page.wait_for_function(
+        "() => { const v = document.getElementById('view');"
+        " return v.dataset.rendered === location.hash && !v.hasAttribute('aria-busy'); }"
+    )
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
+
+
+def wait_for(condition: Callable[[], Any], timeout: float, interval: float = 0.3) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(interval)

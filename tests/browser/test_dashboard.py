@@ -1,0 +1,314 @@
+"""The seller's dashboard in Chromium against a local stack: what the seller sees matches what the API says.
+
+Given a stack with a few seller-fulfilled orders (placed in the local marketplace, which notifies like
+Amazon) and stock set through the API, the seller opens the stack's DashboardUrl and works the day:
+the queue, an order shipped from its page, low stock, account health, a report downloaded as CSV.
+Screenshots of the main screens go to test-artifacts/screenshots/ for review.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import PHONE, Api, wait_for, wait_until_loaded
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
+
+RUN = uuid.uuid4().hex[:6].upper()
+SKU_LOW = f"DASH-{RUN}-LOW"  # below its reorder point after the orders
+SKU_SHIP = f"DASH-{RUN}-SHIP"  # in stock: the order shipped from its page
+SKU_SHORT = f"DASH-{RUN}-SHORT"  # no stock: backordered
+SHIPMENTS = "POST /orders/{orderId}/shipments"
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# ------------------------------------------------------------------------------ the seller's data
+
+
+@pytest.fixture(scope="module")
+def orders(api: Api, outputs: dict[str, Any]) -> dict[str, str]:
+    """Stock first (so orders reserve it), then six orders with spread-out deadlines; waits until all are in."""
+    for sku, on_hand, reorder_point in ((SKU_LOW, 12, 20), (SKU_SHIP, 30, 5)):
+        api.ok("PUT", f"/inventory/{sku}", json={"reorderPoint": reorder_point, "safetyStock": 2, "leadTimeDays": 7})
+        api.ok("POST", f"/inventory/{sku}/adjustments", json={"delta": on_hand, "reason": "receipt", "reference": "PO-1"})
+    now = datetime.now(UTC)
+    wanted = {
+        "soonest": {"sku": SKU_LOW, "quantity": 2, "shipBy": iso(now + timedelta(hours=2))},
+        "ship": {"sku": SKU_SHIP, "quantity": 3, "shipBy": iso(now + timedelta(days=1))},
+        "short": {"sku": SKU_SHORT, "quantity": 4, "shipBy": iso(now + timedelta(days=2))},
+        "later": {"sku": SKU_LOW, "quantity": 1, "shipBy": iso(now + timedelta(days=3))},
+        "split": {"items": [{"sku": SKU_SHIP, "quantity": 2}, {"sku": SKU_LOW, "quantity": 1}], "shipBy": iso(now + timedelta(days=4))},
+        "afn": {"sku": SKU_SHIP, "quantity": 1, "afn": True},
+    }
+    placed = {}
+    for name, order in wanted.items():
+        answer = api.session.post(f"{outputs['SpApiEndpoint']}/_simulator/orders", json=order, timeout=30)
+        assert answer.status_code == 201, answer.text
+        placed[name] = answer.json()["orderId"]
+    arrived = wait_for(lambda: all(api.get(f"/orders/{oid}").status_code == 200 for oid in placed.values()), 45)
+    assert arrived, "the simulated orders' notifications were not applied"
+    return placed
+
+
+def open_queue_from_api(api: Api) -> list[dict[str, Any]]:
+    """Every seller-fulfilled order still to ship, as the API lists them (a test stack holds a few)."""
+    found: list[dict[str, Any]] = []
+    for status in ("Unshipped", "PartiallyShipped"):
+        token = None
+        while True:
+            query: dict[str, Any] = {"status": status, "fulfillmentChannel": "MFN", "limit": 100}
+            if token:
+                query["nextToken"] = token
+            page = api.ok("GET", "/orders", params=query)
+            found += page["items"]
+            token = page["nextToken"]
+            if not token:
+                break
+    return found
+
+
+def by_urgency(order: dict[str, Any]) -> tuple[int, str, str]:
+    """The dashboard's promise: late first, then at risk, then the soonest must-ship-by time."""
+    flags = order.get("flags") or []
+    rank = 0 if "late" in flags else 1 if "atRisk" in flags else 2
+    must_ship = (order.get("mustShipBy") or {}).get("at") or order.get("latestShipDate") or "9999"
+    return rank, must_ship, order["orderId"]
+
+
+def same_instant(a: str, b: str) -> bool:
+    return datetime.fromisoformat(a.replace("Z", "+00:00")) == datetime.fromisoformat(b.replace("Z", "+00:00"))
+
+
+def alert_text(page: Any) -> str:
+    page.wait_for_selector("#alert:not([hidden])")
+    return str(page.inner_text("#alert"))
+
+
+# ------------------------------------------------------------------------------ signing in
+
+
+def test_without_a_token_the_page_says_how_to_sign_in(new_page: Callable[..., Any], outputs: dict[str, Any]) -> None:
+    page = new_page()
+    page.goto(outputs["LocalConsoleUrl"] + "/")
+    wait_until_loaded(page)
+    text = page.inner_text("main")
+    assert "not signed in" in text and "DashboardUrl" in text and "make run" in text
+    assert page.locator("#sign-out").is_hidden()
+
+
+def test_the_dashboard_url_signs_in_and_keeps_the_token_out_of_the_address_bar(
+    signed_in: Callable[..., Any], outputs: dict[str, Any], orders: dict[str, str]
+) -> None:
+    page = signed_in()
+    assert outputs["ApiToken"] not in page.url and page.url.endswith("#/queue")
+    assert page.evaluate("() => sessionStorage.getItem('oms.token')") == outputs["ApiToken"]
+    assert page.inner_text("h1") == "Ship-today queue"
+    page.click("#sign-out")
+    wait_until_loaded(page)
+    assert "signed out" in page.inner_text("main")
+    page.reload()
+    wait_until_loaded(page)
+    assert "not signed in" in page.inner_text("main"), "signing out forgets the token"
+    assert page.locator("#sign-out").is_hidden()
+    assert not page.script_errors
+
+
+# ------------------------------------------------------------------------------ the queue
+
+
+def test_the_queue_lists_the_same_orders_in_the_same_order_as_the_api(
+    signed_in: Callable[..., Any], api: Api, orders: dict[str, str]
+) -> None:
+    expected = sorted(open_queue_from_api(api), key=by_urgency)
+    assert orders["soonest"] in [o["orderId"] for o in expected]
+    assert orders["afn"] not in [o["orderId"] for o in expected], "Amazon ships AFN orders"
+    # two orders a page: the queue is read page by page ("Show more"), never all at once
+    page = signed_in("#/queue?pageSize=2")
+    pages_read = 1
+    while page.locator("#queue-more").is_visible():
+        count = page.locator("#queue-table tbody tr").count()
+        page.click("#queue-more")
+        page.wait_for_function(f"() => document.querySelectorAll('#queue-table tbody tr').length > {count}")
+        pages_read += 1
+    assert pages_read >= 3
+    shown = page.eval_on_selector_all("#queue-table tbody tr", "rows => rows.map(r => r.dataset.orderId)")
+    assert shown == [o["orderId"] for o in expected]
+    # each row's deadline is the API's, and the summary counts what is shown
+    first = expected[0]
+    deadline = page.get_attribute(f'tr[data-order-id="{first["orderId"]}"] time', "datetime")
+    assert deadline and same_instant(deadline, by_urgency(first)[1])
+    assert page.inner_text("#queue-summary").startswith(f"{len(expected)} orders shown")
+    assert not page.script_errors
+
+
+def test_an_order_opens_from_the_queue_by_keyboard(signed_in: Callable[..., Any], orders: dict[str, str]) -> None:
+    page = signed_in()
+    link = page.locator(f'#queue-table a[href="#/orders/{orders["soonest"]}"]')
+    link.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function(f"() => location.hash === '#/orders/{orders['soonest']}'")
+    wait_until_loaded(page)
+    assert page.inner_text("h1") == f"Order {orders['soonest']}"
+    assert page.evaluate("() => document.activeElement.tagName") == "H1", "focus moves to the new page"
+
+
+def test_at_phone_width_the_queue_fits_the_screen(signed_in: Callable[..., Any], orders: dict[str, str]) -> None:
+    page = signed_in(viewport=PHONE)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page.locator("#queue-table tbody tr").first.is_visible()
+
+
+# ------------------------------------------------------------------------------ an order's page
+
+
+@pytest.mark.needs_routes(SHIPMENTS, "GET /carriers")
+def test_an_order_is_shipped_from_its_page(signed_in: Callable[..., Any], api: Api, orders: dict[str, str]) -> None:
+    order_id = orders["ship"]
+    carrier = next(c for c in api.ok("GET", "/carriers")["items"] if c["code"] == "UPS")
+    page = signed_in(f"#/orders/{order_id}")
+    assert "Nothing shipped yet" in page.inner_text("#shipments")
+    page.select_option("#ship-carrier", "UPS")
+    assert carrier["example"] in page.inner_text("#ship-tracking-hint")
+    # a wrong tracking number: the API's reason, in words, next to the form and in the alert
+    page.fill("#ship-tracking", "not-a-tracking-number")
+    page.click("#ship-form button[type=submit]")
+    page.wait_for_selector("#ship-problem:not([hidden])")
+    assert "tracking number" in page.inner_text("#ship-problem")
+    assert page.get_attribute("#ship-tracking", "aria-invalid") == "true"
+    assert "tracking number" in alert_text(page)
+    page.fill("#ship-tracking", carrier["example"])
+    page.click("#ship-form button[type=submit]")
+    page.wait_for_selector("#ship-done")
+    assert carrier["example"] in page.inner_text("#shipments")
+    assert page.locator("#alert").is_hidden()
+    stored = api.ok("GET", f"/orders/{order_id}")
+    assert [s["trackingNumber"] for s in stored["shipments"]] == [carrier["example"]]
+    assert stored["status"] in ("Shipped", "PartiallyShipped")
+    assert "Nothing to ship" in page.inner_text("#ship") or stored["status"] == "PartiallyShipped"
+
+
+@pytest.mark.needs_routes("GET /orders/{orderId}/timeline")
+def test_an_order_page_shows_its_timeline(signed_in: Callable[..., Any], orders: dict[str, str]) -> None:
+    page = signed_in(f"#/orders/{orders['soonest']}")
+    kinds = page.eval_on_selector_all("#timeline li", "items => items.map(i => i.dataset.kind)")
+    assert "status" in kinds and "stock" in kinds, kinds
+    assert SKU_LOW in page.inner_text("#timeline")
+
+
+# ------------------------------------------------------------------------------ stock
+
+
+def test_low_stock_shows_days_of_cover_and_a_sku_has_its_charts(
+    signed_in: Callable[..., Any], api: Api, orders: dict[str, str]
+) -> None:
+    page = signed_in("#/inventory")
+    low = page.locator(f'#stock-table tr[data-sku="{SKU_LOW}"]')
+    assert low.is_visible(), "a SKU at or below its reorder point is listed"
+    assert page.locator(f'#stock-table tr[data-sku="{SKU_SHIP}"]').count() == 0, "a well-stocked SKU is not"
+    row = api.ok("GET", f"/inventory/{SKU_LOW}")
+    assert str(row["available"]) in low.inner_text()
+    assert "days" in low.inner_text() or "no recent sales" in low.inner_text()
+    low.locator("a").click()
+    wait_until_loaded(page)
+    page.wait_for_function("() => window.Chart && document.querySelector('#sales-chart') && Chart.getChart('sales-chart')")
+    ordered = 2 + 1 + 1  # soonest, later, split
+    assert f"{ordered} units ordered" in page.inner_text(".charts")
+    assert not page.script_errors
+
+
+# ------------------------------------------------------------------------------ reports
+
+
+@pytest.mark.needs_routes("GET /reports/orders/columns", "GET /reports/orders")
+def test_the_column_chooser_changes_the_downloaded_csv(
+    signed_in: Callable[..., Any], api: Api, orders: dict[str, str]
+) -> None:
+    page = signed_in("#/reports")
+    page.select_option("#report-view", "unshipped")
+
+    def download(columns: list[str]) -> list[list[str]]:
+        page.click("#columns-none")
+        for name in columns:
+            page.check(f'input[name="column"][value="{name}"]')
+        with page.expect_download() as started:
+            page.click("#report-download")
+        path = Path(started.value.path())
+        text = path.read_text(encoding="utf-8-sig")
+        expected = api.get(
+            "/reports/orders", params={"view": "unshipped", "columns": ",".join(columns), "format": "csv"}
+        )
+        assert expected.status_code == 200, expected.text
+        assert text == expected.text, "the dashboard saves exactly the API's CSV"
+        return list(csv.reader(io.StringIO(text)))
+
+    narrow = download(["amazon-order-id", "sku"])
+    wide = download(["amazon-order-id", "sku", "quantity"])
+    assert narrow[0] == ["amazon-order-id", "sku"]
+    assert wide[0] == ["amazon-order-id", "sku", "quantity"]
+    assert len(narrow) == len(wide) > 1
+    assert [row[:2] for row in wide[1:]] == narrow[1:]
+    ours = {row[0] for row in wide[1:]}
+    assert {orders["soonest"], orders["short"]} <= ours
+    assert re.search(r"Downloaded orders-unshipped-.*\.csv", page.inner_text("#report-result"))
+
+
+# ------------------------------------------------------------------------------ errors in words
+
+
+def test_api_errors_are_shown_in_words(signed_in: Callable[..., Any], outputs: dict[str, Any]) -> None:
+    page = signed_in("#/orders/111-0000000-0000000")
+    assert "111-0000000-0000000 is not known here" in alert_text(page)
+    assert page.inner_text("h1") == "This page could not be shown"
+    page.evaluate("() => { location.hash = '#/orders?status=Lost'; }")
+    wait_until_loaded(page)
+    message = alert_text(page)
+    assert "status" in message and "Unshipped" in message, message
+    assert page.locator("#filter-status").is_visible(), "the filters stay, to be put right"
+    # the API out of reach: a sentence, not a blank page
+    page.route(f"{outputs['ApiUrl']}/**", lambda route: route.abort())
+    page.evaluate("() => { location.hash = '#/inventory'; }")
+    wait_until_loaded(page)
+    assert "cannot be reached" in alert_text(page)
+    assert page.inner_text("h1")
+    assert not page.script_errors
+
+
+# ------------------------------------------------------------------------------ screenshots for review
+
+
+def test_screenshots_of_the_main_screens(
+    signed_in: Callable[..., Any], screenshots: Path, orders: dict[str, str]
+) -> None:
+    screens = {
+        "queue": "#/queue",
+        "order": f"#/orders/{orders['split']}",
+        "inventory": "#/inventory",
+        "sku": f"#/inventory/{SKU_LOW}",
+        "health": "#/health",
+        "reports": "#/reports",
+    }
+    for name, route in screens.items():
+        page = signed_in(route)
+        if name == "sku":
+            page.wait_for_function("() => !document.querySelector('#sales-chart') || window.Chart")
+            page.wait_for_timeout(300)
+        page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
+        assert "[object" not in page.inner_text("body"), f"{name}: a value shown as [object ...]"
+        assert not page.script_errors, f"{name}: {page.script_errors}"
+    for name, route in {"queue-375": "#/queue", "order-375": f"#/orders/{orders['split']}"}.items():
+        page = signed_in(route, viewport=PHONE)
+        page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
+    saved = sorted(path.name for path in screenshots.glob("*.png"))
+    assert saved == sorted(f"{name}.png" for name in [*screens, "queue-375", "order-375"])

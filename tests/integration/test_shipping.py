@@ -1,0 +1,339 @@
+"""Shipping an MFN order: label bought from (or tracking recorded for) Amazon, stock moved once, the
+confirmation queued and retried through throttling and refusal, split shipments, batches and forms."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+from urllib.parse import unquote, urlsplit
+
+import pytest
+import time_machine
+from pypdf import PdfReader
+
+from oms.amazon.notifications import Notification
+from oms.amazon.orders_api import ApiOrder
+from oms.intake import apply_change, change_from_api, change_from_notification
+from oms.shipments import confirm_due
+from oms.stock import StockPolicy, StockRepository, adjust_stock, set_policy
+from oms.store.default import default_table
+from tests.api_calls import call_api
+from tests.builders import order_change
+from tests.integration.amazon_side import amazon_fixture, fast_client, inject_fault, simulator_fixture
+
+__all__ = ["amazon_fixture", "simulator_fixture"]
+
+SKU = "SHIP-MUG"
+WAREHOUSE = {
+    "warehouse": {
+        "timeZone": "America/New_York",
+        "address": {
+            "name": "Mug Co",
+            "addressLine1": "1 Main St",
+            "city": "Seattle",
+            "stateOrProvinceCode": "WA",
+            "postalCode": "98101",
+            "countryCode": "US",
+            "phone": "2065550100",
+            "email": "ship@mugco.example",
+        },
+    },
+    "sellerName": "Mug Co",
+}
+
+
+def _stock(sku: str, units: int) -> None:
+    set_policy(default_table(), sku, StockPolicy())
+    adjust_stock(default_table(), sku, units, reason="receipt", reference="po-1", actor="test")
+
+
+def _place(amazon, quantity: int = 3, **extra) -> str:
+    """An order in the simulator, brought into the table as the backstop would (getOrder)."""
+    amazon.marketplace.catalogue.ensure(SKU)
+    status, answer = amazon.server.control(
+        "POST", "/_simulator/orders", {"sku": SKU, "quantity": quantity, **extra}
+    )
+    assert status == 201, answer
+    order_id = answer["orderId"]
+    api = ApiOrder.model_validate(amazon.marketplace.get_order(order_id)["order"])
+    apply_change(default_table(), change_from_api(api, "ATVPDKIKX0DER"))
+    return order_id
+
+
+@pytest.fixture
+def shop(stack, amazon, context):
+    status, answer = call_api(stack, context, "PUT", "/settings/shipping", WAREHOUSE)
+    assert status == 200, answer
+    _stock(SKU, 10)
+    return amazon
+
+
+def _on_hand(sku: str = SKU) -> tuple[int, int]:
+    row = StockRepository(default_table()).get(sku)
+    return row.on_hand, row.reserved
+
+
+def test_a_label_bought_through_amazon_ships_the_order_and_is_confirmed(stack, shop, context):
+    order_id = _place(shop, 2)
+    assert _on_hand() == (10, 2)
+
+    status, answer = call_api(stack, context, "POST", f"/orders/{order_id}/shipments", {"buyLabel": True})
+
+    assert status == 201, answer
+    shipment = answer["shipment"]
+    assert shipment["source"] == "buyShipping"
+    assert shipment["confirmation"]["status"] == "confirmed"
+    assert answer["order"]["status"] == "Shipped"
+    assert shipment["labelUrl"]
+    label = stack.client("s3").get_object(
+        Bucket=stack.environment["DOCUMENTS_BUCKET"], Key=_label_key(order_id)
+    )
+    assert label["Body"].read().startswith(b"%PDF")
+    assert _on_hand() == (8, 0)
+    seen = shop.server.control("GET", f"/_simulator/orders/{order_id}", None)[1]
+    assert shipment["trackingNumber"] in str(seen)  # Amazon's getOrder shows the package
+
+
+def _label_key(order_id: str) -> str:
+    from oms.orders import OrderRepository
+
+    return OrderRepository(default_table()).get(order_id).shipments[0].label_key or ""
+
+
+def test_split_shipments_move_stock_once_and_the_late_shipped_notification_changes_nothing(
+    stack, shop, context
+):
+    order_id = _place(shop, 3)
+    item_id = call_api(stack, context, "GET", f"/orders/{order_id}")[1]["items"][0]["orderItemId"]
+
+    first = call_api(
+        stack,
+        context,
+        "POST",
+        f"/orders/{order_id}/shipments",
+        {
+            "carrier": "UPS",
+            "trackingNumber": "1Z999AA10123456784",
+            "items": [{"orderItemId": item_id, "quantity": 1}],
+        },
+    )
+    assert first[0] == 201, first
+    assert first[1]["order"]["status"] == "PartiallyShipped"
+    assert _on_hand() == (9, 2)
+
+    too_many = call_api(
+        stack,
+        context,
+        "POST",
+        f"/orders/{order_id}/shipments",
+        {
+            "carrier": "UPS",
+            "trackingNumber": "1Z999AA10123456784",
+            "items": [{"orderItemId": item_id, "quantity": 3}],
+        },
+    )
+    assert too_many[0] == 409 and "2 unit(s) left" in too_many[1]["error"]["message"]
+
+    rest = call_api(
+        stack,
+        context,
+        "POST",
+        f"/orders/{order_id}/shipments",
+        {"carrier": "USPS", "trackingNumber": "9400111899223100000000"},
+    )
+    assert rest[0] == 201, rest
+    assert rest[1]["order"]["status"] == "Shipped"
+    assert _on_hand() == (7, 0)
+
+    # Amazon's notifications, in either order and late: the stock effect has happened, once.
+    for status, shipped in (("PartiallyShipped", 1), ("Unshipped", 0), ("Shipped", 3)):
+        document = order_change(
+            order_id, status, [(SKU, 3, shipped)], at=datetime.now(UTC) + timedelta(seconds=shipped)
+        )
+        document["Payload"]["OrderChangeNotification"]["Summary"]["OrderItems"][0]["OrderItemId"] = item_id
+        apply_change(default_table(), change_from_notification(Notification.model_validate(document)))
+        assert _on_hand() == (7, 0)
+    assert call_api(stack, context, "GET", f"/orders/{order_id}")[1]["status"] == "Shipped"
+
+    again = call_api(
+        stack,
+        context,
+        "POST",
+        f"/orders/{order_id}/shipments",
+        {"carrier": "UPS", "trackingNumber": "1Z999AA10123456784"},
+    )
+    assert again[0] == 409 and "already fully shipped" in again[1]["error"]["message"]
+
+
+def test_amazon_shipped_notification_before_the_shipment_is_recorded_moves_stock_once(stack, shop, context):
+    order_id = _place(shop, 2)
+    item_id = call_api(stack, context, "GET", f"/orders/{order_id}")[1]["items"][0]["orderItemId"]
+    document = order_change(order_id, "Shipped", [(SKU, 2, 2)], at=datetime.now(UTC))
+    document["Payload"]["OrderChangeNotification"]["Summary"]["OrderItems"][0]["OrderItemId"] = item_id
+    apply_change(default_table(), change_from_notification(Notification.model_validate(document)))
+    assert _on_hand() == (8, 0)
+
+    status, answer = call_api(
+        stack,
+        context,
+        "POST",
+        f"/orders/{order_id}/shipments",
+        {"carrier": "UPS", "trackingNumber": "1Z999AA10123456784"},
+    )
+
+    assert status == 201, answer  # the tracking is recorded for the units Amazon already counts shipped
+    assert _on_hand() == (8, 0)
+
+
+def test_throttled_and_refused_confirmations_stay_queued_and_are_retried(stack, shop, context):
+    order_id = _place(shop, 1)
+    inject_fault(shop, "confirmShipment", 429, 20)  # more than the client's retries
+
+    status, answer = call_api(
+        stack,
+        context,
+        "POST",
+        f"/orders/{order_id}/shipments",
+        {"carrier": "UPS", "trackingNumber": "1Z999AA10123456784"},
+    )
+
+    assert status == 201
+    confirmation = answer["shipment"]["confirmation"]
+    assert confirmation["status"] == "retrying" and confirmation["attempts"] == 1
+    assert _on_hand() == (9, 0)  # recorded here whatever Amazon says
+    table, client = default_table(), fast_client(shop)
+    shop.server.control("DELETE", "/_simulator/faults", None)
+    inject_fault(shop, "confirmShipment", 400, 1)
+    later = datetime.now(UTC) + timedelta(minutes=2)
+    assert confirm_due(table, client, now=later) == {"refused": 1}
+    order = call_api(stack, context, "GET", f"/orders/{order_id}")[1]
+    assert order["shipments"][0]["confirmation"]["status"] == "refused"
+    assert "400" in order["shipments"][0]["confirmation"]["lastError"]
+    assert confirm_due(table, client, now=later + timedelta(minutes=5)) == {}  # refused: retried hourly
+    assert confirm_due(table, client, now=later + timedelta(hours=2)) == {"confirmed": 1}
+    assert confirm_due(table, client, now=later + timedelta(hours=5)) == {}  # left the queue
+    seen = shop.server.control("GET", f"/_simulator/orders/{order_id}", None)[1]
+    assert "1Z999AA10123456784" in str(seen)
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field"),
+    [
+        ({"carrier": "Pigeon", "trackingNumber": "123"}, 400, "carrier"),
+        ({"carrier": "UPS", "trackingNumber": "1Z999AA10123456785"}, 400, "trackingNumber"),
+        ({"carrier": "UPS"}, 400, None),
+        (
+            {
+                "carrier": "UPS",
+                "trackingNumber": "1Z999AA10123456784",
+                "items": [{"orderItemId": "nope", "quantity": 1}],
+            },
+            400,
+            "items[0].orderItemId",
+        ),
+    ],
+)
+def test_bad_shipments_are_refused_naming_the_field_and_nothing_moves(
+    stack, shop, context, body, status, field
+):
+    order_id = _place(shop, 1)
+    answer = call_api(stack, context, "POST", f"/orders/{order_id}/shipments", body)
+    assert answer[0] == status, answer
+    if field:
+        assert field in str(answer[1]["error"])
+    assert _on_hand() == (10, 1)
+    assert call_api(stack, context, "GET", f"/orders/{order_id}")[1]["shipments"] == []
+
+
+def test_afn_and_canceled_orders_cannot_be_shipped(stack, shop, context):
+    afn = _place(shop, 1, afn=True)
+    answer = call_api(
+        stack,
+        context,
+        "POST",
+        f"/orders/{afn}/shipments",
+        {"carrier": "UPS", "trackingNumber": "1Z999AA10123456784"},
+    )
+    assert answer[0] == 409 and "AFN" in answer[1]["error"]["message"]
+    canceled = _place(shop, 1)
+    item_id = call_api(stack, context, "GET", f"/orders/{canceled}")[1]["items"][0]["orderItemId"]
+    document = order_change(canceled, "Canceled", [(SKU, 1, 0)], at=datetime.now(UTC) + timedelta(seconds=5))
+    document["Payload"]["OrderChangeNotification"]["Summary"]["OrderItems"][0]["OrderItemId"] = item_id
+    apply_change(default_table(), change_from_notification(Notification.model_validate(document)))
+    answer = call_api(
+        stack,
+        context,
+        "POST",
+        f"/orders/{canceled}/shipments",
+        {"carrier": "UPS", "trackingNumber": "1Z999AA10123456784"},
+    )
+    assert answer[0] == 409 and "canceled" in answer[1]["error"]["message"]
+
+
+def test_a_batch_gives_a_pick_list_and_packing_slips_as_pdfs(stack, shop, context):
+    orders = [_place(shop, 1), _place(shop, 2)]
+    status, batch = call_api(stack, context, "POST", "/batches", {"orderIds": orders})
+    assert status == 201, batch
+    assert batch["lines"] == [
+        {
+            "location": "default",
+            "sku": SKU,
+            "title": batch["lines"][0]["title"],
+            "units": 3,
+            "orderIds": orders,
+        }
+    ]
+    s3 = stack.client("s3")
+    for url in (batch["pickListUrl"], batch["packingSlipsUrl"]):
+        key = _key_of(url, stack.environment["DOCUMENTS_BUCKET"])
+        pdf = PdfReader(
+            io.BytesIO(s3.get_object(Bucket=stack.environment["DOCUMENTS_BUCKET"], Key=key)["Body"].read())
+        )
+        text = "".join(page.extract_text() for page in pdf.pages)
+        assert SKU in text
+    assert call_api(stack, context, "GET", f"/batches/{batch['batchId']}")[0] == 200
+    assert call_api(stack, context, "POST", "/batches", {"orderIds": ["missing-1"]})[0] == 404
+
+
+def _key_of(url: str, bucket: str) -> str:
+    path = unquote(urlsplit(url).path).lstrip("/")
+    return path.removeprefix(bucket + "/")
+
+
+def test_the_end_of_day_form_lists_the_days_packages(stack, shop, context):
+    order_id = _place(shop, 1)
+    call_api(
+        stack,
+        context,
+        "POST",
+        f"/orders/{order_id}/shipments",
+        {"carrier": "UPS", "trackingNumber": "1Z999AA10123456784"},
+    )
+    status, form = call_api(
+        stack, context, "GET", "/reports/end-of-day", query={"carrier": "UPS", "format": "pdf"}
+    )
+    assert status == 200, form
+    assert [p["orderId"] for p in form["packages"]] == [order_id]
+    assert form["pdfUrl"] and form["csvUrl"]
+    assert (
+        call_api(stack, context, "GET", "/reports/end-of-day", query={"carrier": "USPS"})[1]["packages"] == []
+    )
+    assert call_api(stack, context, "GET", "/reports/end-of-day", query={"carrier": "Pigeon"})[0] == 400
+
+
+def test_the_work_queue_shows_must_ship_by_in_the_warehouse_zone_and_the_cutoff(stack, shop, context):
+    ship_by = "2026-12-01T23:00:00Z"
+    order_id = _place(shop, 1, shipBy=ship_by)
+    with time_machine.travel(datetime(2026, 11, 30, 14, 0, tzinfo=UTC), tick=False):
+        status, page = call_api(
+            stack, context, "GET", "/orders", query={"status": "Unshipped", "fulfillmentChannel": "MFN"}
+        )
+    assert status == 200
+    (order,) = [o for o in page["items"] if o["orderId"] == order_id]
+    assert order["mustShipBy"]["local"] == "2026-12-01T18:00:00-05:00"
+    assert order["cutoff"] == {
+        "carrier": "UPS",
+        "at": "2026-11-30T21:00:00Z",
+        "local": "2026-11-30T16:00:00-05:00",
+        "afterLatestShipDate": False,
+    }

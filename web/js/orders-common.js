@@ -1,0 +1,76 @@
+// What the queue, the order list and the order page share: urgency, deadlines, badges.
+import { endOfToday, h } from "./dom.js";
+
+export const OPEN_STATUSES = ["Unshipped", "PartiallyShipped"];
+
+/** When the order must leave: the warehouse deadline when the API gives one, else Amazon's latest ship date. */
+export function mustShipAt(order) {
+  return order.mustShipBy?.at || order.latestShipDate || null;
+}
+
+export function isFlagged(order, flag) {
+  return Array.isArray(order.flags) && order.flags.includes(flag);
+}
+
+/** 0 late, 1 at risk, 2 the rest. */
+export function urgencyRank(order) {
+  if (isFlagged(order, "late")) return 0;
+  if (isFlagged(order, "atRisk")) return 1;
+  return 2;
+}
+
+/** The queue's order: late, then at risk, then the soonest deadline (order id breaks ties). */
+export function byUrgency(a, b) {
+  return (
+    urgencyRank(a) - urgencyRank(b) ||
+    compareText(mustShipAt(a) || "9999", mustShipAt(b) || "9999") ||
+    compareText(a.orderId, b.orderId)
+  );
+}
+
+function compareText(a, b) {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function dueToday(order, now = new Date()) {
+  const at = mustShipAt(order);
+  if (!at) return false;
+  return new Date(at).getTime() <= endOfToday(order.mustShipBy?.timeZone, now).getTime();
+}
+
+export function remainingUnits(order) {
+  return (order.items || []).reduce((sum, item) => sum + Math.max(0, item.quantity - (item.quantityShipped || 0)), 0);
+}
+
+export function itemsSummary(order) {
+  const lines = (order.items || [])
+    .filter((item) => item.quantity - (item.quantityShipped || 0) > 0)
+    .map((item) => `${item.quantity - (item.quantityShipped || 0)} × ${item.sku}`);
+  return lines.length ? lines.join(", ") : "nothing left to ship";
+}
+
+const FLAG_WORDS = {
+  late: ["Late", "badge-late"],
+  atRisk: ["At risk", "badge-risk"],
+  stockShortage: ["Stock short", "badge-short"],
+  buyerRequestedCancel: ["Buyer asked to cancel", "badge-risk"],
+};
+
+export function flagBadges(order, { withDueToday = false, none = "–" } = {}) {
+  const badges = (order.flags || []).map((flag) => {
+    const [text, className] = FLAG_WORDS[flag] || [flag, "badge"];
+    return h("span", { class: `badge ${className}` }, text);
+  });
+  if (withDueToday && dueToday(order) && !isFlagged(order, "late")) badges.push(h("span", { class: "badge badge-today" }, "Ship today"));
+  return badges.length ? badges : none ? [none] : [];
+}
+
+/** "UPS, 16:30 (after the latest ship date!)" */
+export function cutoffText(order, formatTime) {
+  const cutoff = order.cutoff;
+  if (!cutoff) return "–";
+  const zone = order.mustShipBy?.timeZone;
+  const parts = [h("span", {}, `${cutoff.carrier || "carrier"} pickup cutoff ${formatTime(cutoff.at, zone)}`)];
+  if (cutoff.afterLatestShipDate) parts.push(h("span", { class: "warning" }, " — after the latest ship date"));
+  return h("span", {}, ...parts);
+}

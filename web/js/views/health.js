@@ -1,0 +1,60 @@
+// #/health: the account-health figures Amazon judges the seller by, against Amazon's targets.
+import { call } from "../api.js";
+import { announce, formatTime, h, percent } from "../dom.js";
+
+const METRICS = [
+  ["lateShipmentRate", "Late shipment rate", "Orders confirmed as shipped after their latest ship date."],
+  ["lateShipmentRate30d", "Late shipment rate (30 days)", "The same over 30 days."],
+  ["preFulfillmentCancelRate", "Pre-fulfilment cancel rate", "Orders you cancelled before shipping them."],
+  ["validTrackingRate", "Valid tracking rate", "Shipments confirmed with a tracking number the carrier knows."],
+  ["onTimeDeliveryRate", "On-time delivery rate", "Tracked parcels delivered by the promised date."],
+];
+
+function targetText(metric) {
+  if (metric.target === null || metric.target === undefined) return "no target";
+  return `${metric.comparison === "above" ? "above" : "below"} ${percent(metric.target, 1)}`;
+}
+
+function card([key, title, explanation], metric) {
+  if (!metric) return null;
+  const noOrders = metric.value === null || metric.value === undefined;
+  const verdict = noOrders ? ["No orders in the window", "neutral"] : metric.meetsTarget ? ["Meets target", "good"] : ["Misses target", "bad"];
+  const projectedMisses =
+    metric.projected !== null && metric.projected !== undefined && metric.target !== null && metric.target !== undefined &&
+    (metric.comparison === "above" ? metric.projected <= metric.target : metric.projected >= metric.target);
+  return h(
+    "article",
+    { class: `metric metric-${verdict[1]}`, "aria-labelledby": `metric-${key}`, "data-metric": key },
+    h("h2", { id: `metric-${key}` }, title),
+    h("p", { class: "metric-value" }, noOrders ? "–" : percent(metric.value, 2)),
+    h("p", { class: `verdict verdict-${verdict[1]}` }, verdict[0]),
+    h(
+      "dl",
+      { class: "facts compact" },
+      h("dt", {}, "Amazon's target"),
+      h("dd", {}, targetText(metric)),
+      h("dt", {}, "Projected"),
+      h("dd", {}, metric.projected === null || metric.projected === undefined ? "–" : percent(metric.projected, 2), projectedMisses ? h("span", { class: "warning" }, " — heading past the target") : null),
+      h("dt", {}, "Window"),
+      h("dd", {}, metric.window || "–"),
+      h("dt", {}, "Orders"),
+      h("dd", {}, metric.denominator === null || metric.denominator === undefined ? "–" : `${metric.numerator ?? 0} of ${metric.denominator}`),
+    ),
+    h("p", { class: "muted" }, explanation),
+  );
+}
+
+export async function render(view) {
+  const health = await call("/metrics/account-health");
+  // "lateShipmentRate30d" may come camel-cased as "lateShipmentRate30D"
+  const figure = (key) => health[key] ?? health[key.replace(/d$/, "D")];
+  const cards = METRICS.map((spec) => card(spec, figure(spec[0]))).filter(Boolean);
+  const missing = METRICS.filter(([key]) => figure(key) && figure(key).value !== null && figure(key).meetsTarget === false).length;
+  view.replaceChildren(
+    h("h1", {}, "Account health"),
+    h("p", { class: "muted" }, `As of ${formatTime(health.asOf)}. Amazon may suspend selling privileges when a figure stays past its target.`),
+    h("p", { class: "summary", id: "health-summary" }, missing ? `${missing} figure${missing === 1 ? " misses its" : "s miss their"} target.` : "Every figure with orders meets its target."),
+    h("div", { class: "metrics" }, cards),
+  );
+  announce(`Account health: ${missing} figures miss their targets.`);
+}

@@ -1,0 +1,221 @@
+// #/orders/<orderId>: the order, its deadlines, shipments and timeline, and the actions that ship it.
+import { call } from "../api.js";
+import { announce, failureNote, formatTime, h, money, showError, table, timeCell } from "../dom.js";
+import { cutoffText, flagBadges, mustShipAt, OPEN_STATUSES } from "../orders-common.js";
+
+const FALLBACK_CARRIERS = ["UPS", "USPS", "FedEx", "DHL", "Amazon Shipping", "OnTrac"];
+
+export async function render(view, orderId) {
+  const path = `/orders/${encodeURIComponent(orderId)}`;
+  const [order, timeline, carriers] = await Promise.all([
+    call(path),
+    call(`${path}/timeline`).catch((error) => ({ error })),
+    call("/carriers").catch((error) => ({ error })),
+  ]);
+  draw(view, order, timeline, carriers);
+}
+
+function draw(view, order, timeline, carriers) {
+  const zone = order.mustShipBy?.timeZone;
+  const facts = [
+    ["Status", `${order.status}${order.isPrime ? " · Prime" : ""}${order.isBusinessOrder ? " · Business" : ""}`],
+    ["Channel", order.fulfillmentChannel === "AFN" ? "Fulfilled by Amazon (AFN)" : "Fulfilled by you (MFN)"],
+    ["Purchased", timeCell(order.purchaseDate)],
+    ["Must ship by", mustShipAt(order) ? h("span", {}, timeCell(mustShipAt(order), zone), zone ? h("span", { class: "muted" }, ` ${zone}`) : null) : "–"],
+    ["Amazon's latest ship date", timeCell(order.latestShipDate)],
+    ["Pickup cutoff", cutoffText(order, formatTime)],
+    ["Deliver by", timeCell(order.latestDeliveryDate)],
+    ["Ship service", order.shipServiceLevel || "–"],
+    ["Order total", money(order.orderTotal)],
+  ];
+  const itemColumns = [
+    { label: "SKU", cell: (i) => h("a", { href: `#/inventory/${encodeURIComponent(i.sku)}` }, i.sku) },
+    { label: "Title", cell: (i) => i.title || "–" },
+    { label: "Ordered", cell: (i) => String(i.quantity) },
+    { label: "Shipped", cell: (i) => String(i.quantityShipped || 0) },
+    { label: "Unit price", cell: (i) => money(i.unitPrice) },
+  ];
+  view.replaceChildren(
+    h("p", { class: "breadcrumb" }, h("a", { href: "#/queue" }, "← Ship-today queue")),
+    h("h1", {}, `Order ${order.orderId}`),
+    h("p", { class: "badges" }, flagBadges(order, { withDueToday: OPEN_STATUSES.includes(order.status), none: null })),
+    h("dl", { class: "facts" }, facts.map(([term, value]) => [h("dt", {}, term), h("dd", {}, value)])),
+    h("section", { "aria-labelledby": "items-title" }, h("h2", { id: "items-title" }, "Items"), table("Items of the order", itemColumns, order.items || [])),
+    actions(view, order, carriers),
+    shipments(order),
+    timelineSection(timeline),
+  );
+}
+
+function shipments(order) {
+  const list = order.shipments || [];
+  const columns = [
+    { label: "Carrier", cell: (s) => s.carrier || "–" },
+    { label: "Tracking number", cell: (s) => h("span", { class: "tracking" }, s.trackingNumber || "–") },
+    { label: "Service", cell: (s) => s.service || "–" },
+    { label: "Shipped", cell: (s) => formatTime(s.shipDate) },
+    { label: "Items", cell: (s) => (s.items || []).map((i) => `${i.quantity} × ${i.sku || i.orderItemId}`).join(", ") || "all" },
+    { label: "How", cell: (s) => (s.source === "buyShipping" ? "label bought" : "recorded") },
+    { label: "Amazon confirmation", cell: (s) => confirmation(s.confirmation) },
+    { label: "Label", cell: (s) => (s.labelUrl ? h("a", { href: s.labelUrl, target: "_blank", rel: "noopener" }, "Label (PDF)") : "–") },
+  ];
+  return h(
+    "section",
+    { "aria-labelledby": "shipments-title", id: "shipments" },
+    h("h2", { id: "shipments-title" }, "Shipments"),
+    list.length ? table("Shipments of the order", columns, list, { rowAttributes: (s) => ({ "data-shipment-id": s.shipmentId }) }) : h("p", { class: "empty" }, "Nothing shipped yet."),
+  );
+}
+
+function confirmation(state) {
+  if (!state) return "–";
+  const words = { pending: "waiting to confirm", confirmed: "confirmed", retrying: "retrying", refused: "refused by Amazon" };
+  const parts = [h("span", { class: `badge badge-${state.status}` }, words[state.status] || state.status)];
+  if (state.confirmedAt) parts.push(` ${formatTime(state.confirmedAt)}`);
+  if (state.attempts) parts.push(h("span", { class: "muted" }, ` (${state.attempts} attempt${state.attempts === 1 ? "" : "s"})`));
+  if (state.lastError) parts.push(h("span", { class: "warning" }, ` ${state.lastError}`));
+  return h("span", {}, ...parts);
+}
+
+function timelineSection(timeline) {
+  const section = h("section", { "aria-labelledby": "timeline-title", id: "timeline" }, h("h2", { id: "timeline-title" }, "Timeline"));
+  if (timeline.error) {
+    section.append(failureNote("The timeline", timeline.error));
+    return section;
+  }
+  const items = timeline.items || [];
+  if (!items.length) {
+    section.append(h("p", { class: "empty" }, "Nothing has happened to this order yet."));
+    return section;
+  }
+  const kinds = { status: "Status", stock: "Stock", shipment: "Shipment", confirmation: "Amazon", flag: "Deadline", message: "Message" };
+  section.append(
+    h(
+      "ol",
+      { class: "timeline" },
+      items.map((event) =>
+        h(
+          "li",
+          { "data-kind": event.kind },
+          h("time", { datetime: event.at }, formatTime(event.at)),
+          h("span", { class: `badge badge-kind-${event.kind}` }, kinds[event.kind] || event.kind),
+          h("span", { class: "timeline-text" }, event.text || ""),
+        ),
+      ),
+    ),
+  );
+  return section;
+}
+
+function actions(view, order, carriers) {
+  const section = h("section", { "aria-labelledby": "ship-title", id: "ship" }, h("h2", { id: "ship-title" }, "Ship"));
+  if (order.fulfillmentChannel !== "MFN") {
+    section.append(h("p", { class: "muted" }, "Amazon ships this order (FBA): nothing to do here."));
+    return section;
+  }
+  if (!OPEN_STATUSES.includes(order.status)) {
+    section.append(h("p", { class: "muted" }, `Nothing to ship: the order is ${order.status}.`));
+    return section;
+  }
+  const open = (order.items || []).filter((item) => item.quantity - (item.quantityShipped || 0) > 0);
+  const known = carriers.error ? FALLBACK_CARRIERS.map((code) => ({ code, name: code })) : carriers.items || [];
+  const carrier = h(
+    "select",
+    { id: "ship-carrier", name: "carrier", required: true },
+    h("option", { value: "" }, "Choose a carrier"),
+    known.map((c) =>
+      h("option", { value: c.code, "data-example": c.example || "" }, `${c.name && c.name !== c.code ? `${c.name} (${c.code})` : c.code}${c.setUp === false ? " — no pickups set up" : ""}`),
+    ),
+  );
+  const hint = h("span", { id: "ship-tracking-hint", class: "hint" }, "The carrier's tracking number, as printed on the label.");
+  const tracking = h("input", { id: "ship-tracking", name: "trackingNumber", required: true, autocomplete: "off", spellcheck: "false", "aria-describedby": "ship-tracking-hint" });
+  carrier.addEventListener("change", () => {
+    const example = carrier.selectedOptions[0]?.dataset.example;
+    hint.textContent = example ? `For example ${example}.` : "The carrier's tracking number, as printed on the label.";
+  });
+  const quantities = open.map((item) =>
+    h(
+      "label",
+      { for: `ship-qty-${item.orderItemId}` },
+      `Units of ${item.sku}`,
+      h("input", {
+        id: `ship-qty-${item.orderItemId}`,
+        type: "number",
+        inputmode: "numeric",
+        min: "0",
+        max: String(item.quantity - (item.quantityShipped || 0)),
+        value: String(item.quantity - (item.quantityShipped || 0)),
+        "data-order-item-id": item.orderItemId,
+      }),
+    ),
+  );
+  const problem = h("p", { id: "ship-problem", class: "failure", role: "alert", hidden: true });
+  const submit = h("button", { type: "submit", class: "primary" }, "Record shipment");
+  const form = h(
+    "form",
+    { id: "ship-form", class: "stacked", "aria-describedby": "ship-problem", novalidate: true },
+    h("fieldset", {}, h("legend", {}, "Record a shipment you sent"), h("label", { for: "ship-carrier" }, "Carrier", carrier), h("label", { for: "ship-tracking" }, "Tracking number", tracking, hint)),
+    open.length > 1 || open.some((i) => i.quantity - (i.quantityShipped || 0) > 1)
+      ? h("fieldset", { class: "quantities" }, h("legend", {}, "Units in this parcel (less than all makes a split shipment)"), quantities)
+      : null,
+    problem,
+    h("div", { class: "buttons" }, submit),
+  );
+
+  async function send(body, button, busyText) {
+    problem.hidden = true;
+    for (const field of form.querySelectorAll("[aria-invalid]")) field.removeAttribute("aria-invalid");
+    const label = button.textContent;
+    button.disabled = true;
+    button.textContent = busyText;
+    try {
+      const answer = await call(`/orders/${encodeURIComponent(order.orderId)}/shipments`, { method: "POST", body });
+      showError(null);
+      const shipment = answer.shipment || {};
+      const fresh = answer.order || (await call(`/orders/${encodeURIComponent(order.orderId)}`));
+      const timeline = await call(`/orders/${encodeURIComponent(order.orderId)}/timeline`).catch((error) => ({ error }));
+      draw(view, fresh, timeline, carriers);
+      const text = `Shipment recorded: ${shipment.carrier || ""} ${shipment.trackingNumber || ""}`.trim() + ".";
+      view.querySelector("#shipments-title")?.after(h("p", { class: "ok", id: "ship-done" }, text));
+      announce(text);
+      view.querySelector("#shipments-title")?.setAttribute("tabindex", "-1");
+      view.querySelector("#shipments-title")?.focus();
+    } catch (error) {
+      problem.textContent = error.message;
+      problem.hidden = false;
+      showError(error);
+      for (const detail of error.details || []) {
+        const field = detail.field && form.querySelector(`[name="${String(detail.field).split(".").pop()}"]`);
+        if (field) field.setAttribute("aria-invalid", "true");
+      }
+    } finally {
+      button.disabled = false;
+      button.textContent = label;
+    }
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (!carrier.value || !tracking.value.trim()) {
+      problem.textContent = !carrier.value ? "Choose the carrier." : "Enter the tracking number.";
+      problem.hidden = false;
+      (!carrier.value ? carrier : tracking).focus();
+      return;
+    }
+    const body = { carrier: carrier.value, trackingNumber: tracking.value.trim() };
+    const inputs = [...form.querySelectorAll("input[data-order-item-id]")];
+    const split = inputs.some((input) => Number(input.value) !== Number(input.max));
+    if (split) {
+      body.items = inputs.filter((input) => Number(input.value) > 0).map((input) => ({ orderItemId: input.dataset.orderItemId, quantity: Number(input.value) }));
+    }
+    send(body, submit, "Recording…");
+  });
+
+  const buy = h("button", { type: "button", id: "buy-label" }, "Buy a label with Amazon");
+  buy.addEventListener("click", () => {
+    if (window.confirm(`Buy a shipping label for order ${order.orderId}? Amazon charges for it.`)) send({ buyLabel: true }, buy, "Buying…");
+  });
+  section.append(form, h("p", {}, "Or let Amazon's Buy Shipping choose a service and print the label: ", buy));
+  if (carriers.error && !carriers.error.missingRoute) section.append(failureNote("The carrier list", carriers.error));
+  return section;
+}

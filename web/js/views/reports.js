@@ -1,0 +1,171 @@
+// #/reports: the order report builder: a view, a date range and the columns; preview or download as CSV.
+// The API builds the report (filtering server-side); a big one comes back as a job to wait for.
+import { call } from "../api.js";
+import { announce, h, showError } from "../dom.js";
+
+const VIEWS = [
+  ["all", "All orders"],
+  ["new", "New orders"],
+  ["unshipped", "Unshipped orders"],
+  ["archived", "Archived orders"],
+];
+const STORED = "oms.reportColumns";
+const PREVIEW_ROWS = 25;
+const JOB_POLL_MS = 2000;
+const JOB_TIMEOUT_MS = 5 * 60 * 1000;
+
+function catalogueOf(answer) {
+  const list = answer.items || answer.columns || [];
+  return list.map((c) => (typeof c === "string" ? { name: c, description: "" } : { name: c.name, description: c.description || c.label || "", default: c.default }));
+}
+
+export async function render(view) {
+  const catalogue = catalogueOf(await call("/reports/orders/columns"));
+  let chosen = [];
+  try {
+    chosen = JSON.parse(localStorage.getItem(STORED) || "[]").filter((name) => catalogue.some((c) => c.name === name));
+  } catch {
+    chosen = [];
+  }
+  if (!chosen.length) {
+    const defaults = catalogue.filter((c) => c.default === true);
+    chosen = (defaults.length ? defaults : catalogue.slice(0, 6)).map((c) => c.name);
+  }
+
+  const boxes = catalogue.map((column, index) =>
+    h(
+      "label",
+      { class: "choice", for: `col-${index}` },
+      h("input", { type: "checkbox", id: `col-${index}`, name: "column", value: column.name, checked: chosen.includes(column.name), "aria-describedby": column.description ? `col-${index}-hint` : null }),
+      h("span", { class: "choice-name" }, column.name),
+      column.description ? h("span", { class: "hint", id: `col-${index}-hint` }, column.description) : null,
+    ),
+  );
+  const selectAll = h("button", { type: "button", id: "columns-all" }, "All columns");
+  const selectNone = h("button", { type: "button", id: "columns-none" }, "No columns");
+  const viewSelect = h("select", { id: "report-view", name: "view" }, VIEWS.map(([value, text]) => h("option", { value }, text)));
+  const from = h("input", { type: "date", id: "report-from", name: "from" });
+  const to = h("input", { type: "date", id: "report-to", name: "to" });
+  const problem = h("p", { class: "failure", id: "report-problem", role: "alert", hidden: true });
+  const preview = h("button", { type: "submit", id: "report-preview" }, "Preview");
+  const download = h("button", { type: "button", id: "report-download", class: "primary" }, "Download CSV");
+  const result = h("section", { "aria-labelledby": "report-result-title", id: "report-result" }, h("h2", { id: "report-result-title" }, "Preview"), h("p", { class: "muted" }, "Choose the columns, then Preview or Download CSV."));
+  const form = h(
+    "form",
+    { id: "report-form", class: "report-form", novalidate: true },
+    h("div", { class: "filters" }, h("label", { for: "report-view" }, "Orders", viewSelect), h("label", { for: "report-from" }, "Purchased from", from), h("label", { for: "report-to" }, "Purchased to", to)),
+    h("fieldset", { class: "columns" }, h("legend", {}, "Columns"), h("div", { class: "buttons" }, selectAll, selectNone), h("div", { class: "choices" }, boxes)),
+    problem,
+    h("div", { class: "buttons" }, preview, download),
+  );
+  view.replaceChildren(h("h1", {}, "Reports"), h("p", { class: "muted" }, "Build an order report with the columns you need. The CSV has the columns in the order listed here."), form, result);
+
+  const checked = () => [...form.querySelectorAll('input[name="column"]:checked')].map((input) => input.value);
+  form.addEventListener("change", () => localStorage.setItem(STORED, JSON.stringify(checked())));
+  selectAll.addEventListener("click", () => setAll(true));
+  selectNone.addEventListener("click", () => setAll(false));
+  function setAll(value) {
+    for (const input of form.querySelectorAll('input[name="column"]')) input.checked = value;
+    localStorage.setItem(STORED, JSON.stringify(checked()));
+  }
+
+  function query(format) {
+    const columns = checked();
+    if (!columns.length) throw new Error("Choose at least one column.");
+    const params = { view: viewSelect.value, columns: columns.join(","), format };
+    if (from.value) params.from = `${from.value}T00:00:00Z`;
+    if (to.value) params.to = `${to.value}T23:59:59Z`;
+    return params;
+  }
+
+  async function guarded(button, busy, work) {
+    problem.hidden = true;
+    showError(null);
+    const label = button.textContent;
+    button.disabled = true;
+    button.textContent = busy;
+    try {
+      await work();
+    } catch (error) {
+      problem.textContent = error.message;
+      problem.hidden = false;
+      if (error.status !== undefined) showError(error);
+    } finally {
+      button.disabled = false;
+      button.textContent = label;
+    }
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    guarded(preview, "Loading…", async () => {
+      const params = { ...query("json"), limit: PREVIEW_ROWS };
+      const answer = await call("/reports/orders", { query: params });
+      if (answer.accepted) {
+        result.replaceChildren(h("h2", { id: "report-result-title" }, "Preview"), h("p", {}, "This report is big: the API is building it. Use Download CSV to get it when it is ready."));
+        return;
+      }
+      showPreview(result, params.columns.split(","), answer.items || [], Boolean(answer.nextToken));
+    });
+  });
+
+  download.addEventListener("click", () =>
+    guarded(download, "Preparing…", async () => {
+      const params = query("csv");
+      const answer = await call("/reports/orders", { query: params, format: "text" });
+      const name = `orders-${params.view}-${new Date().toISOString().slice(0, 10)}.csv`;
+      if (answer.accepted) {
+        announce("The report is being built; it downloads when ready.");
+        const url = await waitForJob(answer);
+        saveLink(url, name);
+        announce(`Report ready: ${name}.`);
+        return;
+      }
+      const blob = new Blob([answer.text], { type: "text/csv" });
+      const href = URL.createObjectURL(blob);
+      saveLink(href, name);
+      setTimeout(() => URL.revokeObjectURL(href), 60_000);
+      const rows = Math.max(0, answer.text.trim().split(/\r?\n/).length - 1);
+      const text = `Downloaded ${name}: ${rows} row${rows === 1 ? "" : "s"}, columns ${params.columns.split(",").join(", ")}.`;
+      result.replaceChildren(h("h2", { id: "report-result-title" }, "Download"), h("p", { class: "ok", id: "report-downloaded" }, text));
+      announce(text);
+    }),
+  );
+}
+
+function saveLink(href, name) {
+  const link = h("a", { href, download: name, hidden: true }, name);
+  document.body.append(link);
+  link.click();
+  link.remove();
+}
+
+async function waitForJob(accepted) {
+  const jobId = accepted.jobId || accepted.job?.jobId;
+  if (!jobId) throw new Error("The API accepted the report but named no job to wait for.");
+  const deadline = Date.now() + JOB_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const job = await call(`/reports/jobs/${encodeURIComponent(jobId)}`);
+    if (job.url && /^(done|ready|completed|succeeded)$/i.test(job.status || "done")) return job.url;
+    if (/^(failed|error|cancel)/i.test(job.status || "")) throw new Error(`The report could not be built: ${job.error?.message || job.message || job.status}.`);
+    await new Promise((resolve) => setTimeout(resolve, JOB_POLL_MS));
+  }
+  throw new Error("The report is taking longer than 5 minutes; try a shorter date range.");
+}
+
+function showPreview(result, columns, rows, more) {
+  const head = h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col" }, c))));
+  const body = h("tbody", {}, rows.map((row) => h("tr", {}, columns.map((c) => h("td", { "data-label": c }, cellText(row[c]))))));
+  result.replaceChildren(
+    h("h2", { id: "report-result-title" }, "Preview"),
+    h("p", { class: "muted" }, rows.length ? `The first ${rows.length} row${rows.length === 1 ? "" : "s"}${more ? " (the CSV has them all)" : ""}.` : "No orders match."),
+    rows.length ? h("div", { class: "table-wrap" }, h("table", {}, h("caption", { class: "visually-hidden" }, "Report preview"), head, body)) : null,
+  );
+  announce(`Preview: ${rows.length} rows.`);
+}
+
+function cellText(value) {
+  if (value === null || value === undefined) return "";
+  if (typeof value === "object") return value.amount !== undefined ? `${value.amount} ${value.currencyCode || ""}`.trim() : JSON.stringify(value);
+  return String(value);
+}
