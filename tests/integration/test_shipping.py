@@ -14,6 +14,7 @@ from pypdf import PdfReader
 from oms.amazon.notifications import Notification
 from oms.amazon.orders_api import ApiOrder
 from oms.intake import apply_change, change_from_api, change_from_notification
+from oms.ship_guard import guard
 from oms.shipments import confirm_due
 from oms.stock import StockPolicy, StockRepository, adjust_stock, set_policy
 from oms.store.default import default_table
@@ -337,3 +338,40 @@ def test_the_work_queue_shows_must_ship_by_in_the_warehouse_zone_and_the_cutoff(
         "local": "2026-11-30T16:00:00-05:00",
         "afterLatestShipDate": False,
     }
+
+
+def test_the_guard_flags_an_order_near_its_ship_by_once_and_sends_one_delay_notice(stack, shop, context):
+    slow = {**WAREHOUSE, "carriers": [{"code": "UPS", "transitDays": 20}], "defaultCarrier": "UPS"}
+    assert call_api(stack, context, "PUT", "/settings/shipping", slow)[0] == 200
+    ship_by = datetime(2026, 12, 1, 20, 0, tzinfo=UTC)  # a Tuesday, 15:00 in New York
+    order_id = _place(shop, 1, shipBy=ship_by.isoformat().replace("+00:00", "Z"))
+    table, client = default_table(), fast_client(shop)
+
+    early = guard(table, client, now=datetime(2026, 11, 30, 14, 0, tzinfo=UTC))  # Monday morning: a day left
+    assert "atRisk" not in call_api(stack, context, "GET", f"/orders/{order_id}")[1]["flags"]
+    near = guard(table, client, now=datetime(2026, 12, 1, 18, 30, tzinfo=UTC))  # 13:30 local, 1.5 h left
+    again = guard(table, client, now=datetime(2026, 12, 1, 18, 45, tzinfo=UTC))
+    late = guard(table, client, now=datetime(2026, 12, 1, 21, 0, tzinfo=UTC))
+
+    assert near["flagged"] == 1 and again["flagged"] == 0 and late["flagged"] == 1
+    flags = call_api(stack, context, "GET", f"/orders/{order_id}")[1]["flags"]
+    assert "atRisk" in flags and "late" in flags
+    assert early["delayNotices"] + near["delayNotices"] + again["delayNotices"] + late["delayNotices"] == 1
+    messages = shop.server.control("GET", f"/_simulator/orders/{order_id}", None)[1]["messages"]
+    assert [m["type"] for m in messages] == ["unexpectedProblem"]
+    timeline = call_api(stack, context, "GET", f"/orders/{order_id}/timeline")[1]["items"]
+    assert "message" in [entry["kind"] for entry in timeline]
+
+
+def test_at_risk_and_late_are_announced_once_per_transition():
+    from oms.events import events_from_change
+
+    base = {"entity": "Order", "orderId": "1", "status": "Unshipped", "flags": []}
+    risky = {**base, "flags": ["atRisk"]}
+    late = {**base, "flags": ["atRisk", "late"]}
+    now = datetime.now(UTC)
+    kinds = [
+        [e.detail_type for e in events_from_change(old, new, event_id="e", occurred_at=now)]
+        for old, new in ((base, risky), (risky, risky), (risky, late), (late, base))
+    ]
+    assert kinds == [["OrderAtRisk"], [], ["OrderLate"], []]
