@@ -9,6 +9,7 @@ distribution come from the stack's Outputs (DashboardBucketName, DashboardDistri
 
 from __future__ import annotations
 
+import json
 import mimetypes
 import tomllib
 import uuid
@@ -32,6 +33,7 @@ DEFAULT_WEB_ROOT = ROOT / "web"
 
 BUCKET_OUTPUT = "DashboardBucketName"
 DISTRIBUTION_OUTPUT = "DashboardDistributionId"
+CONFIG_KEY = "config.json"  # what the deployed dashboard reads first: the API and the hosted sign-in
 
 # Pages are revalidated on every load, so a deploy shows at once; everything else may be cached a little
 # while (the CloudFront invalidation clears the edge caches, browsers ask again after 5 minutes).
@@ -178,6 +180,16 @@ def web_files(web_root: Path) -> list[Path]:
     )
 
 
+def dashboard_config(outputs: Mapping[str, str]) -> dict[str, Any] | None:
+    """config.json for the deployed dashboard (web/js/auth.js), or None without an ApiUrl output."""
+    if not outputs.get("ApiUrl"):
+        return None
+    config: dict[str, Any] = {"apiUrl": outputs["ApiUrl"], "region": outputs.get("Region")}
+    if outputs.get("UserPoolDomainUrl") and outputs.get("UserPoolClientId"):
+        config["cognito"] = {"domain": outputs["UserPoolDomainUrl"], "clientId": outputs["UserPoolClientId"]}
+    return config
+
+
 def publish(
     outputs: Mapping[str, str],
     s3: S3Client,
@@ -198,8 +210,21 @@ def publish(
     if not files:
         raise PublishError(f"{web_root} has no files to publish")
     result = PublishResult(bucket=bucket)
+    config = dashboard_config(outputs)
+    if config is not None:  # first: the pages that read it come last
+        s3.put_object(
+            Bucket=bucket,
+            Key=CONFIG_KEY,
+            Body=json.dumps(config, indent=2).encode(),
+            ContentType=CONTENT_TYPES[".json"],
+            CacheControl=NO_CACHE,
+        )
+        result.uploaded.append(CONFIG_KEY)
+        say(f"  s3://{bucket}/{CONFIG_KEY}  (the API and sign-in of this stack)")
     for path in files:
         key = path.relative_to(web_root).as_posix()
+        if config is not None and key == CONFIG_KEY:
+            continue  # the stack's own configuration wins over a stray local file
         extra = {"ContentType": content_type(path), "CacheControl": cache_control(path)}
         s3.upload_file(str(path), bucket, key, ExtraArgs=extra)
         result.uploaded.append(key)

@@ -8,7 +8,9 @@ Screenshots of the main screens go to test-artifacts/screenshots/ for review.
 
 from __future__ import annotations
 
+import base64
 import csv
+import hashlib
 import io
 import re
 import uuid
@@ -16,6 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -41,15 +44,26 @@ def iso(moment: datetime) -> str:
 def orders(api: Api, outputs: dict[str, Any]) -> dict[str, str]:
     """Stock first (so orders reserve it), then six orders with spread-out deadlines; waits until all are in."""
     for sku, on_hand, reorder_point in ((SKU_LOW, 12, 20), (SKU_SHIP, 30, 5)):
-        api.ok("PUT", f"/inventory/{sku}", json={"reorderPoint": reorder_point, "safetyStock": 2, "leadTimeDays": 7})
-        api.ok("POST", f"/inventory/{sku}/adjustments", json={"delta": on_hand, "reason": "receipt", "reference": "PO-1"})
+        api.ok(
+            "PUT",
+            f"/inventory/{sku}",
+            json={"reorderPoint": reorder_point, "safetyStock": 2, "leadTimeDays": 7},
+        )
+        api.ok(
+            "POST",
+            f"/inventory/{sku}/adjustments",
+            json={"delta": on_hand, "reason": "receipt", "reference": "PO-1"},
+        )
     now = datetime.now(UTC)
     wanted = {
         "soonest": {"sku": SKU_LOW, "quantity": 2, "shipBy": iso(now + timedelta(hours=2))},
         "ship": {"sku": SKU_SHIP, "quantity": 3, "shipBy": iso(now + timedelta(days=1))},
         "short": {"sku": SKU_SHORT, "quantity": 4, "shipBy": iso(now + timedelta(days=2))},
         "later": {"sku": SKU_LOW, "quantity": 1, "shipBy": iso(now + timedelta(days=3))},
-        "split": {"items": [{"sku": SKU_SHIP, "quantity": 2}, {"sku": SKU_LOW, "quantity": 1}], "shipBy": iso(now + timedelta(days=4))},
+        "split": {
+            "items": [{"sku": SKU_SHIP, "quantity": 2}, {"sku": SKU_LOW, "quantity": 1}],
+            "shipBy": iso(now + timedelta(days=4)),
+        },
         "afn": {"sku": SKU_SHIP, "quantity": 1, "afn": True},
     }
     placed = {}
@@ -57,7 +71,9 @@ def orders(api: Api, outputs: dict[str, Any]) -> dict[str, str]:
         answer = api.session.post(f"{outputs['SpApiEndpoint']}/_simulator/orders", json=order, timeout=30)
         assert answer.status_code == 201, answer.text
         placed[name] = answer.json()["orderId"]
-    arrived = wait_for(lambda: all(api.get(f"/orders/{oid}").status_code == 200 for oid in placed.values()), 45)
+    arrived = wait_for(
+        lambda: all(api.get(f"/orders/{oid}").status_code == 200 for oid in placed.values()), 45
+    )
     assert arrived, "the simulated orders' notifications were not applied"
     return placed
 
@@ -88,7 +104,9 @@ def by_urgency(order: dict[str, Any]) -> tuple[int, str, str]:
 
 
 def same_instant(a: str, b: str) -> bool:
-    return datetime.fromisoformat(a.replace("Z", "+00:00")) == datetime.fromisoformat(b.replace("Z", "+00:00"))
+    return datetime.fromisoformat(a.replace("Z", "+00:00")) == datetime.fromisoformat(
+        b.replace("Z", "+00:00")
+    )
 
 
 def alert_text(page: Any) -> str:
@@ -99,7 +117,9 @@ def alert_text(page: Any) -> str:
 # ------------------------------------------------------------------------------ signing in
 
 
-def test_without_a_token_the_page_says_how_to_sign_in(new_page: Callable[..., Any], outputs: dict[str, Any]) -> None:
+def test_without_a_token_the_page_says_how_to_sign_in(
+    new_page: Callable[..., Any], outputs: dict[str, Any]
+) -> None:
     page = new_page()
     page.goto(outputs["LocalConsoleUrl"] + "/")
     wait_until_loaded(page)
@@ -153,7 +173,9 @@ def test_the_queue_lists_the_same_orders_in_the_same_order_as_the_api(
     assert not page.script_errors
 
 
-def test_an_order_opens_from_the_queue_by_keyboard(signed_in: Callable[..., Any], orders: dict[str, str]) -> None:
+def test_an_order_opens_from_the_queue_by_keyboard(
+    signed_in: Callable[..., Any], orders: dict[str, str]
+) -> None:
     page = signed_in()
     link = page.locator(f'#queue-table a[href="#/orders/{orders["soonest"]}"]')
     link.focus()
@@ -164,7 +186,9 @@ def test_an_order_opens_from_the_queue_by_keyboard(signed_in: Callable[..., Any]
     assert page.evaluate("() => document.activeElement.tagName") == "H1", "focus moves to the new page"
 
 
-def test_at_phone_width_the_queue_fits_the_screen(signed_in: Callable[..., Any], orders: dict[str, str]) -> None:
+def test_at_phone_width_the_queue_fits_the_screen(
+    signed_in: Callable[..., Any], orders: dict[str, str]
+) -> None:
     page = signed_in(viewport=PHONE)
     assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
     assert page.locator("#queue-table tbody tr").first.is_visible()
@@ -174,7 +198,9 @@ def test_at_phone_width_the_queue_fits_the_screen(signed_in: Callable[..., Any],
 
 
 @pytest.mark.needs_routes(SHIPMENTS, "GET /carriers")
-def test_an_order_is_shipped_from_its_page(signed_in: Callable[..., Any], api: Api, orders: dict[str, str]) -> None:
+def test_an_order_is_shipped_from_its_page(
+    signed_in: Callable[..., Any], api: Api, orders: dict[str, str]
+) -> None:
     order_id = orders["ship"]
     carrier = next(c for c in api.ok("GET", "/carriers")["items"] if c["code"] == "UPS")
     page = signed_in(f"#/orders/{order_id}")
@@ -222,7 +248,9 @@ def test_low_stock_shows_days_of_cover_and_a_sku_has_its_charts(
     assert "days" in low.inner_text() or "no recent sales" in low.inner_text()
     low.locator("a").click()
     wait_until_loaded(page)
-    page.wait_for_function("() => window.Chart && document.querySelector('#sales-chart') && Chart.getChart('sales-chart')")
+    page.wait_for_function(
+        "() => window.Chart && document.querySelector('#sales-chart') && Chart.getChart('sales-chart')"
+    )
     ordered = 2 + 1 + 1  # soonest, later, split
     assert f"{ordered} units ordered" in page.inner_text(".charts")
     assert not page.script_errors
@@ -254,6 +282,10 @@ def test_the_column_chooser_changes_the_downloaded_csv(
         return list(csv.reader(io.StringIO(text)))
 
     narrow = download(["amazon-order-id", "sku"])
+    page.click("#report-preview")
+    page.wait_for_selector("#report-result table")
+    headers = page.eval_on_selector_all("#report-result th", "cells => cells.map(c => c.textContent)")
+    assert headers == ["amazon-order-id", "sku"], "the preview has the chosen columns"
     wide = download(["amazon-order-id", "sku", "quantity"])
     assert narrow[0] == ["amazon-order-id", "sku"]
     assert wide[0] == ["amazon-order-id", "sku", "quantity"]
@@ -310,5 +342,61 @@ def test_screenshots_of_the_main_screens(
     for name, route in {"queue-375": "#/queue", "order-375": f"#/orders/{orders['split']}"}.items():
         page = signed_in(route, viewport=PHONE)
         page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"{name}: {width} px wide at {PHONE['width']} px"
     saved = sorted(path.name for path in screenshots.glob("*.png"))
     assert saved == sorted(f"{name}.png" for name in [*screens, "queue-375", "order-375"])
+
+
+# ------------------------------------------------------------------------------ deployed sign-in
+
+
+def test_deployed_sign_in_goes_through_the_hosted_ui_with_pkce(
+    new_page: Callable[..., Any], outputs: dict[str, Any], orders: dict[str, str]
+) -> None:
+    """As on CloudFront: config.json names the API and Cognito; Cognito is played here by routes."""
+    cognito = "https://oms-dev-123456789012-us-east-1.auth.us-east-1.amazoncognito.com"
+    config = {
+        "apiUrl": outputs["ApiUrl"],
+        "region": "us-east-1",
+        "cognito": {"domain": cognito, "clientId": "dashboard-client"},
+    }
+    console = outputs["LocalConsoleUrl"] + "/"
+    seen: dict[str, Any] = {}
+    page = new_page()
+    page.route("**/config.json", lambda route: route.fulfill(json=config))
+
+    def authorize(route: Any) -> None:
+        query = parse_qs(urlsplit(route.request.url).query)
+        seen["authorize"] = {key: values[0] for key, values in query.items()}
+        back = f"{console}?code=THE-CODE&state={seen['authorize']['state']}"
+        route.fulfill(status=302, headers={"Location": back})
+
+    def token(route: Any) -> None:
+        seen["token"] = {key: values[0] for key, values in parse_qs(route.request.post_data or "").items()}
+        route.fulfill(
+            json={"id_token": outputs["ApiToken"], "expires_in": 3600, "token_type": "Bearer"},
+            headers={"Access-Control-Allow-Origin": "*"},
+        )
+
+    page.route(f"{cognito}/oauth2/authorize**", authorize)
+    page.route(f"{cognito}/oauth2/token", token)
+    page.goto(console)
+    wait_until_loaded(page)
+    assert "not signed in" in page.inner_text("main")
+    page.click("#view button:has-text('Sign in')")
+    page.wait_for_function("() => document.getElementById('view').dataset.rendered === '#/queue'")
+    wait_until_loaded(page)
+    assert page.inner_text("h1") == "Ship-today queue"
+    asked = seen["authorize"]
+    assert asked["response_type"] == "code" and asked["client_id"] == "dashboard-client"
+    assert asked["code_challenge_method"] == "S256" and asked["redirect_uri"] == console
+    assert asked["scope"] == "openid email"
+    exchanged = seen["token"]
+    assert exchanged["grant_type"] == "authorization_code" and exchanged["code"] == "THE-CODE"
+    verifier = exchanged["code_verifier"]
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    assert challenge == asked["code_challenge"], "the verifier matches the challenge (PKCE)"
+    assert "code=" not in page.url, "the code leaves the address bar"
+    assert page.locator(f'#queue-table tr[data-order-id="{orders["soonest"]}"]').count() == 1
+    assert not page.script_errors
