@@ -41,6 +41,8 @@ class Metric(ApiModel):
     window: str
     numerator: int
     denominator: int
+    projected_numerator: int
+    projected_denominator: int
     meets_target: bool | None
 
 
@@ -75,6 +77,8 @@ def _metric(count: _Count, *, target: float, below: bool, window: int) -> Metric
         window=f"{window}d",
         numerator=count.hit,
         denominator=count.total,
+        projected_numerator=count.hit + count.hit_if_risky,
+        projected_denominator=projected_total,
         meets_target=meets,
     )
 

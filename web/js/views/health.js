@@ -34,7 +34,7 @@ function card([key, title, explanation], metric) {
       h("dt", {}, "Amazon's target"),
       h("dd", {}, targetText(metric)),
       h("dt", {}, "Projected if the orders at risk go wrong"),
-      h("dd", {}, metric.projected === null || metric.projected === undefined ? "–" : percent(metric.projected, 2), projectedMisses ? h("span", { class: "warning" }, " — would miss the target") : null),
+      h("dd", {}, metric.projected === null || metric.projected === undefined ? "–" : `${percent(metric.projected, 2)} (${metric.projectedNumerator ?? 0} of ${metric.projectedDenominator ?? 0})`, projectedMisses ? h("span", { class: "warning" }, " — would miss the target") : null),
       h("dt", {}, "Window"),
       h("dd", {}, metric.window || "–"),
       h("dt", {}, "Orders"),
