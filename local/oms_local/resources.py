@@ -170,6 +170,19 @@ def _event_bus(local: LocalResources, logical_id: str, p: dict[str, Any]) -> Non
     local.attributes[(logical_id, "Name")] = name
 
 
+def _deliverable(local: LocalResources, target: dict[str, Any]) -> dict[str, Any]:
+    """moto's EventBridge cannot deliver to SNS (its PutEvents fails): an SNS target delivers instead to a
+    local SQS queue named after the topic, where `aws sqs receive-message` shows what would be mailed."""
+    arn = str(target.get("Arn", ""))
+    if not arn.startswith("arn:aws:sns:"):
+        return target
+    sqs = local.client("sqs")
+    url = sqs.create_queue(QueueName=f"{arn.rsplit(':', 1)[1]}-local")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    local.refs.setdefault("LocalAlertsQueue", url)
+    return {**target, "Arn": queue_arn}
+
+
 def _event_rule(local: LocalResources, logical_id: str, p: dict[str, Any]) -> None:
     events = local.client("events")
     name = p.get("Name") or _name(local, logical_id)
@@ -183,7 +196,11 @@ def _event_rule(local: LocalResources, logical_id: str, p: dict[str, Any]) -> No
     if "ScheduleExpression" in p:
         rule["ScheduleExpression"] = p["ScheduleExpression"]
     arn = events.put_rule(**rule)["RuleArn"]
-    targets = [t for t in p.get("Targets", []) if not str(t.get("Arn", "")).startswith("arn:aws:lambda")]
+    targets = [
+        _deliverable(local, t)
+        for t in p.get("Targets", [])
+        if not str(t.get("Arn", "")).startswith("arn:aws:lambda")
+    ]
     if targets:
         events.put_targets(Rule=name, EventBusName=rule["EventBusName"], Targets=targets)
     local.refs[logical_id] = name

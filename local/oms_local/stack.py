@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from oms_local.api_gateway import ApiGateway
+from oms_local.demo import seed_demo
 from oms_local.publish_dashboard import content_type
 from oms_local.resources import LocalResources, create_resources
 from oms_local.runtime import FunctionPool, FunctionSpec, InvocationError, die_with_parent
@@ -126,6 +127,15 @@ class LocalStack:
             threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
         self._start_triggers()
         if self.options.simulator:
+            seeded = seed_demo(
+                str(self.resources.refs["Table"]),
+                self.resources.client("dynamodb"),
+                simulator.marketplace.catalogue,
+            )
+            if seeded:
+                self.say(
+                    f"  sim  opening stock for the {seeded} most popular seller-fulfilled SKUs, a demo warehouse"
+                )
             simulator.start_buyers()
             self.say(f"  sim  buyers place about {self.options.orders_per_minute:g} orders a minute")
         else:
@@ -422,6 +432,8 @@ class LocalStack:
                 "Region": self.options.region,
                 "ApiToken": self.api_token,
                 "LocalConsoleUrl": console_url,
+                # what the alerts topic would mail (moto's EventBridge cannot deliver to SNS)
+                "LocalAlertsQueueUrl": self.resources.refs.get("LocalAlertsQueue"),
             }
         )
         if self.simulator is not None:

@@ -21,6 +21,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from pydantic import Field
+
 from oms.domain.carriers import carrier as find_carrier
 from oms.domain.orders import ALL_SHIPPED, FulfillmentChannel, Order, OrderFlag, OrderStatus
 from oms.domain.shipments import first_ship_date
@@ -49,7 +51,7 @@ class Metric(ApiModel):
 class AccountHealth(ApiModel):
     as_of: str
     late_shipment_rate: Metric
-    late_shipment_rate30d: Metric
+    late_shipment_rate30d: Metric = Field(alias="lateShipmentRate30d")
     pre_fulfillment_cancel_rate: Metric
     valid_tracking_rate: Metric
     on_time_delivery_rate: Metric

@@ -67,14 +67,7 @@ def buy_label(
     extension = _EXTENSIONS.get(bought.label.file_type, "bin")
     key = document_key("labels", order_id, f"{bought.shipment_id}.{extension}", buyer_data=True)
     documents.put(key, bought.label.content, bought.label.file_type)
-    code = next(
-        (
-            c.code
-            for c in CARRIERS.values()
-            if bought.carrier_name.lower() in (c.code.lower(), c.name.lower())
-        ),
-        "Other",
-    )
+    code = _carrier_code(bought.carrier_name)
     return BoughtLabel(
         carrier=code,
         carrier_name=bought.carrier_name,

@@ -46,8 +46,7 @@ function card([key, title, explanation], metric) {
 
 export async function render(view) {
   const health = await call("/metrics/account-health");
-  // "lateShipmentRate30d" may come camel-cased as "lateShipmentRate30D"
-  const figure = (key) => health[key] ?? health[key.replace(/d$/, "D")];
+  const figure = (key) => health[key];
   const cards = METRICS.map((spec) => card(spec, figure(spec[0]))).filter(Boolean);
   const missing = METRICS.filter(([key]) => figure(key) && figure(key).value !== null && figure(key).meetsTarget === false).length;
   view.replaceChildren(
