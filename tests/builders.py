@@ -83,3 +83,22 @@ def sqs_event(*bodies: dict[str, Any] | str) -> dict[str, Any]:
         text = body if isinstance(body, str) else json.dumps(body)
         records.append({**template, "messageId": str(uuid.uuid4()), "body": text})
     return {"Records": records}
+
+
+# A shipping setup with the ship-from address Buy Shipping needs (PUT /settings/shipping).
+WAREHOUSE_SETTINGS: dict[str, Any] = {
+    "warehouse": {
+        "timeZone": "America/New_York",
+        "address": {
+            "name": "Mug Co",
+            "addressLine1": "1 Main St",
+            "city": "Seattle",
+            "stateOrProvinceCode": "WA",
+            "postalCode": "98101",
+            "countryCode": "US",
+            "phone": "2065550100",
+            "email": "ship@mugco.example",
+        },
+    },
+    "sellerName": "Mug Co",
+}

@@ -40,6 +40,7 @@ from pypdf import PdfReader
 from oms.store import keys
 from oms_local import harness
 from oms_local.stack import free_port
+from tests.builders import WAREHOUSE_SETTINGS
 from tests.e2e.test_local_stack import Api, RunningStack, oms, start_stack, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -51,22 +52,7 @@ SKU = f"SHIP-MUG-{RUN}"  # the packed order's
 OTHER_SKU = f"SHIP-CUP-{RUN}"  # every other order's
 RECEIVED = 10
 WAREHOUSE_ZONE = ZoneInfo("America/New_York")
-WAREHOUSE = {  # the ship-from address Buy Shipping needs (as in tests/integration/test_shipping.py)
-    "warehouse": {
-        "timeZone": "America/New_York",
-        "address": {
-            "name": "Mug Co",
-            "addressLine1": "1 Main St",
-            "city": "Seattle",
-            "stateOrProvinceCode": "WA",
-            "postalCode": "98101",
-            "countryCode": "US",
-            "phone": "2065550100",
-            "email": "ship@mugco.example",
-        },
-    },
-    "sellerName": "Mug Co",
-}
+WAREHOUSE = WAREHOUSE_SETTINGS
 UPS_TRACKING = "1Z999AA10123456784"  # passes UPS's check digit
 USPS_TRACKING = "9400111899223100000000"
 

@@ -19,28 +19,13 @@ from oms.shipments import confirm_due
 from oms.stock import StockPolicy, StockRepository, adjust_stock, set_policy
 from oms.store.default import default_table
 from tests.api_calls import call_api
-from tests.builders import order_change
+from tests.builders import WAREHOUSE_SETTINGS, order_change
 from tests.integration.amazon_side import amazon_fixture, fast_client, inject_fault, simulator_fixture
 
 __all__ = ["amazon_fixture", "simulator_fixture"]
 
 SKU = "SHIP-MUG"
-WAREHOUSE = {
-    "warehouse": {
-        "timeZone": "America/New_York",
-        "address": {
-            "name": "Mug Co",
-            "addressLine1": "1 Main St",
-            "city": "Seattle",
-            "stateOrProvinceCode": "WA",
-            "postalCode": "98101",
-            "countryCode": "US",
-            "phone": "2065550100",
-            "email": "ship@mugco.example",
-        },
-    },
-    "sellerName": "Mug Co",
-}
+WAREHOUSE = WAREHOUSE_SETTINGS
 
 
 def _stock(sku: str, units: int) -> None:
@@ -59,6 +44,17 @@ def _place(amazon, quantity: int = 3, **extra) -> str:
     api = ApiOrder.model_validate(amazon.marketplace.get_order(order_id)["order"])
     apply_change(default_table(), change_from_api(api, "ATVPDKIKX0DER"))
     return order_id
+
+
+def _amazon_says(
+    order_id: str, item_id: str, status: str, quantity: int, shipped: int, *, later: float = 0
+) -> None:
+    """Amazon's ORDER_CHANGE for this order's one item, `later` seconds from now, applied as intake does."""
+    document = order_change(
+        order_id, status, [(SKU, quantity, shipped)], at=datetime.now(UTC) + timedelta(seconds=later)
+    )
+    document["Payload"]["OrderChangeNotification"]["Summary"]["OrderItems"][0]["OrderItemId"] = item_id
+    apply_change(default_table(), change_from_notification(Notification.model_validate(document)))
 
 
 @pytest.fixture
@@ -148,11 +144,7 @@ def test_split_shipments_move_stock_once_and_the_late_shipped_notification_chang
 
     # Amazon's notifications, in either order and late: the stock effect has happened, once.
     for status, shipped in (("PartiallyShipped", 1), ("Unshipped", 0), ("Shipped", 3)):
-        document = order_change(
-            order_id, status, [(SKU, 3, shipped)], at=datetime.now(UTC) + timedelta(seconds=shipped)
-        )
-        document["Payload"]["OrderChangeNotification"]["Summary"]["OrderItems"][0]["OrderItemId"] = item_id
-        apply_change(default_table(), change_from_notification(Notification.model_validate(document)))
+        _amazon_says(order_id, item_id, status, 3, shipped, later=shipped)
         assert _on_hand() == (7, 0)
     assert call_api(stack, context, "GET", f"/orders/{order_id}")[1]["status"] == "Shipped"
 
@@ -169,9 +161,7 @@ def test_split_shipments_move_stock_once_and_the_late_shipped_notification_chang
 def test_amazon_shipped_notification_before_the_shipment_is_recorded_moves_stock_once(stack, shop, context):
     order_id = _place(shop, 2)
     item_id = call_api(stack, context, "GET", f"/orders/{order_id}")[1]["items"][0]["orderItemId"]
-    document = order_change(order_id, "Shipped", [(SKU, 2, 2)], at=datetime.now(UTC))
-    document["Payload"]["OrderChangeNotification"]["Summary"]["OrderItems"][0]["OrderItemId"] = item_id
-    apply_change(default_table(), change_from_notification(Notification.model_validate(document)))
+    _amazon_says(order_id, item_id, "Shipped", 2, 2)
     assert _on_hand() == (8, 0)
 
     status, answer = call_api(
@@ -258,9 +248,7 @@ def test_afn_and_canceled_orders_cannot_be_shipped(stack, shop, context):
     assert answer[0] == 409 and "AFN" in answer[1]["error"]["message"]
     canceled = _place(shop, 1)
     item_id = call_api(stack, context, "GET", f"/orders/{canceled}")[1]["items"][0]["orderItemId"]
-    document = order_change(canceled, "Canceled", [(SKU, 1, 0)], at=datetime.now(UTC) + timedelta(seconds=5))
-    document["Payload"]["OrderChangeNotification"]["Summary"]["OrderItems"][0]["OrderItemId"] = item_id
-    apply_change(default_table(), change_from_notification(Notification.model_validate(document)))
+    _amazon_says(canceled, item_id, "Canceled", 1, 0, later=5)
     answer = call_api(
         stack,
         context,

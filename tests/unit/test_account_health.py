@@ -164,3 +164,14 @@ def test_recorded_shipments_keep_units_shipped_when_amazon_lags_behind():
         }
     )
     assert with_local_shipments(lagging).items[0].quantity_shipped == 2
+
+
+def test_an_order_without_amazons_ship_date_gets_one_from_the_handling_time():
+    from oms.work_queue import ship_by
+
+    purchased = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)  # Wednesday 10:00 in New York
+    order = _unshipped().model_copy(update={"latest_ship_date": None, "purchase_date": purchased})
+    must, cutoff = ship_by(order, SETTINGS, purchased)
+    # one business day of handling: Thanksgiving (Thursday 26th) is a holiday, so Friday's close
+    assert must is not None and must.local == "2026-11-27T18:00:00-05:00"
+    assert cutoff is not None and cutoff.local == "2026-11-25T16:00:00-05:00"

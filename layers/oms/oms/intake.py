@@ -37,6 +37,7 @@ from oms.stock import StockRepository, level_of, stock_writes
 from oms.store import keys
 from oms.store.default import default_table
 from oms.store.table import Item, Table, Write, back_off
+from oms.work_queue import with_deadline
 
 APPLIED_RECORD_DAYS = 30  # longer than SQS keeps a message (14 days), so any redelivery is caught
 _ATTEMPTS = 20
@@ -251,7 +252,7 @@ def guarded(table: Table, order: Order, now: datetime | None = None) -> Order:
     settings = ShippingSettingsStore(table).get()
     carrier = settings.carrier()
     assessment = assess(
-        order,
+        with_deadline(order, settings),
         now or utc_now(),
         settings.calendar(),
         settings.pickup(carrier.code),

@@ -28,10 +28,23 @@ def awaiting_shipment(order: Order) -> bool:
     return order.fulfillment_channel == FulfillmentChannel.MFN and order.status in AWAITING_SHIPMENT
 
 
+def with_deadline(order: Order, settings: ShippingSettings) -> Order:
+    """The order with a latest ship date: Amazon's, or (when Amazon gave none) the purchase plus the
+    default carrier's handling time in business days."""
+    if order.latest_ship_date is not None:
+        return order
+    handling = settings.carrier().handling_days
+    deadline = settings.calendar().add_working_days(order.purchase_date, handling)
+    return order.model_copy(update={"latest_ship_date": deadline})
+
+
 def ship_by(
     order: Order, settings: ShippingSettings, now: datetime
 ) -> tuple[LocalTime | None, Cutoff | None]:
-    if not awaiting_shipment(order) or order.latest_ship_date is None:
+    if not awaiting_shipment(order):
+        return None, None
+    order = with_deadline(order, settings)
+    if order.latest_ship_date is None:  # for the type checker: with_deadline always sets one
         return None, None
     calendar = settings.calendar()
     zone = settings.warehouse.time_zone
