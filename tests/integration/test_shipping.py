@@ -17,6 +17,7 @@ from oms.intake import apply_change, change_from_api, change_from_notification
 from oms.ship_guard import guard
 from oms.shipments import confirm_due
 from oms.stock import StockPolicy, StockRepository, adjust_stock, set_policy
+from oms.store import keys
 from oms.store.default import default_table
 from tests.api_calls import call_api
 from tests.builders import WAREHOUSE_SETTINGS, order_change
@@ -280,6 +281,11 @@ def test_a_batch_gives_a_pick_list_and_packing_slips_as_pdfs(stack, shop, contex
         )
         text = "".join(page.extract_text() for page in pdf.pages)
         assert SKU in text
+    # the slips carry each buyer's address, read from Amazon only now and kept as buyer data (expiring)
+    buyer = shop.marketplace.get_order(orders[0], ["RECIPIENT"])["order"]["recipient"]["deliveryAddress"]
+    assert buyer["name"] in text and buyer["postalCode"] in text
+    kept = default_table().get(keys.buyer_key(orders[0]))
+    assert kept is not None and kept[keys.TTL_ATTRIBUTE] > 0
     assert call_api(stack, context, "GET", f"/batches/{batch['batchId']}")[0] == 200
     assert call_api(stack, context, "POST", "/batches", {"orderIds": ["missing-1"]})[0] == 404
 

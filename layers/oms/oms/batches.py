@@ -11,12 +11,17 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from oms.amazon.client import SpApiClient
+from oms.buyer_data import BuyerData, buyer_data_to_ship
 from oms.documents import PackingSlip, packing_slips_pdf, pick_list_pdf
+from oms.domain.orders import Order
 from oms.domain.picking import pick_lines
 from oms.domain.shipments import remaining_units
 from oms.domain.types import ApiModel, UtcDateTime, iso_z, utc_now
 from oms.errors import Conflict, InvalidInput, NotFound
+from oms.observability import logger
 from oms.orders import order_from_item
+from oms.settings import get_settings
 from oms.shipping_settings import ShippingSettingsStore
 from oms.store import keys
 from oms.store.documents import DocumentStore, document_key
@@ -44,7 +49,12 @@ class Batch(ApiModel):
 
 
 def create_batch(
-    table: Table, documents: DocumentStore, order_ids: list[str], *, now: datetime | None = None
+    table: Table,
+    documents: DocumentStore,
+    order_ids: list[str],
+    *,
+    client: SpApiClient | None = None,
+    now: datetime | None = None,
 ) -> Batch:
     now = now or utc_now()
     wanted = list(dict.fromkeys(order_ids))  # each order once, in the seller's order
@@ -81,12 +91,10 @@ def create_batch(
     lines = pick_lines(to_pick, stock)
     batch_id = f"{now:%Y%m%d}-{uuid.uuid4().hex[:8]}"
     settings = ShippingSettingsStore(table).get()
-    buyers = {
-        item["orderId"]: item
-        for item in table.get_many([keys.buyer_key(o) for o in wanted], consistent=False)
-    }
     slips = [
-        PackingSlip(order=o, ship_to=_address_lines(buyers.get(o.order_id)), seller_name=settings.seller_name)
+        PackingSlip(
+            order=o, ship_to=_address_lines(_buyer(table, client, o, now)), seller_name=settings.seller_name
+        )
         for o in to_pick
     ]
     pick_key = document_key("batches", batch_id, "pick-list.pdf")
@@ -117,12 +125,23 @@ def create_batch(
     return with_links(batch, documents, pick_key, slips_key)
 
 
-def _address_lines(buyer: dict[str, Any] | None) -> list[str] | None:
-    if not buyer or not buyer.get("address"):
+def _buyer(table: Table, client: SpApiClient | None, order: Order, now: datetime) -> BuyerData | None:
+    """The ship-to for a slip; a slip without it still prints (the label carries the address)."""
+    try:
+        return buyer_data_to_ship(
+            table, client, order, retention_days=get_settings().buyer_data_retention_days, now=now
+        )
+    except Exception:
+        logger.warning("no buyer address for the packing slip", extra={"orderId": order.order_id})
         return None
-    a = buyer["address"]
+
+
+def _address_lines(buyer: BuyerData | None) -> list[str] | None:
+    if not buyer or not buyer.address:
+        return None
+    a = buyer.address
     lines = [
-        buyer.get("name"),
+        buyer.name,
         a.get("addressLine1"),
         a.get("addressLine2"),
         a.get("addressLine3"),

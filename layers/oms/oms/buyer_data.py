@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from oms.amazon.client import SpApiClient
+from oms.amazon.orders_api import get_order_pii
+from oms.domain.orders import Order
 from oms.domain.types import ApiModel, iso_z
 from oms.store import keys
 from oms.store.table import Table
@@ -42,3 +45,31 @@ def purge_due_buyer_data(table: Table, now: datetime) -> int:
         table.delete(keys.buyer_key(item["orderId"]))
         purged += 1
     return purged
+
+
+def buyer_data_to_ship(
+    table: Table, client: SpApiClient | None, order: Order, *, retention_days: int, now: datetime
+) -> BuyerData | None:
+    """The buyer's name and address for a packing slip: kept ones, else read from Amazon now (the only
+    time this product asks for them) and kept until `retention_days` after the promised delivery."""
+    item = table.get(keys.buyer_key(order.order_id))
+    if item is not None:
+        return BuyerData.model_validate({k: v for k, v in item.items() if k in _FIELDS})
+    if client is None:
+        return None
+    pii = get_order_pii(client, order.order_id, order.marketplace_id)
+    address = pii.recipient.delivery_address if pii.recipient else None
+    data = BuyerData(
+        order_id=order.order_id,
+        name=(address.name if address else None) or (pii.buyer.buyer_name if pii.buyer else None),
+        address=address.model_dump(by_alias=True, exclude_none=True) if address else None,
+        email=pii.buyer.buyer_email if pii.buyer else None,
+        phone=address.phone if address else None,
+    )
+    keep_buyer_data(
+        table, data, delivered_at=order.latest_delivery_date or now, retention_days=retention_days
+    )
+    return data
+
+
+_FIELDS = {field.alias for field in BuyerData.model_fields.values()}

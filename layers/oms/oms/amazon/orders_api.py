@@ -199,3 +199,49 @@ def confirm_shipment(
         path={"orderId": order_id},
         body={"packageDetail": detail, "marketplaceId": marketplace_id},
     )
+
+
+# --- the buyer's name and address (PII), read only when an order is about to ship ------------------
+
+
+class ApiAddress(_Model):
+    name: str | None = None
+    company_name: str | None = Field(default=None, alias="companyName")
+    address_line1: str | None = Field(default=None, alias="addressLine1")
+    address_line2: str | None = Field(default=None, alias="addressLine2")
+    address_line3: str | None = Field(default=None, alias="addressLine3")
+    city: str | None = None
+    state_or_region: str | None = Field(default=None, alias="stateOrRegion")
+    postal_code: str | None = Field(default=None, alias="postalCode")
+    country_code: str | None = Field(default=None, alias="countryCode")
+    phone: str | None = None
+
+
+class ApiRecipient(_Model):
+    delivery_address: ApiAddress | None = Field(default=None, alias="deliveryAddress")
+
+
+class ApiBuyer(_Model):
+    buyer_name: str | None = Field(default=None, alias="buyerName")
+    buyer_email: str | None = Field(default=None, alias="buyerEmail")
+
+
+class OrderWithPii(_Model):
+    order_id: str = Field(alias="orderId")
+    buyer: ApiBuyer | None = None
+    recipient: ApiRecipient | None = None
+
+
+class GetOrderPiiResponse(_Model):
+    order: OrderWithPii
+
+
+def get_order_pii(client: SpApiClient, order_id: str, marketplace_id: str) -> OrderWithPii:
+    """getOrder with the BUYER and RECIPIENT data sets (Amazon shows them once an order is paid)."""
+    return client.call(
+        "getOrder",
+        GetOrderPiiResponse,
+        region=region_of(marketplace_id),
+        path={"orderId": order_id},
+        query={"includedData": ["BUYER", "RECIPIENT"]},
+    ).order

@@ -161,7 +161,7 @@ class BatchRequest(ApiModel):
     "/batches", summary="Group orders for picking: pick list and packing slips (PDF)", tags=["shipping"]
 )
 def post_batch(body: BatchRequest) -> tuple[Batch, int]:
-    return create_batch(default_table(), default_documents(), body.order_ids), 201
+    return create_batch(default_table(), default_documents(), body.order_ids, client=_client_or_none()), 201
 
 
 @router.get("/batches", summary="Pick batches, newest first", tags=["shipping"])
