@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from oms_local.api_gateway import ApiGateway
-from oms_local.demo import seed_demo
+from oms_local.demo import seed_demo, stock_rest
 from oms_local.publish_dashboard import content_type
 from oms_local.resources import LocalResources, create_resources
 from oms_local.runtime import FunctionPool, FunctionSpec, InvocationError, die_with_parent
@@ -76,6 +76,7 @@ class LocalStack:
         self.servers: list[ThreadingHTTPServer] = []
         self.resources: LocalResources | None = None
         self.simulator: Simulator | None = None
+        self._stopping = threading.Event()
         self._sqs: Any = None
         self.outputs: dict[str, Any] = {}
         self._say_lock = threading.Lock()
@@ -127,15 +128,18 @@ class LocalStack:
             threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
         self._start_triggers()
         if self.options.simulator:
-            seeded = seed_demo(
-                str(self.resources.refs["Table"]),
-                self.resources.client("dynamodb"),
-                simulator.marketplace.catalogue,
-            )
-            if seeded:
+            table_name, dynamodb = str(self.resources.refs["Table"]), self.resources.client("dynamodb")
+            rest = seed_demo(table_name, dynamodb, simulator.marketplace.catalogue)
+            if rest:
                 self.say(
-                    f"  sim  opening stock for the {seeded} most popular seller-fulfilled SKUs, a demo warehouse"
+                    f"  sim  demo warehouse and opening stock; {len(rest)} more SKUs stocked in the background"
                 )
+                threading.Thread(
+                    target=stock_rest,
+                    args=(table_name, dynamodb, rest, lambda: not self._stopping.is_set()),
+                    name="demo-stock",
+                    daemon=True,
+                ).start()
             simulator.start_buyers()
             self.say(f"  sim  buyers place about {self.options.orders_per_minute:g} orders a minute")
         else:
@@ -157,6 +161,7 @@ class LocalStack:
         return self.outputs
 
     def stop(self) -> None:
+        self._stopping.set()
         if self.simulator is not None:
             self.simulator.stop()
         for loop in self.loops:
