@@ -95,10 +95,14 @@ def _reset_warm_state() -> None:
     from aws_lambda_powertools.utilities import parameters
 
     from oms.settings import get_settings
+    from oms.shipping_settings import ShippingSettingsStore
     from oms.store import default
+    from oms.store.documents import default_documents
 
     get_settings.cache_clear()
+    ShippingSettingsStore._cached = None  # each test's table starts with the default shipping setup
     default.default_table.cache_clear()
+    default_documents.cache_clear()
     default._page_tokens.cache_clear()
     parameters.clear_caches()
 
