@@ -296,6 +296,23 @@ def test_the_column_chooser_changes_the_downloaded_csv(
     assert re.search(r"Downloaded orders-unshipped-.*\.csv", page.inner_text("#report-result"))
 
 
+def test_the_end_of_day_form_downloads_with_the_days_packages(
+    signed_in: Callable[..., Any], api: Api
+) -> None:
+    page = signed_in("#/reports")
+    page.wait_for_selector("#eod-carrier option", state="attached")
+    page.select_option("#eod-carrier", "UPS")
+    day = page.input_value("#eod-date")
+    with page.expect_download() as started:
+        page.click("#eod-csv")
+    text = Path(started.value.path()).read_text(encoding="utf-8")
+    expected = api.get("/reports/end-of-day", params={"date": day, "carrier": "UPS", "format": "csv"})
+    assert expected.status_code == 200, expected.text
+    assert text == expected.text
+    assert text.splitlines()[0].startswith("order-id,shipment-id,tracking-number")
+    assert "package" in page.inner_text("#eod-outcome")
+
+
 # ------------------------------------------------------------------------------ errors in words
 
 

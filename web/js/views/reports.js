@@ -58,7 +58,13 @@ export async function render(view) {
     problem,
     h("div", { class: "buttons" }, preview, download),
   );
-  view.replaceChildren(h("h1", {}, "Reports"), h("p", { class: "muted" }, "Build an order report with the columns you need. The CSV has the columns in the order listed here."), form, result);
+  view.replaceChildren(
+    h("h1", {}, "Reports"),
+    h("p", { class: "muted" }, "Build an order report with the columns you need. The CSV has the columns in the order listed here."),
+    form,
+    result,
+    await endOfDaySection(),
+  );
 
   const checked = () => [...form.querySelectorAll('input[name="column"]:checked')].map((input) => input.value);
   form.addEventListener("change", () => localStorage.setItem(STORED, JSON.stringify(checked())));
@@ -168,4 +174,47 @@ function cellText(value) {
   if (value === null || value === undefined) return "";
   if (typeof value === "object") return value.amount !== undefined ? `${value.amount} ${value.currencyCode || ""}`.trim() : JSON.stringify(value);
   return String(value);
+}
+
+// End-of-day forms: every package handed to a carrier on a warehouse day, as CSV or PDF (for the driver).
+async function endOfDaySection() {
+  const carriers = ((await call("/carriers")).items || []).filter((c) => c.setUp);
+  const day = h("input", { type: "date", id: "eod-date", name: "date", value: new Date().toISOString().slice(0, 10) });
+  const carrier = h("select", { id: "eod-carrier", name: "carrier" }, carriers.map((c) => h("option", { value: c.code }, c.name)));
+  const csv = h("button", { type: "button", id: "eod-csv" }, "Download CSV");
+  const pdf = h("button", { type: "button", id: "eod-pdf" }, "Open PDF");
+  const outcome = h("p", { id: "eod-outcome", role: "status" });
+  const query = () => ({ date: day.value, carrier: carrier.value });
+  csv.addEventListener("click", async () => {
+    try {
+      const answer = await call("/reports/end-of-day", { query: { ...query(), format: "csv" }, format: "text" });
+      const href = URL.createObjectURL(new Blob([answer.text], { type: "text/csv" }));
+      saveLink(href, `end-of-day-${day.value}-${carrier.value}.csv`);
+      setTimeout(() => URL.revokeObjectURL(href), 60_000);
+      const packages = Math.max(0, answer.text.trim().split(/\r?\n/).length - 1);
+      outcome.textContent = `${packages} package${packages === 1 ? "" : "s"} for ${carrier.value} on ${day.value}.`;
+    } catch (error) {
+      outcome.textContent = error.message;
+      showError(error);
+    }
+  });
+  pdf.addEventListener("click", async () => {
+    try {
+      const form = await call("/reports/end-of-day", { query: { ...query(), format: "pdf" } });
+      outcome.textContent = `${form.packageCount} package${form.packageCount === 1 ? "" : "s"} for ${form.carrierName} on ${form.date}.`;
+      window.open(form.pdfUrl, "_blank", "noopener");
+    } catch (error) {
+      outcome.textContent = error.message;
+      showError(error);
+    }
+  });
+  return h(
+    "section",
+    { "aria-labelledby": "eod-title", id: "end-of-day" },
+    h("h2", { id: "eod-title" }, "End-of-day forms"),
+    h("p", { class: "muted" }, "Every package handed to a carrier on a day, with tracking numbers and weights, for the driver to sign."),
+    h("div", { class: "filters" }, h("label", { for: "eod-date" }, "Day", day), h("label", { for: "eod-carrier" }, "Carrier", carrier)),
+    h("div", { class: "buttons" }, csv, pdf),
+    outcome,
+  );
 }
