@@ -4,6 +4,7 @@ confirmation queued and retried through throttling and refusal, split shipments,
 from __future__ import annotations
 
 import io
+import threading
 from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote, urlsplit
 
@@ -21,7 +22,7 @@ from oms.store import keys
 from oms.store.default import default_table
 from tests.api_calls import call_api
 from tests.builders import WAREHOUSE_SETTINGS, order_change
-from tests.integration.amazon_side import amazon_fixture, fast_client, inject_fault, simulator_fixture
+from tests.integration.amazon_side import amazon_fixture, calls, fast_client, inject_fault, simulator_fixture
 
 __all__ = ["amazon_fixture", "simulator_fixture"]
 
@@ -194,8 +195,7 @@ def test_throttled_and_refused_confirmations_stay_queued_and_are_retried(stack, 
     assert confirmation["status"] == "retrying" and confirmation["attempts"] == 1
     assert _on_hand() == (9, 0)  # recorded here whatever Amazon says
     table, client = default_table(), fast_client(shop)
-    shop.server.control("DELETE", "/_simulator/faults", None)
-    inject_fault(shop, "confirmShipment", 400, 1)
+    inject_fault(shop, "confirmShipment", 400, 1)  # replaces the throttling
     later = datetime.now(UTC) + timedelta(minutes=2)
     assert confirm_due(table, client, now=later) == {"refused": 1}
     order = call_api(stack, context, "GET", f"/orders/{order_id}")[1]
@@ -369,3 +369,33 @@ def test_at_risk_and_late_are_announced_once_per_transition():
         for old, new in ((base, risky), (risky, risky), (risky, late), (late, base))
     ]
     assert kinds == [["OrderAtRisk"], [], ["OrderLate"], []]
+
+
+def test_two_callers_confirming_at_once_send_it_to_amazon_once(stack, shop, context):
+    order_id = _place(shop, 1)
+    inject_fault(shop, "confirmShipment", 503, 20)  # the first try fails: the shipment waits in the queue
+    call_api(
+        stack,
+        context,
+        "POST",
+        f"/orders/{order_id}/shipments",
+        {"carrier": "UPS", "trackingNumber": "1Z999AA10123456784"},
+    )
+    inject_fault(shop, "confirmShipment", 503, 0)  # Amazon answers again
+    table, client = default_table(), fast_client(shop)
+    later = datetime.now(UTC) + timedelta(minutes=2)
+    before = calls(shop, "confirmShipment")
+    results: list[object] = []
+    workers = [
+        threading.Thread(target=lambda: results.append(confirm_due(table, client, now=later)))
+        for _ in range(4)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert calls(shop, "confirmShipment") - before == 1
+    assert (
+        call_api(stack, context, "GET", f"/orders/{order_id}")[1]["shipments"][0]["confirmation"]["status"]
+        == "confirmed"
+    )

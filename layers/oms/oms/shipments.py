@@ -37,6 +37,7 @@ _ATTEMPTS = 10
 _RETRY_FIRST = timedelta(minutes=1)
 _RETRY_MAX = timedelta(minutes=30)
 _REFUSED_RETRY = timedelta(hours=1)
+_LEASE = timedelta(minutes=2)  # longer than a confirmation with all its retries takes
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,8 @@ def confirm(
         raise NotFound(f"order {order_id} has no shipment {shipment_id}")
     if shipment.confirmation.status == ConfirmationStatus.CONFIRMED:
         return shipment.confirmation
+    if not _lease(table, order_id, shipment_id, now):
+        return shipment.confirmation  # another caller is confirming it right now
     attempts = shipment.confirmation.attempts + 1
     try:
         confirm_shipment(
@@ -216,6 +219,31 @@ def confirm(
     return outcome
 
 
+def _lease(table: Table, order_id: str, shipment_id: str, now: datetime) -> bool:
+    """Claim the next attempt (the API's first try and the scheduled retry may meet): one caller sends.
+    A caller that dies holding it leaves a lease that expires, so the shipment is never stuck."""
+    try:
+        table.transact(
+            [
+                Write(
+                    "Update",
+                    key=keys.shipment_key(order_id, shipment_id),
+                    update="SET #lease = :until",
+                    condition="(attribute_not_exists(#lease) OR #lease < :now) AND #c.#s <> :confirmed",
+                    names={"#lease": "confirmingUntil", "#c": "confirmation", "#s": "status"},
+                    values={
+                        ":until": iso_z(now + _LEASE),
+                        ":now": iso_z(now),
+                        ":confirmed": ConfirmationStatus.CONFIRMED.value,
+                    },
+                )
+            ]
+        )
+    except Conflict:
+        return False
+    return True
+
+
 def _retry_later(attempts: int, error: str, now: datetime) -> Confirmation:
     delay = min(_RETRY_FIRST * 2 ** (attempts - 1), _RETRY_MAX)
     return Confirmation(
@@ -227,8 +255,11 @@ def _keep(table: Table, order: Order, index: int, shipment: Shipment, outcome: C
     """The outcome on the shipment item (leaving the queue once confirmed) and on the order, together."""
     body = outcome.model_dump(mode="json", by_alias=True)
     due = _due_keys(outcome, order.order_id, shipment.shipment_id)
-    shipment_update = "SET #confirmation = :c" + (
-        ", gsi2pk = :duePk, gsi2sk = :dueSk" if due else " REMOVE gsi2pk, gsi2sk"
+    # the outcome, the lease given back, and the queue entry moved (or gone once confirmed)
+    shipment_update = (
+        "SET #confirmation = :c, gsi2pk = :duePk, gsi2sk = :dueSk REMOVE confirmingUntil"
+        if due
+        else "SET #confirmation = :c REMOVE confirmingUntil, gsi2pk, gsi2sk"
     )
     for attempt in range(_ATTEMPTS):
         try:
