@@ -127,7 +127,7 @@ def test_split_shipments_move_stock_once_and_the_late_shipped_notification_chang
         f"/orders/{order_id}/shipments",
         {
             "carrier": "UPS",
-            "trackingNumber": "1Z999AA10123456784",
+            "trackingNumber": "1Z999AA10123456793",
             "items": [{"orderItemId": item_id, "quantity": 3}],
         },
     )
@@ -160,7 +160,29 @@ def test_split_shipments_move_stock_once_and_the_late_shipped_notification_chang
     assert again[0] == 409 and "already fully shipped" in again[1]["error"]["message"]
 
 
-def test_amazon_shipped_notification_before_the_shipment_is_recorded_moves_stock_once(stack, shop, context):
+def test_units_amazon_already_reports_shipped_are_not_shipped_again(stack, shop, context):
+    order_id = _place(shop, 3)
+    item_id = call_api(stack, context, "GET", f"/orders/{order_id}")[1]["items"][0]["orderItemId"]
+    _amazon_says(order_id, item_id, "PartiallyShipped", 3, 1)  # the seller confirmed one in Seller Central
+    assert _on_hand() == (9, 2)
+
+    status, answer = call_api(
+        stack,
+        context,
+        "POST",
+        f"/orders/{order_id}/shipments",
+        {"carrier": "UPS", "trackingNumber": "1Z999AA10123456784"},
+    )
+
+    assert status == 201, answer
+    assert answer["shipment"]["items"] == [{"orderItemId": item_id, "sku": SKU, "quantity": 2}]
+    assert answer["order"]["status"] == "Shipped"
+    assert _on_hand() == (7, 0)
+    _amazon_says(order_id, item_id, "Shipped", 3, 3, later=5)  # Amazon's own Shipped comes after: no effect
+    assert _on_hand() == (7, 0)
+
+
+def test_an_order_amazon_reports_shipped_cannot_be_shipped_again_and_moves_stock_once(stack, shop, context):
     order_id = _place(shop, 2)
     item_id = call_api(stack, context, "GET", f"/orders/{order_id}")[1]["items"][0]["orderItemId"]
     _amazon_says(order_id, item_id, "Shipped", 2, 2)
@@ -174,8 +196,28 @@ def test_amazon_shipped_notification_before_the_shipment_is_recorded_moves_stock
         {"carrier": "UPS", "trackingNumber": "1Z999AA10123456784"},
     )
 
-    assert status == 201, answer  # the tracking is recorded for the units Amazon already counts shipped
+    assert status == 409 and "already fully shipped" in answer["error"]["message"]
     assert _on_hand() == (8, 0)
+
+
+def test_a_repeated_shipment_request_has_one_effect(stack, shop, context):
+    order_id = _place(shop, 3)
+    item_id = call_api(stack, context, "GET", f"/orders/{order_id}")[1]["items"][0]["orderItemId"]
+    body = {
+        "carrier": "UPS",
+        "trackingNumber": "1Z999AA10123456784",
+        "items": [{"orderItemId": item_id, "quantity": 1}],
+    }
+    first = call_api(stack, context, "POST", f"/orders/{order_id}/shipments", body)
+    again = call_api(stack, context, "POST", f"/orders/{order_id}/shipments", body)  # a double click
+
+    assert first[0] == again[0] == 201
+    assert again[1]["shipment"]["shipmentId"] == first[1]["shipment"]["shipmentId"] == "1"
+    assert len(again[1]["order"]["shipments"]) == 1
+    assert _on_hand() == (9, 2)
+    other_units = {**body, "items": [{"orderItemId": item_id, "quantity": 2}]}
+    clash = call_api(stack, context, "POST", f"/orders/{order_id}/shipments", other_units)
+    assert clash[0] == 409 and "own tracking number" in clash[1]["error"]["message"]
 
 
 def test_throttled_and_refused_confirmations_stay_queued_and_are_retried(stack, shop, context):

@@ -17,7 +17,7 @@ from oms.domain.orders import (
     ShipmentItem,
     ShipmentSource,
 )
-from oms.domain.shipments import allocate, remaining_units, with_local_shipments
+from oms.domain.shipments import allocate, never_unshipped, remaining_units, with_shipment
 from oms.shipping_settings import ShippingSettings
 
 NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)  # a Thursday (Thanksgiving in the US)
@@ -148,14 +148,14 @@ def test_recorded_shipments_keep_units_shipped_when_amazon_lags_behind():
         carrier_name="UPS",
         tracking_number="1Z999AA10123456784",
         ship_date=NOW,
-        items=allocate(order, None)[:1],
+        items=[ShipmentItem(order_item_id="1-1", sku="S", quantity=2)],
         source=ShipmentSource.RECORDED,
         created_at=NOW,
     )
-    part = part.model_copy(update={"items": [ShipmentItem(order_item_id="1-1", sku="S", quantity=2)]})
-    shipped = with_local_shipments(order.model_copy(update={"shipments": [part]}))
+    shipped = with_shipment(order, part)
     assert shipped.status == OrderStatus.PARTIALLY_SHIPPED and shipped.items[0].quantity_shipped == 2
     assert remaining_units(shipped) == {"1-1": 1}
+    assert [i.quantity for i in allocate(shipped, None)] == [1]
     # Amazon still says Unshipped, 0 shipped: what was recorded here stands
     lagging = shipped.model_copy(
         update={
@@ -163,15 +163,13 @@ def test_recorded_shipments_keep_units_shipped_when_amazon_lags_behind():
             "items": [OrderItem(order_item_id="1-1", sku="S", quantity=3)],
         }
     )
-    assert with_local_shipments(lagging).items[0].quantity_shipped == 2
-
-
-def test_an_order_without_amazons_ship_date_gets_one_from_the_handling_time():
-    from oms.work_queue import ship_by
-
-    purchased = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)  # Wednesday 10:00 in New York
-    order = _unshipped().model_copy(update={"latest_ship_date": None, "purchase_date": purchased})
-    must, cutoff = ship_by(order, SETTINGS, purchased)
-    # one business day of handling: Thanksgiving (Thursday 26th) is a holiday, so Friday's close
-    assert must is not None and must.local == "2026-11-27T18:00:00-05:00"
-    assert cutoff is not None and cutoff.local == "2026-11-25T16:00:00-05:00"
+    kept = never_unshipped(lagging, shipped)
+    assert kept.items[0].quantity_shipped == 2 and kept.status == OrderStatus.PARTIALLY_SHIPPED
+    # Amazon reports all three shipped (ours and one confirmed in Seller Central): Shipped, nothing left
+    done = never_unshipped(
+        lagging.model_copy(
+            update={"items": [OrderItem(order_item_id="1-1", sku="S", quantity=3, quantity_shipped=3)]}
+        ),
+        kept,
+    )
+    assert done.status == OrderStatus.SHIPPED and remaining_units(done) == {"1-1": 0}

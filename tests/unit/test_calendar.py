@@ -33,8 +33,10 @@ def test_working_time_counts_only_open_hours_of_working_days():
 
 
 def test_handling_time_in_working_days_skips_holidays_and_weekends():
-    # ordered Wednesday evening with 2 days handling: Friday (Thanksgiving skipped) then Monday
-    assert US.add_working_days(ny(2026, 11, 25, 19), 2) == ny(2026, 11, 30, 18).astimezone(UTC)
+    # ordered Wednesday evening: received Friday (Thanksgiving skipped); 2 days handling: Monday, Tuesday
+    assert US.add_working_days(ny(2026, 11, 25, 19), 2) == ny(2026, 12, 1, 18).astimezone(UTC)
+    # ordered on Saturday with 1 day handling: received Monday, shipped by Tuesday
+    assert US.add_working_days(ny(2026, 11, 28, 10), 1) == ny(2026, 12, 1, 18).astimezone(UTC)
     assert US.add_working_days(ny(2026, 11, 25, 9), 0) == ny(2026, 11, 25, 18).astimezone(UTC)
 
 

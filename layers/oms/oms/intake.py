@@ -26,7 +26,7 @@ from oms.amazon.notifications import (
 from oms.amazon.orders_api import ApiOrder, order_from_api
 from oms.domain.deadlines import assess, with_deadline_flags
 from oms.domain.orders import FulfillmentChannel, Order, OrderFlag, OrderItem, units_by_sku
-from oms.domain.shipments import with_local_shipments
+from oms.domain.shipments import never_unshipped
 from oms.domain.stock import Holding, settle
 from oms.domain.types import utc_now
 from oms.errors import AlreadyExists, Conflict
@@ -207,7 +207,7 @@ def _merged(change: Change, current: Item | None) -> Order:
             "purchase_date": before.purchase_date,  # fixed once known; a summary may omit it
         }
     )
-    return with_local_shipments(order)  # units shipped here never un-ship when Amazon lags behind
+    return never_unshipped(order, before)  # units shipped (here or there) never un-ship when Amazon lags
 
 
 _ENRICHMENT = ("ship_service_level", "order_total", "enriched")

@@ -22,7 +22,7 @@ from oms.amazon.orders_api import confirm_shipment
 from oms.domain.carriers import carrier as find_carrier
 from oms.domain.carriers import normalise_tracking
 from oms.domain.orders import Confirmation, ConfirmationStatus, Order, Shipment, ShipmentSource
-from oms.domain.shipments import RequestedItem, allocate, with_local_shipments
+from oms.domain.shipments import RequestedItem, allocate, same_package, with_shipment
 from oms.domain.types import iso_z, utc_now
 from oms.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from oms.intake import order_writes
@@ -108,6 +108,20 @@ def ship(
         if current is None:
             raise NotFound(f"order {order_id} is not known here")
         order = order_from_item(current)
+        if ship_date and ship_date < order.purchase_date:
+            raise InvalidInput.for_field("shipDate", "must not be before the order was purchased")
+        repeated = same_package(order, code, number)
+        if repeated is not None:
+            asked = {i.order_item_id: i.quantity for i in items} if items is not None else None
+            if asked == {i.order_item_id: i.quantity for i in repeated.items} or (
+                asked is None and repeated is order.shipments[-1]
+            ):
+                return order, repeated  # the same request again (a double click, a retry): no second effect
+            allocate(order, items)  # nothing left, or too many units: that is the answer
+            raise Conflict(
+                f"{name} {number} is already recorded on order {order_id} as package {repeated.shipment_id} "
+                "with other units; a new package needs its own tracking number"
+            )
         shipment = Shipment(
             shipment_id=str(len(order.shipments) + 1),  # also Amazon's packageReferenceId: a positive number
             carrier=code,
@@ -125,7 +139,7 @@ def ship(
             created_at=now,
             confirmation=Confirmation(next_attempt_at=now),
         )
-        shipped = with_local_shipments(order.model_copy(update={"shipments": [*order.shipments, shipment]}))
+        shipped = with_shipment(order, shipment)
         try:
             table.transact(
                 [

@@ -123,11 +123,13 @@ class BusinessCalendar:
         raise ValueError("no working day within ten years: check the calendar")
 
     def add_working_days(self, moment: datetime, days: int) -> datetime:
-        """The close of the working day `days` working days after `moment`'s day (handling time)."""
+        """The close of the working day `days` working days after `moment`'s day (handling time).
+
+        As Amazon counts handling time, an order that arrives on a closed day or after closing counts as
+        received on the next working day, and its handling days run from there."""
         day = self.local(moment).date()
         if not self.is_working_day(day) or self.local(moment) >= self._window(day)[1]:
             day = self.next_working_day(day)
-            days = max(days - 1, 0)
         for _ in range(days):
             day = self.next_working_day(day)
         return self._window(day)[1].astimezone(UTC)

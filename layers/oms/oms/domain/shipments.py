@@ -29,22 +29,12 @@ class RequestedItem(ApiModel):
     quantity: int = Field(gt=0)
 
 
-def recorded_units(order: Order) -> dict[str, int]:
-    """Units per order item that shipments recorded here cover."""
-    units: dict[str, int] = {}
-    for shipment in order.shipments:
-        for item in shipment.items:
-            units[item.order_item_id] = units.get(item.order_item_id, 0) + item.quantity
-    return units
-
-
 def remaining_units(order: Order) -> dict[str, int]:
-    """Units per order item no shipment recorded here covers yet."""
-    recorded = recorded_units(order)
-    return {
-        item.order_item_id: max(item.quantity - recorded.get(item.order_item_id, 0), 0)
-        for item in order.items
-    }
+    """Units per order item still to ship: not shipped yet, whether recorded here or reported by Amazon (a
+    seller may also confirm in Seller Central; those units must not be confirmed again)."""
+    if order.status in ALL_SHIPPED:
+        return {item.order_item_id: 0 for item in order.items}
+    return {item.order_item_id: max(item.quantity - item.quantity_shipped, 0) for item in order.items}
 
 
 def allocate(order: Order, requested: Sequence[RequestedItem] | None) -> list[ShipmentItem]:
@@ -63,7 +53,9 @@ def allocate(order: Order, requested: Sequence[RequestedItem] | None) -> list[Sh
         raise Conflict(f"order {order.order_id} is unfulfillable")
     left = remaining_units(order)
     if not any(left.values()):
-        raise Conflict(f"order {order.order_id} is already fully shipped")
+        raise Conflict(
+            f"order {order.order_id} is already fully shipped (recorded here or reported by Amazon)"
+        )
     by_id = {item.order_item_id: item for item in order.items}
     if requested is None:
         return [
@@ -90,35 +82,50 @@ def allocate(order: Order, requested: Sequence[RequestedItem] | None) -> list[Sh
     return [ShipmentItem(order_item_id=i, sku=by_id[i].sku, quantity=u) for i, u in wanted.items()]
 
 
-def with_local_shipments(order: Order) -> Order:
-    """The order with its shipped units and status at least what the shipments recorded here say.
-
-    Amazon's notifications may lag behind (or, reordered, precede) a shipment recorded here; the
-    units shipped never go down and an order whose units are all recorded is Shipped.
-    """
-    recorded = recorded_units(order)
-    if not recorded:
-        return order
+def with_shipment(order: Order, shipment: Shipment) -> Order:
+    """The order after a new package: its units added to the units shipped so far, the status to match."""
+    adding = {item.order_item_id: item.quantity for item in shipment.items}
     items = [
         item.model_copy(
             update={
                 "quantity_shipped": min(
-                    max(item.quantity_shipped, recorded.get(item.order_item_id, 0)), item.quantity
+                    item.quantity_shipped + adding.get(item.order_item_id, 0), item.quantity
                 )
             }
         )
         for item in order.items
     ]
+    return _status_of_units(
+        order.model_copy(update={"items": items, "shipments": [*order.shipments, shipment]})
+    )
+
+
+def never_unshipped(order: Order, before: Order) -> Order:
+    """The order as Amazon now reports it, with no unit shipped before (here or there) counted unshipped.
+
+    Amazon's notifications may lag behind a shipment recorded here, or arrive out of order: shipped units
+    only ever grow, and an order whose units have all shipped is Shipped."""
+    prior = {item.order_item_id: item.quantity_shipped for item in before.items}
+    items = [
+        item.model_copy(
+            update={"quantity_shipped": max(item.quantity_shipped, prior.get(item.order_item_id, 0))}
+        )
+        for item in order.items
+    ]
+    return _status_of_units(order.model_copy(update={"items": items}))
+
+
+def _status_of_units(order: Order) -> Order:
     status = order.status
     if status not in ALL_SHIPPED and status != OrderStatus.CANCELED:
-        if all(item.quantity_shipped >= item.quantity for item in items):
+        if order.items and all(item.quantity_shipped >= item.quantity for item in order.items):
             status = OrderStatus.SHIPPED
-        elif any(item.quantity_shipped for item in items):
+        elif any(item.quantity_shipped for item in order.items):
             status = OrderStatus.PARTIALLY_SHIPPED
     flags = order.flags
     if status in ALL_SHIPPED:  # nothing left to be late with
         flags = [f for f in flags if f not in (OrderFlag.AT_RISK, OrderFlag.LATE)]
-    return order.model_copy(update={"items": items, "status": status, "flags": flags})
+    return order.model_copy(update={"status": status, "flags": flags})
 
 
 def shipped_late(order: Order, shipment: Shipment) -> bool:
@@ -127,3 +134,10 @@ def shipped_late(order: Order, shipment: Shipment) -> bool:
 
 def first_ship_date(order: Order) -> datetime | None:
     return min((s.ship_date for s in order.shipments), default=None)
+
+
+def same_package(order: Order, carrier: str, tracking_number: str) -> Shipment | None:
+    """The shipment already recorded with this carrier and tracking number (a repeated request)."""
+    return next(
+        (s for s in order.shipments if s.carrier == carrier and s.tracking_number == tracking_number), None
+    )
