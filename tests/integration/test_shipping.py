@@ -441,3 +441,36 @@ def test_two_callers_confirming_at_once_send_it_to_amazon_once(stack, shop, cont
         call_api(stack, context, "GET", f"/orders/{order_id}")[1]["shipments"][0]["confirmation"]["status"]
         == "confirmed"
     )
+
+
+@pytest.mark.parametrize(("status", "answer"), [(400, 422), (503, 503)])
+def test_amazon_refusing_or_failing_a_label_purchase_is_a_clear_answer_and_nothing_is_recorded(
+    stack, shop, context, status, answer
+):
+    order_id = _place(shop, 1)
+    inject_fault(shop, "createShipment", status, 20)
+
+    got = call_api(stack, context, "POST", f"/orders/{order_id}/shipments", {"buyLabel": True})
+
+    assert got[0] == answer, got
+    assert "createShipment" in got[1]["error"]["message"]
+    assert call_api(stack, context, "GET", f"/orders/{order_id}")[1]["shipments"] == []
+    assert _on_hand() == (10, 1)
+
+
+def test_a_label_bought_but_not_recorded_is_reused_never_bought_twice(stack, shop, context):
+    from oms.labels import buy_label, label_recorded
+    from oms.store.documents import default_documents
+
+    order_id = _place(shop, 1)
+    table, client = default_table(), fast_client(shop)
+    first = buy_label(table, client, default_documents(), order_id)  # then the request died before recording
+    again = buy_label(table, client, default_documents(), order_id)
+
+    assert again.tracking_number == first.tracking_number and again.label_key == first.label_key
+    assert calls(shop, "createShipment") == 1
+    status, answer = call_api(stack, context, "POST", f"/orders/{order_id}/shipments", {"buyLabel": True})
+    assert status == 201 and answer["shipment"]["trackingNumber"] == first.tracking_number
+    assert calls(shop, "createShipment") == 1
+    assert table.get(keys.label_claim_key(order_id)) is None  # recorded: the claim is gone
+    label_recorded(table, order_id)  # harmless when there is nothing to release

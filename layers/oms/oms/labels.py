@@ -4,10 +4,15 @@ unless the seller names one. The label goes to the documents bucket under buyer/
 
 from __future__ import annotations
 
+from dataclasses import asdict, replace
+from datetime import datetime, timedelta
+from typing import Any
+
 from oms.amazon.client import SpApiClient, region_of
 from oms.amazon.merchant_fulfillment_api import (
     Address,
     PackageDimensions,
+    PurchasedLabel,
     Weight,
     choose_service,
     create_shipment,
@@ -15,14 +20,17 @@ from oms.amazon.merchant_fulfillment_api import (
     shipment_request,
 )
 from oms.domain.carriers import CARRIERS
+from oms.domain.orders import Order, ShipmentItem
 from oms.domain.shipments import RequestedItem, allocate
+from oms.domain.types import Money, iso_z, utc_now
 from oms.errors import Conflict, NotFound
 from oms.orders import order_from_item
 from oms.shipments import BoughtLabel
+from oms.shipping_settings import Address as WarehouseAddress
 from oms.shipping_settings import PackageDefaults, ShippingSettingsStore
 from oms.store import keys
 from oms.store.documents import DocumentStore, document_key
-from oms.store.table import Table
+from oms.store.table import Item, Table, Write
 
 _EXTENSIONS = {"application/pdf": "pdf", "image/png": "png", "application/zpl": "zpl"}
 
@@ -50,8 +58,35 @@ def buy_label(
             "the warehouse has no ship-from address: set warehouse.address with PUT /settings/shipping"
         )
     package = package or settings.package
+    wanted = {u.order_item_id: u.quantity for u in units}
+    unrecorded = _claim(table, order_id, wanted)
+    if unrecorded is not None:
+        return unrecorded  # bought before, but its shipment was never recorded: use it, do not buy again
+    try:
+        bought = _buy(client, order, units, ship_from, package, service_id)
+    except BaseException:
+        table.delete(keys.label_claim_key(order_id))  # nothing was bought: the next request may try again
+        raise
+    label = _label(bought, package)
+    table.put(_claim_item(order_id, wanted, "bought", KEEP_BOUGHT, label))  # paid for: never bought twice
+    extension = _EXTENSIONS.get(bought.label.file_type, "bin")
+    key = document_key("labels", order_id, f"{bought.shipment_id}.{extension}", buyer_data=True)
+    documents.put(key, bought.label.content, bought.label.file_type)
+    label = replace(label, label_key=key)
+    table.put(_claim_item(order_id, wanted, "bought", KEEP_BOUGHT, label))
+    return label
+
+
+def _buy(
+    client: SpApiClient,
+    order: Order,
+    units: list[ShipmentItem],
+    ship_from: WarehouseAddress,
+    package: PackageDefaults,
+    service_id: str | None,
+) -> PurchasedLabel:
     details = shipment_request(
-        order_id,
+        order.order_id,
         [(u.order_item_id, u.quantity) for u in units],
         Address.model_validate(ship_from.model_dump()),
         PackageDimensions(
@@ -63,18 +98,17 @@ def buy_label(
     service = choose_service(
         eligible_services(client, details, region=region), order.latest_delivery_date, service_id
     )
-    bought = create_shipment(client, details, service, region=region)
-    extension = _EXTENSIONS.get(bought.label.file_type, "bin")
-    key = document_key("labels", order_id, f"{bought.shipment_id}.{extension}", buyer_data=True)
-    documents.put(key, bought.label.content, bought.label.file_type)
-    code = _carrier_code(bought.carrier_name)
+    return create_shipment(client, details, service, region=region)
+
+
+def _label(bought: PurchasedLabel, package: PackageDefaults) -> BoughtLabel:
     return BoughtLabel(
-        carrier=code,
+        carrier=_carrier_code(bought.carrier_name),
         carrier_name=bought.carrier_name,
         tracking_number=bought.tracking_id,
         service=bought.service_name,
         amazon_shipment_id=bought.shipment_id,
-        label_key=key,
+        label_key="",
         rate=bought.rate,
         estimated_delivery=bought.latest_delivery_date,
         weight_grams=package.weight_grams,
@@ -91,3 +125,75 @@ def _carrier_code(name: str) -> str:
         ):
             return known.code
     return "Other"
+
+
+# --- one purchase per order at a time; a bought label is kept until its shipment is recorded ----------
+
+BUYING = timedelta(minutes=5)  # longer than a purchase takes; a crashed purchase frees the order after it
+KEEP_BOUGHT = timedelta(days=2)
+
+
+def _claim_item(
+    order_id: str, units: dict[str, int], status: str, lasts: timedelta, label: BoughtLabel | None = None
+) -> Item:
+    return {
+        **keys.label_claim_key(order_id),
+        "entity": "LabelClaim",
+        "status": status,
+        "units": units,
+        keys.TTL_ATTRIBUTE: int((utc_now() + lasts).timestamp()),
+        **({"label": _label_item(label)} if label else {}),
+    }
+
+
+def _label_item(label: BoughtLabel) -> dict[str, Any]:
+    return {
+        **asdict(label),
+        "rate": label.rate.model_dump(mode="json", by_alias=True) if label.rate else None,
+        "estimated_delivery": iso_z(label.estimated_delivery) if label.estimated_delivery else None,
+    }
+
+
+def _label_of(item: dict[str, Any]) -> BoughtLabel:
+    return BoughtLabel(
+        **{
+            **item,
+            "rate": Money.model_validate(item["rate"]) if item.get("rate") else None,
+            "estimated_delivery": datetime.fromisoformat(item["estimated_delivery"])
+            if item.get("estimated_delivery")
+            else None,
+        }
+    )
+
+
+def _claim(table: Table, order_id: str, units: dict[str, int]) -> BoughtLabel | None:
+    """Take the order's purchase slot; or the label a failed request bought for these units (None: buy)."""
+    try:
+        table.transact(
+            [
+                Write(
+                    "Put",
+                    item=_claim_item(order_id, units, "buying", BUYING),
+                    condition="attribute_not_exists(#pk) OR #ttl < :now",
+                    names={"#pk": keys.PK, "#ttl": keys.TTL_ATTRIBUTE},
+                    values={":now": int(utc_now().timestamp())},
+                )
+            ]
+        )
+        return None
+    except Conflict:
+        held = table.get(keys.label_claim_key(order_id), consistent=True) or {}
+    label = held.get("label")
+    if held.get("status") == "bought" and label and held.get("units") == units:
+        return _label_of(label)
+    if label:
+        raise Conflict(
+            f"a label bought for other units of order {order_id} ({label['carrier_name']} "
+            f"{label['tracking_number']}) is not recorded yet: record it with its carrier, trackingNumber and items"
+        )
+    raise Conflict(f"a label for order {order_id} is being bought right now; try again in a minute")
+
+
+def label_recorded(table: Table, order_id: str) -> None:
+    """The bought label's shipment is recorded: the order is free for its next label."""
+    table.delete(keys.label_claim_key(order_id))

@@ -324,8 +324,10 @@ def choose_service(
                 f"{named_service_id!r} is not offered for this package; offered: {offered}",
             )
         return named
+    # a service that needs more seller inputs (e.g. hazmat details) cannot be bought with this request
+    services = [s for s in services if not s.requires_additional_seller_inputs]
     if not services:
-        raise Conflict("Amazon offers no shipping service for this package")
+        raise Conflict("Amazon offers no shipping service for this package that needs no further inputs")
     keeping = [
         s
         for s in services

@@ -10,6 +10,8 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
+from oms.amazon.client import SpApiError
+from oms.amazon.rate_budget import BudgetExhausted
 from oms.errors import OmsError
 from oms.observability import logger
 
@@ -84,6 +86,31 @@ def register_error_answers(app: APIGatewayRestResolver) -> None:
                 headers={"Allow": ", ".join(allowed)},
             )
         return error_response(HTTPStatus.NOT_FOUND, "NotFound", f"no route {event.http_method} {event.path}")
+
+    @app.exception_handler(SpApiError)
+    def amazon_refused(error: SpApiError) -> Response:
+        """Amazon said no (e.g. a ship-from address it refuses) or is busy: say so, never a 500."""
+        if error.retryable:
+            logger.warning("Amazon busy", extra={"operation": error.operation, "status": error.status})
+            return error_response(
+                HTTPStatus.SERVICE_UNAVAILABLE,
+                "AmazonUnavailable",
+                f"Amazon did not answer {error.operation} ({error.status}); nothing was changed, try again shortly",
+                headers={"Retry-After": "30"},
+            )
+        logger.warning("Amazon refused", extra={"operation": error.operation, "status": error.status})
+        return error_response(
+            HTTPStatus.UNPROCESSABLE_ENTITY, "AmazonRefused", f"Amazon refused {error.operation}: {error}"
+        )
+
+    @app.exception_handler(BudgetExhausted)
+    def budget_exhausted(error: BudgetExhausted) -> Response:
+        return error_response(
+            HTTPStatus.SERVICE_UNAVAILABLE,
+            "AmazonRateLimited",
+            f"the SP-API rate budget is spent for now ({error}); nothing was changed, try again shortly",
+            headers={"Retry-After": str(max(int(error.wait), 1))},
+        )
 
     @app.exception_handler(Exception)
     def unexpected(_: Exception) -> Response:

@@ -19,7 +19,7 @@ from oms.domain.carriers import CARRIERS
 from oms.domain.shipments import RequestedItem
 from oms.domain.types import ApiModel, UtcDateTime, utc_now
 from oms.end_of_day import end_of_day_form, form_json, store_form
-from oms.labels import buy_label
+from oms.labels import buy_label, label_recorded
 from oms.order_views import OrderView, ShipmentView, order_view
 from oms.settings import get_settings
 from oms.shipments import BoughtLabel, Recorded, confirm, confirm_now, ship
@@ -80,6 +80,8 @@ def post_shipment(orderId: OrderId, body: ShipmentRequest) -> tuple[ShipmentAnsw
         client = _client_or_none()
         package = Recorded(body.carrier or "", body.tracking_number or "", body.service, body.weight_grams)
     _, shipment = ship(table, order_id, package, items=body.items, ship_date=body.ship_date)
+    if body.buy_label:
+        label_recorded(table, order_id)
     confirm_now(table, client, order_id, shipment.shipment_id)  # the queue retries what this does not settle
     return _answer(order_id, shipment.shipment_id), 201
 

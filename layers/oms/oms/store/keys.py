@@ -225,6 +225,11 @@ def confirmations_due(before: str) -> KeyQuery:
     return KeyQuery(CONFIRMATIONS_DUE, "gsi2", sk_before=f"{before}~")
 
 
+def label_claim_key(order_id: str) -> dict[str, str]:
+    """The order's label purchase in progress, or a bought label not yet recorded as a shipment."""
+    return {PK: ORDER_PREFIX + order_id, SK: "LABELCLAIM"}
+
+
 def delay_notice_key(order_id: str) -> dict[str, str]:
     """The delay notice sent to an order's buyer (written before sending: sent once)."""
     return {PK: ORDER_PREFIX + order_id, SK: "DELAYNOTICE"}
