@@ -173,3 +173,57 @@ def test_recorded_shipments_keep_units_shipped_when_amazon_lags_behind():
         kept,
     )
     assert done.status == OrderStatus.SHIPPED and remaining_units(done) == {"1-1": 0}
+
+
+def test_cancellations_by_the_buyer_or_by_amazon_do_not_count_against_the_seller():
+    seller = _order(1, purchased_days_ago=2, ship_by_days_ago=1, status=OrderStatus.CANCELED)
+    amazon = _order(
+        2,
+        purchased_days_ago=2,
+        ship_by_days_ago=1,
+        status=OrderStatus.CANCELED,
+        flags=(OrderFlag.CANCELED_BY_AMAZON,),
+    )
+    buyer = _order(
+        3,
+        purchased_days_ago=2,
+        ship_by_days_ago=1,
+        status=OrderStatus.CANCELED,
+        flags=(OrderFlag.BUYER_REQUESTED_CANCEL,),
+    )
+    rate = account_health([seller, amazon, buyer], SETTINGS, NOW).pre_fulfillment_cancel_rate
+    assert (rate.numerator, rate.denominator) == (1, 3)
+
+
+def test_the_orders_api_says_who_canceled():
+    from oms.amazon.orders_api import ApiOrder, order_from_api
+
+    def api(cancellation: dict) -> ApiOrder:
+        return ApiOrder.model_validate(
+            {
+                "orderId": "111-1",
+                "createdTime": "2026-11-25T10:00:00Z",
+                "lastUpdatedTime": "2026-11-25T11:00:00Z",
+                "salesChannel": {"channelName": "AMAZON", "marketplaceId": "ATVPDKIKX0DER"},
+                "fulfillment": {"fulfillmentStatus": "CANCELLED", "fulfilledBy": "MERCHANT"},
+                "orderItems": [
+                    {
+                        "orderItemId": "1",
+                        "quantityOrdered": 1,
+                        "product": {"sellerSku": "S"},
+                        "cancellation": cancellation,
+                    }
+                ],
+            }
+        )
+
+    assert order_from_api(api({"cancellationRequest": {"requester": "BUYER"}}), "ATVPDKIKX0DER").flags == [
+        OrderFlag.BUYER_REQUESTED_CANCEL
+    ]
+    assert order_from_api(
+        api({"cancellationExecution": {"cancelledBy": "AMAZON"}}), "ATVPDKIKX0DER"
+    ).flags == [OrderFlag.CANCELED_BY_AMAZON]
+    assert (
+        order_from_api(api({"cancellationExecution": {"cancelledBy": "MERCHANT"}}), "ATVPDKIKX0DER").flags
+        == []
+    )

@@ -3,7 +3,8 @@
 - Late shipment rate (10 and 30 days; target under 4%): of the MFN orders whose latest ship date fell in the
   window, those whose first shipment came after it, or that are still unshipped past it.
 - Pre-fulfilment cancel rate (7 days; under 2.5%): of the MFN orders purchased in the window, those
-  canceled before shipping, except cancellations the buyer asked for (Amazon does not count those).
+  canceled before shipping, except cancellations the buyer asked for or Amazon made (e.g. a failed
+  payment), which Amazon does not count against the seller.
 - Valid tracking rate (30 days; over 95%): of the MFN orders shipped in the window, those whose every
   package carries a tracking number that passes its carrier's check; an order Amazon reports shipped with
   no shipment recorded here counts as untracked.
@@ -111,7 +112,9 @@ def account_health(orders: Iterable[Order], settings: ShippingSettings, now: dat
         if now - timedelta(days=7) <= order.purchase_date <= now:
             cancel.total += 1
             if order.status == OrderStatus.CANCELED and shipped_at is None:
-                cancel.hit += OrderFlag.BUYER_REQUESTED_CANCEL not in order.flags
+                cancel.hit += not (
+                    {OrderFlag.BUYER_REQUESTED_CANCEL, OrderFlag.CANCELED_BY_AMAZON} & set(order.flags)
+                )
             elif unshipped and OrderFlag.STOCK_SHORTAGE in order.flags:
                 cancel.hit_if_risky += 1  # cannot ship without stock: a cancel in waiting
         shipped_on = shipped_at or (order.last_update_date if order.status in ALL_SHIPPED else None)

@@ -196,9 +196,8 @@ def _merged(change: Change, current: Item | None) -> Order:
     if change.item_level:  # only the items this notification names changed
         named = {i.order_item_id for i in order.items}
         items = [i for i in before.items if i.order_item_id not in named] + order.items
-    kept_flags = [
-        f for f in before.flags if f not in (OrderFlag.STOCK_SHORTAGE, OrderFlag.BUYER_REQUESTED_CANCEL)
-    ]
+    # who asked for a cancellation stays known (a later state may not repeat it); shortage is recomputed
+    kept_flags = [f for f in before.flags if f != OrderFlag.STOCK_SHORTAGE and f not in order.flags]
     order = _with_enrichment(order.model_copy(update={"items": items}), before)
     order = order.model_copy(
         update={

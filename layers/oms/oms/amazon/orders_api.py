@@ -10,7 +10,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from oms.amazon.client import SpApiClient, region_of
-from oms.domain.orders import FulfillmentChannel, Order, OrderItem, OrderStatus
+from oms.domain.orders import FulfillmentChannel, Order, OrderFlag, OrderItem, OrderStatus
 from oms.domain.types import Money, iso_z
 
 
@@ -60,11 +60,25 @@ class ItemFulfillment(_Model):
     quantity_unfulfilled: int | None = Field(default=None, alias="quantityUnfulfilled")
 
 
+class CancellationRequest(_Model):
+    requester: str | None = None
+
+
+class CancellationExecution(_Model):
+    cancelled_by: str | None = Field(default=None, alias="cancelledBy")
+
+
+class ItemCancellation(_Model):
+    cancellation_request: CancellationRequest | None = Field(default=None, alias="cancellationRequest")
+    cancellation_execution: CancellationExecution | None = Field(default=None, alias="cancellationExecution")
+
+
 class ApiOrderItem(_Model):
     order_item_id: str = Field(alias="orderItemId")
     quantity_ordered: int = Field(alias="quantityOrdered")
     product: ItemProduct
     fulfillment: ItemFulfillment | None = None
+    cancellation: ItemCancellation | None = None
 
 
 class OrderProceeds(_Model):
@@ -108,7 +122,7 @@ _STATUSES = {
 }
 
 # Included datasets searchOrders/getOrder should return for this product (prices, service level).
-INCLUDED_DATA = ["FULFILLMENT", "PROCEEDS"]
+INCLUDED_DATA = ["FULFILLMENT", "PROCEEDS", "CANCELLATION"]
 ORDERS_PER_PAGE = 100
 
 
@@ -124,6 +138,7 @@ def order_from_api(api: ApiOrder, marketplace_id: str) -> Order:
     deliver_by = fulfillment.deliver_by_window or DateTimeRange()
     programs = [p.upper() for p in api.programs]
     return Order(
+        flags=_cancellation_flags(api),
         order_id=api.order_id,
         marketplace_id=api.sales_channel.marketplace_id or marketplace_id,
         status=status,
@@ -158,6 +173,30 @@ def order_from_api(api: ApiOrder, marketplace_id: str) -> Order:
             for item in api.order_items
         ],
     )
+
+
+def _cancellation_flags(api: ApiOrder) -> list[OrderFlag]:
+    """Who asked for or made a cancellation (Amazon counts only the seller's against the seller)."""
+    requested = {
+        (item.cancellation.cancellation_request.requester if item.cancellation.cancellation_request else None)
+        for item in api.order_items
+        if item.cancellation
+    }
+    made_by = {
+        (
+            item.cancellation.cancellation_execution.cancelled_by
+            if item.cancellation.cancellation_execution
+            else None
+        )
+        for item in api.order_items
+        if item.cancellation
+    }
+    flags = []
+    if "BUYER" in requested or "BUYER" in made_by:
+        flags.append(OrderFlag.BUYER_REQUESTED_CANCEL)
+    if "AMAZON" in made_by:
+        flags.append(OrderFlag.CANCELED_BY_AMAZON)
+    return flags
 
 
 # --- v0 confirmShipment (the write the 2026-01-01 API does not have) ----------------------------------

@@ -30,6 +30,7 @@ class OrderFlag(StrEnum):
     LATE = "late"
     STOCK_SHORTAGE = "stockShortage"
     BUYER_REQUESTED_CANCEL = "buyerRequestedCancel"
+    CANCELED_BY_AMAZON = "canceledByAmazon"  # e.g. a payment that failed: not the seller's cancellation
 
 
 # Statuses whose unshipped units hold stock; the shipped ones have left the shelf.
