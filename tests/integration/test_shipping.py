@@ -337,25 +337,39 @@ def _key_of(url: str, bucket: str) -> str:
     return path.removeprefix(bucket + "/")
 
 
-def test_the_end_of_day_form_lists_the_days_packages(stack, shop, context):
+def test_the_end_of_day_form_lists_the_packages_of_the_pickup_they_leave_with(stack, shop, context):
+    from oms.end_of_day import close_day
+    from oms.shipping_settings import ShippingSettingsStore
+    from oms.store.documents import default_documents
+
     order_id = _place(shop, 1)
-    call_api(
+    shipped = call_api(
         stack,
         context,
         "POST",
         f"/orders/{order_id}/shipments",
         {"carrier": "UPS", "trackingNumber": "1Z999AA10123456784"},
-    )
+    )[1]["shipment"]
+    settings = ShippingSettingsStore(default_table()).get()
+    calendar = settings.calendar()
+    pickup = settings.pickup("UPS").next_pickup(calendar, datetime.fromisoformat(shipped["shipDate"]))
+    day = calendar.local(pickup).date().isoformat()  # today before the cutoff, else the next pickup day
+
     status, form = call_api(
-        stack, context, "GET", "/reports/end-of-day", query={"carrier": "UPS", "format": "pdf"}
+        stack, context, "GET", "/reports/end-of-day", query={"date": day, "carrier": "UPS", "format": "pdf"}
     )
     assert status == 200, form
-    assert [p["orderId"] for p in form["packages"]] == [order_id]
+    assert [(p["orderId"], p["trackingNumber"]) for p in form["packages"]] == [
+        (order_id, "1Z999AA10123456784")
+    ]
     assert form["pdfUrl"] and form["csvUrl"]
-    assert (
-        call_api(stack, context, "GET", "/reports/end-of-day", query={"carrier": "USPS"})[1]["packages"] == []
-    )
+    usps = call_api(stack, context, "GET", "/reports/end-of-day", query={"date": day, "carrier": "USPS"})
+    assert usps[1]["packages"] == []
     assert call_api(stack, context, "GET", "/reports/end-of-day", query={"carrier": "Pigeon"})[0] == 400
+    # the preview above does not stop the form stored at the cutoff
+    assert "UPS" in close_day(default_table(), default_documents(), now=pickup + timedelta(minutes=1))
+    assert default_table().get(keys.end_of_day_key(day, "UPS"))["closedAt"]
+    assert "UPS" not in close_day(default_table(), default_documents(), now=pickup + timedelta(minutes=20))
 
 
 def test_the_work_queue_shows_must_ship_by_in_the_warehouse_zone_and_the_cutoff(stack, shop, context):

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from oms.account_health import account_health
 from oms.domain.orders import (
     Confirmation,
+    ConfirmationStatus,
     FulfillmentChannel,
     Order,
     OrderFlag,
@@ -49,7 +50,9 @@ def _order(
                 source=ShipmentSource.RECORDED,
                 created_at=NOW - timedelta(days=shipped_days_ago),
                 estimated_delivery=NOW - timedelta(days=shipped_days_ago - 2),
-                confirmation=Confirmation(),
+                confirmation=Confirmation(
+                    status=ConfirmationStatus.CONFIRMED, confirmed_at=NOW - timedelta(days=shipped_days_ago)
+                ),
             )
         )
     return Order(
@@ -227,3 +230,28 @@ def test_the_orders_api_says_who_canceled():
         order_from_api(api({"cancellationExecution": {"cancelledBy": "MERCHANT"}}), "ATVPDKIKX0DER").flags
         == []
     )
+
+
+def test_a_package_amazon_has_not_been_told_of_is_late_once_the_ship_by_passes():
+    recorded = _order(
+        1, purchased_days_ago=4, ship_by_days_ago=2, status=OrderStatus.SHIPPED, shipped_days_ago=3
+    )
+    unconfirmed = recorded.model_copy(
+        update={"shipments": [recorded.shipments[0].model_copy(update={"confirmation": Confirmation()})]}
+    )
+    confirmed_late = recorded.model_copy(
+        update={
+            "shipments": [
+                recorded.shipments[0].model_copy(
+                    update={
+                        "confirmation": Confirmation(
+                            status=ConfirmationStatus.CONFIRMED, confirmed_at=NOW - timedelta(days=1)
+                        )
+                    }
+                )
+            ]
+        }
+    )
+    for order, late in ((recorded, 0), (unconfirmed, 1), (confirmed_late, 1)):
+        rate = account_health([order], SETTINGS, NOW).late_shipment_rate
+        assert (rate.numerator, rate.denominator) == (late, 1)

@@ -1,7 +1,8 @@
 """Account health as Amazon measures a seller-fulfilled account, counted on the orders kept here.
 
 - Late shipment rate (10 and 30 days; target under 4%): of the MFN orders whose latest ship date fell in the
-  window, those whose first shipment came after it, or that are still unshipped past it.
+  window, those whose first package reached Amazon (was confirmed) after it, or that are still unshipped
+  or unconfirmed past it.
 - Pre-fulfilment cancel rate (7 days; under 2.5%): of the MFN orders purchased in the window, those
   canceled before shipping, except cancellations the buyer asked for or Amazon made (e.g. a failed
   payment), which Amazon does not count against the seller.
@@ -25,7 +26,15 @@ from datetime import datetime, timedelta
 from pydantic import Field
 
 from oms.domain.carriers import carrier as find_carrier
-from oms.domain.orders import ALL_SHIPPED, FulfillmentChannel, Order, OrderFlag, OrderStatus
+from oms.domain.orders import (
+    ALL_SHIPPED,
+    ConfirmationStatus,
+    FulfillmentChannel,
+    Order,
+    OrderFlag,
+    OrderStatus,
+    ShipmentSource,
+)
 from oms.domain.shipments import first_ship_date
 from oms.domain.types import ApiModel, iso_z, utc_now
 from oms.orders import order_from_item
@@ -103,7 +112,13 @@ def account_health(orders: Iterable[Order], settings: ShippingSettings, now: dat
         for count, days in ((lsr10, 10), (lsr30, 30)):
             if lsd and now - timedelta(days=days) <= lsd <= now and order.status != OrderStatus.CANCELED:
                 count.total += 1
-                late = (shipped_at is not None and shipped_at > lsd) or (unshipped and now > lsd)
+                # Amazon knows a shipment once it is confirmed: a package recorded but still unconfirmed
+                # past the latest ship date is late as far as Amazon can tell
+                told = _told_amazon_at(order)
+                shipped_elsewhere = order.status in ALL_SHIPPED and not order.shipments
+                late = (told is not None and told > lsd) or (
+                    told is None and not shipped_elsewhere and now > lsd
+                )
                 count.hit += late
             elif lsd and lsd > now and unshipped and _risky(order):
                 # due later in the window's future: counts once it is due, late if it ships late
@@ -121,7 +136,10 @@ def account_health(orders: Iterable[Order], settings: ShippingSettings, now: dat
         if shipped_on and now - timedelta(days=30) <= shipped_on <= now:
             tracking.total += 1
             valid = bool(order.shipments) and all(
-                (found := find_carrier(s.carrier)) is not None and found.valid_tracking(s.tracking_number)
+                s.source == ShipmentSource.BUY_SHIPPING  # Amazon's own labels carry valid tracking
+                or (
+                    (found := find_carrier(s.carrier)) is not None and found.valid_tracking(s.tracking_number)
+                )
                 for s in order.shipments
             )
             tracking.hit += valid
@@ -139,6 +157,16 @@ def account_health(orders: Iterable[Order], settings: ShippingSettings, now: dat
         valid_tracking_rate=_metric(tracking, target=0.95, below=False, window=30),
         on_time_delivery_rate=_metric(delivery, target=0.90, below=False, window=14),
     )
+
+
+def _told_amazon_at(order: Order) -> datetime | None:
+    """When Amazon learned the order shipped: its first confirmed package (not before its ship date)."""
+    told = [
+        max(s.ship_date, s.confirmation.confirmed_at)
+        for s in order.shipments
+        if s.confirmation.status == ConfirmationStatus.CONFIRMED and s.confirmation.confirmed_at
+    ]
+    return min(told, default=None)
 
 
 def _expected_by(order: Order, settings: ShippingSettings) -> datetime:

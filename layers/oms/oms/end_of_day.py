@@ -1,6 +1,7 @@
 """End-of-day forms (manifests): every package handed to a carrier on a warehouse day, as JSON, CSV and PDF.
 
-Read from the shipments' day index (one Query per carrier and day). `close_day`, run by the daily_close
+Read from the shipments' day index (one Query per carrier and day); a package is indexed under the day
+of the carrier pickup it leaves with, so one recorded after the cutoff is on the next pickup's form. `close_day`, run by the daily_close
 schedule every 15 minutes, stores each carrier's form in the documents bucket once its cutoff has passed,
 so the form is ready when the driver comes.
 """
@@ -72,8 +73,11 @@ def form_json(form: EndOfDayForm, links: dict[str, str] | None = None) -> dict[s
     }
 
 
-def store_form(table: Table, documents: DocumentStore, form: EndOfDayForm) -> dict[str, str]:
-    """The form's CSV and PDF in the bucket, recorded for the day; returns presigned links."""
+def store_form(
+    table: Table, documents: DocumentStore, form: EndOfDayForm, *, at_cutoff: bool = False
+) -> dict[str, str]:
+    """The form's CSV and PDF in the bucket, recorded for the day; returns presigned links. The one stored
+    at the cutoff (daily_close) is marked so; one asked for earlier is a preview the cutoff replaces."""
     stem = f"end-of-day-{form.day.isoformat()}-{form.carrier_code}"
     csv_key = document_key("end-of-day", form.day.isoformat(), f"{stem}.csv")
     pdf_key = document_key("end-of-day", form.day.isoformat(), f"{stem}.pdf")
@@ -87,6 +91,7 @@ def store_form(table: Table, documents: DocumentStore, form: EndOfDayForm) -> di
             "pdfKey": pdf_key,
             "packageCount": len(form.packages),
             "storedAt": iso_z(utc_now()),
+            **({"closedAt": iso_z(utc_now())} if at_cutoff else {}),
         }
     )
     return {
@@ -104,8 +109,9 @@ def close_day(table: Table, documents: DocumentStore, now: datetime | None = Non
     closed = []
     for setup in settings.carriers:
         cutoff = datetime.combine(today, setup.cutoff, calendar.zone)
-        if now < cutoff or table.get(keys.end_of_day_key(today.isoformat(), setup.code)):
+        stored = table.get(keys.end_of_day_key(today.isoformat(), setup.code)) or {}
+        if now < cutoff or stored.get("closedAt"):
             continue
-        store_form(table, documents, end_of_day_form(table, today, setup.code, settings))
+        store_form(table, documents, end_of_day_form(table, today, setup.code, settings), at_cutoff=True)
         closed.append(setup.code)
     return closed

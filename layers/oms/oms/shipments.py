@@ -37,7 +37,7 @@ _ATTEMPTS = 10
 _RETRY_FIRST = timedelta(minutes=1)
 _RETRY_MAX = timedelta(minutes=30)
 _REFUSED_RETRY = timedelta(hours=1)
-_LEASE = timedelta(minutes=2)  # longer than a confirmation with all its retries takes
+_LEASE = timedelta(minutes=5)  # longer than a confirmation with all its retries and budget waits takes
 
 
 @dataclass(frozen=True)
@@ -157,7 +157,10 @@ def ship(
 
 
 def _shipment_item(order: Order, shipment: Shipment, settings: Any) -> Item:
-    local_day = settings.calendar().local(shipment.ship_date).date().isoformat()
+    # the package leaves with the carrier's next pickup: it belongs on that pickup day's end-of-day form
+    calendar = settings.calendar()
+    pickup = settings.pickup(shipment.carrier).next_pickup(calendar, shipment.ship_date)
+    local_day = calendar.local(pickup).date().isoformat()
     return {
         **keys.shipment_key(order.order_id, shipment.shipment_id),
         **keys.shipment_day_index_keys(
