@@ -28,7 +28,9 @@ from oms.store.documents import DocumentStore, document_key
 from oms.store.table import Table
 from oms.work_queue import awaiting_shipment
 
-MAX_ORDERS = 100
+# A pick cart's worth; also what one API call can fetch buyer addresses for within Amazon's getOrder
+# budget (burst 30, then one every 2 s) and API Gateway's 29 s.
+MAX_ORDERS = 25
 
 
 class PickListLine(ApiModel):
@@ -61,7 +63,9 @@ def create_batch(
     if not wanted:
         raise InvalidInput.for_field("orderIds", "name at least one order")
     if len(wanted) > MAX_ORDERS:
-        raise InvalidInput.for_field("orderIds", f"at most {MAX_ORDERS} orders per batch")
+        raise InvalidInput.for_field(
+            "orderIds", f"at most {MAX_ORDERS} orders per batch (a pick cart's worth); make several batches"
+        )
     found = {item["orderId"]: item for item in table.get_many([keys.order_key(o) for o in wanted])}
     missing = [o for o in wanted if o not in found]
     if missing:

@@ -156,7 +156,7 @@ def put_shipping_settings(body: ShippingSettings) -> ShippingSettings:
 
 
 class BatchRequest(ApiModel):
-    order_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(min_length=1, max_length=100)
+    order_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(min_length=1, max_length=200)
 
 
 @router.post(
