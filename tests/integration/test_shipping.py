@@ -488,3 +488,17 @@ def test_a_label_bought_but_not_recorded_is_reused_never_bought_twice(stack, sho
     assert calls(shop, "createShipment") == 1
     assert table.get(keys.label_claim_key(order_id)) is None  # recorded: the claim is gone
     label_recorded(table, order_id)  # harmless when there is nothing to release
+
+
+_NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
+
+
+def test_the_kept_figures_serve_while_recent_and_are_counted_again_after(stack):
+    from oms.account_health import account_health_now, refresh_snapshot
+
+    table = default_table()
+    kept = refresh_snapshot(table, _NOW)
+    assert account_health_now(table, now=_NOW + timedelta(minutes=10)) == kept
+    later = account_health_now(table, now=_NOW + timedelta(minutes=30))
+    assert later.as_of != kept.as_of
+    assert account_health_now(table, fresh=True, now=_NOW + timedelta(minutes=31)).as_of != later.as_of

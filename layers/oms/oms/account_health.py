@@ -46,16 +46,16 @@ LOOKBACK = timedelta(days=60)
 
 
 class Metric(ApiModel):
-    value: float | None  # a fraction, None while no order counts
+    value: float | None = None  # a fraction, None while no order counts
     target: float
     comparison: str  # "below" or "above": where the value must stay
-    projected: float | None
+    projected: float | None = None
     window: str
     numerator: int
     denominator: int
     projected_numerator: int
     projected_denominator: int
-    meets_target: bool | None
+    meets_target: bool | None = None
 
 
 class AccountHealth(ApiModel):
@@ -183,3 +183,31 @@ def current_account_health(table: Table, now: datetime | None = None) -> Account
     since = iso_z(now - LOOKBACK)
     orders = (order_from_item(item) for item in table.query_all(keys.orders_by_purchase_date(since, None)))
     return account_health(orders, ShippingSettingsStore(table).get(), now)
+
+
+SNAPSHOT_MAX_AGE = timedelta(minutes=20)  # ship_guard refreshes it every 15 minutes
+
+
+def refresh_snapshot(table: Table, now: datetime | None = None) -> AccountHealth:
+    """Count now and keep the figures (the ship_guard schedule does this, so the API reads one item)."""
+    health = current_account_health(table, now)
+    table.put(
+        {
+            **keys.metrics_key("account-health"),
+            "entity": "MetricsSnapshot",
+            "figures": health.model_dump(mode="json", by_alias=True),
+        }
+    )
+    return health
+
+
+def account_health_now(table: Table, *, fresh: bool = False, now: datetime | None = None) -> AccountHealth:
+    """The kept figures while they are recent, else counted (and kept) now."""
+    now = now or utc_now()
+    if not fresh:
+        item = table.get(keys.metrics_key("account-health"))
+        if item is not None:
+            kept = AccountHealth.model_validate(item["figures"])
+            if now - datetime.fromisoformat(kept.as_of) <= SNAPSHOT_MAX_AGE:
+                return kept
+    return refresh_snapshot(table, now)

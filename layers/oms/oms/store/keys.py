@@ -235,6 +235,11 @@ def delay_notice_key(order_id: str) -> dict[str, str]:
     return {PK: ORDER_PREFIX + order_id, SK: "DELAYNOTICE"}
 
 
+def metrics_key(name: str) -> dict[str, str]:
+    """Figures computed on a schedule and kept for quick reads (e.g. account health)."""
+    return {PK: f"METRICS#{name}", SK: "LATEST"}
+
+
 # --- pick batches and end-of-day forms --------------------------------------------------------------
 
 ALL_BATCHES = "BATCHES"
