@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 
 from tests.browser.conftest import PHONE, Api, wait_for, wait_until_loaded
 
@@ -192,6 +193,51 @@ def test_at_phone_width_the_queue_fits_the_screen(
     page = signed_in(viewport=PHONE)
     assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
     assert page.locator("#queue-table tbody tr").first.is_visible()
+
+
+@pytest.mark.needs_routes("POST /batches")
+def test_orders_ticked_in_the_queue_make_a_pick_batch_with_its_pdfs(
+    signed_in: Callable[..., Any], orders: dict[str, str]
+) -> None:
+    picked = [orders["soonest"], orders["later"]]  # both awaiting shipment, never shipped here
+    page = signed_in()
+    for order_id in picked:
+        page.get_by_role("checkbox", name=f"Select order {order_id}").check()
+    assert "2 selected" in page.inner_text("#batch-selected")
+    # by keyboard: focus the button and press Enter; the page shows what the API answered
+    page.focus("#make-batch")
+    with page.expect_response(lambda r: r.url.endswith("/batches") and r.request.method == "POST") as sent:
+        page.keyboard.press("Enter")
+    assert sent.value.status == 201, sent.value.text()
+    made = sent.value.json()
+    assert sorted(made["orderIds"]) == sorted(picked)
+    page.wait_for_selector("#batch-result:not([hidden])")
+    batch_id = page.inner_text("#batch-id")
+    assert batch_id == made["batchId"]
+    units = sum(line["units"] for line in made["lines"])
+    assert units == 3
+    assert page.inner_text("#batch-orders").startswith("2 orders")
+    assert page.inner_text("#batch-units").startswith(f"{units} units")
+    assert batch_id in page.inner_text("#status"), "the batch is announced"
+    assert page.locator("#batch-result h2").evaluate("h => h === document.activeElement")
+    assert page.locator("#alert").is_hidden()
+    # both documents open in a new tab and are PDFs (presigned links to the documents bucket)
+    downloads = requests.Session()
+    downloads.trust_env = False
+    for name in ("Pick list (PDF)", "Packing slips (PDF)"):
+        link = page.get_by_role("link", name=name, exact=True)
+        assert link.get_attribute("target") == "_blank"
+        answer = downloads.get(str(link.get_attribute("href")), timeout=30)
+        assert answer.status_code == 200, f"{name}: {answer.status_code} {answer.text[:200]}"
+        assert answer.content.startswith(b"%PDF"), name
+    # the selection is cleared after the batch; "select all shown" ticks and unticks every row
+    assert page.locator("#queue-table input.select-order:checked").count() == 0
+    page.check("#select-all")
+    rows = page.locator("#queue-table tbody tr").count()
+    assert page.locator("#queue-table input.select-order:checked").count() == rows
+    page.uncheck("#select-all")
+    assert page.locator("#queue-table input.select-order:checked").count() == 0
+    assert not page.script_errors
 
 
 # ------------------------------------------------------------------------------ an order's page

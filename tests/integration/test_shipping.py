@@ -328,7 +328,13 @@ def test_a_batch_gives_a_pick_list_and_packing_slips_as_pdfs(stack, shop, contex
     assert buyer["name"] in text and buyer["postalCode"] in text
     kept = default_table().get(keys.buyer_key(orders[0]))
     assert kept is not None and kept[keys.TTL_ATTRIBUTE] > 0
-    assert call_api(stack, context, "GET", f"/batches/{batch['batchId']}")[0] == 200
+    again = call_api(stack, context, "GET", f"/batches/{batch['batchId']}")
+    assert again[0] == 200 and again[1]["lines"] == batch["lines"]
+    # a SKU nobody has on hand is listed "not on hand" (no location) and the batch still reads back
+    short = _place(shop, 20)
+    status, lacking = call_api(stack, context, "POST", "/batches", {"orderIds": [short]})
+    assert status == 201 and [line["location"] for line in lacking["lines"]][-1] is None
+    assert call_api(stack, context, "GET", f"/batches/{lacking['batchId']}")[0] == 200
     assert call_api(stack, context, "POST", "/batches", {"orderIds": ["missing-1"]})[0] == 404
 
 

@@ -34,9 +34,9 @@ MAX_ORDERS = 25
 
 
 class PickListLine(ApiModel):
-    location: str | None
+    location: str | None = None  # None: no location holds the units (not on hand)
     sku: str
-    title: str | None
+    title: str | None = None
     units: int
     order_ids: list[str]
 

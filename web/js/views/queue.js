@@ -1,11 +1,13 @@
 // #/queue: seller-fulfilled orders still to ship, late and at-risk first, a page at a time.
 // The API sorts each status by latest ship date; the two statuses are merged here, and an order is shown
 // only once no unfetched page could hold an earlier one (so "Show more" never reshuffles what is shown).
+// Orders shown can be ticked and grouped into a pick batch (POST /batches): a pick list and packing slips.
 import { call } from "../api.js";
 import { announce, endOfToday, formatTime, h, routeQuery, showError, table } from "../dom.js";
 import { byUrgency, cutoffText, dueToday, flagBadges, isFlagged, itemsSummary, mustShipAt, OPEN_STATUSES } from "../orders-common.js";
 
 const DEFAULT_PAGE = 50;
+const MAX_BATCH = 25; // the API's limit: a pick cart's worth
 
 const COLUMNS = [
   { label: "Urgency", cell: (o) => h("span", { class: "badges" }, flagBadges(o, { withDueToday: true })) },
@@ -22,6 +24,29 @@ const COLUMNS = [
   { label: "Status", cell: (o) => (o.isPrime ? `${o.status} · Prime` : o.status) },
 ];
 
+/** The column of tick boxes: each labelled with its order id, ticked while the order is selected. */
+function selectColumn(selected, onToggle) {
+  return {
+    label: "Select",
+    className: "select-cell",
+    cell: (o) => {
+      const box = h("input", {
+        type: "checkbox",
+        class: "select-order",
+        "data-order-id": o.orderId,
+        "aria-label": `Select order ${o.orderId}`,
+        checked: selected.has(o.orderId),
+      });
+      box.addEventListener("change", () => onToggle(o.orderId, box.checked));
+      return box;
+    },
+  };
+}
+
+function plural(count, word) {
+  return `${count} ${word}${count === 1 ? "" : "s"}`;
+}
+
 function sortKey(order) {
   return `${order.latestShipDate || ""}#${order.orderId}`; // the API's own order within a status
 }
@@ -32,6 +57,7 @@ export async function render(view) {
   const onlyToday = query.get("due") === "today";
   const streams = OPEN_STATUSES.map((status) => ({ status, items: [], nextToken: null, started: false }));
   const shown = new Set();
+  const selected = new Set(); // order ids ticked for a pick batch (sent in queue order)
 
   const summary = h("p", { class: "summary", id: "queue-summary" }, "");
   const rowsHolder = h("div", { id: "queue-table" });
@@ -43,6 +69,18 @@ export async function render(view) {
     else next.delete("due");
     location.hash = `#/queue${String(next) ? `?${next}` : ""}`;
   });
+  const allBox = h("input", { type: "checkbox", id: "select-all" });
+  const selectedText = h("span", { id: "batch-selected", class: "hint" }, "");
+  const makeBatch = h("button", { type: "button", id: "make-batch", class: "primary", "aria-describedby": "batch-selected" }, "Make pick batch");
+  const batchProblem = h("p", { id: "batch-problem", class: "failure", hidden: true }, "");
+  const batchResult = h("section", { id: "batch-result", class: "batch-result", "aria-labelledby": "batch-result-title", hidden: true });
+  const batchBar = h(
+    "div",
+    { class: "toolbar batch-bar", id: "batch-bar", hidden: true },
+    h("label", { class: "inline", for: "select-all" }, allBox, " Select all shown"),
+    makeBatch,
+    selectedText,
+  );
   view.replaceChildren(
     h("h1", {}, "Ship-today queue"),
     h(
@@ -52,9 +90,103 @@ export async function render(view) {
     ),
     h("div", { class: "toolbar" }, h("label", { class: "inline", for: "due-today" }, dueBox, " Only orders due by the end of today")),
     summary,
+    batchBar,
+    batchProblem,
+    batchResult,
     rowsHolder,
     more,
   );
+
+  function syncSelection() {
+    const ids = visible.map((o) => o.orderId);
+    for (const id of [...selected]) if (!ids.includes(id)) selected.delete(id);
+    const ticked = ids.filter((id) => selected.has(id)).length;
+    allBox.checked = ids.length > 0 && ticked === ids.length;
+    allBox.indeterminate = ticked > 0 && ticked < ids.length;
+    const over = selected.size > MAX_BATCH;
+    selectedText.textContent = `${selected.size} selected (at most ${MAX_BATCH} a batch${over ? ": make several batches" : ""}).`;
+    selectedText.classList.toggle("warning", over);
+    batchBar.hidden = ids.length === 0;
+  }
+
+  function toggle(orderId, on) {
+    if (on) selected.add(orderId);
+    else selected.delete(orderId);
+    syncSelection();
+  }
+
+  const columns = [selectColumn(selected, toggle), ...COLUMNS];
+
+  allBox.addEventListener("change", () => {
+    for (const o of visible) {
+      if (allBox.checked) selected.add(o.orderId);
+      else selected.delete(o.orderId);
+    }
+    for (const box of rowsHolder.querySelectorAll("input.select-order")) box.checked = selected.has(box.dataset.orderId);
+    syncSelection();
+  });
+
+  function showBatch(batch) {
+    const orderCount = (batch.orderIds || []).length;
+    const units = (batch.lines || []).reduce((sum, line) => sum + (Number(line.units) || 0), 0);
+    const link = (url, text, id) =>
+      url ? h("a", { href: url, target: "_blank", rel: "noopener", id, class: "button-link" }, text) : h("span", { class: "muted" }, `${text}: not available`);
+    const title = h("h2", { id: "batch-result-title", tabindex: "-1" }, `Pick batch ${batch.batchId}`);
+    batchResult.replaceChildren(
+      title,
+      h(
+        "dl",
+        { class: "facts" },
+        h("dt", {}, "Batch"),
+        h("dd", { id: "batch-id" }, batch.batchId),
+        h("dt", {}, "Orders"),
+        h("dd", { id: "batch-orders" }, plural(orderCount, "order"), h("span", { class: "muted" }, ` (${(batch.orderIds || []).join(", ")})`)),
+        h("dt", {}, "Units to pick"),
+        h("dd", { id: "batch-units" }, plural(units, "unit"), ` on ${plural((batch.lines || []).length, "pick-list line")}`),
+        h("dt", {}, "Made"),
+        h("dd", {}, batch.createdAt ? h("time", { datetime: batch.createdAt }, formatTime(batch.createdAt)) : "–"),
+      ),
+      h(
+        "p",
+        { class: "buttons" },
+        link(batch.pickListUrl, "Pick list (PDF)", "batch-pick-list"),
+        link(batch.packingSlipsUrl, "Packing slips (PDF)", "batch-packing-slips"),
+      ),
+      h("p", { class: "hint" }, "Each document opens in a new tab. The orders stay in the queue until they are shipped."),
+    );
+    batchResult.hidden = false;
+    const text = `Pick batch ${batch.batchId} made: ${plural(orderCount, "order")}, ${plural(units, "unit")}. Pick list and packing slips are ready.`;
+    announce(text);
+    title.focus();
+  }
+
+  makeBatch.addEventListener("click", async () => {
+    batchProblem.hidden = true;
+    const orderIds = visible.map((o) => o.orderId).filter((id) => selected.has(id)); // in queue order
+    if (!orderIds.length) {
+      batchProblem.textContent = "Select at least one order for the pick batch.";
+      batchProblem.hidden = false;
+      rowsHolder.querySelector("input.select-order")?.focus();
+      return;
+    }
+    makeBatch.disabled = true;
+    makeBatch.textContent = "Making the batch…";
+    try {
+      const batch = await call("/batches", { method: "POST", body: { orderIds } });
+      showError(null);
+      selected.clear();
+      for (const box of rowsHolder.querySelectorAll("input.select-order")) box.checked = false;
+      syncSelection();
+      showBatch(batch);
+    } catch (error) {
+      batchProblem.textContent = error.message || String(error);
+      batchProblem.hidden = false;
+      showError(error);
+    } finally {
+      makeBatch.disabled = false;
+      makeBatch.textContent = "Make pick batch";
+    }
+  });
 
   let tbody = null;
   const visible = [];
@@ -129,7 +261,7 @@ export async function render(view) {
       rowsHolder.replaceChildren(h("p", { class: "empty" }, onlyToday ? "Nothing is due by the end of today." : "No seller-fulfilled orders are waiting to ship."));
       tbody = null;
     } else {
-      const built = table("Orders to ship, most urgent first", COLUMNS, visible, { rowAttributes });
+      const built = table("Orders to ship, most urgent first", columns, visible, { rowAttributes });
       rowsHolder.replaceChildren(built);
       tbody = built.querySelector("tbody");
     }
@@ -139,6 +271,7 @@ export async function render(view) {
     const moreToCome = streams.some((s) => s.nextToken) ? " (more below: Show more)" : "";
     const text = `${visible.length} order${visible.length === 1 ? "" : "s"} shown${moreToCome}: ${late} late, ${risk} at risk, ${today} due by the end of today.`;
     summary.textContent = text;
+    syncSelection();
     announce(text);
   }
 
