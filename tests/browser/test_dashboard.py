@@ -342,6 +342,30 @@ def test_the_column_chooser_changes_the_downloaded_csv(
     assert re.search(r"Downloaded orders-unshipped-.*\.csv", page.inner_text("#report-result"))
 
 
+def test_a_confirmation_amazon_refused_is_retried_from_the_order_page(
+    signed_in: Callable[..., Any], api: Api, outputs: dict[str, Any], orders: dict[str, str]
+) -> None:
+    order_id = orders["split"]
+    control = f"{outputs['SpApiEndpoint']}/_simulator/faults"
+    refuse = {"operation": "confirmShipment", "status": 400, "count": 1}
+    assert api.session.post(control, json=refuse, timeout=10).status_code == 200
+    shipped = api.ok(
+        "POST",
+        f"/orders/{order_id}/shipments",
+        json={"carrier": "USPS", "trackingNumber": "9400111899223100000000"},
+    )
+    assert shipped["shipment"]["confirmation"]["status"] == "refused"
+
+    page = signed_in(f"#/orders/{order_id}")
+    page.wait_for_selector("#shipments .confirm-now")
+    assert "refused by Amazon" in page.inner_text("#shipments")
+    page.focus("#shipments .confirm-now")
+    page.keyboard.press("Enter")
+    page.wait_for_function("!document.querySelector('#shipments .confirm-now')")
+    assert "confirmed" in page.inner_text("#shipments")
+    assert api.ok("GET", f"/orders/{order_id}")["shipments"][0]["confirmation"]["status"] == "confirmed"
+
+
 def test_the_end_of_day_form_downloads_with_the_days_packages(
     signed_in: Callable[..., Any], api: Api
 ) -> None:

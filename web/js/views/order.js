@@ -42,12 +42,31 @@ function draw(view, order, timeline, carriers) {
     h("dl", { class: "facts" }, facts.map(([term, value]) => [h("dt", {}, term), h("dd", {}, value)])),
     h("section", { "aria-labelledby": "items-title" }, h("h2", { id: "items-title" }, "Items"), table("Items of the order", itemColumns, order.items || [])),
     actions(view, order, carriers),
-    shipments(order),
+    shipments(order, (shipmentId, button) => confirmNow(view, order, shipmentId, button, carriers)),
     timelineSection(timeline),
   );
 }
 
-function shipments(order) {
+// A package Amazon has not accepted yet: try its confirmation now (the schedule retries it anyway).
+async function confirmNow(view, order, shipmentId, button, carriers) {
+  button.disabled = true;
+  button.textContent = "Confirming…";
+  try {
+    const path = `/orders/${encodeURIComponent(order.orderId)}/shipments/${encodeURIComponent(shipmentId)}/confirm`;
+    const answer = await call(path, { method: "POST" });
+    showError(null);
+    const timeline = await call(`/orders/${encodeURIComponent(order.orderId)}/timeline`).catch((error) => ({ error }));
+    draw(view, answer.order, timeline, carriers);
+    const status = answer.shipment?.confirmation?.status || "unknown";
+    announce(`Package ${shipmentId}: Amazon confirmation ${status}.`);
+  } catch (error) {
+    showError(error);
+    button.disabled = false;
+    button.textContent = "Confirm now";
+  }
+}
+
+function shipments(order, retry) {
   const list = order.shipments || [];
   const columns = [
     { label: "Carrier", cell: (s) => s.carrier || "–" },
@@ -56,7 +75,7 @@ function shipments(order) {
     { label: "Shipped", cell: (s) => formatTime(s.shipDate) },
     { label: "Items", cell: (s) => (s.items || []).map((i) => `${i.quantity} × ${i.sku || i.orderItemId}`).join(", ") || "all" },
     { label: "How", cell: (s) => (s.source === "buyShipping" ? "label bought" : "recorded") },
-    { label: "Amazon confirmation", cell: (s) => confirmation(s.confirmation) },
+    { label: "Amazon confirmation", cell: (s) => confirmation(s.confirmation, s.shipmentId, retry) },
     { label: "Label", cell: (s) => (s.labelUrl ? h("a", { href: s.labelUrl, target: "_blank", rel: "noopener" }, "Label (PDF)") : "–") },
   ];
   return h(
@@ -67,13 +86,18 @@ function shipments(order) {
   );
 }
 
-function confirmation(state) {
+function confirmation(state, shipmentId, retry) {
   if (!state) return "–";
   const words = { pending: "waiting to confirm", confirmed: "confirmed", retrying: "retrying", refused: "refused by Amazon" };
   const parts = [h("span", { class: `badge badge-${state.status}` }, words[state.status] || state.status)];
   if (state.confirmedAt) parts.push(` ${formatTime(state.confirmedAt)}`);
   if (state.attempts) parts.push(h("span", { class: "muted" }, ` (${state.attempts} attempt${state.attempts === 1 ? "" : "s"})`));
   if (state.lastError) parts.push(h("span", { class: "warning" }, ` ${state.lastError}`));
+  if (state.status !== "confirmed" && retry) {
+    const button = h("button", { type: "button", class: "confirm-now", "data-shipment-id": shipmentId }, "Confirm now");
+    button.addEventListener("click", () => retry(shipmentId, button));
+    parts.push(" ", button);
+  }
   return h("span", {}, ...parts);
 }
 
