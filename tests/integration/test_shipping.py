@@ -59,6 +59,12 @@ def _amazon_says(
     apply_change(default_table(), change_from_notification(Notification.model_validate(document)))
 
 
+def _ship(stack, context, order_id: str, **body):
+    """POST /orders/{orderId}/shipments: a UPS package with a valid tracking number unless told otherwise."""
+    shipment = {"carrier": "UPS", "trackingNumber": "1Z999AA10123456784", **body}
+    return call_api(stack, context, "POST", f"/orders/{order_id}/shipments", shipment)
+
+
 @pytest.fixture
 def shop(stack, amazon, context):
     status, answer = call_api(stack, context, "PUT", "/settings/shipping", WAREHOUSE)
@@ -150,13 +156,7 @@ def test_split_shipments_move_stock_once_and_the_late_shipped_notification_chang
         assert _on_hand() == (7, 0)
     assert call_api(stack, context, "GET", f"/orders/{order_id}")[1]["status"] == "Shipped"
 
-    again = call_api(
-        stack,
-        context,
-        "POST",
-        f"/orders/{order_id}/shipments",
-        {"carrier": "UPS", "trackingNumber": "1Z999AA10123456784"},
-    )
+    again = _ship(stack, context, order_id)
     assert again[0] == 409 and "already fully shipped" in again[1]["error"]["message"]
 
 
@@ -166,13 +166,7 @@ def test_units_amazon_already_reports_shipped_are_not_shipped_again(stack, shop,
     _amazon_says(order_id, item_id, "PartiallyShipped", 3, 1)  # the seller confirmed one in Seller Central
     assert _on_hand() == (9, 2)
 
-    status, answer = call_api(
-        stack,
-        context,
-        "POST",
-        f"/orders/{order_id}/shipments",
-        {"carrier": "UPS", "trackingNumber": "1Z999AA10123456784"},
-    )
+    status, answer = _ship(stack, context, order_id)
 
     assert status == 201, answer
     assert answer["shipment"]["items"] == [{"orderItemId": item_id, "sku": SKU, "quantity": 2}]
@@ -188,13 +182,7 @@ def test_an_order_amazon_reports_shipped_cannot_be_shipped_again_and_moves_stock
     _amazon_says(order_id, item_id, "Shipped", 2, 2)
     assert _on_hand() == (8, 0)
 
-    status, answer = call_api(
-        stack,
-        context,
-        "POST",
-        f"/orders/{order_id}/shipments",
-        {"carrier": "UPS", "trackingNumber": "1Z999AA10123456784"},
-    )
+    status, answer = _ship(stack, context, order_id)
 
     assert status == 409 and "already fully shipped" in answer["error"]["message"]
     assert _on_hand() == (8, 0)
@@ -224,13 +212,7 @@ def test_throttled_and_refused_confirmations_stay_queued_and_are_retried(stack, 
     order_id = _place(shop, 1)
     inject_fault(shop, "confirmShipment", 429, 20)  # more than the client's retries
 
-    status, answer = call_api(
-        stack,
-        context,
-        "POST",
-        f"/orders/{order_id}/shipments",
-        {"carrier": "UPS", "trackingNumber": "1Z999AA10123456784"},
-    )
+    status, answer = _ship(stack, context, order_id)
 
     assert status == 201
     confirmation = answer["shipment"]["confirmation"]
@@ -281,24 +263,12 @@ def test_bad_shipments_are_refused_naming_the_field_and_nothing_moves(
 
 def test_afn_and_canceled_orders_cannot_be_shipped(stack, shop, context):
     afn = _place(shop, 1, afn=True)
-    answer = call_api(
-        stack,
-        context,
-        "POST",
-        f"/orders/{afn}/shipments",
-        {"carrier": "UPS", "trackingNumber": "1Z999AA10123456784"},
-    )
+    answer = _ship(stack, context, afn)
     assert answer[0] == 409 and "AFN" in answer[1]["error"]["message"]
     canceled = _place(shop, 1)
     item_id = call_api(stack, context, "GET", f"/orders/{canceled}")[1]["items"][0]["orderItemId"]
     _amazon_says(canceled, item_id, "Canceled", 1, 0, later=5)
-    answer = call_api(
-        stack,
-        context,
-        "POST",
-        f"/orders/{canceled}/shipments",
-        {"carrier": "UPS", "trackingNumber": "1Z999AA10123456784"},
-    )
+    answer = _ship(stack, context, canceled)
     assert answer[0] == 409 and "canceled" in answer[1]["error"]["message"]
 
 
@@ -349,13 +319,7 @@ def test_the_end_of_day_form_lists_the_packages_of_the_pickup_they_leave_with(st
     from oms.store.documents import default_documents
 
     order_id = _place(shop, 1)
-    shipped = call_api(
-        stack,
-        context,
-        "POST",
-        f"/orders/{order_id}/shipments",
-        {"carrier": "UPS", "trackingNumber": "1Z999AA10123456784"},
-    )[1]["shipment"]
+    shipped = _ship(stack, context, order_id)[1]["shipment"]
     settings = ShippingSettingsStore(default_table()).get()
     calendar = settings.calendar()
     pickup = settings.pickup("UPS").next_pickup(calendar, datetime.fromisoformat(shipped["shipDate"]))
@@ -436,13 +400,7 @@ def test_at_risk_and_late_are_announced_once_per_transition():
 def test_two_callers_confirming_at_once_send_it_to_amazon_once(stack, shop, context):
     order_id = _place(shop, 1)
     inject_fault(shop, "confirmShipment", 503, 20)  # the first try fails: the shipment waits in the queue
-    call_api(
-        stack,
-        context,
-        "POST",
-        f"/orders/{order_id}/shipments",
-        {"carrier": "UPS", "trackingNumber": "1Z999AA10123456784"},
-    )
+    _ship(stack, context, order_id)
     inject_fault(shop, "confirmShipment", 503, 0)  # Amazon answers again
     table, client = default_table(), fast_client(shop)
     later = datetime.now(UTC) + timedelta(minutes=2)
