@@ -60,7 +60,9 @@ def list_stock(
 
 @router.get("/inventory/<sku>", summary="One SKU's stock", tags=["inventory"])
 def get_stock(sku: Sku, location: Location = keys.DEFAULT_LOCATION) -> StockRow:
-    return _stock().get(unquote(sku), location)  # REST API paths arrive percent-encoded
+    stock = _stock()
+    row = stock.get(unquote(sku), location)  # REST API paths arrive percent-encoded
+    return row.model_copy(update={"days_of_cover": stock.days_of_cover(row)})
 
 
 @router.put("/inventory/<sku>", summary="Create or update a SKU's stock policy", tags=["inventory"])
