@@ -466,3 +466,13 @@ def test_the_kept_figures_serve_while_recent_and_are_counted_again_after(stack):
     later = account_health_now(table, now=_NOW + timedelta(minutes=30))
     assert later.as_of != kept.as_of
     assert account_health_now(table, fresh=True, now=_NOW + timedelta(minutes=31)).as_of != later.as_of
+
+
+def test_the_api_counts_account_health_live_unless_asked_for_the_kept_figures(stack, context):
+    from oms.account_health import refresh_snapshot
+
+    kept = refresh_snapshot(default_table(), _NOW)  # as the 15-minute guard keeps them
+    cached = call_api(stack, context, "GET", "/metrics/account-health", query={"cached": "true"})[1]
+    live = call_api(stack, context, "GET", "/metrics/account-health")[1]
+    assert cached["asOf"] == kept.as_of
+    assert live["asOf"] != kept.as_of
