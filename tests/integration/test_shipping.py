@@ -238,6 +238,7 @@ def test_throttled_and_refused_confirmations_stay_queued_and_are_retried(stack, 
         ({"carrier": "Pigeon", "trackingNumber": "123"}, 400, "carrier"),
         ({"carrier": "UPS", "trackingNumber": "1Z999AA10123456785"}, 400, "trackingNumber"),
         ({"carrier": "UPS"}, 400, None),
+        ({"carrier": "Other", "trackingNumber": "JD014600006281234567"}, 400, "carrierName"),
         (
             {
                 "carrier": "UPS",
@@ -476,3 +477,23 @@ def test_the_api_counts_account_health_live_unless_asked_for_the_kept_figures(st
     live = call_api(stack, context, "GET", "/metrics/account-health")[1]
     assert cached["asOf"] == kept.as_of
     assert live["asOf"] != kept.as_of
+
+
+def test_a_carrier_outside_the_list_is_recorded_as_other_with_its_name(stack, shop, context):
+    order_id = _place(shop, 1)
+    status, answer = _ship(
+        stack,
+        context,
+        order_id,
+        carrier="Other",
+        carrierName="Royal Mail",
+        trackingNumber="jd0146 0000 6281234567",
+    )
+    assert status == 201, answer
+    shipment = answer["shipment"]
+    assert (shipment["carrier"], shipment["carrierName"], shipment["trackingNumber"]) == (
+        "Other",
+        "Royal Mail",
+        "JD014600006281234567",
+    )
+    assert shipment["confirmation"]["status"] == "confirmed"

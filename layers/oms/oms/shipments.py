@@ -19,8 +19,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from oms.amazon.client import SpApiClient, SpApiError
 from oms.amazon.orders_api import confirm_shipment
+from oms.domain.carriers import OTHER, normalise_tracking
 from oms.domain.carriers import carrier as find_carrier
-from oms.domain.carriers import normalise_tracking
 from oms.domain.orders import Confirmation, ConfirmationStatus, Order, Shipment, ShipmentSource
 from oms.domain.shipments import RequestedItem, allocate, same_package, with_shipment
 from oms.domain.types import iso_z, utc_now
@@ -63,11 +63,23 @@ class Recorded:
     tracking_number: str
     service: str | None = None
     weight_grams: int | None = None
+    carrier_name: str | None = None  # with carrier "Other": who carries it (e.g. "Royal Mail")
 
 
-def checked_tracking(carrier_code: str, tracking_number: str) -> tuple[str, str, str]:
+def checked_tracking(
+    carrier_code: str, tracking_number: str, carrier_name: str | None = None
+) -> tuple[str, str, str]:
     """(carrier code, carrier name, normalised tracking) or a 400 naming the field that is wrong."""
     found = find_carrier(carrier_code)
+    if found is not None and found.code == OTHER:
+        if not carrier_name or not carrier_name.strip():
+            raise InvalidInput.for_field(
+                "carrierName", 'name the carrier when carrier is "Other" (e.g. "Royal Mail")'
+            )
+        number = normalise_tracking(tracking_number)
+        if not found.valid_tracking(number):
+            raise InvalidInput.for_field("trackingNumber", f"{tracking_number!r} is not a tracking number")
+        return found.code, carrier_name.strip(), number
     if found is None:
         from oms.domain.carriers import CARRIERS
 
@@ -96,7 +108,7 @@ def ship(
     """Record one package of an order with its stock effect, in one transaction; 409 if it cannot ship."""
     now = now or utc_now()
     if isinstance(package, Recorded):
-        code, name, number = checked_tracking(package.carrier, package.tracking_number)
+        code, name, number = checked_tracking(package.carrier, package.tracking_number, package.carrier_name)
         source = ShipmentSource.RECORDED
     else:
         code, name, number = package.carrier, package.carrier_name, package.tracking_number

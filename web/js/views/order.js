@@ -153,9 +153,12 @@ function actions(view, order, carriers) {
   );
   const hint = h("span", { id: "ship-tracking-hint", class: "hint" }, "The carrier's tracking number, as printed on the label.");
   const tracking = h("input", { id: "ship-tracking", name: "trackingNumber", required: true, autocomplete: "off", spellcheck: "false", "aria-describedby": "ship-tracking-hint" });
+  const carrierName = h("input", { id: "ship-carrier-name", name: "carrierName", autocomplete: "off", placeholder: "e.g. Royal Mail" });
+  const carrierNameLabel = h("label", { for: "ship-carrier-name", hidden: true }, "Carrier's name", carrierName);
   carrier.addEventListener("change", () => {
     const example = carrier.selectedOptions[0]?.dataset.example;
     hint.textContent = example ? `For example ${example}.` : "The carrier's tracking number, as printed on the label.";
+    carrierNameLabel.hidden = carrier.value !== "Other";
   });
   const quantities = open.map((item) =>
     h(
@@ -178,7 +181,7 @@ function actions(view, order, carriers) {
   const form = h(
     "form",
     { id: "ship-form", class: "stacked", "aria-describedby": "ship-problem", novalidate: true },
-    h("fieldset", {}, h("legend", {}, "Record a shipment you sent"), h("label", { for: "ship-carrier" }, "Carrier", carrier), h("label", { for: "ship-tracking" }, "Tracking number", tracking, hint)),
+    h("fieldset", {}, h("legend", {}, "Record a shipment you sent"), h("label", { for: "ship-carrier" }, "Carrier", carrier), carrierNameLabel, h("label", { for: "ship-tracking" }, "Tracking number", tracking, hint)),
     open.length > 1 || open.some((i) => i.quantity - (i.quantityShipped || 0) > 1)
       ? h("fieldset", { class: "quantities" }, h("legend", {}, "Units in this parcel (less than all makes a split shipment)"), quantities)
       : null,
@@ -227,6 +230,7 @@ function actions(view, order, carriers) {
       return;
     }
     const body = { carrier: carrier.value, trackingNumber: tracking.value.trim() };
+    if (carrier.value === "Other") body.carrierName = carrierName.value.trim();
     const inputs = [...form.querySelectorAll("input[data-order-item-id]")];
     const split = inputs.some((input) => Number(input.value) !== Number(input.max));
     if (split) {

@@ -36,6 +36,7 @@ class ShipmentRequest(ApiModel):
 
     buy_label: bool = False
     carrier: str | None = Field(default=None, max_length=40)
+    carrier_name: str | None = Field(default=None, max_length=80)  # with carrier "Other"
     tracking_number: str | None = Field(default=None, max_length=60)
     service: str | None = Field(default=None, max_length=80)
     ship_date: UtcDateTime | None = None
@@ -78,7 +79,9 @@ def post_shipment(orderId: OrderId, body: ShipmentRequest) -> tuple[ShipmentAnsw
         )
     else:
         client = _client_or_none()
-        package = Recorded(body.carrier or "", body.tracking_number or "", body.service, body.weight_grams)
+        package = Recorded(
+            body.carrier or "", body.tracking_number or "", body.service, body.weight_grams, body.carrier_name
+        )
     _, shipment = ship(table, order_id, package, items=body.items, ship_date=body.ship_date)
     if body.buy_label:
         label_recorded(table, order_id)

@@ -34,6 +34,9 @@ def _s10_check(number: str) -> bool:
     return {10: 0, 11: 5}.get(check, check) == int(number[10])
 
 
+OTHER = "Other"
+
+
 @dataclass(frozen=True)
 class TrackingRule:
     pattern: re.Pattern[str]
@@ -75,6 +78,11 @@ CARRIERS: dict[str, Carrier] = {
         Carrier("DHL", "DHL", (TrackingRule(re.compile(r"\d{10}|JJD\d{10,20}|GM\d{16,18}")),), "1234567890"),
         Carrier("OnTrac", "OnTrac", (TrackingRule(re.compile(r"[CD]\d{14}")),), "C11123456789012"),
         Carrier("AMZN_US", "Amazon Shipping", (TrackingRule(re.compile(r"TBA\d{12}")),), "TBA123456789012"),
+        # Any other carrier (Royal Mail, DPD, Evri, La Poste, ...): Amazon takes carrierCode "Other" with
+        # the carrier's name; only a plausible number is checked.
+        Carrier(
+            OTHER, "Other carrier", (TrackingRule(re.compile(r"[A-Z0-9]{6,40}")),), "JD014600006281234567"
+        ),
     ]
 }
 
