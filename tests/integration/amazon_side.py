@@ -39,6 +39,11 @@ def simulator_fixture() -> Iterator[Simulator]:
 @pytest.fixture(name="amazon")
 def amazon_fixture(stack: Stack, simulator: Simulator, monkeypatch: pytest.MonkeyPatch) -> Simulator:
     """The stack's functions pointed at the simulator (endpoint, LWA, seller id, credentials)."""
+    return point_at(stack, simulator, monkeypatch)
+
+
+def point_at(stack: Stack, simulator: Simulator, monkeypatch: pytest.MonkeyPatch) -> Simulator:
+    """Point a stack (in process or on a moto server) at the simulator, as the local stack does."""
     from aws_lambda_powertools.utilities import parameters
 
     from oms.settings import get_settings

@@ -22,7 +22,14 @@ from oms.store import keys
 from oms.store.default import default_table
 from tests.api_calls import call_api
 from tests.builders import WAREHOUSE_SETTINGS, order_change
-from tests.integration.amazon_side import amazon_fixture, calls, fast_client, inject_fault, simulator_fixture
+from tests.integration.amazon_side import (
+    amazon_fixture,
+    calls,
+    fast_client,
+    inject_fault,
+    point_at,
+    simulator_fixture,
+)
 
 __all__ = ["amazon_fixture", "simulator_fixture"]
 
@@ -398,7 +405,11 @@ def test_at_risk_and_late_are_announced_once_per_transition():
     assert kinds == [["OrderAtRisk"], [], ["OrderLate"], []]
 
 
-def test_two_callers_confirming_at_once_send_it_to_amazon_once(stack, shop, context):
+def test_two_callers_confirming_at_once_send_it_to_amazon_once(served_stack, simulator, context, monkeypatch):
+    # on a moto server: conditional writes are atomic there, as in DynamoDB (in-process moto's are not)
+    stack, shop = served_stack, point_at(served_stack, simulator, monkeypatch)
+    assert call_api(stack, context, "PUT", "/settings/shipping", WAREHOUSE)[0] == 200
+    _stock(SKU, 10)
     order_id = _place(shop, 1)
     inject_fault(shop, "confirmShipment", 503, 20)  # the first try fails: the shipment waits in the queue
     _ship(stack, context, order_id)
