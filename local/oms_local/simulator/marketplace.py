@@ -776,6 +776,8 @@ class Marketplace:
                     f"ShippingServiceId {service_id!r} is not offered; offered: "
                     + ", ".join(shipping.SERVICE_PLANS),
                 )
+            now = self.clock()
+            offered = now  # what was offered then is what is sold (its ship date and delivery estimate)
             offer_text = request.get("ShippingServiceOfferId")
             if offer_text is not None:
                 offer = shipping.read_offer_id(str(offer_text))
@@ -784,13 +786,13 @@ class Marketplace:
                         "Invalid Input",
                         "ShippingServiceOfferId is not an offer of this service for this order.",
                     )
-            now = self.clock()
+                offered = datetime.fromisoformat(offer["t"])
             service = shipping.service_json(
                 plan,
                 order_id=order.order_id,
                 weight_pounds=weight_pounds,
                 options=details["ShippingServiceOptions"],
-                now=now,
+                now=offered,
                 currency=CURRENCY,
             )
             tracking = shipping.tracking_id(plan, self.rng, self.seller_id)
