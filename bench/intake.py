@@ -296,34 +296,10 @@ class DynamoMeter:
 @contextlib.contextmanager
 def own_moto(log: Path) -> Iterator[str]:
     """A moto server as the local stack runs it (oms_local.moto_process), for part B's tables."""
-    from oms_local.stack import free_port
+    from oms_local import moto_process
 
-    port = free_port()
-    with log.open("ab") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "oms_local.moto_process", "--port", str(port)],
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            with contextlib.suppress(OSError):
-                _open(f"{url}/moto-api/", timeout=1).close()
-                break
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the bench's moto did not start; see {log}")
-            time.sleep(0.1)
+    with log.open("ab") as output, moto_process.running(stdout=output, stderr=subprocess.STDOUT) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 # ---------------------------------------------------------------------------------- HTTP helpers

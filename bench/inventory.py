@@ -14,7 +14,6 @@ import argparse
 import math
 import os
 import statistics
-import sys
 import tempfile
 import time
 import uuid
@@ -24,22 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-ROOT = Path(__file__).resolve().parents[1]
-for extra in (ROOT / "layers" / "oms", ROOT / "local", ROOT):
-    sys.path.insert(0, str(extra))
-
-os.environ.update(
-    {
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_NAMESPACE": "Bench",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-    }
-)
-os.environ.pop("AWS_ENDPOINT_URL", None)
+import bench_env  # noqa: F401 - the import path and a harmless AWS environment, before anything else
 
 CHANGED_SHARE = 0.01
 FBA_SHARE = 0.20

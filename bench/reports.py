@@ -17,35 +17,16 @@ Figures go to bench/results/reports.json (gitignored).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import resource
 import subprocess
 import sys
 import time
-import urllib.request
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-for extra in (ROOT / "layers" / "oms", ROOT / "local", ROOT):
-    sys.path.insert(0, str(extra))
-
-os.environ.update(
-    {
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_NAMESPACE": "Bench",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-    }
-)
-os.environ.pop("AWS_ENDPOINT_URL", None)
+from bench_env import ROOT
 
 RESULTS = ROOT / "bench" / "results" / "reports.json"
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -232,36 +213,6 @@ def run_child(approach: str, orders: int, s3_url: str) -> dict[str, Any]:
     return result
 
 
-@contextlib.contextmanager
-def moto_server() -> Iterator[str]:
-    """moto as the local stack runs it, in a process of its own."""
-    from oms_local.stack import free_port
-
-    port = free_port()
-    process = subprocess.Popen(  # our own interpreter and module
-        [sys.executable, "-m", "oms_local.moto_process", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/moto-api/", timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("moto server did not start") from None
-                time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
 # ------------------------------------------------------------------------------ C: reads per item returned
 
 
@@ -425,8 +376,12 @@ def main() -> None:
         print(json.dumps(child(options.child, options.orders, options.s3_url)))
         return
 
+    from oms_local import moto_process
+
     sizes = sorted({max(options.orders // 10, 1), options.orders})
-    with moto_server() as s3_url:
+    with moto_process.running(
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    ) as s3_url:
         runs = [run_child(approach, size, s3_url) for size in sizes for approach in ("streaming", "loaded")]
     reads = reads_per_item(options.small)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

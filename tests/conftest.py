@@ -136,33 +136,10 @@ def context() -> LambdaContext:
 @pytest.fixture(scope="session")
 def moto_server_url() -> Iterator[str]:
     """moto as the local stack runs it (a server applying requests one at a time), for concurrency tests."""
-    import socket
-    import subprocess
-    import time
-    import urllib.request
+    from oms_local.moto_process import running
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "oms_local.moto_process", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/moto-api/", timeout=1).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise RuntimeError("moto server did not start") from None
-            time.sleep(0.1)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
+    with running() as url:
+        yield url
 
 
 @pytest.fixture

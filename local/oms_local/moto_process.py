@@ -9,9 +9,14 @@ through unserialized, because a long poll waits inside its request.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
+import subprocess
+import sys
 import threading
-from collections.abc import Callable, Iterable
+import time
+import urllib.request
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
@@ -42,6 +47,51 @@ class OneAtATime:
                 close = getattr(result, "close", None)
                 if close:
                     close()
+
+
+def start(
+    host: str = "127.0.0.1", port: int | None = None, **popen: Any
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Run this module in a process of its own; returns it and its URL once it answers (30 s at most).
+    `popen` goes to subprocess.Popen (stdout, stderr, preexec_fn, ...); output is dropped by default."""
+    from oms_local.stack import free_port
+
+    port = port or free_port(host)
+    popen.setdefault("stdout", subprocess.DEVNULL)
+    popen.setdefault("stderr", subprocess.DEVNULL)
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "oms_local.moto_process", "--host", host, "--port", str(port)], **popen
+    )
+    url = f"http://{host}:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"moto server exited with {process.returncode}")
+        with contextlib.suppress(OSError):
+            urllib.request.urlopen(f"{url}/moto-api/", timeout=1).close()  # noqa: S310 - loopback
+            return process, url
+        time.sleep(0.1)
+    stop(process)
+    raise RuntimeError("moto server did not answer within 30s")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@contextlib.contextmanager
+def running(**popen: Any) -> Iterator[str]:
+    """A moto server for the length of a `with` block (tests, benchmarks)."""
+    process, url = start(**popen)
+    try:
+        yield url
+    finally:
+        stop(process)
 
 
 def main() -> None:

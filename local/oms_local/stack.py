@@ -16,10 +16,8 @@ import secrets
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
-import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -28,6 +26,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from oms_local import moto_process
 from oms_local.api_gateway import ApiGateway
 from oms_local.demo import seed_demo, stock_rest
 from oms_local.publish_dashboard import content_type
@@ -214,34 +213,19 @@ class LocalStack:
         self._sqs.send_message(QueueUrl=str(self.resources.refs["OrderNotificationsQueue"]), MessageBody=text)
 
     def _start_moto(self) -> str:
-        port = free_port(self.options.host)
         log = self.state_dir / "logs"
         log.mkdir(exist_ok=True)
-        process = subprocess.Popen(  # noqa: S603 - our own interpreter and moto
-            [
-                sys.executable,
-                "-m",
-                "oms_local.moto_process",
-                "--host",
+        try:
+            process, url = moto_process.start(
                 self.options.host,
-                "--port",
-                str(port),
-            ],
-            stdout=(log / "moto.log").open("ab"),
-            stderr=subprocess.STDOUT,
-            preexec_fn=die_with_parent,  # noqa: PLW1509
-        )
+                stdout=(log / "moto.log").open("ab"),
+                stderr=subprocess.STDOUT,
+                preexec_fn=die_with_parent,
+            )
+        except RuntimeError as failed:
+            raise RuntimeError(f"{failed}; see {log / 'moto.log'}") from None
         self.processes.append(process)
-        url = f"http://{self.options.host}:{port}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"moto server exited; see {log / 'moto.log'}")
-            with contextlib.suppress(OSError):
-                urllib.request.urlopen(f"{url}/moto-api/", timeout=1).close()  # noqa: S310 - loopback
-                return url
-            time.sleep(0.1)
-        raise RuntimeError("moto server did not answer within 30s")
+        return url
 
     def _spec(self, function: Function) -> FunctionSpec:
         assert self.resources is not None
