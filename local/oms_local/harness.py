@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,6 +100,16 @@ def running_stack(state_dir: Path, **options: Any) -> Iterator[StackProcess]:
         yield stack
     finally:
         stack.stop()
+
+
+def wait_for(condition: Callable[[], Any], timeout: float, interval: float = 1.0) -> Any:
+    """Poll until `condition()` is truthy; returns its last value (falsy after the timeout)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(interval)
 
 
 def aws_client(outputs: dict[str, Any], service: str) -> Any:

@@ -23,7 +23,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
@@ -34,9 +34,8 @@ import pytest
 
 from oms_local import harness
 from oms_local.simulator import contract
-from oms_local.stack import free_port
 from tests.builders import T0, order_change
-from tests.e2e.test_local_stack import Api, RunningStack, start_stack, wait_for
+from tests.e2e.support import Api, RunningStack, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]  # setup + ~3 min of draining + checks
 
@@ -270,15 +269,6 @@ def build_scenario() -> Scenario:
 
 
 # ------------------------------------------------------------------------------ the stack
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    running = start_stack(tmp_path_factory.mktemp("intake") / "state", free_port())
-    try:
-        yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="module")

@@ -9,28 +9,17 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 import requests
 
-from oms_local.stack import free_port
-from tests.e2e.test_local_stack import Api, RunningStack, start_stack, wait_for
+from tests.e2e.support import Api, RunningStack, wait_for
 
 pytestmark = pytest.mark.e2e
 
 SYNC_TIMEOUT = 60  # the promise: within a minute
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    running = start_stack(tmp_path_factory.mktemp("inventory") / "state", free_port())
-    try:
-        yield running
-    finally:
-        running.stop()
 
 
 class LocalAmazon:

@@ -8,22 +8,13 @@ code (oms.orders), so they do not depend on the notification intake.
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 import requests
 
@@ -32,13 +23,10 @@ from oms.orders import order_to_item
 from oms.store.table import to_dynamo
 from oms_local import harness
 from oms_local.template import Template
+from tests.e2e.support import Api, RunningStack, oms, start_stack, wait_for
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
-START_TIMEOUT = 60
-STOP_TIMEOUT = 10
-HTTP_TIMEOUT = 30
 DLQ_TIMEOUT = 60
 
 OUTPUT_NAMES = (
@@ -54,147 +42,12 @@ OUTPUT_NAMES = (
 )
 
 
-# ------------------------------------------------------------------------------ processes
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _stat(pid: int) -> tuple[str, int, int] | None:
-    """(state, ppid, start time) of a process from /proc/<pid>/stat; None once it is gone."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = text[text.rindex(")") + 2 :].split()  # the command name may hold spaces and parentheses
-    return fields[0], int(fields[1]), int(fields[19])
-
-
-def _descendants(root: int) -> set[tuple[int, int]]:
-    """Every process below `root`, as (pid, start time) so a recycled pid is not mistaken for it."""
-    parents: dict[int, list[tuple[int, int]]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and (stat := _stat(int(entry.name))) is not None:
-            parents.setdefault(stat[1], []).append((int(entry.name), stat[2]))
-    found: set[tuple[int, int]] = set()
-    todo = [root]
-    while todo:
-        for child in parents.get(todo.pop(), []):
-            if child not in found:
-                found.add(child)
-                todo.append(child[0])
-    return found
-
-
-def _alive(process: tuple[int, int]) -> bool:
-    stat = _stat(process[0])
-    return stat is not None and stat[2] == process[1] and stat[0] != "Z"
-
-
-def _command_line(pid: int) -> str:
-    with contextlib.suppress(OSError):
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
-    return "?"
-
-
-@dataclass
-class RunningStack:
-    process: subprocess.Popen[bytes]
-    port: int
-    state_dir: Path
-    console_log: Path  # what `oms local` prints
-    outputs: dict[str, Any]
-
-    def stop(self) -> None:
-        """Ctrl-C, as the seller stops it: the stack exits in time and leaves no process behind."""
-        can_see_children = Path("/proc/self/stat").exists()  # Linux; psutil is not a dependency
-        children = _descendants(self.process.pid) if can_see_children else set()
-        self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-            for child in children:
-                with contextlib.suppress(OSError):
-                    os.kill(child[0], signal.SIGKILL)
-            pytest.fail(
-                f"`oms local` did not exit within {STOP_TIMEOUT}s of SIGINT:\n{harness.tail(self.console_log)}"
-            )
-        deadline = time.monotonic() + 5  # an orphan that is about to die is not a leak
-        while any(_alive(c) for c in children) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        leftovers = {pid: _command_line(pid) for pid, started in sorted(children) if _alive((pid, started))}
-        for pid in leftovers:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
-        assert not leftovers, f"processes left behind after `oms local` exited: {leftovers}"
-
-
-def start_stack(state_dir: Path, port: int) -> RunningStack:
-    """`oms local --no-simulator` on `port`; returns once <state dir>/outputs.json has appeared."""
-    try:
-        started = harness.start_stack(state_dir, port=port, timeout=START_TIMEOUT)
-    except harness.StackDidNotStart as failure:
-        pytest.fail(str(failure))
-    return RunningStack(
-        started.process, started.port, started.state_dir, started.console_log, started.outputs
-    )
-
-
-def wait_for(condition: Callable[[], Any], timeout: float, interval: float = 1.0) -> Any:
-    """Poll until `condition()` is truthy; returns its last value (falsy after the timeout)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value or time.monotonic() >= deadline:
-            return value
-        time.sleep(interval)
-
-
 # ------------------------------------------------------------------------------ fixtures
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    running = start_stack(tmp_path_factory.mktemp("stack") / "state", _free_port())
-    try:
-        yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="module")
 def outputs(stack: RunningStack) -> dict[str, Any]:
     return stack.outputs
-
-
-_OWN_TOKEN = object()
-
-
-class Api:
-    """The seller's HTTP client: the stack's token unless a test says otherwise."""
-
-    def __init__(self, outputs: dict[str, Any]) -> None:
-        self.base_url = outputs["ApiUrl"]
-        self.token = outputs["ApiToken"]
-        self.session = requests.Session()
-        self.session.trust_env = False  # a proxy from the environment must not carry loopback calls
-
-    def request(self, method: str, path: str, *, token: Any = _OWN_TOKEN, **kwargs: Any) -> requests.Response:
-        headers = dict(kwargs.pop("headers", {}))
-        token = self.token if token is _OWN_TOKEN else token
-        if token is not None:
-            headers["Authorization"] = f"Bearer {token}"
-        return self.session.request(
-            method, self.base_url + path, headers=headers, timeout=HTTP_TIMEOUT, **kwargs
-        )
-
-    def get(self, path: str, **kwargs: Any) -> requests.Response:
-        return self.request("GET", path, **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -206,16 +59,7 @@ def api(outputs: dict[str, Any]) -> Iterator[Api]:
 
 @pytest.fixture(scope="module")
 def aws(outputs: dict[str, Any]) -> Callable[[str], Any]:
-    def client(service: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=outputs["AwsEndpointUrl"],
-            region_name=outputs["Region"],
-            aws_access_key_id="local",
-            aws_secret_access_key="local",
-        )
-
-    return client
+    return lambda service: harness.aws_client(outputs, service)
 
 
 def assert_error(response: requests.Response, status: int) -> dict[str, Any]:
@@ -260,17 +104,6 @@ def purchase_window(start: datetime, hours: int = 1) -> dict[str, str]:
 
 def queue_depth(aws: Callable[[str], Any], url: str) -> int:
     return harness.queue_depth(aws("sqs"), url)
-
-
-def oms(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "oms_local.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-        check=False,
-    )
 
 
 # An SP-API ORDER_CHANGE notification, as in Amazon's OrderChangeNotification schema example
@@ -566,7 +399,7 @@ def test_oms_invoke_names_the_functions_it_knows(stack: RunningStack) -> None:
 def test_a_second_stack_runs_alongside_the_first(
     tmp_path: Path, stack: RunningStack, api: Api, outputs: dict[str, Any]
 ) -> None:
-    second = start_stack(tmp_path / "second", _free_port())
+    second = start_stack(tmp_path / "second")
     try:
         assert second.port != stack.port
         assert second.outputs["ApiUrl"] != outputs["ApiUrl"]

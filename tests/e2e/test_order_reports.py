@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import boto3
@@ -19,19 +18,9 @@ import pytest
 from oms.domain.orders import Order
 from oms.orders import order_to_item
 from oms.store.table import to_dynamo
-from oms_local.stack import free_port
-from tests.e2e.test_local_stack import Api, RunningStack, oms, start_stack, wait_for
+from tests.e2e.support import Api, RunningStack, oms, wait_for
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    running = start_stack(tmp_path_factory.mktemp("reports") / "state", free_port())
-    try:
-        yield running
-    finally:
-        running.stop()
 
 
 def _store_shipped_order(stack: RunningStack) -> str:

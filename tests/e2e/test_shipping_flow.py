@@ -40,9 +40,8 @@ from pypdf import PdfReader
 from oms.shipping_settings import ShippingSettings
 from oms.store import keys
 from oms_local import harness
-from oms_local.stack import free_port
 from tests.builders import WAREHOUSE_SETTINGS
-from tests.e2e.test_local_stack import Api, RunningStack, oms, start_stack, wait_for
+from tests.e2e.support import Api, RunningStack, oms, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -92,15 +91,6 @@ class Day:
         )
         assert answer.status_code in (200, 201), answer.text
         return answer.json()
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    running = start_stack(tmp_path_factory.mktemp("shipping") / "state", free_port())
-    try:
-        yield running
-    finally:
-        running.stop()
 
 
 def _place(day: Day, sku: str, quantity: int, ship_by: datetime | None = None) -> str:
