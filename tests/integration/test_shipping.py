@@ -508,3 +508,32 @@ def test_a_carrier_outside_the_list_is_recorded_as_other_with_its_name(stack, sh
         "JD014600006281234567",
     )
     assert shipment["confirmation"]["status"] == "confirmed"
+
+
+def test_batches_are_listed_newest_first(stack, shop, context):
+    first = call_api(stack, context, "POST", "/batches", {"orderIds": [_place(shop, 1)]})[1]
+    second = call_api(stack, context, "POST", "/batches", {"orderIds": [_place(shop, 1)]})[1]
+    status, page = call_api(stack, context, "GET", "/batches")
+    assert status == 200, page
+    assert [b["batchId"] for b in page["items"]][:2] == [second["batchId"], first["batchId"]]
+
+
+def test_the_guard_leaves_an_order_whose_flags_have_not_changed_alone(stack, shop, context):
+    _stock("SHORT-ONE", 0)
+    shop.marketplace.catalogue.ensure("SHORT-ONE")
+    _, answer = shop.server.control(
+        "POST", "/_simulator/orders", {"sku": "SHORT-ONE", "quantity": 1, "shipBy": "2026-12-01T20:00:00Z"}
+    )
+    order_id = answer["orderId"]
+    apply_change(
+        default_table(),
+        change_from_api(
+            ApiOrder.model_validate(shop.marketplace.get_order(order_id)["order"]), "ATVPDKIKX0DER"
+        ),
+    )
+    near = datetime(2026, 12, 1, 19, 0, tzinfo=UTC)
+    first = guard(default_table(), None, now=near)
+    again = guard(default_table(), None, now=near)
+    flags = call_api(stack, context, "GET", f"/orders/{order_id}")[1]["flags"]
+    assert flags == ["atRisk", "stockShortage"]  # both, always in one order
+    assert first["flagged"] == 1 and again["flagged"] == again["cleared"] == 0

@@ -78,28 +78,19 @@ def create_batch(
         raise Conflict(
             f"not awaiting shipment by the seller (MFN, Unshipped or PartiallyShipped): {', '.join(not_ready)}"
         )
-    # units still to pick: what no shipment recorded here covers yet
-    to_pick = []
-    for order in orders:
-        left = remaining_units(order)
-        items = [
-            i.model_copy(update={"quantity_shipped": i.quantity - left.get(i.order_item_id, 0)})
-            for i in order.items
-        ]
-        to_pick.append(order.model_copy(update={"items": items}))
-    skus = sorted({i.sku for o in to_pick for i in o.items})
+    skus = sorted({i.sku for o in orders for i in o.items})
     stock: dict[str, dict[str, int]] = {}
     for sku in skus:
         for row in table.query_all(keys.stock_rows_of(sku)):
             stock.setdefault(sku, {})[row.get("location", keys.DEFAULT_LOCATION)] = int(row.get("onHand", 0))
-    lines = pick_lines(to_pick, stock)
+    lines = pick_lines(orders, stock)
     batch_id = f"{now:%Y%m%d}-{uuid.uuid4().hex[:8]}"
     settings = ShippingSettingsStore(table).get()
     slips = [
         PackingSlip(
             order=o, ship_to=_address_lines(_buyer(table, client, o, now)), seller_name=settings.seller_name
         )
-        for o in to_pick
+        for o in orders
     ]
     pick_key = document_key("batches", batch_id, "pick-list.pdf")
     slips_key = document_key("batches", batch_id, "packing-slips.pdf", buyer_data=True)
@@ -182,7 +173,5 @@ def list_batches(
     table: Table, *, limit: int, next_token: str | None
 ) -> tuple[list[dict[str, Any]], str | None]:
     page = table.query_page(keys.batches_newest_first(), limit=limit, next_token=next_token)
-    items = [
-        Batch.model_validate(i).model_dump(mode="json", by_alias=True, exclude={"lines"}) for i in page.items
-    ]
+    items = [_batch_of(i).model_dump(mode="json", by_alias=True, exclude={"lines"}) for i in page.items]
     return items, page.next_token

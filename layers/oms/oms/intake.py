@@ -25,7 +25,7 @@ from oms.amazon.notifications import (
 )
 from oms.amazon.orders_api import ApiOrder, order_from_api
 from oms.domain.deadlines import assess, with_deadline_flags
-from oms.domain.orders import FulfillmentChannel, Order, OrderFlag, OrderItem, units_by_sku
+from oms.domain.orders import FulfillmentChannel, Order, OrderFlag, OrderItem, flags_in_order, units_by_sku
 from oms.domain.shipments import never_unshipped
 from oms.domain.stock import Holding, settle
 from oms.domain.types import utc_now
@@ -294,10 +294,12 @@ def order_writes(
                     reference=order.order_id,
                     actor=actor,
                 )
-    flags: list[OrderFlag] = [f for f in order.flags if f != OrderFlag.STOCK_SHORTAGE]
-    if short_skus:
-        flags.append(OrderFlag.STOCK_SHORTAGE)
-    item = order_to_item(order.model_copy(update={"flags": flags}))
+    flags = [f for f in order.flags if f != OrderFlag.STOCK_SHORTAGE]
+    item = order_to_item(
+        order.model_copy(
+            update={"flags": flags_in_order(flags + [OrderFlag.STOCK_SHORTAGE] * bool(short_skus))}
+        )
+    )
     item["stockHeld"] = holdings
     item["lastChange"] = last_change or (current or {}).get("lastChange")
     if current and current.get("history"):

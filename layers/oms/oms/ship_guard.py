@@ -20,7 +20,7 @@ from oms.observability import logger
 from oms.orders import order_from_item
 from oms.shipping_settings import ShippingSettings, ShippingSettingsStore
 from oms.store import keys
-from oms.store.table import Table, back_off
+from oms.store.table import Item, Table, back_off
 
 _ATTEMPTS = 10
 
@@ -43,7 +43,7 @@ def guard(table: Table, client: SpApiClient | None, *, now: datetime | None = No
         query = keys.orders_by_status(status.value, FulfillmentChannel.MFN.value, None)
         for item in table.query_all(query):
             counts["checked"] += 1
-            changed = _reflag(table, item["orderId"], now)
+            changed = _reflag(table, item, now)
             if changed is not None:
                 counts["flagged" if changed else "cleared"] += 1
             order = order_from_item(item)
@@ -53,10 +53,11 @@ def guard(table: Table, client: SpApiClient | None, *, now: datetime | None = No
     return counts
 
 
-def _reflag(table: Table, order_id: str, now: datetime) -> bool | None:
-    """Write the order's atRisk/late flags if they changed: True raised, False cleared, None unchanged."""
+def _reflag(table: Table, item: Item, now: datetime) -> bool | None:
+    """Write the order's atRisk/late flags if they changed: True when one was raised, False when they
+    were only cleared, None unchanged. Starts from the queried item; reads again only after a collision."""
+    current: Item | None = item
     for attempt in range(_ATTEMPTS):
-        current = table.get(keys.order_key(order_id), consistent=True)
         if current is None:
             return None
         order = order_from_item(current)
@@ -67,8 +68,9 @@ def _reflag(table: Table, order_id: str, now: datetime) -> bool | None:
             table.transact(order_writes(table, flagged, current, actor="ship_guard"))
         except (Conflict, AlreadyExists):
             back_off(attempt)
+            current = table.get(keys.order_key(order.order_id), consistent=True)
             continue
-        return len(flagged.flags) > len(order.flags)
+        return bool(set(flagged.flags) - set(order.flags))
     return None
 
 

@@ -10,7 +10,6 @@ few minutes) tries it again on a back-off. Nothing reaches Amazon that is not re
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -197,14 +196,22 @@ def _due_keys(confirmation: Confirmation, order_id: str, shipment_id: str) -> di
 
 
 def confirm(
-    table: Table, client: SpApiClient, order_id: str, shipment_id: str, *, now: datetime | None = None
+    table: Table,
+    client: SpApiClient,
+    order_id: str,
+    shipment_id: str,
+    *,
+    now: datetime | None = None,
+    order: Order | None = None,
 ) -> Confirmation:
-    """Send one recorded shipment to Amazon (confirmShipment) and keep the outcome on the order."""
+    """Send one recorded shipment to Amazon (confirmShipment) and keep the outcome on the order
+    (`order`: the order as just written, when the caller has it; else it is read)."""
     now = now or utc_now()
-    current = table.get(keys.order_key(order_id), consistent=True)
-    if current is None:
-        raise NotFound(f"order {order_id} is not known here")
-    order = order_from_item(current)
+    if order is None:
+        current = table.get(keys.order_key(order_id), consistent=True)
+        if current is None:
+            raise NotFound(f"order {order_id} is not known here")
+        order = order_from_item(current)
     index, shipment = next(
         ((i, s) for i, s in enumerate(order.shipments) if s.shipment_id == shipment_id), (None, None)
     )
@@ -341,9 +348,18 @@ def confirm_due(
     return counts
 
 
-def confirm_now(table: Table, client: SpApiClient | None, order_id: str, shipment_id: str) -> None:
-    """Right after recording: try once (the queue retries whatever this does not settle)."""
+def confirm_now(
+    table: Table, client: SpApiClient | None, order: Order, shipment: Shipment
+) -> tuple[Order, Shipment]:
+    """Right after recording: try once (the queue retries whatever this does not settle); the order and
+    shipment with the outcome."""
     if client is None:
-        return
-    with contextlib.suppress(Exception):
-        confirm(table, client, order_id, shipment_id)
+        return order, shipment
+    try:
+        outcome = confirm(table, client, order.order_id, shipment.shipment_id, order=order)
+    except Exception:
+        logger.exception("first confirmation failed", extra={"orderId": order.order_id})
+        return order, shipment
+    confirmed = shipment.model_copy(update={"confirmation": outcome})
+    shipments = [confirmed if s.shipment_id == shipment.shipment_id else s for s in order.shipments]
+    return order.model_copy(update={"shipments": shipments}), confirmed

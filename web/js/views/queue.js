@@ -51,11 +51,18 @@ function sortKey(order) {
   return `${order.latestShipDate || ""}#${order.orderId}`; // the API's own order within a status
 }
 
+async function warehouseEndOfToday() {
+  const setup = await call("/settings/shipping").catch(() => null); // without it: the browser's day
+  return endOfToday(setup?.warehouse?.timeZone).toISOString().replace(/\.\d+Z$/, "Z");
+}
+
 export async function render(view) {
   const query = routeQuery();
   const pageSize = Math.min(500, Math.max(1, Number(query.get("pageSize")) || DEFAULT_PAGE));
   const onlyToday = query.get("due") === "today";
   const streams = OPEN_STATUSES.map((status) => ({ status, items: [], nextToken: null, started: false }));
+  // "due today" is the warehouse's today, fixed for every page (the API's page tokens belong to one query)
+  const shipBy = onlyToday ? await warehouseEndOfToday() : null;
   const shown = new Set();
   const selected = new Set(); // order ids ticked for a pick batch (sent in queue order)
 
@@ -193,7 +200,7 @@ export async function render(view) {
 
   async function fetchPage(stream) {
     const params = { status: stream.status, fulfillmentChannel: "MFN", limit: pageSize, nextToken: stream.nextToken };
-    if (onlyToday) params.shipBy = endOfToday(stream.items[0]?.mustShipBy?.timeZone).toISOString().replace(/\.\d+Z$/, "Z");
+    if (shipBy) params.shipBy = shipBy;
     const page = await call("/orders", { query: params });
     stream.items.push(...page.items);
     stream.nextToken = page.nextToken || null;

@@ -16,14 +16,18 @@ from oms.amazon.client import default_client
 from oms.api.paging import ListPage
 from oms.batches import Batch, create_batch, get_batch, list_batches
 from oms.domain.carriers import CARRIERS
+from oms.domain.orders import Order
 from oms.domain.shipments import RequestedItem
 from oms.domain.types import ApiModel, UtcDateTime, utc_now
 from oms.end_of_day import end_of_day_form, form_json, store_form
+from oms.errors import NotFound
 from oms.labels import buy_label, label_recorded
 from oms.order_views import OrderView, ShipmentView, order_view
+from oms.orders import order_from_item
 from oms.settings import get_settings
 from oms.shipments import BoughtLabel, Recorded, confirm, confirm_now, ship
 from oms.shipping_settings import PackageDefaults, ShippingSettings, ShippingSettingsStore
+from oms.store import keys
 from oms.store.default import default_table
 from oms.store.documents import default_documents
 
@@ -82,11 +86,11 @@ def post_shipment(orderId: OrderId, body: ShipmentRequest) -> tuple[ShipmentAnsw
         package = Recorded(
             body.carrier or "", body.tracking_number or "", body.service, body.weight_grams, body.carrier_name
         )
-    _, shipment = ship(table, order_id, package, items=body.items, ship_date=body.ship_date)
+    order, shipment = ship(table, order_id, package, items=body.items, ship_date=body.ship_date)
     if body.buy_label:
         label_recorded(table, order_id)
-    confirm_now(table, client, order_id, shipment.shipment_id)  # the queue retries what this does not settle
-    return _answer(order_id, shipment.shipment_id), 201
+    order, shipment = confirm_now(table, client, order, shipment)  # the queue retries what this leaves
+    return _answer(order, shipment.shipment_id), 201
 
 
 @router.post(
@@ -97,19 +101,19 @@ def post_shipment(orderId: OrderId, body: ShipmentRequest) -> tuple[ShipmentAnsw
 def post_confirm(
     orderId: OrderId, shipmentId: Annotated[str, Path(min_length=1, max_length=20)]
 ) -> ShipmentAnswer:
-    order_id = unquote(orderId)
-    confirm(default_table(), default_client(), order_id, shipmentId)
-    return _answer(order_id, shipmentId)
+    table, order_id = default_table(), unquote(orderId)
+    confirm(table, default_client(), order_id, shipmentId)
+    item = table.get(keys.order_key(order_id), consistent=True)
+    if item is None:
+        raise NotFound(f"order {order_id} is not known here")
+    return _answer(order_from_item(item), shipmentId)
 
 
-def _answer(order_id: str, shipment_id: str) -> ShipmentAnswer:
-    table = default_table()
-    from oms.orders import OrderRepository
-
-    view = order_view(
-        OrderRepository(table).get(order_id), ShippingSettingsStore(table).get(), utc_now(), links=True
-    )
-    shipment = next(s for s in view.shipments if s.shipment_id == shipment_id)
+def _answer(order: Order, shipment_id: str) -> ShipmentAnswer:
+    view = order_view(order, ShippingSettingsStore(default_table()).get(), utc_now(), links=True)
+    shipment = next((s for s in view.shipments if s.shipment_id == shipment_id), None)
+    if shipment is None:
+        raise NotFound(f"order {order.order_id} has no shipment {shipment_id}")
     return ShipmentAnswer(shipment=shipment, order=view)
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from oms.domain.calendar import BusinessCalendar, PickupSchedule
-from oms.domain.orders import FulfillmentChannel, Order, OrderFlag, OrderStatus
+from oms.domain.orders import FulfillmentChannel, Order, OrderFlag, OrderStatus, flags_in_order
 
 AWAITING_SHIPMENT = frozenset({OrderStatus.UNSHIPPED, OrderStatus.PARTIALLY_SHIPPED})
 DEFAULT_AT_RISK_SHARE = 0.25
@@ -71,9 +71,9 @@ def assess(
 
 def with_deadline_flags(order: Order, assessment: Assessment) -> Order:
     """The order with its atRisk/late flags as the assessment says (other flags untouched)."""
-    flags: list[OrderFlag] = [f for f in order.flags if f not in (OrderFlag.AT_RISK, OrderFlag.LATE)]
-    if assessment.at_risk:
-        flags.append(OrderFlag.AT_RISK)
-    if assessment.late:
-        flags.append(OrderFlag.LATE)
+    kept = [f for f in order.flags if f not in (OrderFlag.AT_RISK, OrderFlag.LATE)]
+    raised = [
+        f for f, on in ((OrderFlag.AT_RISK, assessment.at_risk), (OrderFlag.LATE, assessment.late)) if on
+    ]
+    flags = flags_in_order(kept + raised)
     return order if flags == order.flags else order.model_copy(update={"flags": flags})

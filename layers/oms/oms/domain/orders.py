@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from oms.domain.types import ApiModel, Money, UtcDateTime
 
@@ -119,6 +120,18 @@ class Order(ApiModel):
     items: list[OrderItem] = Field(default_factory=list)
     shipments: list[Shipment] = Field(default_factory=list)
     flags: list[OrderFlag] = Field(default_factory=list)
+
+    @field_validator("flags")
+    @classmethod
+    def _one_order(cls, flags: list[OrderFlag]) -> list[OrderFlag]:
+        """Each flag once, always in the same order, so two orders with the same flags compare equal."""
+        return flags_in_order(flags)
+
+
+def flags_in_order(flags: Iterable[OrderFlag]) -> list[OrderFlag]:
+    """Each flag once, in the enum's order (model_copy skips validators: flag setters call this)."""
+    present = set(flags)
+    return [flag for flag in OrderFlag if flag in present]
 
 
 def units_by_sku(order: Order) -> dict[str, tuple[int, int]]:
