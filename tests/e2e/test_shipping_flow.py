@@ -399,7 +399,7 @@ def test_account_health_matches_a_hand_count_of_the_same_orders(day: Day) -> Non
 def _pickup_day(shipped_at: str, carrier: str) -> date:
     """The warehouse day of the carrier pickup a package leaves with (its end-of-day form's day)."""
     setup = ShippingSettings.model_validate(WAREHOUSE)
-    calendar = setup.calendar()
+    calendar = setup.calendar
     return calendar.local(setup.pickup(carrier).next_pickup(calendar, _at(shipped_at))).date()
 
 

@@ -329,7 +329,7 @@ def test_the_end_of_day_form_lists_the_packages_of_the_pickup_they_leave_with(st
     order_id = _place(shop, 1)
     shipped = _ship(stack, context, order_id)[1]["shipment"]
     settings = ShippingSettingsStore(default_table()).get()
-    calendar = settings.calendar()
+    calendar = settings.calendar
     pickup = settings.pickup("UPS").next_pickup(calendar, datetime.fromisoformat(shipped["shipDate"]))
     day = calendar.local(pickup).date().isoformat()  # today before the cutoff, else the next pickup day
 

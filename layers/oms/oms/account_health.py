@@ -175,7 +175,7 @@ def _expected_by(order: Order, settings: ShippingSettings) -> datetime:
         return max(estimates)
     last = max(order.shipments, key=lambda s: s.ship_date)
     transit = settings.carrier(last.carrier).transit_days
-    return settings.calendar().add_working_days(last.ship_date, transit)
+    return settings.calendar.add_working_days(last.ship_date, transit)
 
 
 def current_account_health(table: Table, now: datetime | None = None) -> AccountHealth:
@@ -202,12 +202,13 @@ def refresh_snapshot(table: Table, now: datetime | None = None) -> AccountHealth
 
 
 def account_health_now(table: Table, *, fresh: bool = False, now: datetime | None = None) -> AccountHealth:
-    """The kept figures while they are recent, else counted (and kept) now."""
+    """Counted now (`fresh`), or the kept figures while they are recent (else counted and kept now)."""
     now = now or utc_now()
-    if not fresh:
-        item = table.get(keys.metrics_key("account-health"))
-        if item is not None:
-            kept = AccountHealth.model_validate(item["figures"])
-            if now - datetime.fromisoformat(kept.as_of) <= SNAPSHOT_MAX_AGE:
-                return kept
+    if fresh:
+        return current_account_health(table, now)  # a read: only the guard and a stale cache write
+    item = table.get(keys.metrics_key("account-health"))
+    if item is not None:
+        kept = AccountHealth.model_validate(item["figures"])
+        if now - datetime.fromisoformat(kept.as_of) <= SNAPSHOT_MAX_AGE:
+            return kept
     return refresh_snapshot(table, now)

@@ -28,7 +28,7 @@ def end_of_day_form(
             "carrier", f"unknown carrier {carrier!r}; known: {', '.join(sorted(CARRIERS))}"
         )
     settings = settings or ShippingSettingsStore(table).get()
-    calendar = settings.calendar()
+    calendar = settings.calendar
     cutoff = datetime.combine(day, settings.carrier(carrier).cutoff, calendar.zone)
     packages = [
         ManifestPackage(
@@ -104,7 +104,7 @@ def close_day(table: Table, documents: DocumentStore, now: datetime | None = Non
     """Store today's form of every carrier whose cutoff has passed and whose form is not stored yet."""
     now = now or utc_now()
     settings = ShippingSettingsStore(table).get()
-    calendar = settings.calendar()
+    calendar = settings.calendar
     today = calendar.local(now).date()
     closed = []
     for setup in settings.carriers:

@@ -24,11 +24,11 @@ from oms.amazon.notifications import (
     OrderChangePayload,
 )
 from oms.amazon.orders_api import ApiOrder, order_from_api
-from oms.domain.deadlines import assess, with_deadline_flags
+from oms.domain.deadlines import ON_TIME, assess, with_deadline_flags
 from oms.domain.orders import FulfillmentChannel, Order, OrderFlag, OrderItem, flags_in_order, units_by_sku
 from oms.domain.shipments import never_unshipped
 from oms.domain.stock import Holding, settle
-from oms.domain.types import utc_now
+from oms.domain.types import iso_z, utc_now
 from oms.errors import AlreadyExists, Conflict
 from oms.observability import logger, metrics
 from oms.orders import order_from_item, order_to_item
@@ -37,7 +37,7 @@ from oms.stock import StockRepository, level_of, stock_writes
 from oms.store import keys
 from oms.store.default import default_table
 from oms.store.table import Item, Table, Write, back_off
-from oms.work_queue import with_deadline
+from oms.work_queue import awaiting_shipment, with_deadline
 
 APPLIED_RECORD_DAYS = 30  # longer than SQS keeps a message (14 days), so any redelivery is caught
 _ATTEMPTS = 20
@@ -248,12 +248,14 @@ def _order_and_stock_writes(table: Table, change: Change, current: Item | None) 
 
 def guarded(table: Table, order: Order, now: datetime | None = None) -> Order:
     """The order with its atRisk/late flags as of now (the deadline guard, on every order change)."""
+    if not awaiting_shipment(order):  # Amazon ships it, or it shipped or ended: nothing can be late
+        return with_deadline_flags(order, ON_TIME)
     settings = ShippingSettingsStore(table).get()
     carrier = settings.carrier()
     assessment = assess(
         with_deadline(order, settings),
         now or utc_now(),
-        settings.calendar(),
+        settings.calendar,
         settings.pickup(carrier.code),
         at_risk_share=settings.at_risk_share,
     )
@@ -318,7 +320,7 @@ def _history(
     """The order's timeline of statuses: a new entry when the status changes (the last 50 kept)."""
     if current is not None and current.get("status") == order.status.value:
         return history
-    entry = {"at": utc_now().isoformat().replace("+00:00", "Z"), "status": order.status.value, "by": actor}
+    entry = {"at": iso_z(utc_now()), "status": order.status.value, "by": actor}
     return [*history, entry][-_HISTORY_LIMIT:]
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from oms.domain.orders import Order, Shipment
+from oms.domain.types import iso_z
 from oms.orders import order_from_item
 from oms.shipping_settings import ShippingSettings
 from oms.store import keys
@@ -63,7 +64,7 @@ def timeline(table: Table, order_id: str) -> list[dict[str, Any]]:
         units = sum(i.quantity for i in shipment.items)
         entries.append(
             {
-                "at": shipment.created_at.isoformat().replace("+00:00", "Z"),
+                "at": iso_z(shipment.created_at),
                 "kind": "shipment",
                 "text": f"{units} unit(s) shipped with {shipment.carrier_name}, tracking {shipment.tracking_number}",
                 "details": shipment.model_dump(mode="json", by_alias=True, exclude={"label_key"}),
@@ -73,7 +74,7 @@ def timeline(table: Table, order_id: str) -> list[dict[str, Any]]:
         if c.confirmed_at:
             entries.append(
                 {
-                    "at": c.confirmed_at.isoformat().replace("+00:00", "Z"),
+                    "at": iso_z(c.confirmed_at),
                     "kind": "confirmation",
                     "text": f"package {shipment.shipment_id} confirmed to Amazon",
                     "details": {"attempts": c.attempts},
@@ -82,7 +83,7 @@ def timeline(table: Table, order_id: str) -> list[dict[str, Any]]:
         elif c.last_error:
             entries.append(
                 {
-                    "at": (c.next_attempt_at or shipment.created_at).isoformat().replace("+00:00", "Z"),
+                    "at": iso_z(c.next_attempt_at or shipment.created_at),
                     "kind": "confirmation",
                     "text": f"confirmation {c.status.value} after {c.attempts} attempt(s): {c.last_error}",
                     "details": {"status": c.status.value},

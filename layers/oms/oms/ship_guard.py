@@ -30,7 +30,7 @@ def promise_missed(order: Order, settings: ShippingSettings, now: datetime) -> b
     if order.latest_delivery_date is None or order.status not in AWAITING_SHIPMENT:
         return False
     setup = settings.carrier()
-    calendar = settings.calendar()
+    calendar = settings.calendar
     pickup = settings.pickup(setup.code).next_pickup(calendar, now)
     return calendar.add_working_days(pickup, setup.transit_days) > order.latest_delivery_date
 

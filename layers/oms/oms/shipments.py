@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import islice
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -169,7 +170,7 @@ def ship(
 
 def _shipment_item(order: Order, shipment: Shipment, settings: Any) -> Item:
     # the package leaves with the carrier's next pickup: it belongs on that pickup day's end-of-day form
-    calendar = settings.calendar()
+    calendar = settings.calendar
     pickup = settings.pickup(shipment.carrier).next_pickup(calendar, shipment.ship_date)
     local_day = calendar.local(pickup).date().isoformat()
     return {
@@ -339,7 +340,7 @@ def confirm_due(
     now = now or utc_now()
     counts: dict[str, int] = {}
     due = table.query_all(keys.confirmations_due(iso_z(now)))
-    for item in list(due)[:limit]:
+    for item in islice(due, limit):  # the soonest due first; the next run takes the rest
         try:
             outcome = confirm(table, client, item["orderId"], item["shipmentId"], now=now)
             counts[outcome.status.value] = counts.get(outcome.status.value, 0) + 1

@@ -6,7 +6,8 @@ saves one, defaults for the first marketplace's country apply.
 from __future__ import annotations
 
 import time as clock
-from datetime import date, datetime, time
+from datetime import date, time
+from functools import cached_property
 from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
@@ -113,7 +114,9 @@ class ShippingSettings(ApiModel):
             raise ValueError(f"defaultCarrier {self.default_carrier!r} is not among the carriers {codes}")
         return self
 
+    @cached_property
     def calendar(self) -> BusinessCalendar:
+        """Built once per setup (with its holiday table); the setup itself is cached for a minute."""
         w = self.warehouse
         return BusinessCalendar(
             timezone=w.time_zone,
@@ -140,9 +143,6 @@ class ShippingSettings(ApiModel):
             cutoff=setup.cutoff,
             holidays=frozenset(setup.holidays),
         )
-
-    def local_text(self, moment: datetime) -> str:
-        return self.calendar().local(moment).isoformat()
 
 
 def defaults() -> ShippingSettings:

@@ -34,7 +34,7 @@ def with_deadline(order: Order, settings: ShippingSettings) -> Order:
     if order.latest_ship_date is not None:
         return order
     handling = settings.carrier().handling_days
-    deadline = settings.calendar().add_working_days(order.purchase_date, handling)
+    deadline = settings.calendar.add_working_days(order.purchase_date, handling)
     return order.model_copy(update={"latest_ship_date": deadline})
 
 
@@ -46,7 +46,7 @@ def ship_by(
     order = with_deadline(order, settings)
     if order.latest_ship_date is None:  # for the type checker: with_deadline always sets one
         return None, None
-    calendar = settings.calendar()
+    calendar = settings.calendar
     zone = settings.warehouse.time_zone
     must = LocalTime(
         at=order.latest_ship_date, local=calendar.local(order.latest_ship_date).isoformat(), time_zone=zone

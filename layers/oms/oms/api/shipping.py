@@ -201,7 +201,7 @@ def get_end_of_day(
 ) -> Any:
     table = default_table()
     settings = ShippingSettingsStore(table).get()
-    day = day or settings.calendar().local(utc_now()).date()
+    day = day or settings.calendar.local(utc_now()).date()
     form = end_of_day_form(table, day, carrier or settings.default_carrier, settings)
     if format == "csv":
         from oms.documents import end_of_day_csv
