@@ -11,9 +11,8 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from oms.documents import EndOfDayForm, ManifestPackage, end_of_day_csv, end_of_day_pdf
-from oms.domain.carriers import CARRIERS
+from oms.domain.carriers import CARRIERS, known_carrier
 from oms.domain.types import iso_z, utc_now
-from oms.errors import InvalidInput
 from oms.shipping_settings import ShippingSettings, ShippingSettingsStore
 from oms.store import keys
 from oms.store.documents import DocumentStore, document_key
@@ -23,10 +22,7 @@ from oms.store.table import Table
 def end_of_day_form(
     table: Table, day: date, carrier: str, settings: ShippingSettings | None = None
 ) -> EndOfDayForm:
-    if carrier not in CARRIERS:
-        raise InvalidInput.for_field(
-            "carrier", f"unknown carrier {carrier!r}; known: {', '.join(sorted(CARRIERS))}"
-        )
+    carrier = known_carrier(carrier).code
     settings = settings or ShippingSettingsStore(table).get()
     calendar = settings.calendar
     cutoff = datetime.combine(day, settings.carrier(carrier).cutoff, calendar.zone)

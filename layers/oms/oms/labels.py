@@ -19,7 +19,8 @@ from oms.amazon.merchant_fulfillment_api import (
     eligible_services,
     shipment_request,
 )
-from oms.domain.carriers import CARRIERS
+from oms.domain.carriers import OTHER
+from oms.domain.carriers import carrier as carrier_for
 from oms.domain.orders import Order, ShipmentItem
 from oms.domain.shipments import RequestedItem, allocate
 from oms.domain.types import Money, iso_z, utc_now
@@ -103,7 +104,7 @@ def _buy(
 
 def _label(bought: PurchasedLabel, package: PackageDefaults) -> BoughtLabel:
     return BoughtLabel(
-        carrier=_carrier_code(bought.carrier_name),
+        carrier=found.code if (found := carrier_for(bought.carrier_name)) else OTHER,
         carrier_name=bought.carrier_name,
         tracking_number=bought.tracking_id,
         service=bought.service_name,
@@ -113,18 +114,6 @@ def _label(bought: PurchasedLabel, package: PackageDefaults) -> BoughtLabel:
         estimated_delivery=bought.latest_delivery_date,
         weight_grams=package.weight_grams,
     )
-
-
-def _carrier_code(name: str) -> str:
-    """Amazon's carrier name ("UPS", "UPS®", "United States Postal Service") as a carrier code, else "Other"."""
-    plain = "".join(c for c in name.lower() if c.isalnum())
-    for known in CARRIERS.values():
-        if plain in (
-            "".join(c for c in known.code.lower() if c.isalnum()),
-            "".join(c for c in known.name.lower() if c.isalnum()),
-        ):
-            return known.code
-    return "Other"
 
 
 # --- one purchase per order at a time; a bought label is kept until its shipment is recorded ----------

@@ -362,7 +362,6 @@ class Source:
     query: KeyQuery
     keep: Callable[[Item], bool] = lambda _order: True
     lookup: bool = False
-    note: str = ""
 
 
 def _min(a: str | None, b: str | None) -> str | None:
@@ -404,7 +403,6 @@ def plan(
             Source(
                 keys.orders_by_purchase_date(_max(low, lower), _min(high, at)),
                 keep=unseen,
-                note="an hour before the mark is read again, ids already seen skipped" if from_mark else "",
             )
         ]
     if request.view == View.UNSHIPPED:
@@ -417,7 +415,6 @@ def plan(
             Source(
                 keys.orders_by_status(status.value, None, None),
                 keep=purchased_within,
-                note="purchase-date range filtered after the Query" if low or high else "",
             )
             for status in UNSHIPPED_STATUSES
         ]
@@ -425,9 +422,7 @@ def plan(
     last_aged = _shift(cutoff, -timedelta(seconds=1))  # purchased before the cutoff (times are to the second)
     sources = []
     if not high or high >= cutoff:
-        sources.append(
-            Source(keys.archived_orders(_max(low, cutoff), high), lookup=True, note="2 reads per order")
-        )
+        sources.append(Source(keys.archived_orders(_max(low, cutoff), high), lookup=True))
     if not low or low <= last_aged:
         sources.append(Source(keys.orders_by_purchase_date(low, _min(high, last_aged))))
     return sources

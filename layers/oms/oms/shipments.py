@@ -19,8 +19,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from oms.amazon.client import SpApiClient, SpApiError
 from oms.amazon.orders_api import confirm_shipment
-from oms.domain.carriers import OTHER, normalise_tracking
-from oms.domain.carriers import carrier as find_carrier
+from oms.domain.carriers import OTHER, known_carrier, normalise_tracking
 from oms.domain.orders import Confirmation, ConfirmationStatus, Order, Shipment, ShipmentSource
 from oms.domain.shipments import RequestedItem, allocate, same_package, with_shipment
 from oms.domain.types import iso_z, utc_now
@@ -70,29 +69,21 @@ def checked_tracking(
     carrier_code: str, tracking_number: str, carrier_name: str | None = None
 ) -> tuple[str, str, str]:
     """(carrier code, carrier name, normalised tracking) or a 400 naming the field that is wrong."""
-    found = find_carrier(carrier_code)
-    if found is not None and found.code == OTHER:
+    found = known_carrier(carrier_code)
+    name = found.name
+    if found.code == OTHER:
         if not carrier_name or not carrier_name.strip():
             raise InvalidInput.for_field(
                 "carrierName", 'name the carrier when carrier is "Other" (e.g. "Royal Mail")'
             )
-        number = normalise_tracking(tracking_number)
-        if not found.valid_tracking(number):
-            raise InvalidInput.for_field("trackingNumber", f"{tracking_number!r} is not a tracking number")
-        return found.code, carrier_name.strip(), number
-    if found is None:
-        from oms.domain.carriers import CARRIERS
-
-        raise InvalidInput.for_field(
-            "carrier", f"unknown carrier {carrier_code!r}; known carriers: {', '.join(sorted(CARRIERS))}"
-        )
+        name = carrier_name.strip()
     number = normalise_tracking(tracking_number)
     if not found.valid_tracking(number):
         raise InvalidInput.for_field(
             "trackingNumber",
-            f"{tracking_number!r} is not a valid {found.name} tracking number (e.g. {found.example})",
+            f"{tracking_number!r} is not a valid {name} tracking number (e.g. {found.example})",
         )
-    return found.code, found.name, number
+    return found.code, name, number
 
 
 def ship(
@@ -181,8 +172,6 @@ def _shipment_item(order: Order, shipment: Shipment, settings: Any) -> Item:
         **_due_keys(shipment.confirmation, order.order_id, shipment.shipment_id),
         "entity": SHIPMENT_ENTITY,
         "orderId": order.order_id,
-        "marketplaceId": order.marketplace_id,
-        "localDay": local_day,
         **shipment.model_dump(mode="json", by_alias=True),
     }
 

@@ -13,7 +13,7 @@ from typing import Annotated
 from pydantic import Field, field_validator, model_validator
 
 from oms.domain.calendar import MARKETPLACE_COUNTRIES, BusinessCalendar, PickupSchedule
-from oms.domain.carriers import CARRIERS
+from oms.domain.carriers import CARRIERS, carrier
 from oms.domain.types import ApiModel
 from oms.settings import get_settings
 from oms.store import keys
@@ -76,9 +76,10 @@ class CarrierSetup(ApiModel):
     @field_validator("code")
     @classmethod
     def _known_carrier(cls, value: str) -> str:
-        if value not in CARRIERS:
+        found = carrier(value)
+        if found is None:
             raise ValueError(f"unknown carrier {value!r}; known: {', '.join(sorted(CARRIERS))}")
-        return value
+        return found.code
 
 
 class PackageDefaults(ApiModel):

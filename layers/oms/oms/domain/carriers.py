@@ -12,6 +12,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from oms.errors import InvalidInput
+
 
 def _ups_check(number: str) -> bool:
     """1Z + 6 shipper + 2 service + 7 package + check digit (odd/even weighting, letters folded to digits)."""
@@ -92,5 +94,24 @@ def normalise_tracking(number: str) -> str:
     return re.sub(r"[\s-]", "", number).upper()
 
 
-def carrier(code: str) -> Carrier | None:
-    return CARRIERS.get(code) or next((c for c in CARRIERS.values() if c.code.lower() == code.lower()), None)
+def _plain(text: str) -> str:
+    return "".join(c for c in text.lower() if c.isalnum())
+
+
+def carrier(code_or_name: str) -> Carrier | None:
+    """The carrier by its code or name, whatever the case and marks ("ups", "UPS®", "United States
+    Postal Service"); None when it is not one of CARRIERS."""
+    wanted = _plain(code_or_name)
+    return CARRIERS.get(code_or_name) or next(
+        (c for c in CARRIERS.values() if wanted in (_plain(c.code), _plain(c.name))), None
+    )
+
+
+def known_carrier(code: str, field: str = "carrier") -> Carrier:
+    """The carrier, or a 400 naming the field and listing the codes Amazon takes."""
+    found = carrier(code)
+    if found is None:
+        raise InvalidInput.for_field(
+            field, f"unknown carrier {code!r}; known carriers: {', '.join(sorted(CARRIERS))}"
+        )
+    return found

@@ -128,10 +128,6 @@ def _status_of_units(order: Order) -> Order:
     return order.model_copy(update={"status": status, "flags": flags})
 
 
-def shipped_late(order: Order, shipment: Shipment) -> bool:
-    return bool(order.latest_ship_date and shipment.ship_date > order.latest_ship_date)
-
-
 def first_ship_date(order: Order) -> datetime | None:
     return min((s.ship_date for s in order.shipments), default=None)
 

@@ -7,7 +7,7 @@ live under `buyer/`, which the bucket's lifecycle rule expires with the rest of 
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import IO, Any
+from typing import Any
 
 import boto3
 
@@ -33,17 +33,8 @@ class DocumentStore:
         self.client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
         return key
 
-    def put_stream(self, key: str, stream: IO[bytes], content_type: str) -> str:
-        """Upload from a file object in parts (constant memory, however large)."""
-        self.client.upload_fileobj(stream, self.bucket, key, ExtraArgs={"ContentType": content_type})
-        return key
-
     def get(self, key: str) -> bytes:
         return bytes(self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read())
-
-    def exists(self, key: str) -> bool:
-        answer = self.client.list_objects_v2(Bucket=self.bucket, Prefix=key, MaxKeys=1)
-        return any(obj["Key"] == key for obj in answer.get("Contents", []))
 
     def link(self, key: str, *, filename: str | None = None, seconds: int = LINK_SECONDS) -> str:
         params: dict[str, str] = {"Bucket": self.bucket, "Key": key}
