@@ -423,3 +423,26 @@ def test_oms_report_orders_shows_the_apis_refusal_and_fails(
     assert result.exit_code == 1
     assert "unknown column(s) colour; valid columns: amazon-order-id" in result.stderr
     assert not out.exists() and not list(tmp_path.iterdir())
+
+
+def test_new_orders_page_on_even_when_the_mark_moves_between_pages(api: Api) -> None:
+    put_order("SEEN-1", purchased=NOW - timedelta(hours=3))
+    _all_rows(api, view="new", columns="amazon-order-id", markSeen="true")  # the seller has looked
+    time.sleep(1.1)
+    for n in range(3):
+        put_order(f"FRESH-{n}", purchased=datetime.now(UTC) - timedelta(seconds=n))
+
+    status, first = api("GET", "/reports/orders", view="new", columns="amazon-order-id", limit="1")
+    assert status == 200 and first["nextToken"], first
+    _all_rows(api, view="new", columns="amazon-order-id", markSeen="true")  # another tab moves the mark
+    status, second = api(
+        "GET",
+        "/reports/orders",
+        view="new",
+        columns="amazon-order-id",
+        limit="1",
+        nextToken=first["nextToken"],
+    )
+
+    assert status == 200, second
+    assert _ids(first) + _ids(second) == ["FRESH-0", "FRESH-1"]

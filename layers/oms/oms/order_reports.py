@@ -384,7 +384,13 @@ def new_since(request: ReportRequest, at: str, mark: SeenMark | None) -> str:
 
 
 def plan(
-    request: ReportRequest, *, at: str, since: str | None, mark: SeenMark | None, archive_after: timedelta
+    request: ReportRequest,
+    *,
+    at: str,
+    since: str | None,
+    mark: SeenMark | None,
+    archive_after: timedelta,
+    from_mark: bool | None = None,
 ) -> list[Source]:
     """The Queries that read a view, in the order their rows come; `at` fixes "now" for every page."""
     low, high = request.purchased_from, request.purchased_to
@@ -392,7 +398,8 @@ def plan(
         return [Source(keys.orders_by_purchase_date(low, high))]
     if request.view == View.NEW:
         start = since or new_since(request, at, mark)
-        from_mark = request.since is None and mark is not None and mark.seen_until == start
+        if from_mark is None:  # decided by the first page (ReadState.from_mark), not by a mark moved since
+            from_mark = request.since is None and mark is not None and mark.seen_until == start
         seen = mark.seen_ids if from_mark and mark else frozenset()
         lower = _shift(start, -NEW_OVERLAP) if from_mark else start
 
@@ -446,16 +453,19 @@ class ReadState:
     at: str
     since: str | None
     inner: str | None = None
+    from_mark: bool = False  # view=new starts at the seller's mark (decided once, for every page)
 
     def encode(self) -> str:
-        return "|".join([str(self.phase), self.at, self.since or "", self.inner or ""])
+        return "|".join(
+            [str(self.phase), self.at, self.since or "", "m" if self.from_mark else "", self.inner or ""]
+        )
 
     @classmethod
     def decode(cls, token: str) -> ReadState:
         try:
-            phase, at, since, inner = token.split("|", 3)
+            phase, at, since, from_mark, inner = token.split("|", 4)
             datetime.fromisoformat(at)
-            return cls(int(phase), at, since or None, inner or None)
+            return cls(int(phase), at, since or None, inner or None, from_mark == "m")
         except ValueError:
             raise InvalidNextToken.for_field("nextToken", "is not a token this API issued") from None
 
@@ -499,12 +509,23 @@ class OrderReports:
 
     def start(self, request: ReportRequest) -> ReadState:
         at = self._now()
-        since = new_since(request, at, self.seen_mark()) if request.view == View.NEW else None
-        return ReadState(0, at, since)
+        if request.view != View.NEW:
+            return ReadState(0, at, None)
+        mark = None if request.since else self.seen_mark()
+        return ReadState(
+            0, at, new_since(request, at, mark), from_mark=mark is not None and not request.since
+        )
 
     def _sources(self, request: ReportRequest, state: ReadState) -> list[Source]:
-        mark = self.seen_mark() if request.view == View.NEW and not request.since else None
-        return plan(request, at=state.at, since=state.since, mark=mark, archive_after=self._archive_after)
+        mark = self.seen_mark() if state.from_mark else None  # its seen ids: the overlap hour's duplicates
+        return plan(
+            request,
+            at=state.at,
+            since=state.since,
+            mark=mark,
+            archive_after=self._archive_after,
+            from_mark=state.from_mark if request.view == View.NEW else None,
+        )
 
     def page(
         self, request: ReportRequest, *, limit: int, next_token: str | None = None
@@ -519,9 +540,9 @@ class OrderReports:
             orders = [o for o in self._orders_of(source, page.items) if source.keep(o)]
             rows = [row for order in orders for row in rows_of(order, request.columns)]
             if page.next_token:
-                state = ReadState(state.phase, state.at, state.since, page.next_token)
+                state = ReadState(state.phase, state.at, state.since, page.next_token, state.from_mark)
                 return ReportPage(rows, state.encode(), len(orders)), state
-            state = ReadState(state.phase + 1, state.at, state.since)
+            state = ReadState(state.phase + 1, state.at, state.since, None, state.from_mark)
             if orders:
                 more = state.phase < len(sources)
                 return ReportPage(rows, state.encode() if more else None, len(orders)), state
@@ -736,6 +757,7 @@ class ReportJobs:
             "request": request.as_dict(),
             "asOf": state.at,
             "since": state.since,
+            "fromMark": state.from_mark,
             "markSeen": mark_seen,
             "createdAt": state.at,
             keys.TTL_ATTRIBUTE: int(time.time()) + JOB_DAYS * 86400,
@@ -765,7 +787,7 @@ class ReportJobs:
         key = document_key("reports", "jobs", f"orders-{request.view.value}-{job_id}.csv")
         self._update(job, status=JobStatus.RUNNING.value, startedAt=self._now())
         try:
-            state = ReadState(0, str(job["asOf"]), job.get("since"))
+            state = ReadState(0, str(job["asOf"]), job.get("since"), from_mark=bool(job.get("fromMark")))
             rows = _Counted(self.reports.rows(request, state))
             written = upload_stream(self.documents, key, csv_chunks(rows, request.columns), "text/csv")
         except Exception as error:
