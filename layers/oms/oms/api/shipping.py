@@ -194,15 +194,18 @@ def get_one_batch(batchId: Annotated[str, Path(min_length=1, max_length=64)]) ->
 )
 def get_end_of_day(
     day: Annotated[
-        date | None, Query(alias="date", description="warehouse-local day (default today)")
+        date | None,
+        Query(alias="date", description="warehouse-local day (default: the carrier's next pickup day)"),
     ] = None,
     carrier: Annotated[str | None, Query(description="carrier code (default: the default carrier)")] = None,
     format: Annotated[Literal["json", "csv", "pdf"], Query()] = "json",
 ) -> Any:
     table = default_table()
     settings = ShippingSettingsStore(table).get()
-    day = day or settings.calendar.local(utc_now()).date()
-    form = end_of_day_form(table, day, carrier or settings.default_carrier, settings)
+    code = carrier or settings.default_carrier
+    if day is None:  # the form the packages recorded now go on: the carrier's next pickup
+        day = settings.calendar.local(settings.pickup(code).next_pickup(settings.calendar, utc_now())).date()
+    form = end_of_day_form(table, day, code, settings)
     if format == "csv":
         from oms.documents import end_of_day_csv
 
