@@ -100,7 +100,7 @@ def _reset_warm_state() -> None:
     from oms.store.documents import default_documents
 
     get_settings.cache_clear()
-    ShippingSettingsStore._cached = None  # each test's table starts with the default shipping setup
+    ShippingSettingsStore.forget()  # each test's table starts with the default shipping setup
     default.default_table.cache_clear()
     default_documents.cache_clear()
     default._page_tokens.cache_clear()

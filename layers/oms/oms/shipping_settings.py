@@ -196,6 +196,11 @@ class ShippingSettingsStore:
         ShippingSettingsStore._cached = (clock.monotonic(), self._table.name, settings)
         return settings
 
+    @classmethod
+    def forget(cls) -> None:
+        """Drop the cached setup (tests switch tables; a warm Lambda needs no call)."""
+        cls._cached = None
+
     def put(self, settings: ShippingSettings) -> ShippingSettings:
         self._table.put(
             {

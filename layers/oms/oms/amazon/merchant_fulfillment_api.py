@@ -345,7 +345,8 @@ def choose_service(
         )
         raise Conflict(
             f"no offered service delivers by the order's latest delivery date "
-            f"{latest_delivery_date.isoformat() if latest_delivery_date else ''}; offered: {listed}"
+            f"{latest_delivery_date.isoformat() if latest_delivery_date else ''}; offered: {listed}; "
+            "name one as shippingServiceId to buy it anyway"
         )
 
     def cost_then_speed(service: ShippingService) -> tuple[Decimal, datetime]:
