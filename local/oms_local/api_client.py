@@ -90,7 +90,7 @@ def api_options(command: Any) -> Any:
 
 
 def resolve_api(
-    port: int, state_dir: Path | None, stack_name: str | None, region: str | None, api_url: str | None
+    port: int | None, state_dir: Path | None, stack_name: str | None, region: str | None, api_url: str | None
 ) -> Api:
     if api_url is None:
         target = resolve_target(port, state_dir, stack_name, region)

@@ -269,6 +269,9 @@ class ApiGateway:
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
 
+            def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+                pass  # _serve logs each request once, with its time
+
             def log_message(self, format: str, *args: Any) -> None:
                 print(f"  api  {format % args}", flush=True)
 

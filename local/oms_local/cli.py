@@ -10,10 +10,16 @@ from typing import Any
 
 import click
 
-from oms_local.operate import backfill, dlq, post_json, resolve_target
+from oms_local.operate import backfill, dlq, local_stack_options, post_json, resolve_target
 from oms_local.reports_cli import report
 from oms_local.stack import DEFAULT_PORT, LocalStack, Options
 from oms_local.stock_csv import stock
+
+
+def local_stack(command: Any) -> Any:
+    for option in reversed(local_stack_options()):
+        command = option(command)
+    return command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -74,9 +80,8 @@ def local(
     default=None,
     help="JSON event to send (default: a schedule's event, fired now).",
 )
-@click.option("--port", default=DEFAULT_PORT, show_default=True, help="Port of the running local stack.")
-@click.option("--state-dir", type=click.Path(path_type=Path), default=None)
-def invoke(function: str, event_file: Any, port: int, state_dir: Path | None) -> None:
+@local_stack
+def invoke(function: str, event_file: Any, port: int | None, state_dir: Path | None) -> None:
     """Run FUNCTION (logical id or folder under functions/) now, in the running local stack."""
     target = resolve_target(port, state_dir, None, None)
     answer = target.invoke_raw(function, json.load(event_file) if event_file else None)
@@ -96,10 +101,15 @@ def simulate() -> None:
 @click.option("--afn", is_flag=True, help="Fulfilled by Amazon (FBA) instead of by the seller (MFN).")
 @click.option("--prime", is_flag=True, help="A Prime order.")
 @click.option("--ship-by", default=None, help="Latest ship date, ISO-8601 [usual handling time].")
-@click.option("--port", default=DEFAULT_PORT, show_default=True, help="Port of the running local stack.")
-@click.option("--state-dir", type=click.Path(path_type=Path), default=None)
+@local_stack
 def simulate_order(
-    sku: str, quantity: int, afn: bool, prime: bool, ship_by: str | None, port: int, state_dir: Path | None
+    sku: str,
+    quantity: int,
+    afn: bool,
+    prime: bool,
+    ship_by: str | None,
+    port: int | None,
+    state_dir: Path | None,
 ) -> None:
     """Place one order in the local marketplace, which notifies like Amazon; prints its orderId."""
     if ship_by is not None:

@@ -21,6 +21,7 @@ FIRST_SKUS = 40  # stocked before the stack is ready: the seller-fulfilled produ
 
 DEMO_WAREHOUSE = Warehouse(
     name="Demo warehouse",
+    time_zone="America/Los_Angeles",  # Seattle's, where its address is
     address=Address(
         name="Demo Seller",
         address_line1="410 Terry Ave N",

@@ -23,6 +23,9 @@ from tqdm import tqdm
 
 from oms.amazon.notifications import Notification, OrderChangePayload
 from oms_local.stack import DEFAULT_PORT, default_state_dir
+from oms_local.template import ROOT
+
+PORT_VARIABLE = "OMS_PORT"
 
 
 @dataclass
@@ -100,10 +103,7 @@ def post_json(
 def target_options(command: Any) -> Any:
     for option in reversed(
         [
-            click.option(
-                "--port", default=DEFAULT_PORT, show_default=True, help="Port of the running local stack."
-            ),
-            click.option("--state-dir", type=click.Path(path_type=Path), default=None),
+            *local_stack_options(),
             click.option("--stack-name", default=None, help="A deployed stack instead of the local one."),
             click.option("--region", default=None, help="Region of the deployed stack."),
         ]
@@ -112,7 +112,76 @@ def target_options(command: Any) -> Any:
     return command
 
 
-def resolve_target(port: int, state_dir: Path | None, stack_name: str | None, region: str | None) -> Target:
+def local_stack_options() -> list[Any]:
+    """--port (or $OMS_PORT) and --state-dir: which running local stack; neither: the one that answers."""
+    return [
+        click.option(
+            "--port",
+            type=click.IntRange(1, 65535),
+            default=None,
+            envvar=PORT_VARIABLE,
+            help=f"Port of the running local stack [${PORT_VARIABLE}, else the one running].",
+        ),
+        click.option(
+            "--state-dir",
+            type=click.Path(path_type=Path),
+            default=None,
+            help="The running stack's state folder (where its outputs.json is).",
+        ),
+    ]
+
+
+def find_local_stack(port: int | None = None, state_dir: Path | None = None) -> dict[str, Any]:
+    """The outputs of a running local stack: the one named by port or state folder, else the newest
+    `.oms/**/outputs.json` whose API answers. Raises ClickException saying how to start or name one."""
+    if state_dir is not None or port is not None:
+        path = (state_dir or default_state_dir(port or DEFAULT_PORT)) / "outputs.json"
+        if not path.exists():
+            start = "make run" if port in (None, DEFAULT_PORT) else f'make run ARGS="--port {port}"'
+            raise click.ClickException(
+                f"no local stack runs there ({path} is missing): start one with `{start}`"
+            )
+        return dict(json.loads(path.read_text()))
+    found = sorted((ROOT / ".oms").glob("**/outputs.json"), key=_modified, reverse=True)
+    for path in found:
+        try:
+            outputs = dict(json.loads(path.read_text()))
+        except (OSError, ValueError):
+            continue  # being rewritten, or removed as its stack stopped
+        if _answers(str(outputs.get("ApiUrl", ""))):
+            return outputs
+    stale = (
+        f" ({', '.join(str(p.relative_to(ROOT)) for p in found)} left by a stack that stopped)"
+        if found
+        else ""
+    )
+    raise click.ClickException(
+        f"no local stack is running{stale}: start one with `make run` in another terminal, "
+        f"or name one with --port or ${PORT_VARIABLE} (a deployed stack: --stack-name)"
+    )
+
+
+def _modified(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:  # removed as its stack stopped
+        return 0.0
+
+
+def _answers(api_url: str) -> bool:
+    if not api_url.startswith("http://"):
+        return False
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(f"{api_url}/health", timeout=2) as response:
+            return bool(response.status == 200)
+    except (OSError, ValueError):
+        return False
+
+
+def resolve_target(
+    port: int | None, state_dir: Path | None, stack_name: str | None, region: str | None
+) -> Target:
     if stack_name:
         cloudformation = boto3.client("cloudformation", region_name=region)
         try:
@@ -122,10 +191,7 @@ def resolve_target(port: int, state_dir: Path | None, stack_name: str | None, re
         outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
         outputs.setdefault("Region", cloudformation.meta.region_name)
         return Target(outputs, local=False, stack_name=stack_name)
-    path = (state_dir or default_state_dir(port)) / "outputs.json"
-    if not path.exists():
-        raise click.ClickException(f"no running local stack ({path} is missing): start one with `make run`")
-    return Target(json.loads(path.read_text()), local=True)
+    return Target(find_local_stack(port, state_dir), local=True)
 
 
 # ------------------------------------------------------------------------------ the DLQ
@@ -195,7 +261,12 @@ def dlq() -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per message.")
 @target_options
 def dlq_show(
-    limit: int, as_json: bool, port: int, state_dir: Path | None, stack_name: str | None, region: str | None
+    limit: int,
+    as_json: bool,
+    port: int | None,
+    state_dir: Path | None,
+    stack_name: str | None,
+    region: str | None,
 ) -> None:
     """List the dead-lettered notifications with the reason each cannot be applied."""
     target = resolve_target(port, state_dir, stack_name, region)
@@ -228,7 +299,12 @@ def dlq_show(
 @click.option("--dry-run", is_flag=True, help="Show what would move, move nothing.")
 @target_options
 def dlq_redrive(
-    limit: int, dry_run: bool, port: int, state_dir: Path | None, stack_name: str | None, region: str | None
+    limit: int,
+    dry_run: bool,
+    port: int | None,
+    state_dir: Path | None,
+    stack_name: str | None,
+    region: str | None,
 ) -> None:
     """Move dead-lettered notifications back to the order-notifications queue (after a fix)."""
     target = resolve_target(port, state_dir, stack_name, region)
@@ -261,7 +337,7 @@ def dlq_redrive(
 def backfill(
     since_text: str,
     marketplaces: tuple[str, ...],
-    port: int,
+    port: int | None,
     state_dir: Path | None,
     stack_name: str | None,
     region: str | None,

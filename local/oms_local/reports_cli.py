@@ -73,7 +73,7 @@ def report_orders(
     since: str | None,
     mark_seen: bool,
     output: Path | None,
-    port: int,
+    port: int | None,
     state_dir: Path | None,
     stack_name: str | None,
     region: str | None,

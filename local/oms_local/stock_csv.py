@@ -279,7 +279,7 @@ def stock_import(
     file: Path,
     dry_run: bool,
     accept_partial: bool,
-    port: int,
+    port: int | None,
     state_dir: Path | None,
     stack_name: str | None,
     region: str | None,
@@ -371,7 +371,7 @@ def export_rows(api: Api, out: TextIO) -> int:
 def stock_export(
     ctx: click.Context,
     file: TextIO,
-    port: int,
+    port: int | None,
     state_dir: Path | None,
     stack_name: str | None,
     region: str | None,

@@ -88,4 +88,4 @@ def test_oms_simulate_order_places_one_order_and_prints_its_id(simulator, tmp_pa
     missing = runner.invoke(
         main, ["simulate", "order", "--sku", "X", "--quantity", "1", "--state-dir", str(tmp_path / "no")]
     )
-    assert missing.exit_code != 0 and "no running local stack" in missing.output
+    assert missing.exit_code != 0 and "no local stack runs there" in missing.output
