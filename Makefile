@@ -13,7 +13,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 # sam validate/lint read credentials even though they call nothing: give them harmless ones.
 SAM_CREDS := AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID:-local} AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-local} SAM_CLI_TELEMETRY=0
 
-.PHONY: help install system-deps run test lint format template openapi check-openapi unit integration e2e build deploy clean
+.PHONY: help install system-deps run test test-timeshift lint format template openapi check-openapi unit integration e2e build deploy clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -37,14 +37,23 @@ run: $(VENV)/.installed ## start the whole product locally until Ctrl-C (ARGS="-
 
 # What the tests need from the system: pdftoppm (renders the product's PDFs) and Debian's chromium (the
 # dashboard's browser tests; Playwright's own browser download is not used). Installed once, as root or via sudo.
-system-deps: ## apt packages the tests use: poppler-utils, chromium
+system-deps: ## apt packages the tests use: poppler-utils, chromium, faketime
 	@missing=""; command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
 	  command -v chromium >/dev/null || missing="$$missing chromium"; \
+	  command -v faketime >/dev/null || missing="$$missing faketime"; \
 	  if [ -n "$$missing" ]; then sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); echo "installing$$missing"; \
 	    $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing >/dev/null; fi
 
 test: lint template check-openapi system-deps ## everything CI runs: lint, template checks, OpenAPI freshness, all tests
 	$(PYTEST) tests
+
+# The suite on other days than today (Debian's faketime shifts every process's clock, the stacks the
+# tests start included): a year ahead, and a Saturday night before a public holiday (New York, 3 July
+# 2027, 23:30; Independence Day falls on the Sunday and is observed on the Monday).
+TIMESHIFTS ?= +365d @2027-07-04_03:30:00
+test-timeshift: install system-deps ## the whole suite under faketime: a year ahead, and a Saturday night before a holiday
+	@for shift in $(TIMESHIFTS); do echo "== pytest under faketime '$${shift//_/ }'"; \
+	  faketime -f "$${shift//_/ }" $(PYTEST) tests -q -p no:cacheprovider || exit 1; done
 
 lint: $(VENV)/.installed ## ruff and mypy
 	$(VENV)/bin/ruff check .

@@ -9,11 +9,13 @@ import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+import time_machine
 
 # Powertools reads these when oms.observability is first imported, which may be at collection time.
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "AmazonSellerOmsTests")
@@ -44,6 +46,23 @@ def _no_real_aws(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+
+
+# The instant every unit and integration test starts at (a Tuesday, 10:00 in New York, two days before
+# Thanksgiving): tests never depend on the day they run. The clock ticks from there, so waits still
+# wait; a test that needs another instant travels there itself. End-to-end and browser tests drive a
+# stack in other processes, which keep the machine's clock: they derive every date from now.
+TEST_CLOCK = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+_OWN_CLOCK = ("e2e", "browser")
+
+
+@pytest.fixture(autouse=True)
+def _fixed_clock(request: pytest.FixtureRequest) -> Iterator[None]:
+    if any(part in _OWN_CLOCK for part in request.node.path.parts):
+        yield
+        return
+    with time_machine.travel(TEST_CLOCK, tick=True):
+        yield
 
 
 def load_event(relative: str) -> dict[str, Any]:

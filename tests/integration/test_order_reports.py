@@ -19,9 +19,9 @@ from oms.domain.orders import Order
 from oms.orders import order_to_item
 from oms.store import keys
 from oms.store.default import default_table
-from tests.conftest import LambdaContext, Stack, load_event
+from tests.conftest import TEST_CLOCK, LambdaContext, Stack, load_event
 
-NOW = datetime.now(UTC).replace(microsecond=0)
+NOW = TEST_CLOCK  # each test starts there (tests/conftest.py)
 
 
 def _z(moment: datetime) -> str:

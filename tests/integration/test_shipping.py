@@ -23,6 +23,7 @@ from oms.store import keys
 from oms.store.default import default_table
 from tests.api_calls import call_api
 from tests.builders import WAREHOUSE_SETTINGS, order_change
+from tests.conftest import TEST_CLOCK
 from tests.integration.amazon_side import (
     amazon_fixture,
     calls,
@@ -467,7 +468,7 @@ def test_a_label_bought_but_not_recorded_is_reused_never_bought_twice(stack, sho
     label_recorded(table, order_id)  # harmless when there is nothing to release
 
 
-_NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
+_NOW = TEST_CLOCK
 
 
 def test_the_kept_figures_serve_while_recent_and_are_counted_again_after(stack):
@@ -484,7 +485,7 @@ def test_the_kept_figures_serve_while_recent_and_are_counted_again_after(stack):
 def test_the_api_counts_account_health_live_unless_asked_for_the_kept_figures(stack, context):
     from oms.account_health import refresh_snapshot
 
-    kept = refresh_snapshot(default_table(), _NOW)  # as the 15-minute guard keeps them
+    kept = refresh_snapshot(default_table(), _NOW - timedelta(minutes=5))  # as the 15-minute guard kept them
     cached = call_api(stack, context, "GET", "/metrics/account-health", query={"cached": "true"})[1]
     live = call_api(stack, context, "GET", "/metrics/account-health")[1]
     assert cached["asOf"] == kept.as_of
