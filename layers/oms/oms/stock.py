@@ -333,11 +333,13 @@ def row_writes(
     actor: str,
     note: str | None = None,
     pending: bool = False,
+    recorded: bool = False,
 ) -> list[Write]:
     """The stock row's next version (always: it serializes the SKU's allocation), with a ledger entry
-    when its figures move. `pending`: some orders' units short are still to be written."""
+    when its figures move or the change is `recorded` (a seller's adjustment is, even of 0 units).
+    `pending`: some orders' units short are still to be written."""
     book = change.book
-    if change.movement or book.row is None:
+    if change.movement or book.row is None or recorded:
         writes = stock_writes(
             book.row,
             book.sku,
@@ -374,7 +376,9 @@ def stock_change_writes(
     the orders it makes short or whole, for one transaction. True: more orders to write afterwards."""
     change = reallocate(book, on_hand=on_hand)
     others, pending = other_order_writes(table, [change], writing=set(), room=room - 2)
-    row = row_writes(change, reason=reason, reference=reference, actor=actor, note=note, pending=pending)
+    row = row_writes(
+        change, reason=reason, reference=reference, actor=actor, note=note, pending=pending, recorded=True
+    )
     return [*row, *others], pending
 
 
