@@ -81,7 +81,7 @@ def _table() -> tuple[Any, Counter[str]]:
     client = boto3.client("dynamodb")
     calls: Counter[str] = Counter()
 
-    def count(model: Any, params: dict[str, Any], **_: Any) -> None:
+    def count(params: dict[str, Any], model: Any, **_: Any) -> None:
         calls["requests"] += 1
         calls[model.name] += 1
         if model.name == "TransactWriteItems":
@@ -89,7 +89,7 @@ def _table() -> tuple[Any, Counter[str]]:
         elif model.name in ("PutItem", "UpdateItem", "DeleteItem"):
             calls["items_written"] += 1
 
-    client.meta.events.register("before-call.dynamodb.*", count)
+    client.meta.events.register("provide-client-params.dynamodb.*", count)
     return Table(str(env["TABLE_NAME"]), lambda: PageTokens(b"bench-page-token-secret"), client=client), calls
 
 

@@ -292,3 +292,19 @@ def test_after_any_sequence_of_changes_exactly_the_orders_with_backordered_units
         assert row.backordered == sum(expected.values())
     for order in orders:
         assert ("stockShortage" in order.flags) == any(i.quantity_short for i in order.items), steps
+
+
+def test_the_account_health_projection_counts_only_orders_short_now(stack):
+    from oms.account_health import current_account_health
+
+    _sku("MUG", 0)
+    _apply(order_change("111-1", "Unshipped", [("MUG", 2, 0)]))
+    _apply(order_change("111-2", "Unshipped", [("MUG", 1, 0)], ship_by=LATER))
+    now = T0 + timedelta(hours=1)
+    short = current_account_health(default_table(), now).pre_fulfillment_cancel_rate
+    assert (short.projected_numerator, short.projected_denominator) == (2, 2)  # both wait for stock
+
+    adjust_stock(default_table(), "MUG", 2, reason="receipt", reference="PO-2", actor="test")
+
+    after = current_account_health(default_table(), now).pre_fulfillment_cancel_rate
+    assert (after.projected_numerator, after.projected_denominator) == (1, 2)  # only 111-2 is short now

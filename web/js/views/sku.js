@@ -281,12 +281,12 @@ function adjustmentForm(row, done) {
       showError(null);
       const fresh = answer.stock;
       const text = `Recorded ${signed(body.delta)} ${reason.selectedOptions[0].textContent.toLowerCase()}: ${fresh.onHand} on hand, ${fresh.available} available, ${fresh.backordered} backordered.`;
+      note.value = "";
+      reference.value = "";
+      await done(fresh); // the figures and the ledger first, so the message describes what is shown
       result.textContent = text;
       result.hidden = false;
       announce(text);
-      note.value = "";
-      reference.value = "";
-      await done(fresh);
     } catch (error) {
       problem.textContent = error.message;
       problem.hidden = false;
