@@ -10,6 +10,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
+import pytest
 import time_machine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -215,6 +216,36 @@ def test_a_receipt_that_clears_more_orders_than_one_transaction_holds_clears_eve
     assert {int(d["short"]) for d in book.demand.values()} == {0}
 
 
+def test_a_receipt_whose_caller_dies_after_the_first_transaction_is_finished_by_the_ship_guard(
+    stack, monkeypatch
+):
+    import oms.stock
+    from oms.ship_guard import guard
+
+    _sku("MUG", 0)
+    orders = [f"111-{n:03d}" for n in range(55)]
+    for order_id in orders:
+        _apply(order_change(order_id, "Unshipped", [("MUG", 1, 0)]))
+    finish = oms.stock.finish_allocation
+
+    def crash(*args, **kwargs):
+        raise TimeoutError("the Lambda timed out after its first transaction")
+
+    monkeypatch.setattr(oms.stock, "finish_allocation", crash)
+    with pytest.raises(TimeoutError):
+        adjust_stock(default_table(), "MUG", 55, reason="receipt", reference="PO-9", actor="test")
+    still_short = [o for o in orders if _flagged(o)]
+    assert 0 < len(still_short) < 55, "the first transaction cleared what fit, and no more"
+    assert _stock("MUG").on_hand == 55 and _stock("MUG").backordered == 0  # the receipt itself is whole
+    monkeypatch.setattr(oms.stock, "finish_allocation", finish)
+
+    counts = guard(default_table(), None, now=T0 + timedelta(hours=1))
+
+    assert counts["allocationsFinished"] == 1
+    assert not [o for o in orders if _flagged(o)]
+    assert not list(default_table().query_all(keys.allocations_pending()))
+
+
 # --- after any interleaving of changes: flags == orders with backordered units -------------------
 
 _ORDERS = ["111-A", "111-B", "111-C", "111-D"]
@@ -308,3 +339,25 @@ def test_the_account_health_projection_counts_only_orders_short_now(stack):
 
     after = current_account_health(default_table(), now).pre_fulfillment_cancel_rate
     assert (after.projected_numerator, after.projected_denominator) == (1, 2)  # only 111-2 is short now
+
+
+def test_a_cycle_count_that_finds_units_clears_the_orders_waiting_for_them(stack, context):
+    from tests.api_calls import call_api
+
+    _sku("MUG", 0)
+    _apply(order_change("111-1", "Unshipped", [("MUG", 2, 0)]))
+    assert _flagged("111-1")  # nothing on hand: backordered, so no reserved units block the count
+    _, audit = call_api(stack, context, "POST", "/audits", {"skus": ["MUG"]})
+    call_api(
+        stack,
+        context,
+        "PUT",
+        f"/audits/{audit['auditId']}/counts",
+        {"counts": [{"sku": "MUG", "counted": 3}]},
+    )
+
+    status, report = call_api(stack, context, "POST", f"/audits/{audit['auditId']}/approve")
+
+    assert status == 200 and report["lines"][0]["correctionUnits"] == 3, report
+    assert not _flagged("111-1") and _short("111-1") == [0]
+    assert (_stock("MUG").on_hand, _stock("MUG").reserved, _stock("MUG").available) == (3, 2, 1)

@@ -41,7 +41,7 @@ from oms.errors import AlreadyExists, Conflict
 from oms.observability import logger, metrics
 from oms.orders import order_from_item, order_to_item
 from oms.shipping_settings import ShippingSettingsStore
-from oms.stock import finish_pending, row_writes
+from oms.stock import finish_pending, pending_marker, row_writes
 from oms.store import keys
 from oms.store.default import default_table
 from oms.store.table import Item, Table, Write, back_off
@@ -315,9 +315,11 @@ def order_writes(
                 writes += _row_writes(change, reference=order.order_id, actor=actor)
                 writes += change.own
     others, pending = other_order_writes(
-        table, changes, writing={order.order_id}, room=room - 1 - len(writes)
+        table, changes, writing={order.order_id}, room=room - 1 - len(writes) - len(changes)
     )
-    if pending:  # the row says so; the caller's transaction stays within DynamoDB's 100 writes
+    if pending:  # the rows say so (and a marker each); the transaction stays within DynamoDB's 100 writes
+        for change in changes:
+            writes.append(pending_marker(change.sku))
         for write in writes:
             if write.item and write.item.get("entity") == "Stock":
                 write.item["allocationPending"] = True

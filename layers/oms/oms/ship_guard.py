@@ -20,7 +20,7 @@ from oms.intake import guarded, order_writes
 from oms.observability import logger
 from oms.orders import order_from_item
 from oms.shipping_settings import ShippingSettings, ShippingSettingsStore
-from oms.stock import finish_pending
+from oms.stock import finish_pending, finish_pending_allocations
 from oms.store import keys
 from oms.store.table import Item, Table, back_off
 
@@ -41,6 +41,7 @@ def guard(table: Table, client: SpApiClient | None, *, now: datetime | None = No
     now = now or utc_now()
     settings = ShippingSettingsStore(table).get(fresh=True)
     counts = {"checked": 0, "flagged": 0, "cleared": 0, "delayNotices": 0}
+    counts["allocationsFinished"] = finish_pending_allocations(table, actor="ship_guard")
     for status in AWAITING_SHIPMENT:
         query = keys.orders_by_status(status.value, FulfillmentChannel.MFN.value, None)
         for item in table.query_all(query):

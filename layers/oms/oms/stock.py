@@ -358,7 +358,13 @@ def row_writes(
     row_write.item.pop("allocationPending", None)
     if pending:
         row_write.item["allocationPending"] = True
+        writes.append(pending_marker(book.sku))
     return writes
+
+
+def pending_marker(sku: str) -> Write:
+    """Found by the ship_guard schedule if the caller stops before writing the rest (a crash, a timeout)."""
+    return Write("Put", item={**keys.allocation_pending_key(sku), "entity": "AllocationPending", "sku": sku})
 
 
 def stock_change_writes(
@@ -375,7 +381,7 @@ def stock_change_writes(
     """A change of a SKU's onHand (an adjustment, a count correction): the row, its ledger entry and
     the orders it makes short or whole, for one transaction. True: more orders to write afterwards."""
     change = reallocate(book, on_hand=on_hand)
-    others, pending = other_order_writes(table, [change], writing=set(), room=room - 2)
+    others, pending = other_order_writes(table, [change], writing=set(), room=room - 3)
     row = row_writes(
         change, reason=reason, reference=reference, actor=actor, note=note, pending=pending, recorded=True
     )
@@ -392,11 +398,13 @@ def finish_allocation(table: Table, sku: str, *, actor: str) -> None:
             return
         change = reallocate(book, on_hand=book.level.on_hand)
         if not change.others and not change.movement and not book.row.get("allocationPending"):
+            table.delete(keys.allocation_pending_key(sku))
             return
-        others, pending = other_order_writes(table, [change], writing=set(), room=MAX_WRITES - 2)
+        others, pending = other_order_writes(table, [change], writing=set(), room=MAX_WRITES - 3)
         row = row_writes(change, reason="reallocation", reference=None, actor=actor, pending=pending)
+        done = [] if pending else [Write.delete(keys.allocation_pending_key(sku))]
         try:
-            table.transact([*row, *others])
+            table.transact([*row, *others, *done])
         except Conflict:
             back_off(collisions)
             collisions += 1
@@ -404,6 +412,14 @@ def finish_allocation(table: Table, sku: str, *, actor: str) -> None:
         if not pending:
             return
     logger.warning("allocation left pending", extra={"sku": sku})
+
+
+def finish_pending_allocations(table: Table, *, actor: str) -> int:
+    """Every SKU a change left pending (its caller stopped before finishing): finished now."""
+    skus = [str(item["sku"]) for item in table.query_all(keys.allocations_pending(), consistent=True)]
+    for sku in skus:
+        finish_allocation(table, sku, actor=actor)
+    return len(skus)
 
 
 def finish_pending(table: Table, writes: Sequence[Write], *, actor: str) -> None:

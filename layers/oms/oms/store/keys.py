@@ -131,6 +131,18 @@ def demand_of(sku: str) -> KeyQuery:
     return KeyQuery(SKU_PREFIX + sku, sk_from=DEMAND_PREFIX, sk_to=DEMAND_PREFIX + "\U0010ffff")
 
 
+ALLOCATIONS_PENDING = "ALLOCATION#PENDING"
+
+
+def allocation_pending_key(sku: str) -> dict[str, str]:
+    """A SKU whose change had more orders to re-flag than one transaction holds, until they are written."""
+    return {PK: ALLOCATIONS_PENDING, SK: sku}
+
+
+def allocations_pending() -> KeyQuery:
+    return KeyQuery(ALLOCATIONS_PENDING)
+
+
 STOCK_CHANGED = "STOCK#CHANGED#"
 
 
