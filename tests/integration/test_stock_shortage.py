@@ -246,6 +246,41 @@ def test_a_receipt_whose_caller_dies_after_the_first_transaction_is_finished_by_
     assert not list(default_table().query_all(keys.allocations_pending()))
 
 
+def test_concurrent_orders_receipts_and_damage_on_one_sku_leave_exactly_the_backordered_orders_flagged(
+    served_stack,
+):
+    import threading
+
+    table = default_table()
+    _sku("RACE", 6)
+    ship_by = [T0 + timedelta(days=d) for d in (3, 1, 2, 4)]
+
+    def order(n: int) -> None:
+        _apply(order_change(f"111-{n}", "Unshipped", [("RACE", 2, 0)], ship_by=ship_by[n % 4]))
+
+    def shelf(delta: int) -> None:
+        reason = "receipt" if delta > 0 else "damaged"
+        adjust_stock(table, "RACE", delta, reason=reason, reference=None, actor="test")
+
+    threads = [threading.Thread(target=order, args=(n,)) for n in range(8)]
+    threads += [threading.Thread(target=shelf, args=(d,)) for d in (3, -2, 4, -1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    row = _stock("RACE")
+    assert row.on_hand == 6 + 3 - 2 + 4 - 1 == 10
+    orders = [_order(f"111-{n}") for n in range(8)]
+    claims = [
+        Claim(o.order_id, o.latest_ship_date.isoformat(), o.purchase_date.isoformat(), 2) for o in orders
+    ]
+    expected = allocate(row.on_hand, claims)
+    assert {o.order_id: o.items[0].quantity_short for o in orders} == expected
+    assert {o.order_id for o in orders if "stockShortage" in o.flags} == {o for o, n in expected.items() if n}
+    assert (row.reserved, row.backordered) == (10, 6)
+
+
 # --- after any interleaving of changes: flags == orders with backordered units -------------------
 
 _ORDERS = ["111-A", "111-B", "111-C", "111-D"]
