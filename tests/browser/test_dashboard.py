@@ -347,6 +347,26 @@ def test_stock_received_and_damaged_on_the_sku_page_sets_and_clears_the_orders_s
     assert not page.script_errors
 
 
+def test_the_sku_ledger_pages_back_through_older_movements(signed_in: Callable[..., Any], api: Api) -> None:
+    sku = f"DASH-{RUN}-LEDGER"
+    api.ok("PUT", f"/inventory/{sku}", json={})
+    for n in range(27):  # one page shows 25
+        api.ok(
+            "POST",
+            f"/inventory/{sku}/adjustments",
+            json={"delta": 1, "reason": "found", "reference": f"bin-{n}"},
+        )
+    page = signed_in(f"#/inventory/{sku}")
+    assert page.locator("#ledger tbody tr").count() == 25
+    assert "bin-26" in page.locator("#ledger tbody tr").first.inner_text()  # newest first
+
+    page.click("#ledger-older")
+
+    page.wait_for_function("() => document.querySelectorAll('#ledger tbody tr').length === 27")
+    assert "bin-0" in page.locator("#ledger tbody tr").last.inner_text()
+    assert page.locator("#ledger-older").is_hidden()
+
+
 # ------------------------------------------------------------------------------ reports
 
 
