@@ -28,6 +28,7 @@ def order_change(
     change_type: str = "OrderStatusChange",
     level: str = "OrderLevel",
     buyer_cancel: bool = False,
+    ship_by: datetime = T0 + timedelta(days=2),
 ) -> dict[str, Any]:
     """An ORDER_CHANGE notification document, as valid under Amazon's schema."""
     return {
@@ -49,7 +50,7 @@ def order_change(
                     "DestinationPostalCode": "48110",
                     "FulfillmentType": channel,
                     "OrderType": "StandardOrder",
-                    "LatestShipDate": _z(T0 + timedelta(days=2)),
+                    "LatestShipDate": _z(ship_by),
                     "LatestDeliveryDate": _z(T0 + timedelta(days=5)),
                     "OrderPrograms": list(programs),
                     "OrderItems": [

@@ -302,6 +302,71 @@ def test_low_stock_shows_days_of_cover_and_a_sku_has_its_charts(
     assert not page.script_errors
 
 
+def test_stock_received_and_damaged_on_the_sku_page_sets_and_clears_the_orders_shortage(
+    signed_in: Callable[..., Any], api: Api, outputs: dict[str, Any]
+) -> None:
+    sku = f"DASH-{RUN}-SHELF"
+    api.ok("PUT", f"/inventory/{sku}", json={"reorderPoint": 0})
+    placed = api.session.post(
+        f"{outputs['SpApiEndpoint']}/_simulator/orders",
+        json={"sku": sku, "quantity": 2, "shipBy": iso(datetime.now(UTC) + timedelta(days=2))},
+        timeout=30,
+    )
+    assert placed.status_code == 201, placed.text
+    order_id = placed.json()["orderId"]
+    assert wait_for(lambda: api.get(f"/orders/{order_id}").status_code == 200, 45)
+    assert "stockShortage" in api.ok("GET", f"/orders/{order_id}")["flags"], "no stock: the order is short"
+
+    # the seller receives 2 units on the SKU page: the order is no longer short
+    page = signed_in(f"#/inventory/{sku}")
+    page.select_option("#adjust-reason", "receipt")
+    page.fill("#adjust-units", "2")
+    page.fill("#adjust-reference", "PO-77")
+    page.click("#adjust-form button[type=submit]")
+    page.wait_for_selector("#adjust-done:not([hidden])")
+    assert "2 on hand" in page.inner_text("#adjust-done")
+    assert page.inner_text('#stock-facts dd[data-fact="Reserved for orders"]') == "2"
+    order = api.ok("GET", f"/orders/{order_id}")
+    assert "stockShortage" not in order["flags"] and order["items"][0]["quantityShort"] == 0
+
+    # a unit is found damaged although the order holds it: recorded, and the order shows 1 unit short
+    page.select_option("#adjust-reason", "damaged")
+    assert page.input_value("#adjust-direction") == "out"
+    page.fill("#adjust-units", "1")
+    page.fill("#adjust-note", "crushed carton")
+    page.click("#adjust-form button[type=submit]")
+    page.wait_for_function("() => document.querySelector('#adjust-done').textContent.includes('-1')")
+    first = page.locator("#ledger tbody tr").first
+    assert "damaged" in first.inner_text() and "crushed carton" in first.inner_text()
+    assert page.locator("#alert").is_hidden()
+
+    page.evaluate("route => { location.hash = route; }", f"#/orders/{order_id}")
+    wait_until_loaded(page)
+    assert "Stock short" in page.inner_text(".badges")
+    assert page.inner_text(".short-units") == "1 short"
+    assert not page.script_errors
+
+
+def test_the_sku_ledger_pages_back_through_older_movements(signed_in: Callable[..., Any], api: Api) -> None:
+    sku = f"DASH-{RUN}-LEDGER"
+    api.ok("PUT", f"/inventory/{sku}", json={})
+    for n in range(27):  # one page shows 25
+        api.ok(
+            "POST",
+            f"/inventory/{sku}/adjustments",
+            json={"delta": 1, "reason": "found", "reference": f"bin-{n}"},
+        )
+    page = signed_in(f"#/inventory/{sku}")
+    assert page.locator("#ledger tbody tr").count() == 25
+    assert "bin-26" in page.locator("#ledger tbody tr").first.inner_text()  # newest first
+
+    page.click("#ledger-older")
+
+    page.wait_for_function("() => document.querySelectorAll('#ledger tbody tr').length === 27")
+    assert "bin-0" in page.locator("#ledger tbody tr").last.inner_text()
+    assert page.locator("#ledger-older").is_hidden()
+
+
 # ------------------------------------------------------------------------------ reports
 
 

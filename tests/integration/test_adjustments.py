@@ -173,7 +173,7 @@ def test_200_concurrent_withdrawals_of_100_units_never_oversell(served_stack):
                 adjust_stock(table, "HOT", -1, reason="adjustment", reference=None, actor="test")
                 result = "ok"
             except Conflict as refused:
-                result = "refused" if "available" in refused.message else f"other: {refused.message}"
+                result = "refused" if "only 0 on hand" in refused.message else f"other: {refused.message}"
             with lock:
                 outcomes.append(result)
 

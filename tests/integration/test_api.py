@@ -72,6 +72,7 @@ def test_an_order_is_shown_with_the_contract_fields(stack, context):
         "sku": "MUG-RED",
         "quantity": 2,
         "quantityShipped": 0,
+        "quantityShort": 0,
         "title": None,
         "asin": None,
         "unitPrice": None,

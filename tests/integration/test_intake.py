@@ -153,7 +153,11 @@ def _snapshot():
     stocks = {s: _stock(s) for s in ("S1", "S2")}
     return (
         {
-            o: (v.status, [(i.sku, i.quantity, i.quantity_shipped) for i in v.items], sorted(v.flags))
+            o: (
+                v.status,
+                [(i.sku, i.quantity, i.quantity_shipped, i.quantity_short) for i in v.items],
+                sorted(v.flags),
+            )
             for o, v in orders.items()
         },
         {s: (v.on_hand, v.reserved, v.backordered) for s, v in stocks.items()},

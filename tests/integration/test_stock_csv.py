@@ -8,6 +8,7 @@ from click.testing import CliRunner
 from oms.amazon.notifications import Notification
 from oms.domain.types import utc_now
 from oms.intake import apply_change, change_from_notification
+from oms.orders import OrderRepository
 from oms.stock import StockPolicy, StockRepository, adjust_stock, set_policy
 from oms.store import keys
 from oms.store.default import default_table
@@ -163,14 +164,34 @@ def test_a_row_the_api_refuses_is_reported_by_line_and_the_others_are_imported(o
     table = default_table()
     set_policy(table, "MUG", StockPolicy())
     adjust_stock(table, "MUG", 5, reason="receipt", reference=None, actor="test")
-    document = order_change("111-1", "Unshipped", [("MUG", 3, 0)], at=utc_now())
-    apply_change(table, change_from_notification(Notification.model_validate(document)))
 
+    def damaged_meanwhile(method, url, headers, body):
+        if method == "POST" and "/inventory/MUG/" in url:  # 3 found damaged between the read and the import
+            adjust_stock(table, "MUG", -3, reason="damaged", reference=None, actor="test")
+        return oms.transport(method, url, headers, body)
+
+    oms.send = damaged_meanwhile
     result = oms("import", "stock.csv", content=HEADER + "MUG,,1,,,,\nCUP,,2,,,,\n")
 
     assert result.exit_code == 1
-    assert "line 2: refused: MUG at default: only 2 of SKU MUG are available" in result.stderr
-    assert (_row("MUG").on_hand, _row("CUP").on_hand) == (5, 2)
+    assert "line 2: refused: MUG at default: SKU MUG has only 2 on hand at default" in result.stderr
+    assert (_row("MUG").on_hand, _row("CUP").on_hand) == (2, 2)
+
+
+def test_an_import_below_the_reserved_units_records_the_shelf_and_the_order_goes_short(oms):
+    table = default_table()
+    set_policy(table, "MUG", StockPolicy())
+    adjust_stock(table, "MUG", 5, reason="receipt", reference=None, actor="test")
+    document = order_change("111-1", "Unshipped", [("MUG", 3, 0)], at=utc_now())
+    apply_change(table, change_from_notification(Notification.model_validate(document)))
+
+    result = oms("import", "stock.csv", content=HEADER + "MUG,,1,,,,\n")
+
+    assert result.exit_code == 0, result.output
+    mug = _row("MUG")
+    assert (mug.on_hand, mug.reserved, mug.backordered) == (1, 1, 2)
+    order = OrderRepository(table).get("111-1")
+    assert "stockShortage" in order.flags and order.items[0].quantity_short == 2
 
 
 def test_export_writes_every_row_with_the_columns_import_reads(oms, tmp_path):

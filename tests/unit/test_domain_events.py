@@ -35,10 +35,11 @@ def test_each_event_has_its_own_id_for_deduplication():
 
 
 def test_an_order_that_becomes_short_of_stock_raises_one_stock_shortage():
-    short = {**ORDER, "flags": ["stockShortage"], "stockHeld": {"S1": {"needed": 3, "shipped": 0}}}
+    held = {"S1": {"needed": 3, "shipped": 0, "short": 2}, "S2": {"needed": 1, "shipped": 0, "short": 0}}
+    short = {**ORDER, "flags": ["stockShortage"], "stockHeld": held}
     events = events_from_change(ORDER, short, event_id="e", occurred_at=WHEN)
     assert [e.detail_type for e in events] == ["StockShortage"]
-    assert events[0].data["skus"] == {"S1": 3}
+    assert events[0].data["skus"] == {"S1": 2}  # units short now, of the short SKUs only
     assert _types(short, {**short, "lastUpdateDate": "later"}) == []
 
 

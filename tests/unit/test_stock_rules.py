@@ -1,66 +1,104 @@
-"""The stock rules, for any sequence of order states (property tests)."""
+"""The stock rules, for any on-hand figure and any open orders (property tests)."""
 
 from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from oms.domain.stock import Holding, StockLevel, balanced, settle
+from oms.domain.orders import Order, OrderItem, with_shortage
+from oms.domain.stock import Claim, StockLevel, allocate, balanced
+from tests.builders import T0
+
+
+def _claim(
+    order_id: str, needed: int, ship_by: str = "2026-11-28T09:00:00Z", purchased: str = "2026-11-26T09:00:00Z"
+):
+    return Claim(order_id, ship_by, purchased, needed)
 
 
 def test_given_2_on_hand_when_an_order_wants_3_then_2_are_reserved_and_1_backordered():
-    holding, movement = settle(StockLevel(on_hand=2), Holding(), shipped_total=0, still_needed=3)
-    assert holding == Holding(needed=3)
-    assert movement.applied_to(StockLevel(on_hand=2)) == StockLevel(on_hand=2, reserved=2, backordered=1)
+    assert balanced(2, 3) == StockLevel(on_hand=2, reserved=2, backordered=1)
+    assert allocate(2, [_claim("111-1", 3)]) == {"111-1": 1}
 
 
-def test_shipping_takes_units_out_once_however_often_it_is_reported():
-    level = StockLevel(on_hand=5, reserved=3)
-    holding = Holding(needed=3)
-    holding, movement = settle(level, holding, shipped_total=3, still_needed=0)
-    level = movement.applied_to(level)
-    assert level == StockLevel(on_hand=2, reserved=0)
-    holding, movement = settle(level, holding, shipped_total=3, still_needed=0)
-    assert not movement
+def test_the_order_that_must_ship_first_gets_the_units_whatever_arrived_first():
+    later = _claim("111-1", 2, ship_by="2026-11-30T09:00:00Z")
+    sooner = _claim("111-2", 2, ship_by="2026-11-28T09:00:00Z")
+
+    assert allocate(3, [later, sooner]) == {"111-2": 0, "111-1": 1}
 
 
-def test_cancelling_releases_backorders_first():
-    level = StockLevel(on_hand=2, reserved=2, backordered=1)
-    holding, movement = settle(level, Holding(needed=3), shipped_total=0, still_needed=1)
-    assert holding == Holding(needed=1)
-    assert movement.applied_to(level) == StockLevel(on_hand=2, reserved=1, backordered=0)
+def test_same_ship_by_goes_to_the_earlier_purchase_then_the_lower_order_id():
+    first = _claim("111-9", 1, purchased="2026-11-26T08:00:00Z")
+    second = _claim("111-1", 1, purchased="2026-11-26T09:00:00Z")
+    third = _claim("111-2", 1, purchased="2026-11-26T09:00:00Z")
+
+    assert allocate(2, [third, second, first]) == {"111-9": 0, "111-1": 0, "111-2": 1}
 
 
-states = st.lists(st.tuples(st.integers(0, 8), st.integers(0, 8)), min_size=1, max_size=8)
+def test_a_fully_reserved_order_is_not_short_when_another_order_of_the_sku_is_backordered():
+    assert allocate(2, [_claim("111-1", 2), _claim("111-2", 3, ship_by="2026-12-01T09:00:00Z")]) == {
+        "111-1": 0,
+        "111-2": 3,
+    }
 
 
-@given(on_hand=st.integers(0, 10), other_demand=st.integers(0, 10), steps=states)
-def test_any_sequence_of_order_states_keeps_the_books_straight(on_hand, other_demand, steps):
-    level = balanced(on_hand, other_demand)
-    holding = Holding()
-    shipped_so_far = 0
-    for shipped, needed in steps:
-        holding, movement = settle(level, holding, shipped_total=shipped, still_needed=needed)
-        level = movement.applied_to(level)
-        shipped_so_far = max(shipped_so_far, shipped)
-        # the order holds exactly what it still needs, and shipped units left the shelf once
-        assert holding == Holding(needed=needed, shipped=shipped_so_far)
-        assert level.on_hand == on_hand - shipped_so_far
-        # reserved and backordered are the open demand, reserved as far as units are on hand
-        assert level.reserved + level.backordered == other_demand + needed
-        assert level == balanced(level.on_hand, other_demand + needed)
-        assert level.available >= 0
-        assert level.reserved <= max(level.on_hand, 0)
+claims = st.lists(
+    st.builds(
+        Claim,
+        order_id=st.text("0123456789", min_size=1, max_size=3),
+        ship_by=st.sampled_from(["2026-11-27T09:00:00Z", "2026-11-28T09:00:00Z", "9999"]),
+        purchased=st.sampled_from(["2026-11-25T09:00:00Z", "2026-11-26T09:00:00Z"]),
+        needed=st.integers(0, 6),
+    ),
+    max_size=8,
+    unique_by=lambda c: c.order_id,
+)
 
 
-@given(on_hand=st.integers(0, 10), needs=st.lists(st.integers(0, 6), min_size=1, max_size=5), data=st.data())
-def test_the_stock_row_does_not_depend_on_the_order_in_which_orders_arrive(on_hand, needs, data):
-    def run(order_of_arrival):
-        level, holdings = StockLevel(on_hand=on_hand), {}
-        for index in order_of_arrival:
-            holdings[index], movement = settle(level, Holding(), shipped_total=0, still_needed=needs[index])
-            level = movement.applied_to(level)
-        return level
+@given(on_hand=st.integers(0, 20), open_claims=claims, data=st.data())
+def test_shorts_are_the_backorders_served_in_ship_by_order_whatever_the_arrival(on_hand, open_claims, data):
+    short = allocate(on_hand, open_claims)
+    shuffled = data.draw(st.permutations(open_claims))
 
-    shuffled = data.draw(st.permutations(range(len(needs))))
-    assert run(range(len(needs))) == run(shuffled)
+    assert allocate(on_hand, shuffled) == short
+    level = balanced(on_hand, sum(c.needed for c in open_claims))
+    assert sum(short.values()) == level.backordered
+    # no order is short while an order that ships later is served
+    queue = sorted(open_claims, key=lambda c: c.queue_place)
+    for index, claim in enumerate(queue):
+        if short[claim.order_id]:
+            assert all(short[later.order_id] == later.needed for later in queue[index + 1 :])
+        assert 0 <= short[claim.order_id] <= claim.needed
+
+
+def _order(items: list[tuple[str, int, int]]) -> Order:
+    return Order(
+        order_id="111-1",
+        marketplace_id="ATVPDKIKX0DER",
+        status="Unshipped",
+        fulfillment_channel="MFN",
+        purchase_date=T0,
+        last_update_date=T0,
+        items=[
+            OrderItem(order_item_id=f"i{n}", sku=sku, quantity=quantity, quantity_shipped=shipped)
+            for n, (sku, quantity, shipped) in enumerate(items)
+        ],
+        flags=["stockShortage", "atRisk"],
+    )
+
+
+def test_the_order_shows_units_short_per_line_and_is_flagged_only_while_short():
+    order = _order([("MUG", 2, 0), ("CUP", 1, 0), ("MUG", 3, 1)])
+
+    short = with_shortage(order, {"MUG": 3})
+    assert [i.quantity_short for i in short.items] == [
+        1,
+        0,
+        2,
+    ]  # a SKU's last lines first, never past open units
+    assert short.flags == ["atRisk", "stockShortage"]
+
+    whole = with_shortage(short, {})
+    assert [i.quantity_short for i in whole.items] == [0, 0, 0]
+    assert whole.flags == ["atRisk"]

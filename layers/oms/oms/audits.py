@@ -22,6 +22,7 @@ from typing import Any
 
 from pydantic import Field, StrictInt
 
+from oms.allocation import MAX_WRITES, read_book
 from oms.domain.audits import (
     COUNT_EVERY_NAME,
     FLAG_EXPLAINED,
@@ -31,10 +32,9 @@ from oms.domain.audits import (
     next_count_due,
     plan_correction,
 )
-from oms.domain.stock import balanced, movement_between
 from oms.domain.types import ApiModel, Money, UtcDateTime, iso_z, utc_now
 from oms.errors import Conflict, FieldProblem, InvalidInput, NotFound, VersionConflict
-from oms.stock import level_of, stock_writes
+from oms.stock import finish_allocation, level_of, stock_change_writes
 from oms.store import keys
 from oms.store.table import Item, Page, Table, Write, back_off
 
@@ -609,8 +609,8 @@ def _correct_line(
     for attempt in range(_ATTEMPTS):
         if (done := table.get(record_key, consistent=True)) is not None:
             return done  # corrected by an earlier (interrupted or concurrent) approval
-        current = table.get(keys.stock_key(line.sku, line.location), consistent=True)
-        level = level_of(current) if current else None
+        book = read_book(table, line.sku, line.location)
+        level = book.level if book.row else None
         plan = plan_correction(
             expected=line.expected,
             counted=line.counted,
@@ -619,17 +619,19 @@ def _correct_line(
         )
         stock: list[Write] = []
         after = level
+        pending = False
         if plan.units and level is not None:
-            after = balanced(level.on_hand + plan.units, level.reserved + level.backordered)
-            stock = stock_writes(
-                current,
-                line.sku,
-                movement_between(level, after),
+            # the count is the shelf: orders' demand is allocated again over the corrected onHand
+            stock, pending = stock_change_writes(
+                table,
+                book,
+                level.on_hand + plan.units,
                 reason=CORRECTION_REASON,
                 reference=f"audit:{audit.audit_id}",
                 actor=actor,
-                location=line.location,
+                room=MAX_WRITES - 2,
             )
+            after = level_of(stock[0].item)
         entry_id = str(stock[1].item["id"]) if stock and stock[1].item else None
         report_line = _variance_line(
             line,
@@ -667,6 +669,8 @@ def _correct_line(
         except Conflict:  # the stock row moved (a sale, a receipt), or a concurrent approval wrote the line
             back_off(attempt)
         else:
+            if pending:
+                finish_allocation(table, line.sku, actor=actor)
             return record
     raise Conflict(f"SKU {line.sku} is changing too fast to correct; approve again to finish")
 

@@ -73,9 +73,7 @@ def events_from_change(
         if "stockShortage" in (new.get("flags") or []) and "stockShortage" not in (
             (old or {}).get("flags") or []
         ):
-            short = {
-                sku: h.get("needed") for sku, h in (new.get("stockHeld") or {}).items() if h.get("needed")
-            }
+            short = {sku: h["short"] for sku, h in (new.get("stockHeld") or {}).items() if h.get("short")}
             emit("StockShortage", {**_order_summary(new), "skus": short})
         before_flags = set((old or {}).get("flags") or [])
         for flag, detail_type in (("atRisk", "OrderAtRisk"), ("late", "OrderLate")):

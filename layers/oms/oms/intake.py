@@ -17,6 +17,15 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from oms.allocation import (
+    MAX_WRITES,
+    Reallocation,
+    claim_of,
+    other_order_writes,
+    read_book,
+    reallocate,
+    short_by_sku,
+)
 from oms.amazon.notifications import Notification as Envelope
 from oms.amazon.notifications import (
     NotificationLevel,
@@ -25,15 +34,14 @@ from oms.amazon.notifications import (
 )
 from oms.amazon.orders_api import ApiOrder, order_from_api
 from oms.domain.deadlines import ON_TIME, assess, with_deadline_flags
-from oms.domain.orders import FulfillmentChannel, Order, OrderFlag, OrderItem, flags_in_order, units_by_sku
+from oms.domain.orders import FulfillmentChannel, Order, OrderFlag, OrderItem, units_by_sku, with_shortage
 from oms.domain.shipments import never_unshipped
-from oms.domain.stock import Holding, settle
 from oms.domain.types import iso_z, utc_now
 from oms.errors import AlreadyExists, Conflict
 from oms.observability import logger, metrics
 from oms.orders import order_from_item, order_to_item
 from oms.shipping_settings import ShippingSettingsStore
-from oms.stock import StockRepository, level_of, stock_writes
+from oms.stock import finish_pending, pending_marker, row_writes
 from oms.store import keys
 from oms.store.default import default_table
 from oms.store.table import Item, Table, Write, back_off
@@ -163,6 +171,7 @@ def apply_change(table: Table, change: Change) -> Outcome:
         except Conflict:
             back_off(attempt)
             continue  # a version moved under us: read again and recompute
+        finish_pending(table, writes, actor=change.actor)
         logger.info(
             "order change %s",
             outcome.value,
@@ -263,52 +272,69 @@ def guarded(table: Table, order: Order, now: datetime | None = None) -> Order:
 
 
 def order_writes(
-    table: Table, order: Order, current: Item | None, *, actor: str, last_change: dict[str, str] | None = None
+    table: Table,
+    order: Order,
+    current: Item | None,
+    *,
+    actor: str,
+    last_change: dict[str, str] | None = None,
+    room: int = MAX_WRITES - 2,
 ) -> list[Write]:
-    """The order as given, with every stock row it moves and their ledger entries, for one transaction.
+    """The order as given, with every stock row it moves, their ledger entries, its demand items and the
+    other orders whose units short this changes, for one transaction of at most `room` writes.
 
-    The order's holding per SKU (units it reserves, units it has shipped) is kept on the order item,
-    so whoever writes the order next (a notification, a shipment recorded here) moves stock by the
-    difference only: a shipment's units leave onHand once, whichever side reports it first.
+    The order's holding per SKU (units it needs, units it has shipped, units short) is kept on the order
+    item, so whoever writes the order next (a notification, a shipment recorded here) moves stock by the
+    difference only: a shipment's units leave onHand once, whichever side reports it first. Other orders
+    that do not fit in `room` are written right after (oms.stock.finish_allocation).
     """
-    holdings: dict[str, dict[str, int]] = dict((current or {}).get("stockHeld") or {})
+    holdings: dict[str, dict[str, int]] = {
+        sku: dict(held) for sku, held in ((current or {}).get("stockHeld") or {}).items()
+    }
     writes: list[Write] = []
-    short_skus: list[str] = []  # SKUs this order still needs while their demand exceeds what is on hand
+    changes: list[Reallocation] = []
     if order.fulfillment_channel == FulfillmentChannel.MFN:
         units = units_by_sku(order)
-        skus = sorted(set(units) | set(holdings))
-        rows = StockRepository(table).raw(skus)
-        for sku in skus:
+        for sku in sorted(set(units) | set(holdings)):
             shipped, needed = units.get(sku, (0, 0))
-            held = Holding(**{k: int(v) for k, v in holdings.get(sku, {}).items()})
-            new_held, movement = settle(
-                level_of(rows.get(sku)), held, shipped_total=shipped, still_needed=needed
+            held = holdings.get(sku, {})
+            shipped_total = max(shipped, int(held.get("shipped", 0)))  # units never un-ship
+            book = read_book(table, sku)
+            change = reallocate(
+                book,
+                on_hand=book.level.on_hand - (shipped_total - int(held.get("shipped", 0))),
+                claims=[claim_of(order, needed)],
             )
-            holdings[sku] = {"needed": new_held.needed, "shipped": new_held.shipped}
-            if needed and movement.applied_to(level_of(rows.get(sku))).backordered > 0:
-                short_skus.append(sku)
-            if movement or sku not in rows:  # a SKU never seen before gets its row, at 0 on hand
-                writes += stock_writes(
-                    rows.get(sku),
-                    sku,
-                    movement,
-                    reason=_reason(movement),
-                    reference=order.order_id,
-                    actor=actor,
-                )
-    flags = [f for f in order.flags if f != OrderFlag.STOCK_SHORTAGE]
-    item = order_to_item(
-        order.model_copy(
-            update={"flags": flags_in_order(flags + [OrderFlag.STOCK_SHORTAGE] * bool(short_skus))}
-        )
+            holdings[sku] = {
+                "needed": needed,
+                "shipped": shipped_total,
+                "short": change.short.get(order.order_id, 0),
+            }
+            if change.changed:
+                changes.append(change)
+                writes += _row_writes(change, reference=order.order_id, actor=actor)
+                writes += change.own
+    others, pending = other_order_writes(
+        table, changes, writing={order.order_id}, room=room - 1 - len(writes) - len(changes)
     )
+    if pending:  # the rows say so (and a marker each); the transaction stays within DynamoDB's 100 writes
+        for change in changes:
+            writes.append(pending_marker(change.sku))
+        for write in writes:
+            if write.item and write.item.get("entity") == "Stock":
+                write.item["allocationPending"] = True
+    item = order_to_item(with_shortage(order, short_by_sku(holdings)))
     item["stockHeld"] = holdings
     item["lastChange"] = last_change or (current or {}).get("lastChange")
     if current and current.get("history"):
         item["history"] = current["history"]
     item["history"] = _history(item.get("history") or [], order, actor, current)
     expected = int(current["version"]) if current else None
-    return [Write.put_versioned(item, expected), *writes]
+    return [Write.put_versioned(item, expected), *writes, *others]
+
+
+def _row_writes(change: Reallocation, *, reference: str, actor: str) -> list[Write]:
+    return row_writes(change, reason=_reason(change.movement), reference=reference, actor=actor)
 
 
 _HISTORY_LIMIT = 50

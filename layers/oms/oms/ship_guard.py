@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from oms.allocation import MAX_WRITES
 from oms.amazon.client import SpApiClient
 from oms.amazon.messaging_api import UNEXPECTED_PROBLEM, messaging_actions, send_unexpected_problem
 from oms.domain.deadlines import AWAITING_SHIPMENT
@@ -19,6 +20,7 @@ from oms.intake import guarded, order_writes
 from oms.observability import logger
 from oms.orders import order_from_item
 from oms.shipping_settings import ShippingSettings, ShippingSettingsStore
+from oms.stock import finish_pending, finish_pending_allocations
 from oms.store import keys
 from oms.store.table import Item, Table, back_off
 
@@ -39,6 +41,7 @@ def guard(table: Table, client: SpApiClient | None, *, now: datetime | None = No
     now = now or utc_now()
     settings = ShippingSettingsStore(table).get(fresh=True)
     counts = {"checked": 0, "flagged": 0, "cleared": 0, "delayNotices": 0}
+    counts["allocationsFinished"] = finish_pending_allocations(table, actor="ship_guard")
     for status in AWAITING_SHIPMENT:
         query = keys.orders_by_status(status.value, FulfillmentChannel.MFN.value, None)
         for item in table.query_all(query):
@@ -64,12 +67,14 @@ def _reflag(table: Table, item: Item, now: datetime) -> bool | None:
         flagged = guarded(table, order, now)
         if flagged.flags == order.flags:
             return None
+        writes = order_writes(table, flagged, current, actor="ship_guard", room=MAX_WRITES)
         try:
-            table.transact(order_writes(table, flagged, current, actor="ship_guard"))
+            table.transact(writes)
         except (Conflict, AlreadyExists):
             back_off(attempt)
             current = table.get(keys.order_key(order.order_id), consistent=True)
             continue
+        finish_pending(table, writes, actor="ship_guard")
         return bool(set(flagged.flags) - set(order.flags))
     return None
 

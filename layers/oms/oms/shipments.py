@@ -17,6 +17,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from oms.allocation import MAX_WRITES
 from oms.amazon.client import SpApiClient, SpApiError
 from oms.amazon.orders_api import confirm_shipment
 from oms.domain.carriers import OTHER, known_carrier, normalise_tracking
@@ -28,6 +29,7 @@ from oms.intake import order_writes
 from oms.observability import logger, metrics
 from oms.orders import order_from_item
 from oms.shipping_settings import ShippingSettingsStore
+from oms.stock import finish_pending
 from oms.store import keys
 from oms.store.table import Item, Table, Write, back_off
 
@@ -143,16 +145,16 @@ def ship(
             confirmation=Confirmation(next_attempt_at=now),
         )
         shipped = with_shipment(order, shipment)
+        writes = [
+            *order_writes(table, shipped, current, actor=actor, room=MAX_WRITES - 1),
+            Write.put_new(_shipment_item(order, shipment, ShippingSettingsStore(table).get())),
+        ]
         try:
-            table.transact(
-                [
-                    *order_writes(table, shipped, current, actor=actor),
-                    Write.put_new(_shipment_item(order, shipment, ShippingSettingsStore(table).get())),
-                ]
-            )
+            table.transact(writes)
         except (AlreadyExists, Conflict):
             back_off(attempt)
             continue  # the order or its stock moved meanwhile: read again and re-check what remains
+        finish_pending(table, writes, actor=actor)
         metrics.add_metric(name="ShipmentsRecorded", unit=MetricUnit.Count, value=1)
         logger.info("shipment recorded", extra={"orderId": order_id, "shipmentId": shipment.shipment_id})
         return shipped, shipment

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from pydantic import Field
 
-from oms.domain.stock import Movement, StockLevel, balanced, movement_between
+from oms.allocation import MAX_WRITES, Reallocation, SkuBook, other_order_writes, read_book, reallocate
+from oms.domain.stock import Movement, StockLevel
 from oms.domain.types import ApiModel, Money, UtcDateTime, iso_z, utc_now
-from oms.errors import Conflict, NotFound, VersionConflict
+from oms.errors import Conflict, FieldProblem, NotFound, VersionConflict
+from oms.observability import logger
 from oms.store import keys
 from oms.store.table import Item, Page, Table, Write, back_off
 
@@ -74,6 +77,7 @@ class LedgerEntry(ApiModel):
     backordered_delta: int = 0
     reason: str
     reference: str | None = None
+    note: str | None = None
     actor: str
     at: UtcDateTime
 
@@ -145,6 +149,7 @@ def stock_writes(
     actor: str,
     location: str = keys.DEFAULT_LOCATION,
     at: str | None = None,
+    note: str | None = None,
 ) -> list[Write]:
     """The stock row's new version and its ledger entry, for one transaction (a new SKU starts at 0)."""
     now = utc_now()
@@ -160,6 +165,7 @@ def stock_writes(
         at=at,
         now=now,
         entry_id=uuid.uuid4().hex[:12],
+        note=note,
     )
     expected = int(current["version"]) if current else None
     return [Write.put_versioned(row, expected), Write.put_new(entry)]
@@ -176,6 +182,7 @@ def _ledger_entry(
     at: str,
     now: datetime,
     entry_id: str,
+    note: str | None = None,
 ) -> Item:
     return {
         # microseconds in the key keep a SKU's entries in the order they were written
@@ -189,6 +196,7 @@ def _ledger_entry(
         "backorderedDelta": movement.backordered,
         "reason": reason,
         "reference": reference,
+        "note": note,
         "actor": actor,
         "at": at,
     }
@@ -211,51 +219,59 @@ def adjust_stock(
     reference: str | None,
     actor: str,
     location: str = keys.DEFAULT_LOCATION,
+    note: str | None = None,
 ) -> tuple[StockRow, str]:
-    """Change onHand by `delta` with its ledger entry; open orders' demand is re-split over the new figure.
-
-    A decrease beyond what is available is refused (409) and changes nothing; a concurrent change
+    """Change onHand by `delta` with its ledger entry, as the shelf is: open orders' demand is allocated
+    again over the new figure, so a decrease may take reserved units (the orders that lose them turn
+    short, in the same transaction), never below 0 on hand (409, nothing written). A concurrent change
     makes this read again and retry, so no update is lost. Returns the new row and the entry id.
     """
     if delta < 0:
         done = _withdraw_at_once(
-            table, sku, -delta, reason=reason, reference=reference, actor=actor, location=location
+            table, sku, -delta, reason=reason, reference=reference, actor=actor, location=location, note=note
         )
         if done is not None:
             return done
     for attempt in range(_ATTEMPTS):
-        current = table.get(keys.stock_key(sku, location), consistent=True)
-        if current is None:
+        book = read_book(table, sku, location)
+        if book.row is None:
             raise NotFound(f"SKU {sku} has no stock row at {location}: create it with PUT /inventory/{{sku}}")
-        level = level_of(current)
-        if delta < 0 and -delta > level.available:
-            raise Conflict(f"only {level.available} of SKU {sku} are available; cannot take out {-delta}")
-        after = balanced(level.on_hand + delta, level.reserved + level.backordered)
-        writes = stock_writes(
-            current,
-            sku,
-            movement_between(level, after),
-            reason=reason,
-            reference=reference,
-            actor=actor,
-            location=location,
+        level = book.level
+        if level.on_hand + delta < 0:
+            raise Conflict(
+                f"SKU {sku} has only {level.on_hand} on hand at {location}; cannot take out {-delta}",
+                [FieldProblem("delta", f"at least -{level.on_hand}")],
+            )
+        writes, pending = stock_change_writes(
+            table, book, level.on_hand + delta, reason=reason, reference=reference, actor=actor, note=note
         )
         try:
             table.transact(writes)
-        except VersionConflict:
+        except Conflict:
             back_off(attempt)
             continue
+        if pending:
+            finish_allocation(table, sku, actor=actor)
         assert writes[0].item is not None and writes[1].item is not None
         return row_from_item(writes[0].item), str(writes[1].item["id"])
     raise Conflict(f"SKU {sku} is changing too fast; try again")
 
 
 def _withdraw_at_once(
-    table: Table, sku: str, units: int, *, reason: str, reference: str | None, actor: str, location: str
+    table: Table,
+    sku: str,
+    units: int,
+    *,
+    reason: str,
+    reference: str | None,
+    actor: str,
+    location: str,
+    note: str | None,
 ) -> tuple[StockRow, str] | None:
     """The contended path: a withdrawal that leaves the row above its reorder point is one conditional
-    update (no read-modify-write race to lose). None: it would cross the reorder point, or the row
-    lacks a stored `available`: the caller takes the versioned path, which also moves the low-stock index.
+    update (no read-modify-write race to lose); taking only available units, it changes no order's
+    allocation. None: it would take reserved units or cross the reorder point, or the row lacks a stored
+    `available`: the caller takes the versioned path, which also reallocates and moves the low-stock index.
     """
     for attempt in range(_ATTEMPTS):
         current = table.get(keys.stock_key(sku, location), consistent=True)
@@ -293,19 +309,12 @@ def _withdraw_at_once(
                 at=at,
                 now=now,
                 entry_id=entry_id,
+                note=note,
             )
         )
         try:
             table.transact([update, entry])
         except VersionConflict:  # the condition failed: not enough, or the reorder point would be crossed
-            now_row = table.get(keys.stock_key(sku, location), consistent=True)
-            if now_row is None:
-                raise NotFound(f"SKU {sku} has no stock row at {location}") from None
-            level = level_of(now_row)
-            if level.available < units:
-                raise Conflict(
-                    f"only {level.available} of SKU {sku} are available; cannot take out {units}"
-                ) from None
             return None
         except Conflict:  # a concurrent transaction on the row (DynamoDB's TransactionConflict): retry
             back_off(attempt)
@@ -314,6 +323,111 @@ def _withdraw_at_once(
         assert row is not None
         return row_from_item(row), entry_id
     return None
+
+
+def row_writes(
+    change: Reallocation,
+    *,
+    reason: str,
+    reference: str | None,
+    actor: str,
+    note: str | None = None,
+    pending: bool = False,
+    recorded: bool = False,
+) -> list[Write]:
+    """The stock row's next version (always: it serializes the SKU's allocation), with a ledger entry
+    when its figures move or the change is `recorded` (a seller's adjustment is, even of 0 units).
+    `pending`: some orders' units short are still to be written."""
+    book = change.book
+    if change.movement or book.row is None or recorded:
+        writes = stock_writes(
+            book.row,
+            book.sku,
+            change.movement,
+            reason=reason,
+            reference=reference,
+            actor=actor,
+            note=note,
+            location=book.location,
+        )
+    else:
+        row = row_item(book.row, book.sku, change.after, location=book.location, at=iso_z(utc_now()))
+        writes = [Write.put_versioned(row, int(book.row["version"]))]
+    row_write = writes[0]
+    assert row_write.item is not None
+    row_write.item.pop("allocationPending", None)
+    if pending:
+        row_write.item["allocationPending"] = True
+        writes.append(pending_marker(book.sku))
+    return writes
+
+
+def pending_marker(sku: str) -> Write:
+    """Found by the ship_guard schedule if the caller stops before writing the rest (a crash, a timeout)."""
+    return Write("Put", item={**keys.allocation_pending_key(sku), "entity": "AllocationPending", "sku": sku})
+
+
+def stock_change_writes(
+    table: Table,
+    book: SkuBook,
+    on_hand: int,
+    *,
+    reason: str,
+    reference: str | None,
+    actor: str,
+    note: str | None = None,
+    room: int = MAX_WRITES,
+) -> tuple[list[Write], bool]:
+    """A change of a SKU's onHand (an adjustment, a count correction): the row, its ledger entry and
+    the orders it makes short or whole, for one transaction. True: more orders to write afterwards."""
+    change = reallocate(book, on_hand=on_hand)
+    others, pending = other_order_writes(table, [change], writing=set(), room=room - 3)
+    row = row_writes(
+        change, reason=reason, reference=reference, actor=actor, note=note, pending=pending, recorded=True
+    )
+    return [*row, *others], pending
+
+
+def finish_allocation(table: Table, sku: str, *, actor: str) -> None:
+    """Write the units short of the orders a large change could not fit in its transaction, 100 writes
+    a transaction, each versioned on the stock row (so it never writes a stale allocation)."""
+    collisions = 0
+    while collisions < _ATTEMPTS:
+        book = read_book(table, sku)
+        if book.row is None:
+            return
+        change = reallocate(book, on_hand=book.level.on_hand)
+        if not change.others and not change.movement and not book.row.get("allocationPending"):
+            table.delete(keys.allocation_pending_key(sku))
+            return
+        others, pending = other_order_writes(table, [change], writing=set(), room=MAX_WRITES - 3)
+        row = row_writes(change, reason="reallocation", reference=None, actor=actor, pending=pending)
+        done = [] if pending else [Write.delete(keys.allocation_pending_key(sku))]
+        try:
+            table.transact([*row, *others, *done])
+        except Conflict:
+            back_off(collisions)
+            collisions += 1
+            continue
+        if not pending:
+            return
+    logger.warning("allocation left pending", extra={"sku": sku})
+
+
+def finish_pending_allocations(table: Table, *, actor: str) -> int:
+    """Every SKU a change left pending (its caller stopped before finishing): finished now."""
+    skus = [str(item["sku"]) for item in table.query_all(keys.allocations_pending(), consistent=True)]
+    for sku in skus:
+        finish_allocation(table, sku, actor=actor)
+    return len(skus)
+
+
+def finish_pending(table: Table, writes: Sequence[Write], *, actor: str) -> None:
+    """After a committed change: finish the allocation of every SKU it left pending (too many orders)."""
+    for write in writes:
+        item = write.item or {}
+        if item.get("entity") == STOCK_ENTITY and item.get("allocationPending"):
+            finish_allocation(table, str(item["sku"]), actor=actor)
 
 
 def set_policy(

@@ -33,6 +33,12 @@ function draw(view, order, timeline, carriers) {
     { label: "Title", cell: (i) => i.title || "–" },
     { label: "Ordered", cell: (i) => String(i.quantity) },
     { label: "Shipped", cell: (i) => String(i.quantityShipped || 0) },
+    {
+      label: "Short",
+      // units of the line no stock on hand serves now (backordered): cleared when stock arrives
+      cell: (i) => (i.quantityShort ? h("span", { class: "short-units", "data-order-item-id": i.orderItemId }, `${i.quantityShort} short`) : "0"),
+      className: "number",
+    },
     { label: "Unit price", cell: (i) => money(i.unitPrice) },
   ];
   view.replaceChildren(

@@ -2,7 +2,7 @@
 // The charts come from the ledger (newest first): a few pages at most, never the whole history.
 import { call } from "../api.js";
 import { chartFigure } from "../charts.js";
-import { failureNote, formatTime, h, showError, table } from "../dom.js";
+import { announce, failureNote, formatTime, h, showError, table, tableRow } from "../dom.js";
 
 const DAYS = 90;
 const LEDGER_PAGE = 200;
@@ -70,8 +70,20 @@ export function onHandPerDay(onHand, entries, days) {
   return values;
 }
 
-export async function render(view, sku) {
-  const row = await call(`/inventory/${encodeURIComponent(sku)}`);
+const LEDGER_SHOWN = 25;
+
+// Reasons a seller records (the API's list); "out" reasons default to taking units out.
+const REASONS = [
+  ["receipt", "Received", "in"],
+  ["damaged", "Damaged", "out"],
+  ["lost", "Lost", "out"],
+  ["found", "Found", "in"],
+  ["count-correction", "Count correction", "in"],
+  ["return-restock", "Return restocked", "in"],
+  ["adjustment", "Other adjustment", "out"],
+];
+
+function factsOf(row) {
   const facts = [
     ["On hand", row.onHand],
     ["Reserved for orders", row.reserved],
@@ -85,16 +97,28 @@ export async function render(view, sku) {
     ["Amazon (FBA)", row.fba ? Object.entries(row.fba).filter(([, v]) => typeof v === "number").map(([k, v]) => `${k} ${v}`).join(", ") || "–" : "–"],
     ["Updated", formatTime(row.updatedAt)],
   ];
+  return h("dl", { class: "facts", id: "stock-facts" }, facts.map(([term, value]) => [h("dt", {}, term), h("dd", { "data-fact": term }, String(value))]));
+}
+
+export async function render(view, sku) {
+  const row = await call(`/inventory/${encodeURIComponent(sku)}`);
   const charts = h("section", { "aria-labelledby": "charts-title", class: "charts" }, h("h2", { id: "charts-title" }, `Last ${DAYS} days`));
-  const movements = h("section", { "aria-labelledby": "ledger-title" }, h("h2", { id: "ledger-title" }, "Latest stock movements"));
+  const movements = h("section", { "aria-labelledby": "ledger-title", id: "ledger" }, h("h2", { id: "ledger-title" }, "Stock movements (ledger)"));
+  const ledgerPages = ledgerTable(row.sku, movements);
+  const facts = factsOf(row);
   view.replaceChildren(
     h("p", { class: "breadcrumb" }, h("a", { href: "#/inventory" }, "← Stock")),
     h("h1", {}, `SKU ${row.sku}`),
     h("p", { class: "muted" }, `Location ${row.location || "default"}`),
-    h("dl", { class: "facts" }, facts.map(([term, value]) => [h("dt", {}, term), h("dd", {}, String(value))])),
-    charts,
+    facts,
+    adjustmentForm(row, async (fresh) => {
+      view.querySelector("#stock-facts").replaceWith(factsOf(fresh));
+      await ledgerPages.reload();
+    }),
     movements,
+    charts,
   );
+  await ledgerPages.reload();
 
   let ledger;
   try {
@@ -129,15 +153,6 @@ export async function render(view, sku) {
     stepped: true,
   });
   charts.append(sales.element, onHand.element);
-  const columns = [
-    { label: "When", cell: (e) => formatTime(e.at) },
-    { label: "Reason", cell: (e) => e.reason },
-    { label: "On hand", cell: (e) => signed(e.delta), className: "number" },
-    { label: "Reserved", cell: (e) => signed(e.reservedDelta), className: "number" },
-    { label: "Backordered", cell: (e) => signed(e.backorderedDelta), className: "number" },
-    { label: "Reference", cell: (e) => referenceCell(e.reference) },
-  ];
-  movements.append(ledger.entries.length ? table("Latest stock movements", columns, ledger.entries.slice(0, 50)) : h("p", { class: "empty" }, "No movements yet."));
   const drawn = [];
   try {
     drawn.push(await sales.draw(), await onHand.draw());
@@ -145,6 +160,146 @@ export async function render(view, sku) {
     charts.append(failureNote("The charts", error));
   }
   return () => drawn.forEach((chart) => chart?.destroy());
+}
+
+/** The ledger, newest first, LEDGER_SHOWN a page; "Older movements" reads the next page from the API. */
+function ledgerTable(sku, section) {
+  const columns = [
+    { label: "When", cell: (e) => formatTime(e.at) },
+    { label: "Reason", cell: (e) => e.reason },
+    { label: "On hand", cell: (e) => signed(e.delta), className: "number" },
+    { label: "Reserved", cell: (e) => signed(e.reservedDelta), className: "number" },
+    { label: "Backordered", cell: (e) => signed(e.backorderedDelta), className: "number" },
+    { label: "Reference", cell: (e) => referenceCell(e.reference) },
+    { label: "Note", cell: (e) => e.note || "–" },
+    { label: "By", cell: (e) => e.actor || "–" },
+  ];
+  const body = h("div", {});
+  const older = h("button", { type: "button", id: "ledger-older", hidden: true }, "Older movements");
+  section.append(body, older);
+  let nextToken = null;
+  let rows = null;
+
+  async function load(token) {
+    const answer = await call(`/inventory/${encodeURIComponent(sku)}/ledger`, { query: { limit: LEDGER_SHOWN, nextToken: token } });
+    nextToken = answer.nextToken;
+    older.hidden = !nextToken;
+    return answer.items;
+  }
+
+  async function reload() {
+    try {
+      const items = await load(null);
+      if (!items.length) {
+        body.replaceChildren(h("p", { class: "empty" }, "No movements yet."));
+        return;
+      }
+      const wrap = table("Stock movements", columns, items);
+      rows = wrap.querySelector("tbody");
+      body.replaceChildren(wrap);
+    } catch (error) {
+      body.replaceChildren(failureNote("The ledger", error));
+    }
+  }
+
+  older.addEventListener("click", async () => {
+    older.disabled = true;
+    try {
+      for (const entry of await load(nextToken)) rows.append(tableRow(columns, entry));
+      announce("Older movements shown.");
+    } catch (error) {
+      showError(error);
+    } finally {
+      older.disabled = false;
+    }
+  });
+  return { reload };
+}
+
+/** Record the shelf as it is: units in or out, why, and a note; reserved units may be taken (orders go short). */
+function adjustmentForm(row, done) {
+  const reason = h("select", { id: "adjust-reason", name: "reason", required: true }, REASONS.map(([value, label]) => h("option", { value }, label)));
+  const direction = h(
+    "select",
+    { id: "adjust-direction", name: "direction" },
+    h("option", { value: "in" }, "into stock (+)"),
+    h("option", { value: "out" }, "out of stock (−)"),
+  );
+  const units = h("input", { id: "adjust-units", name: "delta", type: "number", inputmode: "numeric", min: "1", step: "1", required: true, value: "1" });
+  const note = h("input", { id: "adjust-note", name: "note", maxlength: "500", autocomplete: "off", placeholder: "e.g. carton dropped at receiving" });
+  const reference = h("input", { id: "adjust-reference", name: "reference", maxlength: "200", autocomplete: "off", placeholder: "e.g. PO-1042" });
+  const problem = h("p", { id: "adjust-problem", class: "failure", role: "alert", hidden: true });
+  const result = h("p", { id: "adjust-done", class: "ok", role: "status", hidden: true });
+  const submit = h("button", { type: "submit", class: "primary" }, "Record adjustment");
+  reason.addEventListener("change", () => {
+    direction.value = REASONS.find(([value]) => value === reason.value)?.[2] || "in";
+  });
+  direction.value = REASONS[0][2];
+  const form = h(
+    "form",
+    { id: "adjust-form", class: "stacked", "aria-describedby": "adjust-problem", novalidate: true },
+    h(
+      "fieldset",
+      {},
+      h("legend", {}, "Record the shelf as it is"),
+      h("label", { for: "adjust-reason" }, "Reason", reason),
+      h("label", { for: "adjust-direction" }, "Direction", direction),
+      h("label", { for: "adjust-units" }, "Units", units),
+      h("label", { for: "adjust-note" }, "Note (optional)", note),
+      h("label", { for: "adjust-reference" }, "Reference (optional)", reference),
+    ),
+    h("p", { class: "hint" }, "Damaged, lost or miscounted units can be recorded even when orders hold them: those orders show as short until stock arrives."),
+    problem,
+    result,
+    h("div", { class: "buttons" }, submit),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    problem.hidden = true;
+    result.hidden = true;
+    for (const field of form.querySelectorAll("[aria-invalid]")) field.removeAttribute("aria-invalid");
+    const count = Number(units.value);
+    if (!Number.isInteger(count) || count < 1) {
+      problem.textContent = "Enter a whole number of units, 1 or more.";
+      problem.hidden = false;
+      units.setAttribute("aria-invalid", "true");
+      units.focus();
+      return;
+    }
+    const body = { delta: direction.value === "out" ? -count : count, reason: reason.value };
+    if (note.value.trim()) body.note = note.value.trim();
+    if (reference.value.trim()) body.reference = reference.value.trim();
+    if ((row.location || "default") !== "default") body.location = row.location;
+    submit.disabled = true;
+    try {
+      const answer = await call(`/inventory/${encodeURIComponent(row.sku)}/adjustments`, {
+        method: "POST",
+        body,
+        // one key per submission: a retried request (a flaky network) is applied once
+        headers: globalThis.crypto?.randomUUID ? { "Idempotency-Key": globalThis.crypto.randomUUID() } : {},
+      });
+      showError(null);
+      const fresh = answer.stock;
+      const text = `Recorded ${signed(body.delta)} ${reason.selectedOptions[0].textContent.toLowerCase()}: ${fresh.onHand} on hand, ${fresh.available} available, ${fresh.backordered} backordered.`;
+      note.value = "";
+      reference.value = "";
+      await done(fresh); // the figures and the ledger first, so the message describes what is shown
+      result.textContent = text;
+      result.hidden = false;
+      announce(text);
+    } catch (error) {
+      problem.textContent = error.message;
+      problem.hidden = false;
+      showError(error);
+      for (const detail of error.details || []) {
+        const field = detail.field && form.querySelector(`[name="${String(detail.field).split(".").pop()}"]`);
+        if (field) field.setAttribute("aria-invalid", "true");
+      }
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  return h("section", { "aria-labelledby": "adjust-title" }, h("h2", { id: "adjust-title" }, "Adjust stock"), form);
 }
 
 function signed(value) {

@@ -78,6 +78,7 @@ class AdjustmentReason(StrEnum):
     DAMAGED = "damaged"
     LOST = "lost"
     FOUND = "found"
+    COUNT_CORRECTION = "count-correction"
     RETURN_RESTOCK = "return-restock"
 
 
@@ -85,6 +86,7 @@ class AdjustmentRequest(ApiModel):
     delta: StrictInt = Field(description="signed units: + into stock, - out of it; never 0")
     reason: AdjustmentReason
     reference: str | None = Field(default=None, max_length=200)
+    note: str | None = Field(default=None, max_length=500, description="what happened, in the seller's words")
     location: str = Field(default=keys.DEFAULT_LOCATION, min_length=1, max_length=64)
 
     @field_validator("delta")
@@ -112,6 +114,7 @@ def _apply(call: dict[str, Any]) -> dict[str, Any]:
         reference=request.reference,
         actor=call["actor"],
         location=request.location,
+        note=request.note,
     )
     return Adjustment(entry_id=entry_id, stock=row).model_dump(mode="json", by_alias=True)
 
@@ -141,7 +144,10 @@ def _idempotency() -> tuple[IdempotencyConfig, Any]:
     "/inventory/<sku>/adjustments",
     summary="Adjust on-hand stock",
     tags=["inventory"],
-    responses={201: {"description": "adjusted"}, 409: {"description": "not enough available"}},
+    responses={
+        201: {"description": "adjusted; orders that lost reserved units are short now"},
+        409: {"description": "fewer units on hand than taken out"},
+    },
 )
 def post_adjustment(
     sku: Sku,

@@ -95,6 +95,9 @@ class OrderItem(ApiModel):
     sku: str
     quantity: int = Field(ge=0)
     quantity_shipped: int = Field(default=0, ge=0)
+    quantity_short: int = Field(
+        default=0, ge=0, description="units of this line backordered now: no stock on hand serves them"
+    )
     title: str | None = None
     asin: str | None = None
     unit_price: Money | None = None
@@ -143,3 +146,20 @@ def units_by_sku(order: Order) -> dict[str, tuple[int, int]]:
         before = totals.get(item.sku, (0, 0))
         totals[item.sku] = (before[0] + shipped, before[1] + needed)
     return totals
+
+
+def with_shortage(order: Order, short_by_sku: dict[str, int]) -> Order:
+    """The order showing what it is short now: units short per line (a SKU's short units go to its
+    last lines first) and the stockShortage flag exactly while some unit is short."""
+    left = {sku: units for sku, units in short_by_sku.items() if units > 0}
+    items = list(order.items)
+    for index in reversed(range(len(items))):
+        item = items[index]
+        open_units = item.quantity - min(item.quantity_shipped, item.quantity)
+        short = min(left.get(item.sku, 0), open_units)
+        left[item.sku] = left.get(item.sku, 0) - short
+        items[index] = item.model_copy(update={"quantity_short": short})
+    flags: list[OrderFlag] = [f for f in order.flags if f != OrderFlag.STOCK_SHORTAGE]
+    if any(item.quantity_short for item in items):
+        flags.append(OrderFlag.STOCK_SHORTAGE)
+    return order.model_copy(update={"items": items, "flags": flags_in_order(flags)})

@@ -1,13 +1,13 @@
-"""Stock math, pure: what an order's need does to a SKU's on-hand, reserved and backordered units.
+"""Stock math, pure: how a SKU's units on hand serve its open orders.
 
 A stock row: onHand (physically here), reserved (promised to open orders), backordered (promised
-beyond what there is). available = onHand - reserved, never below 0. An order holds, per SKU,
-some reserved and some backordered units, and remembers how many it has already taken out of
-onHand (shipped), so a shipment lowers onHand once however often it is reported.
+beyond what there is). available = onHand - reserved, never below 0. Units on hand serve open
+orders oldest latest ship date first; an order is short of the units left unserved (allocate).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -20,14 +20,6 @@ class StockLevel:
     @property
     def available(self) -> int:
         return max(self.on_hand - self.reserved, 0)
-
-
-@dataclass(frozen=True)
-class Holding:
-    """What one order holds of one SKU: units it still needs, and units it already took out."""
-
-    needed: int = 0
-    shipped: int = 0  # units this order has already taken out of onHand
 
 
 @dataclass(frozen=True)
@@ -65,17 +57,31 @@ def movement_between(before: StockLevel, after: StockLevel) -> Movement:
     )
 
 
-def settle(
-    level: StockLevel, holding: Holding, *, shipped_total: int, still_needed: int
-) -> tuple[Holding, Movement]:
-    """Bring an order's holding of a SKU to what the order now says.
+@dataclass(frozen=True)
+class Claim:
+    """One open order's need of one SKU, and where it queues for units."""
 
-    shipped_total: units of this SKU the order has shipped so far (as Amazon or this product knows);
-    a shipment never un-happens, and its units leave onHand once.
-    still_needed: units still to ship that should hold stock (0 once canceled or fully shipped).
+    order_id: str
+    ship_by: str  # the order's latest ship date ("9999" when it has none)
+    purchased: str
+    needed: int
+
+    @property
+    def queue_place(self) -> tuple[str, str, str]:
+        return (self.ship_by, self.purchased, self.order_id)
+
+
+def allocate(on_hand: int, claims: Iterable[Claim]) -> dict[str, int]:
+    """Units short per order: units on hand serve the oldest latest ship date first (then purchase
+    date, then order id); an order is short of whatever is left of its need when units run out.
+
+    Depends only on (onHand, the open claims), never on the order the changes came in; the shorts
+    add up to balanced(on_hand, demand).backordered.
     """
-    shipped_total = max(shipped_total, holding.shipped)
-    still_needed = max(still_needed, 0)
-    demand = level.reserved + level.backordered - holding.needed + still_needed
-    after = balanced(level.on_hand - (shipped_total - holding.shipped), demand)
-    return Holding(needed=still_needed, shipped=shipped_total), movement_between(level, after)
+    left = max(on_hand, 0)
+    short: dict[str, int] = {}
+    for claim in sorted(claims, key=lambda c: c.queue_place):
+        served = min(claim.needed, left)
+        left -= served
+        short[claim.order_id] = claim.needed - served
+    return short

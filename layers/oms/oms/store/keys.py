@@ -117,6 +117,32 @@ def ledger_of(sku: str) -> KeyQuery:
     return KeyQuery(SKU_PREFIX + sku, sk_from="LEDGER#", sk_to="LEDGER#~", newest_first=True)
 
 
+DEMAND_PREFIX = "DEMAND#"
+
+
+def demand_key(sku: str, ship_by: str, purchase_date: str, order_id: str) -> dict[str, str]:
+    """One open order's need of a SKU, under the SKU in serving order: oldest latest ship date first,
+    then purchase date, then order id (ship_by "9999" when the order has none)."""
+    return {PK: SKU_PREFIX + sku, SK: f"{DEMAND_PREFIX}{ship_by}#{purchase_date}#{order_id}"}
+
+
+def demand_of(sku: str) -> KeyQuery:
+    """A SKU's open demand, in serving order (read consistently with its stock row)."""
+    return KeyQuery(SKU_PREFIX + sku, sk_from=DEMAND_PREFIX, sk_to=DEMAND_PREFIX + "\U0010ffff")
+
+
+ALLOCATIONS_PENDING = "ALLOCATION#PENDING"
+
+
+def allocation_pending_key(sku: str) -> dict[str, str]:
+    """A SKU whose change had more orders to re-flag than one transaction holds, until they are written."""
+    return {PK: ALLOCATIONS_PENDING, SK: sku}
+
+
+def allocations_pending() -> KeyQuery:
+    return KeyQuery(ALLOCATIONS_PENDING)
+
+
 STOCK_CHANGED = "STOCK#CHANGED#"
 
 
