@@ -57,6 +57,11 @@ class FunctionSpec:
     log_path: Path
 
 
+def _clock_shift() -> dict[str, str]:
+    """libfaketime's settings (make test-timeshift), so a function sees the clock the stack and its tests see."""
+    return {k: v for k, v in os.environ.items() if k == "LD_PRELOAD" or k.startswith("FAKETIME")}
+
+
 class Worker:
     """One warm 'container' of a function."""
 
@@ -68,6 +73,7 @@ class Worker:
         self._log = spec.log_path.open("ab")
         env = {
             **spec.environment,
+            **_clock_shift(),
             "OMS_RUNTIME_IN": str(to_child_r),
             "OMS_RUNTIME_OUT": str(from_child_w),
             "PYTHONPATH": os.pathsep.join([str(spec.code_uri), os.environ.get("PYTHONPATH", "")]).rstrip(

@@ -6,8 +6,10 @@ Playwright's own browser download is not used (`make system-deps` installs chrom
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -126,6 +128,8 @@ def new_page(browser: Any) -> Iterator[Callable[..., Any]]:
     def make(viewport: dict[str, int] | None = None) -> Any:
         context = browser.new_context(viewport=viewport or DESKTOP, accept_downloads=True)
         context.set_default_timeout(15_000)
+        if os.environ.get("FAKETIME"):  # make test-timeshift: libfaketime does not reach chromium's clock
+            context.clock.set_system_time(datetime.now(UTC))
         contexts.append(context)
         page = context.new_page()
         page.script_errors = []
