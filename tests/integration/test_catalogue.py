@@ -119,6 +119,7 @@ def test_a_throttled_read_is_retried_from_its_record_and_read_once(stack, amazon
     assert len(failed["batchItemFailures"]) == 1, "the record is reported for a retry, not dropped"
     assert retried == {"batchItemFailures": []}
     status, order = call_api(stack, context, "GET", f"/orders/{order_id}")
+    assert status == 200, order
     assert order["items"][0]["title"] == "White Hanging Heart T-Light Holder"
     assert calls(amazon, "getCatalogItem", "ok") == 1
 
