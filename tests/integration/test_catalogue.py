@@ -226,6 +226,27 @@ def test_rates_are_compared_from_the_catalogues_package_and_the_chosen_one_is_bo
     assert answer["order"]["shipments"][0]["rate"] == chosen["price"]
     assert answer["shipment"]["weightGrams"] == round(pounds * Decimal("453.59237"))
 
+    # and the end-of-day form and the shipping-spend report count what the label cost
+    carrier = answer["shipment"]["carrier"]
+    status, form = call_api(stack, context, "GET", "/reports/end-of-day", query={"carrier": carrier})
+    assert status == 200, form
+    assert [p["labelCost"] for p in form["packages"]] == [chosen["price"]]
+    assert form["totalLabelCost"] == [chosen["price"]]
+    day = form["date"]
+    status, spend = call_api(stack, context, "GET", "/reports/shipping-spend", query={"from": day, "to": day})
+    assert status == 200, spend
+    assert spend["total"] == [chosen["price"]] and spend["packages"] == 1
+    assert spend["byCarrier"] == [{"carrier": carrier, "packages": 1, "total": [chosen["price"]]}]
+    before = (datetime.fromisoformat(day) - timedelta(days=1)).date().isoformat()
+    status, empty = call_api(
+        stack, context, "GET", "/reports/shipping-spend", query={"from": before, "to": before}
+    )
+    assert empty["total"] == [] and empty["packages"] == 0
+    status, refused = call_api(
+        stack, context, "GET", "/reports/shipping-spend", query={"from": day, "to": before}
+    )
+    assert status == 400 and "to" in refused["error"]["message"], refused
+
 
 def test_a_given_package_overrides_the_catalogue_and_a_half_given_one_is_refused(stack, shop, context, clock):
     order_id = _placed(shop, 1)

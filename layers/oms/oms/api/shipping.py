@@ -19,7 +19,7 @@ from oms.domain.carriers import CARRIERS
 from oms.domain.orders import Order
 from oms.domain.shipments import RequestedItem
 from oms.domain.types import ApiModel, UtcDateTime, utc_now
-from oms.end_of_day import end_of_day_form, form_json, store_form
+from oms.end_of_day import end_of_day_form, form_json, shipping_spend, store_form
 from oms.errors import InvalidInput, NotFound
 from oms.labels import buy_label, label_recorded, shipping_rates
 from oms.order_views import OrderView, ShipmentView, order_view, skus_of
@@ -221,6 +221,18 @@ def get_batches(
 @router.get("/batches/<batchId>", summary="One batch with fresh links to its PDFs", tags=["shipping"])
 def get_one_batch(batchId: Annotated[str, Path(min_length=1, max_length=64)]) -> Batch:
     return get_batch(default_table(), default_documents(), batchId)
+
+
+@router.get(
+    "/reports/shipping-spend",
+    summary="What labels bought through Amazon cost, per currency and carrier, over warehouse days",
+    tags=["shipping"],
+)
+def get_shipping_spend(
+    day_from: Annotated[date, Query(alias="from", description="first warehouse-local day")],
+    day_to: Annotated[date, Query(alias="to", description="last warehouse-local day")],
+) -> dict[str, Any]:
+    return shipping_spend(default_table(), day_from, day_to)
 
 
 @router.get(
