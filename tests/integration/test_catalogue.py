@@ -84,6 +84,13 @@ def test_an_order_shows_its_title_and_image_from_the_first_notification(
     status, listed = call_api(stack, context, "GET", "/orders", query={"status": "Unshipped"})
     assert listed["items"][0]["items"][0]["title"] == "White Hanging Heart T-Light Holder"
 
+    # and the pick list names the product by its title, before any backstop run
+    set_policy(default_table(), MUG, StockPolicy())
+    adjust_stock(default_table(), MUG, 5, reason="receipt", reference="po-1", actor="test")
+    status, batch = call_api(stack, context, "POST", "/batches", {"orderIds": [order_id]})
+    assert status == 201, batch
+    assert [line["title"] for line in batch["lines"]] == ["White Hanging Heart T-Light Holder"]
+
     # and a second order of the same SKU reads nothing more from Amazon
     _notified(amazon, MUG, 2)
     stream.deliver()
