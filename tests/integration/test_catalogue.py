@@ -114,6 +114,11 @@ def test_a_new_stock_row_is_read_too_and_a_sku_amazon_does_not_list_is_marked(
     status, page = call_api(stack, context, "GET", "/products")
     assert [p["sku"] for p in page["items"]] == [CAKESTAND, "NOT-ON-AMAZON"]
     assert page["items"][0]["title"] == "Regency Cakestand 3 Tier"
+    status, some = call_api(stack, context, "GET", "/products", query={"skus": f"{CAKESTAND},NEVER-SEEN"})
+    assert status == 200 and [p["sku"] for p in some["items"]] == [CAKESTAND]
+    too_many = ",".join(f"SKU-{n}" for n in range(101))
+    status, refused = call_api(stack, context, "GET", "/products", query={"skus": too_many})
+    assert status == 400 and refused["error"]["details"][0]["field"] == "skus", refused
 
 
 def test_a_throttled_read_is_retried_from_its_record_and_read_once(stack, amazon, stream, context, clock):

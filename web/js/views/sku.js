@@ -3,6 +3,7 @@
 import { call } from "../api.js";
 import { chartFigure } from "../charts.js";
 import { failureNote, formatTime, h, showError, table } from "../dom.js";
+import { productSection } from "../product.js";
 
 const DAYS = 90;
 const LEDGER_PAGE = 200;
@@ -92,6 +93,7 @@ export async function render(view, sku) {
     h("h1", {}, `SKU ${row.sku}`),
     h("p", { class: "muted" }, `Location ${row.location || "default"}`),
     h("dl", { class: "facts" }, facts.map(([term, value]) => [h("dt", {}, term), h("dd", {}, String(value))])),
+    await productSection(row.sku),
     charts,
     movements,
   );
