@@ -98,4 +98,18 @@ def test_an_order_arrives_with_its_title_and_picture_and_a_chosen_label_is_bough
     assert shipment["service"] == chosen["service"]
     price = f"{chosen['price']['amount']} {chosen['price']['currencyCode']}"
     assert price in page.inner_text("#shipments")
+
+    # and the reports page counts it in the shipping spend
+    page.evaluate("route => { location.hash = route; }", "#/reports")
+    wait_until_loaded(page)
+    assert price in page.inner_text("#spend-total")
+
+    # and on the SKU's page the seller names the product their own way
+    page.evaluate("route => { location.hash = route; }", f"#/inventory/{SKU}")
+    wait_until_loaded(page)
+    assert product["title"] in page.inner_text("#product") and "(Amazon's)" in page.inner_text("#product")
+    page.fill("#product-title", "Heart tea-light holder")
+    page.click("#product-form button[type=submit]")
+    page.wait_for_function("() => document.querySelector('#product').innerText.includes('(yours)')")
+    assert api.ok("GET", f"/products/{SKU}")["title"] == "Heart tea-light holder"
     assert not page.script_errors

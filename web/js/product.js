@@ -30,7 +30,7 @@ const weight = (w) => (w ? `${w.value} ${w.unit}` : "–");
 
 /** The SKU page's product section: what is shown, where it came from, and the seller's own values. */
 export async function productSection(sku) {
-  const section = h("section", { id: "product", "aria-labelledby": "product-title" }, h("h2", { id: "product-title" }, "Product"));
+  const section = h("section", { id: "product", "aria-labelledby": "product-heading" }, h("h2", { id: "product-heading" }, "Product"));
   let product;
   try {
     product = await call(`/products/${encodeURIComponent(sku)}`);
