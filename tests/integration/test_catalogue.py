@@ -283,3 +283,9 @@ def test_a_given_package_overrides_the_catalogue_and_a_half_given_one_is_refused
 
     status, answer = call_api(stack, context, "GET", "/orders/NO-SUCH-ORDER/rates")
     assert status == 404, answer
+
+    status, afn = shop.server.control("POST", "/_simulator/orders", {"sku": MUG, "quantity": 1, "afn": True})
+    api = ApiOrder.model_validate(shop.marketplace.get_order(afn["orderId"])["order"])
+    apply_change(default_table(), change_from_api(api, "ATVPDKIKX0DER"))
+    status, answer = call_api(stack, context, "GET", f"/orders/{afn['orderId']}/rates")
+    assert status == 409 and afn["orderId"] in answer["error"]["message"], answer
