@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from oms.amazon.client import SpApiClient, region_of
 from oms.amazon.merchant_fulfillment_api import (
@@ -29,7 +29,7 @@ from oms.domain.orders import Order, ShipmentItem
 from oms.domain.products import Dimensions, Package, package_for
 from oms.domain.products import Weight as PackageWeight
 from oms.domain.shipments import RequestedItem, allocate
-from oms.domain.types import Money, iso_z, utc_now
+from oms.domain.types import ApiModel, Money, UtcDateTime, iso_z, utc_now
 from oms.errors import Conflict, NotFound
 from oms.orders import order_from_item
 from oms.shipments import BoughtLabel
@@ -153,9 +153,38 @@ def order_package(
     )
 
 
+class DeliveryWindow(ApiModel):
+    earliest: UtcDateTime | None = None
+    latest: UtcDateTime | None = None
+
+
+class RateQuote(ApiModel):
+    """One Buy Shipping service for the package, as the seller compares them."""
+
+    shipping_service_id: str
+    carrier: str
+    service: str
+    price: Money
+    delivery_window: DeliveryWindow
+    ship_date: UtcDateTime
+    meets_promise: bool  # Amazon's latest estimate is no later than the order's latest delivery date
+    cheapest_on_time: bool  # the one a label is bought with unless the seller names another
+    needs_more_inputs: bool  # e.g. hazmat details: cannot be bought through this API
+
+
+class PricedPackage(PackageDefaults):
+    source: Literal["given", "catalogue", "default"]
+
+
+class Rates(ApiModel):
+    items: list[RateQuote]
+    latest_delivery_date: UtcDateTime | None
+    package: PricedPackage
+
+
 def shipping_rates(
     table: Table, client: SpApiClient, order_id: str, *, package: PackageDefaults | None = None
-) -> dict[str, Any]:
+) -> Rates:
     """The services Amazon offers for the order's unshipped units, cheapest first, each marked whether it
     keeps the delivery promise, and the cheapest that does marked (the one buy_label buys by default)."""
     current = table.get(keys.order_key(order_id), consistent=True)
@@ -178,31 +207,26 @@ def shipping_rates(
         services,
         key=lambda s: (s.rate.amount, s.latest_estimated_delivery_date or datetime.max.replace(tzinfo=UTC)),
     )
-    return {
-        "items": [
-            {
-                "shippingServiceId": s.service_id,
-                "carrier": s.carrier_name,
-                "service": s.service_name,
-                "price": s.rate.money().model_dump(mode="json", by_alias=True),
-                "deliveryWindow": {
-                    "earliest": iso_z(s.earliest_estimated_delivery_date)
-                    if s.earliest_estimated_delivery_date
-                    else None,
-                    "latest": iso_z(s.latest_estimated_delivery_date)
-                    if s.latest_estimated_delivery_date
-                    else None,
-                },
-                "shipDate": iso_z(s.ship_date),
-                "meetsPromise": meets_promise(s, order.latest_delivery_date),
-                "cheapestOnTime": best is not None and s.service_id == best.service_id,
-                "needsMoreInputs": s.requires_additional_seller_inputs,
-            }
+    return Rates(
+        items=[
+            RateQuote(
+                shipping_service_id=s.service_id,
+                carrier=s.carrier_name,
+                service=s.service_name,
+                price=s.rate.money(),
+                delivery_window=DeliveryWindow(
+                    earliest=s.earliest_estimated_delivery_date, latest=s.latest_estimated_delivery_date
+                ),
+                ship_date=s.ship_date,
+                meets_promise=meets_promise(s, order.latest_delivery_date),
+                cheapest_on_time=best is not None and s.service_id == best.service_id,
+                needs_more_inputs=s.requires_additional_seller_inputs,
+            )
             for s in ranked
         ],
-        "latestDeliveryDate": iso_z(order.latest_delivery_date) if order.latest_delivery_date else None,
-        "package": {**box.model_dump(mode="json", by_alias=True), "source": source},
-    }
+        latest_delivery_date=order.latest_delivery_date,
+        package=PricedPackage(**box.model_dump(), source=source),
+    )
 
 
 def _label(bought: PurchasedLabel, package: PackageDefaults) -> BoughtLabel:

@@ -21,7 +21,7 @@ from oms.domain.shipments import RequestedItem
 from oms.domain.types import ApiModel, UtcDateTime, utc_now
 from oms.end_of_day import end_of_day_form, form_json, shipping_spend, store_form
 from oms.errors import InvalidInput, NotFound
-from oms.labels import buy_label, label_recorded, shipping_rates
+from oms.labels import Rates, buy_label, label_recorded, shipping_rates
 from oms.order_views import OrderView, ShipmentView, order_view, skus_of
 from oms.orders import order_from_item
 from oms.settings import get_settings
@@ -125,7 +125,7 @@ def get_rates(
     width: Annotated[float | None, Query(gt=0)] = None,
     height: Annotated[float | None, Query(gt=0)] = None,
     dimension_unit: Annotated[Literal["inches", "centimeters"], Query(alias="dimensionUnit")] = "inches",
-) -> dict[str, Any]:
+) -> Rates:
     sizes = {"weight": weight, "length": length, "width": width, "height": height}
     package = None
     if any(v is not None for v in sizes.values()):
