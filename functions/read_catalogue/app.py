@@ -36,5 +36,6 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
         keep_going=lambda: context.get_remaining_time_in_millis() > SAFETY_MS,
     )
     metrics.add_metric(name="ProductsRead", unit=MetricUnit.Count, value=report.read)
+    metrics.add_metric(name="ProductReadsRefused", unit=MetricUnit.Count, value=report.refused)
     logger.info("new SKUs read from Amazon's catalogue", extra={"result": report.as_dict()})
     return {"batchItemFailures": [{"itemIdentifier": failed_from}] if failed_from else []}

@@ -136,6 +136,28 @@ def test_a_throttled_read_is_retried_from_its_record_and_read_once(stack, amazon
     assert calls(amazon, "getCatalogItem", "ok") == 1
 
 
+def test_a_read_amazon_refuses_holds_up_no_other_sku_and_is_tried_again_when_next_seen(
+    stack, amazon, stream, context, clock
+):
+    # given two new SKUs in one batch, and Amazon refusing the first read (400)
+    _notified(amazon, MUG)
+    _notified(amazon, CAKESTAND)
+    inject_fault(amazon, "getListingsItem", 400, 1)
+
+    stream.deliver()
+
+    # then the batch succeeds: the other SKU is read, the refused one is not recorded
+    assert stream.answers == [{"batchItemFailures": []}]
+    read = {sku for sku in (MUG, CAKESTAND) if call_api(stack, context, "GET", f"/products/{sku}")[0] == 200}
+    assert len(read) == 1
+    (refused,) = {MUG, CAKESTAND} - read
+
+    # and the refused SKU is read when it is seen again
+    _notified(amazon, refused)
+    stream.deliver()
+    assert call_api(stack, context, "GET", f"/products/{refused}")[1]["listedOnAmazon"] is True
+
+
 def test_the_sellers_values_win_and_survive_amazons_refresh(stack, amazon, stream, context, clock):
     _notified(amazon, MUG)
     stream.deliver()

@@ -18,8 +18,8 @@ from datetime import timedelta
 from typing import Any
 
 from oms.amazon.catalog_api import AmazonProduct, read_product
-from oms.amazon.client import SpApiClient, region_of
-from oms.domain.products import Product
+from oms.amazon.client import SpApiClient, SpApiError, region_of
+from oms.amazon.rate_budget import BudgetExhausted
 from oms.domain.types import iso_z, utc_now
 from oms.observability import logger
 from oms.store.products import ProductStore
@@ -32,8 +32,8 @@ _NAMING_SKUS = frozenset({"Order", "Stock"})
 
 @dataclass
 class CatalogueReport:
-    read: int = 0  # products Amazon described
-    not_listed: int = 0  # SKUs Amazon has no listing for
+    read: int = 0  # products Amazon described (or said it does not list)
+    refused: int = 0  # reads Amazon refused for good (e.g. 400, 403): tried again when the SKU is next seen
     known: int = 0  # SKUs already in the catalogue
 
     def as_dict(self) -> dict[str, int]:
@@ -115,6 +115,18 @@ class CatalogueReader:
                 return sequence
             try:
                 self.read(sku)
+            except SpApiError as error:
+                if error.retryable:
+                    logger.warning(
+                        "reading a product failed for now; retried from its record", extra={"sku": sku}
+                    )
+                    return sequence
+                # refused for good (e.g. 400, 403): counted; the SKU is read again when next seen
+                logger.warning(
+                    "Amazon refused to describe a product", extra={"sku": sku, "error": str(error)}
+                )
+                report.refused += 1
+                continue
             except Exception:
                 logger.exception(
                     "reading a product from Amazon failed; retried from its record", extra={"sku": sku}
@@ -126,10 +138,12 @@ class CatalogueReader:
     def refresh(self, report: CatalogueReport, *, limit: int = REFRESH_PER_RUN) -> None:
         """Re-read the products read longest ago (over REFRESH_AFTER); a failure leaves the rest for tomorrow."""
         for sku in self.store.read_before(iso_z(utc_now() - REFRESH_AFTER), limit):
-            self.read(sku)
+            try:
+                self.read(sku)
+            except (SpApiError, BudgetExhausted) as error:
+                if isinstance(error, SpApiError) and not error.retryable:
+                    report.refused += 1
+                    continue
+                logger.warning("the refresh stops for today: Amazon is busy", extra={"sku": sku})
+                return
             report.read += 1
-
-
-def titles_and_images(table: Table, skus: Iterable[str]) -> dict[str, Product]:
-    """The catalogue's products of these SKUs (for order pages, pick lists, packing slips)."""
-    return ProductStore(table).many(skus)

@@ -173,11 +173,15 @@ def read_product(
     asin = next((s.asin for s in listing.summaries if s.asin), None)
     item = None
     if asin:
-        item = client.call(
-            "getCatalogItem",
-            CatalogItem,
-            region=region,
-            path={"asin": asin},
-            query={"marketplaceIds": [marketplace_id], "includedData": list(CATALOG_DATA)},
-        )
+        try:
+            item = client.call(
+                "getCatalogItem",
+                CatalogItem,
+                region=region,
+                path={"asin": asin},
+                query={"marketplaceIds": [marketplace_id], "includedData": list(CATALOG_DATA)},
+            )
+        except SpApiError as error:
+            if error.status != 404:  # an ASIN not (yet) in the catalogue: the listing's name and image
+                raise
     return product_of(sku, marketplace_id, listing, item)
