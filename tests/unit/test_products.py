@@ -99,6 +99,13 @@ def test_the_sellers_values_win_field_by_field_and_the_rest_follow_amazon():
     assert merged("MUG-1", {"listed": False}, None).listed_on_amazon is False
 
 
+def test_an_odd_answer_from_amazon_still_shows_the_product():
+    shown = merged("MUG-1", {"title": "", "weight": {"value": 0, "unit": "lb"}, "asin": "B0MUG00001"}, None)
+    assert (shown.title, shown.weight, shown.asin) == (None, None, "B0MUG00001")
+    long_name = amazon_values(product_of("MUG-1", MARKETPLACE, _listing(itemName="x" * 900), None))
+    assert len(merged("MUG-1", long_name, None).title or "") == 500
+
+
 def test_a_package_weighs_every_unit_and_takes_the_single_items_box():
     mug = merged("MUG", {"weight": {"value": 1, "unit": "lb"},
                          "dimensions": {"length": 6, "width": 5, "height": 5, "unit": "in"}}, None)  # fmt: skip

@@ -67,7 +67,7 @@ def amazon_values(product: AmazonProduct | None) -> dict[str, Any]:
     values: dict[str, Any] = {
         "listed": True,
         "asin": product.asin,
-        "title": product.title,
+        "title": (product.title or "")[:500] or None,
         "imageUrl": product.image_url,
     }
     if product.weight_pounds is not None:

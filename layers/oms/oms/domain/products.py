@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import Field, field_serializer
+from pydantic import Field, ValidationError, field_serializer
 
 from oms.domain.types import ApiModel, UtcDateTime
 
@@ -70,8 +70,7 @@ class Product(ApiModel):
 def merged(sku: str, amazon: Mapping[str, object] | None, seller: Mapping[str, object] | None) -> Product:
     """The product as shown: the seller's value of each field where set, else Amazon's."""
     amazon, seller = dict(amazon or {}), dict(seller or {})
-    from_amazon = ProductDetails.model_validate({k: amazon.get(k) for k in SELLER_FIELDS})
-    own = ProductDetails.model_validate({k: seller.get(k) for k in SELLER_FIELDS})
+    from_amazon, own = _details(amazon), _details(seller)
     chosen = {
         k: getattr(own, k) if getattr(own, k) is not None else getattr(from_amazon, k) for k in SELLER_FIELDS
     }
@@ -85,6 +84,21 @@ def merged(sku: str, amazon: Mapping[str, object] | None, seller: Mapping[str, o
         listed_on_amazon=amazon.get("listed"),
         read_at=amazon.get("readAt"),
     )
+
+
+def _details(values: Mapping[str, object]) -> ProductDetails:
+    """The stored values that are valid; one that is not (say, an empty title from Amazon) is left out,
+    so a product always shows rather than failing every page that names it."""
+    kept = {}
+    for name in SELLER_FIELDS:
+        if values.get(name) is None:
+            continue
+        try:
+            ProductDetails.model_validate({name: values[name]})
+        except ValidationError:
+            continue
+        kept[name] = values[name]
+    return ProductDetails.model_validate(kept)
 
 
 class Package(ApiModel):
