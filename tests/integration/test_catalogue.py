@@ -18,6 +18,7 @@ from oms.store.default import default_table
 from oms_local.simulator import contract
 from tests.api_calls import call_api
 from tests.builders import WAREHOUSE_SETTINGS, order_change
+from tests.conftest import load_event
 from tests.integration.amazon_side import (  # noqa: F401 - fixtures
     TableStream,
     amazon_fixture,
@@ -119,6 +120,23 @@ def test_a_new_stock_row_is_read_too_and_a_sku_amazon_does_not_list_is_marked(
     too_many = ",".join(f"SKU-{n}" for n in range(101))
     status, refused = call_api(stack, context, "GET", "/products", query={"skus": too_many})
     assert status == 400 and refused["error"]["details"][0]["field"] == "skus", refused
+
+
+def test_the_sample_event_reads_its_sku_and_the_sample_schedule_finds_nothing_stale(
+    stack, amazon, context, clock
+):
+    amazon.server.control("POST", "/_simulator/orders", {"sku": MUG, "quantity": 1})  # listed on Amazon
+    handler = stack.handler("read_catalogue")
+
+    assert handler.lambda_handler(load_event("read_catalogue/new_order.json"), context) == {
+        "batchItemFailures": []
+    }
+    assert (
+        call_api(stack, context, "GET", f"/products/{MUG}")[1]["title"]
+        == "White Hanging Heart T-Light Holder"
+    )
+    refreshed = handler.lambda_handler(load_event("read_catalogue/schedule.json"), context)
+    assert refreshed["result"]["read"] == 0, "read a moment ago: not due for a month"
 
 
 def test_a_throttled_read_is_retried_from_its_record_and_read_once(stack, amazon, stream, context, clock):
