@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +21,7 @@ SKU = "85123A"  # White Hanging Heart T-Light Holder, in the data set and in the
 
 
 def test_an_order_arrives_with_its_title_and_picture_and_a_chosen_label_is_bought_at_its_price(
-    new_page: Callable[..., Any], api: Api, outputs: dict[str, Any]
+    new_page: Callable[..., Any], api: Api, outputs: dict[str, Any], screenshots: Path
 ) -> None:
     # given a seller with a ship-from address and stock of the heart holder
     api.ok("PUT", "/settings/shipping", json=WAREHOUSE_SETTINGS)
@@ -82,6 +83,8 @@ def test_an_order_arrives_with_its_title_and_picture_and_a_chosen_label_is_bough
     assert "cheapest on time" in page.inner_text(
         f"#rates-result tr[data-service-id='{cheapest['shippingServiceId']}']"
     )
+
+    page.screenshot(path=str(screenshots / "order-rates.png"), full_page=True)
 
     # and buys a dearer one that still keeps the promise, or the cheapest when it is the only one
     on_time = [r for r in rates["items"] if r["meetsPromise"]]

@@ -112,7 +112,7 @@ function rateTable(rates, buyService) {
     { label: "Delivery", cell: (r) => deliveryText(r) },
     {
       label: "Promise",
-      cell: (r) => h("span", {}, r.meetsPromise ? "on time" : h("span", { class: "warning" }, "late"), r.cheapestOnTime ? h("span", { class: "badge badge-today" }, " cheapest on time") : null),
+      cell: (r) => h("span", {}, r.meetsPromise ? "on time" : h("span", { class: "warning" }, "late"), r.cheapestOnTime ? [" ", h("span", { class: "badge badge-today" }, "cheapest on time")] : null),
     },
   ];
   const buy = h("button", { type: "button", id: "buy-chosen", class: "primary" }, "Buy the chosen label");
