@@ -92,6 +92,20 @@ def test_an_order_shows_its_title_and_image_from_the_first_notification(
     assert status == 201, batch
     assert [line["title"] for line in batch["lines"]] == ["White Hanging Heart T-Light Holder"]
 
+    # and the order report names it too (view=unshipped reads a status index; all reads by purchase date)
+    for view in ("all", "unshipped"):
+        query = {"view": view, "columns": "amazon-order-id,sku,product-name,asin"}
+        status, report = call_api(stack, context, "GET", "/reports/orders", query=query)
+        assert status == 200, report
+        assert report["items"] == [
+            {
+                "amazon-order-id": order_id,
+                "sku": MUG,
+                "product-name": "White Hanging Heart T-Light Holder",
+                "asin": product.asin,
+            }
+        ]
+
     # and a second order of the same SKU reads nothing more from Amazon
     _notified(amazon, MUG, 2)
     stream.deliver()
