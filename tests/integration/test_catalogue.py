@@ -335,6 +335,15 @@ def test_a_given_package_overrides_the_catalogue_and_a_half_given_one_is_refused
     )
     assert status == 400 and "width" in answer["error"]["message"], answer
 
+    # a default box with more decimals than the catalogue keeps still prices
+    odd_box = {"length": 10.123456, "width": 8, "height": 4, "weight": 15.987654, "weightUnit": "oz"}
+    assert (
+        call_api(stack, context, "PUT", "/settings/shipping", {**WAREHOUSE_SETTINGS, "package": odd_box})[0]
+        == 200
+    )
+    status, odd = call_api(stack, context, "GET", f"/orders/{order_id}/rates")
+    assert status == 200 and odd["package"]["weight"] == 15.987654, odd
+
     status, answer = call_api(stack, context, "GET", "/orders/NO-SUCH-ORDER/rates")
     assert status == 404, answer
 

@@ -126,6 +126,9 @@ def test_a_package_weighs_every_unit_and_takes_the_single_items_box():
 
     assert package_for([("MUG", 1), ("UNKNOWN", 1)], products, DEFAULT_BOX) == DEFAULT_BOX, "a weight unknown"
 
+    pallet = package_for([("MUG", 300)], products, DEFAULT_BOX)  # 300 lb: still a weight, in kilograms
+    assert pallet.weight.grams == pytest.approx(Decimal("136077.7"), abs=Decimal("0.1"))
+
 
 @pytest.mark.parametrize(
     "body",

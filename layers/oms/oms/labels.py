@@ -123,12 +123,16 @@ def order_package(
 ) -> tuple[PackageDefaults, str]:
     """The box for these units and where it came from: the catalogue's weights and sizes (domain.products
     .package_for), else the shipping setup's default package."""
+
+    def places(value: float) -> Decimal:  # the setup's floats, to the catalogue's four decimal places
+        return max(Decimal(str(value)).quantize(Decimal("0.0001")), Decimal("0.0001"))
+
     fallback = Package(
-        weight=PackageWeight(value=default.weight, unit="oz" if default.weight_unit == "oz" else "g"),
+        weight=PackageWeight(value=places(default.weight), unit="oz" if default.weight_unit == "oz" else "g"),
         dimensions=Dimensions(
-            length=default.length,
-            width=default.width,
-            height=default.height,
+            length=places(default.length),
+            width=places(default.width),
+            height=places(default.height),
             unit="in" if default.dimension_unit == "inches" else "cm",
         ),
         source="default",

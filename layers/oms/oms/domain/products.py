@@ -16,6 +16,7 @@ LengthUnit = Literal["in", "cm"]
 _GRAMS = {"oz": Decimal("28.349523125"), "lb": Decimal("453.59237"), "g": Decimal(1), "kg": Decimal(1000)}
 _CENTIMETRES = {"in": Decimal("2.54"), "cm": Decimal(1)}
 SELLER_FIELDS = ("title", "weight", "dimensions")
+_PLACES = Decimal("0.0001")
 
 
 class Weight(ApiModel):
@@ -128,7 +129,7 @@ def package_for(lines: list[tuple[str, int]], products: Mapping[str, Product], d
         biggest = max(sizes, key=_volume, default=None)
         box = biggest if biggest and _volume(biggest) > _volume(default.dimensions) else default.dimensions
     return Package(
-        weight=Weight(value=grams.quantize(Decimal("0.1")), unit="g"), dimensions=box, source="catalogue"
+        weight=Weight(value=(grams / 1000).quantize(_PLACES), unit="kg"), dimensions=box, source="catalogue"
     )
 
 
