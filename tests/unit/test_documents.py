@@ -278,6 +278,8 @@ def test_end_of_day_csv_has_a_header_and_one_row_per_package():
         "service",
         "weight-grams",
         "shipped-at",
+        "label-cost",
+        "label-currency",
     ]
     assert rows[1] == [
         "113-0000000-0000000",
@@ -287,6 +289,8 @@ def test_end_of_day_csv_has_a_header_and_one_row_per_package():
         "Ground",
         "500",
         "2026-11-26T15:00:00Z",
+        "",
+        "",
     ]
     assert rows[2][5] == ""  # weight unknown
     assert len(rows) == 4
@@ -297,3 +301,23 @@ def test_end_of_day_csv_quotes_what_needs_quoting():
     eod.packages[0] = ManifestPackage("113-1", "S,1", 'TRK"1', "Next Day, AM", 10, CREATED)
     rows = list(csv.reader(io.StringIO(end_of_day_csv(eod))))
     assert rows[1][:5] == ["113-1", "S,1", 'TRK"1', "UPS", "Next Day, AM"]
+
+
+def test_label_costs_show_per_package_and_total_per_currency_on_the_end_of_day_form():
+    from dataclasses import replace
+
+    from oms.documents import label_cost_totals
+    from oms.domain.types import Money
+
+    usd = [Money(amount="8.45", currency_code="USD"), Money(amount="21.90", currency_code="USD")]
+    manifest = form(3)
+    packages = [replace(p, label_cost=cost) for p, cost in zip(manifest.packages, [*usd, None], strict=True)]
+    manifest = replace(manifest, packages=packages)
+
+    rows = list(csv.reader(io.StringIO(end_of_day_csv(manifest))))
+    assert [r[-2:] for r in rows[1:]] == [["8.45", "USD"], ["21.90", "USD"], ["", ""]]
+    assert label_cost_totals([*usd, None, Money(amount="5.00", currency_code="CAD")]) == [
+        Money(amount="5.00", currency_code="CAD"),
+        Money(amount="30.35", currency_code="USD"),
+    ]
+    assert "Labels bought: 30.35 USD" in "\n".join(pages_text(end_of_day_pdf(manifest)))

@@ -6,6 +6,7 @@ checked against the official model as it arrives.
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -609,3 +610,38 @@ def test_messaging_offers_the_delay_notice_on_seller_fulfilled_orders_and_keeps_
     assert message["type"] == "unexpectedProblem"
     assert message["text"] == "Your order will ship one day late; sorry for the wait."
     assert message["sentTime"].endswith("Z")
+
+
+def test_a_listed_products_catalogue_item_has_its_picture_size_and_weight(client):
+    # given the jam making set listed (a buyer ordered one)
+    client.place(sku="22960", quantity=1)
+    listing = client.call(
+        "getListingsItem", "GET", f"/listings/2021-08-01/items/{SELLER}/22960?marketplaceIds={MARKETPLACE}"
+    ).body["summaries"][0]
+    asin, picture = listing["asin"], listing["mainImage"]["link"]
+
+    # when the product reads its catalogue item
+    item = client.call(
+        "getCatalogItem",
+        "GET",
+        f"/catalog/2022-04-01/items/{asin}?marketplaceIds={MARKETPLACE}&includedData=summaries,images,dimensions",
+    ).body
+
+    # then the picture is the listing's, the package is bigger and heavier than the item, and it is served
+    assert item["summaries"][0]["itemName"] == listing["itemName"] == "Jam Making Set With Jars"
+    assert item["images"][0]["images"][0] | {"link": picture} == item["images"][0]["images"][0]
+    (sizes,) = item["dimensions"]
+    for side in ("length", "width", "height", "weight"):
+        assert sizes["package"][side]["value"] > sizes["item"][side]["value"]
+    with _OPENER.open(picture, timeout=10) as served:
+        assert served.headers["Content-Type"] == "image/svg+xml"
+        assert served.read().startswith(b"<svg")
+    time.sleep(1.0)  # Amazon's plan: 2 reads a second, burst 2; the simulator keeps it
+    summaries_only = client.call(
+        "getCatalogItem", "GET", f"/catalog/2022-04-01/items/{asin}?marketplaceIds={MARKETPLACE}"
+    ).body
+    assert set(summaries_only) == {"asin", "summaries"}
+    unknown = f"/catalog/2022-04-01/items/B0NOTREAL0?marketplaceIds={MARKETPLACE}"
+    assert client.call("getCatalogItem", "GET", unknown).status == 404
+    time.sleep(0.6)
+    assert client.call("getCatalogItem", "GET", f"/catalog/2022-04-01/items/{asin}").status == 400

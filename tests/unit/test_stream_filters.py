@@ -30,6 +30,17 @@ def test_sync_listings_sees_stock_rows_only():
     assert not matches_pattern(pattern, _stream_record(None, old=STOCK, name="REMOVE"))
 
 
+def test_read_catalogue_sees_orders_and_stock_rows_never_the_products_it_writes():
+    (trigger,) = [t for t in Template().function("read_catalogue").triggers if t.type == "DynamoDB"]
+    (pattern,) = filter_patterns(trigger.properties)
+    order = {"entity": {"S": "Order"}, "items": {"L": [{"M": {"sku": {"S": "A"}}}]}}
+    product = {"entity": {"S": "Product"}, "sku": {"S": "A"}}
+    assert matches_pattern(pattern, _stream_record(order, name="INSERT"))
+    assert matches_pattern(pattern, _stream_record(STOCK, name="INSERT"))
+    assert not matches_pattern(pattern, _stream_record(product, name="INSERT")), "its own writes: no loop"
+    assert not matches_pattern(pattern, _stream_record(LEDGER))
+
+
 def test_triggers_without_filters_see_everything():
     (trigger,) = [t for t in Template().function("publish_events").triggers if t.type == "DynamoDB"]
     assert filter_patterns(trigger.properties) == []

@@ -43,10 +43,23 @@ export function remainingUnits(order) {
 }
 
 export function itemsSummary(order) {
-  const lines = (order.items || [])
-    .filter((item) => item.quantity - (item.quantityShipped || 0) > 0)
-    .map((item) => `${item.quantity - (item.quantityShipped || 0)} × ${item.sku}`);
-  return lines.length ? lines.join(", ") : "nothing left to ship";
+  const open = (order.items || []).filter((item) => item.quantity - (item.quantityShipped || 0) > 0);
+  if (!open.length) return "nothing left to ship";
+  // each line: the catalogue's picture, "2 × SKU" and the title (from the first notification on)
+  return h(
+    "span",
+    { class: "item-lines" },
+    open.map((item, index) =>
+      h(
+        "span",
+        { class: "item-line" },
+        index ? ", " : null,
+        item.imageUrl ? h("img", { class: "thumb thumb-small", src: item.imageUrl, alt: "", width: "24", height: "24", loading: "lazy" }) : null,
+        `${item.quantity - (item.quantityShipped || 0)} × ${item.sku}`,
+        item.title ? h("span", { class: "muted item-title" }, ` ${item.title}`) : null,
+      ),
+    ),
+  );
 }
 
 const FLAG_WORDS = {

@@ -20,11 +20,13 @@ from oms.domain.shipments import remaining_units
 from oms.domain.types import ApiModel, UtcDateTime, iso_z, utc_now
 from oms.errors import Conflict, InvalidInput, NotFound
 from oms.observability import logger
+from oms.order_views import skus_of, with_catalogue
 from oms.orders import order_from_item
 from oms.settings import get_settings
 from oms.shipping_settings import ShippingSettingsStore
 from oms.store import keys
 from oms.store.documents import DocumentStore, document_key
+from oms.store.products import ProductStore
 from oms.store.table import Table
 from oms.work_queue import awaiting_shipment
 
@@ -71,6 +73,8 @@ def create_batch(
     if missing:
         raise NotFound(f"unknown order(s): {', '.join(missing)}")
     orders = [order_from_item(found[o]) for o in wanted]
+    products = ProductStore(table).many(skus_of(orders))  # titles the orders lack yet (before the backstop)
+    orders = [o.model_copy(update={"items": with_catalogue(o.items, products)}) for o in orders]
     not_ready = [
         o.order_id for o in orders if not awaiting_shipment(o) or not any(remaining_units(o).values())
     ]

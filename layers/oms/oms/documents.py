@@ -13,9 +13,10 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,7 +25,7 @@ from fpdf.enums import Align, TableBordersLayout
 
 from oms.domain.orders import Order
 from oms.domain.picking import PickLine
-from oms.domain.types import iso_z
+from oms.domain.types import Money, iso_z
 
 Paper = Literal["A4", "Letter"]
 
@@ -41,6 +42,8 @@ MANIFEST_CSV_COLUMNS = (
     "service",
     "weight-grams",
     "shipped-at",
+    "label-cost",
+    "label-currency",
 )
 
 _REPLACEMENT = "\ufffd"
@@ -75,6 +78,7 @@ class ManifestPackage:
     service: str
     weight_grams: int | None
     shipped_at: datetime
+    label_cost: Money | None = None  # what a label bought through Amazon cost
 
 
 @dataclass(frozen=True)
@@ -324,6 +328,9 @@ def end_of_day_pdf(form: EndOfDayForm, *, paper: Paper = "A4") -> bytes:
     pdf.ln(4)
     pdf.line_of(f"Packages: {len(form.packages)}", bold=True)
     pdf.line_of(f"Total weight: {_weight_summary(form.packages)}", bold=True)
+    costs = label_cost_totals(p.label_cost for p in form.packages)
+    if costs:
+        pdf.line_of("Labels bought: " + ", ".join(f"{c.amount} {c.currency_code}" for c in costs), bold=True)
     if pdf.get_y() > pdf.h - pdf.b_margin - 62:  # keep the signatures together
         pdf.add_page()
     pdf.ln(8)
@@ -337,6 +344,18 @@ def end_of_day_pdf(form: EndOfDayForm, *, paper: Paper = "A4") -> bytes:
         )
         pdf.ln(8)
     return pdf.done()
+
+
+def label_cost_totals(costs: Iterable[Money | None]) -> list[Money]:
+    """Label costs summed per currency (a seller shipping from two countries pays in two)."""
+    totals: dict[str, Decimal] = {}
+    for cost in costs:
+        if cost is not None:
+            totals[cost.currency_code] = totals.get(cost.currency_code, Decimal(0)) + Decimal(cost.amount)
+    return [
+        Money(amount=format(total.quantize(Decimal("0.01")), "f"), currency_code=code)
+        for code, total in sorted(totals.items())
+    ]
 
 
 def end_of_day_csv(form: EndOfDayForm) -> str:
@@ -354,6 +373,8 @@ def end_of_day_csv(form: EndOfDayForm) -> str:
                 package.service,
                 "" if package.weight_grams is None else package.weight_grams,
                 iso_z(package.shipped_at),
+                package.label_cost.amount if package.label_cost else "",
+                package.label_cost.currency_code if package.label_cost else "",
             )
         )
     return out.getvalue()

@@ -8,11 +8,11 @@ so the form is ready when the driver comes.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from oms.documents import EndOfDayForm, ManifestPackage, end_of_day_csv, end_of_day_pdf
+from oms.documents import EndOfDayForm, ManifestPackage, end_of_day_csv, end_of_day_pdf, label_cost_totals
 from oms.domain.carriers import CARRIERS, known_carrier
-from oms.domain.types import iso_z, utc_now
+from oms.domain.types import Money, iso_z, utc_now
 from oms.shipping_settings import ShippingSettings, ShippingSettingsStore
 from oms.store import keys
 from oms.store.documents import DocumentStore, document_key
@@ -34,6 +34,7 @@ def end_of_day_form(
             service=item.get("service") or "",
             weight_grams=item.get("weightGrams"),
             shipped_at=datetime.fromisoformat(item["shipDate"]),
+            label_cost=Money.model_validate(item["rate"]) if item.get("rate") else None,
         )
         for item in table.query_all(keys.shipments_on(day.isoformat(), carrier))
     ]
@@ -54,6 +55,10 @@ def form_json(form: EndOfDayForm, links: dict[str, str] | None = None) -> dict[s
         "cutoff": form.cutoff_local,
         "packageCount": len(form.packages),
         "totalWeightGrams": sum(p.weight_grams or 0 for p in form.packages),
+        "totalLabelCost": [
+            m.model_dump(mode="json", by_alias=True)
+            for m in label_cost_totals(p.label_cost for p in form.packages)
+        ],
         "packages": [
             {
                 "orderId": p.order_id,
@@ -62,6 +67,7 @@ def form_json(form: EndOfDayForm, links: dict[str, str] | None = None) -> dict[s
                 "service": p.service,
                 "weightGrams": p.weight_grams,
                 "shippedAt": iso_z(p.shipped_at),
+                "labelCost": p.label_cost.model_dump(mode="json", by_alias=True) if p.label_cost else None,
             }
             for p in form.packages
         ],
@@ -111,3 +117,37 @@ def close_day(table: Table, documents: DocumentStore, now: datetime | None = Non
         store_form(table, documents, end_of_day_form(table, today, setup.code, settings), at_cutoff=True)
         closed.append(setup.code)
     return closed
+
+
+MAX_SPEND_DAYS = 366
+
+
+def shipping_spend(table: Table, first: date, last: date) -> dict[str, object]:
+    """What labels bought through Amazon cost over warehouse days [first, last] (by the day each package
+    leaves with its carrier), per currency and per carrier: one Query of the shipments' day index per day."""
+    days = (last - first).days + 1
+    if days < 1 or days > MAX_SPEND_DAYS:
+        from oms.errors import InvalidInput
+
+        raise InvalidInput.for_field("to", f"give a range of 1 to {MAX_SPEND_DAYS} days, from before to")
+    by_carrier: dict[str, list[Money | None]] = {}
+    for offset in range(days):
+        for item in table.query_all(keys.shipments_on((first + timedelta(days=offset)).isoformat())):
+            cost = Money.model_validate(item["rate"]) if item.get("rate") else None
+            by_carrier.setdefault(item["carrier"], []).append(cost)
+    every = [cost for costs in by_carrier.values() for cost in costs]
+    return {
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "packages": len(every),
+        "packagesWithLabelCost": sum(cost is not None for cost in every),
+        "total": [m.model_dump(mode="json", by_alias=True) for m in label_cost_totals(every)],
+        "byCarrier": [
+            {
+                "carrier": carrier,
+                "packages": len(costs),
+                "total": [m.model_dump(mode="json", by_alias=True) for m in label_cost_totals(costs)],
+            }
+            for carrier, costs in sorted(by_carrier.items())
+        ],
+    }

@@ -5,25 +5,31 @@ unless the seller names one. The label goes to the documents bucket under buyer/
 from __future__ import annotations
 
 from dataclasses import asdict, replace
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Literal
 
 from oms.amazon.client import SpApiClient, region_of
 from oms.amazon.merchant_fulfillment_api import (
     Address,
     PackageDimensions,
     PurchasedLabel,
+    ShipmentRequestDetails,
     Weight,
+    cheapest_on_time,
     choose_service,
     create_shipment,
     eligible_services,
+    meets_promise,
     shipment_request,
 )
 from oms.domain.carriers import OTHER
 from oms.domain.carriers import carrier as carrier_for
 from oms.domain.orders import Order, ShipmentItem
+from oms.domain.products import Dimensions, Package, package_for
+from oms.domain.products import Weight as PackageWeight
 from oms.domain.shipments import RequestedItem, allocate
-from oms.domain.types import Money, iso_z, utc_now
+from oms.domain.types import ApiModel, Money, UtcDateTime, iso_z, utc_now
 from oms.errors import Conflict, NotFound
 from oms.orders import order_from_item
 from oms.shipments import BoughtLabel
@@ -31,6 +37,7 @@ from oms.shipping_settings import Address as WarehouseAddress
 from oms.shipping_settings import PackageDefaults, ShippingSettingsStore
 from oms.store import keys
 from oms.store.documents import DocumentStore, document_key
+from oms.store.products import ProductStore
 from oms.store.table import Item, Table, Write
 
 _EXTENSIONS = {"application/pdf": "pdf", "image/png": "png", "application/zpl": "zpl"}
@@ -58,7 +65,7 @@ def buy_label(
         raise Conflict(
             "the warehouse has no ship-from address: set warehouse.address with PUT /settings/shipping"
         )
-    package = package or settings.package
+    package = package or order_package(table, units, settings.package)[0]
     wanted = {u.order_item_id: u.quantity for u in units}
     unrecorded = _claim(table, order_id, wanted)
     if unrecorded is not None:
@@ -78,15 +85,10 @@ def buy_label(
     return label
 
 
-def _buy(
-    client: SpApiClient,
-    order: Order,
-    units: list[ShipmentItem],
-    ship_from: WarehouseAddress,
-    package: PackageDefaults,
-    service_id: str | None,
-) -> PurchasedLabel:
-    details = shipment_request(
+def _details(
+    order: Order, units: list[ShipmentItem], ship_from: WarehouseAddress, package: PackageDefaults
+) -> ShipmentRequestDetails:
+    return shipment_request(
         order.order_id,
         [(u.order_item_id, u.quantity) for u in units],
         Address.model_validate(ship_from.model_dump()),
@@ -95,11 +97,140 @@ def _buy(
         ),
         Weight(value=package.weight, unit=package.weight_unit),
     )
+
+
+def _buy(
+    client: SpApiClient,
+    order: Order,
+    units: list[ShipmentItem],
+    ship_from: WarehouseAddress,
+    package: PackageDefaults,
+    service_id: str | None,
+) -> PurchasedLabel:
+    details = _details(order, units, ship_from, package)
     region = region_of(order.marketplace_id)
     service = choose_service(
         eligible_services(client, details, region=region), order.latest_delivery_date, service_id
     )
     return create_shipment(client, details, service, region=region)
+
+
+_BOX_UNITS = {"in": "inches", "cm": "centimeters"}
+
+
+def order_package(
+    table: Table, units: list[ShipmentItem], default: PackageDefaults
+) -> tuple[PackageDefaults, str]:
+    """The box for these units and where it came from: the catalogue's weights and sizes (domain.products
+    .package_for), else the shipping setup's default package."""
+
+    def places(value: float) -> Decimal:  # the setup's floats, to the catalogue's four decimal places
+        return max(Decimal(str(value)).quantize(Decimal("0.0001")), Decimal("0.0001"))
+
+    fallback = Package(
+        weight=PackageWeight(value=places(default.weight), unit="oz" if default.weight_unit == "oz" else "g"),
+        dimensions=Dimensions(
+            length=places(default.length),
+            width=places(default.width),
+            height=places(default.height),
+            unit="in" if default.dimension_unit == "inches" else "cm",
+        ),
+        source="default",
+    )
+    lines: dict[str, int] = {}
+    for unit in units:
+        lines[unit.sku] = lines.get(unit.sku, 0) + unit.quantity
+    chosen = package_for(list(lines.items()), ProductStore(table).many(lines), fallback)
+    if chosen.source == "default":
+        return default, "default"
+    box = chosen.dimensions
+    return (
+        PackageDefaults(
+            length=float(box.length),
+            width=float(box.width),
+            height=float(box.height),
+            dimension_unit=_BOX_UNITS[box.unit],
+            weight=float(chosen.weight.grams.quantize(Decimal("0.1"))),
+            weight_unit="g",
+        ),
+        "catalogue",
+    )
+
+
+class DeliveryWindow(ApiModel):
+    earliest: UtcDateTime | None = None
+    latest: UtcDateTime | None = None
+
+
+class RateQuote(ApiModel):
+    """One Buy Shipping service for the package, as the seller compares them."""
+
+    shipping_service_id: str
+    carrier: str
+    service: str
+    price: Money
+    delivery_window: DeliveryWindow
+    ship_date: UtcDateTime
+    meets_promise: bool  # Amazon's latest estimate is no later than the order's latest delivery date
+    cheapest_on_time: bool  # the one a label is bought with unless the seller names another
+    needs_more_inputs: bool  # e.g. hazmat details: cannot be bought through this API
+
+
+class PricedPackage(PackageDefaults):
+    source: Literal["given", "catalogue", "default"]
+
+
+class Rates(ApiModel):
+    items: list[RateQuote]
+    latest_delivery_date: UtcDateTime | None
+    package: PricedPackage
+
+
+def shipping_rates(
+    table: Table, client: SpApiClient, order_id: str, *, package: PackageDefaults | None = None
+) -> Rates:
+    """The services Amazon offers for the order's unshipped units, cheapest first, each marked whether it
+    keeps the delivery promise, and the cheapest that does marked (the one buy_label buys by default)."""
+    current = table.get(keys.order_key(order_id), consistent=True)
+    if current is None:
+        raise NotFound(f"order {order_id} is not known here")
+    order = order_from_item(current)
+    units = allocate(order, None)
+    settings = ShippingSettingsStore(table).get()
+    ship_from = settings.warehouse.address
+    if ship_from is None:
+        raise Conflict(
+            "the warehouse has no ship-from address: set warehouse.address with PUT /settings/shipping"
+        )
+    box, source = (package, "given") if package else order_package(table, units, settings.package)
+    services = eligible_services(
+        client, _details(order, units, ship_from, box), region=region_of(order.marketplace_id)
+    )
+    best = cheapest_on_time(services, order.latest_delivery_date)
+    ranked = sorted(
+        services,
+        key=lambda s: (s.rate.amount, s.latest_estimated_delivery_date or datetime.max.replace(tzinfo=UTC)),
+    )
+    return Rates(
+        items=[
+            RateQuote(
+                shipping_service_id=s.service_id,
+                carrier=s.carrier_name,
+                service=s.service_name,
+                price=s.rate.money(),
+                delivery_window=DeliveryWindow(
+                    earliest=s.earliest_estimated_delivery_date, latest=s.latest_estimated_delivery_date
+                ),
+                ship_date=s.ship_date,
+                meets_promise=meets_promise(s, order.latest_delivery_date),
+                cheapest_on_time=best is not None and s.service_id == best.service_id,
+                needs_more_inputs=s.requires_additional_seller_inputs,
+            )
+            for s in ranked
+        ],
+        latest_delivery_date=order.latest_delivery_date,
+        package=PricedPackage(**box.model_dump(), source=source),
+    )
 
 
 def _label(bought: PurchasedLabel, package: PackageDefaults) -> BoughtLabel:

@@ -38,6 +38,7 @@ from oms.errors import AlreadyExists, FieldProblem, InvalidInput, InvalidNextTok
 from oms.store import keys
 from oms.store.documents import DocumentStore, document_key
 from oms.store.keys import KeyQuery
+from oms.store.products import ProductStore
 from oms.store.table import Item, Table, Write
 
 Row = dict[str, str | None]
@@ -566,12 +567,28 @@ class OrderReports:
 
     def _orders_of(self, source: Source, items: list[Item]) -> list[Item]:
         if not source.lookup or not items:
-            return items
+            return self._titled(items)
         ids = [str(marker["orderId"]) for marker in items]
         found = {
             o["orderId"]: o for o in self._table.get_many([keys.order_key(i) for i in ids], consistent=False)
         }
-        return [found[i] for i in ids if i in found]
+        return self._titled([found[i] for i in ids if i in found])
+
+    def _titled(self, orders: list[Item]) -> list[Item]:
+        """Items without Amazon's title yet (before the backstop) get the catalogue's: one BatchGetItem a page."""
+        untitled = {
+            str(line["sku"]) for order in orders for line in order.get("items") or [] if not line.get("title")
+        }
+        if not untitled:
+            return orders
+        products = ProductStore(self._table).many(untitled)
+        for order in orders:
+            for line in order.get("items") or []:
+                product = products.get(str(line.get("sku")))
+                if product is not None and not line.get("title"):
+                    line["title"] = product.title
+                    line["asin"] = line.get("asin") or product.asin
+        return orders
 
     # --- archiving ------------------------------------------------------------------------------
 

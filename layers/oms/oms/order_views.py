@@ -4,10 +4,12 @@ and its timeline (statuses, stock movements, shipments and their confirmations, 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from oms.domain.orders import Order, Shipment
+from oms.domain.orders import Order, OrderItem, Shipment
+from oms.domain.products import Product
 from oms.domain.types import iso_z
 from oms.orders import order_from_item
 from oms.shipping_settings import ShippingSettings
@@ -27,8 +29,41 @@ class OrderView(Order):
     cutoff: Cutoff | None = None
 
 
-def order_view(order: Order, settings: ShippingSettings, now: datetime, *, links: bool) -> OrderView:
+def with_catalogue(items: list[OrderItem], products: Mapping[str, Product]) -> list[OrderItem]:
+    """Items with the catalogue's image, and its title and ASIN where the order has none yet."""
+    shown = []
+    for item in items:
+        product = products.get(item.sku)
+        if product is None:
+            shown.append(item)
+            continue
+        shown.append(
+            item.model_copy(
+                update={
+                    "title": item.title or product.title,
+                    "asin": item.asin or product.asin,
+                    "image_url": product.image_url,
+                }
+            )
+        )
+    return shown
+
+
+def skus_of(orders: Iterable[Order]) -> set[str]:
+    return {item.sku for order in orders for item in order.items}
+
+
+def order_view(
+    order: Order,
+    settings: ShippingSettings,
+    now: datetime,
+    *,
+    links: bool,
+    products: Mapping[str, Product] | None = None,
+) -> OrderView:
     must, cutoff = ship_by(order, settings, now)
+    if products:
+        order = order.model_copy(update={"items": with_catalogue(order.items, products)})
     shipments = []
     for shipment in order.shipments:
         url = None

@@ -50,6 +50,34 @@ class Product:
     def fn_sku(self) -> str:
         return "X00" + _code(self.sku, "fnsku", 7)
 
+    @property
+    def item_size_inches(self) -> tuple[Decimal, Decimal, Decimal]:
+        """Length, width, height of the item itself: stable per SKU, a small homeware range."""
+        draw = hashlib.sha256(f"size:{self.sku}".encode()).digest()
+        length = Decimal(4 + draw[0] % 13)  # 4-16 in
+        width = Decimal(2 + draw[1] % max(1, int(length) - 1))  # never longer than the length
+        height = Decimal(1 + draw[2] % 8)  # 1-8 in
+        return length, width, height
+
+    @property
+    def package_size_inches(self) -> tuple[Decimal, Decimal, Decimal]:
+        """The item in its shipping carton: half an inch of packing on every side."""
+        return tuple(side + 1 for side in self.item_size_inches)  # type: ignore[return-value]
+
+    @property
+    def item_weight_pounds(self) -> Decimal:
+        draw = hashlib.sha256(f"weight:{self.sku}".encode()).digest()
+        return (Decimal(int.from_bytes(draw[:2], "big") % 380 + 20) / 100).quantize(
+            Decimal("0.01")
+        )  # 0.2-4 lb
+
+    @property
+    def package_weight_pounds(self) -> Decimal:
+        return self.item_weight_pounds + Decimal("0.15")  # the carton and packing
+
+    def image_colour(self) -> str:
+        return "#" + hashlib.sha256(f"colour:{self.sku}".encode()).hexdigest()[:6]
+
 
 @dataclass
 class Catalogue:

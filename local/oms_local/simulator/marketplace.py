@@ -230,6 +230,7 @@ class Marketplace:
     ) -> None:
         self.config = config or SimulatorConfig()
         self.catalogue = catalogue or load_catalogue(self.config.dataset, self.config.max_rows)
+        self.image_base = ""  # the simulator server's URL, set when it starts serving
         self.rng = rng or random.Random(self.config.seed)  # noqa: S311 - simulation, not security
         self.clock = clock
         self.log = log
@@ -999,7 +1000,38 @@ class Marketplace:
                 raise ApiError(
                     404, "NOT_FOUND", f"SKU '{sku}' not found in marketplace {self.marketplace_id}"
                 )
-            return shapes.listing_json(listing, self.marketplace_id, frozenset(included), self.fba.get(sku))
+            return shapes.listing_json(
+                listing,
+                self.marketplace_id,
+                frozenset(included),
+                self.fba.get(sku),
+                image_link=self.image_link(listing.product),
+            )
+
+    def image_link(self, product: Product) -> str:
+        """Where the product's main image is served (the simulator's own HTTP server)."""
+        return f"{self.image_base}/_simulator/images/{product.asin}.svg"
+
+    def product_by_asin(self, asin: str) -> Product | None:
+        with self._lock:
+            return next((p for p in self.catalogue.products.values() if p.asin == asin), None)
+
+    def catalog_item(
+        self, asin: str, marketplace_ids: Sequence[str], included: Iterable[str]
+    ) -> dict[str, Any]:
+        """getCatalogItem's body (an Item): the product's summary, main image and dimensions."""
+        if marketplace_ids != [self.marketplace_id]:
+            raise invalid(
+                f"marketplaceIds is required and takes this seller's marketplace ({self.marketplace_id})."
+            )
+        product = self.product_by_asin(asin)
+        if product is None:
+            raise ApiError(
+                404, "NotFound", f"Requested item '{asin}' not found in marketplace {self.marketplace_id}."
+            )
+        return shapes.catalog_item_json(
+            product, self.marketplace_id, frozenset(included), self.image_link(product)
+        )
 
     def listing_quantity(self, sku: str) -> int | None:
         with self._lock:

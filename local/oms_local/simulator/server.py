@@ -42,6 +42,7 @@ ROUTES: dict[str, tuple[str, str]] = {
     "getListingsItem": ("GET", "/listings/2021-08-01/items/{sellerId}/{sku}"),
     "patchListingsItem": ("PATCH", "/listings/2021-08-01/items/{sellerId}/{sku}"),
     "searchListingsItems": ("GET", "/listings/2021-08-01/items/{sellerId}"),
+    "getCatalogItem": ("GET", "/catalog/2022-04-01/items/{asin}"),
     "getEligibleShipmentServices": ("POST", "/mfn/v0/eligibleShippingServices"),
     "createShipment": ("POST", "/mfn/v0/shipments"),
     "getMessagingActionsForOrder": ("GET", "/messaging/v1/orders/{amazonOrderId}"),
@@ -49,6 +50,7 @@ ROUTES: dict[str, tuple[str, str]] = {
 }
 LWA_PATH = "/auth/o2/token"
 CONTROL = "/_simulator"
+IMAGES = CONTROL + "/images/"  # products' main images (a browser loads them: no token)
 FAULT_STATUSES = (400, 403, 404, 429, 500, 503)
 _FAULT_ERRORS = {
     400: ("InvalidInput", "Invalid Input"),
@@ -181,6 +183,7 @@ class SpApiServer:
             "getListingsItem": self._get_listings_item,
             "patchListingsItem": self._patch_listings_item,
             "searchListingsItems": self._search_listings_items,
+            "getCatalogItem": self._get_catalog_item,
             "getEligibleShipmentServices": self._get_eligible_shipment_services,
             "createShipment": self._create_shipment,
             "getMessagingActionsForOrder": self._get_messaging_actions,
@@ -188,6 +191,7 @@ class SpApiServer:
         }
         self.httpd = ThreadingHTTPServer((host, port), self._handler_class())
         self.httpd.daemon_threads = True
+        marketplace.image_base = self.url
         self._thread: threading.Thread | None = None
 
     @property
@@ -427,6 +431,10 @@ class SpApiServer:
             page_token=_one(query, "pageToken"),
         )
 
+    def _get_catalog_item(self, params: dict[str, str], query: dict[str, list[str]], body: Any) -> Answer:
+        included = _enum(query, "includedData", shapes.CATALOG_DATA) or ["summaries"]
+        return 200, self.marketplace.catalog_item(params["asin"], _values(query, "marketplaceIds"), included)
+
     def _get_eligible_shipment_services(
         self, params: dict[str, str], query: dict[str, list[str]], body: Any
     ) -> Answer:
@@ -622,6 +630,9 @@ class SpApiServer:
                 path, query = split.path, parse_qs(split.query, keep_blank_values=True)
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 try:
+                    if path.startswith(IMAGES) and self.command == "GET":
+                        self._image(path[len(IMAGES) :].removesuffix(".svg"))
+                        return
                     if path == LWA_PATH:
                         status, answer = self._lwa(raw)
                     elif path == CONTROL or path.startswith(CONTROL + "/"):
@@ -638,6 +649,21 @@ class SpApiServer:
                         ApiError(500, "InternalFailure", "We encountered an internal error.").body(),
                     )
                 self._send(status, answer, headers)
+
+            def _image(self, asin: str) -> None:
+                product = server.marketplace.product_by_asin(unquote(asin))
+                if product is None:
+                    self._send(
+                        404, {"error": {"code": "NotFound", "message": "no product with that ASIN"}}, {}
+                    )
+                    return
+                picture = shapes.product_image_svg(product.title, product.image_colour()).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "image/svg+xml")
+                self.send_header("Cache-Control", "max-age=86400")
+                self.send_header("Content-Length", str(len(picture)))
+                self.end_headers()
+                self.wfile.write(picture)
 
             def _lwa(self, raw: bytes) -> Answer:
                 if self.command != "POST":

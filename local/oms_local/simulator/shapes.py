@@ -295,6 +295,7 @@ def listing_json(
     marketplace_id: str,
     included: set[str] | frozenset[str],
     fba: FbaStock | None = None,
+    image_link: str | None = None,
 ) -> dict[str, Any]:
     """A Listings Items `Item` with the includedData asked for (default: summaries)."""
     product = listing.product
@@ -317,6 +318,8 @@ def listing_json(
                 "lastUpdatedDate": iso(listing.updated),
             }
         )
+        if image_link:
+            summary["mainImage"] = {"link": image_link, "height": IMAGE_PIXELS, "width": IMAGE_PIXELS}
         body["summaries"] = [summary]
     if "attributes" in included:
         body["attributes"] = {
@@ -392,3 +395,70 @@ def inventory_summary(stock: FbaStock, details: bool) -> dict[str, Any]:
     summary["productName"] = product.title
     summary["totalQuantity"] = stock.total
     return summary
+
+
+IMAGE_PIXELS = 500
+CATALOG_DATA = ("summaries", "images", "dimensions", "identifiers")
+
+
+def _dimensions(size: tuple[Decimal, Decimal, Decimal], pounds: Decimal) -> dict[str, Any]:
+    length, width, height = size
+    return {
+        "length": {"unit": "inches", "value": float(length)},
+        "width": {"unit": "inches", "value": float(width)},
+        "height": {"unit": "inches", "value": float(height)},
+        "weight": {"unit": "pounds", "value": float(pounds)},
+    }
+
+
+def catalog_item_json(
+    product: Any, marketplace_id: str, included: set[str] | frozenset[str], image_link: str
+) -> dict[str, Any]:
+    """getCatalogItem's Item (Catalog Items API 2022-04-01) with the includedData asked for."""
+    body: dict[str, Any] = {"asin": product.asin}
+    if "summaries" in included:
+        body["summaries"] = [
+            {
+                "marketplaceId": marketplace_id,
+                "brand": "Local Marketplace Homeware",
+                "itemName": product.title,
+                "manufacturer": "Local Marketplace Homeware",
+            }
+        ]
+    if "images" in included:
+        body["images"] = [
+            {
+                "marketplaceId": marketplace_id,
+                "images": [
+                    {"variant": "MAIN", "link": image_link, "height": IMAGE_PIXELS, "width": IMAGE_PIXELS}
+                ],
+            }
+        ]
+    if "dimensions" in included:
+        body["dimensions"] = [
+            {
+                "marketplaceId": marketplace_id,
+                "item": _dimensions(product.item_size_inches, product.item_weight_pounds),
+                "package": _dimensions(product.package_size_inches, product.package_weight_pounds),
+            }
+        ]
+    if "identifiers" in included:
+        body["identifiers"] = [
+            {
+                "marketplaceId": marketplace_id,
+                "identifiers": [{"identifierType": "SKU", "identifier": product.sku}],
+            }
+        ]
+    return body
+
+
+def product_image_svg(title: str, colour: str) -> str:
+    """A square picture of the product for the dashboard: its initials on its colour."""
+    words = [w for w in title.split() if w[:1].isalnum()]
+    initials = "".join(w[0] for w in words[:2]).upper() or "?"
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{IMAGE_PIXELS}" height="{IMAGE_PIXELS}" '
+        f'viewBox="0 0 100 100"><rect width="100" height="100" rx="12" fill="{colour}"/>'
+        f'<text x="50" y="62" font-size="36" font-family="sans-serif" text-anchor="middle" fill="#fff">'
+        f"{initials}</text></svg>"
+    )

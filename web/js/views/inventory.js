@@ -1,6 +1,7 @@
 // #/inventory: stock rows, low stock first (at or below the reorder point), with days of cover; paged.
 import { call } from "../api.js";
 import { announce, failureNote, h, routeQuery, showError, table } from "../dom.js";
+import { productCell, productsOf } from "../product.js";
 
 const PAGE = 100;
 
@@ -14,6 +15,7 @@ function coverCell(row) {
 
 const COLUMNS = [
   { label: "SKU", cell: (r) => h("a", { href: `#/inventory/${encodeURIComponent(r.sku)}` }, r.sku) },
+  { label: "Product", cell: (r) => productCell(r.product) },
   { label: "Location", cell: (r) => r.location || "default" },
   { label: "On hand", cell: (r) => String(r.onHand), className: "number" },
   { label: "Reserved", cell: (r) => String(r.reserved), className: "number" },
@@ -50,7 +52,8 @@ export async function render(view) {
   let nextToken = null;
   async function load() {
     const page = await call("/inventory", { query: { belowReorderPoint: all ? undefined : "true", limit: PAGE, nextToken } });
-    rows.push(...page.items);
+    const products = await productsOf(page.items.map((r) => r.sku));
+    rows.push(...page.items.map((r) => ({ ...r, product: products.get(r.sku) })));
     nextToken = page.nextToken || null;
     holder.replaceChildren(
       rows.length

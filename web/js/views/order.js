@@ -29,6 +29,7 @@ function draw(view, order, timeline, carriers) {
     ["Order total", money(order.orderTotal)],
   ];
   const itemColumns = [
+    { label: "Image", cell: (i) => thumbnail(i) },
     { label: "SKU", cell: (i) => h("a", { href: `#/inventory/${encodeURIComponent(i.sku)}` }, i.sku) },
     { label: "Title", cell: (i) => i.title || "–" },
     { label: "Ordered", cell: (i) => String(i.quantity) },
@@ -72,6 +73,70 @@ async function confirmNow(view, order, shipmentId, button, carriers) {
   }
 }
 
+function thumbnail(item) {
+  if (!item.imageUrl) return h("span", { class: "thumb thumb-empty", "aria-hidden": "true" });
+  return h("img", { class: "thumb", src: item.imageUrl, alt: item.title ? `Picture of ${item.title}` : `Picture of ${item.sku}`, width: "40", height: "40", loading: "lazy" });
+}
+
+// Buy Shipping's services for the package (the catalogue's weight and size, or the default box), the
+// cheapest that keeps the delivery promise chosen first; the seller picks one and buys its label.
+function rateShopping(order, buyService) {
+  const result = h("div", { id: "rates-result", "aria-live": "polite" });
+  const load = h("button", { type: "button", id: "compare-rates" }, "Compare rates");
+  load.addEventListener("click", async () => {
+    load.disabled = true;
+    load.textContent = "Asking Amazon…";
+    try {
+      const rates = await call(`/orders/${encodeURIComponent(order.orderId)}/rates`);
+      showError(null);
+      result.replaceChildren(...rateTable(rates, buyService));
+    } catch (error) {
+      result.replaceChildren(failureNote("The rates", error));
+      showError(error);
+    } finally {
+      load.disabled = false;
+      load.textContent = "Compare rates";
+    }
+  });
+  return h("section", { id: "rates", "aria-labelledby": "rates-title" }, h("h3", { id: "rates-title" }, "Compare shipping rates"), h("p", {}, load), result);
+}
+
+function rateTable(rates, buyService) {
+  const items = rates.items || [];
+  if (!items.length) return [h("p", { class: "empty" }, "Amazon offers no service for this package.")];
+  const pkg = rates.package || {};
+  const sourceWords = { catalogue: "from the catalogue", given: "as given", default: "the shipping setup's default box" };
+  const deliveryText = (r) => [r.deliveryWindow?.earliest, r.deliveryWindow?.latest].filter(Boolean).map((t) => formatTime(t)).join(" – ") || "–";
+  const columns = [
+    {
+      label: "Choose",
+      cell: (r) => h("input", { type: "radio", name: "rate", value: r.shippingServiceId, id: `rate-${r.shippingServiceId}`, checked: r.cheapestOnTime || null, "aria-label": `${r.carrier} ${r.service}` }),
+    },
+    { label: "Carrier", cell: (r) => r.carrier },
+    { label: "Service", cell: (r) => r.service },
+    { label: "Price", cell: (r) => h("span", { class: "rate-price" }, money(r.price)) },
+    { label: "Delivery", cell: (r) => deliveryText(r) },
+    {
+      label: "Promise",
+      cell: (r) => h("span", {}, r.meetsPromise ? "on time" : h("span", { class: "warning" }, "late"), r.cheapestOnTime ? [" ", h("span", { class: "badge badge-today" }, "cheapest on time")] : null),
+    },
+  ];
+  const buy = h("button", { type: "button", id: "buy-chosen", class: "primary" }, "Buy the chosen label");
+  const list = table("Shipping services Amazon offers", columns, items, { rowAttributes: (r) => ({ "data-service-id": r.shippingServiceId }) });
+  buy.addEventListener("click", () => {
+    const chosen = list.querySelector("input[name=rate]:checked");
+    if (!chosen) {
+      announce("Choose a service first.");
+      return;
+    }
+    const rate = items.find((r) => r.shippingServiceId === chosen.value);
+    if (!window.confirm(`Buy ${rate.carrier} ${rate.service} for ${money(rate.price)}?`)) return;
+    buyService(chosen.value, buy);
+  });
+  const weight = pkg.weight ? `${pkg.weight} ${pkg.weightUnit}, ${pkg.length} × ${pkg.width} × ${pkg.height} ${pkg.dimensionUnit}` : "";
+  return [h("p", { class: "muted" }, `Package: ${weight} (${sourceWords[pkg.source] || pkg.source}).`), list, h("p", {}, buy)];
+}
+
 function shipments(order, retry) {
   const list = order.shipments || [];
   const columns = [
@@ -81,6 +146,7 @@ function shipments(order, retry) {
     { label: "Shipped", cell: (s) => formatTime(s.shipDate) },
     { label: "Items", cell: (s) => (s.items || []).map((i) => `${i.quantity} × ${i.sku || i.orderItemId}`).join(", ") || "all" },
     { label: "How", cell: (s) => (s.source === "buyShipping" ? "label bought" : "recorded") },
+    { label: "Label cost", cell: (s) => money(s.rate) },
     { label: "Amazon confirmation", cell: (s) => confirmation(s.confirmation, s.shipmentId, retry) },
     { label: "Label", cell: (s) => (s.labelUrl ? h("a", { href: s.labelUrl, target: "_blank", rel: "noopener" }, "Label (PDF)") : "–") },
   ];
@@ -250,6 +316,7 @@ function actions(view, order, carriers) {
     if (window.confirm(`Buy a shipping label for order ${order.orderId}? Amazon charges for it.`)) send({ buyLabel: true }, buy, "Buying…");
   });
   section.append(form, h("p", {}, "Or let Amazon's Buy Shipping choose a service and print the label: ", buy));
+  section.append(rateShopping(order, (serviceId, button) => send({ buyLabel: true, shippingServiceId: serviceId }, button, "Buying…")));
   if (carriers.error && !carriers.error.missingRoute) section.append(failureNote("The carrier list", carriers.error));
   return section;
 }

@@ -1,7 +1,7 @@
 // #/reports: the order report builder: a view, a date range and the columns; preview or download as CSV.
 // The API builds the report (filtering server-side); a big one comes back as a job to wait for.
 import { call } from "../api.js";
-import { announce, h, showError } from "../dom.js";
+import { announce, failureNote, h, showError, table } from "../dom.js";
 
 const VIEWS = [
   ["all", "All orders"],
@@ -63,6 +63,7 @@ export async function render(view) {
     h("p", { class: "muted" }, "Build an order report with the columns you need. The CSV has the columns in the order listed here."),
     form,
     result,
+    await shippingSpendSection(),
     await endOfDaySection(),
   );
 
@@ -176,6 +177,32 @@ function cellText(value) {
   return String(value);
 }
 
+// Shipping spend: what labels bought through Amazon cost over the last 30 warehouse days, per carrier.
+async function shippingSpendSection() {
+  const to = new Date();
+  const from = new Date(to.getTime() - 29 * 86400_000);
+  const day = (d) => d.toLocaleDateString("en-CA");
+  const section = h("section", { "aria-labelledby": "spend-title", id: "shipping-spend" }, h("h2", { id: "spend-title" }, "Shipping spend, last 30 days"));
+  try {
+    const spend = await call("/reports/shipping-spend", { query: { from: day(from), to: day(to) } });
+    const total = (spend.total || []).map((m) => `${m.amount} ${m.currencyCode}`).join(", ") || "nothing bought";
+    section.append(
+      h("p", { class: "figure", id: "spend-total" }, total),
+      h("p", { class: "muted" }, `${spend.packages} package${spend.packages === 1 ? "" : "s"}, ${spend.packagesWithLabelCost} with a label bought through Amazon.`),
+      spend.byCarrier.length
+        ? table("Shipping spend per carrier", [
+            { label: "Carrier", cell: (c) => c.carrier },
+            { label: "Packages", cell: (c) => String(c.packages), className: "number" },
+            { label: "Labels", cell: (c) => c.total.map((m) => `${m.amount} ${m.currencyCode}`).join(", ") || "–" },
+          ], spend.byCarrier)
+        : null,
+    );
+  } catch (error) {
+    section.append(failureNote("The shipping spend", error));
+  }
+  return section;
+}
+
 // End-of-day forms: every package handed to a carrier on a warehouse day, as CSV or PDF (for the driver).
 async function endOfDaySection() {
   const carriers = ((await call("/carriers")).items || []).filter((c) => c.setUp);
@@ -201,7 +228,8 @@ async function endOfDaySection() {
   pdf.addEventListener("click", async () => {
     try {
       const form = await call("/reports/end-of-day", { query: { ...query(), format: "pdf" } });
-      outcome.textContent = `${form.packageCount} package${form.packageCount === 1 ? "" : "s"} for ${form.carrierName} on ${form.date}.`;
+      const cost = (form.totalLabelCost || []).map((m) => `${m.amount} ${m.currencyCode}`).join(", ");
+      outcome.textContent = `${form.packageCount} package${form.packageCount === 1 ? "" : "s"} for ${form.carrierName} on ${form.date}${cost ? `; labels bought ${cost}` : ""}.`;
       window.open(form.pdfUrl, "_blank", "noopener");
     } catch (error) {
       outcome.textContent = error.message;

@@ -3,6 +3,7 @@
 import { call } from "../api.js";
 import { chartFigure } from "../charts.js";
 import { announce, failureNote, formatTime, h, showError, table, tableRow } from "../dom.js";
+import { productSection } from "../product.js";
 
 const DAYS = 90;
 const LEDGER_PAGE = 200;
@@ -111,6 +112,7 @@ export async function render(view, sku) {
     h("h1", {}, `SKU ${row.sku}`),
     h("p", { class: "muted" }, `Location ${row.location || "default"}`),
     facts,
+    await productSection(row.sku),
     adjustmentForm(row, async (fresh) => {
       view.querySelector("#stock-facts").replaceWith(factsOf(fresh));
       await ledgerPages.reload();

@@ -93,6 +93,7 @@ OPERATIONS = {
         Operation("getListingsItem", "GET", "/listings/2021-08-01/items/{sellerId}/{sku}"),
         Operation("patchListingsItem", "PATCH", "/listings/2021-08-01/items/{sellerId}/{sku}"),
         Operation("searchListingsItems", "GET", "/listings/2021-08-01/items/{sellerId}"),
+        Operation("getCatalogItem", "GET", "/catalog/2022-04-01/items/{asin}"),  # 2, 2
         # Buy Shipping and buyer messages; Amazon's default usage plans (rate/s, burst) from the models:
         Operation("getEligibleShipmentServices", "POST", "/mfn/v0/eligibleShippingServices"),  # 6, 12
         Operation("createShipment", "POST", "/mfn/v0/shipments"),  # 2, 2

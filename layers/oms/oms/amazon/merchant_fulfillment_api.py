@@ -328,16 +328,8 @@ def choose_service(
     services = [s for s in services if not s.requires_additional_seller_inputs]
     if not services:
         raise Conflict("Amazon offers no shipping service for this package that needs no further inputs")
-    keeping = [
-        s
-        for s in services
-        if latest_delivery_date is None
-        or (
-            s.latest_estimated_delivery_date is not None
-            and s.latest_estimated_delivery_date <= latest_delivery_date
-        )
-    ]
-    if not keeping:
+    chosen = cheapest_on_time(services, latest_delivery_date)
+    if chosen is None:
         listed = "; ".join(
             f"{s.service_id} ({s.carrier_name} {s.service_name}) by "
             f"{s.latest_estimated_delivery_date.isoformat() if s.latest_estimated_delivery_date else 'no estimate'}"
@@ -348,8 +340,28 @@ def choose_service(
             f"{latest_delivery_date.isoformat() if latest_delivery_date else ''}; offered: {listed}; "
             "name one as shippingServiceId to buy it anyway"
         )
+    return chosen
+
+
+def meets_promise(service: ShippingService, latest_delivery_date: datetime | None) -> bool:
+    """Amazon's latest estimate is no later than the order's latest delivery date (no date: any service)."""
+    if latest_delivery_date is None:
+        return True
+    latest = service.latest_estimated_delivery_date
+    return latest is not None and latest <= latest_delivery_date
+
+
+def cheapest_on_time(
+    services: Sequence[ShippingService], latest_delivery_date: datetime | None
+) -> ShippingService | None:
+    """The cheapest buyable service that keeps the promise (ties: the earliest delivery); None if none does."""
+    keeping = [
+        s
+        for s in services
+        if not s.requires_additional_seller_inputs and meets_promise(s, latest_delivery_date)
+    ]
 
     def cost_then_speed(service: ShippingService) -> tuple[Decimal, datetime]:
         return service.rate.amount, service.latest_estimated_delivery_date or _NEVER
 
-    return min(keeping, key=cost_then_speed)
+    return min(keeping, key=cost_then_speed, default=None)

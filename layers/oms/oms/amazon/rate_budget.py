@@ -33,6 +33,7 @@ DEFAULT_LIMITS: dict[str, Limit] = {
     "getListingsItem": Limit(5, 10),
     "patchListingsItem": Limit(5, 5),
     "searchListingsItems": Limit(5, 5),
+    "getCatalogItem": Limit(2, 2),
     "getEligibleShipmentServices": Limit(6, 12),
     "createShipment": Limit(2, 2),
     "createReport": Limit(0.0167, 15),

@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
-from oms.api import audits, health, inventory, metrics, orders, shipping
+from oms.api import audits, health, inventory, metrics, orders, products, shipping
 from oms.api import reports as order_reports
 from oms.api.errors import register_error_answers
 
@@ -41,6 +41,7 @@ def build_app() -> APIGatewayRestResolver:
     app.include_router(audits.router)
     app.include_router(shipping.router)
     app.include_router(metrics.router)
+    app.include_router(products.router)
     app.include_router(order_reports.router)
     register_error_answers(app)
     return app

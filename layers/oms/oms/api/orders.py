@@ -11,11 +11,12 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from oms.api.paging import ListPage
 from oms.domain.orders import FulfillmentChannel, OrderStatus
 from oms.domain.types import UtcDateTime, utc_now
-from oms.order_views import OrderView, order_view, timeline
+from oms.order_views import OrderView, order_view, skus_of, timeline
 from oms.orders import OrderFilter, OrderRepository, order_from_item
 from oms.settings import get_settings
 from oms.shipping_settings import ShippingSettingsStore
 from oms.store.default import default_table
+from oms.store.products import ProductStore
 
 router = APIGatewayRouter()
 
@@ -45,9 +46,13 @@ def list_orders(
     where = OrderFilter(status, fulfillment_channel, ship_by, purchased_from, purchased_to)
     page = _orders().list(where, limit=limit or get_settings().default_page_size, next_token=next_token)
     settings, now = ShippingSettingsStore(default_table()).get(), utc_now()
+    orders = [order_from_item(item) for item in page.items]
+    products = ProductStore(default_table()).many(skus_of(orders))
     views = [
-        order_view(order_from_item(item), settings, now, links=False).model_dump(mode="json", by_alias=True)
-        for item in page.items
+        order_view(order, settings, now, links=False, products=products).model_dump(
+            mode="json", by_alias=True
+        )
+        for order in orders
     ]
     return ListPage(items=views, next_token=page.next_token)
 
@@ -55,7 +60,10 @@ def list_orders(
 @router.get("/orders/<orderId>", summary="One order", tags=["orders"])
 def get_order(orderId: Annotated[str, Path(min_length=1, max_length=64)]) -> OrderView:  # the contract's name
     order = _orders().get(unquote(orderId))  # REST API paths arrive percent-encoded
-    return order_view(order, ShippingSettingsStore(default_table()).get(), utc_now(), links=True)
+    products = ProductStore(default_table()).many(skus_of([order]))
+    return order_view(
+        order, ShippingSettingsStore(default_table()).get(), utc_now(), links=True, products=products
+    )
 
 
 @router.get("/orders/<orderId>/timeline", summary="What happened to an order, oldest first", tags=["orders"])

@@ -19,10 +19,10 @@ from oms.domain.carriers import CARRIERS
 from oms.domain.orders import Order
 from oms.domain.shipments import RequestedItem
 from oms.domain.types import ApiModel, UtcDateTime, utc_now
-from oms.end_of_day import end_of_day_form, form_json, store_form
-from oms.errors import NotFound
-from oms.labels import buy_label, label_recorded
-from oms.order_views import OrderView, ShipmentView, order_view
+from oms.end_of_day import end_of_day_form, form_json, shipping_spend, store_form
+from oms.errors import InvalidInput, NotFound
+from oms.labels import Rates, buy_label, label_recorded, shipping_rates
+from oms.order_views import OrderView, ShipmentView, order_view, skus_of
 from oms.orders import order_from_item
 from oms.settings import get_settings
 from oms.shipments import BoughtLabel, Recorded, confirm, confirm_now, ship
@@ -30,6 +30,7 @@ from oms.shipping_settings import PackageDefaults, ShippingSettings, ShippingSet
 from oms.store import keys
 from oms.store.default import default_table
 from oms.store.documents import default_documents
+from oms.store.products import ProductStore
 
 router = APIGatewayRouter()
 OrderId = Annotated[str, Path(min_length=1, max_length=64)]
@@ -109,8 +110,43 @@ def post_confirm(
     return _answer(order_from_item(item), shipmentId)
 
 
+@router.get(
+    "/orders/<orderId>/rates",
+    summary="The services Amazon offers for the order's package, cheapest first, the cheapest on-time marked",
+    tags=["shipping"],
+)
+def get_rates(
+    orderId: OrderId,
+    weight: Annotated[
+        float | None, Query(gt=0, description="package weight (default: the catalogue's)")
+    ] = None,
+    weight_unit: Annotated[Literal["oz", "g"], Query(alias="weightUnit")] = "oz",
+    length: Annotated[float | None, Query(gt=0)] = None,
+    width: Annotated[float | None, Query(gt=0)] = None,
+    height: Annotated[float | None, Query(gt=0)] = None,
+    dimension_unit: Annotated[Literal["inches", "centimeters"], Query(alias="dimensionUnit")] = "inches",
+) -> Rates:
+    sizes = {"weight": weight, "length": length, "width": width, "height": height}
+    package = None
+    if any(v is not None for v in sizes.values()):
+        missing = [name for name, value in sizes.items() if value is None]
+        if missing:
+            raise InvalidInput.for_field(missing[0], "a given package needs weight, length, width and height")
+        package = PackageDefaults(
+            weight=weight or 0,
+            weight_unit=weight_unit,
+            length=length or 0,
+            width=width or 0,
+            height=height or 0,
+            dimension_unit=dimension_unit,
+        )
+    return shipping_rates(default_table(), default_client(), unquote(orderId), package=package)
+
+
 def _answer(order: Order, shipment_id: str) -> ShipmentAnswer:
-    view = order_view(order, ShippingSettingsStore(default_table()).get(), utc_now(), links=True)
+    table = default_table()
+    products = ProductStore(table).many(skus_of([order]))
+    view = order_view(order, ShippingSettingsStore(table).get(), utc_now(), links=True, products=products)
     shipment = next((s for s in view.shipments if s.shipment_id == shipment_id), None)
     if shipment is None:
         raise NotFound(f"order {order.order_id} has no shipment {shipment_id}")
@@ -185,6 +221,18 @@ def get_batches(
 @router.get("/batches/<batchId>", summary="One batch with fresh links to its PDFs", tags=["shipping"])
 def get_one_batch(batchId: Annotated[str, Path(min_length=1, max_length=64)]) -> Batch:
     return get_batch(default_table(), default_documents(), batchId)
+
+
+@router.get(
+    "/reports/shipping-spend",
+    summary="What labels bought through Amazon cost, per currency and carrier, over warehouse days",
+    tags=["shipping"],
+)
+def get_shipping_spend(
+    day_from: Annotated[date, Query(alias="from", description="first warehouse-local day")],
+    day_to: Annotated[date, Query(alias="to", description="last warehouse-local day")],
+) -> dict[str, Any]:
+    return shipping_spend(default_table(), day_from, day_to)
 
 
 @router.get(

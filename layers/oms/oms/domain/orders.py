@@ -101,6 +101,7 @@ class OrderItem(ApiModel):
     title: str | None = None
     asin: str | None = None
     unit_price: Money | None = None
+    image_url: str | None = None  # from the catalogue, when shown
 
 
 class Order(ApiModel):

@@ -371,3 +371,31 @@ def daily_order_report_key(day: str) -> dict[str, str]:
 
 def daily_order_reports() -> KeyQuery:
     return KeyQuery(DAILY_ORDER_REPORTS, newest_first=True)
+
+
+# --- the product catalogue: one item per SKU, what Amazon says and what the seller set -------------
+
+ALL_PRODUCTS = "PRODUCTS"
+PRODUCTS_BY_READ = "PRODUCTS#READ"
+
+
+def product_key(sku: str) -> dict[str, str]:
+    return {PK: SKU_PREFIX + sku, SK: "PRODUCT"}
+
+
+def product_index_keys(sku: str) -> dict[str, str]:
+    """gsi1: every product by SKU (GET /products)."""
+    return {"gsi1pk": ALL_PRODUCTS, "gsi1sk": sku}
+
+
+def product_read_index_keys(sku: str, read_at: str) -> dict[str, str]:
+    """gsi2: products by when Amazon was last read for them (the refresh takes the oldest first)."""
+    return {"gsi2pk": PRODUCTS_BY_READ, "gsi2sk": f"{read_at}#{sku}"}
+
+
+def products_by_sku() -> KeyQuery:
+    return KeyQuery(ALL_PRODUCTS, "gsi1")
+
+
+def products_read_before(instant: str) -> KeyQuery:
+    return KeyQuery(PRODUCTS_BY_READ, "gsi2", sk_before=instant)
