@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import Field
 
+from oms.domain import cover
 from oms.domain.stock import Movement, StockLevel, balanced, movement_between
 from oms.domain.types import ApiModel, Money, UtcDateTime, iso_z, utc_now
 from oms.errors import Conflict, NotFound, VersionConflict
@@ -351,25 +352,23 @@ class StockRepository:
         return {item["sku"]: item for item in items}
 
     def list(self, *, limit: int, next_token: str | None, below_reorder_point: bool = False) -> Page:
-        """Every row by SKU; or only those at or below their reorder point, with days of cover."""
+        """Every row by SKU, or only those at or below their reorder point; each with its days of cover."""
         query = keys.low_stock() if below_reorder_point else keys.KeyQuery(keys.ALL_STOCK, "gsi1")
         page = self._table.query_page(query, limit=limit, next_token=next_token)
         rows = [row_from_item(i) for i in page.items]
-        if below_reorder_point:
-            rows = [row.model_copy(update={"days_of_cover": self.days_of_cover(row)}) for row in rows]
+        rows = [row.model_copy(update={"days_of_cover": self.days_of_cover(row)}) for row in rows]
         page.items = [row.model_dump(mode="json", by_alias=True) for row in rows]
         return page
 
     def days_of_cover(self, row: StockRow, *, days: int = SALES_WINDOW_DAYS) -> float | None:
-        """Available units at the recent sales rate (units shipped a day over the window); None: no sales."""
+        """Available units at the window's demand (oms.domain.cover); None: nothing ordered in the window."""
         since = (utc_now() - timedelta(days=days)).isoformat(timespec="microseconds")
-        shipped = sum(
-            -int(entry["delta"])
+        entries = (
+            entry
             for entry in self._table.query_all(keys.ledger_since(row.sku, since))
-            if entry.get("reason") == "shipment"
-            and entry.get("location", keys.DEFAULT_LOCATION) == row.location
+            if entry.get("location", keys.DEFAULT_LOCATION) == row.location
         )
-        return round(row.available / (shipped / days), 1) if shipped else None
+        return cover.days_of_cover(row.available, entries, days)
 
     def ledger(self, sku: str, *, limit: int, next_token: str | None) -> Page:
         page = self._table.query_page(keys.ledger_of(sku), limit=limit, next_token=next_token)
