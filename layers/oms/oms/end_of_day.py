@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from oms.documents import EndOfDayForm, ManifestPackage, end_of_day_csv, end_of_day_pdf
+from oms.documents import EndOfDayForm, ManifestPackage, PrintSetup, end_of_day_csv, end_of_day_pdf
 from oms.domain.carriers import CARRIERS, known_carrier
 from oms.domain.types import iso_z, utc_now
 from oms.shipping_settings import ShippingSettings, ShippingSettingsStore
@@ -43,6 +43,7 @@ def end_of_day_form(
         carrier_name=CARRIERS[carrier].name,
         cutoff_local=cutoff.strftime("%Y-%m-%d %H:%M %Z"),
         packages=packages,
+        print_setup=PrintSetup.for_warehouse(settings.warehouse.country, settings.warehouse.time_zone),
     )
 
 
