@@ -2,23 +2,23 @@
 // The charts come from the ledger (newest first): a few pages at most, never the whole history.
 import { call } from "../api.js";
 import { chartFigure } from "../charts.js";
-import { failureNote, formatTime, h, showError, table } from "../dom.js";
+import { dayIn, failureNote, h, table, when } from "../dom.js";
+import { daysOfCover, ledgerReason, source } from "../words.js";
 
 const DAYS = 90;
 const LEDGER_PAGE = 200;
 const LEDGER_PAGES = 5;
 
 function dayOf(date) {
-  return date.toLocaleDateString("en-CA"); // YYYY-MM-DD in the browser's zone
+  return dayIn(date); // YYYY-MM-DD in the warehouse's zone
 }
 
-/** The last DAYS days, oldest first, as YYYY-MM-DD. */
+/** The last DAYS warehouse days, oldest first, as YYYY-MM-DD. */
 function lastDays(now = new Date()) {
   const days = [];
   for (let back = DAYS - 1; back >= 0; back -= 1) {
-    const day = new Date(now);
-    day.setDate(day.getDate() - back);
-    days.push(dayOf(day));
+    const day = dayOf(new Date(now.getTime() - back * 86400_000));
+    if (days[days.length - 1] !== day) days.push(day);
   }
   return days;
 }
@@ -41,12 +41,12 @@ async function recentLedger(sku) {
   return { entries, complete };
 }
 
-/** Units ordered per day: reservations (reserved + backordered units taken by new orders). */
+/** Units ordered per day, as days of cover counts demand (oms.domain.cover): an order's new need, plus units it shipped unheld. */
 export function unitsOrderedPerDay(entries, days) {
   const perDay = Object.fromEntries(days.map((d) => [d, 0]));
   for (const entry of entries) {
-    if (entry.reason !== "reservation") continue;
-    const units = (entry.reservedDelta || 0) + (entry.backorderedDelta || 0);
+    if (entry.reason !== "reservation" && entry.reason !== "shipment") continue;
+    const units = (entry.reservedDelta || 0) + (entry.backorderedDelta || 0) - (entry.delta || 0);
     const day = dayOf(new Date(entry.at));
     if (units > 0 && day in perDay) perDay[day] += units;
   }
@@ -81,9 +81,9 @@ export async function render(view, sku) {
     ["Reorder point", row.reorderPoint ?? "not set"],
     ["Safety stock", row.safetyStock ?? "not set"],
     ["Lead time", row.leadTimeDays !== null && row.leadTimeDays !== undefined ? `${row.leadTimeDays} days` : "not set"],
-    ["Days of cover", row.daysOfCover !== null && row.daysOfCover !== undefined ? `${Number(row.daysOfCover).toFixed(1)} days` : "no recent sales"],
+    ["Days of cover", daysOfCover(row)],
     ["Amazon (FBA)", row.fba ? Object.entries(row.fba).filter(([, v]) => typeof v === "number").map(([k, v]) => `${k} ${v}`).join(", ") || "–" : "–"],
-    ["Updated", formatTime(row.updatedAt)],
+    ["Updated", when(row.updatedAt)],
   ];
   const charts = h("section", { "aria-labelledby": "charts-title", class: "charts" }, h("h2", { id: "charts-title" }, `Last ${DAYS} days`));
   const movements = h("section", { "aria-labelledby": "ledger-title" }, h("h2", { id: "ledger-title" }, "Latest stock movements"));
@@ -91,7 +91,7 @@ export async function render(view, sku) {
     h("p", { class: "breadcrumb" }, h("a", { href: "#/inventory" }, "← Stock")),
     h("h1", {}, `SKU ${row.sku}`),
     h("p", { class: "muted" }, `Location ${row.location || "default"}`),
-    h("dl", { class: "facts" }, facts.map(([term, value]) => [h("dt", {}, term), h("dd", {}, String(value))])),
+    h("dl", { class: "facts" }, facts.map(([term, value]) => [h("dt", {}, term), h("dd", {}, value instanceof Node ? value : String(value))])),
     charts,
     movements,
   );
@@ -100,8 +100,7 @@ export async function render(view, sku) {
   try {
     ledger = await recentLedger(row.sku);
   } catch (error) {
-    showError(error);
-    charts.append(failureNote("The stock movements", error));
+    charts.append(failureNote("The stock movements", error)); // said once, where the charts would be
     return undefined;
   }
   const here = ledger.entries.filter((e) => (e.location || "default") === (row.location || "default"));
@@ -130,8 +129,9 @@ export async function render(view, sku) {
   });
   charts.append(sales.element, onHand.element);
   const columns = [
-    { label: "When", cell: (e) => formatTime(e.at) },
-    { label: "Reason", cell: (e) => e.reason },
+    { label: "When", cell: (e) => when(e.at) },
+    { label: "Reason", cell: (e) => ledgerReason(e.reason) },
+    { label: "By", cell: (e) => source(e.actor) },
     { label: "On hand", cell: (e) => signed(e.delta), className: "number" },
     { label: "Reserved", cell: (e) => signed(e.reservedDelta), className: "number" },
     { label: "Backordered", cell: (e) => signed(e.backorderedDelta), className: "number" },
