@@ -44,7 +44,7 @@ const SERVICE_PREFIXES = [
   [/^free\b/i, "Free economy"],
 ];
 
-const CHANNELS = { MFN: "You (seller-fulfilled)", AFN: "Amazon (FBA)" };
+const CHANNELS = { MFN: "You", AFN: "Amazon (FBA)" }; // who ships the order
 
 const LEDGER_REASONS = {
   reservation: "Reserved for an order",

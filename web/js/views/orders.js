@@ -8,7 +8,7 @@ const STATUSES = ["Pending", "Unshipped", "PartiallyShipped", "Shipped", "Cancel
 const PAGE = 50;
 
 const COLUMNS = [
-  { label: "Order", cell: (o) => h("a", { href: `#/orders/${encodeURIComponent(o.orderId)}` }, o.orderId) },
+  { label: "Order", cell: (o) => h("a", { href: `#/orders/${encodeURIComponent(o.orderId)}`, class: "order-id" }, o.orderId) },
   { label: "Status", cell: (o) => statusText(o) },
   { label: "Shipped by", cell: (o) => channel(o.fulfillmentChannel) },
   { label: "Purchased", cell: (o) => when(o.purchaseDate) },

@@ -11,7 +11,7 @@ const MAX_BATCH = 25; // the API's limit: a pick cart's worth
 
 const COLUMNS = [
   { label: "Urgency", cell: (o) => h("span", { class: "badges" }, flagBadges(o, { withDueToday: true })) },
-  { label: "Order", cell: (o) => h("a", { href: `#/orders/${encodeURIComponent(o.orderId)}` }, o.orderId) },
+  { label: "Order", cell: (o) => h("a", { href: `#/orders/${encodeURIComponent(o.orderId)}`, class: "order-id" }, o.orderId) },
   {
     label: "Must ship by",
     cell: (o) => when(mustShipAt(o), o.mustShipBy?.timeZone),
