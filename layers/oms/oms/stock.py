@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -18,6 +19,7 @@ from oms.store.table import Item, Page, Table, Write, back_off
 
 STOCK_ENTITY = "Stock"
 SALES_WINDOW_DAYS = 30
+_COVER_READERS = 8  # concurrent ledger Queries when a page of rows gets its days of cover
 LEDGER_ENTITY = "LedgerEntry"
 
 
@@ -356,7 +358,12 @@ class StockRepository:
         query = keys.low_stock() if below_reorder_point else keys.KeyQuery(keys.ALL_STOCK, "gsi1")
         page = self._table.query_page(query, limit=limit, next_token=next_token)
         rows = [row_from_item(i) for i in page.items]
-        rows = [row.model_copy(update={"days_of_cover": self.days_of_cover(row)}) for row in rows]
+        _ = self._table.client  # made once, before the threads share it (boto3 clients are thread-safe)
+        with ThreadPoolExecutor(max_workers=_COVER_READERS) as readers:  # one ledger Query per row
+            covers = list(readers.map(self.days_of_cover, rows))
+        rows = [
+            row.model_copy(update={"days_of_cover": cover}) for row, cover in zip(rows, covers, strict=True)
+        ]
         page.items = [row.model_dump(mode="json", by_alias=True) for row in rows]
         return page
 
