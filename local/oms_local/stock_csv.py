@@ -26,6 +26,7 @@ from tqdm import tqdm
 
 from oms.domain.types import Money
 from oms.stock import StockPolicy
+from oms.wording import plain_words
 from oms_local.api_client import Api, ApiError, api_options, resolve_api
 
 DEFAULT_LOCATION = "default"
@@ -174,8 +175,7 @@ def _check_row(number: int, row: dict[str, str]) -> tuple[StockLine | None, list
             column = str(error["loc"][0]) if error.get("loc") else "row"
             if column in MONEY_FIELDS:
                 continue  # reported above, in the seller's words
-            message = str(error.get("msg", "is not valid"))
-            problems.append(f"{column}: {message[0].lower() + message[1:]}, got {cells.get(column)!r}")
+            problems.append(f"{column}: {plain_words(error)}, got {cells.get(column)!r}")
     if problems:
         return (StockLine(number, sku, location, on_hand) if sku else None), problems
     return StockLine(number, sku, location, on_hand, policy), []

@@ -122,11 +122,13 @@ def browser(chromium_path: str) -> Iterator[Any]:
 
 @pytest.fixture
 def new_page(browser: Any) -> Iterator[Callable[..., Any]]:
-    """new_page(viewport=PHONE) -> a page in a fresh context (its own sessionStorage); errors collected."""
+    """new_page(viewport=PHONE, timezone_id="Asia/Tokyo") -> a page in a fresh context (its own
+    sessionStorage, the browser's clock in that zone); errors collected."""
     contexts: list[Any] = []
 
-    def make(viewport: dict[str, int] | None = None) -> Any:
-        context = browser.new_context(viewport=viewport or DESKTOP, accept_downloads=True)
+    def make(viewport: dict[str, int] | None = None, timezone_id: str | None = None) -> Any:
+        options: dict[str, Any] = {"timezone_id": timezone_id} if timezone_id else {}
+        context = browser.new_context(viewport=viewport or DESKTOP, accept_downloads=True, **options)
         context.set_default_timeout(15_000)
         if os.environ.get("FAKETIME"):  # make test-timeshift: libfaketime does not reach chromium's clock
             context.clock.set_system_time(datetime.now(UTC))
@@ -145,8 +147,10 @@ def new_page(browser: Any) -> Iterator[Callable[..., Any]]:
 def signed_in(new_page: Callable[..., Any], outputs: dict[str, Any]) -> Callable[..., Any]:
     """signed_in("#/inventory") -> a page opened from DashboardUrl, then at that route."""
 
-    def open_at(route: str = "#/queue", viewport: dict[str, int] | None = None) -> Any:
-        page = new_page(viewport)
+    def open_at(
+        route: str = "#/queue", viewport: dict[str, int] | None = None, timezone_id: str | None = None
+    ) -> Any:
+        page = new_page(viewport, timezone_id)
         page.goto(outputs["DashboardUrl"])
         page.wait_for_selector("#sign-out:not([hidden])")
         if route != "#/queue":

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -113,6 +114,14 @@ def same_instant(a: str, b: str) -> bool:
 def alert_text(page: Any) -> str:
     page.wait_for_selector("#alert:not([hidden])")
     return str(page.inner_text("#alert"))
+
+
+def said_once(page: Any, message: str) -> None:
+    """The error is on the page exactly once: where it happened, not also in the banner."""
+    assert message.strip(), "an error with no words"
+    assert page.locator("#alert").is_hidden(), page.inner_text("#alert")
+    body = str(page.inner_text("body"))
+    assert body.count(message.strip()) == 1, f"{message!r} appears {body.count(message.strip())} times"
 
 
 # ------------------------------------------------------------------------------ signing in
@@ -253,13 +262,14 @@ def test_an_order_is_shipped_from_its_page(
     assert "Nothing shipped yet" in page.inner_text("#shipments")
     page.select_option("#ship-carrier", "UPS")
     assert carrier["example"] in page.inner_text("#ship-tracking-hint")
-    # a wrong tracking number: the API's reason, in words, next to the form and in the alert
+    # a wrong tracking number: the API's reason, in words, next to the form, once (no banner repeating it)
     page.fill("#ship-tracking", "not-a-tracking-number")
     page.click("#ship-form button[type=submit]")
     page.wait_for_selector("#ship-problem:not([hidden])")
-    assert "tracking number" in page.inner_text("#ship-problem")
+    problem = page.inner_text("#ship-problem")
+    assert "tracking number" in problem
     assert page.get_attribute("#ship-tracking", "aria-invalid") == "true"
-    assert "tracking number" in alert_text(page)
+    said_once(page, problem)
     page.fill("#ship-tracking", carrier["example"])
     page.click("#ship-form button[type=submit]")
     page.wait_for_selector("#ship-done")
@@ -451,20 +461,26 @@ def test_the_end_of_day_form_downloads_with_the_days_packages(
 # ------------------------------------------------------------------------------ errors in words
 
 
-def test_api_errors_are_shown_in_words(signed_in: Callable[..., Any], outputs: dict[str, Any]) -> None:
+def test_api_errors_are_shown_in_words_once(signed_in: Callable[..., Any], outputs: dict[str, Any]) -> None:
     page = signed_in("#/orders/111-0000000-0000000")
-    assert "111-0000000-0000000 is not known here" in alert_text(page)
     assert page.inner_text("h1") == "This page could not be shown"
+    message = page.inner_text("#view .failure")
+    assert "111-0000000-0000000 is not known here" in message
+    said_once(page, message)
     page.evaluate("() => { location.hash = '#/orders?status=Lost'; }")
     wait_until_loaded(page)
-    message = alert_text(page)
-    assert "status" in message and "Unshipped" in message, message
+    message = page.inner_text("#view .failure")
+    assert "status must be one of" in message.lower() and "Unshipped" in message, message
+    assert "Input should" not in message and "enum" not in message
+    said_once(page, message)
     assert page.locator("#filter-status").is_visible(), "the filters stay, to be put right"
     # the API out of reach: a sentence, not a blank page
     page.route(f"{outputs['ApiUrl']}/**", lambda route: route.abort())
     page.evaluate("() => { location.hash = '#/inventory'; }")
     wait_until_loaded(page)
-    assert "cannot be reached" in alert_text(page)
+    message = page.inner_text("#view .failure")
+    assert "cannot be reached" in message
+    said_once(page, message)
     assert page.inner_text("h1")
     assert not page.script_errors
 
@@ -552,3 +568,135 @@ def test_deployed_sign_in_goes_through_the_hosted_ui_with_pkce(
     assert "code=" not in page.url, "the code leaves the address bar"
     assert page.locator(f'#queue-table tr[data-order-id="{orders["soonest"]}"]').count() == 1
     assert not page.script_errors
+
+
+# ------------------------------------------------------------------------------ times, words and width
+
+WIDE_800 = {"width": 800, "height": 900}
+
+
+def test_times_are_the_warehouse_s_with_the_zone_named_and_utc_on_hover(
+    signed_in: Callable[..., Any], api: Api, orders: dict[str, str]
+) -> None:
+    """A seller in Tokyo looking after a warehouse elsewhere reads the warehouse's clock, not their laptop's."""
+    zone = api.ok("GET", "/settings/shipping")["warehouse"]["timeZone"]
+    laptop = "Asia/Tokyo" if zone != "Asia/Tokyo" else "Europe/Lisbon"
+    order = api.ok("GET", f"/orders/{orders['later']}")
+    page = signed_in(f"#/orders/{orders['later']}", timezone_id=laptop)
+
+    purchased = page.locator(f'#view dl.facts time[datetime="{order["purchaseDate"]}"]')
+    instant = datetime.fromisoformat(order["purchaseDate"].replace("Z", "+00:00"))
+    local = instant.astimezone(ZoneInfo(zone))
+    text = purchased.inner_text()
+    assert local.strftime("%Z") in text, f"{text!r} names the zone {zone} ({local:%Z})"
+    assert f"{local:%I:%M}" in text or f"{local:%H:%M}" in text, text
+    assert f"{local:%b} {local.day}, {local.year}" in text, text
+    assert purchased.get_attribute("title") == f"{instant:%Y-%m-%d %H:%M} UTC"
+    assert zone in page.inner_text("#zone"), "the header says whose clock the times are on"
+    # every time on the queue too: the warehouse's zone named, UTC on hover
+    page.evaluate("() => { location.hash = '#/queue'; }")
+    wait_until_loaded(page)
+    times = page.locator("#queue-table time")
+    assert times.count() >= 2
+    for index in range(times.count()):
+        shown = times.nth(index)
+        assert (shown.get_attribute("title") or "").endswith(" UTC")
+        at = datetime.fromisoformat(str(shown.get_attribute("datetime")).replace("Z", "+00:00"))
+        assert at.astimezone(ZoneInfo(zone)).strftime("%Z") in shown.inner_text()
+    assert not page.script_errors
+
+
+def test_codes_read_as_words(
+    signed_in: Callable[..., Any], api: Api, outputs: dict[str, Any], orders: dict[str, str]
+) -> None:
+    """Given an order of 2 with 1 unit shipped, the seller reads "Partially shipped", "Amazon", "Reserved"."""
+    answer = api.session.post(
+        f"{outputs['SpApiEndpoint']}/_simulator/orders", json={"sku": SKU_SHIP, "quantity": 2}, timeout=30
+    )
+    assert answer.status_code == 201, answer.text
+    order_id = answer.json()["orderId"]
+    assert wait_for(lambda: api.get(f"/orders/{order_id}").status_code == 200, 45)
+    item = api.ok("GET", f"/orders/{order_id}")["items"][0]
+    tracking = f"{uuid.uuid4().int % 10**12:012d}"  # FedEx: 12 digits
+    api.ok(
+        "POST",
+        f"/orders/{order_id}/shipments",
+        json={
+            "carrier": "FedEx",
+            "trackingNumber": tracking,
+            "items": [{"orderItemId": item["orderItemId"], "quantity": 1}],
+        },
+    )
+    assert api.ok("GET", f"/orders/{order_id}")["status"] == "PartiallyShipped"
+
+    page = signed_in("#/orders?status=PartiallyShipped")
+    row = page.locator(f'tr[data-order-id="{order_id}"]')
+    assert "Partially shipped" in row.inner_text()
+    assert page.locator("#filter-status option:checked").inner_text() == "Partially shipped"
+
+    page.evaluate(f"() => {{ location.hash = '#/orders/{order_id}'; }}")
+    wait_until_loaded(page)
+    facts = page.inner_text("#view dl.facts")
+    assert "Partially shipped" in facts
+    assert page.locator("dl.facts dt:text-is('Shipped by') + dd").inner_text() == "You"
+    page.wait_for_selector("#timeline li")
+    timeline = page.inner_text("#timeline")
+    assert "by Amazon" in timeline and "Reserved for an order" in timeline, timeline
+    body = page.inner_text("body")
+    for code in ("PartiallyShipped", "amazon:ORDER_CHANGE", "MFN", "reservation (", "Std US"):
+        assert code not in body, f"{code!r} shown as a code"
+
+    page.evaluate("() => { location.hash = '#/orders'; }")
+    wait_until_loaded(page)
+    fba = page.locator(f'tr[data-order-id="{orders["afn"]}"]')
+    assert "Amazon (FBA)" in fba.inner_text()
+    assert "AFN" not in page.inner_text("#view") and "MFN" not in page.inner_text("#view")
+
+    page.evaluate(f"() => {{ location.hash = '#/inventory/{SKU_SHIP}'; }}")
+    wait_until_loaded(page)
+    page.wait_for_selector("table:has(caption:text('Latest stock movements'))")
+    reasons = page.eval_on_selector_all("td[data-label='Reason']", "cells => cells.map(c => c.textContent)")
+    assert "Received" in reasons and "Reserved for an order" in reasons and "Shipped" in reasons, reasons
+    assert not {"receipt", "reservation", "shipment"} & set(reasons)
+    assert not page.script_errors
+
+
+def test_the_sku_page_shows_the_days_of_cover_the_list_shows(
+    signed_in: Callable[..., Any], api: Api, orders: dict[str, str]
+) -> None:
+    row = api.ok("GET", f"/inventory/{SKU_LOW}")
+    assert row["daysOfCover"] is not None, "orders waiting to ship are demand"
+    page = signed_in("#/inventory?all=1")
+    listed = page.inner_text(f'#stock-table tr[data-sku="{SKU_LOW}"] td[data-label="Days of cover"]')
+    page.evaluate(f"() => {{ location.hash = '#/inventory/{SKU_LOW}'; }}")
+    wait_until_loaded(page)
+    on_page = page.locator("dl.facts dt:text-is('Days of cover') + dd").inner_text()
+    assert listed.startswith(on_page) and "day" in on_page, (listed, on_page)
+
+
+def test_every_screen_is_usable_at_800_px(
+    signed_in: Callable[..., Any], screenshots: Path, orders: dict[str, str]
+) -> None:
+    folder = screenshots / "800px"
+    folder.mkdir(exist_ok=True)
+    screens = {
+        "queue": "#/queue",
+        "orders": "#/orders",
+        "order": f"#/orders/{orders['split']}",
+        "inventory": "#/inventory?all=1",
+        "sku": f"#/inventory/{SKU_LOW}",
+        "health": "#/health",
+        "reports": "#/reports",
+    }
+    for name, route in screens.items():
+        page = signed_in(route, viewport=WIDE_800)
+        page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= WIDE_800["width"], f"{name}: the page is {width} px wide at 800 px"
+        cut = page.evaluate(
+            """() => [...document.querySelectorAll('#view table')]
+                 .filter(t => t.closest('.table-wrap').scrollWidth > t.closest('.table-wrap').clientWidth + 1)
+                 .map(t => t.querySelector('caption')?.textContent)"""
+        )
+        assert not cut, f"{name}: tables that scroll sideways at 800 px: {cut}"
+        assert not page.script_errors, f"{name}: {page.script_errors}"

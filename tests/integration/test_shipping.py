@@ -303,6 +303,7 @@ def test_a_batch_gives_a_pick_list_and_packing_slips_as_pdfs(stack, shop, contex
         )
         text = "".join(page.extract_text() for page in pdf.pages)
         assert SKU in text
+        assert round(float(pdf.pages[0].mediabox.width)) == 612  # a US warehouse prints on Letter
     # the slips carry each buyer's address, read from Amazon only now and kept as buyer data (expiring)
     buyer = shop.marketplace.get_order(orders[0], ["RECIPIENT"])["order"]["recipient"]["deliveryAddress"]
     assert buyer["name"] in text and buyer["postalCode"] in text
@@ -343,6 +344,12 @@ def test_the_end_of_day_form_lists_the_packages_of_the_pickup_they_leave_with(st
         (order_id, "1Z999AA10123456784")
     ]
     assert form["pdfUrl"] and form["csvUrl"]
+    bucket = stack.environment["DOCUMENTS_BUCKET"]
+    pdf_bytes = (
+        stack.client("s3").get_object(Bucket=bucket, Key=_key_of(form["pdfUrl"], bucket))["Body"].read()
+    )
+    manifest = PdfReader(io.BytesIO(pdf_bytes)).pages[0]
+    assert round(float(manifest.mediabox.width)) == 612 and "America/New_York" in manifest.extract_text()
     usps = call_api(stack, context, "GET", "/reports/end-of-day", query={"date": day, "carrier": "USPS"})
     assert usps[1]["packages"] == []
     assert call_api(stack, context, "GET", "/reports/end-of-day", query={"carrier": "Pigeon"})[0] == 400

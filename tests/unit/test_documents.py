@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import shutil
 import subprocess
@@ -19,6 +20,7 @@ from oms.documents import (
     EndOfDayForm,
     ManifestPackage,
     PackingSlip,
+    PrintSetup,
     end_of_day_csv,
     end_of_day_pdf,
     packing_slips_pdf,
@@ -321,3 +323,84 @@ def test_label_costs_show_per_package_and_total_per_currency_on_the_end_of_day_f
         Money(amount="30.35", currency_code="USD"),
     ]
     assert "Labels bought: 30.35 USD" in "\n".join(pages_text(end_of_day_pdf(manifest)))
+
+
+# ------------------------------------------------------------------------- the warehouse's paper and clock
+
+NEW_YORK = PrintSetup.for_warehouse("US", "America/New_York")
+BERLIN = PrintSetup.for_warehouse("DE", "Europe/Berlin")
+LETTER_POINTS = (612, 792)
+A4_POINTS = (595, 842)
+
+
+def page_size(pdf: bytes) -> tuple[int, int]:
+    box = PdfReader(io.BytesIO(pdf)).pages[0].mediabox
+    return round(float(box.width)), round(float(box.height))
+
+
+def test_a_us_warehouse_prints_on_letter_in_pounds_and_ounces_and_everyone_else_on_a4_in_grams():
+    assert (NEW_YORK.paper, NEW_YORK.imperial) == ("Letter", True)
+    assert (BERLIN.paper, BERLIN.imperial) == ("A4", False)
+    assert PrintSetup.for_warehouse("us", "America/Chicago").paper == "Letter"
+    assert PrintSetup.for_warehouse("CA", "America/Toronto").paper == "A4"
+
+
+@pytest.mark.parametrize(
+    ("grams", "us", "elsewhere"),
+    [
+        (502, "1 lb 1.7 oz", "502 g"),
+        (1002, "2 lb 3.3 oz", "1,002 g (1.00 kg)"),
+        (340, "12.0 oz", "340 g"),
+        (453, "1 lb 0.0 oz", "453 g"),  # 15.98 oz rounds up to a whole pound, never "16.0 oz"
+        (452, "15.9 oz", "452 g"),
+        (0, "0.0 oz", "0 g"),
+    ],
+)
+def test_weights_read_in_the_warehouse_s_units(grams: int, us: str, elsewhere: str):
+    assert NEW_YORK.weight(grams) == us
+    assert BERLIN.weight(grams) == elsewhere
+
+
+def test_a_us_end_of_day_form_is_letter_with_new_york_times_and_pounds(tmp_path: Path):
+    eod = dataclasses.replace(form(3), print_setup=NEW_YORK)
+    pdf = end_of_day_pdf(eod)
+    (text,) = pages_text(pdf)
+
+    assert page_size(pdf) == LETTER_POINTS
+    assert "2026-11-26 10:02 EST" in text  # shipped 15:02 UTC
+    assert "15:02" not in text
+    assert "Times in the warehouse's zone, America/New_York" in text
+    assert "Weight" in text and "1 lb 1.7 oz" in text  # package 2: 502 g
+    assert "Total weight: 2 lb 3.3 oz, 1 package without a weight" in text
+    assert " g " not in text and "kg" not in text and "Grams" not in text
+    assert dark_pixels_on_page_1(pdf, tmp_path) > 500
+
+
+def test_a_german_end_of_day_form_is_a4_with_berlin_times_and_grams():
+    pdf = end_of_day_pdf(dataclasses.replace(form(3), print_setup=BERLIN))
+    (text,) = pages_text(pdf)
+
+    assert page_size(pdf) == A4_POINTS
+    assert "2026-11-26 16:02 CET" in text
+    assert "Grams" in text and "502" in text and "Total weight: 1,002 g (1.00 kg)" in text
+    assert " oz" not in text and " lb" not in text
+
+
+def test_a_pick_list_says_when_it_was_made_on_the_warehouse_clock():
+    lines = [PickLine("A-1-1", "MUG", "Mug", 1, ("111-0000001-0000001",))]
+    us = pick_list_pdf("B-1", CREATED, lines, order_count=1, setup=NEW_YORK)
+    de = pick_list_pdf("B-1", CREATED, lines, order_count=1, setup=BERLIN)
+
+    assert "Created 2026-11-26 04:30 EST" in pages_text(us)[0]  # 09:30 UTC
+    assert "Created 2026-11-26 10:30 CET" in pages_text(de)[0]
+    assert (page_size(us), page_size(de)) == (LETTER_POINTS, A4_POINTS)
+
+
+def test_a_packing_slip_dates_the_order_on_the_warehouse_s_day():
+    slip = PackingSlip(order("111-0000001-0000001", ("MUG", 1, "Mug")), None, "Acme")  # bought 18:00 UTC
+    tokyo = PrintSetup.for_warehouse("JP", "Asia/Tokyo")
+    los_angeles = PrintSetup.for_warehouse("US", "America/Los_Angeles")
+
+    assert "Order date: 2026-11-26" in pages_text(packing_slips_pdf([slip], setup=tokyo))[0]
+    assert "Order date: 2026-11-25" in pages_text(packing_slips_pdf([slip], setup=los_angeles))[0]
+    assert page_size(packing_slips_pdf([slip], setup=los_angeles)) == LETTER_POINTS

@@ -1,7 +1,7 @@
 // The dashboard's shell: sign-in, hash routes, and errors shown in words (never a blank page).
-import { NOT_SIGNED_IN } from "./api.js";
+import { call, NOT_SIGNED_IN } from "./api.js";
 import { deployedSignIn, session, signIn, signOut, start } from "./auth.js";
-import { announce, h, showError } from "./dom.js";
+import { announce, h, setWarehouseZone, showError, warehouseZone } from "./dom.js";
 import * as health from "./views/health.js";
 import * as inventory from "./views/inventory.js";
 import * as order from "./views/order.js";
@@ -69,7 +69,7 @@ async function route() {
     cleanup = typeof result === "function" ? result : null;
   } catch (error) {
     if (ticket !== rendering) return;
-    showError(error);
+    // said once, on the page itself (no banner repeating it)
     view.replaceChildren(
       h("h1", { tabindex: "-1" }, "This page could not be shown"),
       h("p", { class: "failure" }, error.message || String(error)),
@@ -108,6 +108,18 @@ function updateSession() {
   document.getElementById("sign-out").hidden = !token;
   document.getElementById("sign-in").hidden = Boolean(token) || !deployedSignIn();
   document.getElementById("who").textContent = token ? `API ${api.replace(/^https?:\/\//, "")}` : "";
+  const zone = document.getElementById("zone");
+  if (zone) {
+    zone.textContent = token ? `Warehouse time: ${warehouseZone()}` : "";
+    zone.title = "Every time is shown in the warehouse's zone; point at a time to see it in UTC.";
+  }
+}
+
+/** The warehouse's zone, once: every time on every page is shown in it. */
+async function loadWarehouseZone() {
+  if (!session().token) return;
+  const setup = await call("/settings/shipping").catch(() => null); // unreachable: the browser's zone
+  setWarehouseZone(setup?.warehouse?.timeZone);
 }
 
 window.addEventListener("error", (event) => showError(new Error(`Something went wrong on this page: ${event.message}`)));
@@ -121,6 +133,7 @@ async function boot() {
   } catch (error) {
     showError(error);
   }
+  await loadWarehouseZone();
   window.addEventListener("hashchange", () => route());
   const alert = document.getElementById("alert").hidden ? null : document.getElementById("alert").cloneNode(true);
   await route();

@@ -37,20 +37,72 @@ export function tableRow(columns, row, rowAttributes) {
   return tr;
 }
 
-const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+const BROWSER_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
+let warehouse = null; // the warehouse's IANA zone, read once at start (GET /settings/shipping)
 
-/** "26 Nov 2026, 14:00" in the browser's zone, or in `timeZone` when given. */
+/** Every time on the dashboard is the warehouse's; until it is known (or if it is not valid), the browser's. */
+export function setWarehouseZone(timeZone) {
+  warehouse = validZone(timeZone) ? timeZone : null;
+}
+
+export function warehouseZone() {
+  return warehouse || BROWSER_ZONE;
+}
+
+function validZone(timeZone) {
+  if (!timeZone) return false;
+  try {
+    new Intl.DateTimeFormat(undefined, { timeZone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const formats = new Map();
+function formatter(timeZone) {
+  if (!formats.has(timeZone)) {
+    formats.set(
+      timeZone,
+      new Intl.DateTimeFormat(undefined, {
+        year: "numeric",
+        month: "short",
+        day: "numeric",
+        hour: "2-digit",
+        minute: "2-digit",
+        timeZoneName: "short",
+        timeZone,
+      }),
+    );
+  }
+  return formats.get(timeZone);
+}
+
+/** "Nov 26, 2026, 02:00 PM EST": in the warehouse's zone (or `timeZone`), the zone named. */
 export function formatTime(iso, timeZone) {
   if (!iso) return "–";
   const when = new Date(iso);
   if (Number.isNaN(when.getTime())) return iso;
-  if (!timeZone) return dateTime.format(when);
-  try {
-    return new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short", timeZone }).format(when);
-  } catch {
-    return dateTime.format(when);
-  }
+  return formatter(validZone(timeZone) ? timeZone : warehouseZone()).format(when);
+}
+
+/** "2026-11-26 19:00 UTC": what the hover shows. */
+export function utcText(iso) {
+  const when = new Date(iso);
+  if (Number.isNaN(when.getTime())) return String(iso);
+  return `${when.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}
+
+/** A <time> in the warehouse's zone with the zone named; UTC on hover. */
+export function when(iso, timeZone) {
+  if (!iso) return "–";
+  return h("time", { datetime: iso, title: utcText(iso) }, formatTime(iso, timeZone));
+}
+
+/** The warehouse's calendar day of an instant, as YYYY-MM-DD. */
+export function dayIn(date, timeZone = warehouseZone()) {
+  return date.toLocaleDateString("en-CA", { timeZone: validZone(timeZone) ? timeZone : warehouseZone() });
 }
 
 /** "in 3 hours", "2 days ago". */
@@ -71,10 +123,10 @@ export function fromNow(iso, now = Date.now()) {
   return "";
 }
 
-/** A <time> element showing the local time and how far away it is. */
+/** A <time> in the warehouse's zone (UTC on hover) and how far away it is. */
 export function timeCell(iso, timeZone) {
   if (!iso) return "–";
-  return h("time", { datetime: iso, title: iso }, formatTime(iso, timeZone), h("span", { class: "muted" }, ` (${fromNow(iso)})`));
+  return h("time", { datetime: iso, title: utcText(iso) }, formatTime(iso, timeZone), h("span", { class: "muted" }, ` (${fromNow(iso)})`));
 }
 
 export function percent(fraction, digits = 1) {
@@ -102,11 +154,20 @@ export function showError(error) {
     return;
   }
   region.hidden = false;
-  region.append(h("p", { class: "alert-title" }, error.message || String(error)));
-  const details = (error.details || []).filter((d) => d && (d.message || d.field));
-  if (details.length) {
-    region.append(h("ul", {}, details.map((d) => h("li", {}, d.field ? `${d.field}: ${d.message ?? ""}` : d.message))));
-  }
+  const title = error.message || String(error);
+  region.append(h("p", { class: "alert-title" }, title));
+  const details = detailsNotIn(title, error.details);
+  if (details.length) region.append(h("ul", {}, details.map((text) => h("li", {}, text))));
+}
+
+/** The field problems a message does not already say ("quantity must be 1 or more" is said once). */
+export function detailsNotIn(message, details) {
+  const plain = (text) => String(text || "").toLowerCase().replace(/[:.]/g, "").replace(/\s+/g, " ");
+  const said = plain(message);
+  return (details || [])
+    .filter((d) => d && (d.message || d.field))
+    .map((d) => (d.field ? `${d.field} ${d.message ?? ""}`.trim() : d.message))
+    .filter((text) => !said.includes(plain(text)));
 }
 
 /** A section's own note that it could not load, so no part of a page is ever silently blank. */
@@ -114,8 +175,8 @@ export function failureNote(what, error) {
   return h("p", { class: "failure" }, `${what} could not be loaded: ${error.message || error}`);
 }
 
-/** The end of today (23:59:59.999) in an IANA time zone, as a Date; the browser's zone if none. */
-export function endOfToday(timeZone, now = new Date()) {
+/** The end of today (23:59:59.999) in an IANA time zone, as a Date; the warehouse's zone if none. */
+export function endOfToday(timeZone = warehouseZone(), now = new Date()) {
   if (!timeZone) {
     const end = new Date(now);
     end.setHours(23, 59, 59, 999);
@@ -143,6 +204,28 @@ export function endOfToday(timeZone, now = new Date()) {
   } catch {
     return endOfToday(undefined, now);
   }
+}
+
+/** A warehouse day ("2026-11-26") as the UTC instants it starts and ends: {from, to}, ISO with Z, to the second. */
+export function dayBounds(day, timeZone = warehouseZone()) {
+  const [year, month, date] = String(day).split("-").map(Number);
+  const instant = (hours) => {
+    const guess = Date.UTC(year, month - 1, date, hours);
+    return guess - offsetAt(timeZone, new Date(guess));
+  };
+  const iso = (ms) => new Date(ms).toISOString().replace(/\.\d+Z$/, "Z");
+  return { from: iso(instant(0)), to: iso(instant(24) - 1000) };
+}
+
+/** How far the zone's wall clock is ahead of UTC at an instant, in ms. */
+function offsetAt(timeZone, instant) {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat("en-US", { timeZone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" })
+      .formatToParts(instant)
+      .map((p) => [p.type, Number(p.value)]),
+  );
+  const wall = Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second);
+  return wall - Math.floor(instant.getTime() / 1000) * 1000;
 }
 
 /** The query part of the route ("#/queue?pageSize=2" -> URLSearchParams). */

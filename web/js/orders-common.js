@@ -1,5 +1,6 @@
 // What the queue, the order list and the order page share: urgency, deadlines, badges.
-import { endOfToday, h } from "./dom.js";
+import { endOfToday, h, when } from "./dom.js";
+import { flag, orderStatus } from "./words.js";
 
 export const OPEN_STATUSES = ["Unshipped", "PartiallyShipped"];
 
@@ -62,28 +63,25 @@ export function itemsSummary(order) {
   );
 }
 
-const FLAG_WORDS = {
-  late: ["Late", "badge-late"],
-  atRisk: ["At risk", "badge-risk"],
-  stockShortage: ["Stock short", "badge-short"],
-  buyerRequestedCancel: ["Buyer asked to cancel", "badge-risk"],
-};
+const FLAG_CLASSES = { late: "badge-late", atRisk: "badge-risk", stockShortage: "badge-short", buyerRequestedCancel: "badge-risk" };
 
 export function flagBadges(order, { withDueToday = false, none = "–" } = {}) {
-  const badges = (order.flags || []).map((flag) => {
-    const [text, className] = FLAG_WORDS[flag] || [flag, "badge"];
-    return h("span", { class: `badge ${className}` }, text);
-  });
+  const badges = (order.flags || []).map((code) => h("span", { class: `badge ${FLAG_CLASSES[code] || ""}`.trim(), "data-flag": code }, flag(code)));
   if (withDueToday && dueToday(order) && !isFlagged(order, "late")) badges.push(h("span", { class: "badge badge-today" }, "Ship today"));
   return badges.length ? badges : none ? [none] : [];
 }
 
-/** "UPS, 16:30 (after the latest ship date!)" */
-export function cutoffText(order, formatTime) {
+/** "Partially shipped · Prime · Business": the order's status in words. */
+export function statusText(order, { business = false } = {}) {
+  return `${orderStatus(order.status)}${order.isPrime ? " · Prime" : ""}${business && order.isBusinessOrder ? " · Business" : ""}`;
+}
+
+/** "UPS pickup cutoff Nov 30, 2026, 04:00 PM EST (after the latest ship date!)" */
+export function cutoffText(order) {
   const cutoff = order.cutoff;
   if (!cutoff) return "–";
   const zone = order.mustShipBy?.timeZone;
-  const parts = [h("span", {}, `${cutoff.carrier || "carrier"} pickup cutoff ${formatTime(cutoff.at, zone)}`)];
+  const parts = [h("span", {}, `${cutoff.carrier || "carrier"} pickup cutoff `, when(cutoff.at, zone))];
   if (cutoff.afterLatestShipDate) parts.push(h("span", { class: "warning" }, " — after the latest ship date"));
   return h("span", {}, ...parts);
 }

@@ -13,7 +13,7 @@ from typing import Any
 
 from oms.amazon.client import SpApiClient
 from oms.buyer_data import BuyerData, buyer_data_to_ship
-from oms.documents import PackingSlip, packing_slips_pdf, pick_list_pdf
+from oms.documents import PackingSlip, PrintSetup, packing_slips_pdf, pick_list_pdf
 from oms.domain.orders import Order
 from oms.domain.picking import pick_lines
 from oms.domain.shipments import remaining_units
@@ -98,8 +98,9 @@ def create_batch(
     ]
     pick_key = document_key("batches", batch_id, "pick-list.pdf")
     slips_key = document_key("batches", batch_id, "packing-slips.pdf", buyer_data=True)
-    documents.put(pick_key, pick_list_pdf(batch_id, now, lines, len(orders)), "application/pdf")
-    documents.put(slips_key, packing_slips_pdf(slips), "application/pdf")
+    setup = PrintSetup.for_warehouse(settings.warehouse.country, settings.warehouse.time_zone)
+    documents.put(pick_key, pick_list_pdf(batch_id, now, lines, len(orders), setup=setup), "application/pdf")
+    documents.put(slips_key, packing_slips_pdf(slips, setup=setup), "application/pdf")
     batch = Batch(
         batch_id=batch_id,
         created_at=now,

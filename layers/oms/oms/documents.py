@@ -5,7 +5,8 @@ Text is set in DejaVu Sans, shipped in oms/fonts/ with its license, because buye
 and titles come in any script and PDF's built-in fonts are latin-1 only. A character the font lacks
 (Chinese, Japanese and Korean among them) prints as U+FFFD instead of failing the document; right-to-left
 scripts print unshaped. The same input gives the same bytes: no random ids, and the PDF's creation date
-is the document's own date.
+is the document's own date. Each document reads like its warehouse: times in the warehouse's zone with
+the zone named, Letter paper and pounds and ounces for a US warehouse, A4 and grams elsewhere (PrintSetup).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from fpdf import FPDF, FontFace
 from fpdf.enums import Align, TableBordersLayout
@@ -46,6 +48,7 @@ MANIFEST_CSV_COLUMNS = (
     "label-currency",
 )
 
+_GRAMS_PER_OUNCE = 28.349523125
 _REPLACEMENT = "\ufffd"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CODE39 = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-. $/+%")
@@ -59,6 +62,51 @@ _TABLE_STYLE: dict[str, Any] = {
     "padding": (1.2, 1.2),
     "v_align": "TOP",
 }
+
+
+@dataclass(frozen=True)
+class PrintSetup:
+    """How the warehouse reads its paper: the sheet, the clock and the scale."""
+
+    time_zone: str = "UTC"
+    paper: Paper = "A4"
+    imperial: bool = False  # pounds and ounces instead of grams
+
+    @classmethod
+    def for_warehouse(cls, country: str, time_zone: str) -> PrintSetup:
+        """Letter and lb/oz for a US warehouse, A4 and metric elsewhere; times in the warehouse's zone."""
+        us = country.upper() == "US"
+        return cls(time_zone=time_zone, paper="Letter" if us else "A4", imperial=us)
+
+    def local(self, value: datetime) -> datetime:
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(ZoneInfo(self.time_zone))
+
+    def when(self, value: datetime) -> str:
+        """ "2026-11-26 04:30 EST": the warehouse's wall clock, its zone named."""
+        return self.local(value).strftime("%Y-%m-%d %H:%M %Z").strip()
+
+    def zone_note(self) -> str:
+        return f"Times in the warehouse's zone, {self.time_zone}"
+
+    def weight(self, grams: int) -> str:
+        """ "2 lb 3.3 oz" or "12.5 oz" for a US warehouse, "1,002 g (1.00 kg)" elsewhere."""
+        if not self.imperial:
+            return f"{grams:,} g ({grams / 1000:.2f} kg)" if grams >= 1000 else f"{grams:,} g"
+        tenths = round(grams / _GRAMS_PER_OUNCE * 10)  # whole tenths of an ounce: 15.96 oz is 1 lb 0.0 oz
+        pounds, tenths = divmod(tenths, 160)
+        ounces = f"{tenths / 10:.1f} oz"
+        return f"{pounds:,} lb {ounces}" if pounds else ounces
+
+    def package_weight(self, grams: int) -> str:
+        """A table cell: "1 lb 1.7 oz", or "502" under a "Grams" heading."""
+        return self.weight(grams) if self.imperial else f"{grams:,}"
+
+    @property
+    def weight_heading(self) -> str:
+        return "Weight" if self.imperial else "Grams"
+
+
+UTC_A4 = PrintSetup()
 
 
 @dataclass(frozen=True)
@@ -90,6 +138,7 @@ class EndOfDayForm:
     carrier_name: str
     cutoff_local: str  # e.g. "2026-11-26 16:00 EST"
     packages: list[ManifestPackage]
+    print_setup: PrintSetup = UTC_A4  # the warehouse's paper, zone and units
 
 
 class _Document(FPDF):
@@ -148,10 +197,6 @@ class _Document(FPDF):
         return bytes(self.output())
 
 
-def _when(value: datetime) -> str:
-    return value.strftime("%Y-%m-%d %H:%M %Z").strip()
-
-
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
@@ -165,11 +210,11 @@ def pick_list_pdf(
     lines: Sequence[PickLine],
     order_count: int,
     *,
-    paper: Paper = "A4",
+    setup: PrintSetup = UTC_A4,
 ) -> bytes:
     """The batch's pick list: one row per bin and SKU in walking order, with a box to tick."""
     pdf = _Document(
-        title=f"Pick list {batch_id}", created=created_at, paper=paper, footer=f"Pick list {batch_id}"
+        title=f"Pick list {batch_id}", created=created_at, paper=setup.paper, footer=f"Pick list {batch_id}"
     )
     pdf.add_page()
     units = sum(line.units for line in lines)
@@ -177,7 +222,7 @@ def pick_list_pdf(
 
     pdf.line_of("Pick list", size=18, bold=True, height=9)
     pdf.line_of(f"Batch {batch_id}", size=11, bold=True)
-    pdf.line_of(f"Created {_when(created_at)}")
+    pdf.line_of(f"Created {setup.when(created_at)}")
     pdf.line_of(f"{_plural(order_count, 'order')} · {_plural(len(lines), 'line')} · {_plural(units, 'unit')}")
     pdf.ln(3)
 
@@ -219,19 +264,19 @@ def _row(table: Any, pdf: _Document, cells: Sequence[str], *, bold: Sequence[int
 # ------------------------------------------------------------------------------------------ packing slips
 
 
-def packing_slips_pdf(slips: Sequence[PackingSlip], *, paper: Paper = "A4") -> bytes:
+def packing_slips_pdf(slips: Sequence[PackingSlip], *, setup: PrintSetup = UTC_A4) -> bytes:
     """One page per order (more only if its items do not fit): what is in the box, for the buyer."""
     latest = max((slip.order.last_update_date for slip in slips), default=datetime(2000, 1, 1, tzinfo=UTC))
-    pdf = _Document(title="Packing slips", created=latest, paper=paper, footer=None)
+    pdf = _Document(title="Packing slips", created=latest, paper=setup.paper, footer=None)
     for slip in slips:
-        _packing_slip(pdf, slip)
+        _packing_slip(pdf, slip, setup)
     if not slips:
         pdf.add_page()
         pdf.line_of("No packing slips in this batch.")
     return pdf.done()
 
 
-def _packing_slip(pdf: _Document, slip: PackingSlip) -> None:
+def _packing_slip(pdf: _Document, slip: PackingSlip, setup: PrintSetup) -> None:
     order = slip.order
     pdf.add_page()
     pdf.line_of(slip.seller_name, size=16, bold=True, height=8)
@@ -245,7 +290,7 @@ def _packing_slip(pdf: _Document, slip: PackingSlip) -> None:
         pdf.set_fill_color(0)
         pdf.code39(code, x=pdf.l_margin, y=pdf.get_y() + 1, w=0.75, h=11)
         pdf.set_y(pdf.get_y() + 14)
-    pdf.line_of(f"Order date: {order.purchase_date:%Y-%m-%d}")
+    pdf.line_of(f"Order date: {setup.local(order.purchase_date):%Y-%m-%d}")  # the warehouse's day
     pdf.ln(3)
 
     pdf.line_of("Ship to", bold=True)
@@ -281,39 +326,52 @@ def _packing_slip(pdf: _Document, slip: PackingSlip) -> None:
 # ---------------------------------------------------------------------------------- end-of-day manifest
 
 
-def _weight_summary(packages: Sequence[ManifestPackage]) -> str:
+def _weight_summary(packages: Sequence[ManifestPackage], setup: PrintSetup) -> str:
     grams = sum(package.weight_grams or 0 for package in packages)
     unknown = sum(1 for package in packages if package.weight_grams is None)
-    text = f"{grams:,} g ({grams / 1000:.2f} kg)"
+    text = setup.weight(grams)
     if unknown:
         text += f", {_plural(unknown, 'package')} without a weight"
     return text
 
 
-def end_of_day_pdf(form: EndOfDayForm, *, paper: Paper = "A4") -> bytes:
+def end_of_day_pdf(form: EndOfDayForm) -> bytes:
     """The carrier's manifest for the day: every package handed over, totals, and both signatures."""
+    setup = form.print_setup
     name = f"End of day {form.carrier_name} {form.day.isoformat()}"
     created = max(
         (package.shipped_at for package in form.packages),
         default=datetime.combine(form.day, time(), tzinfo=UTC),
     )
-    pdf = _Document(title=name, created=created, paper=paper, footer=name)
+    pdf = _Document(title=name, created=created, paper=setup.paper, footer=name)
     pdf.add_page()
     pdf.line_of("End-of-day manifest", size=18, bold=True, height=9)
     pdf.line_of(f"{form.carrier_name} ({form.carrier_code})", size=12, bold=True, height=6.5)
     pdf.line_of(f"Shipping day: {form.day.isoformat()}    Pickup cutoff: {form.cutoff_local}")
-    pdf.line_of(f"{_plural(len(form.packages), 'package')} · total weight {_weight_summary(form.packages)}")
+    pdf.line_of(
+        f"{_plural(len(form.packages), 'package')} · total weight {_weight_summary(form.packages, setup)}"
+    )
+    pdf.line_of(setup.zone_note(), size=8.5)
     pdf.ln(3)
 
     pdf.font(8)
     with pdf.table(
-        col_widths=(6, 38, 24, 46, 20, 14, 38),
+        col_widths=(6, 36, 20, 44, 18, 20, 42),
         text_align=(Align.R, Align.L, Align.L, Align.L, Align.L, Align.R, Align.L),
         **_TABLE_STYLE,
     ) as table:
-        _row(table, pdf, ("#", "Order", "Shipment", "Tracking number", "Service", "Grams", "Shipped at"))
+        headings = (
+            "#",
+            "Order",
+            "Shipment",
+            "Tracking number",
+            "Service",
+            setup.weight_heading,
+            "Shipped at",
+        )
+        _row(table, pdf, headings)
         for number, package in enumerate(form.packages, start=1):
-            weight = "" if package.weight_grams is None else f"{package.weight_grams:,}"
+            weight = "" if package.weight_grams is None else setup.package_weight(package.weight_grams)
             cells = (
                 str(number),
                 package.order_id,
@@ -321,13 +379,13 @@ def end_of_day_pdf(form: EndOfDayForm, *, paper: Paper = "A4") -> bytes:
                 package.tracking_number,
                 package.service,
                 weight,
-                _when(package.shipped_at),
+                setup.when(package.shipped_at),
             )
             _row(table, pdf, cells)
 
     pdf.ln(4)
     pdf.line_of(f"Packages: {len(form.packages)}", bold=True)
-    pdf.line_of(f"Total weight: {_weight_summary(form.packages)}", bold=True)
+    pdf.line_of(f"Total weight: {_weight_summary(form.packages, setup)}", bold=True)
     costs = label_cost_totals(p.label_cost for p in form.packages)
     if costs:
         pdf.line_of("Labels bought: " + ", ".join(f"{c.amount} {c.currency_code}" for c in costs), bold=True)

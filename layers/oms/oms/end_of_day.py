@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from oms.documents import EndOfDayForm, ManifestPackage, end_of_day_csv, end_of_day_pdf, label_cost_totals
+from oms.documents import (
+    EndOfDayForm,
+    ManifestPackage,
+    PrintSetup,
+    end_of_day_csv,
+    end_of_day_pdf,
+    label_cost_totals,
+)
 from oms.domain.carriers import CARRIERS, known_carrier
 from oms.domain.types import Money, iso_z, utc_now
 from oms.shipping_settings import ShippingSettings, ShippingSettingsStore
@@ -44,6 +51,7 @@ def end_of_day_form(
         carrier_name=CARRIERS[carrier].name,
         cutoff_local=cutoff.strftime("%Y-%m-%d %H:%M %Z"),
         packages=packages,
+        print_setup=PrintSetup.for_warehouse(settings.warehouse.country, settings.warehouse.time_zone),
     )
 
 

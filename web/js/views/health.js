@@ -1,6 +1,6 @@
 // #/health: the account-health figures Amazon judges the seller by, against Amazon's targets.
 import { call } from "../api.js";
-import { announce, formatTime, h, percent } from "../dom.js";
+import { announce, h, percent, when } from "../dom.js";
 
 const METRICS = [
   ["lateShipmentRate", "Late shipment rate", "Orders confirmed as shipped after their latest ship date."],
@@ -51,7 +51,7 @@ export async function render(view) {
   const missing = METRICS.filter(([key]) => figure(key) && figure(key).value !== null && figure(key).meetsTarget === false).length;
   view.replaceChildren(
     h("h1", {}, "Account health"),
-    h("p", { class: "muted" }, `As of ${formatTime(health.asOf)}. Amazon may suspend selling privileges when a figure stays past its target.`),
+    h("p", { class: "muted" }, "As of ", when(health.asOf), ". Amazon may suspend selling privileges when a figure stays past its target."),
     h("p", { class: "summary", id: "health-summary" }, missing ? `${missing} figure${missing === 1 ? " misses its" : "s miss their"} target.` : "Every figure with orders meets its target."),
     h("div", { class: "metrics" }, cards),
   );

@@ -2,15 +2,14 @@
 import { call } from "../api.js";
 import { announce, failureNote, h, routeQuery, showError, table } from "../dom.js";
 import { productCell, productsOf } from "../product.js";
+import { daysOfCover } from "../words.js";
 
 const PAGE = 100;
 
 function coverCell(row) {
-  if (row.daysOfCover === null || row.daysOfCover === undefined) return h("span", { class: "muted" }, "no recent sales");
-  const days = Number(row.daysOfCover);
-  const short = row.leadTimeDays !== null && row.leadTimeDays !== undefined && days < Number(row.leadTimeDays);
-  const text = `${days.toFixed(days < 10 ? 1 : 0)} days`;
-  return short ? h("span", { class: "warning" }, `${text} (lead time ${row.leadTimeDays})`) : text;
+  if (row.daysOfCover === null || row.daysOfCover === undefined) return h("span", { class: "muted" }, daysOfCover(row));
+  const short = row.leadTimeDays !== null && row.leadTimeDays !== undefined && Number(row.daysOfCover) < Number(row.leadTimeDays);
+  return short ? h("span", { class: "warning" }, `${daysOfCover(row)} (lead time ${row.leadTimeDays})`) : daysOfCover(row);
 }
 
 const COLUMNS = [
@@ -43,7 +42,7 @@ export async function render(view) {
   const more = h("button", { type: "button", hidden: true }, "Show more");
   view.replaceChildren(
     h("h1", {}, all ? "Stock" : "Low stock"),
-    h("p", { class: "muted" }, all ? "Every stock row." : "Rows at or below their reorder point. Days of cover = available units / average daily sales; red when shorter than the lead time."),
+    h("p", { class: "muted" }, all ? "Every stock row." : "Rows at or below their reorder point. Days of cover = available units / units ordered a day over the last 30 days; red when shorter than the lead time."),
     h("div", { class: "toolbar" }, h("label", { class: "inline", for: "low-only" }, toggle, " Only rows at or below their reorder point"), finder),
     holder,
     more,
@@ -70,7 +69,6 @@ export async function render(view) {
   try {
     await load();
   } catch (error) {
-    showError(error);
-    holder.replaceChildren(failureNote("The stock rows", error));
+    holder.replaceChildren(failureNote("The stock rows", error)); // said once, where the rows would be
   }
 }

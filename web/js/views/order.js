@@ -1,7 +1,8 @@
 // #/orders/<orderId>: the order, its deadlines, shipments and timeline, and the actions that ship it.
 import { call } from "../api.js";
-import { announce, failureNote, formatTime, h, money, showError, table, timeCell } from "../dom.js";
-import { cutoffText, flagBadges, mustShipAt, OPEN_STATUSES } from "../orders-common.js";
+import { announce, failureNote, h, money, showError, table, timeCell, when } from "../dom.js";
+import { cutoffText, flagBadges, mustShipAt, OPEN_STATUSES, statusText } from "../orders-common.js";
+import { channel, confirmationStatus, orderStatus, serviceLevel, timelineText } from "../words.js";
 
 const FALLBACK_CARRIERS = ["UPS", "USPS", "FedEx", "DHL", "Amazon Shipping", "OnTrac"];
 
@@ -18,14 +19,14 @@ export async function render(view, orderId) {
 function draw(view, order, timeline, carriers) {
   const zone = order.mustShipBy?.timeZone;
   const facts = [
-    ["Status", `${order.status}${order.isPrime ? " · Prime" : ""}${order.isBusinessOrder ? " · Business" : ""}`],
-    ["Channel", order.fulfillmentChannel === "AFN" ? "Fulfilled by Amazon (AFN)" : "Fulfilled by you (MFN)"],
+    ["Status", statusText(order, { business: true })],
+    ["Shipped by", channel(order.fulfillmentChannel)],
     ["Purchased", timeCell(order.purchaseDate)],
-    ["Must ship by", mustShipAt(order) ? h("span", {}, timeCell(mustShipAt(order), zone), zone ? h("span", { class: "muted" }, ` ${zone}`) : null) : "–"],
+    ["Must ship by", timeCell(mustShipAt(order), zone)],
     ["Amazon's latest ship date", timeCell(order.latestShipDate)],
-    ["Pickup cutoff", cutoffText(order, formatTime)],
+    ["Pickup cutoff", cutoffText(order)],
     ["Deliver by", timeCell(order.latestDeliveryDate)],
-    ["Ship service", order.shipServiceLevel || "–"],
+    ["Ship service", order.shipServiceLevel ? h("span", { title: order.shipServiceLevel }, serviceLevel(order.shipServiceLevel)) : "–"],
     ["Order total", money(order.orderTotal)],
   ];
   const itemColumns = [
@@ -65,7 +66,7 @@ async function confirmNow(view, order, shipmentId, button, carriers) {
     const timeline = await call(`/orders/${encodeURIComponent(order.orderId)}/timeline`).catch((error) => ({ error }));
     draw(view, answer.order, timeline, carriers);
     const status = answer.shipment?.confirmation?.status || "unknown";
-    announce(`Package ${shipmentId}: Amazon confirmation ${status}.`);
+    announce(`Package ${shipmentId}: Amazon confirmation ${confirmationStatus(status)}.`);
   } catch (error) {
     showError(error);
     button.disabled = false;
@@ -143,7 +144,7 @@ function shipments(order, retry) {
     { label: "Carrier", cell: (s) => s.carrier || "–" },
     { label: "Tracking number", cell: (s) => h("span", { class: "tracking" }, s.trackingNumber || "–") },
     { label: "Service", cell: (s) => s.service || "–" },
-    { label: "Shipped", cell: (s) => formatTime(s.shipDate) },
+    { label: "Shipped", cell: (s) => when(s.shipDate) },
     { label: "Items", cell: (s) => (s.items || []).map((i) => `${i.quantity} × ${i.sku || i.orderItemId}`).join(", ") || "all" },
     { label: "How", cell: (s) => (s.source === "buyShipping" ? "label bought" : "recorded") },
     { label: "Label cost", cell: (s) => money(s.rate) },
@@ -160,9 +161,8 @@ function shipments(order, retry) {
 
 function confirmation(state, shipmentId, retry) {
   if (!state) return "–";
-  const words = { pending: "waiting to confirm", confirmed: "confirmed", retrying: "retrying", refused: "refused by Amazon" };
-  const parts = [h("span", { class: `badge badge-${state.status}` }, words[state.status] || state.status)];
-  if (state.confirmedAt) parts.push(` ${formatTime(state.confirmedAt)}`);
+  const parts = [h("span", { class: `badge badge-${state.status}` }, confirmationStatus(state.status))];
+  if (state.confirmedAt) parts.push(" ", when(state.confirmedAt));
   if (state.attempts) parts.push(h("span", { class: "muted" }, ` (${state.attempts} attempt${state.attempts === 1 ? "" : "s"})`));
   if (state.lastError) parts.push(h("span", { class: "warning" }, ` ${state.lastError}`));
   if (state.status !== "confirmed" && retry) {
@@ -193,9 +193,9 @@ function timelineSection(timeline) {
         h(
           "li",
           { "data-kind": event.kind },
-          h("time", { datetime: event.at }, formatTime(event.at)),
+          when(event.at),
           h("span", { class: `badge badge-kind-${event.kind}` }, kinds[event.kind] || event.kind),
-          h("span", { class: "timeline-text" }, event.text || ""),
+          h("span", { class: "timeline-text" }, timelineText(event)),
         ),
       ),
     ),
@@ -210,7 +210,7 @@ function actions(view, order, carriers) {
     return section;
   }
   if (!OPEN_STATUSES.includes(order.status)) {
-    section.append(h("p", { class: "muted" }, `Nothing to ship: the order is ${order.status}.`));
+    section.append(h("p", { class: "muted" }, `Nothing to ship: the order is ${orderStatus(order.status).toLowerCase()}.`));
     return section;
   }
   const open = (order.items || []).filter((item) => item.quantity - (item.quantityShipped || 0) > 0);
@@ -280,9 +280,8 @@ function actions(view, order, carriers) {
       view.querySelector("#shipments-title")?.setAttribute("tabindex", "-1");
       view.querySelector("#shipments-title")?.focus();
     } catch (error) {
-      problem.textContent = error.message;
+      problem.textContent = error.message; // said here, by the form, with its fields marked; not in the banner too
       problem.hidden = false;
-      showError(error);
       for (const detail of error.details || []) {
         const field = detail.field && form.querySelector(`[name="${String(detail.field).split(".").pop()}"]`);
         if (field) field.setAttribute("aria-invalid", "true");

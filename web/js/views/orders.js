@@ -1,17 +1,18 @@
 // #/orders?status=&fulfillmentChannel=&from=&to=: every order, filtered and paged by the API.
 import { call } from "../api.js";
-import { announce, failureNote, formatTime, h, routeQuery, showError, table } from "../dom.js";
-import { flagBadges, remainingUnits } from "../orders-common.js";
+import { announce, dayBounds, dayIn, failureNote, h, routeQuery, showError, table, when } from "../dom.js";
+import { flagBadges, remainingUnits, statusText } from "../orders-common.js";
+import { channel, orderStatus } from "../words.js";
 
 const STATUSES = ["Pending", "Unshipped", "PartiallyShipped", "Shipped", "Canceled", "Unfulfillable", "InvoiceUnconfirmed", "PendingAvailability"];
 const PAGE = 50;
 
 const COLUMNS = [
-  { label: "Order", cell: (o) => h("a", { href: `#/orders/${encodeURIComponent(o.orderId)}` }, o.orderId) },
-  { label: "Status", cell: (o) => o.status },
-  { label: "Channel", cell: (o) => (o.fulfillmentChannel === "AFN" ? "Amazon (AFN)" : "Seller (MFN)") },
-  { label: "Purchased", cell: (o) => formatTime(o.purchaseDate) },
-  { label: "Latest ship date", cell: (o) => formatTime(o.latestShipDate) },
+  { label: "Order", cell: (o) => h("a", { href: `#/orders/${encodeURIComponent(o.orderId)}`, class: "order-id" }, o.orderId) },
+  { label: "Status", cell: (o) => statusText(o) },
+  { label: "Shipped by", cell: (o) => channel(o.fulfillmentChannel) },
+  { label: "Purchased", cell: (o) => when(o.purchaseDate) },
+  { label: "Latest ship date", cell: (o) => when(o.latestShipDate) },
   { label: "Units to ship", cell: (o) => String(remainingUnits(o)) },
   { label: "Flags", cell: (o) => h("span", { class: "badges" }, flagBadges(o)) },
 ];
@@ -28,7 +29,8 @@ function select(name, label, options, value) {
 
 function dateInput(name, label, value) {
   const id = `filter-${name}`;
-  return h("label", { for: id }, label, h("input", { id, name, type: "date", value: value ? value.slice(0, 10) : null }));
+  const day = value && !Number.isNaN(new Date(value).getTime()) ? dayIn(new Date(value)) : null;
+  return h("label", { for: id }, label, h("input", { id, name, type: "date", value: day }));
 }
 
 export async function render(view) {
@@ -42,8 +44,8 @@ export async function render(view) {
   const form = h(
     "form",
     { class: "filters", "aria-label": "Order filters" },
-    select("status", "Status", [["", "Any status"], ...STATUSES.map((s) => [s, s])], filters.status),
-    select("fulfillmentChannel", "Channel", [["", "Both"], ["MFN", "Seller (MFN)"], ["AFN", "Amazon (AFN)"]], filters.fulfillmentChannel),
+    select("status", "Status", [["", "Any status"], ...STATUSES.map((s) => [s, orderStatus(s)])], filters.status),
+    select("fulfillmentChannel", "Shipped by", [["", "Both"], ["MFN", channel("MFN")], ["AFN", channel("AFN")]], filters.fulfillmentChannel),
     dateInput("from", "Purchased from", filters.from),
     dateInput("to", "Purchased to", filters.to),
     h("button", { type: "submit" }, "Show"),
@@ -53,9 +55,9 @@ export async function render(view) {
     const values = new URLSearchParams();
     for (const [key, value] of new FormData(form)) {
       if (!value) continue;
-      // whole days in UTC: from the start of the first to the end of the last
-      if (key === "from") values.set(key, `${value}T00:00:00Z`);
-      else if (key === "to") values.set(key, `${value}T23:59:59Z`);
+      // whole warehouse days: from the start of the first to the end of the last
+      if (key === "from") values.set(key, dayBounds(value).from);
+      else if (key === "to") values.set(key, dayBounds(value).to);
       else values.set(key, value);
     }
     location.hash = `#/orders${String(values) ? `?${values}` : ""}`;
@@ -83,7 +85,6 @@ export async function render(view) {
   try {
     await load();
   } catch (error) {
-    showError(error); // a bad filter keeps the form, so it can be put right
-    holder.replaceChildren(failureNote("The orders", error));
+    holder.replaceChildren(failureNote("The orders", error)); // said once, under the filters, which stay to be put right
   }
 }

@@ -3,25 +3,22 @@
 // only once no unfetched page could hold an earlier one (so "Show more" never reshuffles what is shown).
 // Orders shown can be ticked and grouped into a pick batch (POST /batches): a pick list and packing slips.
 import { call } from "../api.js";
-import { announce, endOfToday, formatTime, h, routeQuery, showError, table } from "../dom.js";
-import { byUrgency, cutoffText, dueToday, flagBadges, isFlagged, itemsSummary, mustShipAt, OPEN_STATUSES } from "../orders-common.js";
+import { announce, endOfToday, h, routeQuery, showError, table, when } from "../dom.js";
+import { byUrgency, cutoffText, dueToday, flagBadges, isFlagged, itemsSummary, mustShipAt, OPEN_STATUSES, statusText } from "../orders-common.js";
 
 const DEFAULT_PAGE = 50;
 const MAX_BATCH = 25; // the API's limit: a pick cart's worth
 
 const COLUMNS = [
   { label: "Urgency", cell: (o) => h("span", { class: "badges" }, flagBadges(o, { withDueToday: true })) },
-  { label: "Order", cell: (o) => h("a", { href: `#/orders/${encodeURIComponent(o.orderId)}` }, o.orderId) },
+  { label: "Order", cell: (o) => h("a", { href: `#/orders/${encodeURIComponent(o.orderId)}`, class: "order-id" }, o.orderId) },
   {
     label: "Must ship by",
-    cell: (o) =>
-      mustShipAt(o)
-        ? h("time", { datetime: mustShipAt(o) }, formatTime(mustShipAt(o), o.mustShipBy?.timeZone))
-        : "–",
+    cell: (o) => when(mustShipAt(o), o.mustShipBy?.timeZone),
   },
-  { label: "Pickup cutoff", cell: (o) => cutoffText(o, formatTime) },
+  { label: "Pickup cutoff", cell: (o) => cutoffText(o) },
   { label: "To ship", cell: (o) => itemsSummary(o) },
-  { label: "Status", cell: (o) => (o.isPrime ? `${o.status} · Prime` : o.status) },
+  { label: "Status", cell: (o) => statusText(o) },
 ];
 
 /** The column of tick boxes: each labelled with its order id, ticked while the order is selected. */
@@ -51,9 +48,8 @@ function sortKey(order) {
   return `${order.latestShipDate || ""}#${order.orderId}`; // the API's own order within a status
 }
 
-async function warehouseEndOfToday() {
-  const setup = await call("/settings/shipping").catch(() => null); // without it: the browser's day
-  return endOfToday(setup?.warehouse?.timeZone).toISOString().replace(/\.\d+Z$/, "Z");
+function warehouseEndOfToday() {
+  return endOfToday().toISOString().replace(/\.\d+Z$/, "Z"); // the warehouse's day (dom.js knows its zone)
 }
 
 export async function render(view) {
@@ -62,7 +58,7 @@ export async function render(view) {
   const onlyToday = query.get("due") === "today";
   const streams = OPEN_STATUSES.map((status) => ({ status, items: [], nextToken: null, started: false }));
   // "due today" is the warehouse's today, fixed for every page (the API's page tokens belong to one query)
-  const shipBy = onlyToday ? await warehouseEndOfToday() : null;
+  const shipBy = onlyToday ? warehouseEndOfToday() : null;
   const shown = new Set();
   const selected = new Set(); // order ids ticked for a pick batch (sent in queue order)
 
@@ -79,7 +75,7 @@ export async function render(view) {
   const allBox = h("input", { type: "checkbox", id: "select-all" });
   const selectedText = h("span", { id: "batch-selected", class: "hint" }, "");
   const makeBatch = h("button", { type: "button", id: "make-batch", class: "primary", "aria-describedby": "batch-selected" }, "Make pick batch");
-  const batchProblem = h("p", { id: "batch-problem", class: "failure", hidden: true }, "");
+  const batchProblem = h("p", { id: "batch-problem", class: "failure", role: "alert", hidden: true }, "");
   const batchResult = h("section", { id: "batch-result", class: "batch-result", "aria-labelledby": "batch-result-title", hidden: true });
   const batchBar = h(
     "div",
@@ -151,7 +147,7 @@ export async function render(view) {
         h("dt", {}, "Units to pick"),
         h("dd", { id: "batch-units" }, plural(units, "unit"), ` on ${plural((batch.lines || []).length, "pick-list line")}`),
         h("dt", {}, "Made"),
-        h("dd", {}, batch.createdAt ? h("time", { datetime: batch.createdAt }, formatTime(batch.createdAt)) : "–"),
+        h("dd", {}, when(batch.createdAt)),
       ),
       h(
         "p",
@@ -186,9 +182,8 @@ export async function render(view) {
       syncSelection();
       showBatch(batch);
     } catch (error) {
-      batchProblem.textContent = error.message || String(error);
+      batchProblem.textContent = error.message || String(error); // said here, by the button, not in the banner too
       batchProblem.hidden = false;
-      showError(error);
     } finally {
       makeBatch.disabled = false;
       makeBatch.textContent = "Make pick batch";

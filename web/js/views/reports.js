@@ -1,7 +1,7 @@
 // #/reports: the order report builder: a view, a date range and the columns; preview or download as CSV.
 // The API builds the report (filtering server-side); a big one comes back as a job to wait for.
 import { call } from "../api.js";
-import { announce, failureNote, h, showError, table } from "../dom.js";
+import { announce, dayBounds, dayIn, failureNote, h, showError, table } from "../dom.js";
 
 const VIEWS = [
   ["all", "All orders"],
@@ -80,8 +80,8 @@ export async function render(view) {
     const columns = checked();
     if (!columns.length) throw new Error("Choose at least one column.");
     const params = { view: viewSelect.value, columns: columns.join(","), format };
-    if (from.value) params.from = `${from.value}T00:00:00Z`;
-    if (to.value) params.to = `${to.value}T23:59:59Z`;
+    if (from.value) params.from = dayBounds(from.value).from; // whole warehouse days
+    if (to.value) params.to = dayBounds(to.value).to;
     return params;
   }
 
@@ -94,9 +94,8 @@ export async function render(view) {
     try {
       await work();
     } catch (error) {
-      problem.textContent = error.message;
+      problem.textContent = error.message; // said once, by the buttons
       problem.hidden = false;
-      if (error.status !== undefined) showError(error);
     } finally {
       button.disabled = false;
       button.textContent = label;
@@ -120,7 +119,7 @@ export async function render(view) {
     guarded(download, "Preparing…", async () => {
       const params = query("csv");
       const answer = await call("/reports/orders", { query: params, format: "text" });
-      const name = `orders-${params.view}-${new Date().toISOString().slice(0, 10)}.csv`;
+      const name = `orders-${params.view}-${dayIn(new Date())}.csv`;
       if (answer.accepted) {
         announce("The report is being built; it downloads when ready.");
         const url = await waitForJob(answer);
@@ -206,7 +205,7 @@ async function shippingSpendSection() {
 // End-of-day forms: every package handed to a carrier on a warehouse day, as CSV or PDF (for the driver).
 async function endOfDaySection() {
   const carriers = ((await call("/carriers")).items || []).filter((c) => c.setUp);
-  const day = h("input", { type: "date", id: "eod-date", name: "date", value: new Date().toISOString().slice(0, 10) });
+  const day = h("input", { type: "date", id: "eod-date", name: "date", value: dayIn(new Date()) }); // the warehouse's today
   const carrier = h("select", { id: "eod-carrier", name: "carrier" }, carriers.map((c) => h("option", { value: c.code }, c.name)));
   const csv = h("button", { type: "button", id: "eod-csv" }, "Download CSV");
   const pdf = h("button", { type: "button", id: "eod-pdf" }, "Open PDF");
@@ -221,8 +220,7 @@ async function endOfDaySection() {
       const packages = Math.max(0, answer.text.trim().split(/\r?\n/).length - 1);
       outcome.textContent = `${packages} package${packages === 1 ? "" : "s"} for ${carrier.value} on ${day.value}.`;
     } catch (error) {
-      outcome.textContent = error.message;
-      showError(error);
+      outcome.textContent = error.message; // said once, under the buttons
     }
   });
   pdf.addEventListener("click", async () => {
@@ -233,7 +231,6 @@ async function endOfDaySection() {
       window.open(form.pdfUrl, "_blank", "noopener");
     } catch (error) {
       outcome.textContent = error.message;
-      showError(error);
     }
   });
   return h(

@@ -2,24 +2,24 @@
 // The charts come from the ledger (newest first): a few pages at most, never the whole history.
 import { call } from "../api.js";
 import { chartFigure } from "../charts.js";
-import { announce, failureNote, formatTime, h, showError, table, tableRow } from "../dom.js";
+import { announce, dayIn, failureNote, h, showError, table, tableRow, when } from "../dom.js";
 import { productSection } from "../product.js";
+import { daysOfCover, ledgerReason, source } from "../words.js";
 
 const DAYS = 90;
 const LEDGER_PAGE = 200;
 const LEDGER_PAGES = 5;
 
 function dayOf(date) {
-  return date.toLocaleDateString("en-CA"); // YYYY-MM-DD in the browser's zone
+  return dayIn(date); // YYYY-MM-DD in the warehouse's zone
 }
 
-/** The last DAYS days, oldest first, as YYYY-MM-DD. */
+/** The last DAYS warehouse days, oldest first, as YYYY-MM-DD. */
 function lastDays(now = new Date()) {
   const days = [];
   for (let back = DAYS - 1; back >= 0; back -= 1) {
-    const day = new Date(now);
-    day.setDate(day.getDate() - back);
-    days.push(dayOf(day));
+    const day = dayOf(new Date(now.getTime() - back * 86400_000));
+    if (days[days.length - 1] !== day) days.push(day);
   }
   return days;
 }
@@ -42,12 +42,12 @@ async function recentLedger(sku) {
   return { entries, complete };
 }
 
-/** Units ordered per day: reservations (reserved + backordered units taken by new orders). */
+/** Units ordered per day, as days of cover counts demand (oms.domain.cover): an order's new need, plus units it shipped unheld. */
 export function unitsOrderedPerDay(entries, days) {
   const perDay = Object.fromEntries(days.map((d) => [d, 0]));
   for (const entry of entries) {
-    if (entry.reason !== "reservation") continue;
-    const units = (entry.reservedDelta || 0) + (entry.backorderedDelta || 0);
+    if (entry.reason !== "reservation" && entry.reason !== "shipment") continue;
+    const units = (entry.reservedDelta || 0) + (entry.backorderedDelta || 0) - (entry.delta || 0);
     const day = dayOf(new Date(entry.at));
     if (units > 0 && day in perDay) perDay[day] += units;
   }
@@ -94,11 +94,11 @@ function factsOf(row) {
     ["Reorder point", row.reorderPoint ?? "not set"],
     ["Safety stock", row.safetyStock ?? "not set"],
     ["Lead time", row.leadTimeDays !== null && row.leadTimeDays !== undefined ? `${row.leadTimeDays} days` : "not set"],
-    ["Days of cover", row.daysOfCover !== null && row.daysOfCover !== undefined ? `${Number(row.daysOfCover).toFixed(1)} days` : "no recent sales"],
+    ["Days of cover", daysOfCover(row)],
     ["Amazon (FBA)", row.fba ? Object.entries(row.fba).filter(([, v]) => typeof v === "number").map(([k, v]) => `${k} ${v}`).join(", ") || "–" : "–"],
-    ["Updated", formatTime(row.updatedAt)],
+    ["Updated", when(row.updatedAt)],
   ];
-  return h("dl", { class: "facts", id: "stock-facts" }, facts.map(([term, value]) => [h("dt", {}, term), h("dd", { "data-fact": term }, String(value))]));
+  return h("dl", { class: "facts", id: "stock-facts" }, facts.map(([term, value]) => [h("dt", {}, term), h("dd", { "data-fact": term }, value instanceof Node ? value : String(value))]));
 }
 
 export async function render(view, sku) {
@@ -126,8 +126,7 @@ export async function render(view, sku) {
   try {
     ledger = await recentLedger(row.sku);
   } catch (error) {
-    showError(error);
-    charts.append(failureNote("The stock movements", error));
+    charts.append(failureNote("The stock movements", error)); // said once, where the charts would be
     return undefined;
   }
   const here = ledger.entries.filter((e) => (e.location || "default") === (row.location || "default"));
@@ -167,14 +166,14 @@ export async function render(view, sku) {
 /** The ledger, newest first, LEDGER_SHOWN a page; "Older movements" reads the next page from the API. */
 function ledgerTable(sku, section) {
   const columns = [
-    { label: "When", cell: (e) => formatTime(e.at) },
-    { label: "Reason", cell: (e) => e.reason },
+    { label: "When", cell: (e) => when(e.at) },
+    { label: "Reason", cell: (e) => ledgerReason(e.reason) },
     { label: "On hand", cell: (e) => signed(e.delta), className: "number" },
     { label: "Reserved", cell: (e) => signed(e.reservedDelta), className: "number" },
     { label: "Backordered", cell: (e) => signed(e.backorderedDelta), className: "number" },
     { label: "Reference", cell: (e) => referenceCell(e.reference) },
     { label: "Note", cell: (e) => e.note || "–" },
-    { label: "By", cell: (e) => e.actor || "–" },
+    { label: "By", cell: (e) => source(e.actor) },
   ];
   const body = h("div", {});
   const older = h("button", { type: "button", id: "ledger-older", hidden: true }, "Older movements");

@@ -14,6 +14,7 @@ from oms.amazon.client import SpApiError
 from oms.amazon.rate_budget import BudgetExhausted
 from oms.errors import OmsError
 from oms.observability import logger
+from oms.wording import field_problems
 
 
 def error_response(
@@ -31,27 +32,6 @@ def error_response(
     )
 
 
-def _field_name(location: tuple[Any, ...]) -> str:
-    """("body", "items", 0, "sku") -> "items[0].sku"; ("query", "limit") -> "limit"."""
-    parts = [p for p in location if p not in ("body", "query", "path", "header")]
-    name = ""
-    for part in parts:
-        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
-    return name or "body"
-
-
-def _describe(error: dict[str, Any]) -> str:
-    kind = error.get("type", "")
-    if kind == "json_invalid":
-        return "is not valid JSON"
-    if kind == "missing":
-        return "is required"
-    if kind == "extra_forbidden":
-        return "is not a known field"
-    message = str(error.get("msg", "is not valid"))
-    return message[0].lower() + message[1:] if message else "is not valid"
-
-
 def register_error_answers(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(OmsError)
     def domain_error(error: OmsError) -> Response:
@@ -61,12 +41,7 @@ def register_error_answers(app: APIGatewayRestResolver) -> None:
 
     @app.exception_handler(RequestValidationError)
     def invalid_request(error: RequestValidationError) -> Response:
-        problems = [
-            {"field": _field_name(tuple(e.get("loc", ()))), "message": _describe(e)} for e in error.errors()
-        ]
-        json_broken = any(e.get("type") == "json_invalid" for e in error.errors())
-        if json_broken:
-            problems = [{"field": "body", "message": "is not valid JSON"}]
+        problems = field_problems(error.errors())
         message = "; ".join(f"{p['field']} {p['message']}" for p in problems) or "the request is not valid"
         return error_response(HTTPStatus.BAD_REQUEST, "ValidationError", message, problems)
 

@@ -1,0 +1,149 @@
+// Amazon's and the API's codes in the seller's words: statuses, service levels, channels, ledger reasons,
+// who did something, flags. One place, so every page says "Partially shipped", never "PartiallyShipped".
+// An unknown code is still shown (split into words), never hidden.
+
+const ORDER_STATUSES = {
+  Pending: "Pending (not yet paid)",
+  Unshipped: "Unshipped",
+  PartiallyShipped: "Partially shipped",
+  Shipped: "Shipped",
+  Canceled: "Cancelled",
+  Unfulfillable: "Unfulfillable",
+  InvoiceUnconfirmed: "Invoice unconfirmed",
+  PendingAvailability: "Pending availability (pre-order)",
+};
+
+// Amazon's fulfillmentServiceLevel (Orders API 2026-01-01), the older ShipServiceLevel / category values,
+// and the marketplaces' own names ("Std US D2D Dom")
+const SERVICE_LEVELS = {
+  STANDARD: "Standard",
+  EXPEDITED: "Expedited",
+  FREE_ECONOMY: "Free economy",
+  NEXT_DAY: "Next day",
+  SECOND_DAY: "Second day",
+  SAME_DAY: "Same day",
+  PRIORITY: "Priority",
+  SCHEDULED: "Scheduled delivery",
+  NextDay: "Next day",
+  SecondDay: "Second day",
+  SameDay: "Same day",
+  Expedited: "Expedited",
+  Standard: "Standard",
+  FreeEconomy: "Free economy",
+  Priority: "Priority",
+  Scheduled: "Scheduled delivery",
+  ScheduledDelivery: "Scheduled delivery",
+};
+const SERVICE_PREFIXES = [
+  [/^std\b/i, "Standard"],
+  [/^exp\b/i, "Expedited"],
+  [/^next\b/i, "Next day"],
+  [/^second\b/i, "Second day"],
+  [/^same\b/i, "Same day"],
+  [/^priority\b/i, "Priority"],
+  [/^free\b/i, "Free economy"],
+];
+
+const CHANNELS = { MFN: "You", AFN: "Amazon (FBA)" }; // who ships the order
+
+const LEDGER_REASONS = {
+  reservation: "Reserved for an order",
+  release: "Released (order cancelled or changed)",
+  shipment: "Shipped",
+  receipt: "Received",
+  adjustment: "Adjusted",
+  damaged: "Damaged",
+  lost: "Lost",
+  found: "Found",
+  "return-restock": "Returned to stock",
+  "audit-correction": "Cycle count correction",
+  "count-correction": "Count correction",
+  "opening-stock": "Opening stock",
+  "fba-figures": "Amazon FBA figures",
+  "new-sku": "New SKU",
+};
+
+const SOURCES = {
+  "amazon:ORDER_CHANGE": "Amazon",
+  "amazon:orders-api": "Amazon (order check)",
+  "amazon:FBA_INVENTORY": "Amazon FBA",
+  "seller:api": "You",
+  ship_guard: "Deadline check",
+  "oms local": "Local demo",
+};
+
+export const FLAGS = {
+  late: "Late",
+  atRisk: "At risk",
+  stockShortage: "Stock short",
+  buyerRequestedCancel: "Buyer asked to cancel",
+};
+
+const CONFIRMATIONS = { pending: "waiting to confirm", confirmed: "confirmed", retrying: "retrying", refused: "refused by Amazon" };
+
+/** "PartiallyShipped" -> "Partially shipped", "buyer_requested-cancel" -> "Buyer requested cancel". */
+export function spaced(code) {
+  const text = String(code ?? "")
+    .replace(/[_-]+/g, " ")
+    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+    .trim()
+    .toLowerCase();
+  return text ? text.charAt(0).toUpperCase() + text.slice(1) : "–";
+}
+
+function lookup(table, code) {
+  if (code === null || code === undefined || code === "") return "–";
+  return Object.hasOwn(table, code) ? table[code] : spaced(code);
+}
+
+export const orderStatus = (code) => lookup(ORDER_STATUSES, code);
+export const channel = (code) => lookup(CHANNELS, code);
+export const ledgerReason = (code) => lookup(LEDGER_REASONS, code);
+export const flag = (code) => lookup(FLAGS, code);
+export const confirmationStatus = (code) => lookup(CONFIRMATIONS, code);
+
+/** "NextDay" -> "Next day", "Std US D2D Dom" -> "Standard", "Exp UK Dom_2" -> "Expedited". */
+export function serviceLevel(code) {
+  if (code === null || code === undefined || code === "") return "–";
+  if (Object.hasOwn(SERVICE_LEVELS, code)) return SERVICE_LEVELS[code];
+  const found = SERVICE_PREFIXES.find(([pattern]) => pattern.test(code));
+  if (found) return found[1];
+  return /^[A-Za-z_]+$/.test(code) ? spaced(code) : String(code); // "TwoDay" -> "Two day"; "UPS Ground" stays
+}
+
+/** Who did it: "amazon:ORDER_CHANGE" -> "Amazon", "user:ana@example.com" -> "ana@example.com". */
+export function source(actor) {
+  if (actor === null || actor === undefined || actor === "") return "–";
+  if (Object.hasOwn(SOURCES, actor)) return SOURCES[actor];
+  const [kind, ...rest] = String(actor).split(":");
+  const who = rest.join(":");
+  if (kind === "user" || kind === "seller") return who && who !== "unknown" ? who : "You";
+  if (kind === "amazon") return "Amazon";
+  return spaced(actor);
+}
+
+/** A timeline entry in words, from its details when the API gives them (else the API's own text). */
+export function timelineText(event) {
+  const details = event.details || {};
+  if (event.kind === "status" && details.status) {
+    return `${orderStatus(details.status)}${details.by ? ` — by ${source(details.by)}` : ""}`;
+  }
+  if (event.kind === "stock" && details.reason) {
+    const moves = [
+      ["on hand", details.delta],
+      ["reserved", details.reservedDelta],
+      ["backordered", details.backorderedDelta],
+    ]
+      .filter(([, value]) => Number(value))
+      .map(([name, value]) => `${name} ${Number(value) > 0 ? "+" : ""}${value}`);
+    return `${details.sku}: ${ledgerReason(details.reason)}${moves.length ? ` (${moves.join(", ")})` : ""}`;
+  }
+  return event.text || "";
+}
+
+/** Days of cover as every page shows it: "12.5 days", "30 days", "0 days", or "no orders in 30 days". */
+export function daysOfCover(row) {
+  if (row.daysOfCover === null || row.daysOfCover === undefined) return "no orders in 30 days";
+  const days = Number(row.daysOfCover);
+  return `${days.toFixed(days < 10 && days !== Math.trunc(days) ? 1 : 0)} day${days === 1 ? "" : "s"}`;
+}
