@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import Field, model_validator
 
@@ -26,7 +26,12 @@ from oms.order_views import OrderView, ShipmentView, order_view
 from oms.orders import order_from_item
 from oms.settings import get_settings
 from oms.shipments import BoughtLabel, Recorded, confirm, confirm_now, ship
-from oms.shipping_settings import PackageDefaults, ShippingSettings, ShippingSettingsStore
+from oms.shipping_settings import (
+    CompleteShippingSettings,
+    PackageDefaults,
+    ShippingSettings,
+    ShippingSettingsStore,
+)
 from oms.store import keys
 from oms.store.default import default_table
 from oms.store.documents import default_documents
@@ -157,9 +162,30 @@ def get_shipping_settings() -> ShippingSettings:
     return ShippingSettingsStore(default_table()).get(fresh=True)
 
 
-@router.put("/settings/shipping", summary="Replace the shipping setup", tags=["shipping"])
-def put_shipping_settings(body: ShippingSettings) -> ShippingSettings:
-    return ShippingSettingsStore(default_table()).put(body)
+@router.put(
+    "/settings/shipping",
+    summary="Replace the whole shipping setup (every field, as GET gives it; 400 names what is missing)",
+    tags=["shipping"],
+    responses={200: {"description": "the saved setup"}, 409: {"description": "changed meanwhile; try again"}},
+)
+def put_shipping_settings(body: CompleteShippingSettings) -> ShippingSettings:
+    whole = ShippingSettings.model_validate(body.model_dump(mode="json", by_alias=True))
+    return ShippingSettingsStore(default_table()).put(whole)
+
+
+@router.patch(
+    "/settings/shipping",
+    summary="Change parts of the shipping setup (JSON merge patch, RFC 7386; the result is checked whole)",
+    tags=["shipping"],
+    responses={200: {"description": "the saved setup"}, 409: {"description": "changed meanwhile; try again"}},
+)
+def patch_shipping_settings(
+    body: Annotated[
+        dict[str, Any],
+        Body(description='e.g. {"warehouse": {"closes": "17:00:00"}}; null removes optional text'),
+    ],
+) -> ShippingSettings:
+    return ShippingSettingsStore(default_table()).patch(body)
 
 
 class BatchRequest(ApiModel):
@@ -167,7 +193,14 @@ class BatchRequest(ApiModel):
 
 
 @router.post(
-    "/batches", summary="Group orders for picking: pick list and packing slips (PDF)", tags=["shipping"]
+    "/batches",
+    summary="Group orders for picking: pick list and packing slips (PDF)",
+    tags=["shipping"],
+    responses={
+        201: {"description": "the batch with links to its PDFs"},
+        404: {"description": "an order is not known here"},
+        409: {"description": "an order is not awaiting shipment"},
+    },
 )
 def post_batch(body: BatchRequest) -> tuple[Batch, int]:
     return create_batch(default_table(), default_documents(), body.order_ids, client=_client_or_none()), 201

@@ -88,6 +88,13 @@ class Write:
         """Replace an item only if nobody changed it since `expected_version` was read (None: new)."""
         if expected_version is None:
             return cls.put_new({**item, "version": 1})
+        if expected_version == 0:  # an item saved before it carried a version
+            return cls(
+                "Put",
+                item={**item, "version": 1},
+                condition="attribute_exists(#pk) AND attribute_not_exists(#version)",
+                names={"#pk": PK, "#version": "version"},
+            )
         return cls(
             "Put",
             item={**item, "version": expected_version + 1},
