@@ -7,6 +7,7 @@ import contextlib
 from datetime import datetime
 from typing import Any
 
+from oms.batches import BatchRef
 from oms.domain.orders import Order, Shipment
 from oms.domain.types import iso_z
 from oms.orders import order_from_item
@@ -25,9 +26,12 @@ class OrderView(Order):
     shipments: list[ShipmentView]  # type: ignore[assignment]
     must_ship_by: LocalTime | None = None
     cutoff: Cutoff | None = None
+    batch: BatchRef | None = None  # the pick batch it is in
 
 
-def order_view(order: Order, settings: ShippingSettings, now: datetime, *, links: bool) -> OrderView:
+def order_view(
+    order: Order, settings: ShippingSettings, now: datetime, *, links: bool, batch: BatchRef | None = None
+) -> OrderView:
     must, cutoff = ship_by(order, settings, now)
     shipments = []
     for shipment in order.shipments:
@@ -38,7 +42,9 @@ def order_view(order: Order, settings: ShippingSettings, now: datetime, *, links
                     shipment.label_key, filename=f"label-{order.order_id}-{shipment.shipment_id}.pdf"
                 )
         shipments.append(ShipmentView(**shipment.model_dump(), label_url=url))
-    return OrderView(**{**order.model_dump(), "shipments": shipments}, must_ship_by=must, cutoff=cutoff)
+    return OrderView(
+        **{**order.model_dump(), "shipments": shipments}, must_ship_by=must, cutoff=cutoff, batch=batch
+    )
 
 
 def timeline(table: Table, order_id: str) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from oms.api.paging import ListPage
+from oms.batches import batches_of
 from oms.domain.orders import FulfillmentChannel, OrderStatus
 from oms.domain.types import UtcDateTime, utc_now
 from oms.order_views import OrderView, order_view, timeline
@@ -45,8 +46,11 @@ def list_orders(
     where = OrderFilter(status, fulfillment_channel, ship_by, purchased_from, purchased_to)
     page = _orders().list(where, limit=limit or get_settings().default_page_size, next_token=next_token)
     settings, now = ShippingSettingsStore(default_table()).get(), utc_now()
+    batches = batches_of(default_table(), [item["orderId"] for item in page.items])
     views = [
-        order_view(order_from_item(item), settings, now, links=False).model_dump(mode="json", by_alias=True)
+        order_view(
+            order_from_item(item), settings, now, links=False, batch=batches.get(item["orderId"])
+        ).model_dump(mode="json", by_alias=True)
         for item in page.items
     ]
     return ListPage(items=views, next_token=page.next_token)
@@ -55,7 +59,8 @@ def list_orders(
 @router.get("/orders/<orderId>", summary="One order", tags=["orders"])
 def get_order(orderId: Annotated[str, Path(min_length=1, max_length=64)]) -> OrderView:  # the contract's name
     order = _orders().get(unquote(orderId))  # REST API paths arrive percent-encoded
-    return order_view(order, ShippingSettingsStore(default_table()).get(), utc_now(), links=True)
+    batch = batches_of(default_table(), [order.order_id]).get(order.order_id)
+    return order_view(order, ShippingSettingsStore(default_table()).get(), utc_now(), links=True, batch=batch)
 
 
 @router.get("/orders/<orderId>/timeline", summary="What happened to an order, oldest first", tags=["orders"])

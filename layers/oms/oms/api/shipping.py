@@ -53,6 +53,7 @@ class ShipmentRequest(ApiModel):
     shipping_service_id: str | None = Field(default=None, max_length=100)  # with buyLabel: this service
     package: PackageDefaults | None = None  # with buyLabel: the box (default: the shipping setup's)
     weight_grams: int | None = Field(default=None, gt=0)
+    multi_order_package: bool = False  # one box holds several orders: their tracking number is shared
 
     @model_validator(mode="after")
     def _one_way(self) -> ShipmentRequest:
@@ -70,7 +71,18 @@ class ShipmentAnswer(ApiModel):
 
 
 @router.post(
-    "/orders/<orderId>/shipments", summary="Ship an MFN order (all or some units)", tags=["shipping"]
+    "/orders/<orderId>/shipments",
+    summary="Ship an MFN order (all or some units)",
+    tags=["shipping"],
+    responses={
+        201: {"description": "recorded (and confirmed to Amazon, or queued to be)"},
+        409: {
+            "description": "not MFN, canceled, fully shipped, more units than remain, or the tracking number "
+            "is another order's (without multiOrderPackage)"
+        },
+        422: {"description": "Amazon refused the label or the ship-from address"},
+        503: {"description": "Amazon is busy or the rate budget is spent; nothing was changed"},
+    },
 )
 def post_shipment(orderId: OrderId, body: ShipmentRequest) -> tuple[ShipmentAnswer, int]:
     table, order_id = default_table(), unquote(orderId)
@@ -91,7 +103,14 @@ def post_shipment(orderId: OrderId, body: ShipmentRequest) -> tuple[ShipmentAnsw
         package = Recorded(
             body.carrier or "", body.tracking_number or "", body.service, body.weight_grams, body.carrier_name
         )
-    order, shipment = ship(table, order_id, package, items=body.items, ship_date=body.ship_date)
+    order, shipment = ship(
+        table,
+        order_id,
+        package,
+        items=body.items,
+        ship_date=body.ship_date,
+        multi_order_package=body.multi_order_package,
+    )
     if body.buy_label:
         label_recorded(table, order_id)
     order, shipment = confirm_now(table, client, order, shipment)  # the queue retries what this leaves
@@ -190,6 +209,7 @@ def patch_shipping_settings(
 
 class BatchRequest(ApiModel):
     order_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(min_length=1, max_length=200)
+    force: bool = False  # batch orders already in a batch again (they move to the new one)
 
 
 @router.post(
@@ -199,11 +219,14 @@ class BatchRequest(ApiModel):
     responses={
         201: {"description": "the batch with links to its PDFs"},
         404: {"description": "an order is not known here"},
-        409: {"description": "an order is not awaiting shipment"},
+        409: {"description": "an order is not awaiting shipment, or already in a batch (without force)"},
     },
 )
 def post_batch(body: BatchRequest) -> tuple[Batch, int]:
-    return create_batch(default_table(), default_documents(), body.order_ids, client=_client_or_none()), 201
+    batch = create_batch(
+        default_table(), default_documents(), body.order_ids, client=_client_or_none(), force=body.force
+    )
+    return batch, 201
 
 
 @router.get("/batches", summary="Pick batches, newest first", tags=["shipping"])

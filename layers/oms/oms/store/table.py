@@ -104,6 +104,19 @@ class Write:
         )
 
     @classmethod
+    def add_to_set(cls, key: dict[str, str], attribute: str, value: str, fields: Mapping[str, Any]) -> Write:
+        """Add `value` to a string set (creating the item with `fields` if need be); never refused."""
+        names = {f"#f{i}": name for i, name in enumerate(fields)}
+        sets = ", ".join(f"#f{i} = :f{i}" for i in range(len(fields)))
+        return cls(
+            "Update",
+            key=key,
+            update="ADD #set :value" + (f" SET {sets}" if sets else ""),
+            names={"#set": attribute, **names},
+            values={":value": {value}, **{f":f{i}": v for i, v in enumerate(fields.values())}},
+        )
+
+    @classmethod
     def delete(cls, key: dict[str, str]) -> Write:
         return cls("Delete", key=key)
 
