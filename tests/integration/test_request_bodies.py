@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
 
 from tests.api_calls import call_api
@@ -63,3 +66,39 @@ def test_a_read_with_any_label_is_answered(stack, context):
     status, _ = call_api(stack, context, "GET", "/settings/shipping", headers={"Content-Type": "text/plain"})
 
     assert status == 200
+
+
+def test_a_json_body_that_is_not_utf8_text_gets_400_not_500(stack, context):
+    from tests.conftest import load_event
+
+    event = load_event("api/get_order.json")
+    event.update(
+        httpMethod="POST",
+        path="/batches",
+        body=base64.b64encode(b'{"orderIds": ["\xf3\xd8"]}').decode(),
+        isBase64Encoded=True,
+    )
+    event["headers"] = {**event["headers"], "Content-Type": "application/json"}
+    answer = stack.handler("api").lambda_handler(event, context)
+
+    assert answer["statusCode"] == 400
+    assert json.loads(answer["body"])["error"]["details"] == [
+        {"field": "body", "message": "is not valid JSON"}
+    ]
+
+
+def test_a_base64_json_body_is_read(stack, context):
+    from tests.conftest import load_event
+
+    event = load_event("api/get_order.json")
+    event.update(
+        httpMethod="PATCH",
+        path="/settings/shipping",
+        body=base64.b64encode(b'{"sellerName": "Caf\\u00e9 Mugs"}').decode(),
+        isBase64Encoded=True,
+    )
+    event["headers"] = {**event["headers"], "Content-Type": "application/json"}
+    answer = stack.handler("api").lambda_handler(event, context)
+
+    assert answer["statusCode"] == 200, answer["body"]
+    assert json.loads(answer["body"])["sellerName"] == "Café Mugs"

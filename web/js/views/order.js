@@ -27,6 +27,7 @@ function draw(view, order, timeline, carriers) {
     ["Deliver by", timeCell(order.latestDeliveryDate)],
     ["Ship service", order.shipServiceLevel || "–"],
     ["Order total", money(order.orderTotal)],
+    ["Pick batch", order.batch ? h("a", { href: `#/batches/${encodeURIComponent(order.batch.batchId)}`, id: "order-batch" }, order.batch.batchId) : "Not in a batch"],
   ];
   const itemColumns = [
     { label: "SKU", cell: (i) => h("a", { href: `#/inventory/${encodeURIComponent(i.sku)}` }, i.sku) },

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from typing import Any
 
@@ -10,7 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
 from oms.api import audits, health, inventory, metrics, orders, shipping
 from oms.api import reports as order_reports
-from oms.api.errors import document_error_answers, register_error_answers, unsupported_media_type
+from oms.api.errors import document_error_answers, not_json, register_error_answers, unsupported_media_type
 
 TITLE = "Amazon seller OMS API"
 VERSION = "1.0.0"
@@ -49,6 +51,18 @@ def json_bodies(event: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
+def text_body(event: dict[str, Any]) -> bool:
+    """A base64 body (API Gateway's binary pass-through) as text; False when it is not UTF-8 text at all."""
+    if not event.get("isBase64Encoded") or not event.get("body"):
+        return True
+    try:
+        event["body"] = base64.b64decode(event["body"], validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    event["isBase64Encoded"] = False
+    return True
+
+
 def unreadable_body(event: dict[str, Any]) -> str | None:
     """The media type of a body this API cannot read (it reads JSON only), or None when it can."""
     if str(event.get("httpMethod", "")).upper() not in _WRITES or not event.get("body"):
@@ -85,6 +99,8 @@ def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     label = unreadable_body(event)
     if label is not None:
         return unsupported_media_type(label)
+    if not text_body(event):
+        return not_json()
     return app.resolve(event, context)
 
 

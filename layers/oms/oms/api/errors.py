@@ -32,28 +32,36 @@ def error_response(
     )
 
 
-def unsupported_media_type(label: str) -> dict[str, Any]:
-    """415 as API Gateway wants it, with the CORS header the resolver would add (its routes never ran)."""
-    message = f"this API reads JSON bodies only, not {label}; send Content-Type: application/json"
+def _early_answer(status: int, code: str, message: str, field: str, problem: str) -> dict[str, Any]:
+    """An answer given before any route runs, as API Gateway wants it, with the CORS header the resolver adds."""
     return {
-        "statusCode": HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+        "statusCode": status,
         "headers": {"Content-Type": content_types.APPLICATION_JSON, "Access-Control-Allow-Origin": "*"},
         "body": json.dumps(
-            {
-                "error": {
-                    "code": "UnsupportedMediaType",
-                    "message": message,
-                    "details": [
-                        {
-                            "field": "Content-Type",
-                            "message": f"{label} is not supported; use application/json",
-                        }
-                    ],
-                }
-            }
+            {"error": {"code": code, "message": message, "details": [{"field": field, "message": problem}]}}
         ),
         "isBase64Encoded": False,
     }
+
+
+def unsupported_media_type(label: str) -> dict[str, Any]:
+    return _early_answer(
+        HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+        "UnsupportedMediaType",
+        f"this API reads JSON bodies only, not {label}; send Content-Type: application/json",
+        "Content-Type",
+        f"{label} is not supported; use application/json",
+    )
+
+
+def not_json() -> dict[str, Any]:
+    return _early_answer(
+        HTTPStatus.BAD_REQUEST,
+        "ValidationError",
+        "body is not valid JSON (not UTF-8 text)",
+        "body",
+        "is not valid JSON",
+    )
 
 
 def _field_name(location: tuple[Any, ...]) -> str:
