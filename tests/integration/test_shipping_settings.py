@@ -151,3 +151,30 @@ def test_a_setup_saved_before_versions_existed_can_still_be_changed(stack, conte
     assert status == 200, answer
     assert _saved(stack, context) == {**WAREHOUSE_SETTINGS, "sellerName": "Mug Co Ltd"}
     assert default_table().get(keys.config_key("shipping"))["version"] == 1
+
+
+def test_two_edits_at_once_both_land(served_stack, context):
+    # on a moto server: conditional writes are atomic there, as in DynamoDB (in-process moto's are not)
+    import threading
+
+    stack = served_stack
+    assert call_api(stack, context, "PUT", "/settings/shipping", WAREHOUSE_SETTINGS)[0] == 200
+    handlers = [stack.handler("api"), stack.handler("api")]  # two warm Lambdas
+    edits = [{"sellerName": "Mug Co Ltd"}, {"warehouse": {"closes": "17:00:00"}}]
+    answers: list[int] = []
+    start = threading.Barrier(2)
+
+    def edit(handler, body):
+        start.wait()
+        answers.append(call_api(stack, context, "PATCH", "/settings/shipping", body, handler=handler)[0])
+
+    threads = [threading.Thread(target=edit, args=pair) for pair in zip(handlers, edits, strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert answers == [200, 200]
+    saved = _saved(stack, context)
+    assert (saved["sellerName"], saved["warehouse"]["closes"]) == ("Mug Co Ltd", "17:00:00")
+    assert saved["warehouse"]["address"] == WAREHOUSE_SETTINGS["warehouse"]["address"]
