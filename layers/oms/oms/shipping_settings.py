@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time as clock
 import types
+from collections.abc import Callable
 from copy import copy
 from datetime import date, time
 from functools import cached_property, reduce
@@ -307,7 +308,7 @@ class ShippingSettingsStore:
 
         return self._write(patched)
 
-    def _write(self, change: Any) -> ShippingSettings:
+    def _write(self, change: Callable[[ShippingSettings], ShippingSettings]) -> ShippingSettings:
         for attempt in range(10):
             current, version = self._read()
             settings: ShippingSettings = change(current)
