@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import requests
 
 from tests.browser.conftest import Api, wait_for, wait_until_loaded
 
@@ -139,6 +140,10 @@ def test_a_second_batch_with_the_same_order_is_refused_naming_the_batch(
     wait_until_loaded(page)
     listed = page.locator("#batches-table tbody tr").evaluate_all("rows => rows.map(r => r.dataset.batchId)")
     assert listed[:2] == [moved["batchId"], batch_id]
+    reprint = page.locator(f'#batches-table tr[data-batch-id="{batch_id}"] a.pick-list').get_attribute("href")
+    downloads = requests.Session()
+    downloads.trust_env = False
+    assert downloads.get(str(reprint), timeout=30).content.startswith(b"%PDF")
     page.click(f'#batches-table a[href="#/batches/{batch_id}"]')
     wait_until_loaded(page)
     assert page.inner_text("h1") == f"Pick batch {batch_id}"

@@ -53,6 +53,9 @@ def test_force_moves_the_order_to_the_new_batch(stack, shop, context):
     assert again["movedFrom"] == {order_id: first["batchId"]}
     shown = call_api(stack, context, "GET", f"/orders/{order_id}")[1]
     assert shown["batch"]["batchId"] == again["batchId"]
+    listed = call_api(stack, context, "GET", "/batches")[1]["items"]
+    assert {b["batchId"] for b in listed} == {again["batchId"], first["batchId"]}
+    assert all(b["pickListUrl"] and b["packingSlipsUrl"] for b in listed)  # to reprint from the list
 
 
 def test_the_queue_and_the_order_show_the_batch(stack, shop, context):

@@ -233,8 +233,14 @@ def _batch_of(item: dict[str, Any]) -> Batch:
 
 
 def list_batches(
-    table: Table, *, limit: int, next_token: str | None
+    table: Table, documents: DocumentStore, *, limit: int, next_token: str | None
 ) -> tuple[list[dict[str, Any]], str | None]:
+    """Newest first, without pick-list lines, with fresh links to reprint each batch's PDFs."""
     page = table.query_page(keys.batches_newest_first(), limit=limit, next_token=next_token)
-    items = [_batch_of(i).model_dump(mode="json", by_alias=True, exclude={"lines"}) for i in page.items]
+    items = [
+        with_links(_batch_of(i), documents, i["pickListKey"], i["packingSlipsKey"]).model_dump(
+            mode="json", by_alias=True, exclude={"lines"}
+        )
+        for i in page.items
+    ]
     return items, page.next_token

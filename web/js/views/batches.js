@@ -1,5 +1,5 @@
-// #/batches: the pick batches, newest first; #/batches/<batchId>: one batch with fresh links to reprint
-// its pick list and packing slips (presigned links last an hour, so they are fetched when the page opens).
+// #/batches: the pick batches, newest first, with links to reprint each one's pick list and packing slips;
+// #/batches/<batchId>: one batch with its pick list lines. Presigned links last an hour: fetched with the page.
 import { call } from "../api.js";
 import { announce, formatTime, h, table } from "../dom.js";
 
@@ -23,6 +23,16 @@ export async function render(view, batchId) {
     { label: "Batch", cell: (b) => h("a", { href: `#/batches/${encodeURIComponent(b.batchId)}` }, b.batchId) },
     { label: "Made", cell: (b) => (b.createdAt ? h("time", { datetime: b.createdAt }, formatTime(b.createdAt)) : "–") },
     { label: "Orders", cell: (b) => `${(b.orderIds || []).length}: ${(b.orderIds || []).join(", ")}` },
+    {
+      label: "Reprint",
+      cell: (b) =>
+        h(
+          "span",
+          { class: "buttons" },
+          b.pickListUrl ? h("a", { href: b.pickListUrl, target: "_blank", rel: "noopener", class: "pick-list" }, "Pick list (PDF)") : null,
+          b.packingSlipsUrl ? h("a", { href: b.packingSlipsUrl, target: "_blank", rel: "noopener", class: "packing-slips" }, "Packing slips (PDF)") : null,
+        ),
+    },
   ];
 
   async function load() {

@@ -229,12 +229,14 @@ def post_batch(body: BatchRequest) -> tuple[Batch, int]:
     return batch, 201
 
 
-@router.get("/batches", summary="Pick batches, newest first", tags=["shipping"])
+@router.get("/batches", summary="Pick batches, newest first, with links to their PDFs", tags=["shipping"])
 def get_batches(
     limit: Annotated[int | None, Query(ge=1, le=100)] = None,
     next_token: Annotated[str | None, Query(alias="nextToken", max_length=4096)] = None,
 ) -> ListPage:
-    items, token = list_batches(default_table(), limit=limit or 20, next_token=next_token)
+    items, token = list_batches(
+        default_table(), default_documents(), limit=limit or 20, next_token=next_token
+    )
     return ListPage(items=items, next_token=token)
 
 
