@@ -102,3 +102,18 @@ def test_a_base64_json_body_is_read(stack, context):
 
     assert answer["statusCode"] == 200, answer["body"]
     assert json.loads(answer["body"])["sellerName"] == "Café Mugs"
+
+
+@pytest.mark.parametrize("label", ["application/merge-patch+json", "application/vnd.api+json; charset=utf-8"])
+def test_any_json_media_type_is_read_as_json(stack, context, label):
+    status, answer = call_api(
+        stack,
+        context,
+        "PATCH",
+        "/settings/shipping",
+        {"sellerName": "Mug Co"},
+        headers={"Content-Type": label},
+    )
+
+    assert status == 200, answer
+    assert answer["sellerName"] == "Mug Co"

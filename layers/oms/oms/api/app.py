@@ -18,7 +18,7 @@ TITLE = "Amazon seller OMS API"
 VERSION = "1.0.0"
 
 
-_JSON_LABELS = ("application/json", "application/merge-patch+json")
+_JSON_LABELS = ("application/json",)
 _WRITES = ("POST", "PUT", "PATCH", "DELETE")
 
 
@@ -39,12 +39,12 @@ def _set_content_type(event: dict[str, Any], name: str, label: str) -> None:
 
 def json_bodies(event: dict[str, Any]) -> dict[str, Any]:
     """`curl -d '{...}'` labels JSON as a form: a body that is JSON is read as JSON, whatever its label;
-    a JSON merge patch (application/merge-patch+json) is JSON too."""
+    a JSON merge patch (application/merge-patch+json) and any other `+json` type are JSON too."""
     name, label = _content_type(event)
     if name is None:
         return event
     body = (event.get("body") or "").lstrip()
-    if label == "application/merge-patch+json" or (
+    if (label.endswith("+json") and label != "application/json") or (
         label == "application/x-www-form-urlencoded" and body[:1] in ("{", "[")
     ):
         _set_content_type(event, name, "application/json")
