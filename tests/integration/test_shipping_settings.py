@@ -178,3 +178,15 @@ def test_two_edits_at_once_both_land(served_stack, context):
     saved = _saved(stack, context)
     assert (saved["sellerName"], saved["warehouse"]["closes"]) == ("Mug Co Ltd", "17:00:00")
     assert saved["warehouse"]["address"] == WAREHOUSE_SETTINGS["warehouse"]["address"]
+
+
+def test_numbers_out_of_any_parcels_range_are_refused_by_name_not_stored(stack, context):
+    assert call_api(stack, context, "PUT", "/settings/shipping", WAREHOUSE_SETTINGS)[0] == 200
+
+    status, answer = call_api(
+        stack, context, "PATCH", "/settings/shipping", {"package": {"length": 1e200, "weight": 2.2e-311}}
+    )
+
+    assert status == 400
+    assert {d["field"] for d in answer["error"]["details"]} == {"package.length", "package.weight"}
+    assert _saved(stack, context) == WAREHOUSE_SETTINGS

@@ -99,11 +99,12 @@ class CarrierSetup(ApiModel):
 
 
 class PackageDefaults(ApiModel):
-    length: float = Field(default=10, gt=0)
-    width: float = Field(default=8, gt=0)
-    height: float = Field(default=4, gt=0)
+    # bounded beyond any parcel a carrier takes, so every value is a number DynamoDB keeps as it is
+    length: float = Field(default=10, ge=0.01, le=10_000)
+    width: float = Field(default=8, ge=0.01, le=10_000)
+    height: float = Field(default=4, ge=0.01, le=10_000)
     dimension_unit: str = Field(default="inches", pattern="^(inches|centimeters)$")
-    weight: float = Field(default=16, gt=0)
+    weight: float = Field(default=16, ge=0.01, le=1_000_000)
     weight_unit: str = Field(default="oz", pattern="^(oz|g)$")
 
     @property
@@ -119,7 +120,7 @@ class ShippingSettings(ApiModel):
         min_length=1,
     )
     default_carrier: str = "UPS"
-    at_risk_share: float = Field(default=0.25, gt=0, lt=1)  # less working time left than this share: atRisk
+    at_risk_share: float = Field(default=0.25, ge=0.01, le=0.99)  # less working time left than this: atRisk
     package: PackageDefaults = Field(default_factory=PackageDefaults)
 
     @model_validator(mode="after")

@@ -52,7 +52,7 @@ class ShipmentRequest(ApiModel):
     items: list[RequestedItem] | None = Field(default=None, max_length=100)  # a split shipment
     shipping_service_id: str | None = Field(default=None, max_length=100)  # with buyLabel: this service
     package: PackageDefaults | None = None  # with buyLabel: the box (default: the shipping setup's)
-    weight_grams: int | None = Field(default=None, gt=0)
+    weight_grams: int | None = Field(default=None, gt=0, le=1_000_000)
     multi_order_package: bool = False  # one box holds several orders: their tracking number is shared
 
     @model_validator(mode="after")

@@ -23,6 +23,7 @@ from oms.store.pagination import PageTokens
 
 Item = dict[str, Any]
 _serializer = TypeSerializer()
+_SMALLEST_NUMBER = 1e-130
 _deserializer = TypeDeserializer()
 
 
@@ -35,9 +36,10 @@ def from_dynamo(image: Mapping[str, Any]) -> Item:
 
 
 def _plain(value: Any) -> Any:
-    """Python values DynamoDB accepts: floats become Decimals (DynamoDB refuses floats)."""
+    """Python values DynamoDB accepts: floats become Decimals (DynamoDB refuses floats). DynamoDB's numbers
+    stop at a magnitude of 1e-130: anything smaller (a subnormal float such as 2e-311) is stored as 0."""
     if isinstance(value, float):
-        return Decimal(str(value))
+        return Decimal(str(value)) if abs(value) >= _SMALLEST_NUMBER or value == 0 else Decimal(0)
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items() if v is not None}
     if isinstance(value, list | tuple):
