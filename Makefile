@@ -13,7 +13,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 # sam validate/lint read credentials even though they call nothing: give them harmless ones.
 SAM_CREDS := AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID:-local} AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-local} SAM_CLI_TELEMETRY=0
 
-.PHONY: help install system-deps run test test-timeshift lint format template openapi check-openapi unit integration e2e build deploy clean
+.PHONY: help install system-deps run test test-timeshift lint format template openapi check-openapi unit integration e2e fuzz build deploy clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -86,6 +86,12 @@ integration: $(VENV)/.installed ## handlers with events/ against moto in process
 
 e2e: $(VENV)/.installed ## the local stack as a subprocess, over HTTP and boto3
 	$(PYTEST) tests/e2e
+
+# The suite fuzzes every operation with a few examples; this runs the same test with many (FUZZ_EXAMPLES per
+# operation and mode, positive and negative data): no 5xx, every answer as docs/openapi.json describes it.
+FUZZ_EXAMPLES ?= 100
+fuzz: $(VENV)/.installed ## fuzz the whole API from docs/openapi.json (schemathesis; FUZZ_EXAMPLES=100)
+	OMS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PYTEST) -p no:cacheprovider tests/integration/test_api_fuzz.py
 
 build: $(SAM_VENV)/.installed ## sam build (no container; needs Python 3.13 for the arm64 Lambda runtime)
 	@py=$$(scripts/find-python lambda) && PATH="$$(dirname $$py):$$PATH" $(SAM_CREDS) $(SAM) build --config-env $(ENV)

@@ -86,13 +86,30 @@ def sqs_event(*bodies: dict[str, Any] | str) -> dict[str, Any]:
     return {"Records": records}
 
 
-# A shipping setup with the ship-from address Buy Shipping needs (PUT /settings/shipping).
+# A whole shipping setup with the ship-from address Buy Shipping needs (PUT /settings/shipping takes it whole).
+UPS_PICKUP: dict[str, Any] = {
+    "code": "UPS",
+    "pickupDays": ["MON", "TUE", "WED", "THU", "FRI"],
+    "cutoff": "16:00:00",
+    "holidays": [],
+    "handlingDays": 1,
+    "transitDays": 3,
+}
 WAREHOUSE_SETTINGS: dict[str, Any] = {
+    "sellerName": "Mug Co",
     "warehouse": {
+        "name": "Main warehouse",
         "timeZone": "America/New_York",
+        "country": "US",
+        "subdivision": None,
+        "workingDays": ["MON", "TUE", "WED", "THU", "FRI"],
+        "opens": "08:00:00",
+        "closes": "18:00:00",
+        "closedDays": [],
         "address": {
             "name": "Mug Co",
             "addressLine1": "1 Main St",
+            "addressLine2": None,
             "city": "Albany",
             "stateOrProvinceCode": "NY",
             "postalCode": "12207",
@@ -101,5 +118,15 @@ WAREHOUSE_SETTINGS: dict[str, Any] = {
             "email": "ship@mugco.example",
         },
     },
-    "sellerName": "Mug Co",
+    "carriers": [UPS_PICKUP, {**UPS_PICKUP, "code": "USPS", "cutoff": "15:00:00"}],
+    "defaultCarrier": "UPS",
+    "atRiskShare": 0.25,
+    "package": {
+        "length": 10,
+        "width": 8,
+        "height": 4,
+        "dimensionUnit": "inches",
+        "weight": 16,
+        "weightUnit": "oz",
+    },
 }

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from oms_local.runtime import InvocationError
 from oms_local.template import Resolver, Template
@@ -221,6 +221,35 @@ class ApiGateway:
         except (InvocationError, ValueError, KeyError, TypeError):
             status, extra, payload = self.gateway_response("DEFAULT_5XX", 502)
             return status, {k: [v] for k, v in extra.items()}, payload
+
+    def wsgi(self) -> Callable[[dict[str, Any], Callable[..., Any]], list[bytes]]:
+        """This gateway as a WSGI application (what in-process HTTP clients such as the API fuzz speak)."""
+
+        def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+            headers: dict[str, list[str]] = {}
+            for key, value in environ.items():
+                if key.startswith("HTTP_"):
+                    headers.setdefault(key[5:].replace("_", "-").title(), []).append(value)
+                elif key in ("CONTENT_TYPE", "CONTENT_LENGTH") and value:
+                    headers.setdefault(key.replace("_", "-").title(), []).append(value)
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(length) if length else b""
+            url = environ.get("RAW_URI") or environ.get("REQUEST_URI")  # as sent, still percent-encoded
+            if not url:
+                query = environ.get("QUERY_STRING") or ""
+                url = quote((environ.get("PATH_INFO") or "/").encode("latin-1")) + (
+                    f"?{query}" if query else ""
+                )
+            status, answer_headers, payload = self.handle(
+                environ["REQUEST_METHOD"], url, headers, body, environ.get("REMOTE_ADDR", "127.0.0.1")
+            )
+            start_response(
+                f"{status} {HTTPStatus(status).phrase}",
+                [(k, v) for k, values in answer_headers.items() for v in values],
+            )
+            return [payload]
+
+        return application
 
     @staticmethod
     def _from_proxy_answer(answer: Any) -> tuple[int, dict[str, list[str]], bytes]:

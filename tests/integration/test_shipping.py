@@ -22,7 +22,7 @@ from oms.stock import StockPolicy, StockRepository, adjust_stock, set_policy
 from oms.store import keys
 from oms.store.default import default_table
 from tests.api_calls import call_api
-from tests.builders import WAREHOUSE_SETTINGS, order_change
+from tests.builders import UPS_PICKUP, WAREHOUSE_SETTINGS, order_change
 from tests.conftest import TEST_CLOCK
 from tests.integration.amazon_side import (
     amazon_fixture,
@@ -378,8 +378,8 @@ def test_the_work_queue_shows_must_ship_by_in_the_warehouse_zone_and_the_cutoff(
 
 
 def test_the_guard_flags_an_order_near_its_ship_by_once_and_sends_one_delay_notice(stack, shop, context):
-    slow = {**WAREHOUSE, "carriers": [{"code": "UPS", "transitDays": 20}], "defaultCarrier": "UPS"}
-    assert call_api(stack, context, "PUT", "/settings/shipping", slow)[0] == 200
+    slow = {"carriers": [{**UPS_PICKUP, "transitDays": 20}], "defaultCarrier": "UPS"}
+    assert call_api(stack, context, "PATCH", "/settings/shipping", slow)[0] == 200
     ship_by = datetime(2026, 12, 1, 20, 0, tzinfo=UTC)  # a Tuesday, 15:00 in New York
     order_id = _place(shop, 1, shipBy=ship_by.isoformat().replace("+00:00", "Z"))
     table, client = default_table(), fast_client(shop)

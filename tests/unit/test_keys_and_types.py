@@ -58,3 +58,17 @@ def test_an_order_without_a_ship_by_date_sorts_last_in_the_work_queue():
 def test_a_purchase_date_range_includes_orders_at_its_upper_bound():
     query = keys.orders_by_purchase_date("2026-11-26T00:00:00Z", "2026-11-26T10:00:00Z")
     assert query.sk_to is not None and query.sk_to >= "2026-11-26T10:00:00Z#ANY-ORDER"
+
+
+def test_a_number_too_small_for_dynamodb_is_stored_as_zero_not_refused():
+    from decimal import Decimal
+
+    from oms.store.table import to_dynamo
+
+    assert to_dynamo({"leadTimeStdDays": 2.225073858507e-311, "share": 0.25, "none": 0.0}) == {
+        "leadTimeStdDays": {"N": "0"},
+        "share": {"N": "0.25"},
+        "none": {"N": "0.0"},
+    }
+    assert Decimal("1E-130") == Decimal(str(1e-130))  # the smallest DynamoDB keeps is kept
+    assert to_dynamo({"x": 1e-130}) == {"x": {"N": "1E-130"}}

@@ -4,10 +4,12 @@ import { deployedSignIn, session, signIn, signOut, start } from "./auth.js";
 import { announce, h, setWarehouseZone, showError, warehouseZone } from "./dom.js";
 import * as health from "./views/health.js";
 import * as inventory from "./views/inventory.js";
+import * as batches from "./views/batches.js";
 import * as order from "./views/order.js";
 import * as orders from "./views/orders.js";
 import * as queue from "./views/queue.js";
 import * as reports from "./views/reports.js";
+import * as settings from "./views/settings.js";
 import * as sku from "./views/sku.js";
 
 const ROUTES = [
@@ -18,6 +20,9 @@ const ROUTES = [
   [/^\/inventory\/(.+)$/, sku, "inventory"],
   [/^\/health$/, health, "health"],
   [/^\/reports$/, reports, "reports"],
+  [/^\/batches$/, batches, "batches"],
+  [/^\/batches\/(.+)$/, batches, "batches"],
+  [/^\/settings$/, settings, "settings"],
 ];
 
 const main = () => document.getElementById("view");

@@ -3,6 +3,12 @@
 The pick list aggregates the batch's units by SKU and location in walking order (oms.domain.picking);
 packing slips are one page per order. Both are PDFs in the documents bucket, handed out as presigned
 links (fresh ones on every read). Slips carry buyer addresses, so they live under buyer/ (30-day expiry).
+
+One order, one pick: each order remembers the batch it is in (`ORDER#id / PICKBATCH`, written in the batch's
+own transaction), and an order already in a batch is not batched again without `force` (409 naming the
+batch). Only orders awaiting shipment are batched, so the batch an order awaiting shipment is in is open
+(some of its orders are neither shipped nor canceled); once the order ships or is canceled it cannot be
+batched at all.
 """
 
 from __future__ import annotations
@@ -16,18 +22,18 @@ from oms.buyer_data import BuyerData, buyer_data_to_ship
 from oms.documents import PackingSlip, PrintSetup, packing_slips_pdf, pick_list_pdf
 from oms.domain.orders import Order
 from oms.domain.picking import pick_lines
+from oms.domain.products import skus_of, with_catalogue
 from oms.domain.shipments import remaining_units
 from oms.domain.types import ApiModel, UtcDateTime, iso_z, utc_now
-from oms.errors import Conflict, InvalidInput, NotFound
+from oms.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from oms.observability import logger
-from oms.order_views import skus_of, with_catalogue
 from oms.orders import order_from_item
 from oms.settings import get_settings
 from oms.shipping_settings import ShippingSettingsStore
 from oms.store import keys
 from oms.store.documents import DocumentStore, document_key
 from oms.store.products import ProductStore
-from oms.store.table import Table
+from oms.store.table import Item, Table, Write
 from oms.work_queue import awaiting_shipment
 
 # A pick cart's worth; also what one API call can fetch buyer addresses for within Amazon's getOrder
@@ -50,6 +56,38 @@ class Batch(ApiModel):
     lines: list[PickListLine]
     pick_list_url: str | None = None
     packing_slips_url: str | None = None
+    moved_from: dict[str, str] | None = None  # with force: the batch each moved order was in before
+
+
+class BatchRef(ApiModel):
+    """The pick batch an order is in, as the queue and the order page show it."""
+
+    batch_id: str
+    created_at: UtcDateTime
+
+
+def batches_of(table: Table, order_ids: list[str]) -> dict[str, BatchRef]:
+    """The batch each of these orders is in (orders in none are left out)."""
+    return {
+        order_id: BatchRef(batch_id=item["batchId"], created_at=item["createdAt"])
+        for order_id, item in _memberships(table, order_ids).items()
+    }
+
+
+def _memberships(table: Table, order_ids: list[str]) -> dict[str, Item]:
+    found: dict[str, Item] = {}
+    for start in range(0, len(order_ids), 100):
+        for item in table.get_many([keys.pick_batch_key(o) for o in order_ids[start : start + 100]]):
+            found[item["orderId"]] = item
+    return found
+
+
+def _already_batched(found: dict[str, BatchRef]) -> Conflict:
+    named = ", ".join(f"{o} is in batch {b.batch_id}" for o, b in found.items())
+    return Conflict(
+        f"already in a pick batch: {named}; pass force: true to batch again (one order, one pick)",
+        [FieldProblem("orderIds", f"{o} is in batch {b.batch_id}") for o, b in found.items()],
+    )
 
 
 def create_batch(
@@ -58,8 +96,11 @@ def create_batch(
     order_ids: list[str],
     *,
     client: SpApiClient | None = None,
+    force: bool = False,
     now: datetime | None = None,
 ) -> Batch:
+    """A batch of orders awaiting shipment, with its PDFs; 409 naming the batch of an order already in one
+    (unless `force`: the order moves to the new batch)."""
     now = now or utc_now()
     wanted = list(dict.fromkeys(order_ids))  # each order once, in the seller's order
     if not wanted:
@@ -82,6 +123,10 @@ def create_batch(
         raise Conflict(
             f"not awaiting shipment by the seller (MFN, Unshipped or PartiallyShipped): {', '.join(not_ready)}"
         )
+    seen = _memberships(table, wanted)
+    earlier = {o: BatchRef(batch_id=m["batchId"], created_at=m["createdAt"]) for o, m in seen.items()}
+    if earlier and not force:
+        raise _already_batched(earlier)
     skus = sorted({i.sku for o in orders for i in o.items})
     stock: dict[str, dict[str, int]] = {}
     for sku in skus:
@@ -111,17 +156,35 @@ def create_batch(
             )
             for p in lines
         ],
+        moved_from={o: b.batch_id for o, b in earlier.items()} or None,
     )
-    table.put_new(
-        {
-            **keys.batch_key(batch_id),
-            **keys.batch_index_keys(iso_z(now), batch_id),
-            "entity": "Batch",
-            "pickListKey": pick_key,
-            "packingSlipsKey": slips_key,
-            **batch.model_dump(mode="json", by_alias=True, exclude_none=True),
+    writes = [
+        Write.put_new(
+            {
+                **keys.batch_key(batch_id),
+                **keys.batch_index_keys(iso_z(now), batch_id),
+                "entity": "Batch",
+                "pickListKey": pick_key,
+                "packingSlipsKey": slips_key,
+                **batch.model_dump(mode="json", by_alias=True, exclude_none=True),
+            }
+        )
+    ]
+    for order_id in wanted:  # the batch and every order's membership together, or nothing
+        membership = {
+            **keys.pick_batch_key(order_id),
+            "entity": "PickBatchMembership",
+            "orderId": order_id,
+            "batchId": batch_id,
+            "createdAt": iso_z(now),
         }
-    )
+        # forced: replace the membership seen, and only that one (a batch made meanwhile still wins)
+        version = int(seen[order_id].get("version", 0)) if order_id in seen else None
+        writes.append(Write.put_versioned(membership, version))
+    try:
+        table.transact(writes)
+    except Conflict:  # another batch took one of these orders meanwhile
+        raise _already_batched(batches_of(table, wanted)) from None
     return with_links(batch, documents, pick_key, slips_key)
 
 
@@ -175,8 +238,14 @@ def _batch_of(item: dict[str, Any]) -> Batch:
 
 
 def list_batches(
-    table: Table, *, limit: int, next_token: str | None
+    table: Table, documents: DocumentStore, *, limit: int, next_token: str | None
 ) -> tuple[list[dict[str, Any]], str | None]:
+    """Newest first, without pick-list lines, with fresh links to reprint each batch's PDFs."""
     page = table.query_page(keys.batches_newest_first(), limit=limit, next_token=next_token)
-    items = [_batch_of(i).model_dump(mode="json", by_alias=True, exclude={"lines"}) for i in page.items]
+    items = [
+        with_links(_batch_of(i), documents, i["pickListKey"], i["packingSlipsKey"]).model_dump(
+            mode="json", by_alias=True, exclude={"lines"}
+        )
+        for i in page.items
+    ]
     return items, page.next_token

@@ -4,12 +4,13 @@ and its timeline (statuses, stock movements, shipments and their confirmations, 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from oms.domain.orders import Order, OrderItem, Shipment
-from oms.domain.products import Product
+from oms.batches import BatchRef
+from oms.domain.orders import Order, Shipment
+from oms.domain.products import Product, with_catalogue
 from oms.domain.types import iso_z
 from oms.orders import order_from_item
 from oms.shipping_settings import ShippingSettings
@@ -27,30 +28,7 @@ class OrderView(Order):
     shipments: list[ShipmentView]  # type: ignore[assignment]
     must_ship_by: LocalTime | None = None
     cutoff: Cutoff | None = None
-
-
-def with_catalogue(items: list[OrderItem], products: Mapping[str, Product]) -> list[OrderItem]:
-    """Items with the catalogue's image, and its title and ASIN where the order has none yet."""
-    shown = []
-    for item in items:
-        product = products.get(item.sku)
-        if product is None:
-            shown.append(item)
-            continue
-        shown.append(
-            item.model_copy(
-                update={
-                    "title": item.title or product.title,
-                    "asin": item.asin or product.asin,
-                    "image_url": product.image_url,
-                }
-            )
-        )
-    return shown
-
-
-def skus_of(orders: Iterable[Order]) -> set[str]:
-    return {item.sku for order in orders for item in order.items}
+    batch: BatchRef | None = None  # the pick batch it is in
 
 
 def order_view(
@@ -60,6 +38,7 @@ def order_view(
     *,
     links: bool,
     products: Mapping[str, Product] | None = None,
+    batch: BatchRef | None = None,
 ) -> OrderView:
     must, cutoff = ship_by(order, settings, now)
     if products:
@@ -73,7 +52,9 @@ def order_view(
                     shipment.label_key, filename=f"label-{order.order_id}-{shipment.shipment_id}.pdf"
                 )
         shipments.append(ShipmentView(**shipment.model_dump(), label_url=url))
-    return OrderView(**{**order.model_dump(), "shipments": shipments}, must_ship_by=must, cutoff=cutoff)
+    return OrderView(
+        **{**order.model_dump(), "shipments": shipments}, must_ship_by=must, cutoff=cutoff, batch=batch
+    )
 
 
 def timeline(table: Table, order_id: str) -> list[dict[str, Any]]:

@@ -24,7 +24,7 @@ from oms.domain.carriers import OTHER, known_carrier, normalise_tracking
 from oms.domain.orders import Confirmation, ConfirmationStatus, Order, Shipment, ShipmentSource
 from oms.domain.shipments import RequestedItem, allocate, same_package, with_shipment
 from oms.domain.types import iso_z, utc_now
-from oms.errors import AlreadyExists, Conflict, InvalidInput, NotFound
+from oms.errors import AlreadyExists, Conflict, FieldProblem, InvalidInput, NotFound
 from oms.intake import order_writes
 from oms.observability import logger, metrics
 from oms.orders import order_from_item
@@ -95,10 +95,13 @@ def ship(
     *,
     items: list[RequestedItem] | None = None,
     ship_date: datetime | None = None,
+    multi_order_package: bool = False,
     actor: str = "seller:api",
     now: datetime | None = None,
 ) -> tuple[Order, Shipment]:
-    """Record one package of an order with its stock effect, in one transaction; 409 if it cannot ship."""
+    """Record one package of an order with its stock effect, in one transaction; 409 if it cannot ship, or
+    if its tracking number is already another order's (unless `multi_order_package`: one box, several
+    orders). The number is claimed in the same transaction, so two requests cannot both take it."""
     now = now or utc_now()
     if isinstance(package, Recorded):
         code, name, number = checked_tracking(package.carrier, package.tracking_number, package.carrier_name)
@@ -146,12 +149,15 @@ def ship(
         )
         shipped = with_shipment(order, shipment)
         writes = [
-            *order_writes(table, shipped, current, actor=actor, room=MAX_WRITES - 1),
+            *order_writes(table, shipped, current, actor=actor, room=MAX_WRITES - 2),
             Write.put_new(_shipment_item(order, shipment, ShippingSettingsStore(table).get())),
+            _tracking_claim(order_id, shipment, shared=multi_order_package),
         ]
         try:
             table.transact(writes)
-        except (AlreadyExists, Conflict):
+        except (AlreadyExists, Conflict) as refused:
+            if refused.failed_index == len(writes) - 1:
+                raise _tracking_taken(table, code, name, number) from None
             back_off(attempt)
             continue  # the order or its stock moved meanwhile: read again and re-check what remains
         finish_pending(table, writes, actor=actor)
@@ -159,6 +165,37 @@ def ship(
         logger.info("shipment recorded", extra={"orderId": order_id, "shipmentId": shipment.shipment_id})
         return shipped, shipment
     raise Conflict(f"order {order_id} kept changing while the shipment was recorded; try again")
+
+
+def _tracking_claim(order_id: str, shipment: Shipment, *, shared: bool) -> Write:
+    """The tracking number taken by this order: only if no other order has it, or added to a shared box."""
+    key = keys.tracking_key(
+        _tracking_carrier(shipment.carrier, shipment.carrier_name), shipment.tracking_number
+    )
+    fields = {
+        "entity": "TrackingNumber",
+        "carrier": shipment.carrier,
+        "carrierName": shipment.carrier_name,
+        "trackingNumber": shipment.tracking_number,
+    }
+    if shared:
+        return Write.add_to_set(key, "orderIds", order_id, {**fields, "multiOrderPackage": True})
+    return Write.put_new({**key, **fields, "orderIds": {order_id}, "firstShipmentId": shipment.shipment_id})
+
+
+def _tracking_carrier(code: str, name: str) -> str:
+    """Numbers are unique per carrier: per code, and for carrier "Other" per the carrier's name."""
+    return f"{OTHER}:{name.strip().upper()}" if code == OTHER else code
+
+
+def _tracking_taken(table: Table, code: str, name: str, number: str) -> Conflict:
+    item = table.get(keys.tracking_key(_tracking_carrier(code, name), number), consistent=True) or {}
+    orders = ", ".join(sorted(item.get("orderIds") or [])) or "another order"
+    return Conflict(
+        f"{name} tracking number {number} is already used on order {orders}; if one package holds several "
+        'orders, say "multiOrderPackage": true',
+        [FieldProblem("trackingNumber", f"already used on order {orders}")],
+    )
 
 
 def _shipment_item(order: Order, shipment: Shipment, settings: Any) -> Item:

@@ -1,26 +1,42 @@
 """The seller's shipping setup: the warehouse and its calendar, the carriers with their pickups, the guard's
-threshold. Kept in the table (GET/PUT /settings/shipping), so it changes without a deploy; until the seller
-saves one, defaults for the first marketplace's country apply.
+threshold. Kept in the table (GET/PUT/PATCH /settings/shipping), so it changes without a deploy; until the
+seller saves one, defaults for the first marketplace's country apply.
+
+A saved setup is never filled in from defaults by accident: PUT takes the whole document (`complete_model`:
+every field required, only optional text such as addressLine2 may be left out) and PATCH is a JSON merge
+patch (RFC 7386) over the saved one, checked whole before it is written, under the item's version so two
+edits at once cannot lose one another.
 """
 
 from __future__ import annotations
 
 import time as clock
+import types
+from collections.abc import Callable
+from copy import copy
 from datetime import date, time
-from functools import cached_property
-from typing import Annotated
+from functools import cached_property, reduce
+from operator import or_
+from typing import TYPE_CHECKING, Annotated, Any, get_args, get_origin
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, WithJsonSchema, create_model, field_validator, model_validator
+from pydantic_core import PydanticUndefined
 
 from oms.domain.calendar import MARKETPLACE_COUNTRIES, BusinessCalendar, PickupSchedule
 from oms.domain.carriers import CARRIERS, carrier
 from oms.domain.types import ApiModel
+from oms.errors import Conflict, FieldProblem, InvalidInput, VersionConflict
 from oms.settings import get_settings
 from oms.store import keys
-from oms.store.table import Table
+from oms.store.table import Table, Write, back_off
 
 WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 Weekday = Annotated[str, Field(pattern="^(MON|TUE|WED|THU|FRI|SAT|SUN)$")]
+# A wall-clock time in the warehouse's zone ("16:00" or "16:00:00"): no offset, so not JSON Schema's "time".
+WallTime = Annotated[
+    time,
+    WithJsonSchema({"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?$"}),
+]
 _CACHE_SECONDS = 60.0
 
 
@@ -42,8 +58,8 @@ class Warehouse(ApiModel):
     country: str = Field(default="US", min_length=2, max_length=2)  # whose public holidays close it
     subdivision: str | None = None  # e.g. a US state, for state holidays
     working_days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS[:5]), min_length=1)
-    opens: time = time(8, 0)
-    closes: time = time(18, 0)
+    opens: WallTime = time(8, 0)
+    closes: WallTime = time(18, 0)
     closed_days: list[date] = Field(default_factory=list)  # the seller's own closures
     address: Address | None = None  # ship-from, needed to buy labels through Amazon
 
@@ -68,7 +84,7 @@ class Warehouse(ApiModel):
 class CarrierSetup(ApiModel):
     code: str  # Amazon's carrier code (GET /carriers)
     pickup_days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS[:5]), min_length=1)
-    cutoff: time = time(16, 0)  # parcels handed over by then leave today
+    cutoff: WallTime = time(16, 0)  # parcels handed over by then leave today
     holidays: list[date] = Field(default_factory=list)  # days the carrier does not pick up
     handling_days: int = Field(default=1, ge=0, le=30)  # business days the seller promises to ship in
     transit_days: int = Field(default=3, ge=0, le=30)  # business days from pickup to the buyer
@@ -83,11 +99,12 @@ class CarrierSetup(ApiModel):
 
 
 class PackageDefaults(ApiModel):
-    length: float = Field(default=10, gt=0)
-    width: float = Field(default=8, gt=0)
-    height: float = Field(default=4, gt=0)
+    # bounded beyond any parcel a carrier takes, so every value is a number DynamoDB keeps as it is
+    length: float = Field(default=10, ge=0.01, le=10_000)
+    width: float = Field(default=8, ge=0.01, le=10_000)
+    height: float = Field(default=4, ge=0.01, le=10_000)
     dimension_unit: str = Field(default="inches", pattern="^(inches|centimeters)$")
-    weight: float = Field(default=16, gt=0)
+    weight: float = Field(default=16, ge=0.01, le=1_000_000)
     weight_unit: str = Field(default="oz", pattern="^(oz|g)$")
 
     @property
@@ -103,7 +120,7 @@ class ShippingSettings(ApiModel):
         min_length=1,
     )
     default_carrier: str = "UPS"
-    at_risk_share: float = Field(default=0.25, gt=0, lt=1)  # less working time left than this share: atRisk
+    at_risk_share: float = Field(default=0.25, ge=0.01, le=0.99)  # less working time left than this: atRisk
     package: PackageDefaults = Field(default_factory=PackageDefaults)
 
     @model_validator(mode="after")
@@ -174,6 +191,76 @@ _COUNTRY_ZONES = {
 }
 
 
+def complete_model(model: type[ApiModel]) -> type[ApiModel]:
+    """`model` with every field required (nested models too), so a body that leaves a field out is refused
+    instead of taking its default; only optional text (a field that defaults to None and holds no object,
+    e.g. addressLine2) may be left out and means none. Validators are inherited."""
+    fields: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        annotation = _complete_annotation(info.annotation)
+        optional_text = info.default is None and annotation == info.annotation
+        field = copy(info)
+        field.annotation = annotation
+        if not optional_text:
+            field.default, field.default_factory = PydanticUndefined, None
+            field._attributes_set = {  # what create_model copies from the field
+                k: v for k, v in info._attributes_set.items() if k not in ("default", "default_factory")
+            }
+        fields[name] = (annotation, field)
+    made: type[ApiModel] = create_model(
+        f"Complete{model.__name__}", __base__=model, __doc__=model.__doc__, **fields
+    )
+    return made
+
+
+def _complete_annotation(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, ApiModel):
+        return complete_model(annotation)
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is list and args:
+        inner = _complete_annotation(args[0])
+        return annotation if inner is args[0] else list[inner]  # type: ignore[valid-type]
+    if origin is types.UnionType:
+        parts = [_complete_annotation(a) for a in args]
+        return annotation if parts == list(args) else reduce(or_, parts)
+    return annotation
+
+
+if TYPE_CHECKING:
+    CompleteShippingSettings = ShippingSettings
+else:  # what PUT /settings/shipping takes: the whole setup, as GET gives it
+    CompleteShippingSettings = complete_model(ShippingSettings)
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386: objects merge member by member, null removes a member, anything else replaces."""
+    if not isinstance(patch, dict):
+        return patch
+    merged = dict(target) if isinstance(target, dict) else {}
+    for name, value in patch.items():
+        if value is None:
+            merged.pop(name, None)
+        else:
+            merged[name] = merge_patch(merged.get(name), value)
+    return merged
+
+
+def _field_name(location: tuple[Any, ...]) -> str:
+    name = ""
+    for part in location:
+        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
+    return name or "body"
+
+
+def invalid_setup(error: ValidationError) -> InvalidInput:
+    """A 400 naming every field of the setup that is missing or wrong."""
+    problems = [
+        (_field_name(tuple(e["loc"])), "is required" if e["type"] == "missing" else e["msg"])
+        for e in error.errors()
+    ]
+    return InvalidInput("; ".join(f"{f} {m}" for f, m in problems), [FieldProblem(f, m) for f, m in problems])
+
+
 class ShippingSettingsStore:
     """Read through a short cache (a warm Lambda sees a saved change within a minute)."""
 
@@ -191,10 +278,14 @@ class ShippingSettingsStore:
             and clock.monotonic() - cached[0] < _CACHE_SECONDS
         ):
             return cached[2]
-        item = self._table.get(keys.config_key("shipping"))
+        settings, _ = self._read()
+        return settings
+
+    def _read(self) -> tuple[ShippingSettings, int | None]:
+        item = self._table.get(keys.config_key("shipping"), consistent=True)
         settings = ShippingSettings.model_validate(item["settings"]) if item else defaults()
         ShippingSettingsStore._cached = (clock.monotonic(), self._table.name, settings)
-        return settings
+        return settings, (int(item.get("version", 0)) if item else None)
 
     @classmethod
     def forget(cls) -> None:
@@ -202,12 +293,36 @@ class ShippingSettingsStore:
         cls._cached = None
 
     def put(self, settings: ShippingSettings) -> ShippingSettings:
-        self._table.put(
-            {
+        """Replace the whole setup (the caller has checked it is complete)."""
+        return self._write(lambda _: settings)
+
+    def patch(self, patch: dict[str, Any]) -> ShippingSettings:
+        """Apply a JSON merge patch to the saved setup; the result must still be a complete, valid setup."""
+
+        def patched(current: ShippingSettings) -> ShippingSettings:
+            document = merge_patch(current.model_dump(mode="json", by_alias=True), patch)
+            try:
+                complete = CompleteShippingSettings.model_validate(document)
+            except ValidationError as error:
+                raise invalid_setup(error) from None
+            return ShippingSettings.model_validate(complete.model_dump(mode="json", by_alias=True))
+
+        return self._write(patched)
+
+    def _write(self, change: Callable[[ShippingSettings], ShippingSettings]) -> ShippingSettings:
+        for attempt in range(10):
+            current, version = self._read()
+            settings: ShippingSettings = change(current)
+            item = {
                 **keys.config_key("shipping"),
                 "entity": "Config",
                 "settings": settings.model_dump(mode="json", by_alias=True),
             }
-        )
-        ShippingSettingsStore._cached = (clock.monotonic(), self._table.name, settings)
-        return settings
+            try:
+                self._table.transact([Write.put_versioned(item, version)])
+            except Conflict:  # saved by someone else since it was read (or created meanwhile)
+                back_off(attempt)
+                continue
+            ShippingSettingsStore._cached = (clock.monotonic(), self._table.name, settings)
+            return settings
+        raise VersionConflict("the shipping setup kept changing while it was saved; try again")

@@ -28,6 +28,7 @@ function draw(view, order, timeline, carriers) {
     ["Deliver by", timeCell(order.latestDeliveryDate)],
     ["Ship service", order.shipServiceLevel ? h("span", { title: order.shipServiceLevel }, serviceLevel(order.shipServiceLevel)) : "–"],
     ["Order total", money(order.orderTotal)],
+    ["Pick batch", order.batch ? h("a", { href: `#/batches/${encodeURIComponent(order.batch.batchId)}`, id: "order-batch" }, order.batch.batchId) : "Not in a batch"],
   ];
   const itemColumns = [
     { label: "Image", cell: (i) => thumbnail(i) },
@@ -250,10 +251,13 @@ function actions(view, order, carriers) {
   );
   const problem = h("p", { id: "ship-problem", class: "failure", role: "alert", hidden: true });
   const submit = h("button", { type: "submit", class: "primary" }, "Record shipment");
+  // a tracking number already on another order is refused unless one box really holds both orders
+  const shared = h("input", { type: "checkbox", id: "ship-multi-order", name: "multiOrderPackage" });
+  const sharedLabel = h("label", { class: "inline", for: "ship-multi-order" }, shared, " This package also holds other orders (same tracking number)");
   const form = h(
     "form",
     { id: "ship-form", class: "stacked", "aria-describedby": "ship-problem", novalidate: true },
-    h("fieldset", {}, h("legend", {}, "Record a shipment you sent"), h("label", { for: "ship-carrier" }, "Carrier", carrier), carrierNameLabel, h("label", { for: "ship-tracking" }, "Tracking number", tracking, hint)),
+    h("fieldset", {}, h("legend", {}, "Record a shipment you sent"), h("label", { for: "ship-carrier" }, "Carrier", carrier), carrierNameLabel, h("label", { for: "ship-tracking" }, "Tracking number", tracking, hint), sharedLabel),
     open.length > 1 || open.some((i) => i.quantity - (i.quantityShipped || 0) > 1)
       ? h("fieldset", { class: "quantities" }, h("legend", {}, "Units in this parcel (less than all makes a split shipment)"), quantities)
       : null,
@@ -302,6 +306,7 @@ function actions(view, order, carriers) {
     }
     const body = { carrier: carrier.value, trackingNumber: tracking.value.trim() };
     if (carrier.value === "Other") body.carrierName = carrierName.value.trim();
+    if (shared.checked) body.multiOrderPackage = true;
     const inputs = [...form.querySelectorAll("input[data-order-item-id]")];
     const split = inputs.some((input) => Number(input.value) !== Number(input.max));
     if (split) {

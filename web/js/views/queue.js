@@ -19,6 +19,10 @@ const COLUMNS = [
   { label: "Pickup cutoff", cell: (o) => cutoffText(o) },
   { label: "To ship", cell: (o) => itemsSummary(o) },
   { label: "Status", cell: (o) => statusText(o) },
+  {
+    label: "Batch",
+    cell: (o) => (o.batch ? h("a", { href: `#/batches/${encodeURIComponent(o.batch.batchId)}`, class: "batch-link" }, o.batch.batchId) : "–"),
+  },
 ];
 
 /** The column of tick boxes: each labelled with its order id, ticked while the order is selected. */
@@ -163,8 +167,15 @@ export async function render(view) {
     title.focus();
   }
 
-  makeBatch.addEventListener("click", async () => {
+  // An order already in a batch is refused (409 naming the batch): the seller may batch it again anyway.
+  const forceBatch = h("button", { type: "button", id: "force-batch", hidden: true }, "Batch them again anyway");
+  batchProblem.after(forceBatch);
+  forceBatch.addEventListener("click", () => sendBatch(true));
+  makeBatch.addEventListener("click", () => sendBatch(false));
+
+  async function sendBatch(force) {
     batchProblem.hidden = true;
+    forceBatch.hidden = true;
     const orderIds = visible.map((o) => o.orderId).filter((id) => selected.has(id)); // in queue order
     if (!orderIds.length) {
       batchProblem.textContent = "Select at least one order for the pick batch.";
@@ -175,20 +186,22 @@ export async function render(view) {
     makeBatch.disabled = true;
     makeBatch.textContent = "Making the batch…";
     try {
-      const batch = await call("/batches", { method: "POST", body: { orderIds } });
+      const batch = await call("/batches", { method: "POST", body: force ? { orderIds, force: true } : { orderIds } });
       showError(null);
       selected.clear();
       for (const box of rowsHolder.querySelectorAll("input.select-order")) box.checked = false;
-      syncSelection();
+      for (const order of visible) if (batch.orderIds.includes(order.orderId)) order.batch = { batchId: batch.batchId, createdAt: batch.createdAt };
+      draw();
       showBatch(batch);
     } catch (error) {
       batchProblem.textContent = error.message || String(error); // said here, by the button, not in the banner too
       batchProblem.hidden = false;
+      forceBatch.hidden = !(error.status === 409 && /already in a pick batch/.test(error.apiMessage || ""));
     } finally {
       makeBatch.disabled = false;
       makeBatch.textContent = "Make pick batch";
     }
-  });
+  }
 
   let tbody = null;
   const visible = [];

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig
@@ -9,24 +12,65 @@ from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
 from oms.api import audits, health, inventory, metrics, orders, products, shipping
 from oms.api import reports as order_reports
-from oms.api.errors import register_error_answers
+from oms.api.errors import document_error_answers, not_json, register_error_answers, unsupported_media_type
 
 TITLE = "Amazon seller OMS API"
 VERSION = "1.0.0"
 
 
+_JSON_LABELS = ("application/json",)
+_WRITES = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def _content_type(event: dict[str, Any]) -> tuple[str | None, str]:
+    """(the header's name as sent, its media type in lower case without parameters), or (None, "")."""
+    for name, value in (event.get("headers") or {}).items():
+        if name.lower() == "content-type":
+            return name, str(value or "").split(";")[0].strip().lower()
+    return None, ""
+
+
+def _set_content_type(event: dict[str, Any], name: str, label: str) -> None:
+    event["headers"][name] = label
+    for multi in list(event.get("multiValueHeaders") or {}):
+        if multi.lower() == "content-type":
+            event["multiValueHeaders"][multi] = [label]
+
+
 def json_bodies(event: dict[str, Any]) -> dict[str, Any]:
-    """`curl -d '{...}'` labels JSON as a form: a body that is JSON is read as JSON, whatever its label."""
-    body = (event.get("body") or "").lstrip()
-    if body[:1] not in ("{", "["):
+    """`curl -d '{...}'` labels JSON as a form: a body that is JSON is read as JSON, whatever its label;
+    a JSON merge patch (application/merge-patch+json) and any other `+json` type are JSON too."""
+    name, label = _content_type(event)
+    if name is None:
         return event
-    for field in ("headers", "multiValueHeaders"):
-        for name in list(event.get(field) or {}):
-            value = event[field][name]
-            label = value[0] if isinstance(value, list) and value else value
-            if name.lower() == "content-type" and str(label).startswith("application/x-www-form-urlencoded"):
-                event[field][name] = ["application/json"] if isinstance(value, list) else "application/json"
+    body = (event.get("body") or "").lstrip()
+    if (label.endswith("+json") and label != "application/json") or (
+        label == "application/x-www-form-urlencoded" and body[:1] in ("{", "[")
+    ):
+        _set_content_type(event, name, "application/json")
     return event
+
+
+def text_body(event: dict[str, Any]) -> bool:
+    """A base64 body (API Gateway's binary pass-through) as text; False when it is not UTF-8 text at all."""
+    if not event.get("isBase64Encoded") or not event.get("body"):
+        return True
+    try:
+        event["body"] = base64.b64decode(event["body"], validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    event["isBase64Encoded"] = False
+    return True
+
+
+def unreadable_body(event: dict[str, Any]) -> str | None:
+    """The media type of a body this API cannot read (it reads JSON only), or None when it can."""
+    if str(event.get("httpMethod", "")).upper() not in _WRITES or not event.get("body"):
+        return None
+    _, label = _content_type(event)
+    if not label or label in _JSON_LABELS or label.endswith("+json"):
+        return None
+    return label
 
 
 def build_app() -> APIGatewayRestResolver:
@@ -51,15 +95,22 @@ app = build_app()
 
 
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """One API Gateway event, answered."""
-    return app.resolve(json_bodies(event), context)
+    """One API Gateway event, answered; a body that is not JSON gets 415 before any route reads it."""
+    event = json_bodies(event)
+    label = unreadable_body(event)
+    if label is not None:
+        return unsupported_media_type(label)
+    if not text_body(event):
+        return not_json()
+    return app.resolve(event, context)
 
 
 def openapi_json() -> str:
-    return app.get_openapi_json_schema(
+    spec = app.get_openapi_json_schema(
         title=TITLE,
         version=VERSION,
         description="Deployed: a Cognito ID token; locally: ApiToken from .oms/outputs.json. GET /health is public.",
         security_schemes={"bearer": HTTPBearer(bearerFormat="JWT")},
         security=[{"bearer": []}],
     )
+    return json.dumps(document_error_answers(json.loads(spec), public={"/health"}), indent=2)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from http import HTTPStatus
 from typing import Any
 
@@ -29,6 +30,38 @@ def error_response(
         content_type=content_types.APPLICATION_JSON,
         body={"error": {"code": code, "message": message, "details": details or []}},
         headers=headers,
+    )
+
+
+def _early_answer(status: int, code: str, message: str, field: str, problem: str) -> dict[str, Any]:
+    """An answer given before any route runs, as API Gateway wants it, with the CORS header the resolver adds."""
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": content_types.APPLICATION_JSON, "Access-Control-Allow-Origin": "*"},
+        "body": json.dumps(
+            {"error": {"code": code, "message": message, "details": [{"field": field, "message": problem}]}}
+        ),
+        "isBase64Encoded": False,
+    }
+
+
+def unsupported_media_type(label: str) -> dict[str, Any]:
+    return _early_answer(
+        HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+        "UnsupportedMediaType",
+        f"this API reads JSON bodies only, not {label}; send Content-Type: application/json",
+        "Content-Type",
+        f"{label} is not supported; use application/json",
+    )
+
+
+def not_json() -> dict[str, Any]:
+    return _early_answer(
+        HTTPStatus.BAD_REQUEST,
+        "ValidationError",
+        "body is not valid JSON (not UTF-8 text)",
+        "body",
+        "is not valid JSON",
     )
 
 
@@ -95,3 +128,64 @@ def register_error_answers(app: APIGatewayRestResolver) -> None:
             "InternalError",
             f"something went wrong on our side (request {app.lambda_context.aws_request_id})",
         )
+
+
+ERROR_ANSWER = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "details"],
+            "properties": {
+                "code": {"type": "string", "examples": ["ValidationError"]},
+                "message": {"type": "string"},
+                "details": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["field", "message"],
+                        "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+                    },
+                },
+            },
+        }
+    },
+}
+_ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorAnswer"}}}
+
+
+def document_error_answers(spec: dict[str, Any], public: set[str]) -> dict[str, Any]:
+    """The OpenAPI document says which errors each operation answers, in the error format above: 400 where
+    there is anything to get wrong, 401 behind the authorizer, 404 for a path naming something, 415 for a
+    body; routes declare their own (409...). Powertools' 422 (a shape this API never answers) goes.
+    `public`: the paths API Gateway serves without the authorizer (template.yaml)."""
+    for path, operations in spec.get("paths", {}).items():
+        for operation in operations.values():
+            if path in public:
+                operation["security"] = []
+            answers = operation.setdefault("responses", {})
+            if answers.get("422", {}).get("description") == "Validation Error":
+                del answers["422"]
+            if operation.get("parameters") or operation.get("requestBody"):
+                answers.setdefault(
+                    "400", {"description": "a parameter or the body is not valid (details name each)"}
+                )
+            if operation.get("security") != []:
+                answers.setdefault("401", {"description": "no valid bearer token"})
+            if "{" in path:
+                answers.setdefault("404", {"description": "not known here"})
+            if operation.get("requestBody"):
+                answers.setdefault(
+                    "415", {"description": "the body is not JSON (Content-Type: application/json)"}
+                )
+            for status, answer in answers.items():
+                if int(status) >= 400:
+                    answer["content"] = _ERROR_CONTENT
+    schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+    schemas["ErrorAnswer"] = ERROR_ANSWER
+    text = json.dumps(spec)
+    for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
+        if f'"#/components/schemas/{unused}"' not in text.replace(f'"{unused}":', ""):
+            schemas.pop(unused, None)
+    return spec

@@ -9,9 +9,11 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from oms.api.paging import ListPage
+from oms.batches import batches_of
 from oms.domain.orders import FulfillmentChannel, OrderStatus
+from oms.domain.products import skus_of
 from oms.domain.types import UtcDateTime, utc_now
-from oms.order_views import OrderView, order_view, skus_of, timeline
+from oms.order_views import OrderView, order_view, timeline
 from oms.orders import OrderFilter, OrderRepository, order_from_item
 from oms.settings import get_settings
 from oms.shipping_settings import ShippingSettingsStore
@@ -48,10 +50,11 @@ def list_orders(
     settings, now = ShippingSettingsStore(default_table()).get(), utc_now()
     orders = [order_from_item(item) for item in page.items]
     products = ProductStore(default_table()).many(skus_of(orders))
+    batches = batches_of(default_table(), [order.order_id for order in orders])
     views = [
-        order_view(order, settings, now, links=False, products=products).model_dump(
-            mode="json", by_alias=True
-        )
+        order_view(
+            order, settings, now, links=False, products=products, batch=batches.get(order.order_id)
+        ).model_dump(mode="json", by_alias=True)
         for order in orders
     ]
     return ListPage(items=views, next_token=page.next_token)
@@ -61,8 +64,14 @@ def list_orders(
 def get_order(orderId: Annotated[str, Path(min_length=1, max_length=64)]) -> OrderView:  # the contract's name
     order = _orders().get(unquote(orderId))  # REST API paths arrive percent-encoded
     products = ProductStore(default_table()).many(skus_of([order]))
+    batch = batches_of(default_table(), [order.order_id]).get(order.order_id)
     return order_view(
-        order, ShippingSettingsStore(default_table()).get(), utc_now(), links=True, products=products
+        order,
+        ShippingSettingsStore(default_table()).get(),
+        utc_now(),
+        links=True,
+        products=products,
+        batch=batch,
     )
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import Field, model_validator
 
@@ -17,16 +17,22 @@ from oms.api.paging import ListPage
 from oms.batches import Batch, create_batch, get_batch, list_batches
 from oms.domain.carriers import CARRIERS
 from oms.domain.orders import Order
+from oms.domain.products import skus_of
 from oms.domain.shipments import RequestedItem
 from oms.domain.types import ApiModel, UtcDateTime, utc_now
 from oms.end_of_day import end_of_day_form, form_json, shipping_spend, store_form
 from oms.errors import InvalidInput, NotFound
 from oms.labels import Rates, buy_label, label_recorded, shipping_rates
-from oms.order_views import OrderView, ShipmentView, order_view, skus_of
+from oms.order_views import OrderView, ShipmentView, order_view
 from oms.orders import order_from_item
 from oms.settings import get_settings
 from oms.shipments import BoughtLabel, Recorded, confirm, confirm_now, ship
-from oms.shipping_settings import PackageDefaults, ShippingSettings, ShippingSettingsStore
+from oms.shipping_settings import (
+    CompleteShippingSettings,
+    PackageDefaults,
+    ShippingSettings,
+    ShippingSettingsStore,
+)
 from oms.store import keys
 from oms.store.default import default_table
 from oms.store.documents import default_documents
@@ -48,7 +54,8 @@ class ShipmentRequest(ApiModel):
     items: list[RequestedItem] | None = Field(default=None, max_length=100)  # a split shipment
     shipping_service_id: str | None = Field(default=None, max_length=100)  # with buyLabel: this service
     package: PackageDefaults | None = None  # with buyLabel: the box (default: the shipping setup's)
-    weight_grams: int | None = Field(default=None, gt=0)
+    weight_grams: int | None = Field(default=None, gt=0, le=1_000_000)
+    multi_order_package: bool = False  # one box holds several orders: their tracking number is shared
 
     @model_validator(mode="after")
     def _one_way(self) -> ShipmentRequest:
@@ -66,7 +73,18 @@ class ShipmentAnswer(ApiModel):
 
 
 @router.post(
-    "/orders/<orderId>/shipments", summary="Ship an MFN order (all or some units)", tags=["shipping"]
+    "/orders/<orderId>/shipments",
+    summary="Ship an MFN order (all or some units)",
+    tags=["shipping"],
+    responses={
+        201: {"description": "recorded (and confirmed to Amazon, or queued to be)"},
+        409: {
+            "description": "not MFN, canceled, fully shipped, more units than remain, or the tracking number "
+            "is another order's (without multiOrderPackage)"
+        },
+        422: {"description": "Amazon refused the label or the ship-from address"},
+        503: {"description": "Amazon is busy or the rate budget is spent; nothing was changed"},
+    },
 )
 def post_shipment(orderId: OrderId, body: ShipmentRequest) -> tuple[ShipmentAnswer, int]:
     table, order_id = default_table(), unquote(orderId)
@@ -87,7 +105,14 @@ def post_shipment(orderId: OrderId, body: ShipmentRequest) -> tuple[ShipmentAnsw
         package = Recorded(
             body.carrier or "", body.tracking_number or "", body.service, body.weight_grams, body.carrier_name
         )
-    order, shipment = ship(table, order_id, package, items=body.items, ship_date=body.ship_date)
+    order, shipment = ship(
+        table,
+        order_id,
+        package,
+        items=body.items,
+        ship_date=body.ship_date,
+        multi_order_package=body.multi_order_package,
+    )
     if body.buy_label:
         label_recorded(table, order_id)
     order, shipment = confirm_now(table, client, order, shipment)  # the queue retries what this leaves
@@ -193,28 +218,62 @@ def get_shipping_settings() -> ShippingSettings:
     return ShippingSettingsStore(default_table()).get(fresh=True)
 
 
-@router.put("/settings/shipping", summary="Replace the shipping setup", tags=["shipping"])
-def put_shipping_settings(body: ShippingSettings) -> ShippingSettings:
-    return ShippingSettingsStore(default_table()).put(body)
+@router.put(
+    "/settings/shipping",
+    summary="Replace the whole shipping setup (every field, as GET gives it; 400 names what is missing)",
+    tags=["shipping"],
+    responses={200: {"description": "the saved setup"}, 409: {"description": "changed meanwhile; try again"}},
+)
+def put_shipping_settings(body: CompleteShippingSettings) -> ShippingSettings:
+    whole = ShippingSettings.model_validate(body.model_dump(mode="json", by_alias=True))
+    return ShippingSettingsStore(default_table()).put(whole)
+
+
+@router.patch(
+    "/settings/shipping",
+    summary="Change parts of the shipping setup (JSON merge patch, RFC 7386; the result is checked whole)",
+    tags=["shipping"],
+    responses={200: {"description": "the saved setup"}, 409: {"description": "changed meanwhile; try again"}},
+)
+def patch_shipping_settings(
+    body: Annotated[
+        dict[str, Any],
+        Body(description='e.g. {"warehouse": {"closes": "17:00:00"}}; null removes optional text'),
+    ],
+) -> ShippingSettings:
+    return ShippingSettingsStore(default_table()).patch(body)
 
 
 class BatchRequest(ApiModel):
     order_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(min_length=1, max_length=200)
+    force: bool = False  # batch orders already in a batch again (they move to the new one)
 
 
 @router.post(
-    "/batches", summary="Group orders for picking: pick list and packing slips (PDF)", tags=["shipping"]
+    "/batches",
+    summary="Group orders for picking: pick list and packing slips (PDF)",
+    tags=["shipping"],
+    responses={
+        201: {"description": "the batch with links to its PDFs"},
+        404: {"description": "an order is not known here"},
+        409: {"description": "an order is not awaiting shipment, or already in a batch (without force)"},
+    },
 )
 def post_batch(body: BatchRequest) -> tuple[Batch, int]:
-    return create_batch(default_table(), default_documents(), body.order_ids, client=_client_or_none()), 201
+    batch = create_batch(
+        default_table(), default_documents(), body.order_ids, client=_client_or_none(), force=body.force
+    )
+    return batch, 201
 
 
-@router.get("/batches", summary="Pick batches, newest first", tags=["shipping"])
+@router.get("/batches", summary="Pick batches, newest first, with links to their PDFs", tags=["shipping"])
 def get_batches(
     limit: Annotated[int | None, Query(ge=1, le=100)] = None,
     next_token: Annotated[str | None, Query(alias="nextToken", max_length=4096)] = None,
 ) -> ListPage:
-    items, token = list_batches(default_table(), limit=limit or 20, next_token=next_token)
+    items, token = list_batches(
+        default_table(), default_documents(), limit=limit or 20, next_token=next_token
+    )
     return ListPage(items=items, next_token=token)
 
 

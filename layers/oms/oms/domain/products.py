@@ -3,12 +3,13 @@ SKU, with the seller's own values winning field by field; and the package an ord
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Literal
 
 from pydantic import Field, ValidationError, field_serializer
 
+from oms.domain.orders import Order, OrderItem
 from oms.domain.types import ApiModel, UtcDateTime
 
 WeightUnit = Literal["oz", "lb", "g", "kg"]
@@ -136,3 +137,27 @@ def package_for(lines: list[tuple[str, int]], products: Mapping[str, Product], d
 def _volume(d: Dimensions) -> Decimal:
     length, width, height = d.centimetres()
     return length * width * height
+
+
+def with_catalogue(items: list[OrderItem], products: Mapping[str, Product]) -> list[OrderItem]:
+    """Items with the catalogue's image, and its title and ASIN where the order has none yet."""
+    shown = []
+    for item in items:
+        product = products.get(item.sku)
+        if product is None:
+            shown.append(item)
+            continue
+        shown.append(
+            item.model_copy(
+                update={
+                    "title": item.title or product.title,
+                    "asin": item.asin or product.asin,
+                    "image_url": product.image_url,
+                }
+            )
+        )
+    return shown
+
+
+def skus_of(orders: Iterable[Order]) -> set[str]:
+    return {item.sku for order in orders for item in order.items}

@@ -256,6 +256,17 @@ def label_claim_key(order_id: str) -> dict[str, str]:
     return {PK: ORDER_PREFIX + order_id, SK: "LABELCLAIM"}
 
 
+def pick_batch_key(order_id: str) -> dict[str, str]:
+    """The pick batch an order is in (written with the batch: one order, one pick unless forced)."""
+    return {PK: ORDER_PREFIX + order_id, SK: "PICKBATCH"}
+
+
+def tracking_key(carrier: str, tracking_number: str) -> dict[str, str]:
+    """A tracking number in use, per carrier, naming the order(s) whose package carries it; written in the
+    shipment's transaction, so two orders cannot both take one number unless they share the package."""
+    return {PK: f"TRACKING#{carrier}#{tracking_number}", SK: "TRACKING"}
+
+
 def delay_notice_key(order_id: str) -> dict[str, str]:
     """The delay notice sent to an order's buyer (written before sending: sent once)."""
     return {PK: ORDER_PREFIX + order_id, SK: "DELAYNOTICE"}

@@ -23,6 +23,7 @@ from oms.store.pagination import PageTokens
 
 Item = dict[str, Any]
 _serializer = TypeSerializer()
+_SMALLEST_NUMBER = 1e-130
 _deserializer = TypeDeserializer()
 
 
@@ -35,9 +36,10 @@ def from_dynamo(image: Mapping[str, Any]) -> Item:
 
 
 def _plain(value: Any) -> Any:
-    """Python values DynamoDB accepts: floats become Decimals (DynamoDB refuses floats)."""
+    """Python values DynamoDB accepts: floats become Decimals (DynamoDB refuses floats). DynamoDB's numbers
+    stop at a magnitude of 1e-130: anything smaller (a subnormal float such as 2e-311) is stored as 0."""
     if isinstance(value, float):
-        return Decimal(str(value))
+        return Decimal(str(value)) if abs(value) >= _SMALLEST_NUMBER or value == 0 else Decimal(0)
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items() if v is not None}
     if isinstance(value, list | tuple):
@@ -88,12 +90,32 @@ class Write:
         """Replace an item only if nobody changed it since `expected_version` was read (None: new)."""
         if expected_version is None:
             return cls.put_new({**item, "version": 1})
+        if expected_version == 0:  # an item saved before it carried a version
+            return cls(
+                "Put",
+                item={**item, "version": 1},
+                condition="attribute_exists(#pk) AND attribute_not_exists(#version)",
+                names={"#pk": PK, "#version": "version"},
+            )
         return cls(
             "Put",
             item={**item, "version": expected_version + 1},
             condition="#version = :expected",
             names={"#version": "version"},
             values={":expected": expected_version},
+        )
+
+    @classmethod
+    def add_to_set(cls, key: dict[str, str], attribute: str, value: str, fields: Mapping[str, Any]) -> Write:
+        """Add `value` to a string set (creating the item with `fields` if need be); never refused."""
+        names = {f"#f{i}": name for i, name in enumerate(fields)}
+        sets = ", ".join(f"#f{i} = :f{i}" for i in range(len(fields)))
+        return cls(
+            "Update",
+            key=key,
+            update="ADD #set :value" + (f" SET {sets}" if sets else ""),
+            names={"#set": attribute, **names},
+            values={":value": {value}, **{f":f{i}": v for i, v in enumerate(fields.values())}},
         )
 
     @classmethod
