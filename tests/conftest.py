@@ -113,12 +113,14 @@ class Stack:
 def _reset_warm_state() -> None:
     from aws_lambda_powertools.utilities import parameters
 
+    from oms.api import inventory
     from oms.settings import get_settings
     from oms.shipping_settings import ShippingSettingsStore
     from oms.store import default
     from oms.store.documents import default_documents
 
     get_settings.cache_clear()
+    inventory._idempotency.cache_clear()  # its persistence layer holds the table name and endpoint
     ShippingSettingsStore.forget()  # each test's table starts with the default shipping setup
     default.default_table.cache_clear()
     default_documents.cache_clear()

@@ -336,7 +336,14 @@ def test_a_given_package_overrides_the_catalogue_and_a_half_given_one_is_refused
     assert status == 400 and "width" in answer["error"]["message"], answer
 
     # a default box with more decimals than the catalogue keeps still prices
-    odd_box = {"length": 10.123456, "width": 8, "height": 4, "weight": 15.987654, "weightUnit": "oz"}
+    odd_box = {
+        "length": 10.123456,
+        "width": 8,
+        "height": 4,
+        "dimensionUnit": "inches",
+        "weight": 15.987654,
+        "weightUnit": "oz",
+    }
     assert (
         call_api(stack, context, "PUT", "/settings/shipping", {**WAREHOUSE_SETTINGS, "package": odd_box})[0]
         == 200

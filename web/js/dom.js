@@ -18,11 +18,12 @@ export function h(tag, attributes = {}, ...children) {
 }
 
 /**
- * A table with real headers: columns = [{label, cell: row => Node|string, className?}].
+ * A table with real headers: columns = [{label, cell: row => Node|string, className?}] (className
+ * "secondary": a column left out between phone and desktop widths, where the page says it elsewhere).
  * Each cell carries its column label, so at phone width the rows become labelled cards.
  */
 export function table(caption, columns, rows, { rowAttributes } = {}) {
-  const head = h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col" }, c.label))));
+  const head = h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col", class: c.className }, c.label))));
   const body = h("tbody", {});
   for (const row of rows) body.append(tableRow(columns, row, rowAttributes));
   return h("div", { class: "table-wrap" }, h("table", {}, h("caption", { class: "visually-hidden" }, caption), head, body));

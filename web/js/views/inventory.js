@@ -15,13 +15,13 @@ function coverCell(row) {
 const COLUMNS = [
   { label: "SKU", cell: (r) => h("a", { href: `#/inventory/${encodeURIComponent(r.sku)}` }, r.sku) },
   { label: "Product", cell: (r) => productCell(r.product) },
-  { label: "Location", cell: (r) => r.location || "default" },
+  { label: "Location", cell: (r) => r.location || "default", className: "secondary" },
   { label: "On hand", cell: (r) => String(r.onHand), className: "number" },
   { label: "Reserved", cell: (r) => String(r.reserved), className: "number" },
   { label: "Available", cell: (r) => String(r.available), className: "number" },
   { label: "Backordered", cell: (r) => (r.backordered ? h("span", { class: "warning" }, String(r.backordered)) : "0"), className: "number" },
   { label: "Reorder point", cell: (r) => (r.reorderPoint ?? "–").toString(), className: "number" },
-  { label: "Safety stock", cell: (r) => (r.safetyStock ?? "–").toString(), className: "number" },
+  { label: "Safety stock", cell: (r) => (r.safetyStock ?? "–").toString(), className: "number secondary" },
   { label: "Days of cover", cell: coverCell },
 ];
 

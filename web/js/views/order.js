@@ -1,6 +1,6 @@
 // #/orders/<orderId>: the order, its deadlines, shipments and timeline, and the actions that ship it.
 import { call } from "../api.js";
-import { announce, failureNote, h, money, showError, table, timeCell, when } from "../dom.js";
+import { announce, failureNote, formatTime, h, money, showError, table, timeCell, when } from "../dom.js";
 import { cutoffText, flagBadges, mustShipAt, OPEN_STATUSES, statusText } from "../orders-common.js";
 import { channel, confirmationStatus, orderStatus, serviceLevel, timelineText } from "../words.js";
 
@@ -93,8 +93,7 @@ function rateShopping(order, buyService) {
       showError(null);
       result.replaceChildren(...rateTable(rates, buyService));
     } catch (error) {
-      result.replaceChildren(failureNote("The rates", error));
-      showError(error);
+      result.replaceChildren(failureNote("The rates", error)); // said once, where the rates would be
     } finally {
       load.disabled = false;
       load.textContent = "Compare rates";
