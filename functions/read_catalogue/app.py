@@ -5,7 +5,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from oms.amazon.client import default_client
-from oms.catalogue import CatalogueReader, CatalogueReport, skus_in_records
+from oms.catalogue import CatalogueReader, CatalogueReport, skus_in_records, skus_ordered
 from oms.observability import logger, metrics, tracer
 from oms.settings import get_settings
 from oms.store.default import default_table
@@ -34,6 +34,7 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
         skus_in_records(event["Records"]),
         report,
         keep_going=lambda: context.get_remaining_time_in_millis() > SAFETY_MS,
+        ordered=skus_ordered(event["Records"]),
     )
     metrics.add_metric(name="ProductsRead", unit=MetricUnit.Count, value=report.read)
     metrics.add_metric(name="ProductReadsRefused", unit=MetricUnit.Count, value=report.refused)

@@ -136,6 +136,28 @@ def test_a_new_stock_row_is_read_too_and_a_sku_amazon_does_not_list_is_marked(
     assert status == 400 and refused["error"]["details"][0]["field"] == "skus", refused
 
 
+def test_a_sku_stocked_before_amazon_listed_it_is_read_again_when_a_buyer_orders_it(
+    stack, amazon, stream, context, clock
+):
+    # given a stock row made before the listing existed: Amazon did not know the SKU then
+    set_policy(default_table(), "LISTED-LATER", StockPolicy())
+    stream.deliver()
+    assert call_api(stack, context, "GET", "/products/LISTED-LATER")[1]["listedOnAmazon"] is False
+    set_policy(default_table(), "LISTED-LATER", StockPolicy(reorder_point=3))
+    stream.deliver()
+    assert calls(amazon, "getListingsItem") == 1, "a stock change alone does not ask Amazon again"
+
+    # when the seller lists it and a buyer orders it
+    _notified(amazon, "LISTED-LATER")
+    stream.deliver()
+
+    # then the catalogue asks Amazon again and the product has its title and picture
+    status, product = call_api(stack, context, "GET", "/products/LISTED-LATER")
+    assert status == 200 and product["listedOnAmazon"] is True, product
+    assert product["title"] == "Product LISTED-LATER" and product["imageUrl"]
+    assert calls(amazon, "getListingsItem") == 2
+
+
 def test_the_sample_event_reads_its_sku_and_the_sample_schedule_finds_nothing_stale(
     stack, amazon, context, clock
 ):

@@ -7,12 +7,12 @@ waits for Amazon, and the title is there seconds after the first notification, l
 The same function, on a daily schedule, re-reads the products read longest ago (REFRESH_AFTER).
 
 A throttled or failed read raises, so its stream record is reported and retried; a SKU Amazon does not
-list is recorded as such (listedOnAmazon false) and tried again by the refresh.
+list is recorded as such (listedOnAmazon false) and read again when a buyer orders it, or by the refresh.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -40,9 +40,8 @@ class CatalogueReport:
         return dict(self.__dict__)
 
 
-def skus_in_records(records: Iterable[Mapping[str, Any]]) -> dict[str, str]:
-    """SKU -> sequence number of the first record naming it (orders' items, stock rows), in order."""
-    found: dict[str, str] = {}
+def _sightings(records: Iterable[Mapping[str, Any]]) -> Iterator[tuple[str, str, str]]:
+    """(SKU, sequence number, entity) for every SKU an order's items or a stock row names, in order."""
     for record in records:
         change = record.get("dynamodb", {})
         if not change.get("NewImage"):
@@ -56,8 +55,20 @@ def skus_in_records(records: Iterable[Mapping[str, Any]]) -> dict[str, str]:
         )
         for sku in skus:
             if sku:
-                found.setdefault(str(sku), sequence)
+                yield str(sku), sequence, str(new["entity"])
+
+
+def skus_in_records(records: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """SKU -> sequence number of the first record naming it (orders' items, stock rows), in order."""
+    found: dict[str, str] = {}
+    for sku, sequence, _ in _sightings(records):
+        found.setdefault(sku, sequence)
     return found
+
+
+def skus_ordered(records: Iterable[Mapping[str, Any]]) -> frozenset[str]:
+    """SKUs a buyer ordered in these records: Amazon lists them now, whatever it said before."""
+    return frozenset(sku for sku, _, entity in _sightings(records) if entity == "Order")
 
 
 def amazon_values(product: AmazonProduct | None) -> dict[str, Any]:
@@ -104,11 +115,14 @@ class CatalogueReader:
         report: CatalogueReport,
         *,
         keep_going: Callable[[], bool] = lambda: True,
+        ordered: Collection[str] = frozenset(),
     ) -> str | None:
-        """Read the SKUs Amazon was never read for; the sequence number to retry from when one fails."""
+        """Read the SKUs Amazon was never read for, and those it did not list then but a buyer ordered
+        now (a stock row often comes before the listing); the sequence number to retry from when one fails."""
         stored = self.store.items(skus)
         for sku, sequence in skus.items():
-            if "amazon" in stored.get(sku, {}):
+            amazon = stored.get(sku, {}).get("amazon")
+            if amazon is not None and (amazon.get("listed", True) or sku not in ordered):
                 report.known += 1
                 continue
             if not keep_going():
