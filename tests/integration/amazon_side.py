@@ -20,6 +20,7 @@ from oms.store.default import default_table
 from oms_local import triggers
 from oms_local.simulator import LOCAL_CREDENTIALS, Simulator, SimulatorConfig
 from oms_local.simulator.catalogue import builtin_catalogue
+from oms_local.simulator.marketplace import ApiError
 from oms_local.template import Template
 from oms_local.triggers import StreamPoller, filter_patterns
 from tests.conftest import LambdaContext, Stack
@@ -84,8 +85,10 @@ def listing_quantity(simulator: Simulator, sku: str) -> int | None:
     """What Amazon shows as the SKU's merchant-fulfilled quantity (getListingsItem, as a buyer's page would)."""
     try:
         item = simulator.marketplace.get_listing(SELLER, sku, ["fulfillmentAvailability"])
-    except Exception:  # 404: not listed
-        return None
+    except ApiError as error:
+        if error.status == 404:  # not listed; any other error is the test's to see
+            return None
+        raise
     return next(
         (a["quantity"] for a in item["fulfillmentAvailability"] if a["fulfillmentChannelCode"] == "DEFAULT"),
         None,

@@ -195,17 +195,18 @@ def test_withdrawals_and_new_orders_racing_for_one_sku_keep_the_books_straight(s
     table = default_table()
     set_policy(table, "RACE", StockPolicy())
     adjust_stock(table, "RACE", 30, reason="receipt", reference=None, actor="test")
-    withdrawn: list[int] = []
+    outcomes: list[str] = []
     lock = threading.Lock()
 
     def withdraw() -> None:
         for _ in range(4):
             try:
                 adjust_stock(table, "RACE", -1, reason="adjustment", reference=None, actor="test")
-                with lock:
-                    withdrawn.append(1)
-            except Conflict:
-                pass
+                result = "ok"
+            except Conflict as refused:  # only an empty shelf may refuse a withdrawal; anything else is shown
+                result = "refused" if "only 0 on hand" in refused.message else f"other: {refused.message}"
+            with lock:
+                outcomes.append(result)
 
     def order(n: int) -> None:
         document = order_change(f"111-{n}", "Unshipped", [("RACE", 2, 0)])
@@ -218,8 +219,12 @@ def test_withdrawals_and_new_orders_racing_for_one_sku_keep_the_books_straight(s
     for thread in threads:
         thread.join()
 
+    # 32 withdrawals of 1 from 30 on hand: the shelf empties, and the last 2 are refused for that reason
+    assert sorted(outcomes) == ["ok"] * 30 + ["refused"] * 2
     row = StockRepository(table).get("RACE")
     ledger = list(table.query_all(__import__("oms.store.keys", fromlist=["ledger_of"]).ledger_of("RACE")))
-    assert row.on_hand == 30 - len(withdrawn) == sum(int(e["delta"]) for e in ledger), "no update lost"
+    assert row.on_hand == 30 - outcomes.count("ok") == sum(int(e["delta"]) for e in ledger), "no update lost"
     assert row.reserved + row.backordered == 16, "every order's 2 units are held"
-    assert row.reserved == min(16, row.on_hand) and row.available == row.on_hand - row.reserved >= 0
+    assert row.reserved == min(16, row.on_hand)
+    stored = StockRepository(table).raw(["RACE"])["RACE"]
+    assert int(stored["available"]) == row.on_hand - row.reserved, "the figure a withdrawal's condition reads"

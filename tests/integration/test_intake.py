@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import timedelta
 
+import jsonschema
 import pytest
+import time_machine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -13,9 +16,16 @@ from oms.amazon.notifications import Notification
 from oms.domain.stock import Movement
 from oms.intake import Outcome, apply_change, change_from_notification
 from oms.orders import OrderRepository
+from oms.shipments import Recorded, ship
 from oms.stock import StockRepository, stock_writes
 from oms.store.default import default_table
-from tests.builders import T0, order_change, sqs_event
+from oms_local.simulator.contract import MODELS_DIR
+from tests.builders import T0, _z, order_change, sqs_event
+
+ORDER_CHANGE_SCHEMA = json.loads(
+    (MODELS_DIR / "schemas" / "notifications" / "OrderChangeNotification.json").read_text()
+)
+ORDER_CHANGE_SCHEMA.pop("$id", None)
 
 
 def _apply(document) -> Outcome:
@@ -123,6 +133,131 @@ def test_an_unknown_order_status_is_refused_not_guessed(stack, context):
     document["Payload"]["OrderChangeNotification"]["Summary"]["OrderStatus"] = "Teleported"
     answer = stack.handler("ingest_notifications").lambda_handler(sqs_event(document), context)
     assert len(answer["batchItemFailures"]) == 1
+
+
+# --- a later notification says less than an earlier one: what it omits stays known --------------
+
+
+def _summary(document):
+    return document["Payload"]["OrderChangeNotification"]["Summary"]
+
+
+def _as_amazon_sends(document):
+    jsonschema.validate(document, ORDER_CHANGE_SCHEMA)  # still a document Amazon could send
+    return document
+
+
+@time_machine.travel(T0 + timedelta(minutes=30), tick=False)
+def test_amazons_lagging_notification_keeps_the_package_the_seller_recorded_here(stack):
+    _receive("SKU-1", 5)
+    _apply(order_change("111-1", "Unshipped", [("SKU-1", 2, 0)], at=T0))
+    ship(default_table(), "111-1", Recorded(carrier="UPS", tracking_number="1Z999AA10123456784"))
+
+    # Amazon's next word on the order predates the confirmation: nothing shipped, and no packages
+    lagging = order_change("111-1", "Unshipped", [("SKU-1", 2, 0)], at=T0 + timedelta(minutes=10))
+    assert _apply(_as_amazon_sends(lagging)) is Outcome.APPLIED
+
+    order = _order("111-1")
+    assert [(p.carrier, p.tracking_number) for p in order.shipments] == [("UPS", "1Z999AA10123456784")]
+    assert [(i.sku, i.quantity) for p in order.shipments for i in p.items] == [("SKU-1", 2)]
+    assert (order.status, order.items[0].quantity_shipped) == ("Shipped", 2)
+    stock = _stock("SKU-1")
+    assert (stock.on_hand, stock.reserved) == (3, 0), "the 2 units left the shelf once and are not held again"
+
+
+def test_the_buyers_cancel_request_stays_on_the_order_when_a_later_notification_does_not_repeat_it(stack):
+    _receive("SKU-1", 5)
+    asked = order_change(
+        "111-1", "Unshipped", [("SKU-1", 1, 0)], at=T0, change_type="BuyerRequestedChange", buyer_cancel=True
+    )
+    _apply(asked)
+    assert "buyerRequestedCancel" in _order("111-1").flags
+
+    later = order_change("111-1", "Unshipped", [("SKU-1", 1, 0)], at=T0 + timedelta(minutes=5))
+    assert _apply(_as_amazon_sends(later)) is Outcome.APPLIED
+    assert "buyerRequestedCancel" in _order("111-1").flags, "the seller still has to answer the buyer"
+
+    asked_again = order_change(
+        "111-1",
+        "Unshipped",
+        [("SKU-1", 1, 0)],
+        at=T0 + timedelta(minutes=9),
+        change_type="BuyerRequestedChange",
+        buyer_cancel=True,
+    )
+    _apply(asked_again)
+    assert _order("111-1").flags.count("buyerRequestedCancel") == 1
+
+
+def test_the_purchase_date_stays_when_a_later_summary_has_none(stack):
+    _apply(order_change("111-1", "Pending", [("SKU-1", 1, 0)], at=T0))
+    bought = T0 - timedelta(minutes=1)
+    assert _order("111-1").purchase_date == bought
+
+    later = order_change("111-1", "Unshipped", [("SKU-1", 1, 0)], at=T0 + timedelta(hours=1))
+    _summary(later)["PurchaseDate"] = None  # "null when there is no related information"
+    assert _apply(_as_amazon_sends(later)) is Outcome.APPLIED
+
+    order = _order("111-1")
+    assert (order.status, order.purchase_date) == ("Unshipped", bought)
+
+
+def test_an_order_item_level_notification_changes_only_the_item_it_names(stack):
+    _receive("MUG", 5)
+    _receive("CUP", 5)
+    _apply(order_change("111-1", "Unshipped", [("MUG", 2, 0), ("CUP", 1, 0)], at=T0))
+
+    # one payload per item: the cup shipped; the mug is not in this notification at all
+    cup_shipped = order_change(
+        "111-1", "PartiallyShipped", [("CUP", 1, 1)], at=T0 + timedelta(minutes=5), level="OrderItemLevel"
+    )
+    _summary(cup_shipped)["OrderItems"][0]["OrderItemId"] = "111-1-1"
+    assert _apply(_as_amazon_sends(cup_shipped)) is Outcome.APPLIED
+
+    order = _order("111-1")
+    assert order.status == "PartiallyShipped"
+    assert sorted((i.order_item_id, i.sku, i.quantity, i.quantity_shipped) for i in order.items) == [
+        ("111-1-0", "MUG", 2, 0),
+        ("111-1-1", "CUP", 1, 1),
+    ]
+    mug, cup = _stock("MUG"), _stock("CUP")
+    assert (mug.on_hand, mug.reserved) == (5, 2), "the mug is still held for the order"
+    assert (cup.on_hand, cup.reserved) == (4, 0)
+
+
+def _published(document, at):
+    document["NotificationMetadata"]["PublishTime"] = _z(at)
+    return document
+
+
+@pytest.mark.parametrize("arrival", ["as published", "reversed"])
+def test_two_changes_at_the_same_event_time_are_ordered_by_publish_time(stack, arrival):
+    _receive("SKU-1", 5)
+    placed = _published(
+        order_change("111-1", "Unshipped", [("SKU-1", 2, 0)], at=T0), T0 + timedelta(seconds=1)
+    )
+    canceled = _published(
+        order_change("111-1", "Canceled", [("SKU-1", 2, 0)], at=T0), T0 + timedelta(seconds=2)
+    )
+
+    if arrival == "as published":
+        assert [_apply(placed), _apply(canceled)] == [Outcome.APPLIED, Outcome.APPLIED]
+    else:
+        assert [_apply(canceled), _apply(placed)] == [Outcome.APPLIED, Outcome.STALE]
+
+    assert _order("111-1").status == "Canceled"
+    assert _stock("SKU-1").reserved == 0
+
+
+def test_another_change_with_the_same_event_and_publish_time_is_stale(stack):
+    _receive("SKU-1", 5)
+    _apply(order_change("111-1", "Unshipped", [("SKU-1", 2, 0)], at=T0))
+
+    same_instant = order_change("111-1", "Canceled", [("SKU-1", 2, 0)], at=T0)  # a new NotificationId
+    assert _apply(same_instant) is Outcome.STALE
+
+    assert _order("111-1").status == "Unshipped"
+    assert _stock("SKU-1").reserved == 2
 
 
 # --- any interleaving, duplication and delay converges ------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -57,10 +57,12 @@ def test_after_the_last_cutoff_before_a_holiday_the_order_is_at_risk():
 
 
 @time_machine.travel(ny(2026, 11, 30, 15, 0), tick=False)
-def test_little_working_time_left_is_at_risk_even_across_a_weekend():
+def test_little_working_time_left_is_at_risk_even_across_a_weekend_but_not_yet_late():
     # purchased Friday 9:00, ship by Monday 17:00 (weekend in between): 2 of 18 working hours left
     result = assess(order(ny(2026, 11, 27, 9), ny(2026, 11, 30, 17)), utc_now(), US)
     assert result.at_risk and "working time" in (result.reason or "")
+    assert not result.late, "at risk is a warning: the latest ship date has not passed"
+    assert result.working_time_left == timedelta(hours=2)
 
 
 @time_machine.travel(ny(2026, 12, 1, 9, 0), tick=False)
@@ -83,3 +85,17 @@ def test_shipped_canceled_amazon_fulfilled_or_pending_orders_cannot_be_late(stat
         order(ny(2026, 11, 1, 9), ny(2026, 11, 2, 9), status=status, channel=channel), ny(2026, 12, 1, 9), US
     )
     assert not result.late and not result.at_risk
+
+
+@pytest.mark.parametrize(("share", "boundary"), [(0.25, ny(2026, 11, 30, 14)), (0.5, ny(2026, 11, 30, 12))])
+def test_exactly_the_at_risk_share_left_is_still_fine_and_a_second_less_is_at_risk(share, boundary):
+    # bought Monday 8:00 (the warehouse opens), ship by Monday 16:00: 8 working hours in all
+    bought_monday = order(ny(2026, 11, 30, 8), ny(2026, 11, 30, 16))
+
+    on_the_line = assess(bought_monday, boundary, US, at_risk_share=share)
+    just_past = assess(bought_monday, boundary + timedelta(seconds=1), US, at_risk_share=share)
+
+    assert on_the_line.working_time_left == timedelta(hours=8) * share
+    assert not on_the_line.at_risk and not on_the_line.late and on_the_line.reason is None
+    assert just_past.at_risk and not just_past.late
+    assert just_past.reason == f"less than {int(share * 100)}% of the working time to ship is left"

@@ -43,3 +43,21 @@ def test_a_token_cannot_resume_another_query_or_come_from_another_stack():
 def test_a_short_secret_is_refused():
     with pytest.raises(ValueError, match="16 bytes"):
         PageTokens(b"short")
+
+
+def test_a_secret_of_exactly_16_bytes_is_enough_and_15_is_not():
+    tokens = PageTokens(b"k" * 16)
+    assert tokens.decode(tokens.encode(KEY, "orders|all"), "orders|all") == KEY
+    with pytest.raises(ValueError, match="16 bytes"):
+        PageTokens(b"k" * 15)
+
+
+@pytest.mark.parametrize("payload", [[KEY], "ORDER#1", 7, None])
+def test_a_correctly_signed_token_that_holds_no_key_object_is_refused(payload):
+    tokens = PageTokens(b"s" * 32)
+    signed = tokens.encode(payload, "orders|all")  # signed by this very stack, so only its shape is wrong
+
+    with pytest.raises(InvalidNextToken) as refused:
+        tokens.decode(signed, "orders|all")
+    assert refused.value.details[0].field == "nextToken"
+    assert refused.value.details[0].message == "is not a token this API issued"

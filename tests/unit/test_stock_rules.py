@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from oms.allocation import SkuBook, reallocate
 from oms.domain.orders import Order, OrderItem, with_shortage
 from oms.domain.stock import Claim, StockLevel, allocate, balanced
 from tests.builders import T0
@@ -70,6 +71,78 @@ def test_shorts_are_the_backorders_served_in_ship_by_order_whatever_the_arrival(
         if short[claim.order_id]:
             assert all(short[later.order_id] == later.needed for later in queue[index + 1 :])
         assert 0 <= short[claim.order_id] <= claim.needed
+
+
+# onHand goes below 0 when Amazon reports a shipment of units the shelf count never had; an order's need
+# goes to 0 or below when it ships or is canceled (a need below 0 is how a bad figure would arrive)
+any_on_hand = st.integers(-10, 20)
+any_claims = st.lists(
+    st.builds(
+        Claim,
+        order_id=st.text("0123456789", min_size=1, max_size=3),
+        ship_by=st.sampled_from(["2026-11-27T09:00:00Z", "2026-11-28T09:00:00Z", "9999"]),
+        purchased=st.sampled_from(["2026-11-25T09:00:00Z", "2026-11-26T09:00:00Z"]),
+        needed=st.integers(-3, 6),
+    ),
+    max_size=8,
+    unique_by=lambda c: c.order_id,
+)
+
+
+@given(on_hand=st.integers(-10, -1), open_claims=claims)
+def test_below_zero_on_hand_serves_no_order_and_reserves_nothing(on_hand, open_claims):
+    demand = sum(c.needed for c in open_claims)
+
+    assert allocate(on_hand, open_claims) == {c.order_id: c.needed for c in open_claims}
+    assert balanced(on_hand, demand) == StockLevel(on_hand=on_hand, reserved=0, backordered=demand)
+    assert balanced(on_hand, demand).available == 0
+
+
+@given(on_hand=any_on_hand, open_claims=any_claims, data=st.data())
+def test_a_reallocation_over_any_on_hand_and_any_needs_holds_the_books(on_hand, open_claims, data):
+    waiting = [c for c in open_claims if c.needed > 0]
+    demand = sum(c.needed for c in waiting)
+
+    change = reallocate(SkuBook("MUG", None, {}), on_hand=on_hand, claims=open_claims)
+
+    assert set(change.short) == {c.order_id for c in waiting}, "an order that needs nothing is not short"
+    after = change.after
+    assert after.on_hand == on_hand
+    assert after.reserved == min(demand, max(on_hand, 0)), "only units on the shelf are reserved"
+    assert after.reserved + after.backordered == demand, "a need below 0 frees no units for others"
+    assert after.available == max(on_hand, 0) - after.reserved
+    assert sum(change.short.values()) == after.backordered
+    queue = sorted(waiting, key=lambda c: c.queue_place)
+    for index, claim in enumerate(queue):
+        assert 0 <= change.short[claim.order_id] <= claim.needed
+        if change.short[claim.order_id]:
+            assert all(change.short[later.order_id] == later.needed for later in queue[index + 1 :])
+    shuffled = data.draw(st.permutations(open_claims))
+    again = reallocate(SkuBook("MUG", None, {}), on_hand=on_hand, claims=shuffled)
+    assert (again.after, again.short) == (after, change.short)
+
+
+@given(on_hand=any_on_hand, open_claims=any_claims)
+def test_an_order_that_needs_nothing_any_more_gives_its_units_back_and_leaves_the_queue(on_hand, open_claims):
+    placed = reallocate(SkuBook("MUG", None, {}), on_hand=on_hand, claims=open_claims)
+    demand = {w.item["orderId"]: w.item for w in placed.own if w.kind == "Put" and w.item}
+    book = SkuBook("MUG", {"onHand": on_hand, **_figures(placed.after)}, demand)
+    leaving = next((c for c in open_claims if c.needed > 0), None)
+    assume(leaving is not None)
+    assert leaving is not None
+    gone = Claim(leaving.order_id, leaving.ship_by, leaving.purchased, 0)  # it shipped, or was canceled
+
+    change = reallocate(book, on_hand=on_hand, claims=[gone])
+
+    rest = [c for c in open_claims if c.needed > 0 and c.order_id != leaving.order_id]
+    assert leaving.order_id not in change.short
+    assert change.after == balanced(on_hand, sum(c.needed for c in rest))
+    assert [w.kind for w in change.own] == ["Delete"], "its demand item is removed, nothing else"
+    assert {**{c.order_id: 0 for c in rest}, **change.short} == allocate(on_hand, rest)
+
+
+def _figures(level: StockLevel) -> dict[str, int]:
+    return {"reserved": level.reserved, "backordered": level.backordered}
 
 
 def _order(items: list[tuple[str, int, int]]) -> Order:
