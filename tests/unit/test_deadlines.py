@@ -99,3 +99,31 @@ def test_exactly_the_at_risk_share_left_is_still_fine_and_a_second_less_is_at_ri
     assert not on_the_line.at_risk and not on_the_line.late and on_the_line.reason is None
     assert just_past.at_risk and not just_past.late
     assert just_past.reason == f"less than {int(share * 100)}% of the working time to ship is left"
+
+
+def test_at_the_latest_ship_date_itself_the_order_is_at_risk_but_not_late():
+    ship_by = ny(2026, 11, 30, 17)
+    on_the_dot = assess(order(ny(2026, 11, 27, 9), ship_by), ship_by, US)
+    a_second_after = assess(order(ny(2026, 11, 27, 9), ship_by), ship_by + timedelta(seconds=1), US)
+
+    assert on_the_dot.at_risk and not on_the_dot.late
+    assert a_second_after.late
+
+
+def test_a_pickup_exactly_at_the_latest_ship_date_still_makes_it():
+    # bought Monday 8:00, ship by Wednesday 16:00 (UPS's cutoff); on Wednesday at 10:00, 6 of 28 working hours
+    # are left (above a 10% share) and the day's pickup is the deadline itself
+    result = assess(
+        order(ny(2026, 11, 23, 8), ny(2026, 11, 25, 16)), ny(2026, 11, 25, 10), US, UPS, at_risk_share=0.1
+    )
+
+    assert result.next_pickup == ny(2026, 11, 25, 16)
+    assert not result.at_risk and not result.late
+
+
+@pytest.mark.parametrize("share", [0, 1, -0.25, 1.5])
+def test_an_at_risk_share_outside_0_to_1_is_refused(share):
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        assess(
+            order(ny(2026, 11, 23, 8), ny(2026, 11, 25, 16)), ny(2026, 11, 24, 10), US, at_risk_share=share
+        )
