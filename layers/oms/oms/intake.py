@@ -295,10 +295,13 @@ def order_writes(
     changes: list[Reallocation] = []
     if order.fulfillment_channel == FulfillmentChannel.MFN:
         units = units_by_sku(order)
+        before = order_from_item(current) if current is not None else None
         for sku in sorted(set(units) | set(holdings)):
             shipped, needed = units.get(sku, (0, 0))
             held = holdings.get(sku, {})
             shipped_total = max(shipped, int(held.get("shipped", 0)))  # units never un-ship
+            if _holds_as_before(before, held, order, needed, shipped_total):
+                continue  # its place in the SKU's queue and its units are unchanged: so is the allocation
             book = read_book(table, sku)
             change = reallocate(
                 book,
@@ -331,6 +334,19 @@ def order_writes(
     item["history"] = _history(item.get("history") or [], order, actor, current)
     expected = int(current["version"]) if current else None
     return [Write.put_versioned(item, expected), *writes, *others]
+
+
+def _holds_as_before(
+    before: Order | None, held: dict[str, int], order: Order, needed: int, shipped_total: int
+) -> bool:
+    """The order needs and has shipped what it did, from the same place in the queue (ship-by, purchase)."""
+    return (
+        before is not None
+        and "needed" in held
+        and int(held["needed"]) == needed
+        and int(held.get("shipped", 0)) == shipped_total
+        and claim_of(before, needed) == claim_of(order, needed)
+    )
 
 
 def _row_writes(change: Reallocation, *, reference: str, actor: str) -> list[Write]:
