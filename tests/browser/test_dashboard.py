@@ -515,7 +515,8 @@ def test_screenshots_of_the_main_screens(
         width = page.evaluate("() => document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"{name}: {width} px wide at {PHONE['width']} px"
     saved = sorted(path.name for path in screenshots.glob("*.png"))
-    assert saved == sorted(f"{name}.png" for name in [*screens, "queue-375", "order-375"])
+    # other browser tests save theirs beside these
+    assert {f"{name}.png" for name in [*screens, "queue-375", "order-375"]} <= set(saved)
 
 
 # ------------------------------------------------------------------------------ deployed sign-in
