@@ -29,6 +29,8 @@ def order_change(
     level: str = "OrderLevel",
     buyer_cancel: bool = False,
     ship_by: datetime = T0 + timedelta(days=2),
+    purchased: datetime = T0 - timedelta(minutes=1),
+    deliver_by: datetime = T0 + timedelta(days=5),
 ) -> dict[str, Any]:
     """An ORDER_CHANGE notification document, as valid under Amazon's schema."""
     return {
@@ -46,12 +48,12 @@ def order_change(
                 "Summary": {
                     "MarketplaceId": "ATVPDKIKX0DER",
                     "OrderStatus": status,
-                    "PurchaseDate": _z(T0 - timedelta(minutes=1)),
+                    "PurchaseDate": _z(purchased),
                     "DestinationPostalCode": "48110",
                     "FulfillmentType": channel,
                     "OrderType": "StandardOrder",
                     "LatestShipDate": _z(ship_by),
-                    "LatestDeliveryDate": _z(T0 + timedelta(days=5)),
+                    "LatestDeliveryDate": _z(deliver_by),
                     "OrderPrograms": list(programs),
                     "OrderItems": [
                         {
