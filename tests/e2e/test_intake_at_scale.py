@@ -1,4 +1,4 @@
-"""Order intake at scale, through the local stack's queue: 850 orders with known life stories.
+"""Order intake at scale, through the local stack's queue: 300 orders with known life stories.
 
 Every ORDER_CHANGE notification of every story (schema-valid: checked with the simulator's copy of
 Amazon's schema), some of them twice, shuffled, with poison among them, goes into the
@@ -11,9 +11,10 @@ The expectations are computed here with plain arithmetic from the stories, not w
 onHand = received - shipped; demand = units still to ship of open seller-fulfilled (MFN) orders;
 reserved = min(demand, onHand); backordered = demand - reserved; available = onHand - reserved.
 
-Size: about 2,000 messages; the local stack takes about 7 notifications a second here (2 cores; it was
-11 before every change re-allocated its SKUs' units over their open orders and the catalogue joined the
-table stream's readers on the one moto server), so the queue drains in about five minutes. The test
+Size: about 700 messages. The local stack took 11 notifications a second here (2 cores) before every
+change re-allocated its SKUs' units over their open orders and the catalogue joined the table stream's
+readers on the one moto server; now 3 to 7, slower as moto's table grows, so 850 orders no longer
+drained in minutes (bench/intake.py measures throughput; this test checks correctness). The test
 prints its timing.
 """
 
@@ -41,7 +42,7 @@ from tests.e2e.support import Api, RunningStack, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]  # setup + ~5 min of draining + checks
 
-ORDERS = 850  # ~1,980 messages with the duplicates and the poison
+ORDERS = 300  # ~700 messages with the duplicates and the poison
 # The stories happened this past day and ship within two days of now: the stack runs on the machine's
 # clock, so orders are as on time whatever day the test runs (a fixed past date made every order late).
 START = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
