@@ -30,8 +30,8 @@ def main() -> None:
     with mock_aws():
         table, calls = _table()
         from oms.amazon.notifications import Notification
-        from oms.intake import apply_change, change_from_notification
-        from oms.stock import StockPolicy, adjust_stock, set_policy
+        from oms.inventory.stock import StockPolicy, adjust_stock, set_policy
+        from oms.orders.intake import apply_change, change_from_notification
         from tests.builders import order_change
 
         def order(order_id: str) -> None:

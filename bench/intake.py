@@ -31,7 +31,7 @@ B. In process, one run per N, on simulated time: the simulator's own Marketplace
    every notification the courier delivers (duplicates and delays included) is handed, in the
    batches that arrive within one second, to the ingest function's own handler
    (functions/ingest_notifications/app.py) in this process. Every 15 simulated minutes the
-   product's backstop runs (oms.reconcile.sync_orders with the product's SpApiClient and
+   product's backstop runs (oms.orders.reconcile.sync_orders with the product's SpApiClient and
    RateBudget on the simulated clock), until the last change has been read. DynamoDB is a moto
    server as the local stack runs it (oms_local.moto_process), with the template's resources.
    Each N runs in a process of its own, side by side (and beside part A).
@@ -893,7 +893,7 @@ class SimulatedIntake:
 
     def reconcile(self) -> None:
         from oms.amazon.rate_budget import BudgetExhausted
-        from oms.reconcile import sync_orders
+        from oms.orders.reconcile import sync_orders
         from oms_local.simulator import MARKETPLACE_ID
 
         self.ingest_meter.on = False
@@ -1162,7 +1162,7 @@ def notes(results: dict[str, Any], out: Path) -> str:
         "",
         f"How each figure was obtained (details: {out}):",
         f"[1] In process on simulated time (part B): orders arrive at {ORDERS_PER_HOUR}/h; the product's backstop"
-        f" (oms.reconcile.sync_orders, SpApiClient + RateBudget) runs every {RECONCILE_EVERY.seconds // 60} min against"
+        f" (oms.orders.reconcile.sync_orders, SpApiClient + RateBudget) runs every {RECONCILE_EVERY.seconds // 60} min against"
         " the simulator's SP-API and reads the orders updated since its last run (5 min overlap, up to 100 a page);"
         " runs continue until the last change has been read, so the tail after the last arrival is included."
         " Calls = every SP-API request the simulator saw / N; the ingest path itself makes none.",

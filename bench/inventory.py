@@ -49,8 +49,8 @@ def _calls_per_cycle(skus: int) -> dict[str, Any]:
     from oms.amazon.rate_budget import RateBudget
     from oms.domain.stock import StockLevel
     from oms.domain.types import iso_z, utc_now
-    from oms.inventory_sync import JOB, sync_inventory
-    from oms.stock import row_item
+    from oms.inventory.stock import row_item
+    from oms.inventory.sync import JOB, sync_inventory
     from oms.store import keys
     from oms.store.default import default_table
     from oms.store.table import to_dynamo

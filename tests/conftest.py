@@ -115,9 +115,9 @@ def _reset_warm_state() -> None:
 
     from oms.api import inventory
     from oms.settings import get_settings
-    from oms.shipping_settings import ShippingSettingsStore
     from oms.store import default
     from oms.store.documents import default_documents
+    from oms.warehouse.settings import ShippingSettingsStore
 
     get_settings.cache_clear()
     inventory._idempotency.cache_clear()  # its persistence layer holds the table name and endpoint

@@ -5,7 +5,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from oms.amazon.client import default_client
 from oms.observability import logger, metrics, tracer
-from oms.shipments import confirm_due
+from oms.shipping.shipments import confirm_due
 from oms.store.default import default_table
 
 

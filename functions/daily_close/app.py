@@ -3,8 +3,8 @@ is stored for the driver; the API answers it at any time (GET /reports/end-of-da
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from oms.end_of_day import close_day
 from oms.observability import logger, metrics, tracer
+from oms.shipping.end_of_day import close_day
 from oms.store.default import default_table
 from oms.store.documents import default_documents
 

@@ -5,10 +5,10 @@ from datetime import datetime
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from oms.buyer_data import purge_due_buyer_data
 from oms.domain.types import utc_now
 from oms.observability import logger, metrics, tracer
 from oms.settings import get_settings
+from oms.shipping.buyer_data import purge_due_buyer_data
 from oms.store.default import default_table
 
 get_settings()

@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from oms.amazon.client import default_client
 from oms.observability import logger, metrics, tracer
-from oms.reconcile import sync_orders
+from oms.orders.reconcile import sync_orders
 from oms.settings import get_settings
 from oms.store.default import default_table
 

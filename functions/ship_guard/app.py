@@ -5,10 +5,10 @@ then the account-health figures counted and kept for the API."""
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from oms.account_health import refresh_snapshot
 from oms.amazon.client import default_client
 from oms.observability import logger, metrics, tracer
-from oms.ship_guard import guard
+from oms.shipping.account_health import refresh_snapshot
+from oms.shipping.guard import guard
 from oms.store.default import default_table
 
 

@@ -5,7 +5,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from oms.amazon.client import default_client
-from oms.listings import ListingSync, sync_changed_listings
+from oms.inventory.listings import ListingSync, sync_changed_listings
 from oms.observability import logger, metrics, tracer
 from oms.settings import get_settings
 from oms.store.default import default_table

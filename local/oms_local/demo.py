@@ -11,10 +11,10 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from oms.shipping_settings import Address, ShippingSettings, ShippingSettingsStore, Warehouse
-from oms.stock import StockPolicy, adjust_stock, set_policy
+from oms.inventory.stock import StockPolicy, adjust_stock, set_policy
 from oms.store import keys
 from oms.store.table import Table
+from oms.warehouse.settings import Address, ShippingSettings, ShippingSettingsStore, Warehouse
 from oms_local.simulator.catalogue import Catalogue
 
 FIRST_SKUS = 40  # stocked before the stack is ready: the seller-fulfilled products buyers pick most often

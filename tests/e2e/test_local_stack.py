@@ -2,7 +2,7 @@
 
 One stack serves the whole module (it takes a few seconds to start); each test reads like a step
 of the seller's day. The order tests write orders straight into the table with the product's own
-code (oms.orders), so they do not depend on the notification intake.
+code (oms.store.orders), so they do not depend on the notification intake.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from oms.domain.orders import Order
-from oms.orders import order_to_item
+from oms.store.orders import order_to_item
 from oms.store.table import to_dynamo
 from oms_local import harness
 from oms_local.template import Template
@@ -76,7 +76,7 @@ def assert_error(response: requests.Response, status: int) -> dict[str, Any]:
 
 
 def put_order(aws: Callable[[str], Any], outputs: dict[str, Any], *, purchased: datetime) -> Order:
-    """An Unshipped MFN order, stored the way the product stores it (oms.orders.order_to_item)."""
+    """An Unshipped MFN order, stored the way the product stores it (oms.store.orders.order_to_item)."""
     n = uuid.uuid4().int
     order_id = f"{n % 1000:03d}-{(n >> 10) % 10**7:07d}-{(n >> 40) % 10**7:07d}"  # Amazon's 3-7-7 shape
     order = Order(

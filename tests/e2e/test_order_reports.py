@@ -16,7 +16,7 @@ import boto3
 import pytest
 
 from oms.domain.orders import Order
-from oms.orders import order_to_item
+from oms.store.orders import order_to_item
 from oms.store.table import to_dynamo
 from tests.e2e.support import Api, RunningStack, oms, wait_for
 

@@ -37,8 +37,8 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from oms.shipping_settings import ShippingSettings
 from oms.store import keys
+from oms.warehouse.settings import ShippingSettings
 from oms_local import harness
 from tests.builders import WAREHOUSE_SETTINGS
 from tests.e2e.support import Api, RunningStack, oms, wait_for
@@ -319,7 +319,7 @@ def test_the_guard_flags_an_order_near_its_latest_ship_date(day: Day) -> None:
 
 
 def _hand_count(orders: list[dict[str, Any]], now: datetime) -> dict[str, tuple[int, int]]:
-    """Amazon's definitions (oms/account_health.py's docstring), counted by hand: name -> (numerator, denominator)."""
+    """Amazon's definitions (oms/shipping/account_health.py's docstring), counted by hand: name -> (numerator, denominator)."""
 
     def at(text: str | None) -> datetime | None:
         return _at(text) if text else None

@@ -9,8 +9,8 @@ from urllib.parse import quote
 
 from oms.amazon.notifications import Notification
 from oms.errors import Conflict
-from oms.intake import apply_change, change_from_notification
-from oms.stock import StockPolicy, StockRepository, adjust_stock, set_policy
+from oms.inventory.stock import StockPolicy, StockRepository, adjust_stock, set_policy
+from oms.orders.intake import apply_change, change_from_notification
 from oms.store.default import default_table
 from tests.builders import order_change
 from tests.conftest import load_event

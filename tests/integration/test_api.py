@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from oms.domain.orders import FulfillmentChannel, Order, OrderItem, OrderStatus
-from oms.orders import OrderRepository
 from oms.store.default import default_table
+from oms.store.orders import OrderRepository
 from tests.conftest import load_event
 
 

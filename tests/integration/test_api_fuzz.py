@@ -26,9 +26,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from oms.domain.orders import FulfillmentChannel, Order, OrderItem, OrderStatus
-from oms.orders import OrderRepository
-from oms.stock import StockPolicy, adjust_stock, set_policy
+from oms.inventory.stock import StockPolicy, adjust_stock, set_policy
 from oms.store.default import default_table
+from oms.store.orders import OrderRepository
 from oms_local.api_gateway import ApiGateway
 from oms_local.template import Template
 from tests.api_calls import call_api

@@ -8,8 +8,8 @@ import pytest
 
 from oms.amazon.notifications import Notification
 from oms.domain.types import utc_now
-from oms.intake import apply_change, change_from_notification
-from oms.stock import StockPolicy, StockRepository, adjust_stock, set_policy
+from oms.inventory.stock import StockPolicy, StockRepository, adjust_stock, set_policy
+from oms.orders.intake import apply_change, change_from_notification
 from oms.store import keys
 from oms.store.default import default_table
 from tests.api_calls import call_api
@@ -200,7 +200,7 @@ def test_every_location_of_a_sku_is_counted_on_its_own_line(api):
 
 
 def test_an_interrupted_approval_is_finished_by_the_next_one_without_applying_a_line_twice(api, monkeypatch):
-    import oms.audits
+    import oms.inventory.audits
 
     _stock("A1", 5)
     _stock("B1", 5)
@@ -210,18 +210,18 @@ def test_an_interrupted_approval_is_finished_by_the_next_one_without_applying_a_
         f"/audits/{audit_id}/counts",
         {"counts": [{"sku": "A1", "counted": 4}, {"sku": "B1", "counted": 9}]},
     )
-    real = oms.audits._correct_line
+    real = oms.inventory.audits._correct_line
 
     def crash_on_the_second_line(table, audit, index, *args):
         if index == 1:
             raise RuntimeError("the function timed out")
         real(table, audit, index, *args)
 
-    monkeypatch.setattr(oms.audits, "_correct_line", crash_on_the_second_line)
+    monkeypatch.setattr(oms.inventory.audits, "_correct_line", crash_on_the_second_line)
     assert api("POST", f"/audits/{audit_id}/approve")[0] == 500
     assert (_on_hand("A1"), _on_hand("B1")) == (4, 5)
     assert api("PUT", f"/audits/{audit_id}/counts", {"counts": [{"sku": "A1", "counted": 1}]})[0] == 409
-    monkeypatch.setattr(oms.audits, "_correct_line", real)
+    monkeypatch.setattr(oms.inventory.audits, "_correct_line", real)
 
     status, report = api("POST", f"/audits/{audit_id}/approve")
 

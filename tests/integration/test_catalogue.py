@@ -11,8 +11,8 @@ import time_machine
 
 from oms.amazon.notifications import Notification
 from oms.amazon.orders_api import ApiOrder
-from oms.intake import apply_change, change_from_api, change_from_notification
-from oms.stock import StockPolicy, adjust_stock, set_policy
+from oms.inventory.stock import StockPolicy, adjust_stock, set_policy
+from oms.orders.intake import apply_change, change_from_api, change_from_notification
 from oms.store import keys
 from oms.store.default import default_table
 from oms_local.simulator import contract

@@ -10,8 +10,8 @@ from typing import Any
 import time_machine
 
 from oms.amazon.notifications import Notification
-from oms.intake import apply_change, change_from_notification
-from oms.stock import StockPolicy, adjust_stock, set_policy
+from oms.inventory.stock import StockPolicy, adjust_stock, set_policy
+from oms.orders.intake import apply_change, change_from_notification
 from oms.store.default import default_table
 from tests.builders import T0, order_change
 from tests.conftest import load_event

@@ -14,11 +14,11 @@ from hypothesis import strategies as st
 
 from oms.amazon.notifications import Notification
 from oms.domain.stock import Movement
-from oms.intake import Outcome, apply_change, change_from_notification
-from oms.orders import OrderRepository
-from oms.shipments import Recorded, ship
-from oms.stock import StockRepository, stock_writes
+from oms.inventory.stock import StockRepository, stock_writes
+from oms.orders.intake import Outcome, apply_change, change_from_notification
+from oms.shipping.shipments import Recorded, ship
 from oms.store.default import default_table
+from oms.store.orders import OrderRepository
 from oms_local.simulator.contract import MODELS_DIR
 from tests.builders import T0, _z, order_change, sqs_event
 

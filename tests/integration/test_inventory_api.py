@@ -6,7 +6,7 @@ import json
 from urllib.parse import quote
 
 from oms.amazon.notifications import Notification
-from oms.intake import apply_change, change_from_notification
+from oms.orders.intake import apply_change, change_from_notification
 from oms.store.default import default_table
 from tests.builders import order_change
 from tests.conftest import load_event

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 
-from oms.stock import StockRepository
+from oms.inventory.stock import StockRepository
 from oms.store import keys
 from oms.store.default import default_table
 from tests.conftest import load_event

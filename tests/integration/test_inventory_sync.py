@@ -13,10 +13,10 @@ from oms.amazon.listings_api import quantity_patch
 from oms.amazon.notifications import Notification
 from oms.domain.stock import StockLevel
 from oms.domain.types import utc_now
-from oms.fba import record_fba_notification
-from oms.inventory_sync import JOB, sync_inventory
-from oms.listings import ListingSync, PushReport
-from oms.stock import Channel, StockPolicy, StockRepository, adjust_stock, row_item, set_policy
+from oms.inventory.fba import record_fba_notification
+from oms.inventory.listings import ListingSync, PushReport
+from oms.inventory.stock import Channel, StockPolicy, StockRepository, adjust_stock, row_item, set_policy
+from oms.inventory.sync import JOB, sync_inventory
 from oms.store import keys
 from oms.store.default import default_table
 from oms.store.table import to_dynamo

@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 
 from oms.domain.types import Money
-from oms.listings import ListingSync, PushReport, sync_changed_listings
-from oms.stock import Channel, StockPolicy, adjust_stock, set_policy
+from oms.inventory.listings import ListingSync, PushReport, sync_changed_listings
+from oms.inventory.stock import Channel, StockPolicy, adjust_stock, set_policy
 from oms.store import keys
 from oms.store.default import default_table
 from oms.store.table import to_dynamo

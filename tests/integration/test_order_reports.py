@@ -1,6 +1,6 @@
 """Order reports (GET /reports/orders and friends) against the API and build_report functions, moto in process.
 
-Orders are stored the way the product stores them (oms.orders.order_to_item), a few tens at most.
+Orders are stored the way the product stores them (oms.store.orders.order_to_item), a few tens at most.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import pytest
 import requests
 
 from oms.domain.orders import Order
-from oms.orders import order_to_item
 from oms.store import keys
 from oms.store.default import default_table
+from oms.store.orders import order_to_item
 from tests.conftest import TEST_CLOCK, LambdaContext, Stack, load_event
 
 NOW = TEST_CLOCK  # each test starts there (tests/conftest.py)
@@ -318,7 +318,7 @@ def test_bad_input_is_400_naming_the_field_and_the_valid_values(
 def test_a_large_csv_becomes_a_job_built_to_s3_with_a_link_that_reads_back(
     api: Api, stack: Stack, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from oms import order_reports
+    from oms.reports import orders as order_reports
 
     for n in range(12):
         put_order(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from oms.buyer_data import BuyerData, keep_buyer_data
+from oms.shipping.buyer_data import BuyerData, keep_buyer_data
 from oms.store import keys
 from oms.store.default import default_table
 from tests.conftest import load_event

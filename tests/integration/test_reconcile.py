@@ -10,12 +10,12 @@ from typing import Any
 from oms.amazon.client import Credentials, SpApiClient
 from oms.amazon.notifications import Notification
 from oms.amazon.rate_budget import RateBudget
-from oms.intake import apply_change, change_from_notification
-from oms.orders import OrderRepository
-from oms.reconcile import sync_orders
-from oms.stock import StockRepository
+from oms.inventory.stock import StockRepository
+from oms.orders.intake import apply_change, change_from_notification
+from oms.orders.reconcile import sync_orders
 from oms.store import keys
 from oms.store.default import default_table
+from oms.store.orders import OrderRepository
 from tests.builders import T0, order_change
 from tests.integration.test_spapi_client import ORDER, Reply
 

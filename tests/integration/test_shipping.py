@@ -15,10 +15,10 @@ from pypdf import PdfReader
 
 from oms.amazon.notifications import Notification
 from oms.amazon.orders_api import ApiOrder
-from oms.intake import apply_change, change_from_api, change_from_notification
-from oms.ship_guard import guard
-from oms.shipments import confirm_due
-from oms.stock import StockPolicy, StockRepository, adjust_stock, set_policy
+from oms.inventory.stock import StockPolicy, StockRepository, adjust_stock, set_policy
+from oms.orders.intake import apply_change, change_from_api, change_from_notification
+from oms.shipping.guard import guard
+from oms.shipping.shipments import confirm_due
 from oms.store import keys
 from oms.store.default import default_table
 from tests.api_calls import call_api
@@ -109,7 +109,7 @@ def test_a_label_bought_through_amazon_ships_the_order_and_is_confirmed(stack, s
 
 
 def _label_key(order_id: str) -> str:
-    from oms.orders import OrderRepository
+    from oms.store.orders import OrderRepository
 
     return OrderRepository(default_table()).get(order_id).shipments[0].label_key or ""
 
@@ -325,9 +325,9 @@ def _key_of(url: str, bucket: str) -> str:
 
 
 def test_the_end_of_day_form_lists_the_packages_of_the_pickup_they_leave_with(stack, shop, context):
-    from oms.end_of_day import close_day
-    from oms.shipping_settings import ShippingSettingsStore
+    from oms.shipping.end_of_day import close_day
     from oms.store.documents import default_documents
+    from oms.warehouse.settings import ShippingSettingsStore
 
     order_id = _place(shop, 1)
     shipped = _ship(stack, context, order_id)[1]["shipment"]
@@ -458,7 +458,7 @@ def test_amazon_refusing_or_failing_a_label_purchase_is_a_clear_answer_and_nothi
 
 
 def test_a_label_bought_but_not_recorded_is_reused_never_bought_twice(stack, shop, context):
-    from oms.labels import buy_label, label_recorded
+    from oms.shipping.labels import buy_label, label_recorded
     from oms.store.documents import default_documents
 
     order_id = _place(shop, 1)
@@ -479,7 +479,7 @@ _NOW = TEST_CLOCK
 
 
 def test_the_kept_figures_serve_while_recent_and_are_counted_again_after(stack):
-    from oms.account_health import account_health_now, refresh_snapshot
+    from oms.shipping.account_health import account_health_now, refresh_snapshot
 
     table = default_table()
     kept = refresh_snapshot(table, _NOW)
@@ -490,7 +490,7 @@ def test_the_kept_figures_serve_while_recent_and_are_counted_again_after(stack):
 
 
 def test_the_api_counts_account_health_live_unless_asked_for_the_kept_figures(stack, context):
-    from oms.account_health import refresh_snapshot
+    from oms.shipping.account_health import refresh_snapshot
 
     kept = refresh_snapshot(default_table(), _NOW - timedelta(minutes=5))  # as the 15-minute guard kept them
     cached = call_api(stack, context, "GET", "/metrics/account-health", query={"cached": "true"})[1]

@@ -15,16 +15,16 @@ import time_machine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from oms.allocation import read_book
 from oms.amazon.notifications import Notification
 from oms.domain.stock import Claim, allocate
 from oms.errors import Conflict
 from oms.events import events_from_change
-from oms.intake import apply_change, change_from_notification
-from oms.orders import OrderRepository
-from oms.stock import StockPolicy, StockRepository, adjust_stock, set_policy
+from oms.inventory.allocation import read_book
+from oms.inventory.stock import StockPolicy, StockRepository, adjust_stock, set_policy
+from oms.orders.intake import apply_change, change_from_notification
 from oms.store import keys
 from oms.store.default import default_table
+from oms.store.orders import OrderRepository
 from tests.builders import T0, order_change
 from tests.conftest import load_event
 
@@ -219,25 +219,25 @@ def test_a_receipt_that_clears_more_orders_than_one_transaction_holds_clears_eve
 def test_a_receipt_whose_caller_dies_after_the_first_transaction_is_finished_by_the_ship_guard(
     stack, monkeypatch
 ):
-    import oms.stock
-    from oms.ship_guard import guard
+    import oms.inventory.stock
+    from oms.shipping.guard import guard
 
     _sku("MUG", 0)
     orders = [f"111-{n:03d}" for n in range(55)]
     for order_id in orders:
         _apply(order_change(order_id, "Unshipped", [("MUG", 1, 0)]))
-    finish = oms.stock.finish_allocation
+    finish = oms.inventory.stock.finish_allocation
 
     def crash(*args, **kwargs):
         raise TimeoutError("the Lambda timed out after its first transaction")
 
-    monkeypatch.setattr(oms.stock, "finish_allocation", crash)
+    monkeypatch.setattr(oms.inventory.stock, "finish_allocation", crash)
     with pytest.raises(TimeoutError):
         adjust_stock(default_table(), "MUG", 55, reason="receipt", reference="PO-9", actor="test")
     still_short = [o for o in orders if _flagged(o)]
     assert 0 < len(still_short) < 55, "the first transaction cleared what fit, and no more"
     assert _stock("MUG").on_hand == 55 and _stock("MUG").backordered == 0  # the receipt itself is whole
-    monkeypatch.setattr(oms.stock, "finish_allocation", finish)
+    monkeypatch.setattr(oms.inventory.stock, "finish_allocation", finish)
 
     counts = guard(default_table(), None, now=T0 + timedelta(hours=1))
 
@@ -361,7 +361,7 @@ def test_after_any_sequence_of_changes_exactly_the_orders_with_backordered_units
 
 
 def test_the_account_health_projection_counts_only_orders_short_now(stack):
-    from oms.account_health import current_account_health
+    from oms.shipping.account_health import current_account_health
 
     _sku("MUG", 0)
     _apply(order_change("111-1", "Unshipped", [("MUG", 2, 0)]))

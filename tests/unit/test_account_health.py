@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from oms.account_health import account_health
 from oms.domain.orders import (
     Confirmation,
     ConfirmationStatus,
@@ -19,7 +18,8 @@ from oms.domain.orders import (
     ShipmentSource,
 )
 from oms.domain.shipments import allocate, never_unshipped, remaining_units, with_shipment
-from oms.shipping_settings import ShippingSettings
+from oms.shipping.account_health import account_health
+from oms.warehouse.settings import ShippingSettings
 
 NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)  # a Thursday (Thanksgiving in the US)
 SETTINGS = ShippingSettings()

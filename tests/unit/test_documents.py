@@ -15,8 +15,10 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from oms import documents
-from oms.documents import (
+from oms.domain.orders import Order
+from oms.domain.picking import PickLine
+from oms.shipping import paperwork as documents
+from oms.shipping.paperwork import (
     EndOfDayForm,
     ManifestPackage,
     PackingSlip,
@@ -26,8 +28,6 @@ from oms.documents import (
     packing_slips_pdf,
     pick_list_pdf,
 )
-from oms.domain.orders import Order
-from oms.domain.picking import PickLine
 
 CREATED = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
 
@@ -308,8 +308,8 @@ def test_end_of_day_csv_quotes_what_needs_quoting():
 def test_label_costs_show_per_package_and_total_per_currency_on_the_end_of_day_form():
     from dataclasses import replace
 
-    from oms.documents import label_cost_totals
     from oms.domain.types import Money
+    from oms.shipping.paperwork import label_cost_totals
 
     usd = [Money(amount="8.45", currency_code="USD"), Money(amount="21.90", currency_code="USD")]
     manifest = form(3)

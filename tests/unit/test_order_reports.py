@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from oms.errors import InvalidInput
-from oms.order_reports import (
+from oms.reports.orders import (
     CATALOGUE,
     DEFAULT_COLUMNS,
     ReadState,

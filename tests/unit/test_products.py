@@ -9,8 +9,8 @@ import pytest
 from pydantic import ValidationError
 
 from oms.amazon.catalog_api import CatalogItem, ListingWithSummaries, product_of
-from oms.catalogue import amazon_values
 from oms.domain.products import Dimensions, Package, ProductDetails, Weight, merged, package_for
+from oms.inventory.catalogue import amazon_values
 
 MARKETPLACE = "ATVPDKIKX0DER"
 DEFAULT_BOX = Package(

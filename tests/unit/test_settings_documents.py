@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from oms.shipping_settings import CompleteShippingSettings, ShippingSettings, merge_patch
+from oms.warehouse.settings import CompleteShippingSettings, ShippingSettings, merge_patch
 
 
 @pytest.mark.parametrize(

@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from oms.allocation import SkuBook, reallocate
 from oms.domain.orders import Order, OrderItem, with_shortage
 from oms.domain.stock import Claim, StockLevel, allocate, balanced
+from oms.inventory.allocation import SkuBook, reallocate
 from tests.builders import T0
 
 

@@ -20,12 +20,14 @@ Handler = Callable[[Notification], object]
 
 def _owners() -> dict[str, Handler]:
     """Who applies each notification type (imported here, when first needed, to keep cold starts lean)."""
-    from oms import fba, intake, reports
+    from oms.inventory import fba
+    from oms.orders import intake
+    from oms.reports import finished
 
     return {
         "ORDER_CHANGE": intake.apply_order_change,
         "FBA_INVENTORY_AVAILABILITY_CHANGES": fba.apply_fba_change,
-        "REPORT_PROCESSING_FINISHED": reports.apply_report_finished,
+        "REPORT_PROCESSING_FINISHED": finished.apply_report_finished,
     }
 
 

@@ -17,6 +17,16 @@ from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 
 from oms.domain.orders import OrderStatus
 
+APPLIED_RECORD_DAYS = 30  # how long "applied" records are kept: longer than SQS keeps a message (14 days)
+
+
+class Outcome(StrEnum):
+    """What applying one notification did (each type's owner returns one)."""
+
+    APPLIED = "applied"
+    STALE = "stale"  # older than what the order already reflects: recorded, no effect
+    DUPLICATE = "duplicate"  # this change was applied before
+
 
 def _instant_or_none(value: Any) -> datetime | None:
     if isinstance(value, datetime):

@@ -9,7 +9,9 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import Field
 
 from oms.api.paging import ListPage
-from oms.audits import (
+from oms.domain.audits import AbcClass
+from oms.domain.types import ApiModel
+from oms.inventory.audits import (
     Audit,
     CountEntry,
     CountSchedule,
@@ -21,8 +23,6 @@ from oms.audits import (
     list_audits,
     record_counts,
 )
-from oms.domain.audits import AbcClass
-from oms.domain.types import ApiModel
 from oms.settings import get_settings
 from oms.store.default import default_table
 

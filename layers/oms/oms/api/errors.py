@@ -13,9 +13,9 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 
 from oms.amazon.client import SpApiError
 from oms.amazon.rate_budget import BudgetExhausted
+from oms.api.wording import field_problems
 from oms.errors import OmsError
 from oms.observability import logger
-from oms.wording import field_problems
 
 
 def error_response(

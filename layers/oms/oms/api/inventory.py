@@ -23,8 +23,8 @@ from pydantic import Field, StrictInt, field_validator
 from oms.api.paging import ListPage
 from oms.domain.types import ApiModel
 from oms.errors import Conflict
+from oms.inventory.stock import StockPolicy, StockRepository, StockRow, adjust_stock, set_policy
 from oms.settings import get_settings
-from oms.stock import StockPolicy, StockRepository, StockRow, adjust_stock, set_policy
 from oms.store import keys
 from oms.store.default import default_table
 

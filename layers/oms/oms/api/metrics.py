@@ -7,7 +7,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from oms.account_health import AccountHealth, account_health_now
+from oms.shipping.account_health import AccountHealth, account_health_now
 from oms.store.default import default_table
 
 router = APIGatewayRouter()

@@ -9,16 +9,16 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from oms.api.paging import ListPage
-from oms.batches import batches_of
 from oms.domain.orders import FulfillmentChannel, OrderStatus
 from oms.domain.products import skus_of
 from oms.domain.types import UtcDateTime, utc_now
-from oms.order_views import OrderView, order_view, timeline
-from oms.orders import OrderFilter, OrderRepository, order_from_item
+from oms.orders.views import OrderView, order_view, timeline
 from oms.settings import get_settings
-from oms.shipping_settings import ShippingSettingsStore
+from oms.shipping.batches import batches_of
 from oms.store.default import default_table
+from oms.store.orders import OrderFilter, OrderRepository, order_from_item
 from oms.store.products import ProductStore
+from oms.warehouse.settings import ShippingSettingsStore
 
 router = APIGatewayRouter()
 

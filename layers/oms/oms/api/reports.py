@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from oms.domain.types import UtcDateTime
 from oms.errors import InvalidInput
-from oms.order_reports import OrderReports, ReportJobs, ReportRequest, View, catalogue, inline_csv
+from oms.reports.orders import OrderReports, ReportJobs, ReportRequest, View, catalogue, inline_csv
 from oms.settings import get_settings
 from oms.store.default import default_table
 from oms.store.documents import default_documents

@@ -14,29 +14,29 @@ from pydantic import Field, model_validator
 
 from oms.amazon.client import default_client
 from oms.api.paging import ListPage
-from oms.batches import Batch, create_batch, get_batch, list_batches
 from oms.domain.carriers import CARRIERS
 from oms.domain.orders import Order
 from oms.domain.products import skus_of
 from oms.domain.shipments import RequestedItem
 from oms.domain.types import ApiModel, UtcDateTime, utc_now
-from oms.end_of_day import end_of_day_form, form_json, shipping_spend, store_form
 from oms.errors import InvalidInput, NotFound
-from oms.labels import Rates, buy_label, label_recorded, shipping_rates
-from oms.order_views import OrderView, ShipmentView, order_view
-from oms.orders import order_from_item
+from oms.orders.views import OrderView, ShipmentView, order_view
 from oms.settings import get_settings
-from oms.shipments import BoughtLabel, Recorded, confirm, confirm_now, ship
-from oms.shipping_settings import (
+from oms.shipping.batches import Batch, create_batch, get_batch, list_batches
+from oms.shipping.end_of_day import end_of_day_form, form_json, shipping_spend, store_form
+from oms.shipping.labels import Rates, buy_label, label_recorded, shipping_rates
+from oms.shipping.shipments import BoughtLabel, Recorded, confirm, confirm_now, ship
+from oms.store import keys
+from oms.store.default import default_table
+from oms.store.documents import default_documents
+from oms.store.orders import order_from_item
+from oms.store.products import ProductStore
+from oms.warehouse.settings import (
     CompleteShippingSettings,
     PackageDefaults,
     ShippingSettings,
     ShippingSettingsStore,
 )
-from oms.store import keys
-from oms.store.default import default_table
-from oms.store.documents import default_documents
-from oms.store.products import ProductStore
 
 router = APIGatewayRouter()
 OrderId = Annotated[str, Path(min_length=1, max_length=64)]
@@ -314,7 +314,7 @@ def get_end_of_day(
         day = settings.calendar.local(settings.pickup(code).next_pickup(settings.calendar, utc_now())).date()
     form = end_of_day_form(table, day, code, settings)
     if format == "csv":
-        from oms.documents import end_of_day_csv
+        from oms.shipping.paperwork import end_of_day_csv
 
         return Response(
             status_code=200,

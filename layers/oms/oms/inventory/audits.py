@@ -22,7 +22,6 @@ from typing import Any
 
 from pydantic import Field, StrictInt
 
-from oms.allocation import MAX_WRITES, read_book
 from oms.domain.audits import (
     COUNT_EVERY_NAME,
     FLAG_EXPLAINED,
@@ -34,7 +33,8 @@ from oms.domain.audits import (
 )
 from oms.domain.types import ApiModel, Money, UtcDateTime, iso_z, utc_now
 from oms.errors import Conflict, FieldProblem, InvalidInput, NotFound, VersionConflict
-from oms.stock import finish_allocation, level_of, stock_change_writes
+from oms.inventory.allocation import MAX_WRITES, read_book
+from oms.inventory.stock import finish_allocation, level_of, stock_change_writes
 from oms.store import keys
 from oms.store.table import Item, Page, Table, Write, back_off
 

@@ -17,7 +17,6 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from oms.allocation import MAX_WRITES
 from oms.amazon.client import SpApiClient, SpApiError
 from oms.amazon.orders_api import confirm_shipment
 from oms.domain.carriers import OTHER, known_carrier, normalise_tracking
@@ -25,13 +24,14 @@ from oms.domain.orders import Confirmation, ConfirmationStatus, Order, Shipment,
 from oms.domain.shipments import RequestedItem, allocate, same_package, with_shipment
 from oms.domain.types import iso_z, utc_now
 from oms.errors import AlreadyExists, Conflict, FieldProblem, InvalidInput, NotFound
-from oms.intake import order_writes
+from oms.inventory.allocation import MAX_WRITES
+from oms.inventory.holdings import order_writes
+from oms.inventory.stock import finish_pending
 from oms.observability import logger, metrics
-from oms.orders import order_from_item
-from oms.shipping_settings import ShippingSettingsStore
-from oms.stock import finish_pending
 from oms.store import keys
+from oms.store.orders import order_from_item
 from oms.store.table import Item, Table, Write, back_off
+from oms.warehouse.settings import ShippingSettingsStore
 
 SHIPMENT_ENTITY = "Shipment"
 _ATTEMPTS = 10

@@ -11,11 +11,18 @@ from typing import Any
 
 from pydantic import Field
 
-from oms.allocation import MAX_WRITES, Reallocation, SkuBook, other_order_writes, read_book, reallocate
 from oms.domain import cover
 from oms.domain.stock import Movement, StockLevel
 from oms.domain.types import ApiModel, Money, UtcDateTime, iso_z, utc_now
 from oms.errors import Conflict, FieldProblem, NotFound, VersionConflict
+from oms.inventory.allocation import (
+    MAX_WRITES,
+    Reallocation,
+    SkuBook,
+    other_order_writes,
+    read_book,
+    reallocate,
+)
 from oms.observability import logger
 from oms.store import keys
 from oms.store.table import Item, Page, Table, Write, back_off

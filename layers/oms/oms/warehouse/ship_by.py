@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from oms.domain.deadlines import AWAITING_SHIPMENT
+from oms.domain.deadlines import AWAITING_SHIPMENT, ON_TIME, assess, with_deadline_flags
 from oms.domain.orders import FulfillmentChannel, Order
-from oms.domain.types import ApiModel, UtcDateTime
-from oms.shipping_settings import ShippingSettings
+from oms.domain.types import ApiModel, UtcDateTime, utc_now
+from oms.store.table import Table
+from oms.warehouse.settings import ShippingSettings, ShippingSettingsStore
 
 
 class LocalTime(ApiModel):
@@ -60,3 +61,19 @@ def ship_by(
         after_latest_ship_date=pickup > order.latest_ship_date,
     )
     return must, cutoff
+
+
+def guarded(table: Table, order: Order, now: datetime | None = None) -> Order:
+    """The order with its atRisk/late flags as of now (the deadline guard, on every order change)."""
+    if not awaiting_shipment(order):  # Amazon ships it, or it shipped or ended: nothing can be late
+        return with_deadline_flags(order, ON_TIME)
+    settings = ShippingSettingsStore(table).get()
+    carrier = settings.carrier()
+    assessment = assess(
+        with_deadline(order, settings),
+        now or utc_now(),
+        settings.calendar,
+        settings.pickup(carrier.code),
+        at_risk_share=settings.at_risk_share,
+    )
+    return with_deadline_flags(order, assessment)

@@ -1,12 +1,12 @@
 """The inventory backstop (schedule inventory_sync): what changed since the last run, on both sides.
 
 1. Amazon's FBA figures: getInventorySummaries of the summaries changed since the stored watermark
-   (startDateTime), 50 a page, written like FBA_INVENTORY_AVAILABILITY_CHANGES (oms.fba). The first
+   (startDateTime), 50 a page, written like FBA_INVENTORY_AVAILABILITY_CHANGES (oms.inventory.fba). The first
    run reads every summary once. A page token lives 30 seconds, so a run reads its pages at once and
    an interrupted run starts again from the watermark (figures never go back in time).
 2. Our MFN quantities: the stock rows changed since the last run (the changed-stock index, one
    Query per day), their SKUs read back from Amazon 20 at a time (searchListingsItems) and patched
-   where Amazon shows another quantity (oms.listings).
+   where Amazon shows another quantity (oms.inventory.listings).
 
 SP-API calls grow with the SKUs that changed, never with the catalogue.
 """
@@ -24,8 +24,8 @@ from oms.amazon.client import SpApiClient, region_of
 from oms.amazon.inventory_api import GetInventorySummariesResponse, as_of
 from oms.amazon.listings_api import SEARCH_BATCH, ListingsSearchResults
 from oms.domain.types import iso_z, utc_now
-from oms.fba import figures_of_summary, record_fba_figures
-from oms.listings import ListingSync, PushReport
+from oms.inventory.fba import figures_of_summary, record_fba_figures
+from oms.inventory.listings import ListingSync, PushReport
 from oms.observability import logger
 from oms.store import keys
 from oms.store.table import Table

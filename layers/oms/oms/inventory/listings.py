@@ -24,8 +24,8 @@ from oms.amazon.client import SpApiClient, SpApiError, region_of
 from oms.amazon.listings_api import SubmissionResponse, quantity_patch
 from oms.domain.listings import merchant_quantity, moves_merchant_quantity
 from oms.domain.types import iso_z, utc_now
+from oms.inventory.stock import STOCK_ENTITY
 from oms.observability import logger, metrics
-from oms.stock import STOCK_ENTITY
 from oms.store import keys
 from oms.store.table import Item, Table, from_dynamo
 

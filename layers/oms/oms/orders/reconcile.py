@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from oms.amazon.client import SpApiClient, region_of
+from oms.amazon.notifications import Outcome
 from oms.amazon.orders_api import INCLUDED_DATA, ORDERS_PER_PAGE, SearchOrdersResponse
 from oms.domain.types import iso_z, utc_now
-from oms.intake import Outcome, apply_change, change_from_api
 from oms.observability import logger
+from oms.orders.intake import apply_change, change_from_api
 from oms.store import keys
 from oms.store.table import Table
 

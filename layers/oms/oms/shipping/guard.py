@@ -9,20 +9,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from oms.allocation import MAX_WRITES
 from oms.amazon.client import SpApiClient
 from oms.amazon.messaging_api import UNEXPECTED_PROBLEM, messaging_actions, send_unexpected_problem
 from oms.domain.deadlines import AWAITING_SHIPMENT
 from oms.domain.orders import FulfillmentChannel, Order
 from oms.domain.types import iso_z, utc_now
 from oms.errors import AlreadyExists, Conflict
-from oms.intake import guarded, order_writes
+from oms.inventory.allocation import MAX_WRITES
+from oms.inventory.holdings import order_writes
+from oms.inventory.stock import finish_pending, finish_pending_allocations
 from oms.observability import logger
-from oms.orders import order_from_item
-from oms.shipping_settings import ShippingSettings, ShippingSettingsStore
-from oms.stock import finish_pending, finish_pending_allocations
 from oms.store import keys
+from oms.store.orders import order_from_item
 from oms.store.table import Item, Table, back_off
+from oms.warehouse.settings import ShippingSettings, ShippingSettingsStore
+from oms.warehouse.ship_by import guarded
 
 _ATTEMPTS = 10
 

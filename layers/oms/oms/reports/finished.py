@@ -8,9 +8,8 @@ API) finds its document without polling getReport.
 from __future__ import annotations
 
 from oms.amazon.inventory_notifications import ReportPayload
-from oms.amazon.notifications import Notification
+from oms.amazon.notifications import Notification, Outcome
 from oms.errors import AlreadyExists
-from oms.intake import Outcome
 from oms.store import keys
 from oms.store.default import default_table
 from oms.store.table import Table

@@ -37,10 +37,10 @@ from oms.domain.orders import (
 )
 from oms.domain.shipments import first_ship_date
 from oms.domain.types import ApiModel, iso_z, utc_now
-from oms.orders import order_from_item
-from oms.shipping_settings import ShippingSettings, ShippingSettingsStore
 from oms.store import keys
+from oms.store.orders import order_from_item
 from oms.store.table import Table
+from oms.warehouse.settings import ShippingSettings, ShippingSettingsStore
 
 LOOKBACK = timedelta(days=60)
 

@@ -18,8 +18,6 @@ from datetime import datetime
 from typing import Any
 
 from oms.amazon.client import SpApiClient
-from oms.buyer_data import BuyerData, buyer_data_to_ship
-from oms.documents import PackingSlip, PrintSetup, packing_slips_pdf, pick_list_pdf
 from oms.domain.orders import Order
 from oms.domain.picking import pick_lines
 from oms.domain.products import skus_of, with_catalogue
@@ -27,14 +25,16 @@ from oms.domain.shipments import remaining_units
 from oms.domain.types import ApiModel, UtcDateTime, iso_z, utc_now
 from oms.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from oms.observability import logger
-from oms.orders import order_from_item
 from oms.settings import get_settings
-from oms.shipping_settings import ShippingSettingsStore
+from oms.shipping.buyer_data import BuyerData, buyer_data_to_ship
+from oms.shipping.paperwork import PackingSlip, PrintSetup, packing_slips_pdf, pick_list_pdf
 from oms.store import keys
 from oms.store.documents import DocumentStore, document_key
+from oms.store.orders import order_from_item
 from oms.store.products import ProductStore
 from oms.store.table import Item, Table, Write
-from oms.work_queue import awaiting_shipment
+from oms.warehouse.settings import ShippingSettingsStore
+from oms.warehouse.ship_by import awaiting_shipment
 
 # A pick cart's worth; also what one API call can fetch buyer addresses for within Amazon's getOrder
 # budget (burst 30, then one every 2 s) and API Gateway's 29 s.

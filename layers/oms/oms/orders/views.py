@@ -8,16 +8,16 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from oms.batches import BatchRef
 from oms.domain.orders import Order, Shipment
 from oms.domain.products import Product, with_catalogue
 from oms.domain.types import iso_z
-from oms.orders import order_from_item
-from oms.shipping_settings import ShippingSettings
+from oms.shipping.batches import BatchRef
 from oms.store import keys
 from oms.store.documents import default_documents
+from oms.store.orders import order_from_item
 from oms.store.table import Table
-from oms.work_queue import Cutoff, LocalTime, ship_by
+from oms.warehouse.settings import ShippingSettings
+from oms.warehouse.ship_by import Cutoff, LocalTime, ship_by
 
 
 class ShipmentView(Shipment):

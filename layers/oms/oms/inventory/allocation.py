@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from oms.domain.orders import Order, with_shortage
 from oms.domain.stock import Claim, Movement, StockLevel, allocate, balanced, movement_between
 from oms.domain.types import iso_z
-from oms.orders import order_from_item, order_to_item
 from oms.store import keys
+from oms.store.orders import order_from_item, order_to_item
 from oms.store.table import Item, Table, Write
 
 DEMAND_ENTITY = "Demand"

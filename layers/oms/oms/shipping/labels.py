@@ -31,14 +31,14 @@ from oms.domain.products import Weight as PackageWeight
 from oms.domain.shipments import RequestedItem, allocate
 from oms.domain.types import ApiModel, Money, UtcDateTime, iso_z, utc_now
 from oms.errors import Conflict, NotFound
-from oms.orders import order_from_item
-from oms.shipments import BoughtLabel
-from oms.shipping_settings import Address as WarehouseAddress
-from oms.shipping_settings import PackageDefaults, ShippingSettingsStore
+from oms.shipping.shipments import BoughtLabel
 from oms.store import keys
 from oms.store.documents import DocumentStore, document_key
+from oms.store.orders import order_from_item
 from oms.store.products import ProductStore
 from oms.store.table import Item, Table, Write
+from oms.warehouse.settings import Address as WarehouseAddress
+from oms.warehouse.settings import PackageDefaults, ShippingSettingsStore
 
 _EXTENSIONS = {"application/pdf": "pdf", "image/png": "png", "application/zpl": "zpl"}
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from oms.documents import (
+from oms.domain.carriers import CARRIERS, known_carrier
+from oms.domain.types import Money, iso_z, utc_now
+from oms.shipping.paperwork import (
     EndOfDayForm,
     ManifestPackage,
     PrintSetup,
@@ -18,12 +20,10 @@ from oms.documents import (
     end_of_day_pdf,
     label_cost_totals,
 )
-from oms.domain.carriers import CARRIERS, known_carrier
-from oms.domain.types import Money, iso_z, utc_now
-from oms.shipping_settings import ShippingSettings, ShippingSettingsStore
 from oms.store import keys
 from oms.store.documents import DocumentStore, document_key
 from oms.store.table import Table
+from oms.warehouse.settings import ShippingSettings, ShippingSettingsStore
 
 
 def end_of_day_form(

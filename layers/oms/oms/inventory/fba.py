@@ -15,13 +15,12 @@ from typing import Any
 
 from oms.amazon.inventory_api import InventorySummary
 from oms.amazon.inventory_notifications import FbaInventoryChange
-from oms.amazon.notifications import Notification
+from oms.amazon.notifications import APPLIED_RECORD_DAYS, Notification, Outcome
 from oms.domain.stock import Movement
 from oms.domain.types import iso_z, utc_now
 from oms.errors import AlreadyExists, Conflict
-from oms.intake import APPLIED_RECORD_DAYS, Outcome
+from oms.inventory.stock import FbaFigures, StockRepository, stock_writes
 from oms.settings import get_settings
-from oms.stock import FbaFigures, StockRepository, stock_writes
 from oms.store import keys
 from oms.store.default import default_table
 from oms.store.table import Item, Table, Write, back_off
