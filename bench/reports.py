@@ -1,7 +1,7 @@
 """Order reports, measured: `.venv/bin/python bench/reports.py [--orders 100000] [--small 60]`.
 
 A/B. A --orders-order CSV report (one to three items an order, every catalogue column) written to S3 (moto in
-     process), in a child process each: (a) streamed (oms.reports.orders: Query pages -> rows -> CSV chunks ->
+     process), in a child process each: (a) streamed (oms.reports: Query pages -> rows -> CSV chunks ->
      S3 multipart, what build_report runs) and (b) every order loaded into memory first, then written. Peak
      RSS (getrusage) over the child's baseline, and seconds. moto cannot hold 100,000 orders with their GSIs
      at speed, so the table is a stand-in that serves Query pages as DynamoDB would (Limit, LastEvaluatedKey,
@@ -137,15 +137,10 @@ def child(approach: str, orders: int, s3_url: str) -> dict[str, Any]:
     """Runs in its own process: one report, one way; returns seconds, peak RSS and what was written."""
     import boto3
 
-    from oms.reports.orders import (
-        CATALOGUE,
-        OrderReports,
-        ReportRequest,
-        View,
-        csv_chunks,
-        csv_text,
-        upload_stream,
-    )
+    from oms.reports.columns import CATALOGUE
+    from oms.reports.export import csv_chunks, csv_text, upload_stream
+    from oms.reports.query import ReportRequest, View
+    from oms.reports.reader import OrderReports
     from oms.store.documents import DocumentStore
     from oms.store.pagination import PageTokens
     from oms.store.table import Table
@@ -194,7 +189,7 @@ def child(approach: str, orders: int, s3_url: str) -> dict[str, Any]:
 
 
 def reports_rows(order: dict[str, Any], columns: tuple[str, ...]) -> list[dict[str, Any]]:
-    from oms.reports.orders import rows_of
+    from oms.reports.columns import rows_of
 
     return rows_of(order, columns)
 
@@ -249,7 +244,7 @@ def _seed(table: Any, small: int, now: datetime) -> Any:
     from oms.domain.stock import StockLevel
     from oms.domain.types import iso_z
     from oms.inventory.stock import row_item
-    from oms.reports.orders import OrderReports
+    from oms.reports.reader import OrderReports
 
     generator = GeneratedOrdersClient(small)
     for n in range(small):
@@ -281,7 +276,7 @@ def _reads_per_item(small: int) -> list[dict[str, Any]]:
     from oms.domain.orders import FulfillmentChannel, OrderStatus
     from oms.domain.types import iso_z, utc_now
     from oms.inventory.stock import StockRepository
-    from oms.reports.orders import ReportRequest, View
+    from oms.reports.query import ReportRequest, View
     from oms.store.default import _page_tokens
     from oms.store.orders import OrderFilter, OrderRepository
     from oms.store.table import Table

@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from oms.domain.types import utc_now
 from oms.observability import logger, metrics, tracer
-from oms.reports.orders import ReportJobs
+from oms.reports.jobs import ReportJobs
 from oms.settings import get_settings
 from oms.store.default import default_table
 from oms.store.documents import default_documents

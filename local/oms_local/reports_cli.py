@@ -1,6 +1,6 @@
 """`oms report orders`: an order report as CSV from the API's JSON pages, with a progress bar on stderr.
 
-The CSV is written with the product's own writer (oms.reports.orders.csv_chunks), so it is the file
+The CSV is written with the product's own writer (oms.reports.export.csv_chunks), so it is the file
 GET /reports/orders?format=csv gives, however large the report: pages are written as they arrive.
 """
 
@@ -14,7 +14,8 @@ from typing import Any, BinaryIO
 import click
 from tqdm import tqdm
 
-from oms.reports.orders import Row, csv_chunks
+from oms.reports.columns import Row
+from oms.reports.export import csv_chunks
 from oms_local.api_client import Api, api_options, resolve_api
 
 PAGE_ORDERS = 500

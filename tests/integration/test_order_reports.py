@@ -318,7 +318,7 @@ def test_bad_input_is_400_naming_the_field_and_the_valid_values(
 def test_a_large_csv_becomes_a_job_built_to_s3_with_a_link_that_reads_back(
     api: Api, stack: Stack, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from oms.reports import orders as order_reports
+    from oms.reports import export
 
     for n in range(12):
         put_order(
@@ -326,8 +326,8 @@ def test_a_large_csv_becomes_a_job_built_to_s3_with_a_link_that_reads_back(
             purchased=NOW - timedelta(hours=n + 1),
             items=[("MUG", 1, 0), ("CUP", 2, 0)],
         )
-    monkeypatch.setattr(order_reports, "INLINE_CSV_MAX_BYTES", 200)  # "large" at this table's size
-    monkeypatch.setattr(order_reports, "PART_BYTES", 5 * 1024 * 1024)
+    monkeypatch.setattr(export, "INLINE_CSV_MAX_BYTES", 200)  # "large" at this table's size
+    monkeypatch.setattr(export, "PART_BYTES", 5 * 1024 * 1024)
 
     answer = api.raw("GET", "/reports/orders", {"format": "csv", "columns": "amazon-order-id,sku,quantity"})
 

@@ -9,18 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from oms.errors import InvalidInput
-from oms.reports.orders import (
-    CATALOGUE,
-    DEFAULT_COLUMNS,
-    ReadState,
-    ReportRequest,
-    SeenMark,
-    View,
-    csv_chunks,
-    csv_text,
-    plan,
-    rows_of,
-)
+from oms.reports.columns import CATALOGUE, DEFAULT_COLUMNS, rows_of
+from oms.reports.export import csv_chunks, csv_text
+from oms.reports.query import ReportRequest, SeenMark, View, plan
+from oms.reports.reader import ReadState
 from oms.store.keys import KeyQuery
 
 AT = "2026-11-26T12:00:00Z"

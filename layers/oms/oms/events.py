@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import boto3
-
 from oms.domain.types import iso_z
+from oms.store.clients import aws_client
 
 SOURCE = "oms"
 _PUT_EVENTS_MAX = 10
@@ -137,7 +136,7 @@ class EventPublisher:
     @property
     def client(self) -> Any:
         if self._client is None:
-            self._client = boto3.client("events")
+            self._client = aws_client("events")
         return self._client
 
     def publish(self, events: Sequence[DomainEvent]) -> PublishResult:

@@ -14,15 +14,14 @@ from oms.domain.types import ApiModel
 from oms.inventory.audits import (
     Audit,
     CountEntry,
-    CountSchedule,
     VarianceReport,
     approve_audit,
-    count_schedule,
     create_audit,
     get_audit,
     list_audits,
     record_counts,
 )
+from oms.inventory.count_schedule import CountSchedule, count_schedule
 from oms.settings import get_settings
 from oms.store.default import default_table
 

@@ -14,7 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from oms.domain.types import UtcDateTime
 from oms.errors import InvalidInput
-from oms.reports.orders import OrderReports, ReportJobs, ReportRequest, View, catalogue, inline_csv
+from oms.reports.columns import catalogue
+from oms.reports.export import inline_csv
+from oms.reports.jobs import ReportJobs
+from oms.reports.query import ReportRequest, View
+from oms.reports.reader import OrderReports
 from oms.settings import get_settings
 from oms.store.default import default_table
 from oms.store.documents import default_documents

@@ -24,7 +24,7 @@ from oms.inventory.allocation import (
     reallocate,
 )
 from oms.observability import logger
-from oms.store import keys
+from oms.store import conditional, keys
 from oms.store.table import Item, Page, Table, Write, back_off
 
 STOCK_ENTITY = "Stock"
@@ -141,8 +141,7 @@ def row_item(
         "available": level.available,  # stored too, so a withdrawal can be one conditional update
         "updatedAt": at,
     }
-    row.pop("gsi2pk", None)
-    row.pop("gsi2sk", None)
+    row = keys.without_low_stock_index(row)
     reorder_point = row.get("reorderPoint")
     if reorder_point is not None and level.available <= int(reorder_point):
         row |= keys.low_stock_index_keys(sku, location)
@@ -210,11 +209,6 @@ def _ledger_entry(
         "actor": actor,
         "at": at,
     }
-
-
-def _changed_index_values(sku: str, location: str, at: str) -> dict[str, str]:
-    changed = keys.stock_changed_index_keys(sku, location, at)
-    return {":changedDay": changed["gsi3pk"], ":changedAt": changed["gsi3sk"]}
 
 
 _ATTEMPTS = 30
@@ -290,24 +284,11 @@ def _withdraw_at_once(
         if "available" not in current:
             return None
         reorder_point = current.get("reorderPoint")
-        floor = units + (int(reorder_point) if reorder_point is not None else -1)
         now = utc_now()
         at = iso_z(now)
         entry_id = uuid.uuid4().hex[:12]
-        update = Write(
-            "Update",
-            key=keys.stock_key(sku, location),
-            update="SET onHand = onHand - :units, available = available - :units, version = version + :one, "
-            "updatedAt = :at, gsi3pk = :changedDay, gsi3sk = :changedAt",
-            condition="available >= :units AND available > :floor",
-            values={
-                ":units": units,
-                ":one": 1,
-                ":at": at,
-                ":floor": floor,
-                **_changed_index_values(sku, location, at),
-            },
-        )
+        above = int(reorder_point) if reorder_point is not None else -1
+        update = conditional.withdraw_available(sku, location, units, above=above, at=at)
         entry = Write.put_new(
             _ledger_entry(
                 sku,

@@ -32,11 +32,11 @@ from oms.domain.shipments import RequestedItem, allocate
 from oms.domain.types import ApiModel, Money, UtcDateTime, iso_z, utc_now
 from oms.errors import Conflict, NotFound
 from oms.shipping.shipments import BoughtLabel
-from oms.store import keys
+from oms.store import conditional, keys
 from oms.store.documents import DocumentStore, document_key
 from oms.store.orders import order_from_item
 from oms.store.products import ProductStore
-from oms.store.table import Item, Table, Write
+from oms.store.table import Item, Table
 from oms.warehouse.settings import Address as WarehouseAddress
 from oms.warehouse.settings import PackageDefaults, ShippingSettingsStore
 
@@ -291,12 +291,8 @@ def _claim(table: Table, order_id: str, units: dict[str, int]) -> BoughtLabel | 
     try:
         table.transact(
             [
-                Write(
-                    "Put",
-                    item=_claim_item(order_id, units, "buying", BUYING),
-                    condition="attribute_not_exists(#pk) OR #ttl < :now",
-                    names={"#pk": keys.PK, "#ttl": keys.TTL_ATTRIBUTE},
-                    values={":now": int(utc_now().timestamp())},
+                conditional.put_unless_live(
+                    _claim_item(order_id, units, "buying", BUYING), int(utc_now().timestamp())
                 )
             ]
         )

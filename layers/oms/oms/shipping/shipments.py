@@ -28,7 +28,7 @@ from oms.inventory.allocation import MAX_WRITES
 from oms.inventory.holdings import order_writes
 from oms.inventory.stock import finish_pending
 from oms.observability import logger, metrics
-from oms.store import keys
+from oms.store import conditional, keys
 from oms.store.orders import order_from_item
 from oms.store.table import Item, Table, Write, back_off
 from oms.warehouse.settings import ShippingSettingsStore
@@ -215,10 +215,16 @@ def _shipment_item(order: Order, shipment: Shipment, settings: Any) -> Item:
     }
 
 
-def _due_keys(confirmation: Confirmation, order_id: str, shipment_id: str) -> dict[str, str]:
+def _due_at(confirmation: Confirmation) -> str | None:
+    """When to try confirming next (None: confirmed, or nothing scheduled)."""
     if confirmation.status == ConfirmationStatus.CONFIRMED or confirmation.next_attempt_at is None:
-        return {}
-    return keys.confirmation_due_index_keys(iso_z(confirmation.next_attempt_at), order_id, shipment_id)
+        return None
+    return iso_z(confirmation.next_attempt_at)
+
+
+def _due_keys(confirmation: Confirmation, order_id: str, shipment_id: str) -> dict[str, str]:
+    due_at = _due_at(confirmation)
+    return keys.confirmation_due_index_keys(due_at, order_id, shipment_id) if due_at else {}
 
 
 # --- confirming to Amazon ----------------------------------------------------------------------------
@@ -290,17 +296,12 @@ def _lease(table: Table, order_id: str, shipment_id: str, now: datetime) -> bool
     try:
         table.transact(
             [
-                Write(
-                    "Update",
-                    key=keys.shipment_key(order_id, shipment_id),
-                    update="SET #lease = :until",
-                    condition="(attribute_not_exists(#lease) OR #lease < :now) AND #c.#s <> :confirmed",
-                    names={"#lease": "confirmingUntil", "#c": "confirmation", "#s": "status"},
-                    values={
-                        ":until": iso_z(now + _LEASE),
-                        ":now": iso_z(now),
-                        ":confirmed": ConfirmationStatus.CONFIRMED.value,
-                    },
+                conditional.confirmation_lease(
+                    order_id,
+                    shipment_id,
+                    until=iso_z(now + _LEASE),
+                    now=iso_z(now),
+                    confirmed=ConfirmationStatus.CONFIRMED.value,
                 )
             ]
         )
@@ -319,39 +320,15 @@ def _retry_later(attempts: int, error: str, now: datetime) -> Confirmation:
 def _keep(table: Table, order: Order, index: int, shipment: Shipment, outcome: Confirmation) -> None:
     """The outcome on the shipment item (leaving the queue once confirmed) and on the order, together."""
     body = outcome.model_dump(mode="json", by_alias=True)
-    due = _due_keys(outcome, order.order_id, shipment.shipment_id)
-    # the outcome, the lease given back, and the queue entry moved (or gone once confirmed)
-    shipment_update = (
-        "SET #confirmation = :c, gsi2pk = :duePk, gsi2sk = :dueSk REMOVE confirmingUntil"
-        if due
-        else "SET #confirmation = :c REMOVE confirmingUntil, gsi2pk, gsi2sk"
-    )
     for attempt in range(_ATTEMPTS):
         try:
             table.transact(
                 [
-                    Write(
-                        "Update",
-                        key=keys.shipment_key(order.order_id, shipment.shipment_id),
-                        update=shipment_update,
-                        condition="attribute_exists(pk)",
-                        names={"#confirmation": "confirmation"},
-                        values={
-                            ":c": body,
-                            **({":duePk": due["gsi2pk"], ":dueSk": due["gsi2sk"]} if due else {}),
-                        },
+                    conditional.shipment_confirmation(
+                        order.order_id, shipment.shipment_id, body, _due_at(outcome)
                     ),
-                    Write(
-                        "Update",
-                        key=keys.order_key(order.order_id),
-                        update=f"SET #shipments[{index}].#confirmation = :c ADD #version :one",
-                        condition=f"#shipments[{index}].shipmentId = :sid",
-                        names={
-                            "#shipments": "shipments",
-                            "#confirmation": "confirmation",
-                            "#version": "version",
-                        },
-                        values={":c": body, ":one": 1, ":sid": shipment.shipment_id},
+                    conditional.order_shipment_confirmation(
+                        order.order_id, index, shipment.shipment_id, body
                     ),
                 ]
             )

@@ -8,7 +8,7 @@ followed only by a separator that cannot start a later component's match.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 PK, SK = "pk", "sk"
 TTL_ATTRIBUTE = "expiresAt"
@@ -197,6 +197,11 @@ def report_index_keys(report_type: str, finished_at: str, report_id: str) -> dic
 def low_stock_index_keys(sku: str, location: str = DEFAULT_LOCATION) -> dict[str, str]:
     """gsi2, sparse: only the rows whose available stock is at or below their reorder point."""
     return {"gsi2pk": "STOCK#LOW", "gsi2sk": f"{sku}#{location}"}
+
+
+def without_low_stock_index(row: dict[str, Any]) -> dict[str, Any]:
+    """The stock row out of the low-stock index (put back by low_stock_index_keys while it is low)."""
+    return {k: v for k, v in row.items() if k not in ("gsi2pk", "gsi2sk")}
 
 
 def low_stock() -> KeyQuery:
