@@ -61,6 +61,8 @@ class Trigger:
 
 @dataclass(frozen=True)
 class Function:
+    """One AWS::Serverless::Function as SAM deploys it: `properties` are its own merged with Globals."""
+
     logical_id: str
     code_uri: Path
     handler: str
@@ -73,6 +75,75 @@ class Function:
     @property
     def folder(self) -> str:
         return self.code_uri.name
+
+    @property
+    def runtime(self) -> str | None:
+        return self.properties.get("Runtime")
+
+    @property
+    def layers(self) -> list[Any]:
+        return list(self.properties.get("Layers", []))
+
+    @property
+    def logging_config(self) -> dict[str, Any]:
+        return dict(self.properties.get("LoggingConfig", {}))
+
+
+# SAM's Globals (samtranslator.plugins.globals): Globals.Function takes every function property but
+# these; a function's own value wins over a global one, maps merge key by key (recursively), lists are
+# concatenated global first, except Architectures, which the function's list replaces. An intrinsic
+# ({"Ref": ...}, {"Fn::...": ...}) counts as a single value, not a map. IgnoreGlobals (a resource
+# attribute, "*" or a list of property names) keeps globals off one function.
+_NOT_GLOBAL = frozenset({"Role", "Policies", "FunctionName", "Events"})
+_REPLACED_LISTS = frozenset({"Architectures"})
+
+
+def _is_intrinsic(value: Any) -> bool:
+    if not isinstance(value, dict) or len(value) != 1:
+        return False
+    key = next(iter(value))
+    return key in ("Ref", "Condition") or str(key).startswith("Fn::")
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, dict) and not _is_intrinsic(value):
+        return "map"
+    return "list" if isinstance(value, list) else "value"
+
+
+def _merge(global_value: Any, own: Any, path: str) -> Any:
+    kind = _kind(global_value)
+    if kind != _kind(own) or kind == "value":
+        return own
+    if kind == "list":
+        return list(own) if path in _REPLACED_LISTS else [*global_value, *own]
+    merged = dict(global_value)
+    for key, value in own.items():
+        merged[key] = _merge(merged[key], value, f"{path}.{key}".lstrip(".")) if key in merged else value
+    return merged
+
+
+def merge_globals(
+    globals_: dict[str, Any], properties: dict[str, Any], ignore: Any = None, *, where: str = "function"
+) -> dict[str, Any]:
+    """A function's properties as SAM translates them: its own merged over Globals.Function."""
+    misplaced = sorted(_NOT_GLOBAL & set(globals_))
+    if misplaced:
+        raise ValueError(f"Globals.Function cannot hold {', '.join(misplaced)} (SAM refuses them)")
+    if ignore == "*":
+        return dict(properties)
+    inherited = dict(globals_)
+    if ignore:
+        if not isinstance(ignore, list):
+            raise ValueError(
+                f'{where}: IgnoreGlobals must be "*" or a list of property names, got {ignore!r}'
+            )
+        unknown = [name for name in ignore if name not in inherited]
+        if unknown:
+            raise ValueError(f"{where}: IgnoreGlobals names {unknown}, which Globals.Function does not set")
+        for name in ignore:
+            del inherited[name]
+    return _merge(inherited, properties, "")
 
 
 class Template:
@@ -89,11 +160,11 @@ class Template:
     def functions(self) -> list[Function]:
         found = []
         for logical_id, resource in self.of_type("AWS::Serverless::Function").items():
-            props = resource.get("Properties", {})
-            env = {
-                **self.globals.get("Environment", {}).get("Variables", {}),
-                **props.get("Environment", {}).get("Variables", {}),
-            }
+            props = merge_globals(
+                self.globals, resource.get("Properties", {}), resource.get("IgnoreGlobals"), where=logical_id
+            )
+            if "Handler" not in props:
+                raise ValueError(f"{logical_id} has no Handler (neither its own nor Globals.Function's)")
             triggers = [
                 Trigger(name, event["Type"], event.get("Properties", {}))
                 for name, event in props.get("Events", {}).items()
@@ -102,10 +173,10 @@ class Template:
                 Function(
                     logical_id=logical_id,
                     code_uri=(ROOT / props["CodeUri"]).resolve(),
-                    handler=props.get("Handler", self.globals.get("Handler", "app.lambda_handler")),
-                    timeout=int(props.get("Timeout", self.globals.get("Timeout", 3))),
-                    memory=int(props.get("MemorySize", self.globals.get("MemorySize", 128))),
-                    environment=env,
+                    handler=props["Handler"],
+                    timeout=int(props.get("Timeout", 3)),  # Lambda's defaults
+                    memory=int(props.get("MemorySize", 128)),
+                    environment=dict(props.get("Environment", {}).get("Variables", {})),
                     triggers=triggers,
                     properties=props,
                 )
