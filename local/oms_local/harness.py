@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from oms_local.stack import free_port
+from oms_local.ports import free_port
 from oms_local.template import ROOT
 
 

@@ -1,4 +1,4 @@
-"""The `oms` command: the local stack and the operator's tools."""
+"""The `oms` command: the local stack (`oms local`, from oms_local) and the operator's tools."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from typing import Any
 
 import click
 
-from oms_local.operate import backfill, dlq, local_stack_options, post_json, resolve_target
-from oms_local.reports_cli import report
-from oms_local.stack import DEFAULT_PORT, LocalStack, Options
-from oms_local.stock_csv import stock
+from oms_local.ports import DEFAULT_PORT
+from oms_tools.operate import backfill, dlq, local_stack_options, post_json, resolve_target
+from oms_tools.reports_cli import report
+from oms_tools.stock_csv import stock
 
 
 def local_stack(command: Any) -> Any:
@@ -56,6 +56,8 @@ def local(
     port: int, host: str, simulator: bool, orders_per_minute: float, region: str, state_dir: Path | None
 ) -> None:
     """Start the whole stack locally (moto, API, pollers, schedules, marketplace) until Ctrl-C."""
+    from oms_local.stack import LocalStack, Options  # the emulator (moto and all) only for this command
+
     options = Options(
         port=port,
         host=host,

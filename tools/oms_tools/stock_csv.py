@@ -27,7 +27,7 @@ from tqdm import tqdm
 from oms.domain.types import Money
 from oms.stock import StockPolicy
 from oms.wording import plain_words
-from oms_local.api_client import Api, ApiError, api_options, resolve_api
+from oms_tools.api_client import Api, ApiError, api_options, resolve_api
 
 DEFAULT_LOCATION = "default"
 MAX_ON_HAND = 1_000_000  # the API's largest single adjustment

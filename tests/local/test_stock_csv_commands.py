@@ -12,8 +12,8 @@ from oms.orders import OrderRepository
 from oms.stock import StockPolicy, StockRepository, adjust_stock, set_policy
 from oms.store import keys
 from oms.store.default import default_table
-from oms_local.api_client import Api
-from oms_local.cli import main
+from oms_tools.api_client import Api
+from oms_tools.cli import main
 from tests.api_calls import HandlerTransport
 from tests.builders import order_change
 

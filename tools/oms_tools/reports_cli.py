@@ -15,7 +15,7 @@ import click
 from tqdm import tqdm
 
 from oms.order_reports import Row, csv_chunks
-from oms_local.api_client import Api, api_options, resolve_api
+from oms_tools.api_client import Api, api_options, resolve_api
 
 PAGE_ORDERS = 500
 
