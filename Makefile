@@ -13,7 +13,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 # sam validate/lint read credentials even though they call nothing: give them harmless ones.
 SAM_CREDS := AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID:-local} AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-local} SAM_CLI_TELEMETRY=0
 
-.PHONY: help install system-deps run test test-timeshift lint format template openapi check-openapi unit integration e2e fuzz build deploy clean
+.PHONY: help install system-deps run test test-timeshift lint format template openapi check-openapi unit integration local-tests e2e fuzz build deploy clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -84,6 +84,9 @@ unit: $(VENV)/.installed ## pure logic tests
 integration: $(VENV)/.installed ## handlers with events/ against moto in process
 	$(PYTEST) tests/integration
 
+local-tests: $(VENV)/.installed ## the emulator, simulator, template reader and CLI (tests/local)
+	$(PYTEST) tests/local
+
 e2e: $(VENV)/.installed ## the local stack as a subprocess, over HTTP and boto3
 	$(PYTEST) tests/e2e
 
@@ -104,7 +107,7 @@ build: $(SAM_VENV)/.installed ## sam build (no container; needs Python 3.13 for 
 deploy: build $(VENV)/.installed ## sam deploy (guided the first time; ENV=prod for the prod profile)
 	@if [ -f .aws-sam/deployed-$(ENV) ]; then SAM_CLI_TELEMETRY=0 $(SAM) deploy --config-env $(ENV); \
 	  else SAM_CLI_TELEMETRY=0 $(SAM) deploy --guided --config-env $(ENV) && touch .aws-sam/deployed-$(ENV); fi
-	$(PY) -m oms_local.publish_dashboard --config-env $(ENV)
+	$(PY) -m oms_tools.publish_dashboard --config-env $(ENV)
 
 clean: ## remove build output and local state (not the virtual environments)
 	rm -rf .aws-sam .oms .pytest_cache .mypy_cache .ruff_cache

@@ -35,7 +35,7 @@ def call_api(
 
 
 class HandlerTransport:
-    """The CLI's HTTP calls answered by the API function in process (oms_local.api_client.Transport)."""
+    """The CLI's HTTP calls answered by the API function in process (oms_tools.api_client.Transport)."""
 
     def __init__(self, stack: Stack, context: LambdaContext) -> None:
         self.stack, self.context = stack, context

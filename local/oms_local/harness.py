@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from oms_local.stack import free_port
+from oms_local.ports import free_port
 from oms_local.template import ROOT
 
 
@@ -65,8 +65,7 @@ def start_stack(
     command = [
         sys.executable,
         "-m",
-        "oms_local.cli",
-        "local",
+        "oms_local",
         *args,
         "--port",
         str(port),
@@ -74,7 +73,7 @@ def start_stack(
         str(state_dir),
     ]
     with console_log.open("wb") as console:
-        process = subprocess.Popen(  # noqa: S603 - our own interpreter and CLI
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and stack
             command, stdout=console, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=ROOT, env=env
         )
     outputs_path = state_dir / "outputs.json"

@@ -23,6 +23,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import run_simple
 
 from oms_local import moto_fast_tx
+from oms_local.ports import free_port
 
 Wsgi = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -54,8 +55,6 @@ def start(
 ) -> tuple[subprocess.Popen[bytes], str]:
     """Run this module in a process of its own; returns it and its URL once it answers (30 s at most).
     `popen` goes to subprocess.Popen (stdout, stderr, preexec_fn, ...); output is dropped by default."""
-    from oms_local.stack import free_port
-
     port = port or free_port(host)
     popen.setdefault("stdout", subprocess.DEVNULL)
     popen.setdefault("stderr", subprocess.DEVNULL)

@@ -14,7 +14,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -28,8 +27,9 @@ from typing import Any
 
 from oms_local import moto_process
 from oms_local.api_gateway import ApiGateway
+from oms_local.content_types import content_type
 from oms_local.demo import seed_demo, stock_rest
-from oms_local.publish_dashboard import content_type
+from oms_local.ports import DEFAULT_PORT, default_state_dir
 from oms_local.resources import LocalResources, create_resources
 from oms_local.runtime import FunctionPool, FunctionSpec, InvocationError, die_with_parent
 from oms_local.simulator import LOCAL_CREDENTIALS, Simulator, SimulatorConfig
@@ -37,19 +37,7 @@ from oms_local.template import ROOT, Function, Template
 from oms_local.triggers import Loop, Schedule, SqsPoller, StreamPoller, filter_patterns, scheduled_event
 
 STACK_NAME = "oms-local"
-DEFAULT_PORT = 3000
 _PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "SYSTEMROOT", "PYENV_ROOT")
-
-
-def default_state_dir(port: int) -> Path:
-    """.oms for the default port; .oms/<port> for a second stack on another port."""
-    return ROOT / ".oms" if port == DEFAULT_PORT else ROOT / ".oms" / str(port)
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass

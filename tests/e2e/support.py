@@ -126,7 +126,7 @@ class Api:
 
 def oms(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "oms_local.cli", *args],
+        [sys.executable, "-m", "oms_tools.cli", *args],
         capture_output=True,
         text=True,
         timeout=120,

@@ -384,8 +384,8 @@ def test_the_daily_report_holds_yesterdays_orders_and_is_listed_newest_first(
 def _oms(stack: Stack, context: LambdaContext, *args: str) -> Any:
     from click.testing import CliRunner
 
-    from oms_local.api_client import Api as ApiClient
-    from oms_local.cli import main
+    from oms_tools.api_client import Api as ApiClient
+    from oms_tools.cli import main
     from tests.api_calls import HandlerTransport
 
     client = ApiClient("https://api.example.test", "token", HandlerTransport(stack, context))

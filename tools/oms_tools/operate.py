@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from tqdm import tqdm
 
 from oms.amazon.notifications import Notification, OrderChangePayload
-from oms_local.stack import DEFAULT_PORT, default_state_dir
+from oms_local.ports import DEFAULT_PORT, default_state_dir
 from oms_local.template import ROOT
 
 PORT_VARIABLE = "OMS_PORT"

@@ -1,6 +1,6 @@
 """`make deploy`'s last step: upload web/ to the stack's dashboard bucket and refresh CloudFront.
 
-    python -m oms_local.publish_dashboard --config-env default
+    python -m oms_tools.publish_dashboard --config-env default
 
 The stack name, and the region and profile if `sam deploy --guided` saved them, come from
 samconfig.toml's profile (the same one `sam deploy --config-env` used); the bucket and the
@@ -10,7 +10,6 @@ distribution come from the stack's Outputs (DashboardBucketName, DashboardDistri
 from __future__ import annotations
 
 import json
-import mimetypes
 import tomllib
 import uuid
 from collections.abc import Callable, Mapping
@@ -23,6 +22,7 @@ import click
 from boto3.exceptions import Boto3Error
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
+from oms_local.content_types import CONTENT_TYPES, content_type
 from oms_local.template import ROOT
 
 if TYPE_CHECKING:
@@ -40,33 +40,6 @@ CONFIG_KEY = "config.json"  # what the deployed dashboard reads first: the API a
 NO_CACHE = "no-cache"
 SHORT_CACHE = "public, max-age=300"
 
-# Explicit, so the result does not depend on the machine's /etc/mime.types.
-CONTENT_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".htm": "text/html; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".mjs": "text/javascript; charset=utf-8",
-    ".json": "application/json",
-    ".map": "application/json",
-    ".webmanifest": "application/manifest+json",
-    ".txt": "text/plain; charset=utf-8",
-    ".xml": "application/xml",
-    ".svg": "image/svg+xml",
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".gif": "image/gif",
-    ".webp": "image/webp",
-    ".avif": "image/avif",
-    ".ico": "image/x-icon",
-    ".woff": "font/woff",
-    ".woff2": "font/woff2",
-    ".ttf": "font/ttf",
-    ".otf": "font/otf",
-    ".wasm": "application/wasm",
-}
-_FALLBACK_TYPES = mimetypes.MimeTypes()  # Python's built-in table only
 
 _REFUSED_CREDENTIALS = {
     "ExpiredToken",
@@ -150,14 +123,6 @@ def read_stack_outputs(cloudformation: Any, stack_name: str) -> dict[str, str]:
     if status in _UNUSABLE_STATUSES:
         raise PublishError(f"stack {stack_name} is {status}: {_UNUSABLE_STATUSES[status]}")
     return {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
-
-
-def content_type(path: Path) -> str:
-    suffix = path.suffix.lower()
-    if suffix in CONTENT_TYPES:
-        return CONTENT_TYPES[suffix]
-    guessed, _ = _FALLBACK_TYPES.guess_type(path.name, strict=False)
-    return guessed or "application/octet-stream"
 
 
 def cache_control(path: Path) -> str:

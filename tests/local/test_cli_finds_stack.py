@@ -12,9 +12,9 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from oms_local import operate
-from oms_local.cli import main
-from oms_local.stack import free_port
+from oms_local.ports import free_port
+from oms_tools import operate
+from oms_tools.cli import main
 
 
 class _Health(BaseHTTPRequestHandler):

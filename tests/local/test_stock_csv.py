@@ -6,8 +6,8 @@ import io
 
 import pytest
 
-from oms_local.api_client import ApiError
-from oms_local.stock_csv import COLUMNS, export_rows, read_stock_csv, stock_csv_row
+from oms_tools.api_client import ApiError
+from oms_tools.stock_csv import COLUMNS, export_rows, read_stock_csv, stock_csv_row
 
 
 def test_good_rows_become_stock_lines_with_their_policy():

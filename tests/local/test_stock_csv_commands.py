@@ -7,13 +7,13 @@ from click.testing import CliRunner
 
 from oms.amazon.notifications import Notification
 from oms.domain.types import utc_now
-from oms.inventory.stock import StockPolicy, StockRepository, adjust_stock, set_policy
 from oms.orders.intake import apply_change, change_from_notification
+from oms.store.orders import OrderRepository
+from oms.inventory.stock import StockPolicy, StockRepository, adjust_stock, set_policy
 from oms.store import keys
 from oms.store.default import default_table
-from oms.store.orders import OrderRepository
-from oms_local.api_client import Api
-from oms_local.cli import main
+from oms_tools.api_client import Api
+from oms_tools.cli import main
 from tests.api_calls import HandlerTransport
 from tests.builders import order_change
 

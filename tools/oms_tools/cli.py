@@ -1,4 +1,4 @@
-"""The `oms` command: the local stack and the operator's tools."""
+"""The `oms` command: the local stack (`oms local`, from oms_local) and the operator's tools."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from typing import Any
 
 import click
 
-from oms_local.operate import backfill, dlq, local_stack_options, post_json, resolve_target
-from oms_local.reports_cli import report
-from oms_local.stack import DEFAULT_PORT, LocalStack, Options
-from oms_local.stock_csv import stock
+from oms_local.command import local
+from oms_tools.operate import backfill, dlq, local_stack_options, post_json, resolve_target
+from oms_tools.reports_cli import report
+from oms_tools.stock_csv import stock
 
 
 def local_stack(command: Any) -> Any:
@@ -25,50 +25,6 @@ def local_stack(command: Any) -> Any:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Order management for Amazon sellers: run it locally and operate it."""
-
-
-@main.command()
-@click.option("--port", default=DEFAULT_PORT, show_default=True, help="Port of the local API.")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option(
-    "--simulator/--no-simulator",
-    default=True,
-    show_default=True,
-    help="Generate buyer activity in the local marketplace (off: tests control every order).",
-)
-@click.option(
-    "--orders-per-minute",
-    type=click.FloatRange(min=0),
-    default=12.0,
-    show_default=True,
-    help="How many orders the simulated buyers place a minute (with --simulator).",
-)
-@click.option(
-    "--region", default="us-east-1", show_default=True, help="AWS region the local stack pretends to be."
-)
-@click.option(
-    "--state-dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Where outputs.json and logs go [.oms, or .oms/PORT on another port].",
-)
-def local(
-    port: int, host: str, simulator: bool, orders_per_minute: float, region: str, state_dir: Path | None
-) -> None:
-    """Start the whole stack locally (moto, API, pollers, schedules, marketplace) until Ctrl-C."""
-    options = Options(
-        port=port,
-        host=host,
-        region=region,
-        simulator=simulator,
-        orders_per_minute=orders_per_minute,
-        state_dir=state_dir,
-    )
-    stack = LocalStack(options)
-    try:
-        stack.run_until_interrupted()
-    except OSError as error:
-        raise click.ClickException(f"{error} (is another stack on port {port}? try --port)") from error
 
 
 @main.command()
@@ -127,6 +83,7 @@ def simulate_order(
     click.echo(answer["orderId"])
 
 
+main.add_command(local)
 main.add_command(dlq)
 main.add_command(backfill)
 main.add_command(stock)

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from oms_local.cli import main
 from oms_local.resources import create_resources
 from oms_local.simulator import LOCAL_CREDENTIALS, Simulator, SimulatorConfig, contract
 from oms_local.simulator.catalogue import builtin_catalogue
 from oms_local.stack import LocalStack, Options
 from oms_local.template import Template
+from oms_tools.cli import main
 
 pytestmark = pytest.mark.skipif(not contract.MODELS_DIR.exists(), reason="sp-api-models not present")
 

@@ -14,7 +14,7 @@ from urllib.parse import urlencode, urlsplit
 
 import click
 
-from oms_local.operate import resolve_target, target_options
+from oms_tools.operate import resolve_target, target_options
 
 TOKEN_VARIABLE = "OMS_API_TOKEN"  # noqa: S105 - the variable's name, not a token
 # (method, url, headers, body) -> (status, body): urllib by default, the API handler in tests

@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from oms.reports.columns import Row
 from oms.reports.export import csv_chunks
-from oms_local.api_client import Api, api_options, resolve_api
+from oms_tools.api_client import Api, api_options, resolve_api
 
 PAGE_ORDERS = 500
 

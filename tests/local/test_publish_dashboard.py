@@ -1,4 +1,4 @@
-"""`make deploy`'s dashboard upload (oms_local.publish_dashboard) against moto S3, CloudFront and CloudFormation."""
+"""`make deploy`'s dashboard upload (oms_tools.publish_dashboard) against moto S3, CloudFront and CloudFormation."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 from moto import mock_aws
 
-from oms_local import publish_dashboard
-from oms_local.publish_dashboard import PublishError, publish, read_deploy_config, read_stack_outputs
+from oms_tools import publish_dashboard
+from oms_tools.publish_dashboard import PublishError, publish, read_deploy_config, read_stack_outputs
 
 ROOT = Path(__file__).resolve().parents[2]
 BUCKET = "oms-dev-dashboardbucket-test"
