@@ -65,8 +65,13 @@ def fields(cls: type) -> dict[str, Any]:
 
 
 def _base(cls: type) -> type | None:
-    bases = [b for b in getattr(cls, "__orig_bases__", ()) if b in events.SUMMARY_TYPES]
-    return bases[0] if bases else None
+    """The summary an event extends: the one whose fields open the event's (TypedDicts keep no bases)."""
+    names = list(fields(cls))
+    for summary in events.SUMMARY_TYPES:
+        own = list(fields(summary))
+        if names[: len(own)] == own:
+            return summary
+    return None
 
 
 def _paragraph(cls: type) -> str:
