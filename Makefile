@@ -13,7 +13,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 # sam validate/lint read credentials even though they call nothing: give them harmless ones.
 SAM_CREDS := AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID:-local} AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-local} SAM_CLI_TELEMETRY=0
 
-.PHONY: help install system-deps run test test-timeshift lint format template openapi check-openapi unit integration local-tests e2e fuzz build deploy clean
+.PHONY: help install system-deps run test test-timeshift lint format template openapi check-openapi events-doc check-events-doc unit integration local-tests e2e fuzz build deploy clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -44,7 +44,7 @@ system-deps: ## apt packages the tests use: poppler-utils, chromium, faketime
 	  if [ -n "$$missing" ]; then sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); echo "installing$$missing"; \
 	    $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing >/dev/null; fi
 
-test: lint template check-openapi system-deps ## everything CI runs: lint, template checks, OpenAPI freshness, all tests
+test: lint template check-openapi check-events-doc system-deps ## everything CI runs: lint, template checks, generated docs' freshness, all tests
 	$(PYTEST) tests
 
 # The suite on other days than today (Debian's faketime shifts every process's clock, the stacks the
@@ -77,6 +77,13 @@ openapi: $(VENV)/.installed ## regenerate docs/openapi.json from the API's route
 check-openapi: $(VENV)/.installed ## fail if docs/openapi.json is stale
 	@$(PY) -m oms_local.openapi | diff -q - docs/openapi.json >/dev/null || \
 	  { echo "docs/openapi.json is stale: run 'make openapi' and commit it"; exit 1; }
+
+events-doc: $(VENV)/.installed ## regenerate docs/events.md from the event definitions (oms/events.py)
+	$(PY) -m oms_local.events_doc > docs/events.md
+
+check-events-doc: $(VENV)/.installed ## fail if docs/events.md is stale
+	@$(PY) -m oms_local.events_doc | diff -q - docs/events.md >/dev/null || \
+	  { echo "docs/events.md is stale: run 'make events-doc' and commit it"; exit 1; }
 
 unit: $(VENV)/.installed ## pure logic tests
 	$(PYTEST) tests/unit

@@ -63,7 +63,7 @@ def aws(outputs: dict[str, Any]) -> Callable[[str], Any]:
 
 
 def assert_error(response: requests.Response, status: int) -> dict[str, Any]:
-    """API.md's error format: {"error": {"code", "message", "details"}} with the expected status."""
+    """The API's error format (`ErrorAnswer` in docs/openapi.json): {"error": {"code", "message", "details"}} with the expected status."""
     assert response.status_code == status, f"{response.status_code}: {response.text}"
     assert response.headers.get("Content-Type", "").startswith("application/json")
     body = response.json()
@@ -107,7 +107,7 @@ def queue_depth(aws: Callable[[str], Any], url: str) -> int:
 
 
 # An SP-API ORDER_CHANGE notification, as in Amazon's OrderChangeNotification schema example
-# (sp-api-models: schemas/notifications/OrderChangeNotification.json).
+# (contracts/sp-api-models/schemas/notifications/OrderChangeNotification.json).
 ORDER_CHANGE_NOTIFICATION: dict[str, Any] = {
     "NotificationVersion": "1.0",
     "NotificationType": "ORDER_CHANGE",

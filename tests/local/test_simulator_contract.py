@@ -94,7 +94,7 @@ def test_request_bodies_are_checked_against_the_body_parameter():
 
 
 def test_usage_plans_are_amazons_defaults():
-    # The defaults listed in shared/sp-api-models/README.md, read from the models' descriptions.
+    # The defaults listed in contracts/sp-api-models/README.md, read from the models' descriptions.
     assert contract.usage_plan("searchOrders") == (0.0056, 20)
     assert contract.usage_plan("getOrder") == (0.5, 30)
     assert contract.usage_plan("confirmShipment") == (2.0, 10)

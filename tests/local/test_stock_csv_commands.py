@@ -7,11 +7,11 @@ from click.testing import CliRunner
 
 from oms.amazon.notifications import Notification
 from oms.domain.types import utc_now
-from oms.orders.intake import apply_change, change_from_notification
-from oms.store.orders import OrderRepository
 from oms.inventory.stock import StockPolicy, StockRepository, adjust_stock, set_policy
+from oms.orders.intake import apply_change, change_from_notification
 from oms.store import keys
 from oms.store.default import default_table
+from oms.store.orders import OrderRepository
 from oms_tools.api_client import Api
 from oms_tools.cli import main
 from tests.api_calls import HandlerTransport

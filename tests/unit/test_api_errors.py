@@ -1,4 +1,4 @@
-"""Every error the API gives is in API.md's format, with the field named; never a 500 for bad input."""
+"""Every error the API gives is in the API's format (`ErrorAnswer` in docs/openapi.json), with the field named; never a 500 for bad input."""
 
 from __future__ import annotations
 

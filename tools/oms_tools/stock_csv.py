@@ -24,9 +24,9 @@ import click
 from pydantic import ValidationError
 from tqdm import tqdm
 
+from oms.api.wording import plain_words
 from oms.domain.types import Money
 from oms.inventory.stock import StockPolicy
-from oms.api.wording import plain_words
 from oms_tools.api_client import Api, ApiError, api_options, resolve_api
 
 DEFAULT_LOCATION = "default"

@@ -235,3 +235,49 @@ export function routeQuery() {
   const at = hash.indexOf("?");
   return new URLSearchParams(at >= 0 ? hash.slice(at + 1) : "");
 }
+
+/**
+ * Runs `work()` with `button` disabled (and labelled `busyText`, if given) so a second click cannot send the
+ * request again; the button comes back as it was, whatever happens. Answers (or throws) what `work` does.
+ */
+export async function whileBusy(button, busyText, work) {
+  const label = button.textContent;
+  button.disabled = true;
+  if (busyText) button.textContent = busyText;
+  try {
+    return await work();
+  } finally {
+    button.disabled = false;
+    if (busyText) button.textContent = label;
+  }
+}
+
+/**
+ * Rows the API pages with nextToken, shown a page at a time. `fetchPage(nextToken)` answers {items,
+ * nextToken}; `draw(rows, hasMore)` shows every row read so far; the `more` button asks for the next page
+ * (busy while it loads, hidden when there is none; its errors go to the alert region, then `onMore()`).
+ * Answers {load, restart}: load() reads the next page (the first, at start); restart() reads the first
+ * again and shows it in place of the rows (a failed read keeps what is shown). Both throw the API's error.
+ */
+export function pagedRows({ more, fetchPage, draw, onMore }) {
+  const rows = [];
+  let nextToken = null;
+  async function load(fromStart = false) {
+    const page = await fetchPage(fromStart ? null : nextToken);
+    if (fromStart) rows.length = 0;
+    rows.push(...(page.items || []));
+    nextToken = page.nextToken || null;
+    more.hidden = !nextToken;
+    draw(rows, Boolean(nextToken));
+  }
+  more.addEventListener("click", async () => {
+    showError(null);
+    try {
+      await whileBusy(more, null, () => load());
+      onMore?.();
+    } catch (error) {
+      showError(error);
+    }
+  });
+  return { load: () => load(), restart: () => load(true) };
+}

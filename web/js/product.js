@@ -1,7 +1,7 @@
 // The catalogue on the stock pages: a SKU's title and picture (Amazon's, or the seller's own title), and a
 // form for the seller's own title, weight and dimensions (PUT /products/{sku}; blank fields follow Amazon).
 import { call } from "./api.js";
-import { announce, failureNote, formatTime, h, showError } from "./dom.js";
+import { announce, failureNote, formatTime, h, showError, whileBusy } from "./dom.js";
 
 /** sku -> product for the SKUs of a page of rows (GET /products?skus=...); an empty map if it fails. */
 export async function productsOf(skus) {
@@ -90,7 +90,9 @@ function draw(section, product) {
       body.dimensions = { length: Number(sides[0]) || null, width: Number(sides[1]) || null, height: Number(sides[2]) || null, unit: value("product-dimension-unit") };
     }
     try {
-      const saved = await call(`/products/${encodeURIComponent(product.sku)}`, { method: "PUT", body });
+      const saved = await whileBusy(form.querySelector(`button[type="submit"]`), null, () =>
+        call(`/products/${encodeURIComponent(product.sku)}`, { method: "PUT", body }),
+      );
       showError(null);
       section.replaceChildren(section.firstChild);
       draw(section, saved);

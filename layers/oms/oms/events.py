@@ -1,23 +1,120 @@
 """Domain events, derived from committed table changes (the stream), never from handlers after a write.
 
-docs/events.md documents each event's schema. A change yields the events it means; the stream
-record's id goes along as `metadata.eventId` so subscribers can drop the rare duplicate
-(streams and EventBridge both deliver at least once).
+Each event is defined below as a TypedDict named as its `detail-type`: its docstring says when it is
+published, its fields (with their descriptions) are the event's `data`. `EVENT_TYPES` lists them all;
+docs/events.md is generated from these definitions (`make events-doc`) and `make test` fails when it is
+stale. A change yields the events it means; the stream record's id goes along as `metadata.eventId` so
+subscribers can drop the rare duplicate (streams and EventBridge both deliver at least once).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, TypedDict
 
 from oms.domain.types import iso_z
 from oms.store.clients import aws_client
 
 SOURCE = "oms"
 _PUT_EVENTS_MAX = 10
+
+
+class OrderSummary(TypedDict):
+    """The order as it stands after the change: every order event carries it."""
+
+    orderId: Annotated[str, "Amazon's order id"]
+    marketplaceId: Annotated[str, "the marketplace the order was placed on"]
+    status: Annotated[str, "the order's status after the change (Pending, Unshipped, PartiallyShipped, ...)"]
+    fulfillmentChannel: Annotated[str, "MFN (the seller ships) or AFN (Amazon ships)"]
+    purchaseDate: Annotated[str, "when the buyer placed the order (UTC ISO-8601, Z)"]
+    latestShipDate: Annotated[
+        str | None, "the last moment to ship on time (UTC ISO-8601, Z), if Amazon set one"
+    ]
+
+
+class OrderReceived(OrderSummary):
+    """An order is stored for the first time."""
+
+    items: Annotated[
+        list[dict[str, Any]],
+        "the order's lines as stored: `orderItemId`, `sku`, `quantity`, `quantityShipped`, `quantityShort`, "
+        "and `title`, `asin`, `unitPrice` when known (the `OrderItem` schema of docs/openapi.json)",
+    ]
+
+
+class OrderStatusChanged(OrderSummary):
+    """An order's status changed."""
+
+    previousStatus: Annotated[str, "the status before the change"]
+
+
+class OrderCanceled(OrderSummary):
+    """An order's status became Canceled (published after its OrderStatusChanged)."""
+
+
+class StockShortage(OrderSummary):
+    """An order became short of stock: some of its units are backordered (an order arrived with too little
+    on hand, an order due sooner took its units, or an adjustment took units it held). Once per transition:
+    received stock clears the flag, and a later shortage announces again. The alerts rule also sends it to
+    the alerts topic."""
+
+    skus: Annotated[dict[str, int], "units short now, per SKU that is short (SKUs with enough are left out)"]
+
+
+class OrderAtRisk(OrderSummary):
+    """A seller-fulfilled order awaiting shipment became at risk of shipping late (little business time left
+    before its latest ship date, or the next pickup comes after it). Once per transition; the alerts rule
+    also sends it to the alerts topic."""
+
+    latestDeliveryDate: Annotated[str | None, "the delivery promised to the buyer (UTC ISO-8601, Z), if any"]
+
+
+class OrderLate(OrderSummary):
+    """A seller-fulfilled order's latest ship date passed while it was unshipped. Once; the alerts rule also
+    sends it to the alerts topic."""
+
+    latestDeliveryDate: Annotated[str | None, "the delivery promised to the buyer (UTC ISO-8601, Z), if any"]
+
+
+class StockSummary(TypedDict):
+    """One SKU's stock at one location as it stands after the change: every stock event carries it."""
+
+    sku: Annotated[str, "the seller's SKU"]
+    location: Annotated[str, "the stock location (`default` unless the seller keeps several)"]
+    onHand: Annotated[int, "units physically on hand"]
+    available: Annotated[int, "units on hand that no order holds (never below 0)"]
+    reorderPoint: Annotated[int | None, "the level at or below which the SKU should be reordered, if set"]
+
+
+class StockLow(StockSummary):
+    """A SKU's available units fell to or below its reorder point. Once per fall: staying low announces
+    nothing, and a later fall after restocking announces again. The alerts rule also sends it to the alerts
+    topic."""
+
+
+class StockOut(StockSummary):
+    """A SKU's available units fell to zero while it still has stock or demand (units on hand, held or
+    backordered). Once per fall to zero; the alerts rule also sends it to the alerts topic."""
+
+
+# Every event a subscriber can receive, in the order docs/events.md lists them.
+EVENT_TYPES: tuple[type, ...] = (
+    OrderReceived,
+    OrderStatusChanged,
+    OrderCanceled,
+    StockShortage,
+    OrderAtRisk,
+    OrderLate,
+    StockLow,
+    StockOut,
+)
+# The shared parts the events above extend, documented once.
+SUMMARY_TYPES: tuple[type, ...] = (OrderSummary, StockSummary)
+
+Emit = Callable[[type, Mapping[str, Any]], None]
 
 
 @dataclass(frozen=True)
@@ -41,18 +138,20 @@ class DomainEvent:
         }
 
 
-def _order_summary(order: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        key: order.get(key)
-        for key in (
-            "orderId",
-            "marketplaceId",
-            "status",
-            "fulfillmentChannel",
-            "purchaseDate",
-            "latestShipDate",
-        )
-    }
+def _field(item: Mapping[str, Any], key: str) -> Any:
+    """A stored attribute as the stream gave it (None when absent): the events pass it on unchanged."""
+    return item.get(key)
+
+
+def _order_summary(order: Mapping[str, Any]) -> OrderSummary:
+    return OrderSummary(
+        orderId=_field(order, "orderId"),
+        marketplaceId=_field(order, "marketplaceId"),
+        status=_field(order, "status"),
+        fulfillmentChannel=_field(order, "fulfillmentChannel"),
+        purchaseDate=_field(order, "purchaseDate"),
+        latestShipDate=_field(order, "latestShipDate"),
+    )
 
 
 def events_from_change(
@@ -62,8 +161,9 @@ def events_from_change(
     entity = (new or old or {}).get("entity")
     events: list[DomainEvent] = []
 
-    def emit(detail_type: str, data: dict[str, Any]) -> None:
-        events.append(DomainEvent(detail_type, data, f"{event_id}:{detail_type}", occurred_at))
+    def emit(event_type: type, data: Mapping[str, Any]) -> None:
+        detail_type = event_type.__name__
+        events.append(DomainEvent(detail_type, dict(data), f"{event_id}:{detail_type}", occurred_at))
 
     if entity == "Stock" and new is not None:
         emit_stock_crossings(old or {}, new, emit)
@@ -73,19 +173,27 @@ def events_from_change(
             (old or {}).get("flags") or []
         ):
             short = {sku: h["short"] for sku, h in (new.get("stockHeld") or {}).items() if h.get("short")}
-            emit("StockShortage", {**_order_summary(new), "skus": short})
+            emit(StockShortage, StockShortage(**_order_summary(new), skus=short))
         before_flags = set((old or {}).get("flags") or [])
-        for flag, detail_type in (("atRisk", "OrderAtRisk"), ("late", "OrderLate")):
-            if flag in (new.get("flags") or []) and flag not in before_flags:
-                emit(
-                    detail_type, {**_order_summary(new), "latestDeliveryDate": new.get("latestDeliveryDate")}
-                )
+        if "atRisk" in (new.get("flags") or []) and "atRisk" not in before_flags:
+            emit(
+                OrderAtRisk,
+                OrderAtRisk(**_order_summary(new), latestDeliveryDate=new.get("latestDeliveryDate")),
+            )
+        if "late" in (new.get("flags") or []) and "late" not in before_flags:
+            emit(
+                OrderLate,
+                OrderLate(**_order_summary(new), latestDeliveryDate=new.get("latestDeliveryDate")),
+            )
         if old is None:
-            emit("OrderReceived", {**_order_summary(new), "items": new.get("items", [])})
+            emit(OrderReceived, OrderReceived(**_order_summary(new), items=new.get("items", [])))
         elif old.get("status") != new.get("status"):
-            emit("OrderStatusChanged", {**_order_summary(new), "previousStatus": old.get("status")})
+            emit(
+                OrderStatusChanged,
+                OrderStatusChanged(**_order_summary(new), previousStatus=_field(old, "status")),
+            )
             if new.get("status") == "Canceled":
-                emit("OrderCanceled", _order_summary(new))
+                emit(OrderCanceled, OrderCanceled(**_order_summary(new)))
     return events
 
 
@@ -93,17 +201,17 @@ def _available(row: Mapping[str, Any]) -> int:
     return max(int(row.get("onHand", 0)) - int(row.get("reserved", 0)), 0)
 
 
-def _stock_summary(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "sku": row.get("sku"),
-        "location": row.get("location"),
-        "onHand": int(row.get("onHand", 0)),
-        "available": _available(row),
-        "reorderPoint": row.get("reorderPoint"),
-    }
+def _stock_summary(row: Mapping[str, Any]) -> StockSummary:
+    return StockSummary(
+        sku=_field(row, "sku"),
+        location=_field(row, "location"),
+        onHand=int(row.get("onHand", 0)),
+        available=_available(row),
+        reorderPoint=_field(row, "reorderPoint"),
+    )
 
 
-def emit_stock_crossings(old: Mapping[str, Any], new: Mapping[str, Any], emit: Any) -> None:
+def emit_stock_crossings(old: Mapping[str, Any], new: Mapping[str, Any], emit: Emit) -> None:
     """StockLow once per fall to or below the reorder point; StockOut once per fall to zero available."""
     before, after = (_available(old) if old else None), _available(new)
     point = new.get("reorderPoint")
@@ -114,13 +222,13 @@ def emit_stock_crossings(old: Mapping[str, Any], new: Mapping[str, Any], emit: A
         and before <= int(old["reorderPoint"])
     )
     if point is not None and after <= int(point) and not was_low:
-        emit("StockLow", _stock_summary(new))
+        emit(StockLow, StockLow(**_stock_summary(new)))
     if (
         after == 0
         and (before is None or before > 0)
         and int(new.get("onHand", 0)) + int(new.get("reserved", 0)) + int(new.get("backordered", 0)) > 0
     ):
-        emit("StockOut", _stock_summary(new))
+        emit(StockOut, StockOut(**_stock_summary(new)))
 
 
 @dataclass

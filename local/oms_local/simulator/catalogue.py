@@ -1,8 +1,8 @@
 """What the local marketplace sells and what its buyers put in their baskets.
 
 Products and basket shapes come from real retail data when it is there: the UCI "Online Retail II"
-transactions (shared/datasets/online_retail_II.csv.gz, CC BY 4.0; Chen, D. (2012),
-https://doi.org/10.24432/C5CG6D). Only the first few tens of thousands of lines are read, streamed
+transactions (../shared/datasets/online_retail_II.csv.gz beside the repo, or OMS_RETAIL_DATASET;
+CC BY 4.0; Chen, D. (2012), https://doi.org/10.24432/C5CG6D). Only the first few tens of thousands of lines are read, streamed
 from the gzip, so start-up stays well under a second. StockCode becomes the SellerSKU,
 Description the title, Price the unit price (read as USD) and each invoice a basket of lines whose
 products were bought together. The retailer sold to many wholesalers: a line above the consumer

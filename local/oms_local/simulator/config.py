@@ -39,7 +39,7 @@ class SimulatorConfig:
     afn_ship_seconds: tuple[float, float] = (30.0, 180.0)  # Amazon ships its own (FBA) orders
     buyer_cancel_accept_seconds: tuple[float, float] = (2.0, 15.0)  # seller accepts a buyer's cancel request
     # catalogue
-    dataset: Path | None = None  # default: shared/datasets/online_retail_II.csv.gz, if present
+    dataset: Path | None = None  # default: ../shared/datasets/online_retail_II.csv.gz, if present
     max_rows: int = 40_000
     seed: int | None = None
 

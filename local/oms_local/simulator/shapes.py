@@ -1,7 +1,7 @@
 """The marketplace's records in Amazon's JSON: Orders API v2026-01-01 `Order`, the ORDER_CHANGE
 notification, Listings Items `Item` and FBA Inventory `InventorySummary`.
 
-Field names and required fields follow the official models (shared/sp-api-models); the tests check
+Field names and required fields follow the official models (contracts/sp-api-models); the tests check
 every shape produced here against them.
 """
 

@@ -1,7 +1,7 @@
 // #/batches: the pick batches, newest first, with links to reprint each one's pick list and packing slips;
 // #/batches/<batchId>: one batch with its pick list lines. Presigned links last an hour: fetched with the page.
 import { call } from "../api.js";
-import { announce, formatTime, h, table } from "../dom.js";
+import { announce, formatTime, h, pagedRows, table } from "../dom.js";
 
 const PAGE = 20;
 
@@ -17,8 +17,6 @@ export async function render(view, batchId) {
     holder,
     more,
   );
-  const shown = [];
-  let nextToken = null;
   const columns = [
     { label: "Batch", cell: (b) => h("a", { href: `#/batches/${encodeURIComponent(b.batchId)}` }, b.batchId) },
     { label: "Made", cell: (b) => (b.createdAt ? h("time", { datetime: b.createdAt }, formatTime(b.createdAt)) : "–") },
@@ -35,23 +33,21 @@ export async function render(view, batchId) {
     },
   ];
 
-  async function load() {
-    const page = await call("/batches", { query: { limit: PAGE, nextToken } });
-    shown.push(...page.items);
-    nextToken = page.nextToken || null;
-    holder.replaceChildren(
-      shown.length
-        ? table("Pick batches, newest first", columns, shown, { rowAttributes: (b) => ({ "data-batch-id": b.batchId }) })
-        : h("p", { class: "empty" }, "No pick batches yet."),
-    );
-    more.hidden = !nextToken;
-    const text = `${shown.length} batch${shown.length === 1 ? "" : "es"} shown${nextToken ? " (more: Show more)" : ""}.`;
-    summary.textContent = text;
-    announce(text);
-  }
-
-  more.addEventListener("click", () => load());
-  await load();
+  const batches = pagedRows({
+    more,
+    fetchPage: (nextToken) => call("/batches", { query: { limit: PAGE, nextToken } }),
+    draw(shown, hasMore) {
+      holder.replaceChildren(
+        shown.length
+          ? table("Pick batches, newest first", columns, shown, { rowAttributes: (b) => ({ "data-batch-id": b.batchId }) })
+          : h("p", { class: "empty" }, "No pick batches yet."),
+      );
+      const text = `${shown.length} batch${shown.length === 1 ? "" : "es"} shown${hasMore ? " (more: Show more)" : ""}.`;
+      summary.textContent = text;
+      announce(text);
+    },
+  });
+  await batches.load();
 }
 
 async function renderOne(view, batchId) {

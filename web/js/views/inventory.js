@@ -1,6 +1,6 @@
 // #/inventory: stock rows, low stock first (at or below the reorder point), with days of cover; paged.
 import { call } from "../api.js";
-import { announce, failureNote, h, routeQuery, showError, table } from "../dom.js";
+import { announce, failureNote, h, pagedRows, routeQuery, table } from "../dom.js";
 import { productCell, productsOf } from "../product.js";
 import { daysOfCover } from "../words.js";
 
@@ -47,27 +47,24 @@ export async function render(view) {
     holder,
     more,
   );
-  const rows = [];
-  let nextToken = null;
-  async function load() {
-    const page = await call("/inventory", { query: { belowReorderPoint: all ? undefined : "true", limit: PAGE, nextToken } });
-    const products = await productsOf(page.items.map((r) => r.sku));
-    rows.push(...page.items.map((r) => ({ ...r, product: products.get(r.sku) })));
-    nextToken = page.nextToken || null;
-    holder.replaceChildren(
-      rows.length
-        ? table(all ? "Stock rows" : "Stock rows at or below their reorder point", COLUMNS, rows, { rowAttributes: (r) => ({ "data-sku": r.sku }) })
-        : h("p", { class: "empty" }, all ? "No stock rows yet: set stock with `oms stock import` or an adjustment." : "Nothing is at or below its reorder point."),
-    );
-    more.hidden = !nextToken;
-    announce(`${rows.length} stock rows shown${nextToken ? ", more available" : ""}.`);
-  }
-  more.addEventListener("click", () => {
-    showError(null);
-    load().catch(showError);
+  const stock = pagedRows({
+    more,
+    async fetchPage(nextToken) {
+      const page = await call("/inventory", { query: { belowReorderPoint: all ? undefined : "true", limit: PAGE, nextToken } });
+      const products = await productsOf(page.items.map((r) => r.sku));
+      return { ...page, items: page.items.map((r) => ({ ...r, product: products.get(r.sku) })) };
+    },
+    draw(rows, hasMore) {
+      holder.replaceChildren(
+        rows.length
+          ? table(all ? "Stock rows" : "Stock rows at or below their reorder point", COLUMNS, rows, { rowAttributes: (r) => ({ "data-sku": r.sku }) })
+          : h("p", { class: "empty" }, all ? "No stock rows yet: set stock with `oms stock import` or an adjustment." : "Nothing is at or below its reorder point."),
+      );
+      announce(`${rows.length} stock rows shown${hasMore ? ", more available" : ""}.`);
+    },
   });
   try {
-    await load();
+    await stock.load();
   } catch (error) {
     holder.replaceChildren(failureNote("The stock rows", error)); // said once, where the rows would be
   }

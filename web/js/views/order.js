@@ -1,6 +1,6 @@
 // #/orders/<orderId>: the order, its deadlines, shipments and timeline, and the actions that ship it.
 import { call } from "../api.js";
-import { announce, failureNote, formatTime, h, money, showError, table, timeCell, when } from "../dom.js";
+import { announce, failureNote, formatTime, h, money, showError, table, timeCell, when, whileBusy } from "../dom.js";
 import { cutoffText, flagBadges, mustShipAt, OPEN_STATUSES, statusText } from "../orders-common.js";
 import { channel, confirmationStatus, orderStatus, serviceLevel, timelineText } from "../words.js";
 
@@ -58,20 +58,18 @@ function draw(view, order, timeline, carriers) {
 
 // A package Amazon has not accepted yet: try its confirmation now (the schedule retries it anyway).
 async function confirmNow(view, order, shipmentId, button, carriers) {
-  button.disabled = true;
-  button.textContent = "Confirming…";
   try {
-    const path = `/orders/${encodeURIComponent(order.orderId)}/shipments/${encodeURIComponent(shipmentId)}/confirm`;
-    const answer = await call(path, { method: "POST" });
-    showError(null);
-    const timeline = await call(`/orders/${encodeURIComponent(order.orderId)}/timeline`).catch((error) => ({ error }));
-    draw(view, answer.order, timeline, carriers);
-    const status = answer.shipment?.confirmation?.status || "unknown";
-    announce(`Package ${shipmentId}: Amazon confirmation ${confirmationStatus(status)}.`);
+    await whileBusy(button, "Confirming…", async () => {
+      const path = `/orders/${encodeURIComponent(order.orderId)}/shipments/${encodeURIComponent(shipmentId)}/confirm`;
+      const answer = await call(path, { method: "POST" });
+      showError(null);
+      const timeline = await call(`/orders/${encodeURIComponent(order.orderId)}/timeline`).catch((error) => ({ error }));
+      draw(view, answer.order, timeline, carriers);
+      const status = answer.shipment?.confirmation?.status || "unknown";
+      announce(`Package ${shipmentId}: Amazon confirmation ${confirmationStatus(status)}.`);
+    });
   } catch (error) {
     showError(error);
-    button.disabled = false;
-    button.textContent = "Confirm now";
   }
 }
 
@@ -85,20 +83,17 @@ function thumbnail(item) {
 function rateShopping(order, buyService) {
   const result = h("div", { id: "rates-result", "aria-live": "polite" });
   const load = h("button", { type: "button", id: "compare-rates" }, "Compare rates");
-  load.addEventListener("click", async () => {
-    load.disabled = true;
-    load.textContent = "Asking Amazon…";
-    try {
-      const rates = await call(`/orders/${encodeURIComponent(order.orderId)}/rates`);
-      showError(null);
-      result.replaceChildren(...rateTable(rates, buyService));
-    } catch (error) {
-      result.replaceChildren(failureNote("The rates", error)); // said once, where the rates would be
-    } finally {
-      load.disabled = false;
-      load.textContent = "Compare rates";
-    }
-  });
+  load.addEventListener("click", () =>
+    whileBusy(load, "Asking Amazon…", async () => {
+      try {
+        const rates = await call(`/orders/${encodeURIComponent(order.orderId)}/rates`);
+        showError(null);
+        result.replaceChildren(...rateTable(rates, buyService));
+      } catch (error) {
+        result.replaceChildren(failureNote("The rates", error)); // said once, where the rates would be
+      }
+    }),
+  );
   return h("section", { id: "rates", "aria-labelledby": "rates-title" }, h("h3", { id: "rates-title" }, "Compare shipping rates"), h("p", {}, load), result);
 }
 
@@ -267,21 +262,8 @@ function actions(view, order, carriers) {
   async function send(body, button, busyText) {
     problem.hidden = true;
     for (const field of form.querySelectorAll("[aria-invalid]")) field.removeAttribute("aria-invalid");
-    const label = button.textContent;
-    button.disabled = true;
-    button.textContent = busyText;
     try {
-      const answer = await call(`/orders/${encodeURIComponent(order.orderId)}/shipments`, { method: "POST", body });
-      showError(null);
-      const shipment = answer.shipment || {};
-      const fresh = answer.order || (await call(`/orders/${encodeURIComponent(order.orderId)}`));
-      const timeline = await call(`/orders/${encodeURIComponent(order.orderId)}/timeline`).catch((error) => ({ error }));
-      draw(view, fresh, timeline, carriers);
-      const text = `Shipment recorded: ${shipment.carrier || ""} ${shipment.trackingNumber || ""}`.trim() + ".";
-      view.querySelector("#shipments-title")?.after(h("p", { class: "ok", id: "ship-done" }, text));
-      announce(text);
-      view.querySelector("#shipments-title")?.setAttribute("tabindex", "-1");
-      view.querySelector("#shipments-title")?.focus();
+      await whileBusy(button, busyText, () => record(body));
     } catch (error) {
       problem.textContent = error.message; // said here, by the form, with its fields marked; not in the banner too
       problem.hidden = false;
@@ -289,10 +271,22 @@ function actions(view, order, carriers) {
         const field = detail.field && form.querySelector(`[name="${String(detail.field).split(".").pop()}"]`);
         if (field) field.setAttribute("aria-invalid", "true");
       }
-    } finally {
-      button.disabled = false;
-      button.textContent = label;
     }
+  }
+
+  /** Records the parcel, then shows the order as it now stands. */
+  async function record(body) {
+    const answer = await call(`/orders/${encodeURIComponent(order.orderId)}/shipments`, { method: "POST", body });
+    showError(null);
+    const shipment = answer.shipment || {};
+    const fresh = answer.order || (await call(`/orders/${encodeURIComponent(order.orderId)}`));
+    const timeline = await call(`/orders/${encodeURIComponent(order.orderId)}/timeline`).catch((error) => ({ error }));
+    draw(view, fresh, timeline, carriers);
+    const text = `Shipment recorded: ${shipment.carrier || ""} ${shipment.trackingNumber || ""}`.trim() + ".";
+    view.querySelector("#shipments-title")?.after(h("p", { class: "ok", id: "ship-done" }, text));
+    announce(text);
+    view.querySelector("#shipments-title")?.setAttribute("tabindex", "-1");
+    view.querySelector("#shipments-title")?.focus();
   }
 
   form.addEventListener("submit", (event) => {

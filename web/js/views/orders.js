@@ -1,6 +1,6 @@
 // #/orders?status=&fulfillmentChannel=&from=&to=: every order, filtered and paged by the API.
 import { call } from "../api.js";
-import { announce, dayBounds, dayIn, failureNote, h, routeQuery, showError, table, when } from "../dom.js";
+import { announce, dayBounds, dayIn, failureNote, h, pagedRows, routeQuery, table, when } from "../dom.js";
 import { flagBadges, remainingUnits, statusText } from "../orders-common.js";
 import { channel, orderStatus } from "../words.js";
 
@@ -66,24 +66,18 @@ export async function render(view) {
   const more = h("button", { type: "button", hidden: true }, "Show more");
   view.replaceChildren(h("h1", {}, "Orders"), form, holder, more);
 
-  const loaded = [];
-  let nextToken = null;
-  async function load() {
-    const page = await call("/orders", { query: { ...filters, limit: PAGE, nextToken } });
-    loaded.push(...page.items);
-    nextToken = page.nextToken || null;
-    holder.replaceChildren(
-      loaded.length ? table("Orders", COLUMNS, loaded, { rowAttributes: (o) => ({ "data-order-id": o.orderId }) }) : h("p", { class: "empty" }, "No orders match these filters."),
-    );
-    more.hidden = !nextToken;
-    announce(`${loaded.length} orders shown${nextToken ? ", more available" : ""}.`);
-  }
-  more.addEventListener("click", () => {
-    showError(null);
-    load().catch(showError);
+  const orders = pagedRows({
+    more,
+    fetchPage: (nextToken) => call("/orders", { query: { ...filters, limit: PAGE, nextToken } }),
+    draw(loaded, hasMore) {
+      holder.replaceChildren(
+        loaded.length ? table("Orders", COLUMNS, loaded, { rowAttributes: (o) => ({ "data-order-id": o.orderId }) }) : h("p", { class: "empty" }, "No orders match these filters."),
+      );
+      announce(`${loaded.length} orders shown${hasMore ? ", more available" : ""}.`);
+    },
   });
   try {
-    await load();
+    await orders.load();
   } catch (error) {
     holder.replaceChildren(failureNote("The orders", error)); // said once, under the filters, which stay to be put right
   }

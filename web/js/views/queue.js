@@ -3,7 +3,7 @@
 // only once no unfetched page could hold an earlier one (so "Show more" never reshuffles what is shown).
 // Orders shown can be ticked and grouped into a pick batch (POST /batches): a pick list and packing slips.
 import { call } from "../api.js";
-import { announce, endOfToday, h, routeQuery, showError, table, when } from "../dom.js";
+import { announce, endOfToday, h, routeQuery, showError, table, when, whileBusy } from "../dom.js";
 import { byUrgency, cutoffText, dueToday, flagBadges, isFlagged, itemsSummary, mustShipAt, OPEN_STATUSES, statusText } from "../orders-common.js";
 
 const DEFAULT_PAGE = 50;
@@ -183,10 +183,8 @@ export async function render(view) {
       rowsHolder.querySelector("input.select-order")?.focus();
       return;
     }
-    makeBatch.disabled = true;
-    makeBatch.textContent = "Making the batch…";
     try {
-      const batch = await call("/batches", { method: "POST", body: force ? { orderIds, force: true } : { orderIds } });
+      const batch = await whileBusy(makeBatch, "Making the batch…", () => call("/batches", { method: "POST", body: force ? { orderIds, force: true } : { orderIds } }));
       showError(null);
       selected.clear();
       for (const box of rowsHolder.querySelectorAll("input.select-order")) box.checked = false;
@@ -197,9 +195,6 @@ export async function render(view) {
       batchProblem.textContent = error.message || String(error); // said here, by the button, not in the banner too
       batchProblem.hidden = false;
       forceBatch.hidden = !(error.status === 409 && /already in a pick batch/.test(error.apiMessage || ""));
-    } finally {
-      makeBatch.disabled = false;
-      makeBatch.textContent = "Make pick batch";
     }
   }
 
@@ -240,25 +235,24 @@ export async function render(view) {
     return fresh;
   }
 
+  // The queue merges a page of each open status by urgency, so it pages itself rather than with pagedRows.
   async function load() {
-    more.disabled = true;
-    more.textContent = "Loading…";
     try {
-      let fresh = [];
-      for (let round = 0; round < 5 && fresh.length < pageSize; round += 1) {
-        const pending = streams.filter((s) => !s.started || (s.nextToken && unshownCount(s) < pageSize));
-        if (!pending.length) break;
-        await Promise.all(pending.map(fetchPage));
+      await whileBusy(more, "Loading…", async () => {
+        let fresh = [];
+        for (let round = 0; round < 5 && fresh.length < pageSize; round += 1) {
+          const pending = streams.filter((s) => !s.started || (s.nextToken && unshownCount(s) < pageSize));
+          if (!pending.length) break;
+          await Promise.all(pending.map(fetchPage));
+          fresh = fresh.concat(release());
+          if (!streams.some((s) => s.nextToken)) break;
+        }
         fresh = fresh.concat(release());
-        if (!streams.some((s) => s.nextToken)) break;
-      }
-      fresh = fresh.concat(release());
-      visible.push(...fresh);
-      visible.sort(byUrgency);
-      draw();
+        visible.push(...fresh);
+        visible.sort(byUrgency);
+        draw();
+      });
     } finally {
-      more.disabled = false;
-      more.textContent = "Show more";
       more.hidden = !streams.some((s) => s.nextToken) && streams.every((s) => s.items.every((o) => shown.has(o.orderId)));
     }
   }

@@ -1,7 +1,7 @@
 // #/reports: the order report builder: a view, a date range and the columns; preview or download as CSV.
 // The API builds the report (filtering server-side); a big one comes back as a job to wait for.
 import { call } from "../api.js";
-import { announce, dayBounds, dayIn, failureNote, h, showError, table } from "../dom.js";
+import { announce, dayBounds, dayIn, failureNote, h, showError, table, whileBusy } from "../dom.js";
 
 const VIEWS = [
   ["all", "All orders"],
@@ -88,17 +88,11 @@ export async function render(view) {
   async function guarded(button, busy, work) {
     problem.hidden = true;
     showError(null);
-    const label = button.textContent;
-    button.disabled = true;
-    button.textContent = busy;
     try {
-      await work();
+      await whileBusy(button, busy, work);
     } catch (error) {
       problem.textContent = error.message; // said once, by the buttons
       problem.hidden = false;
-    } finally {
-      button.disabled = false;
-      button.textContent = label;
     }
   }
 

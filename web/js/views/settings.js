@@ -3,7 +3,7 @@
 // nothing falls back to a default unseen); each field is checked here first, and whatever the API refuses is
 // shown next to the field it names.
 import { call } from "../api.js";
-import { announce, h, showError } from "../dom.js";
+import { announce, h, showError, whileBusy } from "../dom.js";
 
 const DAYS = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"];
 const DAY_NAMES = { MON: "Mon", TUE: "Tue", WED: "Wed", THU: "Thu", FRI: "Fri", SAT: "Sat", SUN: "Sun" };
@@ -172,24 +172,20 @@ function draw(view, setup, carrierCodes) {
     clearProblems(form, problem);
     const [body, problems] = read(form, carriersBody, defaultCarrier);
     if (problems.length) return showProblems(form, problem, problems);
-    const button = form.querySelector("#save-settings");
-    button.disabled = true;
-    button.textContent = "Saving…";
     try {
-      const answer = await call("/settings/shipping", { method: "PUT", body });
-      showError(null);
-      draw(view, answer, carrierCodes);
-      const done = view.querySelector("#settings-saved");
-      done.textContent = "Settings saved.";
-      done.hidden = false;
-      announce("Settings saved.");
+      await whileBusy(form.querySelector("#save-settings"), "Saving…", async () => {
+        const answer = await call("/settings/shipping", { method: "PUT", body });
+        showError(null);
+        draw(view, answer, carrierCodes);
+        const done = view.querySelector("#settings-saved");
+        done.textContent = "Settings saved.";
+        done.hidden = false;
+        announce("Settings saved.");
+      });
     } catch (error) {
       const details = (error.details || []).filter((d) => d.field);
       showProblems(form, problem, details.length ? details : [{ field: "", message: error.message }]);
       showError(error);
-    } finally {
-      button.disabled = false;
-      button.textContent = "Save settings";
     }
   });
 

@@ -2,7 +2,7 @@
 // The charts come from the ledger (newest first): a few pages at most, never the whole history.
 import { call } from "../api.js";
 import { chartFigure } from "../charts.js";
-import { announce, dayIn, failureNote, h, showError, table, tableRow, when } from "../dom.js";
+import { announce, dayIn, failureNote, h, pagedRows, showError, table, when, whileBusy } from "../dom.js";
 import { productSection } from "../product.js";
 import { daysOfCover, ledgerReason, source } from "../words.js";
 
@@ -178,42 +178,20 @@ function ledgerTable(sku, section) {
   const body = h("div", {});
   const older = h("button", { type: "button", id: "ledger-older", hidden: true }, "Older movements");
   section.append(body, older);
-  let nextToken = null;
-  let rows = null;
-
-  async function load(token) {
-    const answer = await call(`/inventory/${encodeURIComponent(sku)}/ledger`, { query: { limit: LEDGER_SHOWN, nextToken: token } });
-    nextToken = answer.nextToken;
-    older.hidden = !nextToken;
-    return answer.items;
-  }
+  const movements = pagedRows({
+    more: older,
+    fetchPage: (nextToken) => call(`/inventory/${encodeURIComponent(sku)}/ledger`, { query: { limit: LEDGER_SHOWN, nextToken } }),
+    draw: (rows) => body.replaceChildren(rows.length ? table("Stock movements", columns, rows) : h("p", { class: "empty" }, "No movements yet.")),
+    onMore: () => announce("Older movements shown."),
+  });
 
   async function reload() {
     try {
-      const items = await load(null);
-      if (!items.length) {
-        body.replaceChildren(h("p", { class: "empty" }, "No movements yet."));
-        return;
-      }
-      const wrap = table("Stock movements", columns, items);
-      rows = wrap.querySelector("tbody");
-      body.replaceChildren(wrap);
+      await movements.restart();
     } catch (error) {
       body.replaceChildren(failureNote("The ledger", error));
     }
   }
-
-  older.addEventListener("click", async () => {
-    older.disabled = true;
-    try {
-      for (const entry of await load(nextToken)) rows.append(tableRow(columns, entry));
-      announce("Older movements shown.");
-    } catch (error) {
-      showError(error);
-    } finally {
-      older.disabled = false;
-    }
-  });
   return { reload };
 }
 
@@ -271,23 +249,24 @@ function adjustmentForm(row, done) {
     if (note.value.trim()) body.note = note.value.trim();
     if (reference.value.trim()) body.reference = reference.value.trim();
     if ((row.location || "default") !== "default") body.location = row.location;
-    submit.disabled = true;
     try {
-      const answer = await call(`/inventory/${encodeURIComponent(row.sku)}/adjustments`, {
-        method: "POST",
-        body,
-        // one key per submission: a retried request (a flaky network) is applied once
-        headers: globalThis.crypto?.randomUUID ? { "Idempotency-Key": globalThis.crypto.randomUUID() } : {},
+      await whileBusy(submit, null, async () => {
+        const answer = await call(`/inventory/${encodeURIComponent(row.sku)}/adjustments`, {
+          method: "POST",
+          body,
+          // one key per submission: a retried request (a flaky network) is applied once
+          headers: globalThis.crypto?.randomUUID ? { "Idempotency-Key": globalThis.crypto.randomUUID() } : {},
+        });
+        showError(null);
+        const fresh = answer.stock;
+        const text = `Recorded ${signed(body.delta)} ${reason.selectedOptions[0].textContent.toLowerCase()}: ${fresh.onHand} on hand, ${fresh.available} available, ${fresh.backordered} backordered.`;
+        note.value = "";
+        reference.value = "";
+        await done(fresh); // the figures and the ledger first, so the message describes what is shown
+        result.textContent = text;
+        result.hidden = false;
+        announce(text);
       });
-      showError(null);
-      const fresh = answer.stock;
-      const text = `Recorded ${signed(body.delta)} ${reason.selectedOptions[0].textContent.toLowerCase()}: ${fresh.onHand} on hand, ${fresh.available} available, ${fresh.backordered} backordered.`;
-      note.value = "";
-      reference.value = "";
-      await done(fresh); // the figures and the ledger first, so the message describes what is shown
-      result.textContent = text;
-      result.hidden = false;
-      announce(text);
     } catch (error) {
       problem.textContent = error.message;
       problem.hidden = false;
@@ -296,8 +275,6 @@ function adjustmentForm(row, done) {
         const field = detail.field && form.querySelector(`[name="${String(detail.field).split(".").pop()}"]`);
         if (field) field.setAttribute("aria-invalid", "true");
       }
-    } finally {
-      submit.disabled = false;
     }
   });
   return h("section", { "aria-labelledby": "adjust-title" }, h("h2", { id: "adjust-title" }, "Adjust stock"), form);

@@ -7,7 +7,6 @@ from typing import Any, Literal
 
 import boto3
 
-
 Service = Literal["sqs", "events"]
 
 
