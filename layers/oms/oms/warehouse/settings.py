@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time as clock
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from copy import copy
 from datetime import date, time
 from functools import cached_property, reduce
@@ -26,7 +26,6 @@ from oms.domain.calendar import MARKETPLACE_COUNTRIES, BusinessCalendar, PickupS
 from oms.domain.carriers import CARRIERS, carrier
 from oms.domain.types import ApiModel
 from oms.errors import Conflict, FieldProblem, InvalidInput, VersionConflict
-from oms.settings import get_settings
 from oms.store import keys
 from oms.store.table import Table, Write, back_off
 
@@ -163,9 +162,8 @@ class ShippingSettings(ApiModel):
         )
 
 
-def defaults() -> ShippingSettings:
+def defaults(marketplaces: Sequence[str]) -> ShippingSettings:
     """Before the seller saves a setup: the first marketplace's country, its usual time zone."""
-    marketplaces = get_settings().marketplaces
     country = MARKETPLACE_COUNTRIES.get(marketplaces[0], "US") if marketplaces else "US"
     zone = _COUNTRY_ZONES.get(country, "UTC")
     return ShippingSettings(warehouse=Warehouse(country=country, time_zone=zone))
@@ -265,9 +263,18 @@ class ShippingSettingsStore:
     """Read through a short cache (a warm Lambda sees a saved change within a minute)."""
 
     _cached: tuple[float, str, ShippingSettings] | None = None
+    # The marketplaces the stack sells in (MARKETPLACE_IDS): the setup's defaults before the seller saves
+    # one. Each function that reads the setup says so at cold start (sell_in); US until then.
+    _marketplaces: tuple[str, ...] = ("ATVPDKIKX0DER",)
 
     def __init__(self, table: Table) -> None:
         self._table = table
+
+    @classmethod
+    def sell_in(cls, marketplaces: Sequence[str]) -> None:
+        """The marketplaces this stack sells in, from the function's settings at cold start."""
+        cls._marketplaces = tuple(marketplaces)
+        cls._cached = None
 
     def get(self, *, fresh: bool = False) -> ShippingSettings:
         cached = ShippingSettingsStore._cached
@@ -283,7 +290,7 @@ class ShippingSettingsStore:
 
     def _read(self) -> tuple[ShippingSettings, int | None]:
         item = self._table.get(keys.config_key("shipping"), consistent=True)
-        settings = ShippingSettings.model_validate(item["settings"]) if item else defaults()
+        settings = ShippingSettings.model_validate(item["settings"]) if item else defaults(self._marketplaces)
         ShippingSettingsStore._cached = (clock.monotonic(), self._table.name, settings)
         return settings, (int(item.get("version", 0)) if item else None)
 
