@@ -58,14 +58,14 @@ def start_stack(
     args: Sequence[str] = ("--no-simulator",),
     env: dict[str, str] | None = None,
     timeout: float = 90,
+    program: Sequence[str] = (sys.executable, "-m", "oms_local"),
 ) -> StackProcess:
+    """Start the local stack (`program`: the emulator's own command, or the seller's `oms local`)."""
     state_dir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     console_log = state_dir.parent / f"{state_dir.name}-console.log"
     command = [
-        sys.executable,
-        "-m",
-        "oms_local",
+        *program,
         *args,
         "--port",
         str(port),
