@@ -66,10 +66,10 @@ class LambdaContext:
 def _reset_warm_state() -> None:
     from aws_lambda_powertools.utilities import parameters
 
-    from oms.settings import get_settings
+    from oms.settings import forget_settings
     from oms.store import default
 
-    get_settings.cache_clear()
+    forget_settings()
     default.default_table.cache_clear()
     default._page_tokens.cache_clear()
     parameters.clear_caches()

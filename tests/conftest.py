@@ -7,7 +7,7 @@ import json
 import os
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -90,6 +90,7 @@ class Stack:
 
     resources: Any
     environment: dict[str, str]
+    monkeypatch: pytest.MonkeyPatch
 
     def client(self, service: str) -> Any:
         return self.resources.client(service)
@@ -98,9 +99,23 @@ class Stack:
     def table_name(self) -> str:
         return self.environment["TABLE_NAME"]
 
-    def handler(self, folder: str) -> ModuleType:
-        """Import functions/<folder>/app.py afresh, as a cold start would."""
-        path = ROOT / "functions" / folder / "app.py"
+    def handler(self, folder: str, environment: Mapping[str, str | None] | None = None) -> ModuleType:
+        """Import the function's app.py afresh, as a cold start would, with the variables the template gives
+        that function besides the Globals' (which the fixture set, and a test may have changed), changed
+        by `environment` (None: unset)."""
+        from oms.settings import forget_settings
+        from oms_local.template import Template
+
+        function = Template().function(folder)
+        resolved = self.resources.resolver.resolve(function.environment).items()
+        own = {k: str(v) for k, v in resolved if k not in self.environment}  # the Globals' are set already
+        for key, value in {**own, **(environment or {})}.items():
+            if value is None:
+                self.monkeypatch.delenv(key, raising=False)
+            else:
+                self.monkeypatch.setenv(key, value)
+        forget_settings()
+        path = function.code_uri / "app.py"
         name = f"handler_{folder}_{uuid.uuid4().hex}"
         spec = importlib.util.spec_from_file_location(name, path)
         assert spec and spec.loader
@@ -114,12 +129,12 @@ def _reset_warm_state() -> None:
     from aws_lambda_powertools.utilities import parameters
 
     from oms.api import inventory
-    from oms.settings import get_settings
+    from oms.settings import forget_settings
     from oms.store import default
     from oms.store.documents import default_documents
     from oms.warehouse.settings import ShippingSettingsStore
 
-    get_settings.cache_clear()
+    forget_settings()
     inventory._idempotency.cache_clear()  # its persistence layer holds the table name and endpoint
     ShippingSettingsStore.forget()  # each test's table starts with the default shipping setup
     default.default_table.cache_clear()
@@ -145,7 +160,7 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
         for key, value in environment.items():
             monkeypatch.setenv(key, value)
         _reset_warm_state()
-        yield Stack(resources, environment)
+        yield Stack(resources, environment, monkeypatch)
         _reset_warm_state()
 
 
@@ -178,5 +193,5 @@ def served_stack(moto_server_url: str, monkeypatch: pytest.MonkeyPatch) -> Itera
     for key, value in environment.items():
         monkeypatch.setenv(key, value)
     _reset_warm_state()
-    yield Stack(resources, environment)
+    yield Stack(resources, environment, monkeypatch)
     _reset_warm_state()

@@ -5,9 +5,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from oms.api.app import handle
 from oms.observability import logger, metrics, tracer
-from oms.settings import get_settings
+from oms.settings import ApiSettings, cold_start
+from oms.warehouse.settings import ShippingSettingsStore
 
-get_settings()  # a misconfigured stack fails at cold start, not on the first request
+settings = cold_start(ApiSettings)  # a misconfigured function stops here, naming the variable
+ShippingSettingsStore.sell_in(settings.marketplaces)  # the setup's defaults before the seller saves one
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

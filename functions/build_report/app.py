@@ -11,11 +11,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from oms.domain.types import utc_now
 from oms.observability import logger, metrics, tracer
 from oms.reports.jobs import ReportJobs
-from oms.settings import get_settings
+from oms.settings import DocumentSettings, cold_start
 from oms.store.default import default_table
 from oms.store.documents import default_documents
 
-settings = get_settings()
+settings = cold_start(DocumentSettings)  # a misconfigured function stops here, naming the variable
 processor = BatchProcessor(event_type=EventType.SQS)
 
 

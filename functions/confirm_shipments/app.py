@@ -5,8 +5,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from oms.amazon.client import default_client
 from oms.observability import logger, metrics, tracer
+from oms.settings import ShipmentSettings, cold_start
 from oms.shipping.shipments import confirm_due
 from oms.store.default import default_table
+from oms.warehouse.settings import ShippingSettingsStore
+
+settings = cold_start(ShipmentSettings)  # a misconfigured function stops here, naming the variable
+ShippingSettingsStore.sell_in(settings.marketplaces)  # the setup's defaults before the seller saves one
 
 
 @logger.inject_lambda_context

@@ -7,9 +7,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from oms.amazon.notifications import Notification
 from oms.notifications import apply_notification
 from oms.observability import logger, metrics, tracer
-from oms.settings import get_settings
+from oms.settings import IngestSettings, cold_start
+from oms.warehouse.settings import ShippingSettingsStore
 
-get_settings()
+settings = cold_start(IngestSettings)  # a misconfigured function stops here, naming the variable
+ShippingSettingsStore.sell_in(settings.marketplaces)  # the setup's defaults before the seller saves one
 # A batch of only bad messages is reported like any other partial failure: the DLQ alarm, not the
 # function's Errors alarm, is how an operator hears of poison messages.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -25,7 +27,7 @@ def apply_record(record: SQSRecord) -> None:
         raise
     logger.append_keys(notificationId=notification.notification_id)
     try:
-        apply_notification(notification)
+        apply_notification(notification, marketplaces=settings.marketplaces)
     except Exception:
         logger.exception("notification could not be applied", extra={"messageId": record.message_id})
         raise

@@ -7,10 +7,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from oms.amazon.client import default_client
 from oms.inventory.sync import sync_inventory
 from oms.observability import logger, metrics, tracer
-from oms.settings import get_settings
+from oms.settings import ListingsSettings, cold_start
 from oms.store.default import default_table
 
-settings = get_settings()
+settings = cold_start(ListingsSettings)  # a misconfigured function stops here, naming the variable
 SAFETY_MS = 20_000  # stop 20 s before the timeout; the next run reads the same changes again
 
 
@@ -26,6 +26,7 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
             client,
             marketplace_id,
             seller_id=settings.seller_id,
+            marketplaces=settings.marketplaces,
             keep_going=lambda: context.get_remaining_time_in_millis() > SAFETY_MS,
         )
         metrics.add_metric(name="FbaSummariesRead", unit=MetricUnit.Count, value=report.fba_summaries)

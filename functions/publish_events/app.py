@@ -7,10 +7,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from oms.events import DomainEvent, EventPublisher, events_from_change
 from oms.observability import logger, metrics, tracer
-from oms.settings import get_settings
+from oms.settings import PublishSettings, cold_start
 from oms.store.table import from_dynamo
 
-publisher = EventPublisher(get_settings().event_bus_name)
+settings = cold_start(PublishSettings)  # a misconfigured function stops here, naming the variable
+publisher = EventPublisher(settings.event_bus_name)
 
 
 def _events_of(record: dict) -> list[DomainEvent]:

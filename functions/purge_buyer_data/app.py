@@ -7,11 +7,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from oms.domain.types import utc_now
 from oms.observability import logger, metrics, tracer
-from oms.settings import get_settings
+from oms.settings import PurgeSettings, cold_start
 from oms.shipping.buyer_data import purge_due_buyer_data
 from oms.store.default import default_table
 
-get_settings()
+settings = cold_start(PurgeSettings)  # a misconfigured function stops here, naming the variable
 
 
 @logger.inject_lambda_context

@@ -9,10 +9,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from oms.amazon.client import default_client
 from oms.observability import logger, metrics, tracer
 from oms.orders.reconcile import sync_orders
-from oms.settings import get_settings
+from oms.settings import ReconcileSettings, cold_start
 from oms.store.default import default_table
+from oms.warehouse.settings import ShippingSettingsStore
 
-settings = get_settings()
+settings = cold_start(ReconcileSettings)  # a misconfigured function stops here, naming the variable
+ShippingSettingsStore.sell_in(settings.marketplaces)  # the setup's defaults before the seller saves one
 SAFETY_MS = 60_000  # stop paging a minute before the timeout; the next run resumes
 
 

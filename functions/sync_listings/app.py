@@ -7,10 +7,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from oms.amazon.client import default_client
 from oms.inventory.listings import ListingSync, sync_changed_listings
 from oms.observability import logger, metrics, tracer
-from oms.settings import get_settings
+from oms.settings import ListingsSettings, cold_start
 from oms.store.default import default_table
 
-settings = get_settings()
+settings = cold_start(ListingsSettings)  # a misconfigured function stops here, naming the variable
 SAFETY_MS = 10_000  # leave the batch (to be retried) rather than be cut off mid-push
 
 

@@ -47,7 +47,7 @@ def point_at(stack: Stack, simulator: Simulator, monkeypatch: pytest.MonkeyPatch
     """Point a stack (in process or on a moto server) at the simulator, as the local stack does."""
     from aws_lambda_powertools.utilities import parameters
 
-    from oms.settings import get_settings
+    from oms.settings import forget_settings
 
     monkeypatch.setenv("SPAPI_ENDPOINT", simulator.url)
     monkeypatch.setenv("LWA_TOKEN_URL", simulator.lwa_token_url)
@@ -55,7 +55,7 @@ def point_at(stack: Stack, simulator: Simulator, monkeypatch: pytest.MonkeyPatch
     stack.client("secretsmanager").put_secret_value(
         SecretId=stack.environment["SPAPI_SECRET_ARN"], SecretString=json.dumps(LOCAL_CREDENTIALS)
     )
-    get_settings.cache_clear()
+    forget_settings()
     parameters.clear_caches()
     monkeypatch.setattr(client_module, "_token_cache", client_module._TokenCache())  # a new LWA each test
     monkeypatch.setattr(triggers, "LOCAL_RETRY_DELAY_SECONDS", 0)

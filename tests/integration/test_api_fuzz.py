@@ -86,7 +86,7 @@ def api() -> Iterator[Callable[..., Any]]:
         for key, value in variables.items():
             env.setenv(key, str(value))
         _reset_warm_state()
-        stack = Stack(resources, {k: str(v) for k, v in variables.items()})
+        stack = Stack(resources, {k: str(v) for k, v in variables.items()}, env)
         _shop(stack, context)
         handler = stack.handler("api")
         gateway = ApiGateway(

@@ -87,7 +87,9 @@ def test_fba_figures_come_from_summary_pages_and_the_next_run_reads_only_what_ch
 def test_summaries_and_notifications_share_one_path_so_older_figures_never_win(stack, amazon):
     document = json.loads(load_event("ingest_notifications/fba_inventory_change.json")["Records"][0]["body"])
     document["EventTime"] = (utc_now() + timedelta(hours=1)).isoformat()  # Amazon's newest word
-    record_fba_notification(default_table(), Notification.model_validate(document))
+    record_fba_notification(
+        default_table(), Notification.model_validate(document), marketplaces=[MARKETPLACE]
+    )
     _age_fba_stock(amazon, timedelta(hours=1))
     amazon.marketplace.set_fba_stock("SELLERSKU-1", fulfillable=5)  # a summary from before that word
     _last_synced(timedelta(minutes=1))

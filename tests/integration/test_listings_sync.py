@@ -169,10 +169,10 @@ def test_the_sample_event_pushes_the_bursting_sku_once(stack, amazon):
 
 
 def test_without_a_seller_id_the_function_says_what_to_set(stack, amazon, monkeypatch):
-    from oms.settings import get_settings
+    from oms.settings import forget_settings
 
     monkeypatch.setenv("SELLER_ID", "")
-    get_settings.cache_clear()
+    forget_settings()
     with pytest.raises(RuntimeError, match="SellerId"):
         stack.handler("sync_listings").lambda_handler(
             load_event("sync_listings/stock_changes.json"), _context()

@@ -99,11 +99,11 @@ class Api:
 
 @pytest.fixture
 def api(stack: Stack, context: LambdaContext, monkeypatch: pytest.MonkeyPatch) -> Api:
-    from oms.settings import get_settings
+    from oms.settings import forget_settings
 
     queue_url = stack.resources.resolver.resolve({"Ref": "ReportJobsQueue"})
     monkeypatch.setenv("REPORT_JOBS_QUEUE_URL", str(queue_url))  # the API function's own variable
-    get_settings.cache_clear()
+    forget_settings()
     return Api(stack, context)
 
 

@@ -8,7 +8,8 @@ message alone returns to the queue and, after the redrive count, lands in the DL
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import partial
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
@@ -18,7 +19,7 @@ from oms.observability import logger, metrics
 Handler = Callable[[Notification], object]
 
 
-def _owners() -> dict[str, Handler]:
+def _owners(marketplaces: Sequence[str]) -> dict[str, Handler]:
     """Who applies each notification type (imported here, when first needed, to keep cold starts lean)."""
     from oms.inventory import fba
     from oms.orders import intake
@@ -26,13 +27,14 @@ def _owners() -> dict[str, Handler]:
 
     return {
         "ORDER_CHANGE": intake.apply_order_change,
-        "FBA_INVENTORY_AVAILABILITY_CHANGES": fba.apply_fba_change,
+        "FBA_INVENTORY_AVAILABILITY_CHANGES": partial(fba.apply_fba_change, marketplaces=marketplaces),
         "REPORT_PROCESSING_FINISHED": finished.apply_report_finished,
     }
 
 
-def apply_notification(notification: Notification) -> None:
-    handler = _owners().get(notification.notification_type)
+def apply_notification(notification: Notification, *, marketplaces: Sequence[str]) -> None:
+    """Hand the notification to its type's owner; `marketplaces`: the ones the seller sells in."""
+    handler = _owners(marketplaces).get(notification.notification_type)
     metrics.add_metric(name="NotificationsReceived", unit=MetricUnit.Count, value=1)
     if handler is None:
         logger.info(

@@ -1,10 +1,16 @@
-"""The one settings model: every environment variable a function reads, validated at cold start."""
+"""What each function reads from its environment: one model per function, validated at cold start.
+
+`Settings` is every variable the stack hands its functions (template.yaml Globals) with its default; each
+function's model makes required what that function cannot work without, so a function missing its
+bucket or seller id stops at cold start naming the variable, not on its first request. The function
+hands what it read to the logic it calls.
+"""
 
 from __future__ import annotations
 
-from functools import lru_cache
+from typing import TypeVar
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -44,6 +50,79 @@ class Settings(BaseSettings):
         return [m.strip() for m in self.marketplace_ids.split(",") if m.strip()]
 
 
-@lru_cache(maxsize=1)
+class ApiSettings(Settings):
+    """The HTTP API: documents (PDFs, labels, CSV) in the bucket, large reports through the jobs queue."""
+
+    documents_bucket: str = Field(min_length=1, validation_alias="DOCUMENTS_BUCKET")
+    report_jobs_queue_url: str = Field(min_length=1, validation_alias="REPORT_JOBS_QUEUE_URL")
+
+
+class IngestSettings(Settings):
+    """ingest_notifications: SP-API notifications from the order-notifications queue."""
+
+
+class ReconcileSettings(Settings):
+    """reconcile_orders: the backstop reading the Orders API."""
+
+
+class ListingsSettings(Settings):
+    """sync_listings, inventory_sync, read_catalogue: Listings Items paths carry the seller's merchant token."""
+
+    seller_id: str = Field(min_length=1, validation_alias="SELLER_ID")
+
+
+class ShipmentSettings(Settings):
+    """ship_guard, confirm_shipments: the deadline guard, confirmations to Amazon."""
+
+
+class DocumentSettings(Settings):
+    """daily_close, build_report: end-of-day forms and report CSVs are written to the bucket."""
+
+    documents_bucket: str = Field(min_length=1, validation_alias="DOCUMENTS_BUCKET")
+
+
+class PurgeSettings(Settings):
+    """purge_buyer_data: Amazon's Data Protection Policy deadline."""
+
+
+class PublishSettings(Settings):
+    """publish_events: domain events to the bus."""
+
+
+S = TypeVar("S", bound=Settings)
+
+
+class MisconfiguredFunction(RuntimeError):
+    """A function's environment lacks (or has a bad) variable it needs: raised at cold start."""
+
+
+_loaded: Settings | None = None
+
+
+def cold_start(model: type[S]) -> S:
+    """The function's settings, read once at cold start; every variable missing or bad is named."""
+    global _loaded
+    try:
+        settings = model()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg'].lower()}"
+            for problem in error.errors()
+        )
+        raise MisconfiguredFunction(f"{model.__name__} cannot start: {problems}") from None
+    _loaded = settings
+    return settings
+
+
 def get_settings() -> Settings:
-    return Settings()  # values come from the environment
+    """The settings the function read at cold start (the whole environment's, if it read none)."""
+    global _loaded
+    if _loaded is None:
+        _loaded = Settings()  # values come from the environment
+    return _loaded
+
+
+def forget_settings() -> None:
+    """Read the environment again on next use (tests switch environments; a warm Lambda needs no call)."""
+    global _loaded
+    _loaded = None

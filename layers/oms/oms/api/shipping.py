@@ -261,7 +261,12 @@ class BatchRequest(ApiModel):
 )
 def post_batch(body: BatchRequest) -> tuple[Batch, int]:
     batch = create_batch(
-        default_table(), default_documents(), body.order_ids, client=_client_or_none(), force=body.force
+        default_table(),
+        default_documents(),
+        body.order_ids,
+        client=_client_or_none(),
+        force=body.force,
+        retention_days=get_settings().buyer_data_retention_days,
     )
     return batch, 201
 

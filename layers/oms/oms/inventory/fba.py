@@ -9,7 +9,7 @@ notification, its applied-record. Older figures of a marketplace never overwrite
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,7 +20,6 @@ from oms.domain.stock import Movement
 from oms.domain.types import iso_z, utc_now
 from oms.errors import AlreadyExists, Conflict
 from oms.inventory.stock import FbaFigures, StockRepository, stock_writes
-from oms.settings import get_settings
 from oms.store import keys
 from oms.store.default import default_table
 from oms.store.table import Item, Table, Write, back_off
@@ -54,7 +53,7 @@ def figures_of_summary(summary: InventorySummary) -> FbaFigures:
     )
 
 
-def shown_figures(by_marketplace: Mapping[str, Mapping[str, Any]], marketplaces: list[str]) -> FbaFigures:
+def shown_figures(by_marketplace: Mapping[str, Mapping[str, Any]], marketplaces: Sequence[str]) -> FbaFigures:
     """The figures summed over the seller's marketplaces (over all known ones if none is the seller's)."""
     chosen = [f for m, f in by_marketplace.items() if m in marketplaces] or list(by_marketplace.values())
     return FbaFigures(
@@ -65,11 +64,11 @@ def shown_figures(by_marketplace: Mapping[str, Mapping[str, Any]], marketplaces:
     )
 
 
-def apply_fba_change(envelope: Notification) -> Outcome:
-    return record_fba_notification(default_table(), envelope)
+def apply_fba_change(envelope: Notification, *, marketplaces: Sequence[str]) -> Outcome:
+    return record_fba_notification(default_table(), envelope, marketplaces=marketplaces)
 
 
-def record_fba_notification(table: Table, envelope: Notification) -> Outcome:
+def record_fba_notification(table: Table, envelope: Notification, *, marketplaces: Sequence[str]) -> Outcome:
     change = FbaInventoryChange.model_validate(envelope.payload)
     applied = Write.put_new(
         {
@@ -88,6 +87,7 @@ def record_fba_notification(table: Table, envelope: Notification) -> Outcome:
         actor="amazon:FBA_INVENTORY",
         identity={"fnsku": change.fnsku, "asin": change.asin},
         applied=applied,
+        marketplaces=marketplaces,
     )
 
 
@@ -101,13 +101,13 @@ def record_fba_figures(
     actor: str,
     identity: Mapping[str, str | None] | None = None,
     applied: Write | None = None,
+    marketplaces: Sequence[str],
 ) -> Outcome:
     """Keep Amazon's figures of `sku` (per marketplace) that are newer than the ones the row holds.
 
     `applied` (a notification's applied-record) goes in the same transaction: DUPLICATE when it
     exists already. STALE when no marketplace's figures are newer than what the row holds.
     """
-    marketplaces = get_settings().marketplaces
     for attempt in range(20):
         current = StockRepository(table).raw([sku]).get(sku)
         newer = _newer_figures(current, figures, as_of)

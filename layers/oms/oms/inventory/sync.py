@@ -13,7 +13,7 @@ SP-API calls grow with the SKUs that changed, never with the catalogue.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -59,12 +59,24 @@ def sync_inventory(
     marketplace_id: str,
     *,
     seller_id: str,
+    marketplaces: Sequence[str] = (),
     now: datetime | None = None,
     keep_going: Callable[[], bool] = lambda: True,
 ) -> InventorySyncReport:
+    """FBA figures changed since the last run, then the listings' quantities read back and re-pushed where
+    Amazon disagrees. `marketplaces`: every one the seller sells in (FBA figures shown are summed over
+    them); the one being read when empty."""
     now = now or utc_now()
     report = InventorySyncReport()
-    sync_fba_figures(table, client, marketplace_id, now=now, report=report, keep_going=keep_going)
+    sync_fba_figures(
+        table,
+        client,
+        marketplace_id,
+        now=now,
+        report=report,
+        keep_going=keep_going,
+        marketplaces=marketplaces or [marketplace_id],
+    )
     if report.complete:
         sync = ListingSync(table, client, seller_id=seller_id, marketplaces=[marketplace_id])
         recheck_listings(table, sync, marketplace_id, now=now, report=report, keep_going=keep_going)
@@ -79,6 +91,7 @@ def sync_fba_figures(
     now: datetime,
     report: InventorySyncReport,
     keep_going: Callable[[], bool],
+    marketplaces: Sequence[str],
 ) -> None:
     key = keys.watermark_key(f"{JOB}:fba", marketplace_id)
     mark = table.get(key, consistent=True) or {}
@@ -115,6 +128,7 @@ def sync_fba_figures(
                 reference=f"getInventorySummaries:{marketplace_id}",
                 actor="amazon:FBA_INVENTORY",
                 identity={"fnsku": summary.fnsku, "asin": summary.asin},
+                marketplaces=marketplaces,
             )
             report.fba_summaries += 1
             report.fba_outcomes[outcome.value] = report.fba_outcomes.get(outcome.value, 0) + 1

@@ -25,7 +25,6 @@ from oms.domain.shipments import remaining_units
 from oms.domain.types import ApiModel, UtcDateTime, iso_z, utc_now
 from oms.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from oms.observability import logger
-from oms.settings import get_settings
 from oms.shipping.buyer_data import BuyerData, buyer_data_to_ship
 from oms.shipping.paperwork import PackingSlip, PrintSetup, packing_slips_pdf, pick_list_pdf
 from oms.store import keys
@@ -97,6 +96,7 @@ def create_batch(
     *,
     client: SpApiClient | None = None,
     force: bool = False,
+    retention_days: int,
     now: datetime | None = None,
 ) -> Batch:
     """A batch of orders awaiting shipment, with its PDFs; 409 naming the batch of an order already in one
@@ -137,7 +137,9 @@ def create_batch(
     settings = ShippingSettingsStore(table).get()
     slips = [
         PackingSlip(
-            order=o, ship_to=_address_lines(_buyer(table, client, o, now)), seller_name=settings.seller_name
+            order=o,
+            ship_to=_address_lines(_buyer(table, client, o, now, retention_days)),
+            seller_name=settings.seller_name,
         )
         for o in orders
     ]
@@ -188,12 +190,12 @@ def create_batch(
     return with_links(batch, documents, pick_key, slips_key)
 
 
-def _buyer(table: Table, client: SpApiClient | None, order: Order, now: datetime) -> BuyerData | None:
+def _buyer(
+    table: Table, client: SpApiClient | None, order: Order, now: datetime, retention_days: int
+) -> BuyerData | None:
     """The ship-to for a slip; a slip without it still prints (the label carries the address)."""
     try:
-        return buyer_data_to_ship(
-            table, client, order, retention_days=get_settings().buyer_data_retention_days, now=now
-        )
+        return buyer_data_to_ship(table, client, order, retention_days=retention_days, now=now)
     except Exception:
         logger.warning("no buyer address for the packing slip", extra={"orderId": order.order_id})
         return None
