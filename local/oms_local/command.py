@@ -39,7 +39,10 @@ def local(
     port: int, host: str, simulator: bool, orders_per_minute: float, region: str, state_dir: Path | None
 ) -> None:
     """Start the whole stack locally (moto, API, pollers, schedules, marketplace) until Ctrl-C."""
+    from oms_local.clock import follow_shift
     from oms_local.stack import LocalStack, Options  # moto and all, once the command runs (not for --help)
+
+    follow_shift()  # make test-timeshift: the tests' clock
 
     options = Options(
         port=port,

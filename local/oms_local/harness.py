@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from oms_local.clock import child_environment
 from oms_local.ports import free_port
 from oms_local.template import ROOT
 
@@ -74,7 +75,12 @@ def start_stack(
     ]
     with console_log.open("wb") as console:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and stack
-            command, stdout=console, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=ROOT, env=env
+            command,
+            stdout=console,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=ROOT,
+            env=child_environment(env),
         )
     outputs_path = state_dir / "outputs.json"
     deadline = time.monotonic() + timeout

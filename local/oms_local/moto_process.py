@@ -23,6 +23,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import run_simple
 
 from oms_local import moto_fast_tx
+from oms_local.clock import child_environment, follow_shift
 from oms_local.ports import free_port
 
 Wsgi = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -58,6 +59,7 @@ def start(
     port = port or free_port(host)
     popen.setdefault("stdout", subprocess.DEVNULL)
     popen.setdefault("stderr", subprocess.DEVNULL)
+    popen["env"] = child_environment(popen.get("env"))
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "oms_local.moto_process", "--host", host, "--port", str(port)], **popen
     )
@@ -98,6 +100,7 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
+    follow_shift()
     moto_fast_tx.install()
     app = DomainDispatcherApplication(create_backend_app)
     run_simple(args.host, args.port, OneAtATime(app), threaded=True, request_handler=MotoRequestHandler)

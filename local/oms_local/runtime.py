@@ -28,6 +28,8 @@ from pathlib import Path
 from queue import Empty, LifoQueue
 from typing import Any
 
+from oms_local.clock import SHIFT, child_environment, follow_shift
+
 _PR_SET_PDEATHSIG = 1
 
 
@@ -58,8 +60,8 @@ class FunctionSpec:
 
 
 def _clock_shift() -> dict[str, str]:
-    """libfaketime's settings (make test-timeshift), so a function sees the clock the stack and its tests see."""
-    return {k: v for k, v in os.environ.items() if k == "LD_PRELOAD" or k.startswith("FAKETIME")}
+    """The clock offset (make test-timeshift), so a function sees the clock the stack and its tests see."""
+    return {k: v for k, v in child_environment().items() if k == SHIFT}
 
 
 class Worker:
@@ -282,4 +284,5 @@ def _serve() -> None:
 
 
 if __name__ == "__main__":
+    follow_shift()
     _serve()
