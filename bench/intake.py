@@ -30,7 +30,7 @@ B. In process, one run per N, on simulated time: the simulator's own Marketplace
    ships most seller-fulfilled orders 15 min to 2 h after they are placed (some in two packages), and
    every notification the courier delivers (duplicates and delays included) is handed, in the
    batches that arrive within one second, to the ingest function's own handler
-   (functions/ingest_notifications/app.py) in this process. Every 15 simulated minutes the
+   (functions/orders/ingest_notifications/app.py) in this process. Every 15 simulated minutes the
    product's backstop runs (oms.orders.reconcile.sync_orders with the product's SpApiClient and
    RateBudget on the simulated clock), until the last change has been read. DynamoDB is a moto
    server as the local stack runs it (oms_local.moto_process), with the template's resources.

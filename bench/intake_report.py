@@ -162,7 +162,7 @@ def notes(results: dict[str, Any], out: Path) -> str:
             f" ({rate['naive']['seconds']} s). 429s counted by the simulator. The figure does not depend on N."
         )
     text += [
-        "[4] botocore after-call hooks on the handler's DynamoDB client; the handler (functions/ingest_notifications)"
+        "[4] botocore after-call hooks on the handler's DynamoDB client; the handler (functions/orders/ingest_notifications)"
         " runs in this process on every delivered notification, in the batches that arrive within a second"
         f" (mean batch {first['meanBatch']}). Write requests = TransactWriteItems + Put/Update/Delete/BatchWrite.",
         "[5] Computed from the written items by DynamoDB's size rules (moto reports no capacity): 2 WCU per started KB"

@@ -76,7 +76,7 @@ def _reset_warm_state() -> None:
 
 
 def _load_handler(name: str) -> Any:
-    path = ROOT / "functions" / "ingest_notifications" / "app.py"
+    path = ROOT / "functions" / "orders" / "ingest_notifications" / "app.py"
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)

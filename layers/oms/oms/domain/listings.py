@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from oms.domain.stock import StockLevel
-from oms.store.keys import DEFAULT_LOCATION
+from oms.domain.stock import DEFAULT_LOCATION, StockLevel
 
 Row = Mapping[str, Any]
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from oms.domain.orders import Order
-from oms.store.keys import DEFAULT_LOCATION
+from oms.domain.stock import DEFAULT_LOCATION
 
 _RUNS = re.compile(r"\d+|[^\W\d_]+")
 

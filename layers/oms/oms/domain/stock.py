@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+DEFAULT_LOCATION = "default"  # the stock location of a seller with one (the API's `location` default)
+
 
 @dataclass(frozen=True)
 class StockLevel:

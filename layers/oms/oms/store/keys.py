@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from oms.domain.stock import DEFAULT_LOCATION
+
 PK, SK = "pk", "sk"
 TTL_ATTRIBUTE = "expiresAt"
 INDEXES: dict[str, tuple[str, str]] = {
@@ -94,7 +96,6 @@ def buyer_data_due_before(instant: str) -> KeyQuery:
 
 # --- stock, per SKU and location, with its ledger -----------------------------------------------
 
-DEFAULT_LOCATION = "default"
 SKU_PREFIX = "SKU#"
 ALL_STOCK = "STOCK"
 
