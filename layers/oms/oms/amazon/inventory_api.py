@@ -1,6 +1,6 @@
 """FBA Inventory API v1 (getInventorySummaries): Amazon's figures of the seller's FBA stock.
 
-Shapes follow shared/sp-api-models/fba-inventory-api-model/fbaInventory.json; fields not read here
+Shapes follow contracts/sp-api-models/fba-inventory-api-model/fbaInventory.json; fields not read here
 are ignored. A nextToken expires 30 seconds after it is issued, so a run reads its pages at once.
 """
 

@@ -1,4 +1,4 @@
-"""FBA_INVENTORY_AVAILABILITY_CHANGES and REPORT_PROCESSING_FINISHED payloads (shared/sp-api-models/schemas)."""
+"""FBA_INVENTORY_AVAILABILITY_CHANGES and REPORT_PROCESSING_FINISHED payloads (contracts/sp-api-models/schemas)."""
 
 from __future__ import annotations
 

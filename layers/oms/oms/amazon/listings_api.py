@@ -1,6 +1,6 @@
 """Listings Items API v2021-08-01 (patchListingsItem, searchListingsItems): the merchant-fulfilled
 quantity of a listing, written and read back. Shapes follow
-shared/sp-api-models/listings-items-api-model/listingsItems_2021-08-01.json; fields not read here are
+contracts/sp-api-models/listings-items-api-model/listingsItems_2021-08-01.json; fields not read here are
 ignored, so Amazon may add fields freely.
 """
 

@@ -1,6 +1,6 @@
 """SP-API notification documents as pydantic models.
 
-They accept every document valid under Amazon's schemas (shared/sp-api-models/schemas/notifications):
+They accept every document valid under Amazon's schemas (contracts/sp-api-models/schemas/notifications):
 fields Amazon adds later are ignored, any SellerSKU text is kept as is, and the time fields,
 which the schemas type as plain strings, are read as instants when they are instants and as
 unknown (None) otherwise. What the schema requires is required here too: a document without it

@@ -1,5 +1,5 @@
 """Orders API v2026-01-01 (searchOrders, getOrder): the answer shapes this product reads, and the order
-they describe. Field names follow shared/sp-api-models/orders-api-model/orders_2026-01-01.json;
+they describe. Field names follow contracts/sp-api-models/orders-api-model/orders_2026-01-01.json;
 fields not read here are ignored, so Amazon may add fields freely.
 """
 

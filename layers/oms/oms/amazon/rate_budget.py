@@ -24,7 +24,7 @@ class Limit:
     burst: int
 
 
-# Amazon's defaults (shared/sp-api-models/README.md); the live value comes in x-amzn-RateLimit-Limit.
+# Amazon's defaults (contracts/sp-api-models/README.md); the live value comes in x-amzn-RateLimit-Limit.
 DEFAULT_LIMITS: dict[str, Limit] = {
     "searchOrders": Limit(0.0056, 20),
     "getOrder": Limit(0.5, 30),

@@ -1,4 +1,4 @@
-"""The one place where errors become HTTP answers, in API.md's format:
+"""The one place where errors become HTTP answers, in the format docs/openapi.json names ErrorAnswer:
 {"error": {"code": "...", "message": "...", "details": [{"field": "...", "message": "..."}]}}."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The order as this product keeps it (API.md, "Order")."""
+"""The order as this product keeps it (docs/openapi.json: OrderView, which adds how it is shown)."""
 
 from __future__ import annotations
 

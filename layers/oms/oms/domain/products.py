@@ -1,4 +1,4 @@
-"""A product of the catalogue (API.md: sku, asin, title, imageUrl, weight, dimensions): what Amazon says of a
+"""A product of the catalogue (docs/openapi.json: Product): what Amazon says of a
 SKU, with the seller's own values winning field by field; and the package an order ships in."""
 
 from __future__ import annotations

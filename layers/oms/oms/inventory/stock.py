@@ -65,7 +65,7 @@ POLICY_FIELDS = tuple(field.alias or name for name, field in StockPolicy.model_f
 
 
 class StockRow(StockPolicy):
-    """A SKU's stock at one location (API.md, "Stock row")."""
+    """A SKU's stock at one location (docs/openapi.json: StockRow)."""
 
     sku: str
     location: str = keys.DEFAULT_LOCATION
