@@ -240,6 +240,16 @@ export function routeQuery() {
  * Runs `work()` with `button` disabled (and labelled `busyText`, if given) so a second click cannot send the
  * request again; the button comes back as it was, whatever happens. Answers (or throws) what `work` does.
  */
+/** The form's fields an error answer names (its details' `field`, by their last part) marked invalid; none
+ *  marked before. `details` empty clears the marks. */
+export function markInvalid(form, details = []) {
+  for (const field of form.querySelectorAll("[aria-invalid]")) field.removeAttribute("aria-invalid");
+  for (const detail of details) {
+    const field = detail.field && form.querySelector(`[name="${String(detail.field).split(".").pop()}"]`);
+    if (field) field.setAttribute("aria-invalid", "true");
+  }
+}
+
 export async function whileBusy(button, busyText, work) {
   const label = button.textContent;
   button.disabled = true;

@@ -1,6 +1,18 @@
 // #/orders/<orderId>: the order, its deadlines, shipments and timeline, and the actions that ship it.
 import { call } from "../api.js";
-import { announce, failureNote, formatTime, h, money, showError, table, timeCell, when, whileBusy } from "../dom.js";
+import {
+  announce,
+  failureNote,
+  formatTime,
+  h,
+  markInvalid,
+  money,
+  showError,
+  table,
+  timeCell,
+  when,
+  whileBusy,
+} from "../dom.js";
 import { cutoffText, flagBadges, mustShipAt, OPEN_STATUSES, statusText } from "../orders-common.js";
 import { channel, confirmationStatus, orderStatus, serviceLevel, timelineText } from "../words.js";
 
@@ -261,16 +273,13 @@ function actions(view, order, carriers) {
 
   async function send(body, button, busyText) {
     problem.hidden = true;
-    for (const field of form.querySelectorAll("[aria-invalid]")) field.removeAttribute("aria-invalid");
+    markInvalid(form);
     try {
       await whileBusy(button, busyText, () => record(body));
     } catch (error) {
       problem.textContent = error.message; // said here, by the form, with its fields marked; not in the banner too
       problem.hidden = false;
-      for (const detail of error.details || []) {
-        const field = detail.field && form.querySelector(`[name="${String(detail.field).split(".").pop()}"]`);
-        if (field) field.setAttribute("aria-invalid", "true");
-      }
+      markInvalid(form, error.details || []);
     }
   }
 

@@ -2,7 +2,7 @@
 // The charts come from the ledger (newest first): a few pages at most, never the whole history.
 import { call } from "../api.js";
 import { chartFigure } from "../charts.js";
-import { announce, dayIn, failureNote, h, pagedRows, showError, table, when, whileBusy } from "../dom.js";
+import { announce, dayIn, failureNote, h, markInvalid, pagedRows, showError, table, when, whileBusy } from "../dom.js";
 import { productSection } from "../product.js";
 import { daysOfCover, ledgerReason, source } from "../words.js";
 
@@ -236,7 +236,7 @@ function adjustmentForm(row, done) {
     event.preventDefault();
     problem.hidden = true;
     result.hidden = true;
-    for (const field of form.querySelectorAll("[aria-invalid]")) field.removeAttribute("aria-invalid");
+    markInvalid(form);
     const count = Number(units.value);
     if (!Number.isInteger(count) || count < 1) {
       problem.textContent = "Enter a whole number of units, 1 or more.";
@@ -271,10 +271,7 @@ function adjustmentForm(row, done) {
       problem.textContent = error.message;
       problem.hidden = false;
       showError(error);
-      for (const detail of error.details || []) {
-        const field = detail.field && form.querySelector(`[name="${String(detail.field).split(".").pop()}"]`);
-        if (field) field.setAttribute("aria-invalid", "true");
-      }
+      markInvalid(form, error.details || []);
     }
   });
   return h("section", { "aria-labelledby": "adjust-title" }, h("h2", { id: "adjust-title" }, "Adjust stock"), form);
