@@ -97,6 +97,13 @@ class MisconfiguredFunction(RuntimeError):
 
 
 _loaded: Settings | None = None
+# The template parameter behind a variable, named for the seller who deploys (sam deploy --guided asks them).
+_PARAMETERS = {
+    "SELLER_ID": " (the stack's SellerId parameter: your merchant token)",
+    "MARKETPLACE_IDS": " (the stack's MarketplaceIds parameter)",
+    "SPAPI_ENDPOINT": " (the stack's SpApiEndpoint parameter)",
+    "LWA_TOKEN_URL": " (the stack's LwaTokenUrl parameter)",
+}
 
 
 def cold_start(model: type[S]) -> S:
@@ -106,8 +113,9 @@ def cold_start(model: type[S]) -> S:
         settings = model()
     except ValidationError as error:
         problems = "; ".join(
-            f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg'].lower()}"
+            f"{variable}{_PARAMETERS.get(variable, '')}: {problem['msg'].lower()}"
             for problem in error.errors()
+            for variable in [".".join(str(part) for part in problem["loc"])]
         )
         raise MisconfiguredFunction(f"{model.__name__} cannot start: {problems}") from None
     _loaded = settings
