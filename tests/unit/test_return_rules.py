@@ -172,3 +172,30 @@ def test_fba_returns_change_no_local_stock():
     fba = _return(("MUG", 1), source=ReturnSource.FBA)
     with pytest.raises(Conflict, match="FBA"):
         receipt_lines(authorize(fba, T), [ReceivedUnits(sku="MUG", quantity=1, grade=Grade.SELLABLE)])
+
+
+def test_a_new_return_is_requested_and_each_receipt_received_once_for_subscribers():
+    from typing import get_type_hints
+
+    from oms.events import ReturnReceived, ReturnRequested, events_from_change
+    from oms.returns.records import return_item
+
+    def events(old: Return | None, new: Return) -> list:
+        before = return_item(old) if old else None
+        return events_from_change(before, return_item(new), event_id="e", occurred_at=T)
+
+    recorded = _return(("MUG", 2))
+    (requested,) = events(None, recorded)
+    assert requested.detail_type == "ReturnRequested"
+    assert set(requested.data) == set(get_type_hints(ReturnRequested))
+    assert (requested.data["returnId"], requested.data["status"]) == ("RET-1", "authorized")
+
+    one = _receive(recorded, ("MUG", 1, Grade.SELLABLE))
+    (arrived,) = events(recorded, one)
+    assert arrived.detail_type == "ReturnReceived"
+    assert set(arrived.data) == set(get_type_hints(ReturnReceived))
+    assert arrived.data["receipt"]["items"][0]["grade"] == "sellable"
+    assert arrived.data["refundDueBy"] == "2026-12-04T23:00:00Z"
+    assert events(one, one) == []  # a retried receipt writes nothing new: nothing announced
+    two = _receive(one, ("MUG", 1, Grade.DAMAGED), receipt_id="r2")
+    assert [e.data["receipt"]["receiptId"] for e in events(one, two)] == ["r2"]
