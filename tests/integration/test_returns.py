@@ -213,3 +213,50 @@ def test_receiving_a_sellable_unit_into_an_unknown_location_is_refused(stack, co
     assert status == 400 and answer["error"]["details"][0]["field"] == "items[0].location"
     assert call_api(stack, context, "GET", f"/returns/{return_id}")[1]["receipts"] == []
     assert default_table().get(keys.stock_key(SKU, "shelf-Z")) is None
+
+
+def test_receipts_racing_for_the_last_units_of_a_return_take_each_unit_once(served_stack):
+    import threading
+
+    from oms.domain.returns import Grade, ReceivedUnits, ReturnItem
+    from oms.errors import Conflict
+    from oms.returns.receiving import receive
+    from oms.returns.records import ReturnRecords
+    from oms.warehouse.settings import ShippingSettingsStore
+
+    table = default_table()
+    set_policy(table, SKU, StockPolicy())
+    adjust_stock(table, SKU, 10, reason="receipt", reference="PO-1", actor="test")
+    _order("111-1", "Shipped", [(SKU, 3, 3)])
+    ret, _ = ReturnRecords(table).record("111-1", [ReturnItem(sku=SKU, quantity=3)], return_id="RET-RACE")
+    calendar = ShippingSettingsStore(table).get().calendar
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def scan(n: int) -> None:
+        try:
+            receive(
+                table,
+                ret.return_id,
+                [ReceivedUnits(sku=SKU, quantity=1, grade=Grade.SELLABLE)],
+                actor="test",
+                calendar=calendar,
+                receipt_id=f"scan-{n}",
+            )
+            result = "ok"
+        except Conflict as refused:
+            result = "refused" if "cannot receive" in refused.message else refused.message
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=scan, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["ok"] * 3 + ["refused"] * 3
+    assert StockRepository(table).get(SKU).on_hand == 10
+    restocked = [e for e in table.query_all(keys.ledger_of(SKU)) if e["reason"] == "return"]
+    assert len(restocked) == 3
+    assert ReturnRecords(table).get(ret.return_id).status.value == "restocked"
