@@ -100,6 +100,31 @@ class StockOut(StockSummary):
     backordered). Once per fall to zero; the alerts rule also sends it to the alerts topic."""
 
 
+class ReturnSummary(TypedDict):
+    """The return as it stands after the change: every return event carries it."""
+
+    returnId: Annotated[str, "the return's id here"]
+    orderId: Annotated[str, "Amazon's order id of the returned units"]
+    source: Annotated[str, "amazon, fba, or seller (recorded outside Amazon's flow)"]
+    amazonRmaId: Annotated[str | None, "Amazon's RMA id, when Amazon authorized the return"]
+    status: Annotated[str, "the return's state after the change (requested, authorized, ..., closed)"]
+    items: Annotated[list[dict[str, Any]], "the returned units: `sku`, `quantity`, `reason`"]
+
+
+class ReturnRequested(ReturnSummary):
+    """A return is stored for the first time (recorded by the seller, or found in Amazon's reports)."""
+
+
+class ReturnReceived(ReturnSummary):
+    """Units of a return arrived and were graded: once per receipt (a retried receipt announces nothing)."""
+
+    receipt: Annotated[
+        dict[str, Any],
+        "the receipt: `receiptId`, `at`, `items` [`sku`, `quantity`, `grade`, `location`, `disposition`]",
+    ]
+    refundDueBy: Annotated[str | None, "the refund's deadline: two business days after the first receipt"]
+
+
 # Every event a subscriber can receive, in the order docs/events.md lists them.
 EVENT_TYPES: tuple[type, ...] = (
     OrderReceived,
@@ -110,9 +135,11 @@ EVENT_TYPES: tuple[type, ...] = (
     OrderLate,
     StockLow,
     StockOut,
+    ReturnRequested,
+    ReturnReceived,
 )
 # The shared parts the events above extend, documented once.
-SUMMARY_TYPES: tuple[type, ...] = (OrderSummary, StockSummary)
+SUMMARY_TYPES: tuple[type, ...] = (OrderSummary, StockSummary, ReturnSummary)
 
 Emit = Callable[[type, Mapping[str, Any]], None]
 
@@ -168,6 +195,9 @@ def events_from_change(
     if entity == "Stock" and new is not None:
         emit_stock_crossings(old or {}, new, emit)
 
+    if entity == "Return" and new is not None:
+        emit_return_changes(old, new, emit)
+
     if entity == "Order" and new is not None:
         if "stockShortage" in (new.get("flags") or []) and "stockShortage" not in (
             (old or {}).get("flags") or []
@@ -195,6 +225,32 @@ def events_from_change(
             if new.get("status") == "Canceled":
                 emit(OrderCanceled, OrderCanceled(**_order_summary(new)))
     return events
+
+
+def _return_summary(ret: Mapping[str, Any]) -> ReturnSummary:
+    return ReturnSummary(
+        returnId=_field(ret, "returnId"),
+        orderId=_field(ret, "orderId"),
+        source=_field(ret, "source"),
+        amazonRmaId=_field(ret, "amazonRmaId"),
+        status=_field(ret, "status"),
+        items=ret.get("items") or [],
+    )
+
+
+def emit_return_changes(old: Mapping[str, Any] | None, new: Mapping[str, Any], emit: Emit) -> None:
+    """ReturnRequested when a return is first stored; ReturnReceived for each receipt it gains."""
+    if old is None:
+        emit(ReturnRequested, ReturnRequested(**_return_summary(new)))
+    known = {r.get("receiptId") for r in (old or {}).get("receipts") or []}
+    for receipt in new.get("receipts") or []:
+        if receipt.get("receiptId") not in known:
+            emit(
+                ReturnReceived,
+                ReturnReceived(
+                    **_return_summary(new), receipt=receipt, refundDueBy=_field(new, "refundDueBy")
+                ),
+            )
 
 
 def _available(row: Mapping[str, Any]) -> int:

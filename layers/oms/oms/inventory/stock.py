@@ -211,6 +211,27 @@ def _ledger_entry(
     }
 
 
+def ledger_only_write(
+    sku: str, *, location: str, reason: str, reference: str | None, actor: str, note: str | None = None
+) -> Write:
+    """A ledger entry that moves no stock, for a transaction (e.g. returned units written off on arrival:
+    they were never counted on hand again, and the ledger still shows what came back and why)."""
+    now = utc_now()
+    entry = _ledger_entry(
+        sku,
+        location,
+        Movement(),
+        reason=reason,
+        reference=reference,
+        actor=actor,
+        at=iso_z(now),
+        now=now,
+        entry_id=uuid.uuid4().hex[:12],
+        note=note,
+    )
+    return Write.put_new(entry)
+
+
 _ATTEMPTS = 30
 
 

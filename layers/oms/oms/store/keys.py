@@ -416,3 +416,58 @@ def products_by_sku() -> KeyQuery:
 
 def products_read_before(instant: str) -> KeyQuery:
     return KeyQuery(PRODUCTS_BY_READ, "gsi2", sk_before=instant)
+
+
+# --- returns: the return, its order's returned units, per-SKU markers --------------------------------
+
+RETURN_PREFIX = "RETURN#"
+ALL_RETURNS = "RETURNS"
+
+
+def return_key(return_id: str) -> dict[str, str]:
+    return {PK: RETURN_PREFIX + return_id, SK: "RETURN"}
+
+
+def return_index_keys(return_id: str, status: str, requested_at: str) -> dict[str, str]:
+    """gsi1: every return by request time; gsi2: by status, then request time (moved on every change)."""
+    return {
+        "gsi1pk": ALL_RETURNS,
+        "gsi1sk": f"{requested_at}#{return_id}",
+        "gsi2pk": f"{ALL_RETURNS}#STATUS#{status}",
+        "gsi2sk": f"{requested_at}#{return_id}",
+    }
+
+
+def order_returns_key(order_id: str) -> dict[str, str]:
+    """The units of an order already returned, per SKU, with its return ids (versioned: two returns of
+    one order cannot both take its last units)."""
+    return {PK: ORDER_PREFIX + order_id, SK: "RETURNS"}
+
+
+def sku_return_key(sku: str, requested_at: str, return_id: str) -> dict[str, str]:
+    """A marker under the SKU for each return of it (GET /returns?sku=), by request time."""
+    return {PK: SKU_PREFIX + sku, SK: f"{RETURN_PREFIX}{requested_at}#{return_id}"}
+
+
+def returns_by_time(start: str | None, end: str | None) -> KeyQuery:
+    # "~" sorts after "#" and every digit, so a bare timestamp bound includes that instant's returns.
+    return KeyQuery(ALL_RETURNS, "gsi1", sk_from=start, sk_to=f"{end}~" if end else None, newest_first=True)
+
+
+def returns_by_status(status: str, start: str | None, end: str | None) -> KeyQuery:
+    return KeyQuery(
+        f"{ALL_RETURNS}#STATUS#{status}",
+        "gsi2",
+        sk_from=start,
+        sk_to=f"{end}~" if end else None,
+        newest_first=True,
+    )
+
+
+def returns_of_sku(sku: str, start: str | None, end: str | None) -> KeyQuery:
+    return KeyQuery(
+        SKU_PREFIX + sku,
+        sk_from=RETURN_PREFIX + (start or ""),
+        sk_to=RETURN_PREFIX + (f"{end}~" if end else "~"),
+        newest_first=True,
+    )

@@ -1,0 +1,201 @@
+"""The return rules, pure: the state machine, what a return and a receipt may take, what each grade does
+to stock, and when the refund is due on the warehouse calendar."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from oms.domain.calendar import BusinessCalendar
+from oms.domain.orders import FulfillmentChannel, Order, OrderItem, OrderStatus
+from oms.domain.returns import (
+    TRANSITIONS,
+    Disposition,
+    Grade,
+    Receipt,
+    ReceivedUnits,
+    Return,
+    ReturnItem,
+    ReturnSource,
+    ReturnStatus,
+    authorize,
+    close,
+    disposition_of,
+    in_transit,
+    new_return,
+    receipt_lines,
+    received,
+)
+from oms.errors import Conflict, InvalidInput
+
+T = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)  # a Wednesday, 10:00 in New York
+ALBANY = BusinessCalendar(timezone="America/New_York", country="US")
+
+
+def _order(
+    *lines: tuple[str, int, int], status: OrderStatus = OrderStatus.SHIPPED, channel=FulfillmentChannel.MFN
+) -> Order:
+    return Order(
+        order_id="111-1",
+        marketplace_id="ATVPDKIKX0DER",
+        status=status,
+        fulfillment_channel=channel,
+        purchase_date=T - timedelta(days=10),
+        last_update_date=T - timedelta(days=8),
+        items=[
+            OrderItem(order_item_id=f"i{n}", sku=sku, quantity=q, quantity_shipped=s)
+            for n, (sku, q, s) in enumerate(lines)
+        ],
+    )
+
+
+def _return(*items: tuple[str, int], source=ReturnSource.SELLER, order: Order | None = None) -> Return:
+    order = order or _order(("MUG", 3, 3), ("CUP", 2, 2))
+    return new_return(
+        order, [ReturnItem(sku=s, quantity=q) for s, q in items], return_id="RET-1", at=T, source=source
+    )
+
+
+def _receive(ret: Return, *units: tuple[str, int, Grade], at: datetime = T, receipt_id: str = "r1") -> Return:
+    lines = receipt_lines(ret, [ReceivedUnits(sku=s, quantity=q, grade=g) for s, q, g in units])
+    return received(ret, Receipt(receipt_id=receipt_id, at=at, actor="test", items=lines), ALBANY)
+
+
+def test_a_return_the_seller_records_is_authorized_and_one_from_amazon_waits_for_a_decision():
+    assert _return(("MUG", 1)).status is ReturnStatus.AUTHORIZED
+    requested = _return(("MUG", 1), source=ReturnSource.AMAZON)
+    assert requested.status is ReturnStatus.REQUESTED
+    with pytest.raises(Conflict, match="cannot be received now"):
+        receipt_lines(requested, [ReceivedUnits(sku="MUG", quantity=1, grade=Grade.SELLABLE)])
+    assert authorize(requested, T).status is ReturnStatus.AUTHORIZED
+
+
+def test_a_declined_request_is_closed_with_its_reason_and_then_nothing_more_happens():
+    declined = close(_return(("MUG", 1), source=ReturnSource.AMAZON), T, "outside the return window")
+    assert (declined.status, declined.timeline[-1].note) == (ReturnStatus.CLOSED, "outside the return window")
+    assert TRANSITIONS[ReturnStatus.CLOSED] == frozenset()
+    with pytest.raises(Conflict, match="is closed: it cannot become authorized"):
+        authorize(declined, T)
+    with pytest.raises(InvalidInput):
+        close(_return(("MUG", 1)), T, "  ")
+
+
+def test_the_state_machine_runs_forward_only_from_request_to_close():
+    order = list(ReturnStatus)
+    for state, nexts in TRANSITIONS.items():
+        for target in nexts - {ReturnStatus.CLOSED, ReturnStatus.RECEIVED}:
+            assert order.index(target) > order.index(state), (state, target)
+    assert ReturnStatus.REFUNDED not in TRANSITIONS[ReturnStatus.AUTHORIZED]  # a refund follows receipt
+    assert in_transit(_return(("MUG", 1)), T).status is ReturnStatus.IN_TRANSIT
+
+
+def test_a_return_takes_only_shipped_units_not_already_returned():
+    order = _order(("MUG", 3, 2), status=OrderStatus.PARTIALLY_SHIPPED)
+    with pytest.raises(Conflict) as refused:
+        new_return(order, [ReturnItem(sku="MUG", quantity=3)], return_id="R", at=T)
+    assert refused.value.details[0].field == "items[0].quantity"
+    first = new_return(order, [ReturnItem(sku="MUG", quantity=2)], return_id="R1", at=T)
+    with pytest.raises(Conflict, match="0 unit"):
+        new_return(order, [ReturnItem(sku="MUG", quantity=1)], return_id="R2", at=T, earlier=[first])
+    with pytest.raises(InvalidInput) as unknown:
+        new_return(order, [ReturnItem(sku="TEAPOT", quantity=1)], return_id="R", at=T)
+    assert unknown.value.details[0].field == "items[0].sku"
+    with pytest.raises(Conflict) as fba:
+        new_return(
+            _order(("MUG", 1, 1), channel=FulfillmentChannel.AFN),
+            [ReturnItem(sku="MUG", quantity=1)],
+            return_id="R",
+            at=T,
+        )
+    assert fba.value.details[0].field == "orderId"
+
+
+def test_only_a_sellable_unit_goes_back_on_hand():
+    assert disposition_of(Grade.SELLABLE) is Disposition.RESTOCKED
+    for grade in set(Grade) - {Grade.SELLABLE}:
+        assert disposition_of(grade) is Disposition.WRITTEN_OFF, grade
+
+
+def test_receipts_never_take_more_units_than_returned_per_sku_across_receipts():
+    ret = _receive(_return(("MUG", 2), ("CUP", 1)), ("MUG", 1, Grade.SELLABLE))
+    assert ret.status is ReturnStatus.GRADED  # one MUG and the CUP still to come
+
+    with pytest.raises(Conflict) as refused:
+        receipt_lines(
+            ret,
+            [
+                ReceivedUnits(sku="CUP", quantity=1, grade=Grade.DAMAGED),
+                ReceivedUnits(sku="MUG", quantity=1, grade=Grade.SELLABLE),
+                ReceivedUnits(sku="MUG", quantity=1, grade=Grade.DEFECTIVE),
+            ],
+        )
+    assert refused.value.details[0].field == "items[2].quantity"
+    assert "1 received already and 1 in this receipt" in refused.value.message
+    with pytest.raises(Conflict) as foreign:
+        receipt_lines(ret, [ReceivedUnits(sku="TEAPOT", quantity=1, grade=Grade.SELLABLE)])
+    assert foreign.value.details[0].field == "items[0].sku"
+
+
+def test_a_return_fully_in_is_restocked_when_a_unit_went_back_else_written_off():
+    mixed = _receive(_return(("MUG", 2)), ("MUG", 1, Grade.SELLABLE), ("MUG", 1, Grade.CARRIER_DAMAGED))
+    assert mixed.status is ReturnStatus.RESTOCKED
+    assert [e.status for e in mixed.timeline][-3:] == [
+        ReturnStatus.RECEIVED,
+        ReturnStatus.GRADED,
+        ReturnStatus.RESTOCKED,
+    ]
+    assert mixed.timeline[-2].note == "1 carrier-damaged, 1 sellable"
+    broken = _receive(_return(("MUG", 1)), ("MUG", 1, Grade.WRONG_ITEM))
+    assert broken.status is ReturnStatus.WRITTEN_OFF
+    with pytest.raises(Conflict, match="1 received already: cannot receive 1 more"):
+        _receive(broken, ("MUG", 1, Grade.SELLABLE), receipt_id="r2")
+
+
+def test_the_refund_is_due_at_the_close_of_the_second_business_day_after_the_first_receipt():
+    wednesday = _receive(_return(("MUG", 2)), ("MUG", 1, Grade.SELLABLE))
+    assert wednesday.refund_due_by == datetime(2026, 12, 4, 23, 0, tzinfo=UTC)  # Friday 18:00 New York
+    friday_evening = datetime(2026, 12, 4, 23, 30, tzinfo=UTC)  # after closing: counts from Monday
+    late = _receive(_return(("MUG", 1)), ("MUG", 1, Grade.SELLABLE), at=friday_evening)
+    assert late.refund_due_by == datetime(2026, 12, 9, 23, 0, tzinfo=UTC)  # Wednesday, weekend skipped
+    second = _receive(wednesday, ("MUG", 1, Grade.SELLABLE), at=T + timedelta(days=5), receipt_id="r2")
+    assert (second.received_at, second.refund_due_by) == (wednesday.received_at, wednesday.refund_due_by)
+
+
+def test_thanksgiving_is_not_a_business_day_for_the_refund():
+    wednesday_before = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
+    ret = _receive(_return(("MUG", 1)), ("MUG", 1, Grade.SELLABLE), at=wednesday_before)
+    assert ret.refund_due_by == datetime(2026, 11, 30, 23, 0, tzinfo=UTC)  # Fri 27th, then Mon 30th
+
+
+def test_fba_returns_change_no_local_stock():
+    fba = _return(("MUG", 1), source=ReturnSource.FBA)
+    with pytest.raises(Conflict, match="FBA"):
+        receipt_lines(authorize(fba, T), [ReceivedUnits(sku="MUG", quantity=1, grade=Grade.SELLABLE)])
+
+
+def test_a_new_return_is_requested_and_each_receipt_received_once_for_subscribers():
+    from typing import get_type_hints
+
+    from oms.events import ReturnReceived, ReturnRequested, events_from_change
+    from oms.returns.records import return_item
+
+    def events(old: Return | None, new: Return) -> list:
+        before = return_item(old) if old else None
+        return events_from_change(before, return_item(new), event_id="e", occurred_at=T)
+
+    recorded = _return(("MUG", 2))
+    (requested,) = events(None, recorded)
+    assert requested.detail_type == "ReturnRequested"
+    assert set(requested.data) == set(get_type_hints(ReturnRequested))
+    assert (requested.data["returnId"], requested.data["status"]) == ("RET-1", "authorized")
+
+    one = _receive(recorded, ("MUG", 1, Grade.SELLABLE))
+    (arrived,) = events(recorded, one)
+    assert arrived.detail_type == "ReturnReceived"
+    assert set(arrived.data) == set(get_type_hints(ReturnReceived))
+    assert arrived.data["receipt"]["items"][0]["grade"] == "sellable"
+    assert arrived.data["refundDueBy"] == "2026-12-04T23:00:00Z"
+    assert events(one, one) == []  # a retried receipt writes nothing new: nothing announced
+    two = _receive(one, ("MUG", 1, Grade.DAMAGED), receipt_id="r2")
+    assert [e.data["receipt"]["receiptId"] for e in events(one, two)] == ["r2"]
