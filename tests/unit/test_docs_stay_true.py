@@ -31,7 +31,7 @@ def _stream_images() -> list[dict[str, Any]]:
 
 def _everything_a_seller_hears_about() -> list[events.DomainEvent]:
     """One committed change for each thing that happens: an order arrives, falls short of stock, runs late
-    and is canceled; a SKU falls to its reorder point, then to nothing."""
+    and is canceled; a SKU falls to its reorder point, then to nothing; a return is recorded, then received."""
     order = _stream_images()[0]
     held = {"SellerSKUID1": {"needed": 2, "shipped": 0, "short": 2}}
     short = {**order, "flags": ["stockShortage"], "stockHeld": held}
@@ -43,6 +43,27 @@ def _everything_a_seller_hears_about() -> list[events.DomainEvent]:
     out = {**low, "reserved": 4}
     changes = [(None, order), (order, short), (short, at_risk), (at_risk, late), (late, canceled)]
     changes += [({**stock, "reorderPoint": 5}, low), (low, out)]
+    requested = {
+        "entity": "Return",
+        "returnId": "R1",
+        "orderId": order["orderId"],
+        "source": "seller",
+        "amazonRmaId": None,
+        "status": "requested",
+        "items": [{"sku": "SellerSKUID1", "quantity": 1, "reason": "DEFECTIVE"}],
+    }
+    receipt = {
+        "receiptId": "K1",
+        "at": "2026-12-01T10:00:00Z",
+        "items": [{"sku": "SellerSKUID1", "quantity": 1, "grade": "sellable", "location": "default"}],
+    }
+    received = {
+        **requested,
+        "status": "restocked",
+        "receipts": [receipt],
+        "refundDueBy": "2026-12-03T10:00:00Z",
+    }
+    changes += [(None, requested), (requested, received)]
     return [e for old, new in changes for e in events_from_change(old, new, event_id="r", occurred_at=WHEN)]
 
 
