@@ -170,14 +170,17 @@ function cellText(value) {
   return String(value);
 }
 
-// Shipping spend: what labels bought through Amazon cost over the last 30 warehouse days, per carrier.
+// Shipping spend: what labels bought through Amazon cost over the last 30 warehouse days, per carrier. A package
+// counts on the day it leaves with its carrier, so the range runs a week ahead too: a label bought on a Saturday
+// night (picked up on Monday, or Tuesday after a holiday) shows the moment it is bought.
+const PICKUP_DAYS_AHEAD = 7;
 async function shippingSpendSection() {
-  const to = new Date();
-  const from = new Date(to.getTime() - 29 * 86400_000);
-  const day = (d) => d.toLocaleDateString("en-CA");
-  const section = h("section", { "aria-labelledby": "spend-title", id: "shipping-spend" }, h("h2", { id: "spend-title" }, "Shipping spend, last 30 days"));
+  const now = Date.now();
+  const from = dayIn(new Date(now - 29 * 86400_000));
+  const to = dayIn(new Date(now + PICKUP_DAYS_AHEAD * 86400_000));
+  const section = h("section", { "aria-labelledby": "spend-title", id: "shipping-spend" }, h("h2", { id: "spend-title" }, "Shipping spend, last 30 days and packages awaiting pickup"));
   try {
-    const spend = await call("/reports/shipping-spend", { query: { from: day(from), to: day(to) } });
+    const spend = await call("/reports/shipping-spend", { query: { from, to } });
     const total = (spend.total || []).map((m) => `${m.amount} ${m.currencyCode}`).join(", ") || "nothing bought";
     section.append(
       h("p", { class: "figure", id: "spend-total" }, total),

@@ -164,7 +164,7 @@ def create_batch(
         Write.put_new(
             {
                 **keys.batch_key(batch_id),
-                **keys.batch_index_keys(iso_z(now), batch_id),
+                **keys.batch_index_keys(now, batch_id),
                 "entity": "Batch",
                 "pickListKey": pick_key,
                 "packingSlipsKey": slips_key,

@@ -8,6 +8,7 @@ followed only by a separator that cannot start a later component's match.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from oms.domain.stock import DEFAULT_LOCATION
@@ -292,8 +293,10 @@ def batch_key(batch_id: str) -> dict[str, str]:
     return {PK: f"BATCH#{batch_id}", SK: "BATCH"}
 
 
-def batch_index_keys(created_at: str, batch_id: str) -> dict[str, str]:
-    return {"gsi1pk": ALL_BATCHES, "gsi1sk": f"{created_at}#{batch_id}"}
+def batch_index_keys(created_at: datetime, batch_id: str) -> dict[str, str]:
+    """gsi1: every batch, newest first, to the microsecond (two batches made in one second keep their order)."""
+    at = created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return {"gsi1pk": ALL_BATCHES, "gsi1sk": f"{at}#{batch_id}"}
 
 
 def batches_newest_first() -> KeyQuery:
