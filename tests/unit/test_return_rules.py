@@ -280,3 +280,52 @@ def test_moving_the_refund_flags_keeps_the_same_return_when_nothing_changes():
     assert with_refund_flags(risky, [LATE, AT_RISK]).flags == [AT_RISK, LATE]
     with pytest.raises(ValueError, match="fraction"):
         _flags(ret, FRIDAY_2PM, share=1.0)
+
+
+def test_the_refund_flags_are_announced_once_each_when_they_appear():
+    from oms.events import events_from_change
+    from oms.returns.records import return_item
+
+    ret = _receive(_return(("MUG", 1)), ("MUG", 1, Grade.SELLABLE), at=FRIDAY_2PM)
+    risky = with_refund_flags(ret, [AT_RISK])
+    late = with_refund_flags(ret, [AT_RISK, LATE])
+    refunded = with_refund_flags(late.model_copy(update={"status": ReturnStatus.REFUNDED}), [])
+    straight_to_late = [(ret, late)]  # the clock did not run while it was only at risk: both are news
+
+    def kinds(old: Return, new: Return) -> list[str]:
+        changes = events_from_change(return_item(old), return_item(new), event_id="e", occurred_at=T)
+        return [e.detail_type for e in changes]
+
+    steps = [(ret, risky), (risky, risky), (risky, late), (late, late), (late, refunded), *straight_to_late]
+    assert [kinds(old, new) for old, new in steps] == [
+        ["RefundAtRisk"],
+        [],
+        ["RefundLate"],
+        [],
+        [],
+        ["RefundAtRisk", "RefundLate"],
+    ]
+    (news,) = events_from_change(return_item(risky), return_item(late), event_id="e", occurred_at=T)
+    assert (news.data["returnId"], news.data["refundDueBy"]) == ("RET-1", "2026-12-08T23:00:00Z")
+    assert news.data["receivedAt"] == "2026-12-04T19:00:00Z"
+
+
+def test_the_refund_due_index_holds_a_return_from_its_first_receipt_until_it_is_refunded_or_closed():
+    from oms.returns.records import return_item
+    from oms.store import keys
+
+    def indexed(ret: Return) -> bool:
+        return return_item(ret).get("gsi3pk") == keys.REFUNDS_DUE
+
+    authorized = _return(("MUG", 2))
+    part = _receive(authorized, ("MUG", 1, Grade.SELLABLE), at=FRIDAY_2PM)
+    whole = _receive(part, ("MUG", 1, Grade.DAMAGED), at=FRIDAY_2PM, receipt_id="r2")
+    refunded = whole.model_copy(update={"status": ReturnStatus.REFUNDED})
+    assert [indexed(r) for r in (authorized, part, whole, refunded, close(refunded, T, "done"))] == [
+        False,
+        True,
+        True,
+        False,
+        False,
+    ]
+    assert return_item(part)["gsi3sk"] == "2026-12-08T23:00:00Z#RET-1"
