@@ -371,3 +371,26 @@ def test_a_return_not_yet_received_or_already_closed_is_not_on_the_refund_clock(
         "refundAtRisk",
         "refundLate",
     ]
+
+
+def test_a_receipt_landing_while_the_clock_weighs_the_return_is_kept_and_the_flags_still_move(
+    stack, context, shipped
+):
+    from oms.returns import deadlines
+
+    with time_machine.travel(FRIDAY_2PM, tick=False):
+        return_id = _record(stack, context, shipped, quantity=2)[1]["returnId"]
+        _receive(stack, context, return_id, {"sku": SKU, "quantity": 1, "grade": "sellable"})
+    table = default_table()
+    stale = table.get(keys.return_key(return_id), consistent=True)  # what the clock's query found
+    tuesday_noon = _new_york(FRIDAY_2PM + timedelta(days=4), 12, 30)
+    with time_machine.travel(tuesday_noon - timedelta(minutes=5), tick=False):  # the second parcel arrives
+        assert _receive(stack, context, return_id, {"sku": SKU, "quantity": 1, "grade": "damaged"})[0] == 201
+
+    settings = deadlines.ShippingSettingsStore(table).get()
+    assert deadlines._reflag(table, stale, settings, tuesday_noon) is True
+
+    ret = call_api(stack, context, "GET", f"/returns/{return_id}")[1]
+    assert ret["flags"] == ["refundAtRisk"]
+    assert len(ret["receipts"]) == 2  # the second parcel was not overwritten by the stale return
+    assert ret["status"] == "restocked"
