@@ -3,20 +3,27 @@ units; sellable units are available again through the ledger, the rest written o
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import json
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+import boto3
 import pytest
 import time_machine
 
 from oms.amazon.notifications import Notification
+from oms.domain.types import iso_z
 from oms.inventory.stock import StockPolicy, StockRepository, adjust_stock, set_policy
 from oms.orders.intake import apply_change, change_from_notification
 from oms.store import keys
 from oms.store.default import default_table
 from tests.api_calls import call_api
 from tests.builders import WAREHOUSE_SETTINGS, order_change
+from tests.conftest import TEST_CLOCK
+from tests.integration.amazon_side import STREAMS_ENDPOINT
 
 SKU = "MUG-RED"
+ALBANY = ZoneInfo("America/New_York")  # the warehouse of WAREHOUSE_SETTINGS
 
 
 def _order(order_id: str, status: str, items: list[tuple[str, int, int]], channel: str = "MFN") -> None:
@@ -260,3 +267,130 @@ def test_receipts_racing_for_the_last_units_of_a_return_take_each_unit_once(serv
     restocked = [e for e in table.query_all(keys.ledger_of(SKU)) if e["reason"] == "return"]
     assert len(restocked) == 3
     assert ReturnRecords(table).get(ret.return_id).status.value == "restocked"
+
+
+# --- the refund clock: the deadline guard weighs every return awaiting its refund ---------------------
+
+FRIDAY_2PM = TEST_CLOCK + timedelta(days=3, hours=4)  # Friday 27 November, 14:00 in Albany
+
+
+def _new_york(day: datetime, hour: int, minute: int = 0) -> datetime:
+    """`day`'s date at a New York wall time, in UTC."""
+    local = day.astimezone(ALBANY).replace(hour=hour, minute=minute, second=0, microsecond=0)
+    return local.astimezone(UTC)
+
+
+def _guard_at(stack, context, instant: datetime) -> dict:
+    with time_machine.travel(instant, tick=False):
+        return stack.handler("ship_guard").lambda_handler({}, context)
+
+
+def _published(stack, context) -> list[dict]:
+    """Every committed change so far, from the table's stream through publish_events onto the bus: what a
+    subscriber heard (an SQS queue subscribed to the bus)."""
+    sqs, events = stack.client("sqs"), stack.client("events")
+    url = sqs.create_queue(QueueName="heard")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    bus = stack.environment["EVENT_BUS_NAME"]
+    events.put_rule(Name="hear-all", EventBusName=bus, EventPattern=json.dumps({"source": ["oms"]}))
+    events.put_targets(Rule="hear-all", EventBusName=bus, Targets=[{"Id": "q", "Arn": arn}])
+    streams = boto3.client("dynamodbstreams", region_name="us-east-1", endpoint_url=STREAMS_ENDPOINT)
+    stream = stack.client("dynamodb").describe_table(TableName=stack.table_name)["Table"]["LatestStreamArn"]
+    records = []
+    for shard in streams.describe_stream(StreamArn=stream)["StreamDescription"]["Shards"]:
+        iterator = streams.get_shard_iterator(
+            StreamArn=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        while batch := (answer := streams.get_records(ShardIterator=iterator))["Records"]:
+            records += batch
+            iterator = answer["NextShardIterator"]
+    for record in records:
+        created = record["dynamodb"].get("ApproximateCreationDateTime")
+        if isinstance(created, datetime):
+            record["dynamodb"]["ApproximateCreationDateTime"] = created.timestamp()
+    answer = stack.handler("publish_events").lambda_handler({"Records": records}, context)
+    assert answer == {"batchItemFailures": []}
+    heard = []
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        heard += [json.loads(m["Body"]) for m in messages]
+        for m in messages:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    return heard
+
+
+def test_a_refund_left_waiting_is_flagged_at_risk_then_late_by_the_guard_and_announced_once_each(
+    stack, context, shipped
+):
+    with time_machine.travel(FRIDAY_2PM, tick=False):
+        return_id = _record(stack, context, shipped, quantity=1)[1]["returnId"]
+        status, ret = _receive(stack, context, return_id, {"sku": SKU, "quantity": 1, "grade": "sellable"})
+    assert status == 201, ret
+    tuesday = FRIDAY_2PM + timedelta(days=4)
+    assert ret["refundDueBy"] == iso_z(_new_york(tuesday, 18))  # Monday and Tuesday: closes 18:00
+    assert ret["flags"] == []
+
+    def flags() -> list[str]:
+        listed = call_api(stack, context, "GET", "/returns", query={"sku": SKU})[1]["items"]
+        assert [r["returnId"] for r in listed] == [return_id]
+        assert call_api(stack, context, "GET", f"/returns/{return_id}")[1]["flags"] == listed[0]["flags"]
+        return listed[0]["flags"]
+
+    # 24 working hours from Friday 14:00 to Tuesday's close; at risk with less than a quarter (6 h) left
+    monday = _guard_at(stack, context, _new_york(tuesday - timedelta(days=1), 16))
+    assert (monday["refundsChecked"], monday["refundsFlagged"], flags()) == (1, 0, [])
+    near = _guard_at(stack, context, _new_york(tuesday, 12, 30))
+    assert near["refundsFlagged"] == 1 and flags() == ["refundAtRisk"]
+    again = _guard_at(stack, context, _new_york(tuesday, 12, 45))
+    assert again["refundsFlagged"] == 0 and flags() == ["refundAtRisk"]
+    late = _guard_at(stack, context, _new_york(tuesday, 18, 15))
+    assert late["refundsFlagged"] == 1 and flags() == ["refundAtRisk", "refundLate"]
+    still = _guard_at(stack, context, _new_york(tuesday + timedelta(days=1), 9))
+    assert still["refundsFlagged"] == 0
+
+    heard = [e for e in _published(stack, context) if e["detail"]["data"].get("returnId") == return_id]
+    assert [e["detail-type"] for e in heard] == [
+        "ReturnRequested",
+        "ReturnReceived",
+        "RefundAtRisk",
+        "RefundLate",
+    ]
+    assert heard[-1]["detail"]["data"]["refundDueBy"] == ret["refundDueBy"]
+
+
+def test_a_return_not_yet_received_or_already_closed_is_not_on_the_refund_clock(stack, context, shipped):
+    waiting = _record(stack, context, shipped, quantity=1)[1]["returnId"]
+    with time_machine.travel(FRIDAY_2PM, tick=False):
+        received = _record(stack, context, shipped, quantity=1)[1]["returnId"]
+        _receive(stack, context, received, {"sku": SKU, "quantity": 1, "grade": "damaged"})
+
+    counts = _guard_at(stack, context, FRIDAY_2PM + timedelta(days=30))
+
+    assert counts["refundsChecked"] == 1 and counts["refundsFlagged"] == 1
+    assert call_api(stack, context, "GET", f"/returns/{waiting}")[1]["flags"] == []
+    assert call_api(stack, context, "GET", f"/returns/{received}")[1]["flags"] == [
+        "refundAtRisk",
+        "refundLate",
+    ]
+
+
+def test_a_receipt_landing_while_the_clock_weighs_the_return_is_kept_and_the_flags_still_move(
+    stack, context, shipped
+):
+    from oms.returns import deadlines
+
+    with time_machine.travel(FRIDAY_2PM, tick=False):
+        return_id = _record(stack, context, shipped, quantity=2)[1]["returnId"]
+        _receive(stack, context, return_id, {"sku": SKU, "quantity": 1, "grade": "sellable"})
+    table = default_table()
+    stale = table.get(keys.return_key(return_id), consistent=True)  # what the clock's query found
+    tuesday_noon = _new_york(FRIDAY_2PM + timedelta(days=4), 12, 30)
+    with time_machine.travel(tuesday_noon - timedelta(minutes=5), tick=False):  # the second parcel arrives
+        assert _receive(stack, context, return_id, {"sku": SKU, "quantity": 1, "grade": "damaged"})[0] == 201
+
+    settings = deadlines.ShippingSettingsStore(table).get()
+    assert deadlines._reflag(table, stale, settings, tuesday_noon) is True
+
+    ret = call_api(stack, context, "GET", f"/returns/{return_id}")[1]
+    assert ret["flags"] == ["refundAtRisk"]
+    assert len(ret["receipts"]) == 2  # the second parcel was not overwritten by the stale return
+    assert ret["status"] == "restocked"

@@ -61,9 +61,18 @@ def _everything_a_seller_hears_about() -> list[events.DomainEvent]:
         **requested,
         "status": "restocked",
         "receipts": [receipt],
-        "refundDueBy": "2026-12-03T10:00:00Z",
+        "receivedAt": "2026-12-01T10:00:00Z",
+        "refundDueBy": "2026-12-03T23:00:00Z",
+        "flags": [],
     }
-    changes += [(None, requested), (requested, received)]
+    refund_at_risk = {**received, "flags": ["refundAtRisk"]}
+    refund_late = {**received, "flags": ["refundAtRisk", "refundLate"]}
+    changes += [
+        (None, requested),
+        (requested, received),
+        (received, refund_at_risk),
+        (refund_at_risk, refund_late),
+    ]
     return [e for old, new in changes for e in events_from_change(old, new, event_id="r", occurred_at=WHEN)]
 
 

@@ -4,6 +4,7 @@ to stock, and when the refund is due on the warehouse calendar."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -16,6 +17,7 @@ from oms.domain.returns import (
     Receipt,
     ReceivedUnits,
     Return,
+    ReturnFlag,
     ReturnItem,
     ReturnSource,
     ReturnStatus,
@@ -26,6 +28,8 @@ from oms.domain.returns import (
     new_return,
     receipt_lines,
     received,
+    refund_flags,
+    with_refund_flags,
 )
 from oms.errors import Conflict, InvalidInput
 
@@ -199,3 +203,129 @@ def test_a_new_return_is_requested_and_each_receipt_received_once_for_subscriber
     assert events(one, one) == []  # a retried receipt writes nothing new: nothing announced
     two = _receive(one, ("MUG", 1, Grade.DAMAGED), receipt_id="r2")
     assert [e.data["receipt"]["receiptId"] for e in events(one, two)] == ["r2"]
+
+
+# --- the refund clock ------------------------------------------------------------------------------
+
+AT_RISK, LATE = ReturnFlag.REFUND_AT_RISK, ReturnFlag.REFUND_LATE
+FRIDAY_2PM = datetime(2026, 12, 4, 19, 0, tzinfo=UTC)  # 14:00 in New York
+
+
+def _new_york(day: int, hour: int, minute: int = 0, month: int = 12) -> datetime:
+    """A December (or `month`) 2026 instant given as New York wall time, in UTC."""
+    return datetime(2026, month, day, hour, minute, tzinfo=ZoneInfo("America/New_York")).astimezone(UTC)
+
+
+def _flags(ret: Return, now: datetime, share: float = 0.25) -> list[ReturnFlag]:
+    return refund_flags(ret, now, ALBANY, at_risk_share=share)
+
+
+def test_a_return_received_friday_afternoon_is_due_tuesday_at_risk_near_the_end_and_late_after_close():
+    ret = _receive(_return(("MUG", 1)), ("MUG", 1, Grade.SELLABLE), at=FRIDAY_2PM)
+    assert ret.refund_due_by == _new_york(8, 18)  # Tuesday's close: Monday and Tuesday are the 2 days
+    # The window is 24 working hours (Fri 14-18, Mon, Tue): a quarter of it is 6 hours.
+    assert _flags(ret, FRIDAY_2PM) == []
+    assert _flags(ret, _new_york(6, 12)) == []  # Sunday: no working time passes
+    assert _flags(ret, _new_york(7, 16)) == []  # Monday afternoon: 12 of 24 hours left
+    assert _flags(ret, _new_york(8, 11, 59)) == []  # 6 hours and a minute left
+    assert _flags(ret, _new_york(8, 12, 1)) == [AT_RISK]
+    assert _flags(ret, _new_york(8, 18)) == [AT_RISK]  # the deadline itself is still on time
+    assert _flags(ret, _new_york(8, 18, 1)) == [AT_RISK, LATE]
+    assert _flags(ret, _new_york(14, 9)) == [AT_RISK, LATE]  # and stays late until refunded
+
+
+def test_a_seller_who_wants_earlier_warning_sets_a_larger_share_at_risk_on_monday_afternoon():
+    ret = _receive(_return(("MUG", 1)), ("MUG", 1, Grade.SELLABLE), at=FRIDAY_2PM)
+    assert _flags(ret, _new_york(7, 15, 59), share=0.5) == []  # 12 h 1 min of 24 left
+    assert _flags(ret, _new_york(7, 16, 1), share=0.5) == [AT_RISK]
+
+
+def test_a_holiday_in_the_window_gives_the_refund_a_day_more_and_the_flags_follow():
+    wednesday = _new_york(25, 14, month=11)  # the day before Thanksgiving
+    ret = _receive(_return(("MUG", 1)), ("MUG", 1, Grade.SELLABLE), at=wednesday)
+    assert ret.refund_due_by == _new_york(30, 18, month=11)  # Friday 27th, then Monday 30th
+    friday_evening = _new_york(27, 19, month=11)  # would be late without the holiday
+    assert _flags(ret, friday_evening) == []  # 10 of 24 working hours left: Monday
+    assert _flags(ret, _new_york(30, 12, 1, month=11)) == [AT_RISK]
+    assert _flags(ret, _new_york(30, 18, 1, month=11)) == [AT_RISK, LATE]
+
+
+def test_a_refunded_or_closed_return_carries_no_refund_flag_and_one_not_received_has_no_clock():
+    authorized = _return(("MUG", 1))
+    assert _flags(authorized, FRIDAY_2PM + timedelta(days=30)) == []
+    ret = _receive(authorized, ("MUG", 1, Grade.SELLABLE), at=FRIDAY_2PM)
+    after_the_deadline = _new_york(9, 10)
+    flagged = with_refund_flags(ret, _flags(ret, after_the_deadline))
+    assert flagged.flags == [AT_RISK, LATE]
+    refunded = flagged.model_copy(update={"status": ReturnStatus.REFUNDED})
+    assert _flags(refunded, after_the_deadline) == []
+    assert with_refund_flags(refunded, []).flags == []
+    closed = close(refunded, after_the_deadline, "refunded in full")
+    assert _flags(closed, after_the_deadline) == []
+
+
+def test_a_partial_receipt_starts_the_clock_and_a_later_parcel_does_not_restart_it():
+    first = _receive(_return(("MUG", 2)), ("MUG", 1, Grade.SELLABLE), at=FRIDAY_2PM)
+    assert first.status is ReturnStatus.GRADED  # one unit still to come: the refund is due all the same
+    second = _receive(first, ("MUG", 1, Grade.DAMAGED), at=_new_york(8, 10), receipt_id="r2")
+    assert second.status is ReturnStatus.RESTOCKED
+    assert _flags(second, _new_york(8, 12, 1)) == [AT_RISK]
+
+
+def test_moving_the_refund_flags_keeps_the_same_return_when_nothing_changes():
+    ret = _receive(_return(("MUG", 1)), ("MUG", 1, Grade.SELLABLE), at=FRIDAY_2PM)
+    assert with_refund_flags(ret, []) is ret
+    risky = with_refund_flags(ret, [AT_RISK])
+    assert with_refund_flags(risky, [AT_RISK]) is risky
+    assert with_refund_flags(risky, [LATE, AT_RISK]).flags == [AT_RISK, LATE]
+    with pytest.raises(ValueError, match="fraction"):
+        _flags(ret, FRIDAY_2PM, share=1.0)
+
+
+def test_the_refund_flags_are_announced_once_each_when_they_appear():
+    from oms.events import events_from_change
+    from oms.returns.records import return_item
+
+    ret = _receive(_return(("MUG", 1)), ("MUG", 1, Grade.SELLABLE), at=FRIDAY_2PM)
+    risky = with_refund_flags(ret, [AT_RISK])
+    late = with_refund_flags(ret, [AT_RISK, LATE])
+    refunded = with_refund_flags(late.model_copy(update={"status": ReturnStatus.REFUNDED}), [])
+    straight_to_late = [(ret, late)]  # the clock did not run while it was only at risk: both are news
+
+    def kinds(old: Return, new: Return) -> list[str]:
+        changes = events_from_change(return_item(old), return_item(new), event_id="e", occurred_at=T)
+        return [e.detail_type for e in changes]
+
+    steps = [(ret, risky), (risky, risky), (risky, late), (late, late), (late, refunded), *straight_to_late]
+    assert [kinds(old, new) for old, new in steps] == [
+        ["RefundAtRisk"],
+        [],
+        ["RefundLate"],
+        [],
+        [],
+        ["RefundAtRisk", "RefundLate"],
+    ]
+    (news,) = events_from_change(return_item(risky), return_item(late), event_id="e", occurred_at=T)
+    assert (news.data["returnId"], news.data["refundDueBy"]) == ("RET-1", "2026-12-08T23:00:00Z")
+    assert news.data["receivedAt"] == "2026-12-04T19:00:00Z"
+
+
+def test_the_refund_due_index_holds_a_return_from_its_first_receipt_until_it_is_refunded_or_closed():
+    from oms.returns.records import return_item
+    from oms.store import keys
+
+    def indexed(ret: Return) -> bool:
+        return return_item(ret).get("gsi3pk") == keys.REFUNDS_DUE
+
+    authorized = _return(("MUG", 2))
+    part = _receive(authorized, ("MUG", 1, Grade.SELLABLE), at=FRIDAY_2PM)
+    whole = _receive(part, ("MUG", 1, Grade.DAMAGED), at=FRIDAY_2PM, receipt_id="r2")
+    refunded = whole.model_copy(update={"status": ReturnStatus.REFUNDED})
+    assert [indexed(r) for r in (authorized, part, whole, refunded, close(refunded, T, "done"))] == [
+        False,
+        True,
+        True,
+        False,
+        False,
+    ]
+    assert return_item(part)["gsi3sk"] == "2026-12-08T23:00:00Z#RET-1"

@@ -125,6 +125,23 @@ class ReturnReceived(ReturnSummary):
     refundDueBy: Annotated[str | None, "the refund's deadline: two business days after the first receipt"]
 
 
+class RefundAtRisk(ReturnSummary):
+    """A received return's refund came near its deadline unrefunded: less than the warehouse's at-risk share
+    of the working time from the first receipt to refundDueBy is left. Once per transition (a refund clears
+    it)."""
+
+    receivedAt: Annotated[str | None, "the first receipt (UTC ISO-8601, Z): the refund clock started then"]
+    refundDueBy: Annotated[str | None, "the refund's deadline: two business days after the first receipt"]
+
+
+class RefundLate(ReturnSummary):
+    """A received return's refundDueBy passed before it was refunded. Once; the alerts rule also sends it to
+    the alerts topic."""
+
+    receivedAt: Annotated[str | None, "the first receipt (UTC ISO-8601, Z): the refund clock started then"]
+    refundDueBy: Annotated[str | None, "the refund's deadline: two business days after the first receipt"]
+
+
 # Every event a subscriber can receive, in the order docs/events.md lists them.
 EVENT_TYPES: tuple[type, ...] = (
     OrderReceived,
@@ -137,6 +154,8 @@ EVENT_TYPES: tuple[type, ...] = (
     StockOut,
     ReturnRequested,
     ReturnReceived,
+    RefundAtRisk,
+    RefundLate,
 )
 # The shared parts the events above extend, documented once.
 SUMMARY_TYPES: tuple[type, ...] = (OrderSummary, StockSummary, ReturnSummary)
@@ -239,7 +258,8 @@ def _return_summary(ret: Mapping[str, Any]) -> ReturnSummary:
 
 
 def emit_return_changes(old: Mapping[str, Any] | None, new: Mapping[str, Any], emit: Emit) -> None:
-    """ReturnRequested when a return is first stored; ReturnReceived for each receipt it gains."""
+    """ReturnRequested when a return is first stored; ReturnReceived for each receipt it gains; RefundAtRisk
+    and RefundLate when the refund clock raises that flag."""
     if old is None:
         emit(ReturnRequested, ReturnRequested(**_return_summary(new)))
     known = {r.get("receiptId") for r in (old or {}).get("receipts") or []}
@@ -251,6 +271,12 @@ def emit_return_changes(old: Mapping[str, Any] | None, new: Mapping[str, Any], e
                     **_return_summary(new), receipt=receipt, refundDueBy=_field(new, "refundDueBy")
                 ),
             )
+    raised = set(new.get("flags") or []) - set((old or {}).get("flags") or [])
+    received_at, due = _field(new, "receivedAt"), _field(new, "refundDueBy")
+    if "refundAtRisk" in raised:
+        emit(RefundAtRisk, RefundAtRisk(**_return_summary(new), receivedAt=received_at, refundDueBy=due))
+    if "refundLate" in raised:
+        emit(RefundLate, RefundLate(**_return_summary(new), receivedAt=received_at, refundDueBy=due))
 
 
 def _available(row: Mapping[str, Any]) -> int:

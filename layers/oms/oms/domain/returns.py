@@ -5,14 +5,15 @@ requested -> authorized (or closed, with the reason) -> in-transit -> received -
 restocked / quarantined / written-off -> refunded -> closed. A receipt takes units of the returned
 SKUs, never more than were returned (per SKU, across receipts); sellable units go back on hand, every
 other grade is written off (docs/decisions.md: why not a quarantine stock row). The refund is due two
-business days after the first receipt, on the warehouse calendar.
+business days after the first receipt, on the warehouse calendar; a return awaiting its refund is
+refundAtRisk, then refundLate, as an order awaiting shipment is atRisk, then late (domain/deadlines.py).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from pydantic import Field
@@ -62,6 +63,8 @@ TRANSITIONS: dict[ReturnStatus, frozenset[ReturnStatus]] = {
     S.CLOSED: frozenset(),
 }
 RECEIVABLE = frozenset({S.AUTHORIZED, S.IN_TRANSIT, S.GRADED} | _DISPOSED)
+# Units came back and the refund is not done: the refund clock runs (and the refund-due index holds it).
+AWAITING_REFUND = frozenset({S.RECEIVED, S.GRADED} | _DISPOSED)
 
 
 class Grade(StrEnum):
@@ -319,3 +322,37 @@ def received(ret: Return, receipt: Receipt, calendar: BusinessCalendar) -> Retur
         restocked = any(line.disposition is Disposition.RESTOCKED for r in after.receipts for line in r.items)
         after = moved(after, S.RESTOCKED if restocked else S.WRITTEN_OFF, at)
     return after
+
+
+def awaiting_refund(ret: Return) -> bool:
+    """Received (so its refund is due by a date) and neither refunded nor closed."""
+    return ret.status in AWAITING_REFUND and ret.refund_due_by is not None
+
+
+def refund_flags(
+    ret: Return, now: datetime, calendar: BusinessCalendar, *, at_risk_share: float
+) -> list[ReturnFlag]:
+    """Where a return's refund stands against refundDueBy, in the warehouse's working time: refundAtRisk once
+    less than `at_risk_share` of the window from the first receipt to refundDueBy is left, refundLate (with
+    refundAtRisk, as an order late is also at risk) once refundDueBy has passed. A refunded or closed return,
+    or one not yet received, carries neither."""
+    if not 0 < at_risk_share < 1:
+        raise ValueError("the at-risk share is a fraction between 0 and 1")
+    due, start = ret.refund_due_by, ret.received_at
+    if not awaiting_refund(ret) or due is None or start is None:
+        return []
+    if now > due:
+        return [ReturnFlag.REFUND_AT_RISK, ReturnFlag.REFUND_LATE]
+    window = calendar.working_time_between(min(start, now), due)
+    left = calendar.working_time_between(now, due)
+    if window > timedelta() and left < window * at_risk_share:
+        return [ReturnFlag.REFUND_AT_RISK]
+    return []
+
+
+def with_refund_flags(ret: Return, raised: Sequence[ReturnFlag]) -> Return:
+    """The return with exactly `raised` of the refund flags (any other flag kept), itself when unchanged."""
+    refund = (ReturnFlag.REFUND_AT_RISK, ReturnFlag.REFUND_LATE)
+    kept = [f for f in ret.flags if f not in refund]
+    flags = kept + [f for f in refund if f in raised]
+    return ret if flags == ret.flags else ret.model_copy(update={"flags": flags})

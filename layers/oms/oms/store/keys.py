@@ -441,6 +441,19 @@ def return_index_keys(return_id: str, status: str, requested_at: str) -> dict[st
     }
 
 
+REFUNDS_DUE = f"{ALL_RETURNS}#REFUND#DUE"
+
+
+def refund_due_index_keys(return_id: str, refund_due_by: str) -> dict[str, str]:
+    """gsi3, sparse: only returns received and awaiting their refund, by refundDueBy (the refund clock)."""
+    return {"gsi3pk": REFUNDS_DUE, "gsi3sk": f"{refund_due_by}#{return_id}"}
+
+
+def refunds_due() -> KeyQuery:
+    """Every return awaiting its refund, soonest due first."""
+    return KeyQuery(REFUNDS_DUE, "gsi3")
+
+
 def order_returns_key(order_id: str) -> dict[str, str]:
     """The units of an order already returned, per SKU, with its return ids (versioned: two returns of
     one order cannot both take its last units)."""
