@@ -75,8 +75,10 @@ class ReturnRecords:
     def get(self, return_id: str) -> Return:
         return self.read(return_id)[0]
 
-    def of_order(self, order_id: str) -> list[Return]:
-        marker = self._table.get(keys.order_returns_key(order_id), consistent=True)
+    def of_order(self, order_id: str, marker: Item | None = None) -> list[Return]:
+        """The order's returns, oldest first (`marker`: its OrderReturns item, when the caller has read it)."""
+        if marker is None:
+            marker = self._table.get(keys.order_returns_key(order_id), consistent=True)
         ids = list((marker or {}).get("returnIds") or [])
         items = self._table.get_many([keys.return_key(i) for i in ids]) if ids else []
         return sorted((return_from_item(i) for i in items), key=lambda r: (r.requested_at, r.return_id))
@@ -96,7 +98,9 @@ class ReturnRecords:
             except NotFound:
                 raise InvalidInput.for_field("orderId", f"order {order_id} is not known here") from None
             marker = self._table.get(keys.order_returns_key(order_id), consistent=True)
-            ret = new_return(order, items, return_id=return_id, at=utc_now(), earlier=self.of_order(order_id))
+            ret = new_return(
+                order, items, return_id=return_id, at=utc_now(), earlier=self.of_order(order_id, marker or {})
+            )
             try:
                 self._table.transact(self._record_writes(ret, marker))
             except Conflict:  # the same request twice at once, or another return of the order: read again
@@ -106,15 +110,11 @@ class ReturnRecords:
         raise Conflict(f"order {order_id} is changing too fast; try again")
 
     def _record_writes(self, ret: Return, marker: Item | None) -> list[Write]:
-        returned: dict[str, int] = {k: int(v) for k, v in ((marker or {}).get("returned") or {}).items()}
-        for item in ret.items:
-            returned[item.sku] = returned.get(item.sku, 0) + item.quantity
         order_returns: Item = {
             **(marker or {}),
             **keys.order_returns_key(ret.order_id),
             "entity": ORDER_RETURNS_ENTITY,
             "orderId": ret.order_id,
-            "returned": returned,
             "returnIds": [*((marker or {}).get("returnIds") or []), ret.return_id],
         }
         at = iso_z(ret.requested_at)
