@@ -86,11 +86,7 @@ class LocalStack:
             STACK_NAME,
             self.options.region,
             endpoint,
-            parameters={
-                "SpApiEndpoint": simulator.url,
-                "LwaTokenUrl": simulator.lwa_token_url,
-                "SellerId": simulator.seller_id,
-            },
+            parameters=simulator.stack_parameters(),
             secret_values={"SpApiSecret": json.dumps(LOCAL_CREDENTIALS)},
         )
         self._sqs = self.resources.client("sqs")
@@ -135,7 +131,11 @@ class LocalStack:
         self.outputs = self._outputs(api.url, console_url)
         path = self.state_dir / "outputs.json"
         temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(self.outputs, indent=2) + "\n")
+        temporary.unlink(missing_ok=True)
+        # It holds the API token: readable by its owner only, from the moment it exists.
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(json.dumps(self.outputs, indent=2) + "\n")
         temporary.replace(path)  # readers never see half a file
         self.say(
             f"\nReady in {time.monotonic() - started:.1f}s.\n"

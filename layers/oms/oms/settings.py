@@ -58,7 +58,16 @@ class ApiSettings(Settings):
 
 
 class IngestSettings(Settings):
-    """ingest_notifications: SP-API notifications from the order-notifications queue."""
+    """ingest_notifications: SP-API notifications from the order-notifications queue, applied only when they
+    are this seller's (their application, subscriptions and merchant token)."""
+
+    seller_id: str = Field(min_length=1, validation_alias="SELLER_ID")
+    spapi_application_id: str = Field(min_length=1, validation_alias="SPAPI_APPLICATION_ID")
+    spapi_subscription_ids: str = Field(default="", validation_alias="SPAPI_SUBSCRIPTION_IDS")  # comma list
+
+    @property
+    def subscription_ids(self) -> list[str]:
+        return [s.strip() for s in self.spapi_subscription_ids.split(",") if s.strip()]
 
 
 class ReconcileSettings(Settings):
@@ -101,6 +110,8 @@ _loaded: Settings | None = None
 _PARAMETERS = {
     "SELLER_ID": " (the stack's SellerId parameter: your merchant token)",
     "MARKETPLACE_IDS": " (the stack's MarketplaceIds parameter)",
+    "SPAPI_APPLICATION_ID": " (the stack's SpApiApplicationId parameter: your SP-API application's id)",
+    "SPAPI_SUBSCRIPTION_IDS": " (the stack's SpApiSubscriptionIds parameter)",
     "SPAPI_ENDPOINT": " (the stack's SpApiEndpoint parameter)",
     "LWA_TOKEN_URL": " (the stack's LwaTokenUrl parameter)",
 }
