@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from oms_local import moto_process
-from oms_local.api_gateway import ApiGateway
+from oms_local.api_gateway import MAX_PAYLOAD_BYTES, ApiGateway, payload_length, same_secret
 from oms_local.content_types import content_type
 from oms_local.demo import seed_demo, stock_rest
 from oms_local.ports import DEFAULT_PORT, default_state_dir
@@ -438,11 +438,18 @@ class LocalStack:
                 if not self.path.startswith(prefix):
                     self.send_error(404)
                     return
-                if self.headers.get("Authorization") != f"Bearer {stack.api_token}":
+                if not same_secret(self.headers.get("Authorization") or "", f"Bearer {stack.api_token}"):
                     self.send_error(401)
                     return
-                length = int(self.headers.get("Content-Length") or 0)
-                body = json.loads(self.rfile.read(length) or b"null")
+                length = payload_length(self.headers.get("Content-Length"))
+                if length is None or length > MAX_PAYLOAD_BYTES:
+                    self.send_error(413 if length else 400)
+                    return
+                try:
+                    body = json.loads(self.rfile.read(length) or b"null")
+                except ValueError:
+                    self.send_error(400, "the event is not JSON")
+                    return
                 status, answer = stack.control_invoke(self.path[len(prefix) :], body)
                 payload = json.dumps(answer, default=str).encode()
                 self.send_response(status)
