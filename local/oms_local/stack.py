@@ -28,6 +28,7 @@ from typing import Any
 from oms_local import moto_process
 from oms_local.api_gateway import MAX_PAYLOAD_BYTES, ApiGateway, payload_length, same_secret
 from oms_local.content_types import content_type
+from oms_local.dashboard_headers import local_security_headers
 from oms_local.demo import seed_demo, stock_rest
 from oms_local.ports import DEFAULT_PORT, default_state_dir
 from oms_local.resources import LocalResources, create_resources
@@ -105,7 +106,7 @@ class LocalStack:
             api_token=self.api_token,
             stage=str(self.resources.refs.get("Stage", "dev")),
         )
-        console = self._console_server()
+        console = self._console_server(api.url)
         for server in (api.server, console):
             self.servers.append(server)
             threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
@@ -417,10 +418,13 @@ class LocalStack:
             outputs.update(self.simulator.outputs())
         return outputs
 
-    def _console_server(self) -> ThreadingHTTPServer:
-        """The dashboard's static files (CloudFront's job in AWS) and `oms invoke`'s door."""
+    def _console_server(self, api_url: str) -> ThreadingHTTPServer:
+        """The dashboard's static files with CloudFront's security headers (its job in AWS), and
+        `oms invoke`'s door."""
         stack = self
         web_root = ROOT / "web"
+        images = [self.simulator.url] if self.simulator is not None else []
+        security = local_security_headers(self.template, api_url, images, self.options.region)
 
         class Console(SimpleHTTPRequestHandler):
             def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -431,6 +435,8 @@ class LocalStack:
 
             def end_headers(self) -> None:
                 self.send_header("Cache-Control", "no-cache")  # an edited web/ file shows on the next load
+                for name, value in security.items():
+                    self.send_header(name, value)
                 super().end_headers()
 
             def do_POST(self) -> None:

@@ -388,3 +388,49 @@ def test_there_is_a_schedule_the_local_stack_can_fire() -> None:
             props.get("ScheduleExpressionTimezone", "UTC"),
         )
         assert expression.next_after(datetime.now(UTC)) > datetime.now(UTC)
+
+
+# ------------------------------------------------------------------------------ the dashboard, hardened
+
+
+def test_the_dashboard_is_served_with_a_strict_content_security_policy_and_security_headers() -> None:
+    distribution = TEMPLATE.resources["DashboardDistribution"]["Properties"]["DistributionConfig"]
+    assert ref(distribution["DefaultCacheBehavior"]["ResponseHeadersPolicyId"]) == "DashboardResponseHeaders"
+    security = TEMPLATE.resources["DashboardResponseHeaders"]["Properties"]["ResponseHeadersPolicyConfig"][
+        "SecurityHeadersConfig"
+    ]
+    policy = security["ContentSecurityPolicy"]
+    assert policy["Override"] is True
+    text = " ".join(str(policy["ContentSecurityPolicy"]["Fn::Sub"]).split())
+    directives = {d.split()[0]: d.split()[1:] for d in text.split(";") if d.strip()}
+    assert directives["script-src"] == ["'self'"] and directives["style-src"] == ["'self'"]
+    assert directives["frame-ancestors"] == ["'none'"] and directives["object-src"] == ["'none'"]
+    connect = directives["connect-src"]
+    assert connect[0] == "'self'" and len(connect) == 3
+    assert any("${Api}.execute-api" in source for source in connect)
+    assert any("${UserPoolDomain}.auth." in source for source in connect)
+    assert security["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31536000
+    assert security["ContentTypeOptions"]["Override"] is True
+    assert security["FrameOptions"]["FrameOption"] == "DENY"
+
+
+def test_prod_user_pools_require_mfa() -> None:
+    pool = TEMPLATE.resources["UserPool"]["Properties"]
+    assert pool["MfaConfiguration"] == {"Fn::If": ["IsProd", "ON", "OPTIONAL"]}
+    assert TEMPLATE.document["Conditions"]["IsProd"] == {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}
+
+
+def test_the_local_console_serves_the_templates_policy_with_local_hosts() -> None:
+    from oms_local.dashboard_headers import local_security_headers
+
+    headers = local_security_headers(
+        TEMPLATE, "http://127.0.0.1:3000", ["http://127.0.0.1:4000"], "eu-west-1"
+    )
+    csp = {d.split()[0]: d.split()[1:] for d in headers["Content-Security-Policy"].split("; ")}
+    assert csp["connect-src"] == [
+        "'self'",
+        "https://*.auth.eu-west-1.amazoncognito.com",
+        "http://127.0.0.1:3000",
+    ]
+    assert csp["script-src"] == ["'self'"] and "http://127.0.0.1:4000" in csp["img-src"]
+    assert headers["X-Frame-Options"] == "DENY" and headers["X-Content-Type-Options"] == "nosniff"
