@@ -509,7 +509,7 @@ def test_the_local_console_serves_the_templates_policy_with_local_hosts() -> Non
 
 def _policy_statements(policy_type: str, target_key: str, target_id: str) -> list[dict[str, Any]]:
     found = []
-    for logical_id, policy in TEMPLATE.of_type(policy_type).items():
+    for policy in TEMPLATE.of_type(policy_type).values():
         targets = as_list(policy["Properties"][target_key])
         if any(ref(t) == target_id for t in targets):
             found += as_list(policy["Properties"]["PolicyDocument"]["Statement"])
