@@ -8,10 +8,35 @@ hands what it read to the logic it calls.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import TypeVar
+from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Where SP-API credentials may be sent: Amazon's own hosts over HTTPS (sellingpartnerapi-*.amazon.com and
+# its sandbox, api.amazon.com / .co.uk / .co.jp for Login with Amazon); or, for the local stack, a
+# loopback address, which no deployed function can reach.
+_AMAZON_HOSTS = (".amazon.com", ".amazon.co.uk", ".amazon.co.jp")
+
+
+def amazon_endpoint(url: str) -> str:
+    """`url` if it is HTTPS on one of Amazon's hosts or any scheme on a loopback address; else ValueError."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if loopback and parts.scheme in ("http", "https"):
+        return url
+    if parts.scheme != "https" or not any(host.endswith(suffix) for suffix in _AMAZON_HOSTS):
+        raise ValueError(
+            f"{url!r} is not an Amazon endpoint: SP-API credentials go only to https://...amazon.com "
+            "(or .co.uk, .co.jp) hosts"
+        )
+    return url
 
 
 class Settings(BaseSettings):
@@ -48,6 +73,11 @@ class Settings(BaseSettings):
     @property
     def marketplaces(self) -> list[str]:
         return [m.strip() for m in self.marketplace_ids.split(",") if m.strip()]
+
+    @field_validator("spapi_endpoint", "lwa_token_url")
+    @classmethod
+    def _amazon_only(cls, url: str) -> str:
+        return amazon_endpoint(url) if url else url
 
 
 class ApiSettings(Settings):
