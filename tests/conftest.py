@@ -143,6 +143,7 @@ def _reset_warm_state() -> None:
     inventory._idempotency.cache_clear()  # its persistence layer holds the table name and endpoint
     ShippingSettingsStore.forget()  # each test's table starts with the default shipping setup
     default.default_table.cache_clear()
+    default.default_buyer_table.cache_clear()
     default_documents.cache_clear()
     default._page_tokens.cache_clear()
     parameters.clear_caches()

@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 from oms.shipping.buyer_data import BuyerData, keep_buyer_data
 from oms.store import keys
-from oms.store.default import default_table
+from oms.store.default import default_buyer_table
 from tests.conftest import load_event
 
 
 def test_the_daily_purge_deletes_only_buyer_data_past_its_retention(stack, context):
-    table = default_table()
+    table = default_buyer_table()
     now = datetime.now(UTC)
     address = {"city": "Ann Arbor", "postalCode": "48110"}
     keep_buyer_data(
@@ -34,13 +34,13 @@ def test_the_daily_purge_deletes_only_buyer_data_past_its_retention(stack, conte
     assert answer == {"purged": 1}
     raw = stack.client("dynamodb")
     assert "Item" not in raw.get_item(
-        TableName=stack.table_name, Key={"pk": {"S": "ORDER#OLD"}, "sk": {"S": "BUYER"}}
+        TableName=stack.environment["BUYER_DATA_TABLE"], Key={"pk": {"S": "ORDER#OLD"}, "sk": {"S": "BUYER"}}
     )
     assert table.get(keys.buyer_key("NEW"))["name"] == "John Buyer"
 
 
 def test_expired_buyer_data_reads_as_gone_even_before_it_is_purged(stack):
-    table = default_table()
+    table = default_buyer_table()
     keep_buyer_data(
         table,
         BuyerData(order_id="OLD", name="Jane Buyer"),

@@ -61,9 +61,13 @@ def properties(logical_id: str | None) -> dict[str, Any]:
     return dict(resource(logical_id).get("Properties", {}))
 
 
+BUYER_DATA_TABLE = "BuyerDataTable"  # buyer PII only, apart so its backups cannot outlive the policy
+
+
 def the_table_id() -> str:
-    tables = TEMPLATE.of_type("AWS::DynamoDB::Table")
-    assert len(tables) == 1, f"one single table expected, found {sorted(tables)}"
+    """The single table: everything but buyer PII."""
+    tables = set(TEMPLATE.of_type("AWS::DynamoDB::Table")) - {BUYER_DATA_TABLE}
+    assert len(tables) == 1, f"one single table expected besides {BUYER_DATA_TABLE}, found {sorted(tables)}"
     return next(iter(tables))
 
 
@@ -558,3 +562,17 @@ def test_only_this_stacks_rule_and_alarms_publish_alerts() -> None:
 def test_the_table_is_protected_from_deletion_by_default() -> None:
     assert TEMPLATE.parameters["DeletionProtection"]["Default"] == "true"
     assert properties(the_table_id())["DeletionProtectionEnabled"] == {"Ref": "DeletionProtection"}
+
+
+def test_buyer_pii_lives_in_a_table_whose_backups_cannot_outlive_amazons_30_days() -> None:
+    table = properties(BUYER_DATA_TABLE)
+    assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": False}
+    assert table["TimeToLiveSpecification"] == {"AttributeName": keys.TTL_ATTRIBUTE, "Enabled": True}
+    assert table["SSESpecification"]["SSEEnabled"] is True
+    assert "StreamSpecification" not in table, "a stream would copy PII to every consumer"
+    readers = sorted(
+        function_id
+        for function_id, function in FUNCTIONS.items()
+        if any(mentions(s.get("Resource"), BUYER_DATA_TABLE) for _, s in _statements(function))
+    )
+    assert readers == ["ApiFunction", "PurgeBuyerDataFunction"]

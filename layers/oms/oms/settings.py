@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(frozen=True, extra="ignore")
 
     table_name: str = Field(min_length=3, validation_alias="TABLE_NAME")
+    # Buyer PII's own table (no point-in-time recovery): only the functions that read or purge it need it.
+    buyer_data_table: str = Field(default="", validation_alias="BUYER_DATA_TABLE")
     event_bus_name: str = Field(min_length=1, validation_alias="EVENT_BUS_NAME")
     alerts_topic_arn: str = Field(min_length=1, validation_alias="ALERTS_TOPIC_ARN")
     app_secret_arn: str = Field(min_length=1, validation_alias="APP_SECRET_ARN")
@@ -81,7 +83,10 @@ class Settings(BaseSettings):
 
 
 class ApiSettings(Settings):
-    """The HTTP API: documents (PDFs, labels, CSV) in the bucket, large reports through the jobs queue."""
+    """The HTTP API: documents (PDFs, labels, CSV) in the bucket, large reports through the jobs queue,
+    buyer addresses for packing slips in their own table."""
+
+    buyer_data_table: str = Field(min_length=3, validation_alias="BUYER_DATA_TABLE")
 
     documents_bucket: str = Field(min_length=1, validation_alias="DOCUMENTS_BUCKET")
     report_jobs_queue_url: str = Field(min_length=1, validation_alias="REPORT_JOBS_QUEUE_URL")
@@ -122,6 +127,8 @@ class DocumentSettings(Settings):
 
 class PurgeSettings(Settings):
     """purge_buyer_data: Amazon's Data Protection Policy deadline."""
+
+    buyer_data_table: str = Field(min_length=3, validation_alias="BUYER_DATA_TABLE")
 
 
 class PublishSettings(Settings):

@@ -4,7 +4,8 @@ Amazon's Data Protection Policy allows keeping it no later than 30 days after de
 is known, its clock starts at the earliest date Amazon promised delivery: an early delivery must not keep
 the data longer than the policy allows, so the retention never waits for the latest promise. The item
 carries a TTL (DynamoDB deletes lazily, up to days late) and sits in a due-date index so the
-scheduled purge_buyer_data function deletes it on time whatever TTL does.
+scheduled purge_buyer_data function deletes it on time whatever TTL does. It lives in the buyer-data
+table (`table` here), whose backups cannot keep it past the policy (docs/decisions.md 56).
 """
 
 from __future__ import annotations
