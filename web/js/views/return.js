@@ -1,0 +1,85 @@
+// #/returns/<returnId>: one return: its facts and deadlines, items, the seller's decision or refund, the
+// receiving form while units are still to come, its receipts and its timeline.
+import { call } from "../api.js";
+import { announce, h, table, timeCell, when } from "../dom.js";
+import { authorizeButton, closeControl, refundCell } from "../return-actions.js";
+import { receivedNote, receiveForm } from "../receiving.js";
+import { decisionDue, receiptText, returnBadges, returnTimeline, sectionOf, timeLeft, unitsToReceive } from "../returns-common.js";
+import { disposition, forRemoval, grade, returnReason, returnSource, returnStatus, source } from "../words.js";
+
+export async function render(view, returnId) {
+  draw(view, await call(`/returns/${encodeURIComponent(returnId)}`));
+}
+
+function due(iso) {
+  if (!iso) return "–";
+  const left = timeLeft(iso);
+  return h("span", {}, timeCell(iso), left.startsWith("overdue") ? h("span", { class: "warning" }, ` ${left}`) : null);
+}
+
+function draw(view, ret, note) {
+  const redraw = async (answer, text) => {
+    draw(view, answer?.returnId ? answer : await call(`/returns/${encodeURIComponent(ret.returnId)}`));
+    const done = view.querySelector("#return-done");
+    done.textContent = text;
+    done.hidden = false;
+    announce(text);
+  };
+  const key = sectionOf(ret);
+  const facts = [
+    ["Status", returnStatus(ret.status)],
+    ["Order", h("a", { href: `#/orders/${encodeURIComponent(ret.orderId)}` }, ret.orderId)],
+    ["From", returnSource(ret.source)],
+    ["Amazon RMA id", ret.amazonRmaId || "–"],
+    ["Return tracking", ret.trackingId ? `${ret.carrier ? `${ret.carrier} ` : ""}${ret.trackingId}` : "–"],
+    ["Requested", when(ret.requestedAt)],
+    ret.status === "requested" ? ["Decide by", due(decisionDue(ret))] : null,
+    ["First units received", when(ret.receivedAt)],
+    ["Refund due by", due(ret.refundDueBy)],
+  ].filter(Boolean);
+  const left = Object.fromEntries(unitsToReceive(ret).map((i) => [i.sku, i]));
+  const itemColumns = [
+    { label: "SKU", cell: (i) => h("a", { href: `#/inventory/${encodeURIComponent(i.sku)}` }, i.sku) },
+    { label: "Returned", cell: (i) => String(i.quantity), className: "number" },
+    { label: "Received", cell: (i) => String(left[i.sku]?.received ?? 0), className: "number" },
+    { label: "Buyer's reason", cell: (i) => h("span", { title: i.reason || "" }, returnReason(i.reason)) },
+    { label: "Amazon's warehouse found", cell: (i) => (i.disposition ? h("span", { class: forRemoval(i.disposition) ? "warning" : "" }, disposition(i.disposition), forRemoval(i.disposition) ? " (to remove)" : "") : "–") },
+  ];
+  const actions = [];
+  if (key === "decide") actions.push(authorizeButton(ret, redraw), " ", closeControl(ret, redraw));
+  else if (key === "arriving") actions.push(closeControl(ret, redraw));
+  if (key === "refund" || ret.refund) actions.push(h("p", { id: "refund" }, h("strong", {}, "Refund: "), refundCell(ret, redraw)));
+  const receiving = h("section", { id: "receiving", "aria-labelledby": "receiving-title" }, h("h2", { id: "receiving-title" }, "Receive units"));
+  receiving.append(
+    receiveForm(ret, (after, receipt, again) => {
+      draw(view, after, receivedNote(after, receipt, again));
+      view.querySelector("#receiving-title")?.focus();
+    }),
+  );
+  const receiptColumns = [
+    { label: "When", cell: (r) => when(r.at) },
+    { label: "What happened", cell: (r) => receiptText(r) },
+    { label: "Grades", cell: (r) => (r.items || []).map((l) => `${l.quantity} ${grade(l.grade).toLowerCase()}`).join(", ") },
+    { label: "By", cell: (r) => source(r.actor) },
+  ];
+  const parts = [
+    h("p", { class: "breadcrumb" }, h("a", { href: "#/returns" }, "← Returns")),
+    h("h1", {}, `Return ${ret.returnId}`),
+    h("p", { class: "badges" }, returnBadges(ret)),
+    h("p", { id: "return-done", class: "ok", role: "status", hidden: true }),
+    note || null,
+    h("dl", { class: "facts" }, facts.map(([term, value]) => [h("dt", {}, term), h("dd", {}, value)])),
+    actions.length ? h("section", { id: "return-actions", "aria-label": "Decide or refund" }, actions) : null,
+    h("section", { "aria-labelledby": "return-items-title" }, h("h2", { id: "return-items-title" }, "Items"), table("Items of the return", itemColumns, ret.items || [])),
+    ret.source === "fba" ? null : receiving,
+    h(
+      "section",
+      { id: "receipts", "aria-labelledby": "receipts-title" },
+      h("h2", { id: "receipts-title" }, "Receipts"),
+      (ret.receipts || []).length ? table("Receipts of the return", receiptColumns, ret.receipts) : h("p", { class: "empty" }, "Nothing received yet."),
+    ),
+    h("section", { id: "return-timeline", "aria-labelledby": "return-timeline-title" }, h("h2", { id: "return-timeline-title" }, "Timeline"), returnTimeline(ret)),
+  ];
+  view.replaceChildren(...parts.filter(Boolean));
+  view.querySelector("#receiving-title")?.setAttribute("tabindex", "-1");
+}
