@@ -116,6 +116,7 @@ def test_a_parcel_scanned_by_its_order_id_is_received_once_and_graded(
     page.fill("#receive-form .receive-line >> nth=1 >> input[name=quantity]", "1")
     page.select_option("#receive-form .receive-line >> nth=1 >> select[name=grade]", "damaged")
     assert page.locator("#receive-form .receive-line >> nth=1 >> input[name=location]").is_hidden()
+    page.screenshot(path=str(screenshots / "returns-receiving.png"), full_page=True)
     posts: list[Any] = []
     page.on(
         "request", lambda r: posts.append(r) if r.method == "POST" and r.url.endswith("/receipts") else None

@@ -2,7 +2,7 @@
 // list a return belongs on, its order there, finding one from a scan, the time left, and its timeline.
 import { call } from "./api.js";
 import { h, percent, when } from "./dom.js";
-import { disposition, flag, forRemoval, grade, returnReason, returnStatus } from "./words.js";
+import { disposition, flag, forRemoval, grade, returnReason, returnStep } from "./words.js";
 
 // Units came back and the refund is not done (oms.domain.returns.AWAITING_REFUND): the refund clock runs.
 export const AWAITING_REFUND = ["received", "graded", "restocked", "quarantined", "written-off"];
@@ -186,7 +186,7 @@ export function returnTimeline(ret) {
         "li",
         { "data-status": entry.status },
         when(entry.at),
-        h("span", { class: "badge" }, returnStatus(entry.status)),
+        h("span", { class: "badge" }, returnStep(entry.status)),
         entry.note ? h("span", { class: "timeline-text" }, noteText(entry.note)) : null,
       ),
     ),
@@ -195,7 +195,9 @@ export function returnTimeline(ret) {
 
 // the API's notes are plain words already, but the grading note lists grade codes ("1 customer-damaged, 2 sellable")
 function noteText(note) {
-  return String(note).replace(/\b(\d+) (sellable|damaged|defective|customer-damaged|carrier-damaged|wrong-item)\b/g, (_, n, code) => `${n} ${grade(code).toLowerCase()}`);
+  return String(note)
+    .replace(/\s*\(scan-[0-9a-f]+\)/, "") // the receiving screen's receipt key says nothing to a person
+    .replace(/\b(\d+) (sellable|damaged|defective|customer-damaged|carrier-damaged|wrong-item)\b/g, (_, n, code) => `${n} ${grade(code).toLowerCase()}`);
 }
 
 /** "12.5%" with its units: "12.5% (5 of 40 units)", or "no units shipped". */

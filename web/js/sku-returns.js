@@ -14,7 +14,7 @@ export function rateOf(answer, sku) {
   return { days: answer.days, from: answer.from, to: answer.to, item, seller: answer.seller || null };
 }
 
-function rateCard(figures) {
+export function rateCard(figures) {
   const { days, item, seller } = figures;
   const flagged = Boolean(item?.flagged);
   const reasons = [...(item?.reasons || [])].sort((a, b) => b.units - a.units || (a.reason < b.reason ? -1 : 1));

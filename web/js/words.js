@@ -245,7 +245,22 @@ const REFUND_STATUSES = {
   refused: "Refund refused by Amazon",
 };
 
+// what happened at each step of a return's timeline (its history, where the statuses above say where it stands)
+const RETURN_STEPS = {
+  requested: "Requested",
+  authorized: "Authorized",
+  "in-transit": "On its way back",
+  received: "Received",
+  graded: "Graded",
+  restocked: "Back in stock",
+  quarantined: "Set aside (quarantine)",
+  "written-off": "Written off",
+  refunded: "Refunded",
+  closed: "Closed",
+};
+
 export const returnStatus = (code) => lookup(RETURN_STATUSES, code);
+export const returnStep = (code) => lookup(RETURN_STEPS, code);
 export const grade = (code) => lookup(GRADES, code);
 export const disposition = (code) => lookup(DISPOSITIONS, code);
 export const returnSource = (code) => lookup(RETURN_SOURCES, code);

@@ -14,9 +14,9 @@ export async function render(view) {
   const form = h(
     "form",
     { id: "scan-form", class: "scan-form", role: "search" },
-    h("label", { for: "scan" }, "Scan or type the RMA id, order id or return tracking number", scan),
-    h("span", { id: "scan-hint", class: "hint" }, "A barcode scanner types the number and presses Enter."),
-    find,
+    h("label", { for: "scan" }, "Scan or type the RMA id, order id or return tracking number"),
+    h("div", { class: "scan-row" }, scan, find),
+    h("p", { id: "scan-hint", class: "hint" }, "A barcode scanner types the number and presses Enter."),
   );
   view.replaceChildren(h("p", { class: "breadcrumb" }, h("a", { href: "#/returns" }, "← Returns")), h("h1", {}, "Receive a returned parcel"), form, result);
 

@@ -43,7 +43,7 @@ function draw(view, ret, note) {
     { label: "Returned", cell: (i) => String(i.quantity), className: "number" },
     { label: "Received", cell: (i) => String(left[i.sku]?.received ?? 0), className: "number" },
     { label: "Buyer's reason", cell: (i) => h("span", { title: i.reason || "" }, returnReason(i.reason)) },
-    { label: "Amazon's warehouse found", cell: (i) => (i.disposition ? h("span", { class: forRemoval(i.disposition) ? "warning" : "" }, disposition(i.disposition), forRemoval(i.disposition) ? " (to remove)" : "") : "–") },
+    (ret.items || []).some((i) => i.disposition) && { label: "Amazon's warehouse found", cell: (i) => (i.disposition ? h("span", { class: forRemoval(i.disposition) ? "warning" : "" }, disposition(i.disposition), forRemoval(i.disposition) ? " (to remove)" : "") : "–") },
   ];
   const actions = [];
   if (key === "decide") actions.push(authorizeButton(ret, redraw), " ", closeControl(ret, redraw));
@@ -65,12 +65,12 @@ function draw(view, ret, note) {
   const parts = [
     h("p", { class: "breadcrumb" }, h("a", { href: "#/returns" }, "← Returns")),
     h("h1", {}, `Return ${ret.returnId}`),
-    h("p", { class: "badges" }, returnBadges(ret)),
+    (ret.flags || []).length ? h("p", { class: "badges" }, returnBadges(ret)) : null,
     h("p", { id: "return-done", class: "ok", role: "status", hidden: true }),
     note || null,
     h("dl", { class: "facts" }, facts.map(([term, value]) => [h("dt", {}, term), h("dd", {}, value)])),
     actions.length ? h("section", { id: "return-actions", "aria-label": "Decide or refund" }, actions) : null,
-    h("section", { "aria-labelledby": "return-items-title" }, h("h2", { id: "return-items-title" }, "Items"), table("Items of the return", itemColumns, ret.items || [])),
+    h("section", { "aria-labelledby": "return-items-title" }, h("h2", { id: "return-items-title" }, "Items"), table("Items of the return", itemColumns.filter(Boolean), ret.items || [])),
     ret.source === "fba" ? null : receiving,
     h(
       "section",
