@@ -274,16 +274,23 @@ def test_a_return_that_never_came_back_is_closed_with_its_reason(
 
 @pytest.mark.needs_routes("POST /returns/RET-NONE/refund")
 def test_a_received_return_is_refunded_from_the_returns_page(
-    signed_in: Callable[..., Any], api: Api, returned: dict[str, str]
+    signed_in: Callable[..., Any], api: Api, outputs: dict[str, Any]
 ) -> None:
+    order_id = _shipped_order(api, outputs, 1, f"RM{RUN}04GB")
+    ret = api.ok("POST", "/returns", json={"orderId": order_id, "items": [{"sku": SKU, "quantity": 1}]})
+    api.ok(
+        "POST",
+        f"/returns/{ret['returnId']}/receipts",
+        json={"items": [{"sku": SKU, "quantity": 1, "grade": "sellable"}]},
+    )
     page = signed_in("#/returns")
-    row = page.locator(f'#returns-refund tr[data-return-id="{returned["returnId"]}"]')
+    row = page.locator(f'#returns-refund tr[data-return-id="{ret["returnId"]}"]')
     page.once("dialog", lambda dialog: dialog.accept())
     with page.expect_response(lambda r: r.url.endswith("/refund") and r.request.method == "POST") as sent:
         row.locator("button.refund").click()
     assert sent.value.status == 202, sent.value.text()
     page.wait_for_selector("#returns-done:not([hidden])")
-    refund = api.ok("GET", f"/returns/{returned['returnId']}")["refund"]
+    refund = api.ok("GET", f"/returns/{ret['returnId']}")["refund"]
     assert refund and refund["status"] in ("pending", "submitted", "confirmed", "refused")
     assert not page.script_errors
 

@@ -229,3 +229,60 @@ def test_the_return_rate_card_puts_the_sku_beside_the_seller_s_average(page: Any
     }"""
     )
     assert shown == ["15.0% (6 of 40 units)", "no units shipped"]
+
+
+def test_the_decision_and_refund_buttons_send_the_contract_s_requests_once(page: Any) -> None:
+    """Authorize, close with a reason and refund, as API.md words them, one request per click however many
+    clicks; the answer (the return) is what the page redraws from."""
+    sent: list[dict[str, Any]] = []
+
+    def api(route: Any) -> None:
+        request = route.request
+        sent.append(
+            {
+                "method": request.method,
+                "path": request.url.removeprefix("http://api.test"),
+                "body": request.post_data_json,
+                "key": bool(request.headers.get("idempotency-key")),
+                "token": request.headers.get("authorization"),
+            }
+        )
+        status = 202 if request.url.endswith("/refund") else 200
+        body = '{"returnId": "R1", "orderId": "111-0000000-0000001", "status": "authorized", "items": []}'
+        route.fulfill(status=status, body=body, content_type="application/json")
+
+    page.route("http://api.test/**", api)
+    redrawn = page.evaluate(
+        """async () => {
+      sessionStorage.setItem("oms.api", "http://api.test");
+      sessionStorage.setItem("oms.token", "t0ken");
+      window.confirm = () => true;
+      const done = [];
+      const redraw = (answer, text) => { done.push([answer.status, text]); };
+      const here = document.getElementById("here");
+      const authorize = actions.authorizeButton(ret("R1", "requested"), redraw);
+      const close = actions.closeControl(ret("R1", "requested"), redraw);
+      const refund = actions.refundCell(ret("R1", "restocked"), redraw);
+      here.append(authorize, close, refund);
+      authorize.click(); authorize.click();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      close.querySelector(".close-open").click();
+      close.querySelector("select").value = "Never came back";
+      close.querySelector("form").requestSubmit();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      refund.querySelector("button").click();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      return done;
+    }"""
+    )
+    assert [(s["method"], s["path"], s["body"]) for s in sent] == [
+        ("POST", "/returns/R1/authorize", None),
+        ("POST", "/returns/R1/close", {"reason": "Never came back"}),
+        ("POST", "/returns/R1/refund", {}),
+    ]
+    assert all(s["token"] == "Bearer t0ken" for s in sent) and sent[2]["key"]
+    assert [text for _, text in redrawn] == [
+        "Return R1 authorized.",
+        "Return R1 closed: Never came back.",
+        "Refund being sent to Amazon (return R1).",
+    ]

@@ -11,6 +11,12 @@ export const CLOSE_REASONS = [
   "Refunded without return",
 ];
 
+/** A fresh Idempotency-Key (a random UUID where the page is served securely, else time and chance). */
+function newKey(prefix) {
+  if (globalThis.crypto?.randomUUID) return crypto.randomUUID();
+  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`;
+}
+
 const path = (ret, action) => `/returns/${encodeURIComponent(ret.returnId)}/${action}`;
 
 async function send(button, busyText, work, done) {
@@ -93,9 +99,9 @@ export function refundCell(ret, done, { amount } = {}) {
             method: "POST",
             body: fee ? { restockingFee: fee } : {},
             // one key per click: a refused refund is retried by a new request; the API refuses a second refund
-            headers: globalThis.crypto?.randomUUID ? { "Idempotency-Key": crypto.randomUUID() } : {},
+            headers: { "Idempotency-Key": newKey(`refund-${ret.returnId}`) },
           });
-          return [answer, `Refund for return ${ret.returnId}: ${refundStatus(answer.refund?.status || "pending").toLowerCase()}.`];
+          return [answer, `${refundStatus(answer.refund?.status || "pending")} (return ${ret.returnId}).`];
         },
         done,
       );
