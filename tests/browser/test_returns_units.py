@@ -286,3 +286,34 @@ def test_the_decision_and_refund_buttons_send_the_contract_s_requests_once(page:
         "Return R1 closed: Never came back.",
         "Refund being sent to Amazon (return R1).",
     ]
+
+
+def test_a_restocking_fee_goes_with_the_refund_and_a_wrong_one_sends_nothing(page: Any) -> None:
+    sent: list[Any] = []
+
+    def api(route: Any) -> None:
+        sent.append(route.request.post_data_json)
+        body = '{"returnId": "R1", "orderId": "111-0000000-0000001", "status": "restocked", "items": []}'
+        route.fulfill(status=202, body=body, content_type="application/json")
+
+    page.route("http://api.test/**", api)
+    asked = page.evaluate(
+        """async () => {
+      sessionStorage.setItem("oms.api", "http://api.test");
+      sessionStorage.setItem("oms.token", "t0ken");
+      const questions = [];
+      window.confirm = (text) => { questions.push(text); return true; };
+      let fee = false;
+      const cell = actions.refundCell(ret("R1", "restocked"), () => {}, { amount: () => fee });
+      document.getElementById("here").append(cell);
+      cell.querySelector("button").click();  // the fee is not a valid amount: nothing is asked or sent
+      fee = { amount: "4.50", currencyCode: "USD" };
+      cell.querySelector("button").click();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      return questions;
+    }"""
+    )
+    assert asked == [
+        "Refund the buyer of order 111-0000000-0000001 less a restocking fee of 4.50 USD through Amazon?"
+    ]
+    assert sent == [{"restockingFee": {"amount": "4.50", "currencyCode": "USD"}}]

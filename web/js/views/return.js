@@ -1,14 +1,45 @@
 // #/returns/<returnId>: one return: its facts and deadlines, items, the seller's decision or refund, the
 // receiving form while units are still to come, its receipts and its timeline.
 import { call } from "../api.js";
-import { announce, h, table, timeCell, when } from "../dom.js";
+import { announce, h, showError, table, timeCell, when } from "../dom.js";
 import { authorizeButton, closeControl, refundCell } from "../return-actions.js";
 import { receivedNote, receiveForm } from "../receiving.js";
 import { decisionDue, receiptText, returnBadges, returnTimeline, sectionOf, timeLeft, unitsToReceive } from "../returns-common.js";
 import { disposition, forRemoval, grade, returnReason, returnSource, returnStatus, source } from "../words.js";
 
 export async function render(view, returnId) {
-  draw(view, await call(`/returns/${encodeURIComponent(returnId)}`));
+  const ret = await call(`/returns/${encodeURIComponent(returnId)}`);
+  // the order's currency, for a restocking fee (the page still shows the return without it)
+  const order = await call(`/orders/${encodeURIComponent(ret.orderId)}`).catch(() => null);
+  currency = order?.orderTotal?.currencyCode || (order?.items || []).find((i) => i.unitPrice)?.unitPrice.currencyCode || null;
+  draw(view, ret);
+}
+
+let currency = null;
+
+/** The optional restocking fee: a field, and what it holds as money (null: none; false: not a valid amount). */
+function restockingFee() {
+  if (!currency) return { field: null, amount: () => null };
+  const input = h("input", { id: "restocking-fee", name: "restockingFee", type: "number", inputmode: "decimal", min: "0", step: "0.01", class: "narrow", "aria-describedby": "restocking-fee-hint" });
+  const field = h(
+    "span",
+    { class: "restocking-fee" },
+    h("label", { for: input.id }, `Restocking fee (optional, ${currency})`, input),
+    h("span", { id: "restocking-fee-hint", class: "hint" }, "Amazon allows one only for some returns (never for a defective, wrong or damaged item); the API refuses it where not allowed."),
+  );
+  const amount = () => {
+    input.removeAttribute("aria-invalid");
+    const text = input.value.trim();
+    if (!text || Number(text) === 0) return null;
+    if (!/^\d+(\.\d{1,2})?$/.test(text)) {
+      input.setAttribute("aria-invalid", "true");
+      input.focus();
+      showError(new Error("Enter the restocking fee as an amount such as 4.50, or leave it empty."));
+      return false;
+    }
+    return { amount: Number(text).toFixed(2), currencyCode: currency };
+  };
+  return { field, amount };
 }
 
 function due(iso) {
@@ -48,7 +79,10 @@ function draw(view, ret, note) {
   const actions = [];
   if (key === "decide") actions.push(authorizeButton(ret, redraw), " ", closeControl(ret, redraw));
   else if (key === "arriving") actions.push(closeControl(ret, redraw));
-  if (key === "refund" || ret.refund) actions.push(h("p", { id: "refund" }, h("strong", {}, "Refund: "), refundCell(ret, redraw)));
+  if (key === "refund" || ret.refund) {
+    const fee = !ret.refund || ret.refund.status === "refused" ? restockingFee() : { field: null, amount: () => null };
+    actions.push(h("div", { id: "refund" }, h("p", {}, h("strong", {}, "Refund: "), refundCell(ret, redraw, { amount: fee.amount })), fee.field));
+  }
   const receiving = h("section", { id: "receiving", "aria-labelledby": "receiving-title" }, h("h2", { id: "receiving-title" }, "Receive units"));
   receiving.append(
     receiveForm(ret, (after, receipt, again) => {

@@ -4,7 +4,7 @@
 import { pages } from "../api.js";
 import { announce, failureNote, h, table, timeCell, when } from "../dom.js";
 import { authorizeButton, closeControl, refundCell } from "../return-actions.js";
-import { decisionDue, itemsText, OPEN_STATUSES, returnBadges, SECTIONS, sections, timeLeft } from "../returns-common.js";
+import { decisionDue, itemsText, OPEN_STATUSES, returnBadges, SECTIONS, sectionOf, sections, timeLeft } from "../returns-common.js";
 import { returnSource, returnStatus } from "../words.js";
 
 const PAGE = 100;
@@ -14,6 +14,16 @@ function due(iso) {
   if (!iso) return "–";
   const left = timeLeft(iso);
   return h("span", {}, timeCell(iso), h("span", { class: left.startsWith("overdue") ? "warning due-left" : "muted due-left" }, ` ${left}`));
+}
+
+/** Late rows marked red and at-risk ones amber, as on the ship-today queue (an overdue date without the
+ *  guard's flag yet is late too: the guard runs every 15 minutes). */
+function rowClass(ret) {
+  const flags = ret.flags || [];
+  const due = sectionOf(ret) === "decide" ? decisionDue(ret) : sectionOf(ret) === "refund" ? ret.refundDueBy : null;
+  if (flags.includes("refundLate") || flags.includes("decisionLate") || (due && new Date(due).getTime() < Date.now())) return "row-late";
+  if (flags.includes("refundAtRisk") || flags.includes("decisionAtRisk")) return "row-risk";
+  return null;
 }
 
 function columns(key, redraw) {
@@ -67,7 +77,7 @@ export async function render(view) {
         "section",
         { id: `returns-${section.key}`, "aria-labelledby": `returns-${section.key}-title`, class: "returns-section" },
         h("h2", { id: `returns-${section.key}-title` }, title),
-        rows.length ? table(section.title, columns(section.key, redraw), rows, { rowAttributes: (r) => ({ "data-return-id": r.returnId }) }) : h("p", { class: "empty" }, section.empty),
+        rows.length ? table(section.title, columns(section.key, redraw), rows, { rowAttributes: (r) => ({ "data-return-id": r.returnId, class: rowClass(r) }) }) : h("p", { class: "empty" }, section.empty),
       ),
     );
   }
