@@ -317,3 +317,22 @@ def test_a_restocking_fee_goes_with_the_refund_and_a_wrong_one_sends_nothing(pag
         "Refund the buyer of order 111-0000000-0000001 less a restocking fee of 4.50 USD through Amazon?"
     ]
     assert sent == [{"restockingFee": {"amount": "4.50", "currencyCode": "USD"}}]
+
+
+def test_an_fba_return_says_what_amazon_s_warehouse_found_and_what_to_remove(page: Any) -> None:
+    texts = page.evaluate(
+        """() => {
+      const fba = (item) => common.itemsText(ret("F1", "received", { source: "fba", items: [item] })).textContent;
+      return [
+        fba({ sku: "MUG", quantity: 1, reason: "DEFECTIVE", disposition: "CUSTOMER_DAMAGED", fulfillmentCenterId: "PHX7", forRemoval: true }),
+        fba({ sku: "MUG", quantity: 2, reason: "UNWANTED_ITEM", disposition: "SELLABLE", forRemoval: false }),
+        fba({ sku: "MUG", quantity: 1, reason: "DEFECTIVE", disposition: "DEFECTIVE" }),
+      ];
+    }"""
+    )
+    times = "\u00d7"  # the multiplication sign of "1 x MUG"
+    assert texts == [
+        f"1 {times} MUG (Defective or does not work) \u00b7 Damaged by the buyer at PHX7, to remove",
+        f"2 {times} MUG (No longer needed) \u00b7 Sellable (back in Amazon's stock)",
+        f"1 {times} MUG (Defective or does not work) \u00b7 Defective, to remove",  # from the disposition
+    ]

@@ -158,10 +158,17 @@ export function itemsText(ret) {
         `${item.quantity} × `,
         h("a", { href: `#/inventory/${encodeURIComponent(item.sku)}` }, item.sku),
         h("span", { class: "muted" }, ` (${returnReason(item.reason)})`),
-        item.disposition ? h("span", { class: forRemoval(item.disposition) ? "warning" : "muted" }, ` · ${disposition(item.disposition)}${forRemoval(item.disposition) ? ", to remove" : ""}`) : null,
+        item.disposition
+          ? h("span", { class: toRemove(item) ? "warning" : "muted" }, ` · ${disposition(item.disposition)}${item.fulfillmentCenterId ? ` at ${item.fulfillmentCenterId}` : ""}${toRemove(item) ? ", to remove" : ""}`)
+          : null,
       ),
     ),
   );
+}
+
+/** An FBA item Amazon cannot sell again: the API's forRemoval when it says, else from the disposition. */
+export function toRemove(item) {
+  return typeof item.forRemoval === "boolean" ? item.forRemoval : forRemoval(item.disposition);
 }
 
 const BADGE_CLASSES = { refundLate: "badge-late", decisionLate: "badge-late", refundAtRisk: "badge-risk", decisionAtRisk: "badge-risk" };

@@ -4,8 +4,8 @@ import { call } from "../api.js";
 import { announce, h, showError, table, timeCell, when } from "../dom.js";
 import { authorizeButton, closeControl, refundCell } from "../return-actions.js";
 import { receivedNote, receiveForm } from "../receiving.js";
-import { decisionDue, receiptText, returnBadges, returnTimeline, sectionOf, timeLeft, unitsToReceive } from "../returns-common.js";
-import { disposition, forRemoval, grade, returnReason, returnSource, returnStatus, source } from "../words.js";
+import { decisionDue, receiptText, returnBadges, returnTimeline, sectionOf, timeLeft, toRemove, unitsToReceive } from "../returns-common.js";
+import { disposition, grade, returnReason, returnSource, returnStatus, source } from "../words.js";
 
 export async function render(view, returnId) {
   const ret = await call(`/returns/${encodeURIComponent(returnId)}`);
@@ -74,7 +74,7 @@ function draw(view, ret, note) {
     { label: "Returned", cell: (i) => String(i.quantity), className: "number" },
     { label: "Received", cell: (i) => String(left[i.sku]?.received ?? 0), className: "number" },
     { label: "Buyer's reason", cell: (i) => h("span", { title: i.reason || "" }, returnReason(i.reason)) },
-    (ret.items || []).some((i) => i.disposition) && { label: "Amazon's warehouse found", cell: (i) => (i.disposition ? h("span", { class: forRemoval(i.disposition) ? "warning" : "" }, disposition(i.disposition), forRemoval(i.disposition) ? " (to remove)" : "") : "–") },
+    (ret.items || []).some((i) => i.disposition) && { label: "Amazon's warehouse found", cell: (i) => (i.disposition ? h("span", { class: toRemove(i) ? "warning" : "" }, disposition(i.disposition), i.fulfillmentCenterId ? ` at ${i.fulfillmentCenterId}` : "", toRemove(i) ? " (to remove)" : "") : "–") },
   ];
   const actions = [];
   if (key === "decide") actions.push(authorizeButton(ret, redraw), " ", closeControl(ret, redraw));
