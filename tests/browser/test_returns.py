@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from oms_local import harness
-from tests.browser.conftest import ROOT, Api, wait_for, wait_until_loaded
+from tests.browser.conftest import PHONE, ROOT, Api, wait_for, wait_until_loaded
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -242,18 +242,20 @@ def test_the_sku_page_lists_its_returns(
     assert not page.script_errors
 
 
-def test_the_return_pages_fit_800_px(
-    signed_in: Callable[..., Any], returned: dict[str, str], screenshots: Path
+@pytest.mark.parametrize("viewport", [WIDE_800, PHONE], ids=["800px", "phone"])
+def test_the_return_pages_fit_a_laptop_and_a_phone(
+    signed_in: Callable[..., Any], returned: dict[str, str], screenshots: Path, viewport: dict[str, int]
 ) -> None:
     for name, route in {
         "returns": "#/returns",
         "receive": f"#/returns/receive?scan={returned['orderId']}",
         "return": f"#/returns/{returned['returnId']}",
+        "order": f"#/orders/{returned['orderId']}",
     }.items():
-        page = signed_in(route, viewport=WIDE_800)
-        page.screenshot(path=str(screenshots / f"returns-800-{name}.png"), full_page=True)
+        page = signed_in(route, viewport=viewport)
+        page.screenshot(path=str(screenshots / f"returns-{viewport['width']}-{name}.png"), full_page=True)
         width = page.evaluate("() => document.documentElement.scrollWidth")
-        assert width <= WIDE_800["width"], f"{name}: the page is {width} px wide at 800 px"
+        assert width <= viewport["width"], f"{name}: the page is {width} px wide at {viewport['width']} px"
         assert not page.script_errors, f"{name}: {page.script_errors}"
 
 

@@ -2,7 +2,7 @@
 // decision due first), parcels on their way back, returns to refund (overdue first, then least time left),
 // and FBA returns (Amazon's warehouse took them back; unsellable units to remove).
 import { pages } from "../api.js";
-import { announce, failureNote, h, table, timeCell, when } from "../dom.js";
+import { announce, failureNote, h, table, when } from "../dom.js";
 import { authorizeButton, closeControl, refundCell } from "../return-actions.js";
 import { decisionDue, itemsText, OPEN_STATUSES, returnBadges, SECTIONS, sectionOf, sections, timeLeft } from "../returns-common.js";
 import { returnSource, returnStatus } from "../words.js";
@@ -13,7 +13,8 @@ const PAGES = 5; // per status: 500 open returns of one state is more than a sel
 function due(iso) {
   if (!iso) return "–";
   const left = timeLeft(iso);
-  return h("span", {}, timeCell(iso), h("span", { class: left.startsWith("overdue") ? "warning due-left" : "muted due-left" }, ` ${left}`));
+  // the time in the warehouse's zone, then what is left in words ("5 hours left", "overdue by 2 hours")
+  return h("span", {}, when(iso), " ", h("span", { class: left.startsWith("overdue") ? "warning due-left" : "muted due-left" }, left));
 }
 
 /** Late rows marked red and at-risk ones amber, as on the ship-today queue (an overdue date without the
