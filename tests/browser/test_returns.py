@@ -107,6 +107,8 @@ def test_a_parcel_scanned_by_its_order_id_is_received_once_and_graded(
     # a second screen (another packer) opens the same parcel before the first receives it
     stale = signed_in("#/returns/receive")
     assert page.evaluate("() => document.activeElement.id") == "scan"  # the scanner types straight in
+    expected = f'#expected li[data-return-id="{returned["returnId"]}"]'
+    assert page.locator(expected).count() == 1  # a parcel with no readable label is chosen from the list
     _scan(page, returned["orderId"])
     page.wait_for_selector("#receive-form")
     assert "3 of 3 units to receive" in page.inner_text("#receive-form")
@@ -137,6 +139,7 @@ def test_a_parcel_scanned_by_its_order_id_is_received_once_and_graded(
     )
     assert len(posts) == 1
     assert page.evaluate("() => document.activeElement.id") == "scan"  # ready for the next parcel
+    page.wait_for_function(f"() => !document.querySelector('{expected}')")  # no longer expected
     page.screenshot(path=str(screenshots / "returns-received.png"), full_page=True)
 
     ret = api.ok("GET", f"/returns/{returned['returnId']}")

@@ -1,11 +1,13 @@
 // #/returns/receive?scan=: the receiving screen. One field takes a scanned RMA id, order id or return tracking
 // number (a scanner types it and presses Enter), finds the return, and takes its units and grades; then the
 // field is ready for the next parcel.
-import { call } from "../api.js";
+import { call, pages } from "../api.js";
 import { announce, failureNote, h, routeQuery, whileBusy } from "../dom.js";
 import { receivedNote, receiveForm } from "../receiving.js";
-import { findByScan, itemsText } from "../returns-common.js";
+import { ARRIVING, findByScan, itemsText, sections } from "../returns-common.js";
 import { returnSource, returnStatus } from "../words.js";
+
+const EXPECTED = 50;
 
 export async function render(view) {
   const scan = h("input", { id: "scan", name: "scan", type: "search", autocomplete: "off", spellcheck: "false", autocapitalize: "characters", enterkeyhint: "search", required: true, "aria-describedby": "scan-hint" });
@@ -18,7 +20,8 @@ export async function render(view) {
     h("div", { class: "scan-row" }, scan, find),
     h("p", { id: "scan-hint", class: "hint" }, "A barcode scanner types the number and presses Enter."),
   );
-  view.replaceChildren(h("p", { class: "breadcrumb" }, h("a", { href: "#/returns" }, "← Returns")), h("h1", {}, "Receive a returned parcel"), form, result);
+  const expected = h("section", { id: "expected", "aria-labelledby": "expected-title" }, h("h2", { id: "expected-title" }, "Parcels expected"));
+  view.replaceChildren(h("p", { class: "breadcrumb" }, h("a", { href: "#/returns" }, "← Returns")), h("h1", {}, "Receive a returned parcel"), form, result, expected);
 
   let looking = null; // a scanner's second Enter while the first lookup runs is the same lookup
   async function lookUp(text) {
@@ -77,11 +80,38 @@ export async function render(view) {
         result.replaceChildren(receivedNote(after, receipt, again), h("p", {}, h("a", { href: `#/returns/${encodeURIComponent(after.returnId)}` }, `Open return ${after.returnId}`)));
         scan.value = "";
         scan.focus(); // ready for the next parcel
+        listExpected();
       }),
     );
     announce(`Return ${ret.returnId}: ${returnStatus(ret.status).toLowerCase()}.`);
     const first = result.querySelector("#receive-form input");
     (first || heading).focus();
+  }
+
+  // a parcel whose label cannot be read: the returns on their way back, oldest first, to choose from
+  async function listExpected() {
+    try {
+      const reads = await Promise.all(ARRIVING.map((status) => pages("/returns", { status, limit: EXPECTED }, 1)));
+      const arriving = sections(reads.flatMap((page) => page.items)).arriving.slice(0, EXPECTED);
+      expected.replaceChildren(expected.firstChild);
+      if (!arriving.length) {
+        expected.append(h("p", { class: "empty" }, "No authorized return is on its way back."));
+        return;
+      }
+      expected.append(
+        h(
+          "ul",
+          { class: "scan-choices" },
+          arriving.map((ret) => {
+            const choose = h("button", { type: "button", class: "choose-return", "data-return-id": ret.returnId }, `Receive ${ret.returnId}`);
+            choose.addEventListener("click", () => whileBusy(choose, null, () => show(ret.returnId).catch((error) => result.replaceChildren(failureNote("The return", error)))));
+            return h("li", { "data-return-id": ret.returnId }, choose, ` order ${ret.orderId}${ret.trackingId ? `, tracking ${ret.trackingId}` : ""} · `, itemsText(ret));
+          }),
+        ),
+      );
+    } catch (error) {
+      expected.replaceChildren(expected.firstChild, failureNote("The parcels expected", error));
+    }
   }
 
   form.addEventListener("submit", (event) => {
@@ -91,6 +121,7 @@ export async function render(view) {
       looking = null;
     });
   });
+  await listExpected();
   const given = routeQuery().get("scan");
   if (given) {
     scan.value = given;
