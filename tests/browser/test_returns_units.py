@@ -288,7 +288,7 @@ def test_the_decision_and_refund_buttons_send_the_contract_s_requests_once(page:
     ]
 
 
-def test_a_restocking_fee_goes_with_the_refund_and_a_wrong_one_sends_nothing(page: Any) -> None:
+def test_a_restocking_fee_or_fewer_units_go_with_the_refund_and_wrong_ones_send_nothing(page: Any) -> None:
     sent: list[Any] = []
 
     def api(route: Any) -> None:
@@ -310,13 +310,25 @@ def test_a_restocking_fee_goes_with_the_refund_and_a_wrong_one_sends_nothing(pag
       fee = { amount: "4.50", currencyCode: "USD" };
       cell.querySelector("button").click();
       await new Promise((resolve) => setTimeout(resolve, 200));
+      // a partial refund: 1 of the 2 mugs received, no fee
+      const part = actions.refundCell(ret("R1", "restocked"), () => {}, { amount: () => null, units: () => [{ sku: "MUG", quantity: 1 }] });
+      document.getElementById("here").append(part);
+      part.querySelector("button").click();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const wrong = actions.refundCell(ret("R1", "restocked"), () => {}, { units: () => false });
+      document.getElementById("here").append(wrong);
+      wrong.querySelector("button").click();  // units not valid: nothing asked or sent
       return questions;
     }"""
     )
     assert asked == [
-        "Refund the buyer of order 111-0000000-0000001 less a restocking fee of 4.50 USD through Amazon?"
+        "Refund the buyer of order 111-0000000-0000001 less a restocking fee of 4.50 USD through Amazon?",
+        "Refund the buyer of order 111-0000000-0000001 for 1 \u00d7 MUG through Amazon?",
     ]
-    assert sent == [{"restockingFee": {"amount": "4.50", "currencyCode": "USD"}}]
+    assert sent == [
+        {"restockingFee": {"amount": "4.50", "currencyCode": "USD"}},
+        {"items": [{"sku": "MUG", "quantity": 1}]},
+    ]
 
 
 def test_an_fba_return_says_what_amazon_s_warehouse_found_and_what_to_remove(page: Any) -> None:

@@ -72,8 +72,10 @@ export function closeControl(ret, done) {
   return h("span", { class: "close-control" }, open, form);
 }
 
-/** Where the refund stands, with Amazon's reason when it refused it; the button to refund (again). */
-export function refundCell(ret, done, { amount } = {}) {
+/** Where the refund stands, with Amazon's reason when it refused it; the button to refund (again).
+ *  `amount()`: the restocking fee (null: none, false: not valid); `units()`: the SKUs and units to refund
+ *  (null: everything received, false: not valid). */
+export function refundCell(ret, done, { amount, units } = {}) {
   const refund = ret.refund;
   const parts = [];
   if (refund) {
@@ -89,7 +91,10 @@ export function refundCell(ret, done, { amount } = {}) {
     button.addEventListener("click", () => {
       const fee = amount?.();
       if (fee === false) return; // the form said what is wrong
-      const words = fee ? ` less a restocking fee of ${money(fee)}` : " in full";
+      const lines = units?.();
+      if (lines === false) return;
+      const part = lines ? ` for ${lines.map((l) => `${l.quantity} × ${l.sku}`).join(", ")}` : fee ? "" : " in full";
+      const words = `${part}${fee ? ` less a restocking fee of ${money(fee)}` : ""}`;
       if (!window.confirm(`Refund the buyer of order ${ret.orderId}${words} through Amazon?`)) return;
       send(
         button,
@@ -97,7 +102,7 @@ export function refundCell(ret, done, { amount } = {}) {
         async () => {
           const answer = await call(path(ret, "refund"), {
             method: "POST",
-            body: fee ? { restockingFee: fee } : {},
+            body: { ...(lines ? { items: lines } : {}), ...(fee ? { restockingFee: fee } : {}) },
             // one key per click: a refused refund is retried by a new request; the API refuses a second refund
             headers: { "Idempotency-Key": newKey(`refund-${ret.returnId}`) },
           });

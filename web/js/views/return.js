@@ -17,6 +17,40 @@ export async function render(view, returnId) {
 
 let currency = null;
 
+/** Units to refund per SKU, every unit received at first; fewer makes a partial refund (by item price). */
+function refundUnits(ret) {
+  const received = unitsToReceive(ret).filter((item) => item.received > 0);
+  if (!received.length) return { field: null, units: () => null };
+  const inputs = received.map((item) => h("input", { id: `refund-units-${item.sku}`, name: "refundUnits", type: "number", inputmode: "numeric", min: "0", max: String(item.received), step: "1", value: String(item.received), "data-sku": item.sku, class: "narrow" }));
+  const field = h(
+    "fieldset",
+    { class: "refund-units" },
+    h("legend", {}, "Units to refund (fewer than received: a partial refund)"),
+    received.map((item, index) => h("label", { for: inputs[index].id }, `${item.sku} (${item.received} received)`, inputs[index])),
+  );
+  const units = () => {
+    const lines = [];
+    for (const [index, input] of inputs.entries()) {
+      input.removeAttribute("aria-invalid");
+      const count = Number(input.value || 0);
+      if (!Number.isInteger(count) || count < 0 || count > received[index].received) {
+        input.setAttribute("aria-invalid", "true");
+        input.focus();
+        showError(new Error(`Refund whole units of ${received[index].sku}, at most the ${received[index].received} received.`));
+        return false;
+      }
+      if (count) lines.push({ sku: received[index].sku, quantity: count });
+    }
+    if (!lines.length) {
+      showError(new Error("Refund at least one unit, or close the return instead."));
+      return false;
+    }
+    const all = lines.length === received.length && lines.every((line, i) => line.quantity === received[i].received);
+    return all ? null : lines; // everything received: the API's default, a full refund
+  };
+  return { field, units };
+}
+
 /** The optional restocking fee: a field, and what it holds as money (null: none; false: not a valid amount). */
 function restockingFee() {
   if (!currency) return { field: null, amount: () => null };
@@ -80,8 +114,10 @@ function draw(view, ret, note) {
   if (key === "decide") actions.push(authorizeButton(ret, redraw), " ", closeControl(ret, redraw));
   else if (key === "arriving") actions.push(closeControl(ret, redraw));
   if (key === "refund" || ret.refund) {
-    const fee = !ret.refund || ret.refund.status === "refused" ? restockingFee() : { field: null, amount: () => null };
-    actions.push(h("div", { id: "refund" }, h("p", {}, h("strong", {}, "Refund: "), refundCell(ret, redraw, { amount: fee.amount })), fee.field));
+    const open = !ret.refund || ret.refund.status === "refused";
+    const fee = open ? restockingFee() : { field: null, amount: () => null };
+    const part = open && key === "refund" ? refundUnits(ret) : { field: null, units: () => null };
+    actions.push(h("div", { id: "refund" }, h("p", {}, h("strong", {}, "Refund: "), refundCell(ret, redraw, { amount: fee.amount, units: part.units })), part.field, fee.field));
   }
   const receiving = h("section", { id: "receiving", "aria-labelledby": "receiving-title" }, h("h2", { id: "receiving-title" }, "Receive units"));
   receiving.append(
