@@ -117,7 +117,8 @@ function draw(view, ret, note) {
     const open = !ret.refund || ret.refund.status === "refused";
     const fee = open ? restockingFee() : { field: null, amount: () => null };
     const part = open && key === "refund" ? refundUnits(ret) : { field: null, units: () => null };
-    actions.push(h("div", { id: "refund" }, h("p", {}, h("strong", {}, "Refund: "), refundCell(ret, redraw, { amount: fee.amount, units: part.units })), part.field, fee.field));
+    // what to refund first, then the button that sends it (and, once sent, where the refund stands)
+    actions.push(h("div", { id: "refund" }, part.field, fee.field, h("p", {}, h("strong", {}, "Refund: "), refundCell(ret, redraw, { amount: fee.amount, units: part.units }))));
   }
   const receiving = h("section", { id: "receiving", "aria-labelledby": "receiving-title" }, h("h2", { id: "receiving-title" }, "Receive units"));
   receiving.append(
