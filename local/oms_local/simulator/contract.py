@@ -48,6 +48,11 @@ OPERATION_MODELS: dict[str, str] = {
     "createShipment": "merchant-fulfillment-api-model/merchantFulfillmentV0.json",
     "getMessagingActionsForOrder": "messaging-api-model/messaging.json",
     "createUnexpectedProblem": "messaging-api-model/messaging.json",
+    "createFeedDocument": "feeds-api-model/feeds_2021-06-30.json",
+    "createFeed": "feeds-api-model/feeds_2021-06-30.json",
+    "getFeed": "feeds-api-model/feeds_2021-06-30.json",
+    "getFeedDocument": "feeds-api-model/feeds_2021-06-30.json",
+    "listFinancialEventsByOrderId": "finances-api-model/financesV0.json",
 }
 
 # Amazon's default usage plans (rate per second, burst), for when the models are not at hand.
@@ -64,12 +69,18 @@ DEFAULT_USAGE_PLANS: dict[str, tuple[float, int]] = {
     "createShipment": (2.0, 2),
     "getMessagingActionsForOrder": (1.0, 5),
     "createUnexpectedProblem": (1.0, 5),
+    "createFeedDocument": (0.5, 15),
+    "createFeed": (0.0083, 15),
+    "getFeed": (2.0, 15),
+    "getFeedDocument": (0.0222, 10),
+    "listFinancialEventsByOrderId": (0.5, 30),
 }
 
 NOTIFICATION_SCHEMAS: dict[str, str] = {
     "ORDER_CHANGE": "schemas/notifications/OrderChangeNotification.json",
     "FBA_INVENTORY_AVAILABILITY_CHANGES": "schemas/notifications/FBAInventoryAvailabilityChangeNotification.json",
     "LISTINGS_ITEM_MFN_QUANTITY_CHANGE": "schemas/notifications/ListingsItemMfnQuantityChange.json",
+    "FEED_PROCESSING_FINISHED": "schemas/notifications/FeedProcessingFinishedNotification.json",
 }
 
 _HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
