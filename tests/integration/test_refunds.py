@@ -19,7 +19,7 @@ from oms.notifications import apply_notification
 from oms.store import keys
 from oms.store.default import default_table
 from oms.store.orders import OrderRepository
-from oms_local.simulator import Simulator, SimulatorConfig
+from oms_local.simulator import Simulator, SimulatorConfig, contract
 from oms_local.simulator.catalogue import builtin_catalogue
 from oms_local.simulator.marketplace import Wanted
 from tests.api_calls import call_api
@@ -57,6 +57,7 @@ class Heard:
             found = [json.loads(t) for t in self.texts if json.loads(t)["notificationType"] == kind]
             if len(found) >= count:
                 for document in found[:count]:
+                    contract.validate_notification(document)  # the official schema of its type
                     apply_notification(Notification.model_validate(document), marketplaces=[MARKETPLACE])
                 self.texts[:] = [t for t in self.texts if json.loads(t)["notificationType"] != kind]
                 return found[:count]

@@ -208,6 +208,8 @@ def test_bad_components_are_400s():
         ([RefundComponent(type="Principal", amount="1.001")], "items[0].components[0].amount"),
         ([RefundComponent(type="Principal", amount="-1")], "items[0].components[0].amount"),
         ([RefundComponent(type="Principal", amount="abc")], "items[0].components[0].amount"),
+        ([RefundComponent(type="Principal", amount="1e400")], "items[0].components[0].amount"),
+        ([RefundComponent(type="Principal", amount="NaN")], "items[0].components[0].amount"),
         (
             [RefundComponent(type="Tax", amount="1"), RefundComponent(type="Tax", amount="1")],
             "items[0].components[1].type",

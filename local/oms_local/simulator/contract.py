@@ -269,7 +269,12 @@ def _notification_validator(notification_type: str) -> Validator:
 
 
 def notification_problems(document: Any) -> list[str]:
-    kind = document.get("NotificationType") if isinstance(document, dict) else None
+    # Amazon writes the envelope in PascalCase for most types, in camelCase for feeds and reports
+    kind = (
+        (document.get("NotificationType") or document.get("notificationType"))
+        if isinstance(document, dict)
+        else None
+    )
     if kind not in NOTIFICATION_SCHEMAS:
         return [f"unknown NotificationType {kind!r}"]
     return _problems(_notification_validator(kind), document)

@@ -44,6 +44,7 @@ RESTOCKING_FEE = "RestockingFee"
 COMPONENTS = ("Principal", "Shipping", "Tax", "ShippingTax", "GiftWrap", "GiftWrapTax")
 MAX_RESTOCKING_SHARE = Decimal("0.20")  # Amazon US: at most 20% of the item price
 CENT = Decimal("0.01")
+MAX_AMOUNT = Decimal(10) ** 9  # no order is worth this much; larger figures are typing mistakes
 # Buyer reasons (Amazon's return reason codes, with or without their CR- prefix) that mean the seller or
 # the carrier caused the return: no restocking fee.
 SELLER_CAUSED_REASONS = frozenset(
@@ -106,6 +107,8 @@ def _amount(value: str, where: str) -> Decimal:
         raise InvalidInput.for_field(where, f"{value!r} is not an amount like 12.34") from None
     if not amount.is_finite() or amount <= 0:
         raise InvalidInput.for_field(where, "must be more than 0")
+    if amount >= MAX_AMOUNT:
+        raise InvalidInput.for_field(where, f"must be less than {MAX_AMOUNT}")
     if amount != amount.quantize(CENT):
         raise InvalidInput.for_field(where, "at most two decimal places")
     return amount
