@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -24,7 +24,7 @@ from oms_local.simulator.catalogue import builtin_catalogue
 from oms_local.simulator.marketplace import Wanted
 from tests.api_calls import call_api
 from tests.builders import WAREHOUSE_SETTINGS
-from tests.integration.amazon_side import MARKETPLACE, TableStream, amazon_fixture, calls, fast_client
+from tests.integration.amazon_side import MARKETPLACE, SELLER, TableStream, amazon_fixture, calls, fast_client
 
 __all__ = ["amazon_fixture"]
 SKU = "85123A"  # in the simulator's built-in catalogue
@@ -241,4 +241,68 @@ def test_a_crash_between_create_feed_and_its_write_never_sends_a_second_feed(
     assert checker.lambda_handler({}, context)["confirmed"] == 1
     after = _return(stack, context, return_id)
     assert (after["status"], after["refund"]["status"]) == ("refunded", "confirmed")
+    assert calls(amazon, "createFeed") == 1
+
+
+def _send_dies(stack, context, amazon, monkeypatch, where: str) -> tuple[str, TableStream]:
+    """A received return's refund requested, and its sender dying at `where` (after its claim)."""
+    from oms.returns import refunds
+
+    stream = TableStream(stack, "submit_refunds", stack.handler("submit_refunds").lambda_handler)
+    stream.deliver()
+    return_id = _received_return(stack, context, _shipped_id(amazon))
+    assert call_api(stack, context, "POST", f"/returns/{return_id}/refund", {})[0] == 202
+
+    def die(*args, **kwargs):
+        raise ConnectionError(f"the function died in {where}")
+
+    with monkeypatch.context() as dying:
+        dying.setattr(refunds, where, die)
+        stream.deliver()
+    pending = _return(stack, context, return_id)["refund"]
+    assert pending["status"] == "pending" and pending["claimedAt"] and pending["feedId"] is None
+    return return_id, stream
+
+
+def _shipped_id(amazon) -> str:
+    return next(iter(amazon.marketplace.orders))
+
+
+def _check(amazon, later: timedelta) -> dict[str, int]:
+    from oms.returns.refunds import check_refunds
+
+    return check_refunds(
+        default_table(), fast_client(amazon), seller_id=SELLER, now=datetime.now(UTC) + later
+    )
+
+
+def test_a_sender_that_died_before_create_feed_is_sent_again_once_amazon_lists_no_stray_feed(
+    stack, context, amazon, shipped, monkeypatch
+):
+    heard = Heard(amazon)
+    return_id, _ = _send_dies(stack, context, amazon, monkeypatch, "upload_feed_document")
+    assert calls(amazon, "createFeed") == 0
+
+    assert _check(amazon, timedelta(minutes=1))["sent"] == 0  # the sender may still be at work
+    assert _check(amazon, timedelta(minutes=6))["sent"] == 1  # getFeeds lists no feed nobody recorded
+    assert calls(amazon, "createFeed") == 1
+    heard.apply("FEED_PROCESSING_FINISHED")
+    assert _return(stack, context, return_id)["refund"]["status"] == "submitted"
+
+
+def test_a_sender_that_died_after_create_feed_waits_for_finances_then_is_refused_to_send_again(
+    stack, context, amazon, shipped, monkeypatch
+):
+    amazon.marketplace.config.refund_posting_seconds = (3600.0, 3600.0)  # Finances shows it an hour later
+    return_id, _ = _send_dies(stack, context, amazon, monkeypatch, "sent")
+    assert calls(amazon, "createFeed") == 1
+
+    assert _check(amazon, timedelta(minutes=6))["sent"] == 0  # a feed nobody recorded: maybe this one
+    assert calls(amazon, "createFeed") == 1
+    assert _return(stack, context, return_id)["refund"]["status"] == "pending"
+    # 48 hours on (Amazon's posting delay) with no refund event for the order, it is refused, to send again
+    assert _check(amazon, timedelta(hours=49))["refused"] == 1
+    refused = _return(stack, context, return_id)
+    assert refused["refund"]["status"] == "refused"
+    assert "interrupted" in refused["refund"]["reason"]
     assert calls(amazon, "createFeed") == 1

@@ -151,6 +151,24 @@ class FeedsApi(MarketCore):
                 body["resultFeedDocumentId"] = feed.result_document_id
             return body
 
+    def get_feeds(
+        self, feed_types: list[str], created_since: str | None, next_token: str | None
+    ) -> dict[str, Any]:
+        """getFeeds: the seller's feeds of the types asked, created since the time given, newest first (one
+        page: the simulator never holds more than a page's worth in a test)."""
+        if next_token:
+            raise invalid("Invalid Input", "nextToken is not valid.")
+        if not feed_types:
+            raise invalid("Invalid Input", "feedTypes is required unless nextToken is given.")
+        since = datetime.fromisoformat(created_since.replace("Z", "+00:00")) if created_since else None
+        with self.feeds_state.lock:
+            ids = [
+                f.feed_id
+                for f in sorted(self.feeds_state.feeds.values(), key=lambda f: f.created, reverse=True)
+                if f.feed_type in feed_types and (since is None or f.created >= since)
+            ]
+        return {"feeds": [self.get_feed(feed_id) for feed_id in ids[:100]]}
+
     def get_feed_document(self, document_id: str) -> dict[str, Any]:
         with self.feeds_state.lock:
             if document_id not in self.feeds_state.documents:

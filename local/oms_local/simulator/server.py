@@ -50,6 +50,7 @@ ROUTES: dict[str, tuple[str, str]] = {
     "createUnexpectedProblem": ("POST", "/messaging/v1/orders/{amazonOrderId}/messages/unexpectedProblem"),
     "createFeedDocument": ("POST", "/feeds/2021-06-30/documents"),
     "createFeed": ("POST", "/feeds/2021-06-30/feeds"),
+    "getFeeds": ("GET", "/feeds/2021-06-30/feeds"),
     "getFeed": ("GET", "/feeds/2021-06-30/feeds/{feedId}"),
     "getFeedDocument": ("GET", "/feeds/2021-06-30/documents/{feedDocumentId}"),
     "listFinancialEventsByOrderId": ("GET", "/finances/v0/orders/{orderId}/financialEvents"),
@@ -196,6 +197,12 @@ class SpApiServer:
             "createUnexpectedProblem": self._create_unexpected_problem,
             "createFeedDocument": lambda p, q, b: (201, self.marketplace.create_feed_document(b)),
             "createFeed": lambda p, q, b: (202, self.marketplace.create_feed(b)),
+            "getFeeds": lambda p, q, b: (
+                200,
+                self.marketplace.get_feeds(
+                    _values(q, "feedTypes"), _one(q, "createdSince"), _one(q, "nextToken")
+                ),
+            ),
             "getFeed": lambda p, q, b: (200, self.marketplace.get_feed(p["feedId"])),
             "getFeedDocument": lambda p, q, b: (200, self.marketplace.get_feed_document(p["feedDocumentId"])),
             "listFinancialEventsByOrderId": lambda p, q, b: (

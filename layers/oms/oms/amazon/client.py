@@ -106,6 +106,7 @@ OPERATIONS = {
         # Feeds (order adjustments: refunds) and Finances (the refund events):
         Operation("createFeedDocument", "POST", "/feeds/2021-06-30/documents"),  # 0.5, 15
         Operation("createFeed", "POST", "/feeds/2021-06-30/feeds"),  # 0.0083, 15
+        Operation("getFeeds", "GET", "/feeds/2021-06-30/feeds"),  # 0.0222, 10
         Operation("getFeed", "GET", "/feeds/2021-06-30/feeds/{feedId}"),  # 2, 15
         Operation("getFeedDocument", "GET", "/feeds/2021-06-30/documents/{feedDocumentId}"),  # 0.0222, 10
         Operation(

@@ -11,13 +11,16 @@ createFeed is the one call that must not run twice for the same refund: it is ne
 from __future__ import annotations
 
 import gzip
+from datetime import datetime
 
 from pydantic import Field
 
 from oms.amazon.client import SpApiClient, region_of
 from oms.amazon.notifications import AmazonModel
+from oms.domain.types import iso_z
 
 XML_CONTENT_TYPE = "text/xml; charset=UTF-8"
+MAX_PAGES = 10
 
 
 class CreateFeedDocumentResponse(AmazonModel):
@@ -34,6 +37,11 @@ class Feed(AmazonModel):
     feed_type: str = Field(alias="feedType")
     processing_status: str = Field(alias="processingStatus")  # CANCELLED, DONE, FATAL, IN_PROGRESS, IN_QUEUE
     result_feed_document_id: str | None = Field(default=None, alias="resultFeedDocumentId")
+
+
+class GetFeedsResponse(AmazonModel):
+    feeds: list[Feed]
+    next_token: str | None = Field(default=None, alias="nextToken")
 
 
 class FeedDocument(AmazonModel):
@@ -81,6 +89,24 @@ def create_feed(client: SpApiClient, marketplace_id: str, feed_type: str, docume
 
 def get_feed(client: SpApiClient, marketplace_id: str, feed_id: str) -> Feed:
     return client.call("getFeed", Feed, region=region_of(marketplace_id), path={"feedId": feed_id})
+
+
+def feeds_since(client: SpApiClient, marketplace_id: str, feed_type: str, since: datetime) -> list[Feed]:
+    """getFeeds: the seller's feeds of a type created since `since` (every page)."""
+    feeds: list[Feed] = []
+    query: dict[str, object] = {
+        "feedTypes": [feed_type],
+        "marketplaceIds": [marketplace_id],
+        "createdSince": iso_z(since),
+        "pageSize": 100,
+    }
+    for _ in range(MAX_PAGES):
+        answer = client.call("getFeeds", GetFeedsResponse, region=region_of(marketplace_id), query=query)
+        feeds += answer.feeds
+        if not answer.next_token:
+            break
+        query = {"nextToken": answer.next_token}  # Amazon: the token as the only parameter
+    return feeds
 
 
 def read_feed_document(client: SpApiClient, marketplace_id: str, document_id: str) -> bytes:

@@ -29,6 +29,7 @@ from oms.amazon.client import SpApiClient, SpApiError
 from oms.amazon.feeds_api import (
     FeedProcessingFinishedPayload,
     create_feed,
+    feeds_since,
     get_feed,
     read_feed_document,
     upload_feed_document,
@@ -63,6 +64,7 @@ from oms.store.table import Item, Table, Write, back_off, from_dynamo
 _ATTEMPTS = 30
 FINANCES_WAIT = timedelta(hours=48)  # Amazon posts a refund event up to 48 hours after the refund
 UNSENT_AFTER = timedelta(minutes=2)  # a pending refund the stream has not sent by then is sent by the check
+CLAIM_GRACE = timedelta(minutes=5)  # longer than the sender's timeout: a claim this old has no sender left
 FINISHED = frozenset({"DONE", "CANCELLED", "FATAL"})
 
 Change = Callable[[Return], Return | None]
@@ -312,6 +314,14 @@ def check_refunds(
     return counts
 
 
+def _no_stray_feed(table: Table, client: SpApiClient, marketplace: str, since: datetime) -> bool:
+    """True when every adjustment feed Amazon lists since the claim (a minute's slack) is one a refund here
+    recorded: then the interrupted sender never reached createFeed. A feed nobody here recorded may be the
+    interrupted one (or the seller's own upload): then only Amazon's finances can tell."""
+    feeds = feeds_since(client, marketplace, FEED_TYPE, since - timedelta(minutes=1))
+    return all(table.get(keys.refund_feed_key(feed.feed_id), consistent=True) is not None for feed in feeds)
+
+
 def _check_one(table: Table, client: SpApiClient, ret: Return, *, seller_id: str, now: datetime) -> str:
     refund = ret.refund
     if refund is None or refund.status in (RefundStatus.REFUSED, RefundStatus.CONFIRMED):
@@ -323,6 +333,27 @@ def _check_one(table: Table, client: SpApiClient, ret: Return, *, seller_id: str
         if refund_posted(refund_events(client, marketplace, ret.order_id), ret.order_id, since):
             _finish(table, ret.return_id, refund.refund_id, lambda r: confirmed(r, now))
             return "confirmed"
+        if (
+            refund.status is RefundStatus.PENDING
+            and now - since > CLAIM_GRACE
+            and _no_stray_feed(table, client, marketplace, since)
+        ):  # the sender stopped before createFeed: nothing reached Amazon, send it now
+            claim = refund.claimed_at
+            _change(
+                table,
+                ret.return_id,
+                lambda r: _if_ours(
+                    r,
+                    refund.refund_id,
+                    lambda x: unclaimed(x) if x.refund and x.refund.claimed_at == claim else x,
+                ),
+                lambda after: [],
+            )
+            return (
+                "sent"
+                if submit_refund(table, client, ret.return_id, seller_id=seller_id) == "sent"
+                else "checked"
+            )
         if refund.status is RefundStatus.PENDING and now - since > FINANCES_WAIT:
             reason = (
                 "sending to Amazon was interrupted and no refund showed in Amazon's finances within 48 hours: "
