@@ -24,7 +24,15 @@ from oms_local.simulator.catalogue import builtin_catalogue
 from oms_local.simulator.marketplace import Wanted
 from tests.api_calls import call_api
 from tests.builders import WAREHOUSE_SETTINGS
-from tests.integration.amazon_side import MARKETPLACE, SELLER, TableStream, amazon_fixture, calls, fast_client
+from tests.integration.amazon_side import (
+    MARKETPLACE,
+    SELLER,
+    TableStream,
+    amazon_fixture,
+    calls,
+    fast_client,
+    inject_fault,
+)
 
 __all__ = ["amazon_fixture"]
 SKU = "85123A"  # in the simulator's built-in catalogue
@@ -306,3 +314,29 @@ def test_a_sender_that_died_after_create_feed_waits_for_finances_then_is_refused
     assert refused["refund"]["status"] == "refused"
     assert "interrupted" in refused["refund"]["reason"]
     assert calls(amazon, "createFeed") == 1
+
+
+def test_create_feed_is_never_retried_after_a_5xx_and_after_a_429_waits_for_the_budget(stack, context, amazon, shipped):
+    heard = Heard(amazon)
+    stream = TableStream(stack, "submit_refunds", stack.handler("submit_refunds").lambda_handler)
+    stream.deliver()
+    return_id = _received_return(stack, context, shipped)
+    assert call_api(stack, context, "POST", f"/returns/{return_id}/refund", {})[0] == 202
+
+    # a 500 may mean Amazon made the feed: the sender stops, keeping its claim; nothing is sent twice
+    inject_fault(amazon, "createFeed", 500, 1)
+    stream.deliver()
+    assert calls(amazon, "createFeed") == 1
+    assert _return(stack, context, return_id)["refund"]["claimedAt"]
+    # this 500 came before Amazon did anything: once the claim is old, getFeeds shows no stray feed and the
+    # refund check sends it; Amazon throttles (429): the shared budget now waits for createFeed's slow refill
+    # (one every 2 minutes), so the claim is released and the next run sends it
+    inject_fault(amazon, "createFeed", 429, 1)
+    assert _check(amazon, timedelta(minutes=6))["sent"] == 0
+    assert calls(amazon, "createFeed") == 2
+    assert _return(stack, context, return_id)["refund"]["claimedAt"] is None
+    default_table().delete(keys.rate_bucket_key("na", "createFeed"))  # two minutes later, as far as it goes
+    assert _check(amazon, timedelta(minutes=6))["sent"] == 1
+    assert (calls(amazon, "createFeed"), calls(amazon, "createFeed", "faults")) == (3, 2)
+    heard.apply("FEED_PROCESSING_FINISHED")
+    assert _return(stack, context, return_id)["refund"]["status"] == "submitted"
