@@ -316,7 +316,9 @@ def test_a_sender_that_died_after_create_feed_waits_for_finances_then_is_refused
     assert calls(amazon, "createFeed") == 1
 
 
-def test_create_feed_is_never_retried_after_a_5xx_and_after_a_429_waits_for_the_budget(stack, context, amazon, shipped):
+def test_create_feed_is_never_retried_after_a_5xx_and_after_a_429_waits_for_the_budget(
+    stack, context, amazon, shipped
+):
     heard = Heard(amazon)
     stream = TableStream(stack, "submit_refunds", stack.handler("submit_refunds").lambda_handler)
     stream.deliver()
