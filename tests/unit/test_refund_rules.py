@@ -389,3 +389,33 @@ def test_refund_events_are_announced_once_each():
     assert heard(ret, sure) == ["RefundIssued"]  # confirmed straight from pending (an interrupted send)
     assert heard(ret, no) == ["RefundRefused"]
     assert heard(no, no) == []
+
+
+def test_a_refund_event_confirms_the_refund_of_its_own_skus_posted_after_it():
+    from oms.amazon.finances_api import ListFinancialEventsResponse, refund_posted
+
+    def event(sku: str, posted: str) -> dict:
+        return {
+            "AmazonOrderId": "111-0000001-0000001",
+            "PostedDate": posted,
+            "ShipmentItemAdjustmentList": [{"SellerSKU": sku, "ItemChargeAdjustmentList": []}],
+        }
+
+    answer = ListFinancialEventsResponse.model_validate(
+        {
+            "payload": {
+                "FinancialEvents": {
+                    "RefundEventList": [
+                        event("MUG", "2026-12-01T10:00:00Z"),
+                        event("CUP", "2026-12-03T10:00:00Z"),
+                    ]
+                }
+            }
+        }
+    )
+    events = answer.payload.financial_events.refund_event_list
+    since = datetime(2026, 12, 2, tzinfo=UTC)
+    assert refund_posted(events, "111-0000001-0000001", since, {"CUP"}).posted_date.day == 3
+    assert refund_posted(events, "111-0000001-0000001", since, {"MUG"}) is None  # the mug's came before
+    assert refund_posted(events, "111-0000001-0000001", since, {"MUG", "CUP"}) is None
+    assert refund_posted(events, "222-0000001-0000001", since, {"CUP"}) is None

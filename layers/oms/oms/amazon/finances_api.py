@@ -77,9 +77,15 @@ def refund_events(client: SpApiClient, marketplace_id: str, order_id: str) -> li
     return events
 
 
-def refund_posted(events: list[ShipmentEvent], order_id: str, since: datetime) -> ShipmentEvent | None:
-    """The first refund event of the order posted at or after `since` (a minute's slack for clocks)."""
+def refund_posted(
+    events: list[ShipmentEvent], order_id: str, since: datetime, skus: set[str] | None = None
+) -> ShipmentEvent | None:
+    """The first refund event of the order posted at or after `since` (a minute's slack for clocks) that
+    adjusts every SKU in `skus` (another return's refund of the same order adjusts others)."""
     for event in sorted(events, key=lambda e: e.posted_date or since):
+        adjusted = {item.seller_sku for item in event.shipment_item_adjustment_list}
+        if skus and not skus <= adjusted:
+            continue
         if event.amazon_order_id == order_id and event.posted_date is not None:
             posted = event.posted_date
             if posted.tzinfo is None:

@@ -330,7 +330,8 @@ def _check_one(table: Table, client: SpApiClient, ret: Return, *, seller_id: str
     marketplace = OrderRepository(table).get(ret.order_id).marketplace_id
     if refund.status is RefundStatus.SUBMITTED or (refund.claimed_at is not None and not refund.feed_id):
         since = refund.claimed_at or refund.requested_at or ret.requested_at
-        if refund_posted(refund_events(client, marketplace, ret.order_id), ret.order_id, since):
+        skus = {line.sku for line in refund.lines}
+        if refund_posted(refund_events(client, marketplace, ret.order_id), ret.order_id, since, skus):
             _finish(table, ret.return_id, refund.refund_id, lambda r: confirmed(r, now))
             return "confirmed"
         if (
