@@ -141,6 +141,11 @@ def test_a_received_return_is_refunded_through_the_feed_and_confirmed_by_finance
     assert call_api(
         stack, context, "POST", f"/returns/{return_id}/refund", body, headers={"Idempotency-Key": "rf-1"}
     ) == (200, ret)
+    other = {"restockingFee": {"amount": "0.01", "currencyCode": "USD"}}
+    status, answer = call_api(
+        stack, context, "POST", f"/returns/{return_id}/refund", other, headers={"Idempotency-Key": "rf-1"}
+    )
+    assert status == 409 and "different refund" in answer["error"]["message"]
 
     # then it is sent once as an adjustment feed, and Amazon's report makes it submitted: the return is refunded
     stream.deliver()

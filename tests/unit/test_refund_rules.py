@@ -419,3 +419,23 @@ def test_a_refund_event_confirms_the_refund_of_its_own_skus_posted_after_it():
     assert refund_posted(events, "111-0000001-0000001", since, {"MUG"}) is None  # the mug's came before
     assert refund_posted(events, "111-0000001-0000001", since, {"MUG", "CUP"}) is None
     assert refund_posted(events, "222-0000001-0000001", since, {"CUP"}) is None
+
+
+def test_a_retry_is_the_same_request_only_with_the_same_items_components_and_fee():
+    ret = _received(*ALL_IN, reasons={"MUG": "UNWANTED_ITEM", "CUP": "UNWANTED_ITEM"})
+    partial = RefundAsk(items=[RefundItemAsk(sku="MUG", quantity=1)])
+    from oms.domain.refunds import same_request
+
+    assert same_request(_plan(ret), RefundAsk(), ret.received())
+    assert same_request(_plan(ret, partial), partial, ret.received())
+    assert not same_request(
+        _plan(ret, partial), RefundAsk(items=[RefundItemAsk(sku="MUG", quantity=2)]), ret.received()
+    )
+    assert not same_request(
+        _plan(ret, partial), RefundAsk(), ret.received()
+    )  # all received units is another refund
+    fee = RefundAsk(restocking_fee=Money(amount="2.00", currency_code="USD"))
+    assert same_request(
+        _plan(ret, fee), RefundAsk(restocking_fee=Money(amount="2", currency_code="USD")), ret.received()
+    )
+    assert not same_request(_plan(ret, fee), RefundAsk(), ret.received())

@@ -11,7 +11,7 @@ sellable or customer-damaged, and at most 20% of those units' item price.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from xml.etree import ElementTree as ET  # building only: reports are read with defusedxml
@@ -428,3 +428,40 @@ def confirmed(ret: Return, at: datetime) -> Return:
     """The refund shows in Amazon's finances."""
     after = submitted(ret, at) if ret.refund and ret.refund.status is RefundStatus.PENDING else ret
     return _with_refund(after, status=RefundStatus.CONFIRMED, confirmed_at=at)
+
+
+def same_request(refund: Refund, ask: RefundAsk, received: Mapping[str, int]) -> bool:
+    """Whether `ask` is the request that made `refund` (a retry with the same Idempotency-Key); `received`:
+    the return's units received per SKU (what a request without items refunds)."""
+    try:
+        fee = ask.restocking_fee
+        kept = refund.restocking_fee
+        if (fee is None) != (kept is None):
+            return False
+        if (
+            fee is not None
+            and kept is not None
+            and (fee.currency_code, money(fee.amount))
+            != (
+                kept.currency_code,
+                money(kept.amount),
+            )
+        ):
+            return False
+        if ask.items is None:
+            every = {sku: units for sku, units in received.items() if units > 0}
+            return {line.sku: line.quantity for line in refund.lines} == every and all(
+                c.type == PRINCIPAL for line in refund.lines for c in line.components
+            )
+        if [item.sku for item in ask.items] != [line.sku for line in refund.lines]:
+            return False
+        for item, line in zip(ask.items, refund.lines, strict=True):
+            if item.quantity is not None and item.quantity != line.quantity:
+                return False
+            if item.components is not None and [(c.type, money(c.amount)) for c in item.components] != [
+                (c.type, money(c.amount)) for c in line.components
+            ]:
+                return False
+    except InvalidOperation:
+        return False
+    return True

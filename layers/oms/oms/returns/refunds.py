@@ -48,6 +48,7 @@ from oms.domain.refunds import (
     refund_total,
     refused,
     requested,
+    same_request,
     sent,
     submitted,
     unclaimed,
@@ -115,6 +116,8 @@ def request_refund(
     for attempt in range(_ATTEMPTS):
         ret, version = records.read(return_id)
         if ret.refund is not None and ret.refund.refund_id == refund_id:
+            if not same_request(ret.refund, ask, ret.received()):
+                raise Conflict("this Idempotency-Key was used for a different refund")
             return ret, False
         order = OrderRepository(table).get(ret.order_id)
         marker = table.get(keys.order_returns_key(ret.order_id), consistent=True) or {}
