@@ -9,13 +9,12 @@ import json
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
-from oms.amazon.notifications import Notification
 from oms.amazon.orders_api import GetOrderResponse, order_from_api
 from oms.inventory.stock import StockPolicy, adjust_stock, set_policy
-from oms.notifications import apply_notification
 from oms.store import keys
 from oms.store.default import default_table
 from oms.store.orders import OrderRepository
@@ -24,6 +23,7 @@ from oms_local.simulator.catalogue import builtin_catalogue
 from oms_local.simulator.marketplace import Wanted
 from tests.api_calls import call_api
 from tests.builders import WAREHOUSE_SETTINGS
+from tests.conftest import LambdaContext, load_event
 from tests.integration.amazon_side import (
     MARKETPLACE,
     SELLER,
@@ -53,11 +53,12 @@ def simulator_fixture() -> Iterator[Simulator]:
 
 
 class Heard:
-    """The notifications the marketplace sends, applied as the ingest function applies them."""
+    """The notifications the marketplace sends, handed to the ingest function as the queue hands them."""
 
-    def __init__(self, simulator: Simulator) -> None:
+    def __init__(self, simulator: Simulator, stack: Any) -> None:
         self.texts: list[str] = []
         simulator.notify = self.texts.append
+        self.ingest = stack.handler("ingest_notifications")
 
     def apply(self, kind: str, count: int = 1, timeout: float = 10.0) -> list[dict]:
         deadline = time.monotonic() + timeout
@@ -66,7 +67,9 @@ class Heard:
             if len(found) >= count:
                 for document in found[:count]:
                     contract.validate_notification(document)  # the official schema of its type
-                    apply_notification(Notification.model_validate(document), marketplaces=[MARKETPLACE])
+                    event = load_event("ingest_notifications/feed_finished.json")
+                    event["Records"][0]["body"] = json.dumps(document)
+                    assert self.ingest.lambda_handler(event, LambdaContext()) == {"batchItemFailures": []}
                 self.texts[:] = [t for t in self.texts if json.loads(t)["notificationType"] != kind]
                 return found[:count]
             time.sleep(0.05)
@@ -122,7 +125,7 @@ def _return(stack, context, return_id: str) -> dict:
 def test_a_received_return_is_refunded_through_the_feed_and_confirmed_by_finances(
     stack, context, amazon, shipped
 ):
-    heard = Heard(amazon)
+    heard = Heard(amazon, stack)
     sender = stack.handler("submit_refunds")
     stream = TableStream(stack, "submit_refunds", sender.lambda_handler)
     stream.deliver()  # the setup's changes: nothing to send
@@ -177,7 +180,7 @@ def test_a_received_return_is_refunded_through_the_feed_and_confirmed_by_finance
 
 
 def test_a_refused_refund_stays_visible_and_is_sent_again(stack, context, amazon, shipped):
-    heard = Heard(amazon)
+    heard = Heard(amazon, stack)
     stream = TableStream(stack, "submit_refunds", stack.handler("submit_refunds").lambda_handler)
     stream.deliver()
     return_id = _received_return(stack, context, shipped)
@@ -228,7 +231,7 @@ def test_more_than_paid_or_a_fee_the_policy_forbids_is_a_409_and_nothing_is_writ
 def test_a_crash_between_create_feed_and_its_write_never_sends_a_second_feed(
     stack, context, amazon, shipped, monkeypatch
 ):
-    heard = Heard(amazon)
+    heard = Heard(amazon, stack)
     sender = stack.handler("submit_refunds")
     stream = TableStream(stack, "submit_refunds", sender.lambda_handler)
     stream.deliver()
@@ -292,7 +295,7 @@ def _check(amazon, later: timedelta) -> dict[str, int]:
 def test_a_sender_that_died_before_create_feed_is_sent_again_once_amazon_lists_no_stray_feed(
     stack, context, amazon, shipped, monkeypatch
 ):
-    heard = Heard(amazon)
+    heard = Heard(amazon, stack)
     return_id, _ = _send_dies(stack, context, amazon, monkeypatch, "upload_feed_document")
     assert calls(amazon, "createFeed") == 0
 
@@ -324,7 +327,7 @@ def test_a_sender_that_died_after_create_feed_waits_for_finances_then_is_refused
 def test_create_feed_is_never_retried_after_a_5xx_and_after_a_429_waits_for_the_budget(
     stack, context, amazon, shipped
 ):
-    heard = Heard(amazon)
+    heard = Heard(amazon, stack)
     stream = TableStream(stack, "submit_refunds", stack.handler("submit_refunds").lambda_handler)
     stream.deliver()
     return_id = _received_return(stack, context, shipped)
@@ -347,3 +350,8 @@ def test_create_feed_is_never_retried_after_a_5xx_and_after_a_429_waits_for_the_
     assert (calls(amazon, "createFeed"), calls(amazon, "createFeed", "faults")) == (3, 2)
     heard.apply("FEED_PROCESSING_FINISHED")
     assert _return(stack, context, return_id)["refund"]["status"] == "submitted"
+
+
+def test_a_finished_feed_nobody_here_sent_is_acknowledged(stack, context):
+    event = load_event("ingest_notifications/feed_finished.json")
+    assert stack.handler("ingest_notifications").lambda_handler(event, context) == {"batchItemFailures": []}
