@@ -176,7 +176,24 @@ def test_a_received_return_is_refunded_through_the_feed_and_confirmed_by_finance
     assert done["refund"]["status"] == "confirmed"
     assert default_table().get(keys.open_refund_key(return_id)) is None
     assert checker.lambda_handler({}, context)["checked"] == 0
-    assert calls(amazon, "createFeed") == 1
+    # what one refund costs at Amazon: one document, one feed, one report read, one finances read
+    spent = {
+        op: calls(amazon, op)
+        for op in (
+            "createFeedDocument",
+            "createFeed",
+            "getFeed",
+            "getFeedDocument",
+            "listFinancialEventsByOrderId",
+        )
+    }
+    assert spent == {
+        "createFeedDocument": 1,
+        "createFeed": 1,
+        "getFeed": 0,
+        "getFeedDocument": 1,
+        "listFinancialEventsByOrderId": 1,
+    }
 
 
 def test_a_refused_refund_stays_visible_and_is_sent_again(stack, context, amazon, shipped):
