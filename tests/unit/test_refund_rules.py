@@ -32,6 +32,7 @@ from oms.domain.returns import (
     RefundComponent,
     RefundStatus,
     Return,
+    ReturnFlag,
     ReturnItem,
     ReturnSource,
     ReturnStatus,
@@ -349,9 +350,11 @@ def test_the_processing_report_accepts_or_refuses_with_amazons_words():
 def test_submitted_refunds_the_return_and_stops_the_clock_refused_keeps_it_running():
     ret = requested(_received(*ALL_IN), _plan(_received(*ALL_IN)))
     assert awaiting_refund(ret)  # pending: the clock still runs
-    done = submitted(ret, T + timedelta(days=2))
+    late = ret.model_copy(update={"flags": [ReturnFlag.REFUND_AT_RISK, ReturnFlag.REFUND_LATE]})
+    done = submitted(late, T + timedelta(days=2))
     assert done.status is ReturnStatus.REFUNDED
     assert not awaiting_refund(done)
+    assert done.flags == []  # the clock stopped: a refunded return is neither at risk nor late
     assert confirmed(done, T + timedelta(days=3)).refund.status is RefundStatus.CONFIRMED
     no = refused(ret, T + timedelta(days=2), "18028: too much")
     assert no.status in AWAITING_REFUND and awaiting_refund(no)

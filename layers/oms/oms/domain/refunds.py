@@ -32,6 +32,7 @@ from oms.domain.returns import (
     ReturnStatus,
     TimelineEntry,
     moved,
+    with_refund_flags,
 )
 from oms.domain.types import ApiModel, Money
 from oms.errors import Conflict, FieldProblem, InvalidInput
@@ -413,7 +414,7 @@ def submitted(ret: Return, at: datetime) -> Return:
         amount = after.refund.amount if after.refund else None
         note = f"refunded {amount.amount} {amount.currency_code} through Amazon" if amount else "refunded"
         after = moved(after, ReturnStatus.REFUNDED, at, note)
-    return after
+    return with_refund_flags(after, [])  # off the refund clock: neither at risk nor late any more
 
 
 def refused(ret: Return, at: datetime, reason: str) -> Return:
