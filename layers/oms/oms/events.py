@@ -155,7 +155,8 @@ class RefundIssued(ReturnSummary):
 
 class RefundRefused(ReturnSummary):
     """Amazon refused the return's refund (or it could not be sent): the reason is on the return, which still
-    awaits its refund; POST /returns/{returnId}/refund sends it again. Once per refused attempt."""
+    awaits its refund; POST /returns/{returnId}/refund sends it again. Once per refused attempt; the alerts
+    rule also sends it to the alerts topic."""
 
     refund: Annotated[dict[str, Any], "the refund, with `reason` (Amazon's words) and `attempt`"]
     refundDueBy: Annotated[str | None, "the refund's deadline: two business days after the first receipt"]
