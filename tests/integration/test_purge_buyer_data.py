@@ -48,3 +48,24 @@ def test_expired_buyer_data_reads_as_gone_even_before_it_is_purged(stack):
         retention_days=28,
     )
     assert table.get(keys.buyer_key("OLD")) is None
+
+
+def test_retention_starts_at_the_earliest_promised_delivery_not_the_latest():
+    """A parcel may arrive at the start of Amazon's delivery window: the 30 days run from there."""
+    from oms.domain.orders import FulfillmentChannel, Order, OrderStatus
+    from oms.shipping.buyer_data import retention_starts
+
+    now = datetime(2026, 12, 1, 15, tzinfo=UTC)
+    order = Order(
+        order_id="111-0000000-0000001",
+        marketplace_id="ATVPDKIKX0DER",
+        status=OrderStatus.UNSHIPPED,
+        fulfillment_channel=FulfillmentChannel.MFN,
+        purchase_date=now,
+        last_update_date=now,
+        earliest_delivery_date=now + timedelta(days=2),
+        latest_delivery_date=now + timedelta(days=9),
+    )
+    assert retention_starts(order, now) == now + timedelta(days=2)
+    no_promise = order.model_copy(update={"earliest_delivery_date": None, "latest_delivery_date": None})
+    assert retention_starts(no_promise, now) == now

@@ -369,6 +369,10 @@ def test_create_feed_is_never_retried_after_a_5xx_and_after_a_429_waits_for_the_
     assert _return(stack, context, return_id)["refund"]["status"] == "submitted"
 
 
-def test_a_finished_feed_nobody_here_sent_is_acknowledged(stack, context):
+def test_a_finished_feed_nobody_here_sent_is_acknowledged(stack, context, caplog):
     event = load_event("ingest_notifications/feed_finished.json")
-    assert stack.handler("ingest_notifications").lambda_handler(event, context) == {"batchItemFailures": []}
+    with caplog.at_level("INFO"):
+        assert stack.handler("ingest_notifications").lambda_handler(event, context) == {
+            "batchItemFailures": []
+        }
+    assert "a feed not sent by the refunds finished" in caplog.text  # ours to look at, not another stack's

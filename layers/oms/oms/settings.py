@@ -8,10 +8,35 @@ hands what it read to the logic it calls.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import TypeVar
+from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Where SP-API credentials may be sent: Amazon's own hosts over HTTPS (sellingpartnerapi-*.amazon.com and
+# its sandbox, api.amazon.com / .co.uk / .co.jp for Login with Amazon); or, for the local stack, a
+# loopback address, which no deployed function can reach.
+_AMAZON_HOSTS = (".amazon.com", ".amazon.co.uk", ".amazon.co.jp")
+
+
+def amazon_endpoint(url: str) -> str:
+    """`url` if it is HTTPS on one of Amazon's hosts or any scheme on a loopback address; else ValueError."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if loopback and parts.scheme in ("http", "https"):
+        return url
+    if parts.scheme != "https" or not any(host.endswith(suffix) for suffix in _AMAZON_HOSTS):
+        raise ValueError(
+            f"{url!r} is not an Amazon endpoint: SP-API credentials go only to https://...amazon.com "
+            "(or .co.uk, .co.jp) hosts"
+        )
+    return url
 
 
 class Settings(BaseSettings):
@@ -49,6 +74,11 @@ class Settings(BaseSettings):
     def marketplaces(self) -> list[str]:
         return [m.strip() for m in self.marketplace_ids.split(",") if m.strip()]
 
+    @field_validator("spapi_endpoint", "lwa_token_url")
+    @classmethod
+    def _amazon_only(cls, url: str) -> str:
+        return amazon_endpoint(url) if url else url
+
 
 class ApiSettings(Settings):
     """The HTTP API: documents (PDFs, labels, CSV) in the bucket, large reports through the jobs queue."""
@@ -58,7 +88,16 @@ class ApiSettings(Settings):
 
 
 class IngestSettings(Settings):
-    """ingest_notifications: SP-API notifications from the order-notifications queue."""
+    """ingest_notifications: SP-API notifications from the order-notifications queue, applied only when they
+    are this seller's (their application, subscriptions and merchant token)."""
+
+    seller_id: str = Field(min_length=1, validation_alias="SELLER_ID")
+    spapi_application_id: str = Field(min_length=1, validation_alias="SPAPI_APPLICATION_ID")
+    spapi_subscription_ids: str = Field(default="", validation_alias="SPAPI_SUBSCRIPTION_IDS")  # comma list
+
+    @property
+    def subscription_ids(self) -> list[str]:
+        return [s.strip() for s in self.spapi_subscription_ids.split(",") if s.strip()]
 
 
 class ReconcileSettings(Settings):
@@ -107,6 +146,8 @@ _loaded: Settings | None = None
 _PARAMETERS = {
     "SELLER_ID": " (the stack's SellerId parameter: your merchant token)",
     "MARKETPLACE_IDS": " (the stack's MarketplaceIds parameter)",
+    "SPAPI_APPLICATION_ID": " (the stack's SpApiApplicationId parameter: your SP-API application's id)",
+    "SPAPI_SUBSCRIPTION_IDS": " (the stack's SpApiSubscriptionIds parameter)",
     "SPAPI_ENDPOINT": " (the stack's SpApiEndpoint parameter)",
     "LWA_TOKEN_URL": " (the stack's LwaTokenUrl parameter)",
 }

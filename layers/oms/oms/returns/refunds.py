@@ -175,7 +175,9 @@ def submit_refund(table: Table, client: SpApiClient, return_id: str, *, seller_i
             logger.error("createFeed failed after it may have run", extra={"returnId": return_id})
             return "interrupted"
         if isinstance(error, SpApiError) and error.operation == "createFeed" and error.status != 429:
-            why = f"Amazon refused the feed: {error.code}: {error}"
+            # Amazon's code, not its message (which may echo what was sent): the message goes to the log
+            logger.warning("createFeed refused", extra={"returnId": return_id, "error": str(error)})
+            why = f"Amazon refused the adjustment feed (createFeed {error.status} {error.code})"
             _finish(
                 table, return_id, refund_id, lambda r: _if_ours(r, refund_id, lambda x: refused(x, now, why))
             )
