@@ -26,11 +26,13 @@ def _owners(marketplaces: Sequence[str]) -> dict[str, Handler]:
     from oms.inventory import fba
     from oms.orders import intake
     from oms.reports import finished
+    from oms.returns import refunds
 
     return {
         "ORDER_CHANGE": intake.apply_order_change,
         "FBA_INVENTORY_AVAILABILITY_CHANGES": partial(fba.apply_fba_change, marketplaces=marketplaces),
         "REPORT_PROCESSING_FINISHED": finished.apply_report_finished,
+        "FEED_PROCESSING_FINISHED": refunds.apply_feed_processing_finished,
     }
 
 

@@ -135,6 +135,12 @@ class PublishSettings(Settings):
     """publish_events: domain events to the bus."""
 
 
+class RefundSettings(Settings):
+    """submit_refunds and check_refunds: the seller id names the merchant in the adjustment feed."""
+
+    seller_id: str = Field(min_length=1, validation_alias="SELLER_ID")
+
+
 S = TypeVar("S", bound=Settings)
 
 

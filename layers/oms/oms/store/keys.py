@@ -488,3 +488,23 @@ def returns_of_sku(sku: str, start: str | None, end: str | None) -> KeyQuery:
         sk_to=RETURN_PREFIX + (f"{end}~" if end else "~"),
         newest_first=True,
     )
+
+
+# --- refunds ------------------------------------------------------------------------------------
+
+OPEN_REFUNDS = f"{ALL_RETURNS}#REFUNDS#OPEN"
+
+
+def open_refund_key(return_id: str) -> dict[str, str]:
+    """A marker per return whose refund Amazon has not yet confirmed (pending or submitted): the refund check
+    reads this one partition, and the marker goes in the same transaction as the refund's last change."""
+    return {PK: OPEN_REFUNDS, SK: return_id}
+
+
+def open_refunds() -> KeyQuery:
+    return KeyQuery(OPEN_REFUNDS)
+
+
+def refund_feed_key(feed_id: str) -> dict[str, str]:
+    """Amazon's adjustment feed -> the return it refunds (FEED_PROCESSING_FINISHED names only the feed)."""
+    return {PK: f"FEED#{feed_id}", SK: "REFUND"}
