@@ -94,6 +94,11 @@ OPERATIONS = {
         Operation("patchListingsItem", "PATCH", "/listings/2021-08-01/items/{sellerId}/{sku}"),
         Operation("searchListingsItems", "GET", "/listings/2021-08-01/items/{sellerId}"),
         Operation("getCatalogItem", "GET", "/catalog/2022-04-01/items/{asin}"),  # 2, 2
+        Operation("createReport", "POST", "/reports/2021-06-30/reports"),  # 0.0167, 15
+        Operation("getReport", "GET", "/reports/2021-06-30/reports/{reportId}"),  # 2, 15
+        Operation(
+            "getReportDocument", "GET", "/reports/2021-06-30/documents/{reportDocumentId}"
+        ),  # 0.0167, 15
         # Buy Shipping and buyer messages; Amazon's default usage plans (rate/s, burst) from the models:
         Operation("getEligibleShipmentServices", "POST", "/mfn/v0/eligibleShippingServices"),  # 6, 12
         Operation("createShipment", "POST", "/mfn/v0/shipments"),  # 2, 2
@@ -221,6 +226,19 @@ class SpApiClient:
             delay = random.uniform(0, self._base_delay * 2 ** (attempt - 1))  # noqa: S311 - jitter, not crypto
             logger.warning("SP-API %s answered %s; retrying in %.1fs", operation.name, response.status, delay)
             self._sleep(delay)
+        raise AssertionError("unreachable")
+
+    def download(self, url: str) -> bytes:
+        """A document at a presigned URL Amazon gave (a report): no token, no budget; 5xx retried."""
+        for attempt in range(1, self._max_attempts + 1):
+            response = self._http.request("GET", url, headers={"user-agent": USER_AGENT})
+            if response.status < 300:
+                return bytes(response.data)
+            if response.status < 500 or attempt == self._max_attempts:
+                raise SpApiError(
+                    "download", response.status, "DocumentUnavailable", url.split("?", maxsplit=1)[0]
+                )
+            self._sleep(random.uniform(0, self._base_delay * 2 ** (attempt - 1)))  # noqa: S311 - jitter
         raise AssertionError("unreachable")
 
     def _access_token(self, region: str) -> str:

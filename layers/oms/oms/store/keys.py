@@ -487,3 +487,21 @@ def returns_of_sku(sku: str, start: str | None, end: str | None) -> KeyQuery:
         sk_to=RETURN_PREFIX + (f"{end}~" if end else "~"),
         newest_first=True,
     )
+
+
+# --- returns reports asked of Amazon (returns sync) ---------------------------------------------------
+
+
+def returns_report_request_key(report_id: str) -> dict[str, str]:
+    """A returns report this stack asked for (its type, marketplace and window), beside the finished report."""
+    return {PK: f"REPORT#{report_id}", SK: "RETURNS#REQUEST"}
+
+
+def returns_report_applied_key(report_id: str) -> dict[str, str]:
+    """Written once a returns report's rows were applied, with its counts: a second notification skips it."""
+    return {PK: f"REPORT#{report_id}", SK: "RETURNS#APPLIED"}
+
+
+def returns_sync_key(report_type: str, marketplace_id: str) -> dict[str, str]:
+    """Per report type and marketplace: the window applied so far and the report asked and not yet read."""
+    return watermark_key("returns-sync", f"{report_type}#{marketplace_id}")
