@@ -48,6 +48,9 @@ OPERATION_MODELS: dict[str, str] = {
     "createShipment": "merchant-fulfillment-api-model/merchantFulfillmentV0.json",
     "getMessagingActionsForOrder": "messaging-api-model/messaging.json",
     "createUnexpectedProblem": "messaging-api-model/messaging.json",
+    "createReport": "reports-api-model/reports_2021-06-30.json",
+    "getReport": "reports-api-model/reports_2021-06-30.json",
+    "getReportDocument": "reports-api-model/reports_2021-06-30.json",
 }
 
 # Amazon's default usage plans (rate per second, burst), for when the models are not at hand.
@@ -64,12 +67,16 @@ DEFAULT_USAGE_PLANS: dict[str, tuple[float, int]] = {
     "createShipment": (2.0, 2),
     "getMessagingActionsForOrder": (1.0, 5),
     "createUnexpectedProblem": (1.0, 5),
+    "createReport": (0.0167, 15),
+    "getReport": (2.0, 15),
+    "getReportDocument": (0.0167, 15),
 }
 
 NOTIFICATION_SCHEMAS: dict[str, str] = {
     "ORDER_CHANGE": "schemas/notifications/OrderChangeNotification.json",
     "FBA_INVENTORY_AVAILABILITY_CHANGES": "schemas/notifications/FBAInventoryAvailabilityChangeNotification.json",
     "LISTINGS_ITEM_MFN_QUANTITY_CHANGE": "schemas/notifications/ListingsItemMfnQuantityChange.json",
+    "REPORT_PROCESSING_FINISHED": "schemas/notifications/ReportProcessingFinishedNotification.json",
 }
 
 _HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
@@ -258,7 +265,12 @@ def _notification_validator(notification_type: str) -> Validator:
 
 
 def notification_problems(document: Any) -> list[str]:
-    kind = document.get("NotificationType") if isinstance(document, dict) else None
+    # Amazon writes most envelopes in PascalCase, some (reports) in camelCase
+    kind = (
+        (document.get("NotificationType") or document.get("notificationType"))
+        if isinstance(document, dict)
+        else None
+    )
     if kind not in NOTIFICATION_SCHEMAS:
         return [f"unknown NotificationType {kind!r}"]
     return _problems(_notification_validator(kind), document)

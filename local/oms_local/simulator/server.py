@@ -31,6 +31,7 @@ from oms_local.simulator import contract, shapes
 from oms_local.simulator.entities import FULFILLMENT_STATUS, PENDING, PENDING_AVAILABILITY, UNSHIPPED
 from oms_local.simulator.marketplace import ApiError, Marketplace, OrderSearch, Wanted, invalid
 from oms_local.simulator.ratelimit import RateLimiter
+from oms_local.simulator.reports_api import DOCUMENTS_PATH
 
 OPERATIONS = tuple(contract.OPERATION_MODELS)
 # Where each operation lives (the models' own paths; a test checks they still agree).
@@ -47,6 +48,9 @@ ROUTES: dict[str, tuple[str, str]] = {
     "createShipment": ("POST", "/mfn/v0/shipments"),
     "getMessagingActionsForOrder": ("GET", "/messaging/v1/orders/{amazonOrderId}"),
     "createUnexpectedProblem": ("POST", "/messaging/v1/orders/{amazonOrderId}/messages/unexpectedProblem"),
+    "createReport": ("POST", "/reports/2021-06-30/reports"),
+    "getReport": ("GET", "/reports/2021-06-30/reports/{reportId}"),
+    "getReportDocument": ("GET", "/reports/2021-06-30/documents/{reportDocumentId}"),
 }
 LWA_PATH = "/auth/o2/token"
 CONTROL = "/_simulator"
@@ -188,6 +192,9 @@ class SpApiServer:
             "createShipment": self._create_shipment,
             "getMessagingActionsForOrder": self._get_messaging_actions,
             "createUnexpectedProblem": self._create_unexpected_problem,
+            "createReport": self._create_report,
+            "getReport": self._get_report,
+            "getReportDocument": self._get_report_document,
         }
         self.httpd = ThreadingHTTPServer((host, port), self._handler_class())
         self.httpd.daemon_threads = True
@@ -460,6 +467,15 @@ class SpApiServer:
 
     # ------------------------------------------------------------------ control endpoints
 
+    def _create_report(self, params: dict[str, str], query: dict[str, list[str]], body: Any) -> Answer:
+        return 202, self.marketplace.create_report(body)
+
+    def _get_report(self, params: dict[str, str], query: dict[str, list[str]], body: Any) -> Answer:
+        return 200, self.marketplace.get_report(params["reportId"])
+
+    def _get_report_document(self, params: dict[str, str], query: dict[str, list[str]], body: Any) -> Answer:
+        return 200, self.marketplace.get_report_document(params["reportDocumentId"], self.url)
+
     def control(self, method: str, path: str, body: Any) -> Answer:
         parts = [unquote(p) for p in path[len(CONTROL) :].strip("/").split("/")]
         try:
@@ -505,6 +521,16 @@ class SpApiServer:
                     "marketplaceId": self.marketplace.marketplace_id,
                     **self.config.tunables(),
                 }
+            if method == "POST" and len(parts) == 3 and parts[0] == "orders" and parts[2] == "returns":
+                return 201, self._return(parts[1], body)
+            if method == "GET" and parts == ["returns"]:
+                with self.marketplace._lock:
+                    returns = [self.marketplace.return_view(r) for r in self.marketplace.returns]
+                return 200, {"returns": returns}
+            if method == "POST" and parts == ["reports", "fatal"]:
+                count = _field(body, "count", int, 1)
+                self.marketplace.fail_next_reports(count)
+                return 200, {"fatalReports": max(count, 0)}
             if method == "POST" and parts == ["inventory"]:
                 return 200, self._stock(body)
             if method == "POST" and parts == ["ratelimits", "refill"]:
@@ -557,6 +583,25 @@ class SpApiServer:
                 service_level=_field(body, "serviceLevel", str, None),
             )
         except ApiError as error:
+            raise ControlError(400, error.details or error.message) from None
+
+    def _return(self, order_id: str, body: Any) -> dict[str, Any]:
+        body = body if isinstance(body, dict) else {}
+        in_policy = body.get("inPolicy")
+        if in_policy is not None and not isinstance(in_policy, bool):
+            raise ControlError(400, "inPolicy must be true or false")
+        try:
+            return self.marketplace.return_order(
+                order_id,
+                sku=_field(body, "sku", str, None),
+                quantity=_field(body, "quantity", int, None),
+                reason=_field(body, "reason", str, None),
+                in_policy=in_policy,
+                disposition=_field(body, "disposition", str, None),
+            )
+        except ApiError as error:
+            if error.status == 404:
+                raise
             raise ControlError(400, error.details or error.message) from None
 
     def _fault(self, body: Any) -> dict[str, Any]:
@@ -633,6 +678,9 @@ class SpApiServer:
                     if path.startswith(IMAGES) and self.command == "GET":
                         self._image(path[len(IMAGES) :].removesuffix(".svg"))
                         return
+                    if path.startswith(DOCUMENTS_PATH) and self.command == "GET":
+                        self._document(unquote(path[len(DOCUMENTS_PATH) :]))
+                        return
                     if path == LWA_PATH:
                         status, answer = self._lwa(raw)
                     elif path == CONTROL or path.startswith(CONTROL + "/"):
@@ -664,6 +712,18 @@ class SpApiServer:
                 self.send_header("Content-Length", str(len(picture)))
                 self.end_headers()
                 self.wfile.write(picture)
+
+            def _document(self, document_id: str) -> None:
+                """A report document at its (presigned, in Amazon) URL: the bytes, gzipped or not."""
+                data = server.marketplace.document_bytes(document_id)
+                if data is None:
+                    self._send(404, {"error": {"code": "NotFound", "message": "no such document"}}, {})
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
             def _lwa(self, raw: bytes) -> Answer:
                 if self.command != "POST":

@@ -172,7 +172,7 @@ class ReturnsSync:
                 "reportId": report_id,
                 "reportType": report_type,
                 "status": status.value,
-                **applied.as_dict(),
+                "counts": applied.as_dict(),  # nested: "created" would clash with the log record's own
             },
         )
         return "applied" if status is ProcessingStatus.DONE else "empty"
