@@ -13,13 +13,14 @@ from typing import Any
 
 import pytest
 
+from oms.amazon.client import SpApiError
 from oms.amazon.notifications import Notification
 from oms.amazon.reports_api import ReportsApi
 from oms.domain.returns_reports import FBA_RETURNS_REPORT, MFN_RETURNS_REPORT, parse_returns_report
 from oms.domain.types import utc_now
 from oms.orders.intake import apply_change, change_from_notification
 from oms.returns.from_amazon import apply_parsed
-from oms.returns.report_sync import OVERLAP
+from oms.returns.report_sync import OVERLAP, ReturnsSync
 from oms.store import keys
 from oms.store.default import default_table
 from oms_local.simulator import Simulator, Wanted, contract
@@ -33,6 +34,7 @@ from tests.integration.amazon_side import (  # noqa: F401 - fixtures
     amazon_fixture,
     calls,
     fast_client,
+    inject_fault,
     simulator_fixture,
 )
 
@@ -287,3 +289,21 @@ def test_a_lost_notification_is_caught_by_the_next_run_which_reads_the_report_it
     documents = market.simulator.marketplace.documents.values()
     assert any(d.gzipped for d in documents), "a document this size comes gzipped, and was read"
     assert len(market.returns()) == 12
+
+
+def test_a_report_type_amazon_refuses_leaves_the_other_asked_for_and_the_run_failed(market):
+    inject_fault(market.simulator, "createReport", 400, 1)
+    with pytest.raises(SpApiError, match="createReport: 400"):
+        market.run_schedule()
+    assert default_table().get(keys.returns_sync_key(MFN_RETURNS_REPORT, MARKETPLACE)) is None
+    assert _state(FBA_RETURNS_REPORT)["pendingReportId"], "the FBA report was still asked for"
+    market.finished(1)
+
+
+def test_a_finished_report_with_a_status_this_product_does_not_know_is_a_failure_not_a_crash(market, amazon):
+    market.run_schedule()
+    pending = _state(MFN_RETURNS_REPORT)["pendingReportId"]
+    sync = ReturnsSync(default_table(), ReportsApi(fast_client(amazon)))
+    assert sync.apply_finished(pending, MFN_RETURNS_REPORT, "DONE_NO_DATA", None) == "failed"
+    assert "pendingReportId" not in _state(MFN_RETURNS_REPORT), "asked again on the next run"
+    assert default_table().get(keys.returns_report_applied_key(pending)) is None

@@ -21,6 +21,8 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from oms.amazon.client import SpApiError
+from oms.amazon.rate_budget import BudgetExhausted
 from oms.amazon.reports_api import FINISHED, ProcessingStatus, ReportsApi
 from oms.domain.returns_reports import RETURNS_REPORTS, Parsed, ReportFormatError, parse_returns_report
 from oms.domain.types import iso_z, utc_now
@@ -71,9 +73,23 @@ class ReturnsSync:
 
     def run(self, marketplaces: Sequence[str], report_types: Sequence[str] = RETURNS_REPORTS) -> SyncReport:
         report = SyncReport()
+        problem: Exception | None = None
         for marketplace_id in marketplaces:
             for report_type in report_types:
-                self._run_one(report_type, marketplace_id, report)
+                try:
+                    self._run_one(report_type, marketplace_id, report)
+                except (SpApiError, BudgetExhausted) as error:  # the other reports are still asked for
+                    logger.error(
+                        "returns sync could not reach Amazon's Reports API",
+                        extra={
+                            "reportType": report_type,
+                            "marketplaceId": marketplace_id,
+                            "problem": str(error),
+                        },
+                    )
+                    problem = problem or error
+        if problem is not None:
+            raise problem  # the run fails (the function's alarm) once every report type had its turn
         return report
 
     def _run_one(self, report_type: str, marketplace_id: str, report: SyncReport) -> None:
@@ -145,8 +161,12 @@ class ReturnsSync:
         report = report or SyncReport()
         if self._table.get(keys.returns_report_applied_key(report_id), consistent=True) is not None:
             return "duplicate"
-        status = ProcessingStatus(status)
         request = self._table.get(keys.returns_report_request_key(report_id), consistent=True)
+        if status not in ProcessingStatus.__members__.values():
+            return self._failed(
+                report_id, report_type, request, f"unknown processing status {status!r}", report
+            )
+        status = ProcessingStatus(status)
         if status is ProcessingStatus.FATAL:
             return self._failed(
                 report_id, report_type, request, "Amazon could not build the report (FATAL)", report
