@@ -215,7 +215,7 @@ def test_buyers_returns_appear_after_the_sync_each_once_and_amazons_repeats_chan
     market.run_schedule()
     market.deliver(market.finished(2))
     approved = market.returns()[f"{out_of_policy}/{market.mfn_sku}"]
-    assert approved["status"] == "authorized" and approved["timeline"][-1]["note"] == "approved in Amazon"
+    assert approved["status"] == "authorized" and approved["timeline"][-1]["note"] == "approved on Amazon"
     before = _versions()
     old = ReportsApi(fast_client(market.simulator)).read_document(old_document)
     again = apply_parsed(default_table(), parse_returns_report(MFN_RETURNS_REPORT, old), now=utc_now())

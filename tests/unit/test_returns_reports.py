@@ -171,5 +171,9 @@ def test_an_fba_return_is_graded_by_amazon_and_unsellable_units_are_listed_for_r
     assert (damaged.status, damaged.items[0].for_removal) == (ReturnStatus.QUARANTINED, True)
     assert (damaged.items[0].disposition, damaged.items[0].fulfillment_center_id) == ("DEFECTIVE", "SDF8")
     assert damaged.license_plate_number == "LPN2" and damaged.refund_due_by is None
+    assert [e.note for e in damaged.timeline][-2:] == [
+        "1 unit(s) defective, graded by Amazon",
+        "unsellable at Amazon: to be removed",
+    ]
     with pytest.raises(Conflict):  # a third unit of an order of two
         fba_return(order, parsed.fba[1], earlier=[sellable, damaged])

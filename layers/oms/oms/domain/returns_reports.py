@@ -396,12 +396,12 @@ def updated_from_mfn(ret: Return, found: MfnReturn, *, now: datetime) -> Return:
             after.status in (ReturnStatus.REQUESTED, ReturnStatus.AUTHORIZED, ReturnStatus.IN_TRANSIT)
             and not after.receipts
         ):
-            after = moved(after, ReturnStatus.CLOSED, now, f"closed in Amazon ({found.status_text})")
+            after = moved(after, ReturnStatus.CLOSED, now, f"closed on Amazon ({found.status_text})")
     elif after.status is ReturnStatus.REQUESTED and (
         found.status is AmazonReturnStatus.AUTHORIZED or in_policy
     ):
         automatic = in_policy and found.status is not AmazonReturnStatus.AUTHORIZED
-        note = "authorized automatically by Amazon (in policy)" if in_policy else "approved in Amazon"
+        note = "authorized automatically by Amazon (in policy)" if in_policy else "approved on Amazon"
         after = moved(after, ReturnStatus.AUTHORIZED, found.requested_at if automatic else now, note)
     return after
 
@@ -430,7 +430,8 @@ def fba_return(order: Order, found: FbaReturn, *, earlier: Sequence[Return]) -> 
     at, centre = found.returned_at, found.fulfillment_center or "Amazon's fulfilment centre"
     ret = moved(ret, ReturnStatus.AUTHORIZED, at, "authorized by Amazon")
     ret = moved(ret, ReturnStatus.RECEIVED, at, f"{found.quantity} unit(s) back at {centre}")
-    ret = moved(ret, ReturnStatus.GRADED, at, f"{found.quantity} {found.disposition} (Amazon's grade)")
+    grade = found.disposition.replace("_", " ").lower()  # CUSTOMER_DAMAGED -> customer damaged
+    ret = moved(ret, ReturnStatus.GRADED, at, f"{found.quantity} unit(s) {grade}, graded by Amazon")
     if found.sellable:
         return moved(ret, ReturnStatus.RESTOCKED, at, "back in Amazon's sellable stock")
     return moved(ret, ReturnStatus.QUARANTINED, at, "unsellable at Amazon: to be removed")
