@@ -211,7 +211,7 @@ def test_buyers_returns_appear_after_the_sync_each_once_and_amazons_repeats_chan
         for n in notes
         if n["payload"]["reportProcessingFinishedNotification"]["reportType"] == MFN_RETURNS_REPORT
     )
-    next(r for r in market_.returns if r.order_id == out_of_policy).status = "Approved"
+    market_.decide_return(waiting["amazonRmaId"], "Approved")
     market.run_schedule()
     market.deliver(market.finished(2))
     approved = market.returns()[f"{out_of_policy}/{market.mfn_sku}"]

@@ -109,6 +109,15 @@ def test_a_buyer_returns_shipped_units_only_with_amazons_reason_codes(client, si
     assert (waiting.status, waiting.body["status"], waiting.body["quantity"]) == (201, "Pending", 1)
     assert "trackingId" not in waiting.body, "no prepaid label until the seller authorizes it"
     assert client.http("POST", "/_simulator/orders/111-0000000-0000000/returns", {}).status == 404
+    approved = client.http(
+        "POST", f"/_simulator/returns/{waiting.body['amazonRmaId']}", {"status": "Approved"}
+    )
+    assert approved.status == 200 and approved.body["status"] == "Approved" and approved.body["trackingId"]
+    assert (
+        client.http("POST", f"/_simulator/returns/{waiting.body['amazonRmaId']}", {"status": "Lost"}).status
+        == 400
+    )
+    assert client.http("POST", "/_simulator/returns/DNOPE", {"status": "Closed"}).status == 404
     assert len(client.http("GET", "/_simulator/returns").body["returns"]) == 2
 
 

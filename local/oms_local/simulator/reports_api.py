@@ -48,6 +48,7 @@ REASONS: tuple[tuple[str, float, bool], ...] = (
 SELLER_FAULT = {code for code, _, fault in REASONS if fault}
 DISPOSITIONS = (("SELLABLE", 0.6), ("CUSTOMER_DAMAGED", 0.15), ("DEFECTIVE", 0.1), ("CARRIER_DAMAGED", 0.1),
                 ("DAMAGED", 0.05))  # fmt: skip
+RMA_STATUSES = ("Pending", "Approved", "Closed", "Rejected")  # Return request status, as the report writes it
 FULFILMENT_CENTRES = ("PHX7", "SDF8", "BFI4", "MDW2", "TPA1")
 
 MFN_COLUMNS = (
@@ -210,6 +211,21 @@ class ReportsApi(MarketCore):
                     ret.tracking_id = "1Z" + "".join(self.rng.choice("0123456789") for _ in range(16))
                     ret.label_cost = Decimal(self.rng.randint(550, 1290)) / 100
             self.returns.append(ret)
+            return self.return_view(ret)
+
+    def decide_return(self, rma_id: str, status: str) -> dict[str, Any]:
+        """Amazon moves a seller-fulfilled return request on (the seller decided in Seller Central, or Amazon
+        closed it): Approved gives it a prepaid label; the next returns reports show the new status."""
+        if status not in RMA_STATUSES:
+            raise invalid("Invalid Input", f"status must be one of {', '.join(RMA_STATUSES)}")
+        with self._lock:
+            ret = next((r for r in self.returns if r.rma_id == rma_id), None)
+            if ret is None:
+                raise ApiError(404, "NotFound", f"Return {rma_id} was not found.")
+            ret.status = status
+            if status == "Approved" and ret.tracking_id is None:
+                ret.tracking_id = "1Z" + "".join(self.rng.choice("0123456789") for _ in range(16))
+                ret.label_cost = Decimal(self.rng.randint(550, 1290)) / 100
             return self.return_view(ret)
 
     @staticmethod

@@ -527,6 +527,8 @@ class SpApiServer:
                 with self.marketplace._lock:
                     returns = [self.marketplace.return_view(r) for r in self.marketplace.returns]
                 return 200, {"returns": returns}
+            if method == "POST" and len(parts) == 2 and parts[0] == "returns":
+                return 200, self.marketplace.decide_return(parts[1], _field(body, "status", str, ""))
             if method == "POST" and parts == ["reports", "fatal"]:
                 count = _field(body, "count", int, 1)
                 self.marketplace.fail_next_reports(count)
