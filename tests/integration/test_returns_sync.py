@@ -307,3 +307,15 @@ def test_a_finished_report_with_a_status_this_product_does_not_know_is_a_failure
     assert sync.apply_finished(pending, MFN_RETURNS_REPORT, "DONE_NO_DATA", None) == "failed"
     assert "pendingReportId" not in _state(MFN_RETURNS_REPORT), "asked again on the next run"
     assert default_table().get(keys.returns_report_applied_key(pending)) is None
+
+
+def test_the_sample_event_is_a_finished_returns_report_the_function_takes(market, stack, context):
+    """events/sync_returns/report_finished.json (for `oms invoke sync_returns --event`): an empty report,
+    applied as no returns; the same record again changes nothing."""
+    event = load_event("sync_returns/report_finished.json")
+    first = market.sync.lambda_handler(event, context)
+    assert first["batchItemFailures"] == [] and list(first["result"]["applied"]) == ["54517018502"]
+    marker = default_table().get(keys.returns_report_applied_key("54517018502"))
+    assert marker is not None and marker["processingStatus"] == "CANCELLED"
+    again = market.sync.lambda_handler(event, context)
+    assert again["result"]["applied"] == {} and again["batchItemFailures"] == []
