@@ -69,7 +69,8 @@ USER_AGENT = "amazon-seller-oms/0.1 (Language=Python)"
 class SpApiError(Exception):
     def __init__(self, operation: str, status: int, code: str, message: str) -> None:
         super().__init__(f"{operation}: {status} {code}: {message}")
-        self.operation, self.status, self.code = operation, status, code
+        # Amazon's message may echo what was sent (an address, a buyer's name): logs only, never an answer.
+        self.operation, self.status, self.code, self.message = operation, status, code, message
 
     @property
     def retryable(self) -> bool:

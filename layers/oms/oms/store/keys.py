@@ -229,7 +229,8 @@ def shipment_key(order_id: str, shipment_id: str) -> dict[str, str]:
 
 
 def order_partition(order_id: str) -> KeyQuery:
-    """Everything kept under one order: the order, its buyer data, shipments, delay notice."""
+    """Everything kept under one order: the order, its shipments, delay notice (buyer data lives in the
+    buyer-data table, under buyer_key)."""
     return KeyQuery(ORDER_PREFIX + order_id)
 
 
