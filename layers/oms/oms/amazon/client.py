@@ -14,6 +14,7 @@ simulator without monkey-patching; urllib3 (already in the Lambda runtime with b
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import random
 import threading
@@ -21,7 +22,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 import urllib3
 from aws_lambda_powertools.utilities import parameters
@@ -230,7 +231,11 @@ class SpApiClient:
         raise AssertionError("unreachable")
 
     def download(self, url: str) -> bytes:
-        """A document at a presigned URL Amazon gave (a report): no token, no budget; 5xx retried."""
+        """A document at a presigned URL Amazon gave (a report): no token, no budget; 5xx retried. Only over
+        HTTPS (or to a loopback address: the local stack), as the document may hold buyers' order ids."""
+        parts = urlsplit(url)
+        if parts.scheme != "https" and not (parts.scheme == "http" and _loopback(parts.hostname or "")):
+            raise SpApiError("download", 0, "InsecureDocumentUrl", f"{parts.scheme}://{parts.hostname}")
         for attempt in range(1, self._max_attempts + 1):
             response = self._http.request("GET", url, headers={"user-agent": USER_AGENT})
             if response.status < 300:
@@ -270,6 +275,13 @@ class SpApiClient:
             return answer["access_token"], float(answer.get("expires_in", 3600))
 
         return _token_cache.get((credentials.client_id, refresh_token), fetch)
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _float(text: str | None) -> float | None:
