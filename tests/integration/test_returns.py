@@ -64,7 +64,17 @@ def test_a_seller_records_a_return_of_a_shipped_order_and_finds_it(stack, contex
 
     assert status == 201, ret
     assert (ret["orderId"], ret["source"], ret["status"]) == ("111-1", "seller", "authorized")
-    assert ret["items"] == [{"sku": SKU, "quantity": 2, "reason": "NOT_AS_DESCRIBED"}]
+    assert ret["items"] == [
+        {
+            "sku": SKU,
+            "quantity": 2,
+            "reason": "NOT_AS_DESCRIBED",
+            # what Amazon's FBA returns report says of units back at its fulfilment centre: none here
+            "disposition": None,
+            "fulfillmentCenterId": None,
+            "forRemoval": False,
+        }
+    ]
     assert [e["status"] for e in ret["timeline"]] == ["requested", "authorized"]
     assert ret["receivedAt"] is None and ret["refundDueBy"] is None
     assert ret["requestedAt"].endswith("Z")

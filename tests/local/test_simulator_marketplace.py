@@ -509,3 +509,20 @@ def test_the_real_data_set_loads_fast():
     assert not {"POST", "DOT", "M", "C2", "D", "S", "BANK CHARGES", "AMAZONFEE"} & set(catalogue.products)
     assert all(p.price > 0 and p.title for p in catalogue.products.values())
     assert 0.15 < sum(p.fba for p in catalogue.products.values()) / len(catalogue.products) < 0.35
+
+
+def test_no_two_parts_of_the_marketplace_define_the_same_name():
+    """Marketplace is one class made of one mixin per Amazon API: a name two of them define would silently
+    make one API call the other's method (two `_process` once left reports waiting forever)."""
+    from oms_local.simulator.market_core import MarketCore
+    from oms_local.simulator.marketplace import Marketplace
+
+    owners: dict[str, list[str]] = {}
+    for part in Marketplace.__mro__[1:]:
+        if part in (MarketCore, object) or not part.__module__.startswith("oms_local.simulator"):
+            continue
+        for name in vars(part):
+            if not name.startswith("__"):
+                owners.setdefault(name, []).append(part.__name__)
+    twice = {name: parts for name, parts in owners.items() if len(parts) > 1}
+    assert not twice, twice

@@ -83,6 +83,39 @@ def simulate_order(
     click.echo(answer["orderId"])
 
 
+@simulate.command("return")
+@click.option("--order", "order_id", required=True, help="Amazon order id of a shipped order.")
+@click.option("--sku", default=None, help="The SKU returned (default: one of the order's, at random).")
+@click.option("--quantity", type=click.IntRange(min=1), default=None, help="Units (default: all shipped).")
+@click.option("--reason", default=None, help="Amazon's reason code, e.g. DEFECTIVE (default: a likely one).")
+@click.option(
+    "--in-policy/--out-of-policy", "in_policy", default=None, help="Within Amazon's policy (default: mostly)."
+)
+@local_stack
+def simulate_return(
+    order_id: str,
+    sku: str | None,
+    quantity: int | None,
+    reason: str | None,
+    in_policy: bool | None,
+    port: int | None,
+    state_dir: Path | None,
+) -> None:
+    """A buyer returns units of a shipped order now; the returns reports list it (prints the return)."""
+    outputs = resolve_target(port, state_dir, None, None).outputs
+    if "SpApiEndpoint" not in outputs:
+        raise click.ClickException("the running local stack has no marketplace simulator (SpApiEndpoint)")
+    body: dict[str, Any] = {
+        k: v
+        for k, v in {"sku": sku, "quantity": quantity, "reason": reason, "inPolicy": in_policy}.items()
+        if v is not None
+    }
+    answer = post_json(
+        f"{outputs['SpApiEndpoint']}/_simulator/orders/{order_id}/returns", body, what="the local marketplace"
+    )
+    click.echo(json.dumps(answer, indent=2))
+
+
 main.add_command(local)
 main.add_command(dlq)
 main.add_command(backfill)

@@ -108,7 +108,10 @@ class ReturnSummary(TypedDict):
     source: Annotated[str, "amazon, fba, or seller (recorded outside Amazon's flow)"]
     amazonRmaId: Annotated[str | None, "Amazon's RMA id, when Amazon authorized the return"]
     status: Annotated[str, "the return's state after the change (requested, authorized, ..., closed)"]
-    items: Annotated[list[dict[str, Any]], "the returned units: `sku`, `quantity`, `reason`"]
+    items: Annotated[
+        list[dict[str, Any]],
+        "the returned units: `sku`, `quantity`, `reason` (FBA: `disposition`, `fulfillmentCenterId`, `forRemoval`)",
+    ]
 
 
 class ReturnRequested(ReturnSummary):

@@ -115,6 +115,10 @@ class ListingsSettings(Settings):
     seller_id: str = Field(min_length=1, validation_alias="SELLER_ID")
 
 
+class ReturnsSyncSettings(Settings):
+    """sync_returns: Amazon's returns reports asked for on schedule and applied when finished."""
+
+
 class ShipmentSettings(Settings):
     """ship_guard, confirm_shipments: the deadline guard, confirmations to Amazon."""
 

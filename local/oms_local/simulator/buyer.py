@@ -32,6 +32,8 @@ class BuyerMix:
     buyer_cancel_share: float = 0.6  # of cancellations; the rest fail payment while Pending
     lines: tuple[tuple[int, float], ...] = ((1, 0.68), (2, 0.20), (3, 0.08), (4, 0.04))
     cancel_seconds: tuple[float, float] = (5.0, 60.0)
+    # a buyer returns something about once for every 12 orders placed (US online retail: 8-10%)
+    return_share: float = 0.08
 
 
 class Buyers:
@@ -147,6 +149,8 @@ class Buyers:
                 return
             try:
                 self.place_random_order()
+                if self.rng.random() < self.mix.return_share:
+                    self.marketplace.return_random_order()
             except Exception as error:  # keep shopping; say what went wrong
                 if self.marketplace.log:
-                    self.marketplace.log(f"buyer could not place an order: {error!r}")
+                    self.marketplace.log(f"buyer could not place an order or return one: {error!r}")

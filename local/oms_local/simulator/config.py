@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 SELLER_ID = "A1OMSLOCALSELLER"
+# Where documents (feed uploads, processing reports, reports) live: presigned-URL-like, no token needed.
+DOCUMENTS_PATH = "/_simulator/documents/"
 MARKETPLACE_ID = "ATVPDKIKX0DER"  # Amazon.com
 MARKETPLACE_NAME = "Amazon.com"
 CURRENCY = "USD"

@@ -54,6 +54,9 @@ OPERATION_MODELS: dict[str, str] = {
     "getFeed": "feeds-api-model/feeds_2021-06-30.json",
     "getFeedDocument": "feeds-api-model/feeds_2021-06-30.json",
     "listFinancialEventsByOrderId": "finances-api-model/financesV0.json",
+    "createReport": "reports-api-model/reports_2021-06-30.json",
+    "getReport": "reports-api-model/reports_2021-06-30.json",
+    "getReportDocument": "reports-api-model/reports_2021-06-30.json",
 }
 
 # Amazon's default usage plans (rate per second, burst), for when the models are not at hand.
@@ -76,6 +79,9 @@ DEFAULT_USAGE_PLANS: dict[str, tuple[float, int]] = {
     "getFeed": (2.0, 15),
     "getFeedDocument": (0.0222, 10),
     "listFinancialEventsByOrderId": (0.5, 30),
+    "createReport": (0.0167, 15),
+    "getReport": (2.0, 15),
+    "getReportDocument": (0.0167, 15),
 }
 
 NOTIFICATION_SCHEMAS: dict[str, str] = {
@@ -83,6 +89,7 @@ NOTIFICATION_SCHEMAS: dict[str, str] = {
     "FBA_INVENTORY_AVAILABILITY_CHANGES": "schemas/notifications/FBAInventoryAvailabilityChangeNotification.json",
     "LISTINGS_ITEM_MFN_QUANTITY_CHANGE": "schemas/notifications/ListingsItemMfnQuantityChange.json",
     "FEED_PROCESSING_FINISHED": "schemas/notifications/FeedProcessingFinishedNotification.json",
+    "REPORT_PROCESSING_FINISHED": "schemas/notifications/ReportProcessingFinishedNotification.json",
 }
 
 _HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")

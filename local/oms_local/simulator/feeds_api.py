@@ -21,11 +21,11 @@ from xml.etree import ElementTree as ET
 from defusedxml import ElementTree as SafeET
 
 from oms_local.simulator import contract, shapes
+from oms_local.simulator.config import DOCUMENTS_PATH
 from oms_local.simulator.entities import Order
 from oms_local.simulator.market_core import ApiError, MarketCore, invalid
 
 ADJUSTMENT_FEED = "POST_PAYMENT_ADJUSTMENT_DATA"
-DOCUMENTS_PATH = "/_simulator/documents/"
 # The processing report's codes the simulator uses (Amazon's reports carry a numeric code with the words).
 AMOUNT_TOO_HIGH = "18028"
 NOT_ADJUSTABLE = "18027"
@@ -128,7 +128,7 @@ class FeedsApi(MarketCore):
                 self.clock(),
                 document.document_id,
             )
-        self._later(self.config.feed_processing_seconds, lambda: self._process(feed_id))
+        self._later(self.config.feed_processing_seconds, lambda: self._process_feed(feed_id))
         return {"feedId": feed_id}
 
     def get_feed(self, feed_id: str) -> dict[str, Any]:
@@ -183,7 +183,7 @@ class FeedsApi(MarketCore):
 
     # ------------------------------------------------------------------ processing
 
-    def _process(self, feed_id: str) -> None:
+    def _process_feed(self, feed_id: str) -> None:
         now = self.clock()
         with self.feeds_state.lock:
             feed = self.feeds_state.feeds[feed_id]

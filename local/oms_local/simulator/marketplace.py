@@ -20,6 +20,7 @@ from oms_local.simulator.merchant_fulfillment_api import MerchantFulfillmentApi
 from oms_local.simulator.messaging_api import UNEXPECTED_PROBLEM, MessagingApi
 from oms_local.simulator.order_lifecycle import OrderLifecycle, Wanted
 from oms_local.simulator.orders_api import Confirmation, OrdersApi, OrderSearch
+from oms_local.simulator.reports_api import ReportsApi
 
 __all__ = [
     "ORDER_ID",
@@ -42,5 +43,6 @@ class Marketplace(
     ListingsApi,
     CatalogItemsApi,
     FinancesApi,
+    ReportsApi,
 ):
     """Amazon for one seller: its own moves on orders and the SP-API operations the product calls."""

@@ -28,8 +28,8 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from oms_local.simulator import contract, shapes
+from oms_local.simulator.config import DOCUMENTS_PATH
 from oms_local.simulator.entities import FULFILLMENT_STATUS, PENDING, PENDING_AVAILABILITY, UNSHIPPED
-from oms_local.simulator.feeds_api import DOCUMENTS_PATH
 from oms_local.simulator.marketplace import ApiError, Marketplace, OrderSearch, Wanted, invalid
 from oms_local.simulator.ratelimit import RateLimiter
 
@@ -54,6 +54,9 @@ ROUTES: dict[str, tuple[str, str]] = {
     "getFeed": ("GET", "/feeds/2021-06-30/feeds/{feedId}"),
     "getFeedDocument": ("GET", "/feeds/2021-06-30/documents/{feedDocumentId}"),
     "listFinancialEventsByOrderId": ("GET", "/finances/v0/orders/{orderId}/financialEvents"),
+    "createReport": ("POST", "/reports/2021-06-30/reports"),
+    "getReport": ("GET", "/reports/2021-06-30/reports/{reportId}"),
+    "getReportDocument": ("GET", "/reports/2021-06-30/documents/{reportDocumentId}"),
 }
 LWA_PATH = "/auth/o2/token"
 CONTROL = "/_simulator"
@@ -209,6 +212,9 @@ class SpApiServer:
                 200,
                 self.marketplace.financial_events_of_order(p["orderId"]),
             ),
+            "createReport": self._create_report,
+            "getReport": self._get_report,
+            "getReportDocument": self._get_report_document,
         }
         self.httpd = ThreadingHTTPServer((host, port), self._handler_class())
         self.httpd.daemon_threads = True
@@ -481,6 +487,15 @@ class SpApiServer:
 
     # ------------------------------------------------------------------ control endpoints
 
+    def _create_report(self, params: dict[str, str], query: dict[str, list[str]], body: Any) -> Answer:
+        return 202, self.marketplace.create_report(body)
+
+    def _get_report(self, params: dict[str, str], query: dict[str, list[str]], body: Any) -> Answer:
+        return 200, self.marketplace.get_report(params["reportId"])
+
+    def _get_report_document(self, params: dict[str, str], query: dict[str, list[str]], body: Any) -> Answer:
+        return 200, self.marketplace.get_report_document(params["reportDocumentId"], self.url)
+
     def control(self, method: str, path: str, body: Any) -> Answer:
         parts = [unquote(p) for p in path[len(CONTROL) :].strip("/").split("/")]
         try:
@@ -526,6 +541,18 @@ class SpApiServer:
                     "marketplaceId": self.marketplace.marketplace_id,
                     **self.config.tunables(),
                 }
+            if method == "POST" and len(parts) == 3 and parts[0] == "orders" and parts[2] == "returns":
+                return 201, self._return(parts[1], body)
+            if method == "GET" and parts == ["returns"]:
+                with self.marketplace._lock:
+                    returns = [self.marketplace.return_view(r) for r in self.marketplace.returns]
+                return 200, {"returns": returns}
+            if method == "POST" and len(parts) == 2 and parts[0] == "returns":
+                return 200, self.marketplace.decide_return(parts[1], _field(body, "status", str, ""))
+            if method == "POST" and parts == ["reports", "fatal"]:
+                count = _field(body, "count", int, 1)
+                self.marketplace.fail_next_reports(count)
+                return 200, {"fatalReports": max(count, 0)}
             if method == "POST" and parts == ["inventory"]:
                 return 200, self._stock(body)
             if method == "POST" and parts == ["refunds", "refuse"]:
@@ -581,6 +608,25 @@ class SpApiServer:
                 service_level=_field(body, "serviceLevel", str, None),
             )
         except ApiError as error:
+            raise ControlError(400, error.details or error.message) from None
+
+    def _return(self, order_id: str, body: Any) -> dict[str, Any]:
+        body = body if isinstance(body, dict) else {}
+        in_policy = body.get("inPolicy")
+        if in_policy is not None and not isinstance(in_policy, bool):
+            raise ControlError(400, "inPolicy must be true or false")
+        try:
+            return self.marketplace.return_order(
+                order_id,
+                sku=_field(body, "sku", str, None),
+                quantity=_field(body, "quantity", int, None),
+                reason=_field(body, "reason", str, None),
+                in_policy=in_policy,
+                disposition=_field(body, "disposition", str, None),
+            )
+        except ApiError as error:
+            if error.status == 404:
+                raise
             raise ControlError(400, error.details or error.message) from None
 
     def _fault(self, body: Any) -> dict[str, Any]:
@@ -654,8 +700,8 @@ class SpApiServer:
                 path, query = split.path, parse_qs(split.query, keep_blank_values=True)
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 try:
-                    if path.startswith(DOCUMENTS_PATH):  # feed documents: presigned-URL-like, no token
-                        self._document(path[len(DOCUMENTS_PATH) :], raw)
+                    if path.startswith(DOCUMENTS_PATH):  # feed and report documents: presigned-URL-like
+                        self._document(unquote(path[len(DOCUMENTS_PATH) :]), raw)
                         return
                     if path.startswith(IMAGES) and self.command == "GET":
                         self._image(path[len(IMAGES) :].removesuffix(".svg"))
@@ -678,21 +724,29 @@ class SpApiServer:
                 self._send(status, answer, headers)
 
             def _document(self, document_id: str, raw: bytes) -> None:
-                if self.command == "PUT" and server.marketplace.put_document(unquote(document_id), raw):
-                    self.send_response(200)
+                """A document at its (presigned, in Amazon) URL, no token: a feed's upload (PUT), a feed's
+                processing report or a report (GET), as S3 answers them."""
+                if self.command == "PUT":
+                    stored = server.marketplace.put_document(document_id, raw)
+                    self.send_response(200 if stored else 403)  # S3 refuses a bad URL with 403
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
-                content = (
-                    server.marketplace.get_document(unquote(document_id)) if self.command == "GET" else None
-                )
+                kind, content = "text/xml; charset=UTF-8", None
+                if self.command == "GET":
+                    content = server.marketplace.get_document(document_id)
+                    if content is None:
+                        kind, content = (
+                            "application/octet-stream",
+                            server.marketplace.document_bytes(document_id),
+                        )
                 if content is None:
-                    self.send_response(403 if self.command == "PUT" else 404)  # as S3 answers a bad URL
+                    self.send_response(404)
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
                 self.send_response(200)
-                self.send_header("Content-Type", "text/xml; charset=UTF-8")
+                self.send_header("Content-Type", kind)
                 self.send_header("Content-Length", str(len(content)))
                 self.end_headers()
                 self.wfile.write(content)

@@ -14,6 +14,7 @@ simulator without monkey-patching; urllib3 (already in the Lambda runtime with b
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import random
 import threading
@@ -21,7 +22,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 import urllib3
 from aws_lambda_powertools.utilities import parameters
@@ -95,6 +96,11 @@ OPERATIONS = {
         Operation("patchListingsItem", "PATCH", "/listings/2021-08-01/items/{sellerId}/{sku}"),
         Operation("searchListingsItems", "GET", "/listings/2021-08-01/items/{sellerId}"),
         Operation("getCatalogItem", "GET", "/catalog/2022-04-01/items/{asin}"),  # 2, 2
+        Operation("createReport", "POST", "/reports/2021-06-30/reports"),  # 0.0167, 15
+        Operation("getReport", "GET", "/reports/2021-06-30/reports/{reportId}"),  # 2, 15
+        Operation(
+            "getReportDocument", "GET", "/reports/2021-06-30/documents/{reportDocumentId}"
+        ),  # 0.0167, 15
         # Buy Shipping and buyer messages; Amazon's default usage plans (rate/s, burst) from the models:
         Operation("getEligibleShipmentServices", "POST", "/mfn/v0/eligibleShippingServices"),  # 6, 12
         Operation("createShipment", "POST", "/mfn/v0/shipments"),  # 2, 2
@@ -241,19 +247,30 @@ class SpApiClient:
         raise AssertionError("unreachable")
 
     def transfer(self, method: str, url: str, *, body: bytes | None = None, content_type: str = "") -> bytes:
-        """A document's bytes to or from the presigned URL Amazon gave (no token, no budget: not an operation)."""
+        """A document's bytes to or from the presigned URL Amazon gave (a feed's upload, a report or a
+        processing report): no token, no budget (not an operation); 5xx retried. Only over HTTPS (or to a
+        loopback address: the local stack), as documents hold buyers' order ids and refunds."""
+        parts = urlsplit(url)
+        if parts.scheme != "https" and not (parts.scheme == "http" and _loopback(parts.hostname or "")):
+            raise SpApiError("document", 0, "InsecureDocumentUrl", f"{parts.scheme}://{parts.hostname}")
+        headers = {"user-agent": USER_AGENT, **({"content-type": content_type} if content_type else {})}
         for attempt in range(1, self._max_attempts + 1):
-            response = self._http.request(
-                method, url, body=body, headers={"content-type": content_type} if content_type else {}
-            )
+            response = self._http.request(method, url, body=body, headers=headers)
             if response.status < 300:
                 return bytes(response.data)
             if response.status < 500 or attempt == self._max_attempts:
                 raise SpApiError(
-                    "document", response.status, "DocumentTransfer", f"{method} {url[:80]} failed"
+                    "document",
+                    response.status,
+                    "DocumentTransfer",
+                    f"{method} {url.split('?', maxsplit=1)[0]}",
                 )
             self._sleep(random.uniform(0, self._base_delay * 2 ** (attempt - 1)))  # noqa: S311 - jitter
         raise AssertionError("unreachable")
+
+    def download(self, url: str) -> bytes:
+        """A document at a presigned URL Amazon gave (a report)."""
+        return self.transfer("GET", url)
 
     def _access_token(self, region: str) -> str:
         credentials = self._credentials()
@@ -283,6 +300,13 @@ class SpApiClient:
             return answer["access_token"], float(answer.get("expires_in", 3600))
 
         return _token_cache.get((credentials.client_id, refresh_token), fetch)
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _float(text: str | None) -> float | None:

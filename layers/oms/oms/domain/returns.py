@@ -95,6 +95,17 @@ class ReturnItem(ApiModel):
     sku: str = Field(min_length=1, max_length=200)
     quantity: int = Field(gt=0, le=10_000)
     reason: str | None = Field(default=None, max_length=200, description="the buyer's reason (Amazon's code)")
+    disposition: str | None = Field(
+        default=None,
+        max_length=64,
+        description="FBA: Amazon's detailed disposition of the units (SELLABLE, CUSTOMER_DAMAGED, DEFECTIVE...)",
+    )
+    fulfillment_center_id: str | None = Field(
+        default=None, max_length=64, description="FBA: the fulfilment centre the units went back to"
+    )
+    for_removal: bool = Field(
+        default=False, description="FBA: unsellable units at Amazon, to be removed (a removal order)"
+    )
 
 
 class ReceiptLine(ApiModel):
@@ -169,6 +180,7 @@ class Return(ApiModel):
     order_id: str
     source: ReturnSource
     amazon_rma_id: str | None = None
+    license_plate_number: str | None = Field(default=None, description="FBA: Amazon's licence plate")
     status: ReturnStatus
     items: list[ReturnItem]
     receipts: list[Receipt] = Field(default_factory=list)
@@ -176,6 +188,12 @@ class Return(ApiModel):
     received_at: UtcDateTime | None = Field(default=None, description="the first receipt")
     refund_due_by: UtcDateTime | None = None
     refund: Refund | None = None
+    tracking_id: str | None = Field(default=None, description="the return parcel's tracking number")
+    carrier: str | None = Field(default=None, description="the return parcel's carrier")
+    label_cost: Money | None = Field(default=None, description="the return label's cost")
+    label_paid_by: str | None = Field(default=None, description="who pays the return label (Amazon's words)")
+    in_policy: bool | None = Field(default=None, description="Amazon: within its return policy")
+    resolution: str | None = Field(default=None, description="Amazon's resolution (e.g. StandardRefund)")
     flags: list[ReturnFlag] = Field(default_factory=list)
     timeline: list[TimelineEntry] = Field(default_factory=list)
 

@@ -109,6 +109,10 @@ class ReturnRecords:
             return ret, True
         raise Conflict(f"order {order_id} is changing too fast; try again")
 
+    def new_return_writes(self, ret: Return, marker: Item | None) -> list[Write]:
+        """The writes that record a new return (its order's OrderReturns item as read: `marker`)."""
+        return self._record_writes(ret, marker)
+
     def _record_writes(self, ret: Return, marker: Item | None) -> list[Write]:
         order_returns: Item = {
             **(marker or {}),

@@ -508,3 +508,21 @@ def open_refunds() -> KeyQuery:
 def refund_feed_key(feed_id: str) -> dict[str, str]:
     """Amazon's adjustment feed -> the return it refunds (FEED_PROCESSING_FINISHED names only the feed)."""
     return {PK: f"FEED#{feed_id}", SK: "REFUND"}
+
+
+# --- returns reports asked of Amazon (returns sync) ---------------------------------------------------
+
+
+def returns_report_request_key(report_id: str) -> dict[str, str]:
+    """A returns report this stack asked for (its type, marketplace and window), beside the finished report."""
+    return {PK: f"REPORT#{report_id}", SK: "RETURNS#REQUEST"}
+
+
+def returns_report_applied_key(report_id: str) -> dict[str, str]:
+    """Written once a returns report's rows were applied, with its counts: a second notification skips it."""
+    return {PK: f"REPORT#{report_id}", SK: "RETURNS#APPLIED"}
+
+
+def returns_sync_key(report_type: str, marketplace_id: str) -> dict[str, str]:
+    """Per report type and marketplace: the window applied so far and the report asked and not yet read."""
+    return watermark_key("returns-sync", f"{report_type}#{marketplace_id}")
