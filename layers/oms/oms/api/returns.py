@@ -12,6 +12,7 @@ from pydantic import Field
 from oms.api.paging import ListPage
 from oms.domain.returns import MAX_ITEMS, ReceivedUnits, Return, ReturnItem, ReturnStatus
 from oms.domain.types import ApiModel, UtcDateTime
+from oms.returns.decisions import authorize_return, close_return
 from oms.returns.receiving import MAX_RECEIPT_LINES, receive
 from oms.returns.records import ReturnFilter, ReturnRecords, return_id_for
 from oms.settings import get_settings
@@ -36,6 +37,14 @@ class ReturnRequest(ApiModel):
 
     order_id: str = Field(min_length=1, max_length=64)
     items: list[ReturnItem] = Field(min_length=1, max_length=MAX_ITEMS)
+
+
+class CloseRequest(ApiModel):
+    """Why the return ends here: a request declined, a return that never came back, ..."""
+
+    reason: str = Field(
+        min_length=1, max_length=500, pattern=r"\S", description="shown on the return's timeline"
+    )
 
 
 class ReceiptRequest(ApiModel):
@@ -113,3 +122,31 @@ def post_receipt(
         receipt_id=idempotency_key,
     )
     return ret, 201 if new else 200
+
+
+@router.post(
+    "/returns/<returnId>/authorize",
+    summary="Authorize a return request (requested -> authorized)",
+    tags=["returns"],
+    responses={
+        200: {"description": "authorized (a retry: the return as it is): off the 24-hour decision clock"},
+        409: {
+            "description": "the return is past the request (received, closed, ...): it cannot be authorized"
+        },
+    },
+)
+def post_authorize(returnId: ReturnId) -> Return:
+    return authorize_return(default_table(), unquote(returnId), actor=_actor())
+
+
+@router.post(
+    "/returns/<returnId>/close",
+    summary="Close a return with the reason (a request declined, a return that never came back)",
+    tags=["returns"],
+    responses={
+        200: {"description": "closed (a retry with the same reason: the return as it is)"},
+        409: {"description": "the state machine refuses it (e.g. units received and not yet disposed of)"},
+    },
+)
+def post_close(returnId: ReturnId, request: Annotated[CloseRequest, Body()]) -> Return:
+    return close_return(default_table(), unquote(returnId), request.reason, actor=_actor())

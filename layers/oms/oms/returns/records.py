@@ -8,7 +8,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from oms.domain.returns import MAX_ITEMS, Return, ReturnItem, ReturnStatus, awaiting_refund, new_return
+from oms.domain.returns import (
+    MAX_ITEMS,
+    Return,
+    ReturnItem,
+    ReturnStatus,
+    awaiting_decision,
+    awaiting_refund,
+    new_return,
+)
 from oms.domain.types import iso_z, utc_now
 from oms.errors import Conflict, InvalidInput, NotFound
 from oms.store import keys
@@ -23,16 +31,19 @@ _RETURN_FIELDS = {field.alias for field in Return.model_fields.values()}
 
 
 def return_item(ret: Return) -> Item:
-    """The stored return. Its keys follow its state on every write: a receipt that makes the refund due puts
-    it in the refund-due index (the refund clock reads it there), a refund or close takes it out."""
+    """The stored return. Its keys follow its state on every write: a request waiting for the seller is in the
+    decision-due index, a receipt that makes the refund due puts it in the refund-due index (the deadline
+    guard reads both), an answer, a refund or a close takes it out."""
     body = ret.model_dump(mode="json", by_alias=True)
-    refund_due = (
-        keys.refund_due_index_keys(ret.return_id, body["refundDueBy"]) if awaiting_refund(ret) else {}
-    )
+    clock: dict[str, str] = {}
+    if awaiting_decision(ret):
+        clock = keys.decision_due_index_keys(ret.return_id, body["decisionDueBy"])
+    elif awaiting_refund(ret):
+        clock = keys.refund_due_index_keys(ret.return_id, body["refundDueBy"])
     return {
         **keys.return_key(ret.return_id),
         **keys.return_index_keys(ret.return_id, ret.status.value, body["requestedAt"]),
-        **refund_due,
+        **clock,
         "entity": RETURN_ENTITY,
         **body,
     }

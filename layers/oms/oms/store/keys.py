@@ -454,6 +454,20 @@ def refunds_due() -> KeyQuery:
     return KeyQuery(REFUNDS_DUE, "gsi3")
 
 
+DECISIONS_DUE = f"{ALL_RETURNS}#DECISION#DUE"
+
+
+def decision_due_index_keys(return_id: str, decision_due_by: str) -> dict[str, str]:
+    """gsi3, sparse: only requests waiting for the seller's decision, by decisionDueBy (the decision clock).
+    A return is on at most one clock, so it holds at most one of the two gsi3 keys."""
+    return {"gsi3pk": DECISIONS_DUE, "gsi3sk": f"{decision_due_by}#{return_id}"}
+
+
+def decisions_due() -> KeyQuery:
+    """Every request waiting for the seller's decision, soonest due first (the Returns page's "to decide")."""
+    return KeyQuery(DECISIONS_DUE, "gsi3")
+
+
 def order_returns_key(order_id: str) -> dict[str, str]:
     """The units of an order already returned, per SKU, with its return ids (versioned: two returns of
     one order cannot both take its last units)."""
