@@ -137,3 +137,21 @@ def test_the_decision_flags_are_announced_once_each_when_they_appear():
         "2026-12-05T02:00:00Z",
         "2026-12-06T02:00:00Z",
     )
+
+
+def test_a_return_is_found_by_its_rma_id_and_tracking_number_as_scanned_and_a_new_one_adds_a_marker():
+    from oms.domain.returns import lookup_text
+    from oms.returns.records import lookup_writes
+
+    assert lookup_text(" 1z 999aa1\t0123456784 ") == "1Z999AA10123456784"
+    ret = _request().model_copy(update={"amazon_rma_id": "DqV7xBbmRRMA"})
+    assert [w.item["pk"] for w in lookup_writes(ret) if w.item] == ["RETURNS#FIND#DQV7XBBMRRMA"]
+    tracked = ret.model_copy(update={"tracking_id": "1Z 999 AA1 0123 4567 84"})
+    (marker,) = lookup_writes(tracked, before=ret)  # the report brought the tracking number later
+    assert marker.item == {
+        "pk": "RETURNS#FIND#1Z999AA10123456784",
+        "sk": "RETURN#RET-1",
+        "entity": "ReturnLookup",
+        "returnId": "RET-1",
+    }
+    assert lookup_writes(tracked, before=tracked) == []

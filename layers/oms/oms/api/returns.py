@@ -63,10 +63,21 @@ def list_returns(
     requested_to: Annotated[
         UtcDateTime | None, Query(alias="to", description="requested at or before")
     ] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="find by return id, order id, Amazon RMA id or return tracking number (the receiving "
+            "screen's scan; case and spaces ignored): one page, the other filters narrow it",
+        ),
+    ] = None,
     limit: Annotated[int | None, Query(ge=1, le=500, description="page size")] = None,
     next_token: Annotated[str | None, Query(alias="nextToken", max_length=4096)] = None,
 ) -> ListPage:
     where = ReturnFilter(status, sku, requested_from, requested_to)
+    if q is not None:
+        return ListPage(items=ReturnRecords(default_table()).find(q, where), next_token=None)
     page = ReturnRecords(default_table()).list(
         where, limit=limit or get_settings().default_page_size, next_token=next_token
     )

@@ -181,6 +181,16 @@ class Return(ApiModel):
         return next((r for r in self.receipts if r.receipt_id == receipt_id), None)
 
 
+def lookup_text(text: str) -> str:
+    """An identifier as scanned or typed, compared without case or spaces ("1z 999" finds "1Z999")."""
+    return "".join(text.split()).upper()
+
+
+def lookup_identifiers(ret: Return) -> set[str]:
+    """What finds the return besides its own id and its order's id: Amazon's RMA id, the parcel's tracking."""
+    return {lookup_text(v) for v in (ret.amazon_rma_id, ret.tracking_id) if v and lookup_text(v)}
+
+
 def moved(ret: Return, to: ReturnStatus, at: datetime, note: str | None = None) -> Return:
     """The return in its next state, with a timeline entry; a move the state machine forbids is a 409."""
     if to not in TRANSITIONS[ret.status]:

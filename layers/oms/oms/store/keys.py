@@ -479,6 +479,19 @@ def sku_return_key(sku: str, requested_at: str, return_id: str) -> dict[str, str
     return {PK: SKU_PREFIX + sku, SK: f"{RETURN_PREFIX}{requested_at}#{return_id}"}
 
 
+RETURNS_FOUND_BY = f"{ALL_RETURNS}#FIND#"
+
+
+def return_lookup_key(text: str, return_id: str) -> dict[str, str]:
+    """A marker under an identifier a person scans at the receiving bench (Amazon's RMA id, the return
+    parcel's tracking number), normalized (oms.domain.returns.lookup_text), one per return it names."""
+    return {PK: RETURNS_FOUND_BY + text, SK: RETURN_PREFIX + return_id}
+
+
+def returns_found_by(text: str) -> KeyQuery:
+    return KeyQuery(RETURNS_FOUND_BY + text)
+
+
 def returns_by_time(start: str | None, end: str | None) -> KeyQuery:
     # "~" sorts after "#" and every digit, so a bare timestamp bound includes that instant's returns.
     return KeyQuery(ALL_RETURNS, "gsi1", sk_from=start, sk_to=f"{end}~" if end else None, newest_first=True)
