@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,13 +23,16 @@ from oms.domain.returns import (
 from oms.domain.types import iso_z, utc_now
 from oms.errors import Conflict, InvalidInput, NotFound
 from oms.store import keys
+from oms.store.conditional import add_units
 from oms.store.orders import OrderRepository
 from oms.store.table import Item, Page, Table, Write, back_off
+from oms.warehouse.settings import ShippingSettingsStore
 
 RETURN_ENTITY = "Return"
 ORDER_RETURNS_ENTITY = "OrderReturns"
 RETURN_MARKER_ENTITY = "SkuReturn"
 RETURN_LOOKUP_ENTITY = "ReturnLookup"
+NO_REASON = "not given"  # a return recorded without the buyer's reason
 MAX_FOUND = 100  # a lookup names a parcel: more than this many returns is not a lookup
 _ATTEMPTS = 30
 _FILL_QUERIES = 10  # a filtered page reads at most this many pages of markers, then answers what it has
@@ -172,7 +176,27 @@ class ReturnRecords:
             Write.put_versioned(order_returns, version),
             *markers,
             *lookup_writes(ret),
+            *self.returned_units_writes(ret),
         ]
+
+    def new_return_writes(self, ret: Return) -> list[Write]:
+        """Everything storing a new return writes, for one transaction (the returns sync stores Amazon's
+        returns with these): the return, its order's list of returns (versioned), a marker per SKU, its
+        lookup markers and its units on the return rates' counters. Reads the order's list first."""
+        marker = self._table.get(keys.order_returns_key(ret.order_id), consistent=True)
+        return self._record_writes(ret, marker)
+
+    def returned_units_writes(self, ret: Return) -> list[Write]:
+        """The return's units added to each SKU's counter on the warehouse day it was requested (by reason)."""
+        day = ShippingSettingsStore(self._table).get().calendar.local(ret.requested_at).date().isoformat()
+        writes = []
+        for sku, units in sorted(ret.returned().items()):
+            reasons: Counter[str] = Counter()
+            for item in ret.items:
+                if item.sku == sku:
+                    reasons[item.reason or NO_REASON] += item.quantity
+            writes.append(add_units(day, sku, returned=units, reasons=dict(reasons)))
+        return writes
 
     @staticmethod
     def _replayed(ret: Return, order_id: str, items: list[ReturnItem]) -> Return:

@@ -492,6 +492,28 @@ def returns_found_by(text: str) -> KeyQuery:
     return KeyQuery(RETURNS_FOUND_BY + text)
 
 
+UNITS_PREFIX = "UNITS#"
+
+
+def sku_units_key(day: str, sku: str) -> dict[str, str]:
+    """A SKU's units shipped and returned on one warehouse day (`YYYY-MM-DD`), counted in the transactions that
+    ship them and record the returns; one partition per month, so a 90-day window is at most 4 queries."""
+    return {PK: UNITS_PREFIX + day[:7], SK: f"{day}#{sku}"}
+
+
+def sku_units_between(first_day: str, last_day: str) -> list[KeyQuery]:
+    """Every SKU's daily units from `first_day` to `last_day` (inclusive): one query per month touched."""
+    months = sorted({first_day[:7], last_day[:7]})
+    year, month = int(months[0][:4]), int(months[0][5:7])
+    queries = []
+    while f"{year:04d}-{month:02d}" <= months[-1]:
+        queries.append(
+            KeyQuery(UNITS_PREFIX + f"{year:04d}-{month:02d}", sk_from=first_day, sk_to=f"{last_day}~")
+        )
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return queries
+
+
 def returns_by_time(start: str | None, end: str | None) -> KeyQuery:
     # "~" sorts after "#" and every digit, so a bare timestamp bound includes that instant's returns.
     return KeyQuery(ALL_RETURNS, "gsi1", sk_from=start, sk_to=f"{end}~" if end else None, newest_first=True)
