@@ -147,3 +147,20 @@ def test_an_answer_landing_while_the_guard_weighs_the_request_is_kept(stack, con
 
     ret = ReturnRecords(table).get(return_id)
     assert (ret.status.value, ret.flags) == ("authorized", [])
+
+
+def test_account_health_shows_requests_answered_late_and_refunds_beside_amazons_targets(
+    stack, context, shipped
+):
+    _requested(shipped, "RET-LATE")
+    _requested(shipped, "RET-SOON")
+    with time_machine.travel(TEST_CLOCK + timedelta(hours=2), tick=False):
+        assert call_api(stack, context, "POST", "/returns/RET-SOON/authorize")[0] == 200
+    with time_machine.travel(TEST_CLOCK + timedelta(hours=30), tick=False):
+        assert call_api(stack, context, "POST", "/returns/RET-LATE/close", {"reason": "declined"})[0] == 200
+        status, health = call_api(stack, context, "GET", "/metrics/account-health")
+    assert status == 200, health
+    decisions = health["returnDecisionOnTimeRate"]
+    assert (decisions["numerator"], decisions["denominator"], decisions["value"]) == (1, 2, 0.5)
+    assert (decisions["target"], decisions["window"]) == (0.98, "30d")
+    assert health["refundOnTimeRate"]["denominator"] == 0 and health["lateShipmentRate"]["target"] == 0.04

@@ -11,6 +11,7 @@ from oms.amazon.client import default_client
 from oms.domain.types import utc_now
 from oms.observability import logger, metrics, tracer
 from oms.returns.deadlines import flag_returns
+from oms.returns.health import returns_health_now
 from oms.settings import ShipmentSettings, cold_start
 from oms.shipping.account_health import refresh_snapshot
 from oms.shipping.guard import guard
@@ -28,7 +29,8 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     now = utc_now()
     counts = guard(default_table(), default_client(), now=now)
     counts |= flag_returns(default_table(), now)  # after the orders: a failure there leaves them done
-    refresh_snapshot(default_table())  # the dashboard's account-health figures, one item to read
+    # the dashboard's account-health figures (the returns' on-time rates with them), one item to read
+    refresh_snapshot(default_table(), more=returns_health_now)
     metrics.add_metric(name="OrdersFlagged", unit=MetricUnit.Count, value=counts["flagged"])
     metrics.add_metric(name="DelayNoticesSent", unit=MetricUnit.Count, value=counts["delayNotices"])
     metrics.add_metric(name="RefundsFlagged", unit=MetricUnit.Count, value=counts["refundsFlagged"])

@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from oms.domain.return_rates import ReturnRates
+from oms.returns.health import returns_health_now
 from oms.returns.rates import rates_now
 from oms.shipping.account_health import AccountHealth, account_health_now
 from oms.store.default import default_table
@@ -21,8 +22,9 @@ def get_account_health(
         bool, Query(description="the figures the 15-minute guard kept (one item read; for large accounts)")
     ] = False,
 ) -> AccountHealth:
-    """Counted now from the last 60 days of orders, so a shipment just recorded shows at once."""
-    return account_health_now(default_table(), fresh=not cached)
+    """Counted now from the last 60 days of orders (and 90 of returns), so a shipment just recorded shows at
+    once; with the returns' refund and decision on-time rates."""
+    return account_health_now(default_table(), fresh=not cached, more=returns_health_now)
 
 
 @router.get(
