@@ -155,3 +155,17 @@ def test_a_return_is_found_by_its_rma_id_and_tracking_number_as_scanned_and_a_ne
         "returnId": "RET-1",
     }
     assert lookup_writes(tracked, before=tracked) == []
+
+
+def test_an_fba_return_waiting_at_amazon_is_never_on_the_sellers_decision_clock():
+    fba = Return(
+        return_id="RET-F",
+        order_id="111-9",
+        source=ReturnSource.FBA,
+        status=ReturnStatus.REQUESTED,
+        items=[ReturnItem(sku="MUG", quantity=1)],
+        requested_at=FRIDAY_9PM,
+    )
+    assert fba.decision_due_by is None
+    assert _flags(fba, FRIDAY_9PM + timedelta(days=3)) == []
+    assert "gsi3pk" not in return_item(fba)

@@ -160,7 +160,8 @@ class Return(ApiModel):
     def _decision_clock(self) -> Return:
         """A request waiting for the seller's decision is due 24 hours after it was made, however it was
         created (the returns sync, a test, an old item): the clock never depends on the writer."""
-        if self.status is ReturnStatus.REQUESTED and self.decision_due_by is None:
+        seller_decides = self.source is not ReturnSource.FBA  # Amazon decides on returns to its own centres
+        if self.status is ReturnStatus.REQUESTED and self.decision_due_by is None and seller_decides:
             self.decision_due_by = self.requested_at + timedelta(hours=DECISION_HOURS)
         return self
 
@@ -401,8 +402,11 @@ def with_refund_flags(ret: Return, raised: Sequence[ReturnFlag]) -> Return:
 
 
 def awaiting_decision(ret: Return) -> bool:
-    """A request the seller has neither authorized nor declined (the decision clock runs)."""
-    return ret.status is S.REQUESTED and ret.decision_due_by is not None
+    """A request the seller has neither authorized nor declined (the decision clock runs); never an FBA
+    return, which Amazon decides on."""
+    return (
+        ret.status is S.REQUESTED and ret.decision_due_by is not None and ret.source is not ReturnSource.FBA
+    )
 
 
 def decision_flags(ret: Return, now: datetime, *, at_risk_share: float) -> list[ReturnFlag]:
