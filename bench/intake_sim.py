@@ -139,7 +139,7 @@ class SimulatedIntake:
             f"bench{self.count}-{uuid.uuid4().hex[:6]}",
             REGION,
             self.moto_url,
-            parameters={"SpApiEndpoint": self.sim.url, "LwaTokenUrl": self.sim.lwa_token_url},
+            parameters=self.sim.stack_parameters(),
             secret_values={"SpApiSecret": json.dumps(LOCAL_CREDENTIALS)},
         )
         function = template.function("IngestNotificationsFunction")

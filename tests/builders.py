@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tests.conftest import EVENTS
+from tests.conftest import APPLICATION_ID, EVENTS, SELLER_ID
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 
@@ -41,7 +41,7 @@ def order_change(
         "Payload": {
             "OrderChangeNotification": {
                 "NotificationLevel": level,
-                "SellerId": "A3TH9S8BH6GOGM",
+                "SellerId": SELLER_ID,
                 "AmazonOrderId": order_id,
                 "OrderChangeType": change_type,
                 "OrderChangeTrigger": {"TimeOfOrderChange": _z(at), "ChangeReason": "Order status changed"},
@@ -70,7 +70,7 @@ def order_change(
             }
         },
         "NotificationMetadata": {
-            "ApplicationId": "amzn1.sellerapps.app.local",
+            "ApplicationId": APPLICATION_ID,
             "SubscriptionId": "subscription-1",
             "PublishTime": _z(at + timedelta(seconds=1)),
             "NotificationId": notification_id or str(uuid.uuid4()),

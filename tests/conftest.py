@@ -27,6 +27,11 @@ moto_fast_tx.install()
 
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "events"
+# Whose notifications the test stacks accept (template parameters SellerId, SpApiApplicationId): the ones
+# in events/ and tests/builders.py, as in Amazon's examples.
+SELLER_ID = "A3TH9S8BH6GOGM"
+APPLICATION_ID = "app-id-d0e9e693-c3ad-4373-979f-ed4ec98dd746"
+STACK_PARAMETERS = {"SellerId": SELLER_ID, "SpApiApplicationId": APPLICATION_ID}
 
 
 @pytest.fixture(autouse=True)
@@ -138,6 +143,7 @@ def _reset_warm_state() -> None:
     inventory._idempotency.cache_clear()  # its persistence layer holds the table name and endpoint
     ShippingSettingsStore.forget()  # each test's table starts with the default shipping setup
     default.default_table.cache_clear()
+    default.default_buyer_table.cache_clear()
     default_documents.cache_clear()
     default._page_tokens.cache_clear()
     parameters.clear_caches()
@@ -152,7 +158,7 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
 
     with mock_aws():
         template = Template()
-        resources = create_resources(template, "oms-test", "us-east-1", None)
+        resources = create_resources(template, "oms-test", "us-east-1", None, parameters=STACK_PARAMETERS)
         environment = {
             k: str(v)
             for k, v in resources.resolver.resolve(template.globals["Environment"]["Variables"]).items()
@@ -186,7 +192,9 @@ def served_stack(moto_server_url: str, monkeypatch: pytest.MonkeyPatch) -> Itera
 
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server_url)
     template = Template()
-    resources = create_resources(template, f"t{uuid.uuid4().hex[:8]}", "us-east-1", moto_server_url)
+    resources = create_resources(
+        template, f"t{uuid.uuid4().hex[:8]}", "us-east-1", moto_server_url, parameters=STACK_PARAMETERS
+    )
     environment = {
         k: str(v) for k, v in resources.resolver.resolve(template.globals["Environment"]["Variables"]).items()
     }

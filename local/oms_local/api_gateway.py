@@ -27,6 +27,24 @@ from oms_local.template import Resolver, Template
 
 Invoke = Callable[[str, Any], Any]
 
+# API Gateway refuses a request payload above 10 MB with 413 before any function runs; so does this one.
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
+
+
+def same_secret(given: str, expected: str) -> bool:
+    """Constant-time comparison of a presented token with the expected one (any characters: a header
+    decoded as latin-1 may hold non-ASCII ones, which `compare_digest` refuses as text)."""
+    return secrets.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode("utf-8"))
+
+
+def payload_length(value: str | None) -> int | None:
+    """The Content-Length a client sent (0 when absent); None when it is not a length at all."""
+    if value is None or not value.strip():
+        return 0
+    text = value.strip()
+    return int(text) if text.isdigit() else None
+
+
 LOCAL_CLAIMS = {
     "sub": "00000000-0000-4000-8000-000000000001",
     "email": "seller@example.com",
@@ -134,7 +152,7 @@ class ApiGateway:
     def authorize(self, headers: dict[str, str]) -> dict[str, str] | None:
         value = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
         token = value[7:].strip() if value.lower().startswith("bearer ") else value.strip()
-        return dict(LOCAL_CLAIMS) if token and secrets.compare_digest(token, self.api_token) else None
+        return dict(LOCAL_CLAIMS) if token and same_secret(token, self.api_token) else None
 
     def proxy_event(
         self,
@@ -232,7 +250,12 @@ class ApiGateway:
                     headers.setdefault(key[5:].replace("_", "-").title(), []).append(value)
                 elif key in ("CONTENT_TYPE", "CONTENT_LENGTH") and value:
                     headers.setdefault(key.replace("_", "-").title(), []).append(value)
-            length = int(environ.get("CONTENT_LENGTH") or 0)
+            length = payload_length(environ.get("CONTENT_LENGTH"))
+            if length is None or length > MAX_PAYLOAD_BYTES:
+                kind, refused = ("BAD_REQUEST_BODY", 400) if length is None else ("REQUEST_TOO_LARGE", 413)
+                status, extra, payload = self.gateway_response(kind, refused)
+                start_response(f"{status} {HTTPStatus(status).phrase}", list(extra.items()))
+                return [payload]
             body = environ["wsgi.input"].read(length) if length else b""
             url = environ.get("RAW_URI") or environ.get("REQUEST_URI")  # as sent, still percent-encoded
             if not url:
@@ -268,9 +291,27 @@ class ApiGateway:
             protocol_version = "HTTP/1.1"
             server_version = "oms-local-apigateway"
 
+            def _refuse(self, status: int, kind: str) -> None:
+                """Answer without reading the body, and close: what is left of it is never read."""
+                status, headers, payload = gateway.gateway_response(kind, status)
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(payload)
+                self.close_connection = True
+
             def _serve(self) -> None:
                 started = time.monotonic()
-                length = int(self.headers.get("Content-Length") or 0)
+                length = payload_length(self.headers.get("Content-Length"))
+                if length is None:
+                    self._refuse(400, "BAD_REQUEST_BODY")
+                    return
+                if length > MAX_PAYLOAD_BYTES:
+                    self._refuse(413, "REQUEST_TOO_LARGE")
+                    return
                 body = self.rfile.read(length) if length else b""
                 headers: dict[str, list[str]] = {}
                 for key, value in self.headers.items():

@@ -62,6 +62,13 @@ def create_resources(
         unknown = sorted(set(names or ()) - set(known))
         if unknown:
             raise ValueError(f"template.yaml has no {kind} {', '.join(unknown)}")
+    overrides = {
+        # a list parameter given as text is split, as `sam deploy --parameter-overrides` does
+        name: [part.strip() for part in value.split(",")]
+        if template.parameters[name].get("Type") == "CommaDelimitedList" and isinstance(value, str)
+        else value
+        for name, value in (parameters or {}).items()
+    }
     local = LocalResources(stack_name, region, endpoint_url)
     local.refs.update(
         {
@@ -72,7 +79,7 @@ def create_resources(
             "AWS::URLSuffix": "amazonaws.com",
             "AWS::NoValue": None,
             **template.parameter_defaults(),
-            **(parameters or {}),
+            **overrides,
         }
     )
     local.resolver.conditions = template.document.get("Conditions", {})

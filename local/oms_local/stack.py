@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from oms_local import moto_process
-from oms_local.api_gateway import ApiGateway
+from oms_local.api_gateway import MAX_PAYLOAD_BYTES, ApiGateway, payload_length, same_secret
 from oms_local.content_types import content_type
+from oms_local.dashboard_headers import local_security_headers
 from oms_local.demo import seed_demo, stock_rest
 from oms_local.ports import DEFAULT_PORT, default_state_dir
 from oms_local.resources import LocalResources, create_resources
@@ -86,11 +87,7 @@ class LocalStack:
             STACK_NAME,
             self.options.region,
             endpoint,
-            parameters={
-                "SpApiEndpoint": simulator.url,
-                "LwaTokenUrl": simulator.lwa_token_url,
-                "SellerId": simulator.seller_id,
-            },
+            parameters=simulator.stack_parameters(),
             secret_values={"SpApiSecret": json.dumps(LOCAL_CREDENTIALS)},
         )
         self._sqs = self.resources.client("sqs")
@@ -109,7 +106,7 @@ class LocalStack:
             api_token=self.api_token,
             stage=str(self.resources.refs.get("Stage", "dev")),
         )
-        console = self._console_server()
+        console = self._console_server(api.url)
         for server in (api.server, console):
             self.servers.append(server)
             threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
@@ -135,7 +132,11 @@ class LocalStack:
         self.outputs = self._outputs(api.url, console_url)
         path = self.state_dir / "outputs.json"
         temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(self.outputs, indent=2) + "\n")
+        temporary.unlink(missing_ok=True)
+        # It holds the API token: readable by its owner only, from the moment it exists.
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(json.dumps(self.outputs, indent=2) + "\n")
         temporary.replace(path)  # readers never see half a file
         self.say(
             f"\nReady in {time.monotonic() - started:.1f}s.\n"
@@ -417,10 +418,13 @@ class LocalStack:
             outputs.update(self.simulator.outputs())
         return outputs
 
-    def _console_server(self) -> ThreadingHTTPServer:
-        """The dashboard's static files (CloudFront's job in AWS) and `oms invoke`'s door."""
+    def _console_server(self, api_url: str) -> ThreadingHTTPServer:
+        """The dashboard's static files with CloudFront's security headers (its job in AWS), and
+        `oms invoke`'s door."""
         stack = self
         web_root = ROOT / "web"
+        images = [self.simulator.url] if self.simulator is not None else []
+        security = local_security_headers(self.template, api_url, images, self.options.region)
 
         class Console(SimpleHTTPRequestHandler):
             def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -431,6 +435,8 @@ class LocalStack:
 
             def end_headers(self) -> None:
                 self.send_header("Cache-Control", "no-cache")  # an edited web/ file shows on the next load
+                for name, value in security.items():
+                    self.send_header(name, value)
                 super().end_headers()
 
             def do_POST(self) -> None:
@@ -438,11 +444,18 @@ class LocalStack:
                 if not self.path.startswith(prefix):
                     self.send_error(404)
                     return
-                if self.headers.get("Authorization") != f"Bearer {stack.api_token}":
+                if not same_secret(self.headers.get("Authorization") or "", f"Bearer {stack.api_token}"):
                     self.send_error(401)
                     return
-                length = int(self.headers.get("Content-Length") or 0)
-                body = json.loads(self.rfile.read(length) or b"null")
+                length = payload_length(self.headers.get("Content-Length"))
+                if length is None or length > MAX_PAYLOAD_BYTES:
+                    self.send_error(413 if length else 400)
+                    return
+                try:
+                    body = json.loads(self.rfile.read(length) or b"null")
+                except ValueError:
+                    self.send_error(400, "the event is not JSON")
+                    return
                 status, answer = stack.control_invoke(self.path[len(prefix) :], body)
                 payload = json.dumps(answer, default=str).encode()
                 self.send_response(status)

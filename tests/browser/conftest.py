@@ -136,6 +136,13 @@ def new_page(browser: Any) -> Iterator[Callable[..., Any]]:
         page = context.new_page()
         page.script_errors = []
         page.on("pageerror", lambda error: page.script_errors.append(str(error)))
+        # The console serves CloudFront's Content-Security-Policy: anything it blocks is an error too.
+        page.on(
+            "console",
+            lambda message: (
+                page.script_errors.append(message.text) if "Content Security Policy" in message.text else None
+            ),
+        )
         return page
 
     yield make

@@ -436,7 +436,7 @@ def test_a_confirmation_amazon_refused_is_retried_from_the_order_page(
     assert "refused by Amazon" in page.inner_text("#shipments")
     page.focus("#shipments .confirm-now")
     page.keyboard.press("Enter")
-    page.wait_for_function("!document.querySelector('#shipments .confirm-now')")
+    page.wait_for_function("() => !document.querySelector('#shipments .confirm-now')")
     assert "confirmed" in page.inner_text("#shipments")
     assert api.ok("GET", f"/orders/{order_id}")["shipments"][0]["confirmation"]["status"] == "confirmed"
 
@@ -570,6 +570,26 @@ def test_deployed_sign_in_goes_through_the_hosted_ui_with_pkce(
     assert challenge == asked["code_challenge"], "the verifier matches the challenge (PKCE)"
     assert "code=" not in page.url, "the code leaves the address bar"
     assert page.locator(f'#queue-table tr[data-order-id="{orders["soonest"]}"]').count() == 1
+    assert not page.script_errors
+
+
+def test_deployed_the_dashboard_ignores_a_link_carrying_an_api_and_a_token(
+    new_page: Callable[..., Any], outputs: dict[str, Any]
+) -> None:
+    """A link to the deployed dashboard with #api=...&token=... could point it at someone else's API:
+    deployed, only Cognito signs in, and the token still leaves the address bar."""
+    cognito = "https://oms-dev-123456789012-us-east-1.auth.us-east-1.amazoncognito.com"
+    config = {"apiUrl": outputs["ApiUrl"], "cognito": {"domain": cognito, "clientId": "dashboard-client"}}
+    asked_elsewhere: list[str] = []
+    page = new_page()
+    page.route("**/config.json", lambda route: route.fulfill(json=config))
+    page.route("https://api.example.com/**", lambda route: asked_elsewhere.append(route.request.url))
+    page.goto(f"{outputs['LocalConsoleUrl']}/#api=https://api.example.com&token={outputs['ApiToken']}")
+    wait_until_loaded(page)
+    assert "not signed in" in page.inner_text("main")
+    assert "token=" not in page.url
+    assert asked_elsewhere == []
+    assert page.evaluate("() => sessionStorage.getItem('oms.token')") is None
     assert not page.script_errors
 
 

@@ -39,6 +39,9 @@ OUTPUT_NAMES = (
     "OrderNotificationsQueueUrl",
     "OrderNotificationsDlqUrl",
     "EventBusName",
+    "SellerId",
+    "SpApiApplicationId",
+    "SpApiSubscriptionIds",
 )
 
 
@@ -177,6 +180,8 @@ def test_outputs_json_tells_the_seller_where_everything_is(
     assert outputs["ApiUrl"].rstrip("/").endswith(f":{stack.port}")
     assert outputs["AwsEndpointUrl"].startswith("http")
     assert outputs["Region"] == "us-east-1"  # `oms local`'s default
+    mode = (stack.state_dir / "outputs.json").stat().st_mode & 0o777
+    assert mode == 0o600, f"outputs.json holds the API token but is mode {mode:o}"
 
 
 def test_health_answers_without_a_token(api: Api) -> None:
@@ -337,6 +342,51 @@ def test_a_poison_notification_ends_in_the_dlq_and_a_healthy_one_does_not(
     assert list(dead.values()).count(poison) == 1, (
         f"the poison message was dead-lettered more than once: {dead}"
     )
+
+
+def _order_change_for(outputs: dict[str, Any], order_id: str, **metadata: str) -> str:
+    """Amazon's example ORDER_CHANGE for `order_id`, sent by this stack's application and seller (as
+    outputs.json names them) unless `metadata` says otherwise."""
+    notification = json.loads(json.dumps(ORDER_CHANGE_NOTIFICATION))
+    change = notification["Payload"]["OrderChangeNotification"]
+    change["AmazonOrderId"] = order_id
+    change["SellerId"] = outputs["SellerId"]
+    notification["NotificationMetadata"].update(
+        {
+            "ApplicationId": outputs["SpApiApplicationId"],
+            "SubscriptionId": outputs["SpApiSubscriptionIds"].split(",")[0],
+            "NotificationId": str(uuid.uuid4()),
+            **metadata,
+        }
+    )
+    return json.dumps(notification)
+
+
+def test_only_this_sellers_notifications_are_applied(
+    api: Api, aws: Callable[[str], Any], outputs: dict[str, Any]
+) -> None:
+    """Amazon's notification account sends for every developer: a subscription of another application
+    pointed at our queue must not create orders here, nor end in the DLQ."""
+    sqs, queue = aws("sqs"), outputs["OrderNotificationsQueueUrl"]
+    suffix = uuid.uuid4().int % 10_000_000
+    ours, strangers = f"903-{suffix:07d}-0000001", f"903-{suffix:07d}-0000002"
+    stranger = "amzn1.sellerapps.app.00000000-0000-0000-0000-000000000000"
+    sqs.send_message(
+        QueueUrl=queue, MessageBody=_order_change_for(outputs, strangers, ApplicationId=stranger)
+    )
+    sqs.send_message(QueueUrl=queue, MessageBody=_order_change_for(outputs, ours))
+
+    assert wait_for(lambda: api.get(f"/orders/{ours}").status_code == 200, timeout=30), (
+        "this stack's own notification was not applied"
+    )
+    assert wait_for(lambda: queue_depth(aws, queue) == 0, timeout=30), "the notifications queue did not drain"
+    assert api.get(f"/orders/{strangers}").status_code == 404, (
+        "another application's notification was applied"
+    )
+    dead = sqs.receive_message(
+        QueueUrl=outputs["OrderNotificationsDlqUrl"], MaxNumberOfMessages=10, VisibilityTimeout=0
+    ).get("Messages", [])
+    assert not [m for m in dead if strangers in m["Body"]], "a foreign notification is not poison"
 
 
 def test_an_operator_sees_why_a_message_is_dead_and_replays_it(

@@ -51,7 +51,15 @@ def point_at(stack: Stack, simulator: Simulator, monkeypatch: pytest.MonkeyPatch
 
     monkeypatch.setenv("SPAPI_ENDPOINT", simulator.url)
     monkeypatch.setenv("LWA_TOKEN_URL", simulator.lwa_token_url)
-    monkeypatch.setenv("SELLER_ID", simulator.seller_id)
+    # The simulator's seller and application: the stack accepts its notifications, as the local stack does.
+    pointed = {
+        "SELLER_ID": simulator.seller_id,
+        "SPAPI_APPLICATION_ID": simulator.application_id,
+        "SPAPI_SUBSCRIPTION_IDS": simulator.subscription_id,
+    }
+    stack.environment.update(pointed)  # stack.handler() keeps these over the template's
+    for name, value in pointed.items():
+        monkeypatch.setenv(name, value)
     stack.client("secretsmanager").put_secret_value(
         SecretId=stack.environment["SPAPI_SECRET_ARN"], SecretString=json.dumps(LOCAL_CREDENTIALS)
     )

@@ -10,6 +10,7 @@ from typing import Any
 from oms.domain.orders import FulfillmentChannel, Order, OrderItem, OrderStatus
 from oms.store.default import default_table
 from oms.store.orders import OrderRepository
+from tests.api_calls import call_api
 from tests.conftest import load_event
 
 
@@ -170,3 +171,22 @@ def test_unknown_routes_are_404_and_wrong_methods_405(stack, context):
     assert answer["statusCode"] == 405
     allow = (answer.get("multiValueHeaders") or {}).get("Allow") or [answer.get("headers", {}).get("Allow")]
     assert allow == ["GET"]
+
+
+def test_amazon_refusing_answers_its_code_and_never_its_message(stack, context, monkeypatch):
+    """Amazon's message can echo what was sent (a buyer's address): the answer names the operation and
+    Amazon's code; the message goes to the log only."""
+    from oms.amazon.client import SpApiError
+    from oms.api import shipping
+
+    def refuse(*_args, **_kwargs):
+        raise SpApiError(
+            "getEligibleShipmentServices", 400, "InvalidInput", "Ship to 12 Elm St, Jane Roe: no"
+        )
+
+    monkeypatch.setattr(shipping, "shipping_rates", refuse)
+    status, answer = call_api(stack, context, "GET", "/orders/111-0000000-0000001/rates")
+    assert status == 422
+    assert answer["error"]["code"] == "AmazonRefused"
+    assert answer["error"]["details"] == [{"field": "getEligibleShipmentServices", "message": "InvalidInput"}]
+    assert "Elm" not in json.dumps(answer) and "Jane" not in json.dumps(answer)

@@ -73,7 +73,7 @@ def api() -> Iterator[Callable[..., Any]]:
     from moto import mock_aws
 
     from oms_local.resources import create_resources
-    from tests.conftest import LambdaContext, Stack, _reset_warm_state
+    from tests.conftest import STACK_PARAMETERS, LambdaContext, Stack, _reset_warm_state
 
     context = LambdaContext()
     with pytest.MonkeyPatch.context() as env, mock_aws(), time_machine.travel(NOW, tick=True):
@@ -81,7 +81,7 @@ def api() -> Iterator[Callable[..., Any]]:
             env.delenv(name, raising=False)
         env.setenv("AWS_DEFAULT_REGION", "us-east-1")
         template = Template()
-        resources = create_resources(template, "oms-fuzz", "us-east-1", None)
+        resources = create_resources(template, "oms-fuzz", "us-east-1", None, parameters=STACK_PARAMETERS)
         variables = resources.resolver.resolve(template.globals["Environment"]["Variables"])
         for key, value in variables.items():
             env.setenv(key, str(value))

@@ -23,6 +23,8 @@ UK = "A1F83G8C2ARO7P"
         ("inventory_sync", "SELLER_ID"),
         ("read_catalogue", "SELLER_ID"),
         ("ingest_notifications", "TABLE_NAME"),
+        ("ingest_notifications", "SELLER_ID"),  # only the seller's own notifications are applied
+        ("ingest_notifications", "SPAPI_APPLICATION_ID"),
         ("publish_events", "EVENT_BUS_NAME"),
     ],
 )

@@ -20,7 +20,7 @@ from oms.orders.intake import apply_change, change_from_api, change_from_notific
 from oms.shipping.guard import guard
 from oms.shipping.shipments import confirm_due
 from oms.store import keys
-from oms.store.default import default_table
+from oms.store.default import default_buyer_table, default_table
 from tests.api_calls import call_api
 from tests.builders import UPS_PICKUP, WAREHOUSE_SETTINGS, order_change
 from tests.conftest import TEST_CLOCK
@@ -307,8 +307,9 @@ def test_a_batch_gives_a_pick_list_and_packing_slips_as_pdfs(stack, shop, contex
     # the slips carry each buyer's address, read from Amazon only now and kept as buyer data (expiring)
     buyer = shop.marketplace.get_order(orders[0], ["RECIPIENT"])["order"]["recipient"]["deliveryAddress"]
     assert buyer["name"] in text and buyer["postalCode"] in text
-    kept = default_table().get(keys.buyer_key(orders[0]))
+    kept = default_buyer_table().get(keys.buyer_key(orders[0]))
     assert kept is not None and kept[keys.TTL_ATTRIBUTE] > 0
+    assert default_table().get(keys.buyer_key(orders[0])) is None, "PII stays out of the main table"
     again = call_api(stack, context, "GET", f"/batches/{batch['batchId']}")
     assert again[0] == 200 and again[1]["lines"] == batch["lines"]
     # a SKU nobody has on hand is listed "not on hand" (no location) and the batch still reads back

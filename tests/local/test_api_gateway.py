@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import socket
+import threading
 
-from oms_local.api_gateway import ApiGateway, Route, routes_from_template
+from oms_local.api_gateway import MAX_PAYLOAD_BYTES, ApiGateway, Route, routes_from_template, same_secret
 from oms_local.resources import LocalResources
 from oms_local.template import Template
 
@@ -101,3 +103,63 @@ def test_a_failing_function_gives_the_templates_5xx_answer():
     status, _, body = gateway.handle("GET", "/health", {}, b"", "127.0.0.1")
     assert status == 502
     assert json.loads(body)["error"]["code"] == "InternalError"
+
+
+def _serving(invoked: list) -> tuple[ApiGateway, str, int]:
+    template = Template()
+    resolver = LocalResources("t", "us-east-1", None).resolver
+
+    def invoke(function, event):
+        invoked.append((function, event))
+        return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": '{"ok": true}'}
+
+    gateway = ApiGateway(
+        template, resolver, invoke, host="127.0.0.1", port=0, api_token="secret-token", stage="dev"
+    )
+    threading.Thread(target=gateway.server.serve_forever, daemon=True).start()
+    host, port = gateway.server.server_address[:2]
+    return gateway, str(host), int(port)
+
+
+def _raw(host: str, port: int, head: str, body: bytes = b"") -> tuple[int, bytes]:
+    with socket.create_connection((host, port), timeout=10) as conn:
+        conn.sendall(head.encode("latin-1") + b"\r\nConnection: close\r\n\r\n" + body)
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+    status = int(answer.split(b" ", 2)[1])
+    return status, answer.split(b"\r\n\r\n", 1)[1]
+
+
+def test_a_body_above_api_gateways_limit_is_refused_unread_and_a_bad_length_is_a_400():
+    invoked: list = []
+    gateway, host, port = _serving(invoked)
+    try:
+        auth = "Authorization: Bearer secret-token"
+        too_big = f"POST /orders HTTP/1.1\r\nHost: x\r\n{auth}\r\nContent-Length: {MAX_PAYLOAD_BYTES + 1}"
+        status, body = _raw(host, port, too_big, b"{}")  # the rest of the body never comes: not waited for
+        assert status == 413, body
+        status, _ = _raw(host, port, f"POST /orders HTTP/1.1\r\nHost: x\r\n{auth}\r\nContent-Length: -5")
+        assert status == 400
+        status, _ = _raw(
+            host, port, f"POST /orders HTTP/1.1\r\nHost: x\r\n{auth}\r\nContent-Length: 2", b"{}"
+        )
+        assert status == 200
+        assert len(invoked) == 1, "only the well-formed request reached the function"
+    finally:
+        gateway.server.shutdown()
+        gateway.server.server_close()
+
+
+def test_tokens_compare_in_constant_time_whatever_their_characters():
+    invoked: list = []
+    gateway, host, port = _serving(invoked)
+    try:
+        for token in ("secret-tokeñ", "s\u00e9cret", "secret-token-and-more", ""):
+            status, _ = _raw(host, port, f"GET /orders HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}")
+            assert status == 401, token
+        assert invoked == []
+        assert same_secret("secret-token", "secret-token") and not same_secret("s\udce9", "secret-token")
+    finally:
+        gateway.server.shutdown()
+        gateway.server.server_close()

@@ -38,10 +38,15 @@ def test_functions_are_pointed_at_the_simulator_and_its_notifications_reach_the_
             "oms-test",
             "us-east-1",
             None,
-            parameters={"SpApiEndpoint": simulator.url, "LwaTokenUrl": simulator.lwa_token_url},
+            parameters=simulator.stack_parameters(),
             secret_values={"SpApiSecret": json.dumps(LOCAL_CREDENTIALS)},
         )
         environment = resources.resolver.resolve(template.globals["Environment"]["Variables"])
+        ingest = resources.resolver.resolve(template.function("IngestNotificationsFunction").environment)
+        assert (ingest["SPAPI_APPLICATION_ID"], ingest["SPAPI_SUBSCRIPTION_IDS"]) == (
+            simulator.application_id,
+            simulator.subscription_id,
+        ), "the ingest function accepts the simulator's notifications"
         assert environment["SPAPI_ENDPOINT"] == simulator.url
         assert environment["LWA_TOKEN_URL"] == simulator.url + "/auth/o2/token"
         secret = resources.client("secretsmanager").get_secret_value(SecretId=environment["SPAPI_SECRET_ARN"])
@@ -56,11 +61,17 @@ def test_functions_are_pointed_at_the_simulator_and_its_notifications_reach_the_
         (document,) = [json.loads(m["Body"]) for m in messages]
         contract.validate_notification(document)
         assert document["Payload"]["OrderChangeNotification"]["AmazonOrderId"] == order_id
+        metadata = document["NotificationMetadata"]
+        assert (metadata["ApplicationId"], metadata["SubscriptionId"]) == (
+            simulator.application_id,
+            simulator.subscription_id,
+        )
 
         outputs = stack._outputs("http://127.0.0.1:3000", "http://127.0.0.1:3001")
         assert outputs["SpApiEndpoint"] == simulator.url
         assert outputs["LwaTokenUrl"] == simulator.lwa_token_url
         assert (outputs["SellerId"], outputs["MarketplaceId"]) == ("A1OMSLOCALSELLER", "ATVPDKIKX0DER")
+        assert outputs["SpApiApplicationId"] == simulator.application_id
 
         with pytest.raises(ValueError, match="no parameter SpApiEndpointTypo"):
             create_resources(template, "oms-test2", "us-east-1", None, parameters={"SpApiEndpointTypo": "x"})

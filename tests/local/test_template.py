@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from oms.store import keys
-from oms_local.template import Function, Template
+from oms_local.template import TEMPLATE_PATH, Function, Template
 from oms_local.triggers import ScheduleExpression
 
 TEMPLATE = Template()
@@ -61,9 +61,13 @@ def properties(logical_id: str | None) -> dict[str, Any]:
     return dict(resource(logical_id).get("Properties", {}))
 
 
+BUYER_DATA_TABLE = "BuyerDataTable"  # buyer PII only, apart so its backups cannot outlive the policy
+
+
 def the_table_id() -> str:
-    tables = TEMPLATE.of_type("AWS::DynamoDB::Table")
-    assert len(tables) == 1, f"one single table expected, found {sorted(tables)}"
+    """The single table: everything but buyer PII."""
+    tables = set(TEMPLATE.of_type("AWS::DynamoDB::Table")) - {BUYER_DATA_TABLE}
+    assert len(tables) == 1, f"one single table expected besides {BUYER_DATA_TABLE}, found {sorted(tables)}"
     return next(iter(tables))
 
 
@@ -191,7 +195,20 @@ def test_every_kind_of_failure_path_is_exercised() -> None:
 # ------------------------------------------------------------------------------ least privilege
 
 
+def _role_statements(function: Function) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The statements of the function's own role, when the template writes it out (Role: !GetAtt X.Arn)."""
+    role_id = ref(function.properties.get("Role"))
+    if role_id is None:
+        return
+    role = properties(role_id)
+    assert not role.get("ManagedPolicyArns"), f"{role_id} attaches managed policies"
+    for policy in role.get("Policies", []):
+        for statement in as_list(policy["PolicyDocument"]["Statement"]):
+            yield f"{role_id}.{policy['PolicyName']}", statement
+
+
 def _statements(function: Function) -> Iterator[tuple[str, dict[str, Any]]]:
+    yield from _role_statements(function)
     for index, policy in enumerate(function.properties.get("Policies", [])):
         where = f"{function.logical_id}.Policies[{index}]"
         if isinstance(policy, str):
@@ -229,6 +246,60 @@ def test_the_table_is_reached_through_explicit_statements() -> None:
         if any(mentions(r, table) for r in as_list(statement.get("Resource", [])))
     ]
     assert on_table
+
+
+_EVENT_SOURCE_MANAGED_POLICIES = ("AWSLambdaSQSQueueExecutionRole", "AWSLambdaDynamoDBExecutionRole")
+# X-Ray takes no resource-level permissions; every other action names its resource.
+_ANY_RESOURCE_ALLOWED = frozenset({"xray:PutTraceSegments", "xray:PutTelemetryRecords"})
+
+
+@pytest.mark.parametrize("function_id", FUNCTION_IDS)
+def test_a_queue_or_stream_function_has_its_own_role_scoped_to_its_source(function_id: str) -> None:
+    """SAM gives such a function AWSLambdaSQSQueueExecutionRole or AWSLambdaDynamoDBExecutionRole, which
+    grant receiving and deleting from every queue (or reading every stream) of the account."""
+    function = FUNCTIONS[function_id]
+    kinds = {trigger.type for trigger in function.triggers}
+    if not kinds & {"SQS", "DynamoDB"}:
+        return
+    assert ref(function.properties.get("Role")), f"{function_id} leaves its role to SAM"
+    statements = [statement for _, statement in _role_statements(function)]
+    granted = {str(a): as_list(s.get("Resource")) for s in statements for a in as_list(s.get("Action"))}
+    for trigger in function.triggers:
+        if trigger.type == "SQS":
+            queue = ref(trigger.properties["Queue"])
+            assert queue and all(mentions(r, queue) for r in granted["sqs:ReceiveMessage"]), granted
+            assert all(mentions(r, queue) for r in granted["sqs:DeleteMessage"])
+        if trigger.type == "DynamoDB":
+            assert all(mentions(r, the_table_id()) for r in granted["dynamodb:GetRecords"]), granted
+    log_group = ref(function.properties["LoggingConfig"]["LogGroup"])
+    assert [ref(r) for r in granted["logs:PutLogEvents"]] == [log_group]
+
+
+@pytest.mark.parametrize("function_id", FUNCTION_IDS)
+def test_no_role_statement_grants_a_data_plane_action_on_every_resource(function_id: str) -> None:
+    for where, statement in _role_statements(FUNCTIONS[function_id]):
+        if "*" in as_list(statement.get("Resource")):
+            assert set(as_list(statement["Action"])) <= _ANY_RESOURCE_ALLOWED, f"{where}: {statement}"
+
+
+def test_the_sam_transform_attaches_no_event_source_managed_policy() -> None:
+    """What AWS deploys: the roles the SAM transform generates carry no account-wide source policy."""
+    from pathlib import Path
+
+    from tests.unit.test_template_globals import sam_translate
+
+    translated = sam_translate(Path(TEMPLATE_PATH))
+    attached = {
+        logical_id: resource["Properties"].get("ManagedPolicyArns", [])
+        for logical_id, resource in translated.items()
+        if resource["Type"] == "AWS::IAM::Role"
+    }
+    assert attached, "the transform made no roles at all"
+    broad = {
+        role: [p for p in policies if any(name in str(p) for name in _EVENT_SOURCE_MANAGED_POLICIES)]
+        for role, policies in attached.items()
+    }
+    assert not {role: p for role, p in broad.items() if p}, broad
 
 
 def test_too_broad_recognises_wildcards() -> None:
@@ -326,7 +397,8 @@ def test_amazon_may_send_notifications_to_the_queue() -> None:
         if not any(ref(q) == queue_id for q in props.get("Queues", [])):
             continue
         for statement in as_list(props["PolicyDocument"]["Statement"]):
-            principals = as_list(statement.get("Principal", {}).get("AWS", []))
+            principal = statement.get("Principal", {})
+            principals = as_list(principal.get("AWS", []) if isinstance(principal, dict) else principal)
             if (
                 statement.get("Effect") == "Allow"
                 and SP_API_NOTIFICATIONS_ACCOUNT in principals
@@ -388,3 +460,119 @@ def test_there_is_a_schedule_the_local_stack_can_fire() -> None:
             props.get("ScheduleExpressionTimezone", "UTC"),
         )
         assert expression.next_after(datetime.now(UTC)) > datetime.now(UTC)
+
+
+# ------------------------------------------------------------------------------ the dashboard, hardened
+
+
+def test_the_dashboard_is_served_with_a_strict_content_security_policy_and_security_headers() -> None:
+    distribution = TEMPLATE.resources["DashboardDistribution"]["Properties"]["DistributionConfig"]
+    assert ref(distribution["DefaultCacheBehavior"]["ResponseHeadersPolicyId"]) == "DashboardResponseHeaders"
+    security = TEMPLATE.resources["DashboardResponseHeaders"]["Properties"]["ResponseHeadersPolicyConfig"][
+        "SecurityHeadersConfig"
+    ]
+    policy = security["ContentSecurityPolicy"]
+    assert policy["Override"] is True
+    text = " ".join(str(policy["ContentSecurityPolicy"]["Fn::Sub"]).split())
+    directives = {d.split()[0]: d.split()[1:] for d in text.split(";") if d.strip()}
+    assert directives["script-src"] == ["'self'"] and directives["style-src"] == ["'self'"]
+    assert directives["frame-ancestors"] == ["'none'"] and directives["object-src"] == ["'none'"]
+    connect = directives["connect-src"]
+    assert connect[0] == "'self'" and len(connect) == 3
+    assert any("${Api}.execute-api" in source for source in connect)
+    assert any("${UserPoolDomain}.auth." in source for source in connect)
+    assert security["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31536000
+    assert security["ContentTypeOptions"]["Override"] is True
+    assert security["FrameOptions"]["FrameOption"] == "DENY"
+
+
+def test_prod_user_pools_require_mfa() -> None:
+    pool = TEMPLATE.resources["UserPool"]["Properties"]
+    assert pool["MfaConfiguration"] == {"Fn::If": ["IsProd", "ON", "OPTIONAL"]}
+    assert TEMPLATE.document["Conditions"]["IsProd"] == {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}
+
+
+def test_the_local_console_serves_the_templates_policy_with_local_hosts() -> None:
+    from oms_local.dashboard_headers import local_security_headers
+
+    headers = local_security_headers(
+        TEMPLATE, "http://127.0.0.1:3000", ["http://127.0.0.1:4000"], "eu-west-1"
+    )
+    csp = {d.split()[0]: d.split()[1:] for d in headers["Content-Security-Policy"].split("; ")}
+    assert csp["connect-src"] == [
+        "'self'",
+        "https://*.auth.eu-west-1.amazoncognito.com",
+        "http://127.0.0.1:3000",
+    ]
+    assert csp["script-src"] == ["'self'"] and "http://127.0.0.1:4000" in csp["img-src"]
+    assert headers["X-Frame-Options"] == "DENY" and headers["X-Content-Type-Options"] == "nosniff"
+
+
+# ------------------------------------------------------------------------------ data at rest and in transit
+
+
+def _policy_statements(policy_type: str, target_key: str, target_id: str) -> list[dict[str, Any]]:
+    found = []
+    for policy in TEMPLATE.of_type(policy_type).values():
+        targets = as_list(policy["Properties"][target_key])
+        if any(ref(t) == target_id for t in targets):
+            found += as_list(policy["Properties"]["PolicyDocument"]["Statement"])
+    return found
+
+
+def _denies_plain_http(statements: list[dict[str, Any]], target_id: str) -> bool:
+    return any(
+        s.get("Effect") == "Deny"
+        and s.get("Principal") == "*"
+        and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+        and any(mentions(r, target_id) for r in as_list(s.get("Resource")))
+        for s in statements
+    )
+
+
+@pytest.mark.parametrize("queue_id", sorted(TEMPLATE.of_type("AWS::SQS::Queue")))
+def test_every_queue_refuses_requests_without_tls(queue_id: str) -> None:
+    assert properties(queue_id).get("SqsManagedSseEnabled") is True or properties(queue_id).get(
+        "KmsMasterKeyId"
+    )
+    statements = _policy_statements("AWS::SQS::QueuePolicy", "Queues", queue_id)
+    assert _denies_plain_http(statements, queue_id), f"{queue_id} accepts plain HTTP"
+
+
+@pytest.mark.parametrize("bucket_id", sorted(TEMPLATE.of_type("AWS::S3::Bucket")))
+def test_every_bucket_refuses_requests_without_tls(bucket_id: str) -> None:
+    statements = _policy_statements("AWS::S3::BucketPolicy", "Bucket", bucket_id)
+    assert _denies_plain_http(statements, bucket_id), f"{bucket_id} accepts plain HTTP"
+    assert properties(bucket_id)["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"] is True
+
+
+def test_only_this_stacks_rule_and_alarms_publish_alerts() -> None:
+    statements = _policy_statements("AWS::SNS::TopicPolicy", "Topics", "AlertsTopic")
+    allows = [s for s in statements if s["Effect"] == "Allow"]
+    assert allows
+    for statement in allows:
+        assert statement.get("Condition"), f"{statement['Sid']} lets any source publish"
+    by_service = {s["Principal"]["Service"]: s["Condition"] for s in allows}
+    assert ref(by_service["events.amazonaws.com"]["ArnEquals"]["aws:SourceArn"]) == "AlertsRule"
+    assert by_service["cloudwatch.amazonaws.com"]["StringEquals"]["aws:SourceAccount"] == {
+        "Ref": "AWS::AccountId"
+    }
+
+
+def test_the_table_is_protected_from_deletion_by_default() -> None:
+    assert TEMPLATE.parameters["DeletionProtection"]["Default"] == "true"
+    assert properties(the_table_id())["DeletionProtectionEnabled"] == {"Ref": "DeletionProtection"}
+
+
+def test_buyer_pii_lives_in_a_table_whose_backups_cannot_outlive_amazons_30_days() -> None:
+    table = properties(BUYER_DATA_TABLE)
+    assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": False}
+    assert table["TimeToLiveSpecification"] == {"AttributeName": keys.TTL_ATTRIBUTE, "Enabled": True}
+    assert table["SSESpecification"]["SSEEnabled"] is True
+    assert "StreamSpecification" not in table, "a stream would copy PII to every consumer"
+    readers = sorted(
+        function_id
+        for function_id, function in FUNCTIONS.items()
+        if any(mentions(s.get("Resource"), BUYER_DATA_TABLE) for _, s in _statements(function))
+    )
+    assert readers == ["ApiFunction", "PurgeBuyerDataFunction"]

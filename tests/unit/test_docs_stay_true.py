@@ -72,11 +72,19 @@ def _everything_a_seller_hears_about() -> list[events.DomainEvent]:
     changes += [(waiting, decision_at_risk), (decision_at_risk, decision_late)]
     refund_at_risk = {**received, "flags": ["refundAtRisk"]}
     refund_late = {**received, "flags": ["refundAtRisk", "refundLate"]}
+    pending = {**refund_late, "refund": {"refundId": "F1", "status": "pending", "attempt": 1}}
+    refused = {**pending, "refund": {**pending["refund"], "status": "refused", "reason": "18028: too much"}}
+    retried = {**refused, "refund": {"refundId": "F2", "status": "pending", "attempt": 2}}
+    issued = {**retried, "status": "refunded", "refund": {**retried["refund"], "status": "submitted"}}
     changes += [
         (None, requested),
         (requested, received),
         (received, refund_at_risk),
         (refund_at_risk, refund_late),
+        (refund_late, pending),
+        (pending, refused),
+        (refused, retried),
+        (retried, issued),
     ]
     return [e for old, new in changes for e in events_from_change(old, new, event_id="r", occurred_at=WHEN)]
 

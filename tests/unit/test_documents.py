@@ -404,3 +404,28 @@ def test_a_packing_slip_dates_the_order_on_the_warehouse_s_day():
     assert "Order date: 2026-11-26" in pages_text(packing_slips_pdf([slip], setup=tokyo))[0]
     assert "Order date: 2026-11-25" in pages_text(packing_slips_pdf([slip], setup=los_angeles))[0]
     assert page_size(packing_slips_pdf([slip], setup=los_angeles)) == LETTER_POINTS
+
+
+def test_links_to_buyer_documents_live_minutes_and_others_an_hour() -> None:
+    from urllib.parse import parse_qs, urlsplit
+
+    import boto3
+    from botocore.config import Config
+
+    from oms.store.documents import DocumentStore, document_key
+
+    client = boto3.client(
+        "s3",
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(signature_version="s3v4"),  # the lifetime is a query parameter (X-Amz-Expires)
+    )
+    store = DocumentStore("documents", client)
+
+    def lifetime(key: str) -> int:
+        query = parse_qs(urlsplit(store.link(key, filename="x.pdf")).query)
+        return int(query["X-Amz-Expires"][0])
+
+    assert lifetime(document_key("labels", "111-1", "label.pdf", buyer_data=True)) == 300
+    assert lifetime(document_key("batches", "B1", "pick-list.pdf")) == 3600

@@ -52,3 +52,50 @@ def test_the_complete_setup_keeps_the_setups_own_rules():
 
     with pytest.raises(ValidationError, match="closes must be after opens"):
         CompleteShippingSettings.model_validate(whole)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://sellingpartnerapi-na.amazon.com",
+        "https://sandbox.sellingpartnerapi-eu.amazon.com",
+        "https://api.amazon.com/auth/o2/token",
+        "https://api.amazon.co.uk/auth/o2/token",
+        "http://127.0.0.1:4567",  # the local stack's marketplace
+        "http://localhost:4567/auth/o2/token",
+    ],
+)
+def test_sp_api_credentials_go_to_amazon_or_a_loopback_address(url: str) -> None:
+    from oms.settings import amazon_endpoint
+
+    assert amazon_endpoint(url) == url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://sellingpartnerapi-na.amazon.com",  # not TLS
+        "https://sellingpartnerapi-na.amazon.com.evil.example",
+        "https://evilamazon.com",
+        "https://10.0.0.5",
+        "ftp://127.0.0.1",
+    ],
+)
+def test_anything_else_stops_a_cold_start(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from oms.settings import IngestSettings, MisconfiguredFunction, cold_start, forget_settings
+
+    for name, value in {
+        "TABLE_NAME": "oms-table",
+        "EVENT_BUS_NAME": "bus",
+        "ALERTS_TOPIC_ARN": "arn:aws:sns:us-east-1:1:t",
+        "APP_SECRET_ARN": "a",
+        "SPAPI_SECRET_ARN": "s",
+        "SELLER_ID": "A1",
+        "SPAPI_APPLICATION_ID": "app",
+        "SPAPI_ENDPOINT": url,
+    }.items():
+        monkeypatch.setenv(name, value)
+    forget_settings()
+    with pytest.raises(MisconfiguredFunction, match="SPAPI_ENDPOINT"):
+        cold_start(IngestSettings)
+    forget_settings()

@@ -20,9 +20,10 @@ export const NOT_SIGNED_IN =
 
 /**
  * call("/orders", {query: {status: "Unshipped"}}) -> the JSON answer.
- * format "text" returns {status, text, contentType}; a 202 returns {accepted: true, status, ...body}.
+ * format "text" returns {status, text, contentType}; a 202 returns {accepted: true, status, ...body};
+ * `answered(status)` hears the HTTP status of a successful answer (201 made, 200 a replayed POST).
  */
-export async function call(path, { method = "GET", query, body, format = "json", headers = {} } = {}) {
+export async function call(path, { method = "GET", query, body, format = "json", headers = {}, answered } = {}) {
   const { api, token } = session();
   if (!token) throw new ApiError(NOT_SIGNED_IN, { status: 401, code: "NotSignedIn" });
   const search = query ? new URLSearchParams(Object.entries(query).filter(([, v]) => v !== "" && v !== null && v !== undefined)) : null;
@@ -45,6 +46,7 @@ export async function call(path, { method = "GET", query, body, format = "json",
     );
   }
   if (!response.ok) throw await errorFrom(response, method, path);
+  answered?.(response.status);
   if (format === "text" && response.status !== 202) {
     return { status: response.status, text: await response.text(), contentType: response.headers.get("Content-Type") || "" };
   }

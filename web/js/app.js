@@ -8,7 +8,10 @@ import * as batches from "./views/batches.js";
 import * as order from "./views/order.js";
 import * as orders from "./views/orders.js";
 import * as queue from "./views/queue.js";
+import * as receive from "./views/receive.js";
 import * as reports from "./views/reports.js";
+import * as returnPage from "./views/return.js";
+import * as returns from "./views/returns.js";
 import * as settings from "./views/settings.js";
 import * as sku from "./views/sku.js";
 
@@ -18,6 +21,9 @@ const ROUTES = [
   [/^\/orders\/(.+)$/, order, "orders"],
   [/^\/inventory$/, inventory, "inventory"],
   [/^\/inventory\/(.+)$/, sku, "inventory"],
+  [/^\/returns$/, returns, "returns"],
+  [/^\/returns\/receive$/, receive, "returns"],
+  [/^\/returns\/(.+)$/, returnPage, "returns"],
   [/^\/health$/, health, "health"],
   [/^\/reports$/, reports, "reports"],
   [/^\/batches$/, batches, "batches"],

@@ -1,6 +1,6 @@
 // Who is signed in, and how to sign in.
 // Locally: the stack's DashboardUrl carries `#api=<ApiUrl>&token=<ApiToken>`; both are kept for this tab
-// (sessionStorage) and removed from the address bar at once.
+// (sessionStorage) and removed from the address bar at once. Deployed, such a link is ignored.
 // Deployed: config.json (written by `make deploy`) names the API and the Cognito hosted UI; sign-in is
 // OAuth 2.0 authorization code with PKCE, and the ID token (what the API's Cognito authorizer accepts) is
 // kept for this tab.
@@ -23,9 +23,12 @@ export function deployedSignIn() {
 /** Reads the sign-in the page was opened with; returns the route to show. Call once, before routing. */
 export async function start() {
   const fragment = location.hash.slice(1);
+  // Deployed (config.json exists), only Cognito signs in: a link carrying #api=...&token=... could point
+  // the dashboard at someone else's API, so it is ignored there. The local stack has no config.json.
+  config = await loadConfig();
   if (fragment && !fragment.startsWith("/")) {
     const values = new URLSearchParams(fragment);
-    if (values.get("token")) {
+    if (values.get("token") && !config) {
       sessionStorage.setItem(KEYS.api, values.get("api") || "");
       sessionStorage.setItem(KEYS.token, values.get("token"));
       sessionStorage.removeItem(KEYS.expires);
@@ -33,8 +36,7 @@ export async function start() {
     // the token must not stay in the address bar, the history or a bookmark
     history.replaceState(null, "", location.pathname + "#/queue");
   }
-  // signed in by a local stack's link: no config.json to ask for
-  if (!sessionStorage.getItem(KEYS.api)) config = await loadConfig();
+  if (config) sessionStorage.removeItem(KEYS.api); // deployed: the API is config.json's, never a link's
   const query = new URLSearchParams(location.search);
   if (query.get("code") && deployedSignIn()) {
     await finishSignIn(query.get("code"), query.get("state"));

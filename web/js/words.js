@@ -61,6 +61,8 @@ const LEDGER_REASONS = {
   "opening-stock": "Opening stock",
   "fba-figures": "Amazon FBA figures",
   "new-sku": "New SKU",
+  return: "Returned by a buyer",
+  "return-write-off": "Return written off",
 };
 
 const SOURCES = {
@@ -77,6 +79,10 @@ export const FLAGS = {
   atRisk: "At risk",
   stockShortage: "Stock short",
   buyerRequestedCancel: "Buyer asked to cancel",
+  decisionAtRisk: "Decide soon",
+  decisionLate: "Decision late",
+  refundAtRisk: "Refund due soon",
+  refundLate: "Refund late",
 };
 
 const CONFIRMATIONS = { pending: "waiting to confirm", confirmed: "confirmed", retrying: "retrying", refused: "refused by Amazon" };
@@ -146,4 +152,121 @@ export function daysOfCover(row) {
   if (row.daysOfCover === null || row.daysOfCover === undefined) return "no orders in 30 days";
   const days = Number(row.daysOfCover);
   return `${days.toFixed(days < 10 && days !== Math.trunc(days) ? 1 : 0)} day${days === 1 ? "" : "s"}`;
+}
+
+// ------------------------------------------------------------------------------------------------ returns
+
+const RETURN_STATUSES = {
+  requested: "Waiting for your decision",
+  authorized: "Authorized, parcel awaited",
+  "in-transit": "On its way back",
+  received: "Received",
+  graded: "Received and graded",
+  restocked: "Back in stock",
+  quarantined: "Set aside (quarantine)",
+  "written-off": "Written off",
+  refunded: "Refunded",
+  closed: "Closed",
+};
+
+// Amazon's return reason codes (the returns reports' Return Reason / reason columns, "CR-" prefixed in the
+// seller-fulfilled report, bare in the FBA report), as the buyer meant them.
+const RETURN_REASONS = {
+  UNWANTED_ITEM: "No longer needed",
+  NO_REASON_GIVEN: "No reason given",
+  DEFECTIVE: "Defective or does not work",
+  NOT_AS_DESCRIBED: "Not as described",
+  BAD_DESC: "Not as described",
+  WRONG_ITEM: "Wrong item sent",
+  SWITCHEROO: "Wrong item sent",
+  ORDERED_WRONG_ITEM: "Buyer ordered the wrong item",
+  MISORDERED: "Buyer ordered the wrong item",
+  DAMAGED_BY_CARRIER: "Damaged in transit",
+  DAMAGED_BY_FC: "Damaged at Amazon's warehouse",
+  MISSED_ESTIMATED_DELIVERY: "Arrived too late",
+  MISSING_PARTS: "Parts or accessories missing",
+  QUALITY_UNACCEPTABLE: "Quality not acceptable",
+  FOUND_BETTER_PRICE: "Found a better price",
+  EXTRA_ITEM: "Extra item the buyer did not order",
+  UNAUTHORIZED_PURCHASE: "Bought without the buyer's permission",
+  PART_NOT_COMPATIBLE: "Not compatible",
+  NOT_COMPATIBLE: "Not compatible",
+  EXCESSIVE_INSTALLATION: "Too hard to install",
+  NEVER_ARRIVED: "Never arrived",
+  UNDELIVERABLE_REFUSED: "Refused at delivery",
+  UNDELIVERABLE_UNKNOWN: "Could not be delivered",
+  APPAREL_TOO_SMALL: "Too small",
+  APPAREL_TOO_LARGE: "Too large",
+  APPAREL_STYLE: "Did not like the style",
+  "APP-TOO-SMALL": "Too small",
+  "APP-TOO-LARGE": "Too large",
+  "APP-STYLE": "Did not like the style",
+  "APP-MISSING-PARTS": "Parts or accessories missing",
+};
+
+/** "CR-DEFECTIVE" -> "Defective or does not work"; "AMZ-PG-APP-TOO-LARGE" -> "Too large"; unknown codes spaced. */
+export function returnReason(code) {
+  if (code === null || code === undefined || code === "") return "No reason given";
+  const bare = String(code).trim().replace(/^(CR|AMZ-PG)-/i, "");
+  const key = bare.toUpperCase();
+  if (Object.hasOwn(RETURN_REASONS, key)) return RETURN_REASONS[key];
+  return spaced(bare);
+}
+
+const GRADES = {
+  sellable: "Sellable",
+  damaged: "Damaged",
+  defective: "Defective",
+  "customer-damaged": "Damaged by the buyer",
+  "carrier-damaged": "Damaged by the carrier",
+  "wrong-item": "Wrong item came back",
+};
+export const GRADE_CODES = Object.keys(GRADES);
+
+// Amazon's FBA detailed-disposition: what its fulfilment centre found.
+const DISPOSITIONS = {
+  SELLABLE: "Sellable (back in Amazon's stock)",
+  DEFECTIVE: "Defective",
+  CUSTOMER_DAMAGED: "Damaged by the buyer",
+  CARRIER_DAMAGED: "Damaged by the carrier",
+  DAMAGED: "Damaged at Amazon's warehouse",
+  DISTRIBUTOR_DAMAGED: "Damaged by the distributor",
+  EXPIRED: "Expired",
+  "restocked": "Back in stock",
+  "written-off": "Written off",
+};
+
+const RETURN_SOURCES = { amazon: "Amazon", fba: "Amazon's warehouse (FBA)", seller: "Recorded by you" };
+
+const REFUND_STATUSES = {
+  pending: "Refund being sent to Amazon",
+  submitted: "Refund sent to Amazon",
+  confirmed: "Refund confirmed by Amazon",
+  refused: "Refund refused by Amazon",
+};
+
+// what happened at each step of a return's timeline (its history, where the statuses above say where it stands)
+const RETURN_STEPS = {
+  requested: "Requested",
+  authorized: "Authorized",
+  "in-transit": "On its way back",
+  received: "Received",
+  graded: "Graded",
+  restocked: "Back in stock",
+  quarantined: "Set aside (quarantine)",
+  "written-off": "Written off",
+  refunded: "Refunded",
+  closed: "Closed",
+};
+
+export const returnStatus = (code) => lookup(RETURN_STATUSES, code);
+export const returnStep = (code) => lookup(RETURN_STEPS, code);
+export const grade = (code) => lookup(GRADES, code);
+export const disposition = (code) => lookup(DISPOSITIONS, code);
+export const returnSource = (code) => lookup(RETURN_SOURCES, code);
+export const refundStatus = (code) => lookup(REFUND_STATUSES, code);
+
+/** An FBA unit Amazon cannot sell again: the seller asks Amazon to remove (send back or dispose of) it. */
+export function forRemoval(dispositionCode) {
+  return Boolean(dispositionCode) && String(dispositionCode).toUpperCase() !== "SELLABLE";
 }

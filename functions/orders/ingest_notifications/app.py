@@ -5,6 +5,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from oms.amazon.notifications import Notification
+from oms.amazon.provenance import Recipient
 from oms.notifications import apply_notification
 from oms.observability import logger, metrics, tracer
 from oms.settings import IngestSettings, cold_start
@@ -12,6 +13,10 @@ from oms.warehouse.settings import ShippingSettingsStore
 
 settings = cold_start(IngestSettings)  # a misconfigured function stops here, naming the variable
 ShippingSettingsStore.sell_in(settings.marketplaces)  # the setup's defaults before the seller saves one
+# Only notifications for this seller's application, subscriptions and marketplaces are applied.
+ours = Recipient.of(
+    settings.spapi_application_id, settings.seller_id, settings.marketplaces, settings.subscription_ids
+)
 # A batch of only bad messages is reported like any other partial failure: the DLQ alarm, not the
 # function's Errors alarm, is how an operator hears of poison messages.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -27,7 +32,7 @@ def apply_record(record: SQSRecord) -> None:
         raise
     logger.append_keys(notificationId=notification.notification_id)
     try:
-        apply_notification(notification, marketplaces=settings.marketplaces)
+        apply_notification(notification, ours=ours)
     except Exception:
         logger.exception("notification could not be applied", extra={"messageId": record.message_id})
         raise

@@ -9,7 +9,7 @@ from oms.domain.types import utc_now
 from oms.observability import logger, metrics, tracer
 from oms.settings import PurgeSettings, cold_start
 from oms.shipping.buyer_data import purge_due_buyer_data
-from oms.store.default import default_table
+from oms.store.default import default_buyer_table
 
 settings = cold_start(PurgeSettings)  # a misconfigured function stops here, naming the variable
 
@@ -20,7 +20,7 @@ settings = cold_start(PurgeSettings)  # a misconfigured function stops here, nam
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     scheduled = event.get("scheduledTime")
     now = max(datetime.fromisoformat(scheduled), utc_now()) if scheduled else utc_now()
-    purged = purge_due_buyer_data(default_table(), now)
+    purged = purge_due_buyer_data(default_buyer_table(), now)
     metrics.add_metric(name="BuyerRecordsPurged", unit=MetricUnit.Count, value=purged)
     logger.info("buyer data purge done", extra={"purged": purged})
     return {"purged": purged}

@@ -158,6 +158,26 @@ class ReturnDecisionLate(ReturnSummary):
     decisionDueBy: Annotated[str | None, "answer by then: 24 hours after the request (Amazon's rule)"]
 
 
+class RefundIssued(ReturnSummary):
+    """Amazon accepted the return's refund (the order adjustment's processing report shows no error): the buyer
+    is refunded and the return is refunded, so the refund clock stops. Once per refund."""
+
+    refund: Annotated[
+        dict[str, Any],
+        "the refund: `refundId`, `status` (submitted, or confirmed when Amazon's finances showed it first), "
+        "`amount`, `lines` [`sku`, `quantity`, `components`, `restockingFee`, `amount`], `feedId`",
+    ]
+
+
+class RefundRefused(ReturnSummary):
+    """Amazon refused the return's refund (or it could not be sent): the reason is on the return, which still
+    awaits its refund; POST /returns/{returnId}/refund sends it again. Once per refused attempt; the alerts
+    rule also sends it to the alerts topic."""
+
+    refund: Annotated[dict[str, Any], "the refund, with `reason` (Amazon's words) and `attempt`"]
+    refundDueBy: Annotated[str | None, "the refund's deadline: two business days after the first receipt"]
+
+
 # Every event a subscriber can receive, in the order docs/events.md lists them.
 EVENT_TYPES: tuple[type, ...] = (
     OrderReceived,
@@ -174,6 +194,8 @@ EVENT_TYPES: tuple[type, ...] = (
     RefundLate,
     ReturnDecisionAtRisk,
     ReturnDecisionLate,
+    RefundIssued,
+    RefundRefused,
 )
 # The shared parts the events above extend, documented once.
 SUMMARY_TYPES: tuple[type, ...] = (OrderSummary, StockSummary, ReturnSummary)
@@ -305,6 +327,23 @@ def emit_return_changes(old: Mapping[str, Any] | None, new: Mapping[str, Any], e
         emit(
             ReturnDecisionLate,
             ReturnDecisionLate(**_return_summary(new), requestedAt=requested_at, decisionDueBy=decide_by),
+        )
+    emit_refund_changes(old, new, emit)
+
+
+_ISSUED = ("submitted", "confirmed")
+
+
+def emit_refund_changes(old: Mapping[str, Any] | None, new: Mapping[str, Any], emit: Emit) -> None:
+    """RefundIssued when Amazon accepts a refund; RefundRefused when an attempt is refused."""
+    before, after = (old or {}).get("refund") or {}, new.get("refund") or {}
+    same = before.get("refundId") == after.get("refundId")
+    if after.get("status") in _ISSUED and not (same and before.get("status") in _ISSUED):
+        emit(RefundIssued, RefundIssued(**_return_summary(new), refund=after))
+    if after.get("status") == "refused" and not (same and before.get("status") == "refused"):
+        emit(
+            RefundRefused,
+            RefundRefused(**_return_summary(new), refund=after, refundDueBy=_field(new, "refundDueBy")),
         )
 
 

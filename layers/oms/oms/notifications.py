@@ -1,7 +1,8 @@
 """SP-API notifications arriving on the order-notifications queue: the envelope and its routing.
 
 Every notification shares Amazon's envelope (NotificationType, PayloadVersion, EventTime, Payload,
-NotificationMetadata). Each type's owner registers a handler here; a type nobody owns is
+NotificationMetadata). Only this stack's notifications are applied (oms.amazon.provenance): a foreign one
+is dropped, counted and logged. Each type's owner registers a handler here; a type nobody owns is
 acknowledged and counted, never dead-lettered. A body that is not a notification raises, so its
 message alone returns to the queue and, after the redrive count, lands in the DLQ.
 """
@@ -14,6 +15,7 @@ from functools import partial
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from oms.amazon.notifications import Notification
+from oms.amazon.provenance import Recipient, foreign_because
 from oms.observability import logger, metrics
 
 Handler = Callable[[Notification], object]
@@ -24,18 +26,37 @@ def _owners(marketplaces: Sequence[str]) -> dict[str, Handler]:
     from oms.inventory import fba
     from oms.orders import intake
     from oms.reports import finished
+    from oms.returns import refunds
 
     return {
         "ORDER_CHANGE": intake.apply_order_change,
         "FBA_INVENTORY_AVAILABILITY_CHANGES": partial(fba.apply_fba_change, marketplaces=marketplaces),
         "REPORT_PROCESSING_FINISHED": finished.apply_report_finished,
+        "FEED_PROCESSING_FINISHED": refunds.apply_feed_processing_finished,
     }
 
 
-def apply_notification(notification: Notification, *, marketplaces: Sequence[str]) -> None:
-    """Hand the notification to its type's owner; `marketplaces`: the ones the seller sells in."""
-    handler = _owners(marketplaces).get(notification.notification_type)
+def apply_notification(notification: Notification, *, ours: Recipient) -> None:
+    """Hand the notification to its type's owner if it is this stack's (`ours`: the seller's application,
+    merchant token and marketplaces); drop it, counted and logged, if it is not."""
     metrics.add_metric(name="NotificationsReceived", unit=MetricUnit.Count, value=1)
+    reason = foreign_because(notification, ours)
+    if reason is not None:
+        logger.warning(
+            "notification is not this stack's; dropped",
+            extra={
+                "reason": reason,
+                "notificationType": notification.notification_type,
+                "notificationId": notification.notification_id,
+                "applicationId": notification.notification_metadata.application_id,
+            },
+        )
+        with single_metric(
+            name="NotificationsForeign", unit=MetricUnit.Count, value=1, namespace=metrics.namespace
+        ) as metric:
+            metric.add_dimension(name="Reason", value=reason)
+        return
+    handler = _owners(sorted(ours.marketplaces)).get(notification.notification_type)
     if handler is None:
         logger.info(
             "notification type has no owner; acknowledged",

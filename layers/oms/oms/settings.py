@@ -8,10 +8,35 @@ hands what it read to the logic it calls.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import TypeVar
+from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Where SP-API credentials may be sent: Amazon's own hosts over HTTPS (sellingpartnerapi-*.amazon.com and
+# its sandbox, api.amazon.com / .co.uk / .co.jp for Login with Amazon); or, for the local stack, a
+# loopback address, which no deployed function can reach.
+_AMAZON_HOSTS = (".amazon.com", ".amazon.co.uk", ".amazon.co.jp")
+
+
+def amazon_endpoint(url: str) -> str:
+    """`url` if it is HTTPS on one of Amazon's hosts or any scheme on a loopback address; else ValueError."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if loopback and parts.scheme in ("http", "https"):
+        return url
+    if parts.scheme != "https" or not any(host.endswith(suffix) for suffix in _AMAZON_HOSTS):
+        raise ValueError(
+            f"{url!r} is not an Amazon endpoint: SP-API credentials go only to https://...amazon.com "
+            "(or .co.uk, .co.jp) hosts"
+        )
+    return url
 
 
 class Settings(BaseSettings):
@@ -20,6 +45,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(frozen=True, extra="ignore")
 
     table_name: str = Field(min_length=3, validation_alias="TABLE_NAME")
+    # Buyer PII's own table (no point-in-time recovery): only the functions that read or purge it need it.
+    buyer_data_table: str = Field(default="", validation_alias="BUYER_DATA_TABLE")
     event_bus_name: str = Field(min_length=1, validation_alias="EVENT_BUS_NAME")
     alerts_topic_arn: str = Field(min_length=1, validation_alias="ALERTS_TOPIC_ARN")
     app_secret_arn: str = Field(min_length=1, validation_alias="APP_SECRET_ARN")
@@ -49,16 +76,33 @@ class Settings(BaseSettings):
     def marketplaces(self) -> list[str]:
         return [m.strip() for m in self.marketplace_ids.split(",") if m.strip()]
 
+    @field_validator("spapi_endpoint", "lwa_token_url")
+    @classmethod
+    def _amazon_only(cls, url: str) -> str:
+        return amazon_endpoint(url) if url else url
+
 
 class ApiSettings(Settings):
-    """The HTTP API: documents (PDFs, labels, CSV) in the bucket, large reports through the jobs queue."""
+    """The HTTP API: documents (PDFs, labels, CSV) in the bucket, large reports through the jobs queue,
+    buyer addresses for packing slips in their own table."""
+
+    buyer_data_table: str = Field(min_length=3, validation_alias="BUYER_DATA_TABLE")
 
     documents_bucket: str = Field(min_length=1, validation_alias="DOCUMENTS_BUCKET")
     report_jobs_queue_url: str = Field(min_length=1, validation_alias="REPORT_JOBS_QUEUE_URL")
 
 
 class IngestSettings(Settings):
-    """ingest_notifications: SP-API notifications from the order-notifications queue."""
+    """ingest_notifications: SP-API notifications from the order-notifications queue, applied only when they
+    are this seller's (their application, subscriptions and merchant token)."""
+
+    seller_id: str = Field(min_length=1, validation_alias="SELLER_ID")
+    spapi_application_id: str = Field(min_length=1, validation_alias="SPAPI_APPLICATION_ID")
+    spapi_subscription_ids: str = Field(default="", validation_alias="SPAPI_SUBSCRIPTION_IDS")  # comma list
+
+    @property
+    def subscription_ids(self) -> list[str]:
+        return [s.strip() for s in self.spapi_subscription_ids.split(",") if s.strip()]
 
 
 class ReconcileSettings(Settings):
@@ -84,9 +128,17 @@ class DocumentSettings(Settings):
 class PurgeSettings(Settings):
     """purge_buyer_data: Amazon's Data Protection Policy deadline."""
 
+    buyer_data_table: str = Field(min_length=3, validation_alias="BUYER_DATA_TABLE")
+
 
 class PublishSettings(Settings):
     """publish_events: domain events to the bus."""
+
+
+class RefundSettings(Settings):
+    """submit_refunds and check_refunds: the seller id names the merchant in the adjustment feed."""
+
+    seller_id: str = Field(min_length=1, validation_alias="SELLER_ID")
 
 
 S = TypeVar("S", bound=Settings)
@@ -101,6 +153,8 @@ _loaded: Settings | None = None
 _PARAMETERS = {
     "SELLER_ID": " (the stack's SellerId parameter: your merchant token)",
     "MARKETPLACE_IDS": " (the stack's MarketplaceIds parameter)",
+    "SPAPI_APPLICATION_ID": " (the stack's SpApiApplicationId parameter: your SP-API application's id)",
+    "SPAPI_SUBSCRIPTION_IDS": " (the stack's SpApiSubscriptionIds parameter)",
     "SPAPI_ENDPOINT": " (the stack's SpApiEndpoint parameter)",
     "LWA_TOKEN_URL": " (the stack's LwaTokenUrl parameter)",
 }

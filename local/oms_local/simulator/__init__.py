@@ -72,6 +72,15 @@ class Simulator:
         return self.marketplace.marketplace_id
 
     @property
+    def application_id(self) -> str:
+        """The SP-API application whose subscription sends the notifications (the stack accepts only it)."""
+        return self.marketplace.application_id
+
+    @property
+    def subscription_id(self) -> str:
+        return self.marketplace.subscription_id
+
+    @property
     def notify(self) -> Notify | None:
         return self.marketplace.notify
 
@@ -92,12 +101,25 @@ class Simulator:
         self.server.stop()
         self.marketplace.stop()
 
+    def stack_parameters(self) -> dict[str, str]:
+        """The template parameters that point a stack at this marketplace and make it accept its
+        notifications (as a seller's deploy names their application and merchant token)."""
+        return {
+            "SpApiEndpoint": self.url,
+            "LwaTokenUrl": self.lwa_token_url,
+            "SellerId": self.seller_id,
+            "SpApiApplicationId": self.application_id,
+            "SpApiSubscriptionIds": self.subscription_id,
+        }
+
     def outputs(self) -> dict[str, Any]:
         return {
             "SpApiEndpoint": self.url,
             "LwaTokenUrl": self.lwa_token_url,
             "SellerId": self.seller_id,
             "MarketplaceId": self.marketplace_id,
+            "SpApiApplicationId": self.application_id,
+            "SpApiSubscriptionIds": self.subscription_id,
         }
 
     def __enter__(self) -> Simulator:

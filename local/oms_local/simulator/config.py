@@ -38,6 +38,9 @@ class SimulatorConfig:
     preorder_seconds: tuple[float, float] = (60.0, 240.0)  # release date: PendingAvailability -> Pending
     afn_ship_seconds: tuple[float, float] = (30.0, 180.0)  # Amazon ships its own (FBA) orders
     buyer_cancel_accept_seconds: tuple[float, float] = (2.0, 15.0)  # seller accepts a buyer's cancel request
+    feed_processing_seconds: tuple[float, float] = (1.0, 3.0)  # a feed from createFeed to its report
+    refund_posting_seconds: tuple[float, float] = (5.0, 20.0)  # an adjustment to its refund event in Finances
+    refund_refusal_probability: float = 0.03  # order adjustments refused at random (besides amounts too high)
     # catalogue
     dataset: Path | None = None  # default: ../shared/datasets/online_retail_II.csv.gz, if present
     max_rows: int = 40_000
@@ -51,6 +54,7 @@ class SimulatorConfig:
         "search_lag_seconds",
         "access_token_ttl_seconds",
         "validate_responses",
+        "refund_refusal_probability",
     )
 
     def update(self, changes: dict[str, Any]) -> None:

@@ -48,6 +48,12 @@ OPERATION_MODELS: dict[str, str] = {
     "createShipment": "merchant-fulfillment-api-model/merchantFulfillmentV0.json",
     "getMessagingActionsForOrder": "messaging-api-model/messaging.json",
     "createUnexpectedProblem": "messaging-api-model/messaging.json",
+    "createFeedDocument": "feeds-api-model/feeds_2021-06-30.json",
+    "createFeed": "feeds-api-model/feeds_2021-06-30.json",
+    "getFeeds": "feeds-api-model/feeds_2021-06-30.json",
+    "getFeed": "feeds-api-model/feeds_2021-06-30.json",
+    "getFeedDocument": "feeds-api-model/feeds_2021-06-30.json",
+    "listFinancialEventsByOrderId": "finances-api-model/financesV0.json",
 }
 
 # Amazon's default usage plans (rate per second, burst), for when the models are not at hand.
@@ -64,12 +70,19 @@ DEFAULT_USAGE_PLANS: dict[str, tuple[float, int]] = {
     "createShipment": (2.0, 2),
     "getMessagingActionsForOrder": (1.0, 5),
     "createUnexpectedProblem": (1.0, 5),
+    "createFeedDocument": (0.5, 15),
+    "createFeed": (0.0083, 15),
+    "getFeeds": (0.0222, 10),
+    "getFeed": (2.0, 15),
+    "getFeedDocument": (0.0222, 10),
+    "listFinancialEventsByOrderId": (0.5, 30),
 }
 
 NOTIFICATION_SCHEMAS: dict[str, str] = {
     "ORDER_CHANGE": "schemas/notifications/OrderChangeNotification.json",
     "FBA_INVENTORY_AVAILABILITY_CHANGES": "schemas/notifications/FBAInventoryAvailabilityChangeNotification.json",
     "LISTINGS_ITEM_MFN_QUANTITY_CHANGE": "schemas/notifications/ListingsItemMfnQuantityChange.json",
+    "FEED_PROCESSING_FINISHED": "schemas/notifications/FeedProcessingFinishedNotification.json",
 }
 
 _HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
@@ -258,7 +271,12 @@ def _notification_validator(notification_type: str) -> Validator:
 
 
 def notification_problems(document: Any) -> list[str]:
-    kind = document.get("NotificationType") if isinstance(document, dict) else None
+    # Amazon writes the envelope in PascalCase for most types, in camelCase for feeds and reports
+    kind = (
+        (document.get("NotificationType") or document.get("notificationType"))
+        if isinstance(document, dict)
+        else None
+    )
     if kind not in NOTIFICATION_SCHEMAS:
         return [f"unknown NotificationType {kind!r}"]
     return _problems(_notification_validator(kind), document)

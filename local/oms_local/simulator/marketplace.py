@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from oms_local.simulator.catalog_items_api import CatalogItemsApi
 from oms_local.simulator.fba_inventory_api import FbaInventoryApi
+from oms_local.simulator.finances_api import FinancesApi
 from oms_local.simulator.listings_api import ListingsApi
 from oms_local.simulator.market_core import ORDER_ID, ApiError, invalid
 from oms_local.simulator.merchant_fulfillment_api import MerchantFulfillmentApi
@@ -40,5 +41,6 @@ class Marketplace(
     FbaInventoryApi,
     ListingsApi,
     CatalogItemsApi,
+    FinancesApi,
 ):
     """Amazon for one seller: its own moves on orders and the SP-API operations the product calls."""

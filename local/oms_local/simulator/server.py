@@ -29,6 +29,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from oms_local.simulator import contract, shapes
 from oms_local.simulator.entities import FULFILLMENT_STATUS, PENDING, PENDING_AVAILABILITY, UNSHIPPED
+from oms_local.simulator.feeds_api import DOCUMENTS_PATH
 from oms_local.simulator.marketplace import ApiError, Marketplace, OrderSearch, Wanted, invalid
 from oms_local.simulator.ratelimit import RateLimiter
 
@@ -47,6 +48,12 @@ ROUTES: dict[str, tuple[str, str]] = {
     "createShipment": ("POST", "/mfn/v0/shipments"),
     "getMessagingActionsForOrder": ("GET", "/messaging/v1/orders/{amazonOrderId}"),
     "createUnexpectedProblem": ("POST", "/messaging/v1/orders/{amazonOrderId}/messages/unexpectedProblem"),
+    "createFeedDocument": ("POST", "/feeds/2021-06-30/documents"),
+    "createFeed": ("POST", "/feeds/2021-06-30/feeds"),
+    "getFeeds": ("GET", "/feeds/2021-06-30/feeds"),
+    "getFeed": ("GET", "/feeds/2021-06-30/feeds/{feedId}"),
+    "getFeedDocument": ("GET", "/feeds/2021-06-30/documents/{feedDocumentId}"),
+    "listFinancialEventsByOrderId": ("GET", "/finances/v0/orders/{orderId}/financialEvents"),
 }
 LWA_PATH = "/auth/o2/token"
 CONTROL = "/_simulator"
@@ -188,6 +195,20 @@ class SpApiServer:
             "createShipment": self._create_shipment,
             "getMessagingActionsForOrder": self._get_messaging_actions,
             "createUnexpectedProblem": self._create_unexpected_problem,
+            "createFeedDocument": lambda p, q, b: (201, self.marketplace.create_feed_document(b)),
+            "createFeed": lambda p, q, b: (202, self.marketplace.create_feed(b)),
+            "getFeeds": lambda p, q, b: (
+                200,
+                self.marketplace.get_feeds(
+                    _values(q, "feedTypes"), _one(q, "createdSince"), _one(q, "nextToken")
+                ),
+            ),
+            "getFeed": lambda p, q, b: (200, self.marketplace.get_feed(p["feedId"])),
+            "getFeedDocument": lambda p, q, b: (200, self.marketplace.get_feed_document(p["feedDocumentId"])),
+            "listFinancialEventsByOrderId": lambda p, q, b: (
+                200,
+                self.marketplace.financial_events_of_order(p["orderId"]),
+            ),
         }
         self.httpd = ThreadingHTTPServer((host, port), self._handler_class())
         self.httpd.daemon_threads = True
@@ -507,6 +528,9 @@ class SpApiServer:
                 }
             if method == "POST" and parts == ["inventory"]:
                 return 200, self._stock(body)
+            if method == "POST" and parts == ["refunds", "refuse"]:
+                # the next N order adjustments come back refused in their processing report
+                return 200, {"refuseNext": self.marketplace.refuse_adjustments(_field(body, "count", int, 1))}
             if method == "POST" and parts == ["ratelimits", "refill"]:
                 self.limiter.refill()
                 return 200, {"refilled": list(OPERATIONS)}
@@ -630,6 +654,9 @@ class SpApiServer:
                 path, query = split.path, parse_qs(split.query, keep_blank_values=True)
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 try:
+                    if path.startswith(DOCUMENTS_PATH):  # feed documents: presigned-URL-like, no token
+                        self._document(path[len(DOCUMENTS_PATH) :], raw)
+                        return
                     if path.startswith(IMAGES) and self.command == "GET":
                         self._image(path[len(IMAGES) :].removesuffix(".svg"))
                         return
@@ -649,6 +676,26 @@ class SpApiServer:
                         ApiError(500, "InternalFailure", "We encountered an internal error.").body(),
                     )
                 self._send(status, answer, headers)
+
+            def _document(self, document_id: str, raw: bytes) -> None:
+                if self.command == "PUT" and server.marketplace.put_document(unquote(document_id), raw):
+                    self.send_response(200)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                content = (
+                    server.marketplace.get_document(unquote(document_id)) if self.command == "GET" else None
+                )
+                if content is None:
+                    self.send_response(403 if self.command == "PUT" else 404)  # as S3 answers a bad URL
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "text/xml; charset=UTF-8")
+                self.send_header("Content-Length", str(len(content)))
+                self.end_headers()
+                self.wfile.write(content)
 
             def _image(self, asin: str) -> None:
                 product = server.marketplace.product_by_asin(unquote(asin))

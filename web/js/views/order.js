@@ -13,6 +13,7 @@ import {
   when,
   whileBusy,
 } from "../dom.js";
+import { orderReturns } from "../order-returns.js";
 import { cutoffText, flagBadges, mustShipAt, OPEN_STATUSES, statusText } from "../orders-common.js";
 import { channel, confirmationStatus, orderStatus, serviceLevel, timelineText } from "../words.js";
 
@@ -25,7 +26,7 @@ export async function render(view, orderId) {
     call(`${path}/timeline`).catch((error) => ({ error })),
     call("/carriers").catch((error) => ({ error })),
   ]);
-  draw(view, order, timeline, carriers);
+  await draw(view, order, timeline, carriers);
 }
 
 function draw(view, order, timeline, carriers) {
@@ -66,6 +67,10 @@ function draw(view, order, timeline, carriers) {
     shipments(order, (shipmentId, button) => confirmNow(view, order, shipmentId, button, carriers)),
     timelineSection(timeline),
   );
+  // the order's returns last, read after the order is on the page (redrawn with it after every change)
+  const slot = h("div", { id: "order-returns-slot" });
+  view.append(slot);
+  return orderReturns(order).then((section) => slot.replaceChildren(section));
 }
 
 // A package Amazon has not accepted yet: try its confirmation now (the schedule retries it anyway).

@@ -4,6 +4,7 @@ import { call } from "../api.js";
 import { chartFigure } from "../charts.js";
 import { announce, dayIn, failureNote, h, markInvalid, pagedRows, showError, table, when, whileBusy } from "../dom.js";
 import { productSection } from "../product.js";
+import { skuReturns } from "../sku-returns.js";
 import { daysOfCover, ledgerReason, source } from "../words.js";
 
 const DAYS = 90;
@@ -119,6 +120,7 @@ export async function render(view, sku) {
     }),
     movements,
     charts,
+    await skuReturns(row.sku),
   );
   await ledgerPages.reload();
 

@@ -69,7 +69,8 @@ USER_AGENT = "amazon-seller-oms/0.1 (Language=Python)"
 class SpApiError(Exception):
     def __init__(self, operation: str, status: int, code: str, message: str) -> None:
         super().__init__(f"{operation}: {status} {code}: {message}")
-        self.operation, self.status, self.code = operation, status, code
+        # Amazon's message may echo what was sent (an address, a buyer's name): logs only, never an answer.
+        self.operation, self.status, self.code, self.message = operation, status, code, message
 
     @property
     def retryable(self) -> bool:
@@ -103,6 +104,15 @@ OPERATIONS = {
             "POST",
             "/messaging/v1/orders/{amazonOrderId}/messages/unexpectedProblem",
         ),  # 1, 5
+        # Feeds (order adjustments: refunds) and Finances (the refund events):
+        Operation("createFeedDocument", "POST", "/feeds/2021-06-30/documents"),  # 0.5, 15
+        Operation("createFeed", "POST", "/feeds/2021-06-30/feeds"),  # 0.0083, 15
+        Operation("getFeeds", "GET", "/feeds/2021-06-30/feeds"),  # 0.0222, 10
+        Operation("getFeed", "GET", "/feeds/2021-06-30/feeds/{feedId}"),  # 2, 15
+        Operation("getFeedDocument", "GET", "/feeds/2021-06-30/documents/{feedDocumentId}"),  # 0.0222, 10
+        Operation(
+            "listFinancialEventsByOrderId", "GET", "/finances/v0/orders/{orderId}/financialEvents"
+        ),  # 0.5, 30
     ]
 }
 
@@ -183,7 +193,10 @@ class SpApiClient:
         query: Mapping[str, Any] | None = None,
         body: Any = None,
         max_wait: float = 10.0,
+        retry_server_errors: bool = True,
     ) -> Model:
+        """`retry_server_errors=False` for an operation that must not run twice (createFeed): a 5xx may have
+        done the work, so only a 429 (refused before any work) is retried."""
         operation = OPERATIONS[operation_name]
         url = self.endpoint(region) + operation.path.format(
             **{k: quote(str(v), safe="") for k, v in (path or {}).items()}
@@ -216,11 +229,30 @@ class SpApiClient:
                 return _parse(operation.name, model, response.data)
             error = _error(operation.name, response)
             self._budget.observe(region, operation.name, live_rate, throttled=response.status == 429)
-            if not error.retryable or attempt == self._max_attempts:
+            if (
+                not error.retryable
+                or attempt == self._max_attempts
+                or (not retry_server_errors and response.status != 429)
+            ):
                 raise error
             delay = random.uniform(0, self._base_delay * 2 ** (attempt - 1))  # noqa: S311 - jitter, not crypto
             logger.warning("SP-API %s answered %s; retrying in %.1fs", operation.name, response.status, delay)
             self._sleep(delay)
+        raise AssertionError("unreachable")
+
+    def transfer(self, method: str, url: str, *, body: bytes | None = None, content_type: str = "") -> bytes:
+        """A document's bytes to or from the presigned URL Amazon gave (no token, no budget: not an operation)."""
+        for attempt in range(1, self._max_attempts + 1):
+            response = self._http.request(
+                method, url, body=body, headers={"content-type": content_type} if content_type else {}
+            )
+            if response.status < 300:
+                return bytes(response.data)
+            if response.status < 500 or attempt == self._max_attempts:
+                raise SpApiError(
+                    "document", response.status, "DocumentTransfer", f"{method} {url[:80]} failed"
+                )
+            self._sleep(random.uniform(0, self._base_delay * 2 ** (attempt - 1)))  # noqa: S311 - jitter
         raise AssertionError("unreachable")
 
     def _access_token(self, region: str) -> str:

@@ -106,9 +106,22 @@ def register_error_answers(app: APIGatewayRestResolver) -> None:
                 f"Amazon did not answer {error.operation} ({error.status}); nothing was changed, try again shortly",
                 headers={"Retry-After": "30"},
             )
-        logger.warning("Amazon refused", extra={"operation": error.operation, "status": error.status})
+        logger.warning(
+            "Amazon refused",
+            extra={
+                "operation": error.operation,
+                "status": error.status,
+                "amazonCode": error.code,
+                "amazonMessage": error.message[:500],
+            },
+        )
+        # Amazon's code, not its message: the message may echo submitted values (docs/decisions.md 53).
         return error_response(
-            HTTPStatus.UNPROCESSABLE_ENTITY, "AmazonRefused", f"Amazon refused {error.operation}: {error}"
+            HTTPStatus.UNPROCESSABLE_ENTITY,
+            "AmazonRefused",
+            f"Amazon refused {error.operation} ({error.status} {error.code}); nothing was changed here. "
+            "The API function's log has Amazon's full answer.",
+            [{"field": error.operation, "message": error.code}],
         )
 
     @app.exception_handler(BudgetExhausted)

@@ -27,8 +27,8 @@ IdempotencyKey = Annotated[
 ]
 
 
-def _actor() -> str:
-    claims = (router.current_event.request_context.authorizer.claims or {}) if router.current_event else {}
+def _actor(source: APIGatewayRouter = router) -> str:
+    claims = (source.current_event.request_context.authorizer.claims or {}) if source.current_event else {}
     return f"user:{claims.get('email') or claims.get('sub') or 'unknown'}"
 
 

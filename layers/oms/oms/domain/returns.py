@@ -56,7 +56,7 @@ TRANSITIONS: dict[ReturnStatus, frozenset[ReturnStatus]] = {
     S.AUTHORIZED: frozenset({S.IN_TRANSIT, S.RECEIVED, S.CLOSED}),
     S.IN_TRANSIT: frozenset({S.RECEIVED, S.CLOSED}),
     S.RECEIVED: frozenset({S.GRADED}),
-    S.GRADED: frozenset({S.RECEIVED} | _DISPOSED),
+    S.GRADED: frozenset({S.RECEIVED, S.REFUNDED} | _DISPOSED),  # refunded: the units received so far
     S.RESTOCKED: frozenset({S.RECEIVED, S.REFUNDED, S.CLOSED}),
     S.QUARANTINED: frozenset({S.RECEIVED, S.REFUNDED, S.CLOSED}),
     S.WRITTEN_OFF: frozenset({S.RECEIVED, S.REFUNDED, S.CLOSED}),
@@ -119,9 +119,50 @@ class Receipt(ApiModel):
     items: list[ReceiptLine]
 
 
+class RefundStatus(StrEnum):
+    PENDING = "pending"  # recorded here, not yet accepted by Amazon
+    SUBMITTED = "submitted"  # Amazon processed the order adjustment: the buyer is refunded
+    CONFIRMED = "confirmed"  # the refund shows in Amazon's finances
+    REFUSED = "refused"  # Amazon refused the adjustment: `reason` says why; POST the refund again
+
+
+class RefundComponent(ApiModel):
+    """One price component refunded for a line (Amazon's ItemPriceAdjustments Component)."""
+
+    type: str = Field(description="Principal (item price), Shipping, Tax, ShippingTax, GiftWrap, GiftWrapTax")
+    amount: str = Field(description="the amount refunded, a decimal string in the order's currency")
+
+
+class RefundLine(ApiModel):
+    sku: str
+    order_item_id: str
+    quantity: int = Field(gt=0)
+    adjustment_reason: str = Field(description="Amazon's AdjustmentReason, e.g. CustomerReturn")
+    components: list[RefundComponent]
+    restocking_fee: str | None = Field(
+        default=None, description="kept by the seller (Amazon's RestockingFee)"
+    )
+    amount: str = Field(description="refunded for this line: the components less the restocking fee")
+
+
 class Refund(ApiModel):
-    status: str = Field(description="pending -> submitted -> confirmed (or refused)")
+    status: RefundStatus = Field(description="pending -> submitted -> confirmed (or refused)")
     amount: Money | None = None
+    refund_id: str | None = None
+    attempt: int = 1
+    lines: list[RefundLine] = Field(default_factory=list)
+    restocking_fee: Money | None = None
+    requested_at: UtcDateTime | None = None
+    requested_by: str | None = None
+    claimed_at: UtcDateTime | None = Field(
+        default=None,
+        description="when the sender began sending it to Amazon (a crash after this never resends)",
+    )
+    feed_id: str | None = Field(default=None, description="Amazon's feed that carries the adjustment")
+    submitted_at: UtcDateTime | None = None
+    confirmed_at: UtcDateTime | None = None
+    refused_at: UtcDateTime | None = None
+    reason: str | None = Field(default=None, description="why Amazon refused it, in Amazon's words")
 
 
 class TimelineEntry(ApiModel):

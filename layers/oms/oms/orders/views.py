@@ -23,7 +23,7 @@ _CLOCK_MARGIN = timedelta(minutes=10)
 
 
 class ShipmentView(Shipment):
-    label_url: str | None = None  # a presigned link to the bought label (an hour)
+    label_url: str | None = None  # a presigned link to the bought label (minutes: it holds buyer data)
 
 
 class OrderView(Order):

@@ -28,6 +28,7 @@ from oms.observability import logger
 from oms.shipping.buyer_data import BuyerData, buyer_data_to_ship
 from oms.shipping.paperwork import PackingSlip, PrintSetup, packing_slips_pdf, pick_list_pdf
 from oms.store import keys
+from oms.store.default import default_buyer_table
 from oms.store.documents import DocumentStore, document_key
 from oms.store.orders import order_from_item
 from oms.store.products import ProductStore
@@ -195,7 +196,9 @@ def _buyer(
 ) -> BuyerData | None:
     """The ship-to for a slip; a slip without it still prints (the label carries the address)."""
     try:
-        return buyer_data_to_ship(table, client, order, retention_days=retention_days, now=now)
+        return buyer_data_to_ship(
+            default_buyer_table(), client, order, retention_days=retention_days, now=now
+        )
     except Exception:
         logger.warning("no buyer address for the packing slip", extra={"orderId": order.order_id})
         return None

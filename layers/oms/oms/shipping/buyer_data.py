@@ -1,8 +1,11 @@
 """Buyer PII (name, address): kept apart from the order, fetched only to ship, gone after delivery.
 
-Amazon's Data Protection Policy allows keeping it no later than 30 days after delivery. The item
+Amazon's Data Protection Policy allows keeping it no later than 30 days after delivery. Until the delivery
+is known, its clock starts at the earliest date Amazon promised delivery: an early delivery must not keep
+the data longer than the policy allows, so the retention never waits for the latest promise. The item
 carries a TTL (DynamoDB deletes lazily, up to days late) and sits in a due-date index so the
-scheduled purge_buyer_data function deletes it on time whatever TTL does.
+scheduled purge_buyer_data function deletes it on time whatever TTL does. It lives in the buyer-data
+table (`table` here), whose backups cannot keep it past the policy (docs/decisions.md 56).
 """
 
 from __future__ import annotations
@@ -47,11 +50,18 @@ def purge_due_buyer_data(table: Table, now: datetime) -> int:
     return purged
 
 
+def retention_starts(order: Order, now: datetime) -> datetime:
+    """When the buyer data's retention starts: the earliest promised delivery date (Amazon gives a window;
+    the parcel may arrive at its start), else `now` (the data is read to ship, before any delivery)."""
+    promised = [d for d in (order.earliest_delivery_date, order.latest_delivery_date) if d is not None]
+    return min(promised) if promised else now
+
+
 def buyer_data_to_ship(
     table: Table, client: SpApiClient | None, order: Order, *, retention_days: int, now: datetime
 ) -> BuyerData | None:
     """The buyer's name and address for a packing slip: kept ones, else read from Amazon now (the only
-    time this product asks for them) and kept until `retention_days` after the promised delivery."""
+    time this product asks for them) and kept until `retention_days` after the earliest promised delivery."""
     item = table.get(keys.buyer_key(order.order_id))
     if item is not None:
         return BuyerData.model_validate({k: v for k, v in item.items() if k in _FIELDS})
@@ -66,9 +76,7 @@ def buyer_data_to_ship(
         email=pii.buyer.buyer_email if pii.buyer else None,
         phone=address.phone if address else None,
     )
-    keep_buyer_data(
-        table, data, delivered_at=order.latest_delivery_date or now, retention_days=retention_days
-    )
+    keep_buyer_data(table, data, delivered_at=retention_starts(order, now), retention_days=retention_days)
     return data
 
 

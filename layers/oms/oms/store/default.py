@@ -21,3 +21,12 @@ def _page_tokens() -> PageTokens:
 @lru_cache(maxsize=1)
 def default_table() -> Table:
     return Table(get_settings().table_name, _page_tokens)
+
+
+@lru_cache(maxsize=1)
+def default_buyer_table() -> Table:
+    """Buyer PII's own table (template BuyerDataTable: no point-in-time recovery)."""
+    name = get_settings().buyer_data_table
+    if not name:
+        raise RuntimeError("BUYER_DATA_TABLE is not set: the stack's buyer-data table is needed here")
+    return Table(name, _page_tokens)

@@ -14,6 +14,10 @@ import boto3
 from oms.settings import get_settings
 
 LINK_SECONDS = 3600  # a presigned link lasts an hour; asking again gives a fresh one
+# A link to a document with buyer data (a label, a packing slip) lasts minutes: long enough to open or
+# print it, too short to be useful if it leaks (Amazon's Data Protection Policy).
+BUYER_LINK_SECONDS = 300
+BUYER_PREFIX = "buyer/"
 
 
 class DocumentStore:
@@ -36,7 +40,10 @@ class DocumentStore:
     def get(self, key: str) -> bytes:
         return bytes(self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read())
 
-    def link(self, key: str, *, filename: str | None = None, seconds: int = LINK_SECONDS) -> str:
+    def link(self, key: str, *, filename: str | None = None, seconds: int | None = None) -> str:
+        """A presigned GET; it lives `seconds`, by default minutes for buyer documents, an hour for others."""
+        if seconds is None:
+            seconds = BUYER_LINK_SECONDS if key.startswith(BUYER_PREFIX) else LINK_SECONDS
         params: dict[str, str] = {"Bucket": self.bucket, "Key": key}
         if filename:
             params["ResponseContentDisposition"] = f'attachment; filename="{filename}"'
@@ -46,7 +53,7 @@ class DocumentStore:
 def document_key(*parts: str, buyer_data: bool = False) -> str:
     """A key from path parts (each made safe for S3); buyer documents go under buyer/ (30-day expiry)."""
     safe = ["".join(c if c.isalnum() or c in "-_.=" else "_" for c in part) for part in parts]
-    return "/".join(["buyer" if buyer_data else "docs", *safe])
+    return "/".join([BUYER_PREFIX.rstrip("/") if buyer_data else "docs", *safe])
 
 
 @lru_cache(maxsize=1)

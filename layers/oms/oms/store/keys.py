@@ -229,7 +229,8 @@ def shipment_key(order_id: str, shipment_id: str) -> dict[str, str]:
 
 
 def order_partition(order_id: str) -> KeyQuery:
-    """Everything kept under one order: the order, its buyer data, shipments, delay notice."""
+    """Everything kept under one order: the order, its shipments, delay notice (buyer data lives in the
+    buyer-data table, under buyer_key)."""
     return KeyQuery(ORDER_PREFIX + order_id)
 
 
@@ -536,3 +537,23 @@ def returns_of_sku(sku: str, start: str | None, end: str | None) -> KeyQuery:
         sk_to=RETURN_PREFIX + (f"{end}~" if end else "~"),
         newest_first=True,
     )
+
+
+# --- refunds ------------------------------------------------------------------------------------
+
+OPEN_REFUNDS = f"{ALL_RETURNS}#REFUNDS#OPEN"
+
+
+def open_refund_key(return_id: str) -> dict[str, str]:
+    """A marker per return whose refund Amazon has not yet confirmed (pending or submitted): the refund check
+    reads this one partition, and the marker goes in the same transaction as the refund's last change."""
+    return {PK: OPEN_REFUNDS, SK: return_id}
+
+
+def open_refunds() -> KeyQuery:
+    return KeyQuery(OPEN_REFUNDS)
+
+
+def refund_feed_key(feed_id: str) -> dict[str, str]:
+    """Amazon's adjustment feed -> the return it refunds (FEED_PROCESSING_FINISHED names only the feed)."""
+    return {PK: f"FEED#{feed_id}", SK: "REFUND"}

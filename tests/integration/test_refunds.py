@@ -1,0 +1,378 @@
+"""Refunds on moto, with the local marketplace's Feeds and Finances in process: a received return is refunded
+through an order adjustment feed, submitted when the processing report has no error and confirmed when the
+refund event shows in Finances; a refused one stays on the return with Amazon's words and is sent again;
+a crash after createFeed never sends a second feed."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from oms.amazon.orders_api import GetOrderResponse, order_from_api
+from oms.inventory.stock import StockPolicy, adjust_stock, set_policy
+from oms.store import keys
+from oms.store.default import default_table
+from oms.store.orders import OrderRepository
+from oms_local.simulator import Simulator, SimulatorConfig, contract
+from oms_local.simulator.catalogue import builtin_catalogue
+from oms_local.simulator.marketplace import Wanted
+from tests.api_calls import call_api
+from tests.builders import WAREHOUSE_SETTINGS
+from tests.conftest import LambdaContext, load_event
+from tests.integration.amazon_side import (
+    MARKETPLACE,
+    SELLER,
+    TableStream,
+    amazon_fixture,
+    calls,
+    fast_client,
+    inject_fault,
+)
+
+__all__ = ["amazon_fixture"]
+SKU = "85123A"  # in the simulator's built-in catalogue
+
+
+@pytest.fixture(name="simulator")
+def simulator_fixture() -> Iterator[Simulator]:
+    config = SimulatorConfig(
+        duplicate_probability=0.0,
+        delay_probability=0.0,
+        seed=11,
+        feed_processing_seconds=(0.05, 0.1),
+        refund_posting_seconds=(0.0, 0.0),
+        refund_refusal_probability=0.0,
+    )
+    with Simulator(config, catalogue=builtin_catalogue()) as running:
+        yield running
+
+
+class Heard:
+    """The notifications the marketplace sends, handed to the ingest function as the queue hands them."""
+
+    def __init__(self, simulator: Simulator, stack: Any) -> None:
+        self.texts: list[str] = []
+        simulator.notify = self.texts.append
+        self.ingest = stack.handler("ingest_notifications")
+
+    def apply(self, kind: str, count: int = 1, timeout: float = 10.0) -> list[dict]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [json.loads(t) for t in self.texts if json.loads(t)["notificationType"] == kind]
+            if len(found) >= count:
+                for document in found[:count]:
+                    contract.validate_notification(document)  # the official schema of its type
+                    event = load_event("ingest_notifications/feed_finished.json")
+                    event["Records"][0]["body"] = json.dumps(document)
+                    assert self.ingest.lambda_handler(event, LambdaContext()) == {"batchItemFailures": []}
+                self.texts[:] = [t for t in self.texts if json.loads(t)["notificationType"] != kind]
+                return found[:count]
+            time.sleep(0.05)
+        raise AssertionError(f"no {kind} within {timeout}s: {self.texts}")
+
+
+@pytest.fixture
+def shipped(stack, context, amazon) -> str:
+    """A buyer's order of 2 mugs, shipped, as the product knows it from Amazon (prices and total included)."""
+    assert call_api(stack, context, "PUT", "/settings/shipping", WAREHOUSE_SETTINGS)[0] == 200
+    set_policy(default_table(), SKU, StockPolicy())
+    adjust_stock(default_table(), SKU, 5, reason="receipt", reference="PO-1", actor="test")
+    order_id = amazon.marketplace.place_order([Wanted(SKU, 2)])
+    line = amazon.marketplace.snapshot(order_id).lines[0]
+    amazon.marketplace.confirm_shipment(
+        order_id,
+        {
+            "marketplaceId": MARKETPLACE,
+            "packageDetail": {
+                "packageReferenceId": "1",
+                "carrierCode": "UPS",
+                "trackingNumber": "1Z999AA10123456784",
+                "shipDate": datetime.now(UTC).isoformat(),
+                "orderItems": [{"orderItemId": line.order_item_id, "quantity": 2}],
+            },
+        },
+    )
+    api = fast_client(amazon).call(
+        "getOrder",
+        GetOrderResponse,
+        path={"orderId": order_id},
+        query={"includedData": ["FULFILLMENT", "PROCEEDS"]},
+    )
+    OrderRepository(default_table()).add(order_from_api(api.order, MARKETPLACE))
+    return order_id
+
+
+def _received_return(stack, context, order_id: str, reason: str = "UNWANTED_ITEM") -> str:
+    body = {"orderId": order_id, "items": [{"sku": SKU, "quantity": 2, "reason": reason}]}
+    status, ret = call_api(stack, context, "POST", "/returns", body)
+    assert status == 201, ret
+    receipt = {"items": [{"sku": SKU, "quantity": 2, "grade": "sellable"}]}
+    assert call_api(stack, context, "POST", f"/returns/{ret['returnId']}/receipts", receipt)[0] == 201
+    return str(ret["returnId"])
+
+
+def _return(stack, context, return_id: str) -> dict:
+    status, ret = call_api(stack, context, "GET", f"/returns/{return_id}")
+    assert status == 200
+    return ret
+
+
+def test_a_received_return_is_refunded_through_the_feed_and_confirmed_by_finances(
+    stack, context, amazon, shipped
+):
+    heard = Heard(amazon, stack)
+    sender = stack.handler("submit_refunds")
+    stream = TableStream(stack, "submit_refunds", sender.lambda_handler)
+    stream.deliver()  # the setup's changes: nothing to send
+    return_id = _received_return(stack, context, shipped)
+    price = amazon.marketplace.snapshot(shipped).lines[0].unit_price
+
+    # when the seller refunds it in full, keeping a restocking fee of 10% (the buyer no longer wanted it)
+    fee = f"{price * 2 / 10:.2f}"
+    body = {"restockingFee": {"amount": fee, "currencyCode": "USD"}}
+    status, ret = call_api(
+        stack, context, "POST", f"/returns/{return_id}/refund", body, headers={"Idempotency-Key": "rf-1"}
+    )
+    assert status == 202, ret
+    assert ret["refund"]["status"] == "pending"
+    assert ret["refund"]["amount"] == {"amount": f"{price * 2 - price * 2 / 10:.2f}", "currencyCode": "USD"}
+    assert call_api(
+        stack, context, "POST", f"/returns/{return_id}/refund", body, headers={"Idempotency-Key": "rf-1"}
+    ) == (200, ret)
+    other = {"restockingFee": {"amount": "0.01", "currencyCode": "USD"}}
+    status, answer = call_api(
+        stack, context, "POST", f"/returns/{return_id}/refund", other, headers={"Idempotency-Key": "rf-1"}
+    )
+    assert status == 409 and "different refund" in answer["error"]["message"]
+
+    # then it is sent once as an adjustment feed, and Amazon's report makes it submitted: the return is refunded
+    stream.deliver()
+    stream.deliver()  # its own claim and feed id come back on the stream: nothing is sent twice
+    assert calls(amazon, "createFeed") == 1
+    (notice,) = heard.apply("FEED_PROCESSING_FINISHED")
+    assert (
+        notice["payload"]["feedProcessingFinishedNotification"]["feedType"] == "POST_PAYMENT_ADJUSTMENT_DATA"
+    )
+    after = _return(stack, context, return_id)
+    assert after["status"] == "refunded"
+    assert after["refund"]["status"] == "submitted"
+    assert after["refund"]["feedId"] == notice["payload"]["feedProcessingFinishedNotification"]["feedId"]
+    assert after["flags"] == []
+    assert default_table().get(keys.return_key(return_id)).get("gsi3pk") is None  # off the refund clock
+
+    # a second refund is refused
+    status, answer = call_api(stack, context, "POST", f"/returns/{return_id}/refund", {})
+    assert status == 409 and "refunded once" in answer["error"]["message"]
+
+    # and the refund check confirms it once Finances shows the refund event
+    checker = stack.handler("check_refunds")
+    assert checker.lambda_handler({}, context)["confirmed"] == 1
+    done = _return(stack, context, return_id)
+    assert done["refund"]["status"] == "confirmed"
+    assert default_table().get(keys.open_refund_key(return_id)) is None
+    assert checker.lambda_handler({}, context)["checked"] == 0
+    # what one refund costs at Amazon: one document, one feed, one report read, one finances read
+    spent = {
+        op: calls(amazon, op)
+        for op in (
+            "createFeedDocument",
+            "createFeed",
+            "getFeed",
+            "getFeedDocument",
+            "listFinancialEventsByOrderId",
+        )
+    }
+    assert spent == {
+        "createFeedDocument": 1,
+        "createFeed": 1,
+        "getFeed": 0,
+        "getFeedDocument": 1,
+        "listFinancialEventsByOrderId": 1,
+    }
+
+
+def test_a_refused_refund_stays_visible_and_is_sent_again(stack, context, amazon, shipped):
+    heard = Heard(amazon, stack)
+    stream = TableStream(stack, "submit_refunds", stack.handler("submit_refunds").lambda_handler)
+    stream.deliver()
+    return_id = _received_return(stack, context, shipped)
+    amazon.marketplace.refuse_adjustments(1)
+
+    assert call_api(stack, context, "POST", f"/returns/{return_id}/refund")[0] == 202  # no body: everything
+    stream.deliver()
+    heard.apply("FEED_PROCESSING_FINISHED")
+    refused = _return(stack, context, return_id)
+    assert refused["refund"]["status"] == "refused"
+    assert "could not be processed" in refused["refund"]["reason"]
+    assert refused["status"] == "restocked"  # still awaiting its refund: the clock runs on
+    assert default_table().get(keys.return_key(return_id))["gsi3pk"] == keys.REFUNDS_DUE
+    assert "refund refused by Amazon" in refused["timeline"][-1]["note"]
+
+    status, again = call_api(stack, context, "POST", f"/returns/{return_id}/refund", {})
+    assert status == 202 and again["refund"]["attempt"] == 2
+    stream.deliver()
+    heard.apply("FEED_PROCESSING_FINISHED")
+    assert _return(stack, context, return_id)["refund"]["status"] == "submitted"
+    assert calls(amazon, "createFeed") == 2
+
+
+def test_more_than_paid_or_a_fee_the_policy_forbids_is_a_409_and_nothing_is_written(
+    stack, context, amazon, shipped
+):
+    return_id = _received_return(stack, context, shipped, reason="DEFECTIVE")
+    price = amazon.marketplace.snapshot(shipped).lines[0].unit_price
+    too_much = {
+        "items": [{"sku": SKU, "components": [{"type": "Principal", "amount": f"{price * 2 + 1:.2f}"}]}]
+    }
+    status, answer = call_api(stack, context, "POST", f"/returns/{return_id}/refund", too_much)
+    assert status == 409 and "cannot refund" in answer["error"]["message"]
+    assert answer["error"]["details"][0]["field"] == "items[0].components[0].amount"
+    fee = {"restockingFee": {"amount": "1.00", "currencyCode": "USD"}}
+    status, answer = call_api(stack, context, "POST", f"/returns/{return_id}/refund", fee)
+    assert status == 409 and "defective" in answer["error"]["message"]
+    status, answer = call_api(
+        stack, context, "POST", f"/returns/{return_id}/refund", {"items": [{"sku": "NOPE"}]}
+    )
+    assert status == 409
+    status, answer = call_api(stack, context, "POST", "/returns/RET-NOPE/refund", {})
+    assert status == 404
+    assert _return(stack, context, return_id)["refund"] is None
+    assert default_table().get(keys.open_refund_key(return_id)) is None
+
+
+def test_a_crash_between_create_feed_and_its_write_never_sends_a_second_feed(
+    stack, context, amazon, shipped, monkeypatch
+):
+    heard = Heard(amazon, stack)
+    sender = stack.handler("submit_refunds")
+    stream = TableStream(stack, "submit_refunds", sender.lambda_handler)
+    stream.deliver()
+    return_id = _received_return(stack, context, shipped)
+    assert call_api(stack, context, "POST", f"/returns/{return_id}/refund", {})[0] == 202
+
+    from oms.returns import refunds
+
+    def crash(ret, feed_id):
+        raise RuntimeError("the function died after createFeed")
+
+    with monkeypatch.context() as dying:
+        dying.setattr(refunds, "sent", crash)
+        stream.deliver()  # the batch fails and is retried: the claim is found, nothing is sent again
+    assert calls(amazon, "createFeed") == 1
+    pending = _return(stack, context, return_id)["refund"]
+    assert pending["status"] == "pending" and pending["claimedAt"] and pending["feedId"] is None
+    heard.apply("FEED_PROCESSING_FINISHED")  # a feed nobody here knows of: acknowledged, nothing changes
+    assert _return(stack, context, return_id)["refund"]["status"] == "pending"
+
+    # the refund check finds Amazon's refund event for the order after the claim: confirmed, once
+    checker = stack.handler("check_refunds")
+    assert checker.lambda_handler({}, context)["confirmed"] == 1
+    after = _return(stack, context, return_id)
+    assert (after["status"], after["refund"]["status"]) == ("refunded", "confirmed")
+    assert calls(amazon, "createFeed") == 1
+
+
+def _send_dies(stack, context, amazon, monkeypatch, where: str) -> tuple[str, TableStream]:
+    """A received return's refund requested, and its sender dying at `where` (after its claim)."""
+    from oms.returns import refunds
+
+    stream = TableStream(stack, "submit_refunds", stack.handler("submit_refunds").lambda_handler)
+    stream.deliver()
+    return_id = _received_return(stack, context, _shipped_id(amazon))
+    assert call_api(stack, context, "POST", f"/returns/{return_id}/refund", {})[0] == 202
+
+    def die(*args, **kwargs):
+        raise ConnectionError(f"the function died in {where}")
+
+    with monkeypatch.context() as dying:
+        dying.setattr(refunds, where, die)
+        stream.deliver()
+    pending = _return(stack, context, return_id)["refund"]
+    assert pending["status"] == "pending" and pending["claimedAt"] and pending["feedId"] is None
+    return return_id, stream
+
+
+def _shipped_id(amazon) -> str:
+    return next(iter(amazon.marketplace.orders))
+
+
+def _check(amazon, later: timedelta) -> dict[str, int]:
+    from oms.returns.refunds import check_refunds
+
+    return check_refunds(
+        default_table(), fast_client(amazon), seller_id=SELLER, now=datetime.now(UTC) + later
+    )
+
+
+def test_a_sender_that_died_before_create_feed_is_sent_again_once_amazon_lists_no_stray_feed(
+    stack, context, amazon, shipped, monkeypatch
+):
+    heard = Heard(amazon, stack)
+    return_id, _ = _send_dies(stack, context, amazon, monkeypatch, "upload_feed_document")
+    assert calls(amazon, "createFeed") == 0
+
+    assert _check(amazon, timedelta(minutes=1))["sent"] == 0  # the sender may still be at work
+    assert _check(amazon, timedelta(minutes=6))["sent"] == 1  # getFeeds lists no feed nobody recorded
+    assert calls(amazon, "createFeed") == 1
+    heard.apply("FEED_PROCESSING_FINISHED")
+    assert _return(stack, context, return_id)["refund"]["status"] == "submitted"
+
+
+def test_a_sender_that_died_after_create_feed_waits_for_finances_then_is_refused_to_send_again(
+    stack, context, amazon, shipped, monkeypatch
+):
+    amazon.marketplace.config.refund_posting_seconds = (3600.0, 3600.0)  # Finances shows it an hour later
+    return_id, _ = _send_dies(stack, context, amazon, monkeypatch, "sent")
+    assert calls(amazon, "createFeed") == 1
+
+    assert _check(amazon, timedelta(minutes=6))["sent"] == 0  # a feed nobody recorded: maybe this one
+    assert calls(amazon, "createFeed") == 1
+    assert _return(stack, context, return_id)["refund"]["status"] == "pending"
+    # 48 hours on (Amazon's posting delay) with no refund event for the order, it is refused, to send again
+    assert _check(amazon, timedelta(hours=49))["refused"] == 1
+    refused = _return(stack, context, return_id)
+    assert refused["refund"]["status"] == "refused"
+    assert "interrupted" in refused["refund"]["reason"]
+    assert calls(amazon, "createFeed") == 1
+
+
+def test_create_feed_is_never_retried_after_a_5xx_and_after_a_429_waits_for_the_budget(
+    stack, context, amazon, shipped
+):
+    heard = Heard(amazon, stack)
+    stream = TableStream(stack, "submit_refunds", stack.handler("submit_refunds").lambda_handler)
+    stream.deliver()
+    return_id = _received_return(stack, context, shipped)
+    assert call_api(stack, context, "POST", f"/returns/{return_id}/refund", {})[0] == 202
+
+    # a 500 may mean Amazon made the feed: the sender stops, keeping its claim; nothing is sent twice
+    inject_fault(amazon, "createFeed", 500, 1)
+    stream.deliver()
+    assert calls(amazon, "createFeed") == 1
+    assert _return(stack, context, return_id)["refund"]["claimedAt"]
+    # this 500 came before Amazon did anything: once the claim is old, getFeeds shows no stray feed and the
+    # refund check sends it; Amazon throttles (429): the shared budget now waits for createFeed's slow refill
+    # (one every 2 minutes), so the claim is released and the next run sends it
+    inject_fault(amazon, "createFeed", 429, 1)
+    assert _check(amazon, timedelta(minutes=6))["sent"] == 0
+    assert calls(amazon, "createFeed") == 2
+    assert _return(stack, context, return_id)["refund"]["claimedAt"] is None
+    default_table().delete(keys.rate_bucket_key("na", "createFeed"))  # two minutes later, as far as it goes
+    assert _check(amazon, timedelta(minutes=6))["sent"] == 1
+    assert (calls(amazon, "createFeed"), calls(amazon, "createFeed", "faults")) == (3, 2)
+    heard.apply("FEED_PROCESSING_FINISHED")
+    assert _return(stack, context, return_id)["refund"]["status"] == "submitted"
+
+
+def test_a_finished_feed_nobody_here_sent_is_acknowledged(stack, context, caplog):
+    event = load_event("ingest_notifications/feed_finished.json")
+    with caplog.at_level("INFO"):
+        assert stack.handler("ingest_notifications").lambda_handler(event, context) == {
+            "batchItemFailures": []
+        }
+    assert "a feed not sent by the refunds finished" in caplog.text  # ours to look at, not another stack's
