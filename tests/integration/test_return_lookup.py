@@ -74,6 +74,9 @@ def test_a_scan_finds_a_return_by_its_id_its_order_its_rma_id_or_its_tracking_nu
     assert _found(stack, context, q="dqv7xbbmrrma") == ["RET-AMZ1"]
     assert _found(stack, context, q="1Z 999 AA1 0123 4567 84") == ["RET-AMZ1"]  # as printed on the label
     assert _found(stack, context, q="1Z999AA10123456785") == []
+    _from_amazon("111-2", "RET-USPS", "DqUsPsRMA01", "9400111899223100012345")
+    assert _found(stack, context, q="420122079400111899223100012345") == ["RET-USPS"]  # the label's barcode
+    assert _found(stack, context, q="42012207123494001118992231000123") == []  # not a ZIP it could carry
     assert _found(stack, context, q="111-1", status="requested", sku=SKU) == ["RET-AMZ2", "RET-AMZ1"]
     assert _found(stack, context, q="111-1", status="authorized") == []
     assert _found(stack, context, q="111-1", sku=OTHER) == []

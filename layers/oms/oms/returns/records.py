@@ -256,13 +256,23 @@ class ReturnRecords:
                 ids.append(candidate)
             order_returns = self._table.get(keys.order_returns_key(candidate), consistent=False)
             ids += list((order_returns or {}).get("returnIds") or [])
-        markers = self._table.query_page(keys.returns_found_by(wanted), limit=MAX_FOUND)
-        ids += [m["returnId"] for m in markers.items]
+        for text in _scanned_forms(wanted):
+            markers = self._table.query_page(keys.returns_found_by(text), limit=MAX_FOUND)
+            ids += [m["returnId"] for m in markers.items]
         unique = list(dict.fromkeys(ids))[:MAX_FOUND]
         found = [return_from_item(i) for i in self._table.get_many([keys.return_key(i) for i in unique])]
         chosen = [r for r in found if _matches(r, where)]
         chosen.sort(key=lambda r: (r.requested_at, r.return_id), reverse=True)
         return [_listed(r) for r in chosen]
+
+
+def _scanned_forms(wanted: str) -> list[str]:
+    """The identifier as scanned, and for a USPS label's barcode (420 + the 5- or 9-digit ZIP code + the
+    tracking number) the tracking number inside it, as the carrier's label prints both."""
+    forms = [wanted]
+    if wanted.startswith("420"):
+        forms += [wanted[n:] for n in (8, 12) if len(wanted) - n >= 10]
+    return forms
 
 
 def _matches(ret: Return, where: ReturnFilter) -> bool:
