@@ -256,8 +256,8 @@ class ReturnRecords:
                 ids.append(candidate)
             order_returns = self._table.get(keys.order_returns_key(candidate), consistent=False)
             ids += list((order_returns or {}).get("returnIds") or [])
-        for text in _scanned_forms(wanted):
-            markers = self._table.query_page(keys.returns_found_by(text), limit=MAX_FOUND)
+        for form in _scanned_forms(wanted):
+            markers = self._table.query_page(keys.returns_found_by(form), limit=MAX_FOUND)
             ids += [m["returnId"] for m in markers.items]
         unique = list(dict.fromkeys(ids))[:MAX_FOUND]
         found = [return_from_item(i) for i in self._table.get_many([keys.return_key(i) for i in unique])]
