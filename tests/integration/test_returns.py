@@ -398,7 +398,7 @@ def test_a_receipt_landing_while_the_clock_weighs_the_return_is_kept_and_the_fla
         assert _receive(stack, context, return_id, {"sku": SKU, "quantity": 1, "grade": "damaged"})[0] == 201
 
     settings = deadlines.ShippingSettingsStore(table).get()
-    assert deadlines._reflag(table, stale, settings, tuesday_noon) is True
+    assert deadlines.reflag_return(table, stale, settings, tuesday_noon) is True
 
     ret = call_api(stack, context, "GET", f"/returns/{return_id}")[1]
     assert ret["flags"] == ["refundAtRisk"]

@@ -216,6 +216,13 @@ def test_buyers_returns_appear_after_the_sync_each_once_and_amazons_repeats_chan
     market.deliver(market.finished(2))
     approved = market.returns()[f"{out_of_policy}/{market.mfn_sku}"]
     assert approved["status"] == "authorized" and approved["timeline"][-1]["note"] == "approved on Amazon"
+    # the receiving screen's scan: the label Amazon issued with its approval finds the return, as does the first
+    for ret in (approved, mfn):
+        status, page = call_api(stack, context, "GET", "/returns", query={"q": ret["trackingId"]})
+        assert status == 200 and [r["returnId"] for r in page["items"]] == [ret["returnId"]], page
+    # and Amazon's returns count in the SKU's return rate
+    status, rates = call_api(stack, context, "GET", "/metrics/return-rates", query={"sku": market.mfn_sku})
+    assert status == 200 and rates["items"][0]["unitsReturned"] == 2, rates
     before = _versions()
     old = ReportsApi(fast_client(market.simulator)).read_document(old_document)
     again = apply_parsed(default_table(), parse_returns_report(MFN_RETURNS_REPORT, old), now=utc_now())

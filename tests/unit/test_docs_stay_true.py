@@ -31,7 +31,8 @@ def _stream_images() -> list[dict[str, Any]]:
 
 def _everything_a_seller_hears_about() -> list[events.DomainEvent]:
     """One committed change for each thing that happens: an order arrives, falls short of stock, runs late
-    and is canceled; a SKU falls to its reorder point, then to nothing; a return is recorded, then received."""
+    and is canceled; a SKU falls to its reorder point, then to nothing; a return is recorded, waits too long
+    for a decision, then is received and waits for its refund."""
     order = _stream_images()[0]
     held = {"SellerSKUID1": {"needed": 2, "shipped": 0, "short": 2}}
     short = {**order, "flags": ["stockShortage"], "stockHeld": held}
@@ -65,6 +66,10 @@ def _everything_a_seller_hears_about() -> list[events.DomainEvent]:
         "refundDueBy": "2026-12-03T23:00:00Z",
         "flags": [],
     }
+    waiting = {**requested, "requestedAt": "2026-11-30T10:00:00Z", "decisionDueBy": "2026-12-01T10:00:00Z"}
+    decision_at_risk = {**waiting, "flags": ["decisionAtRisk"]}
+    decision_late = {**waiting, "flags": ["decisionAtRisk", "decisionLate"]}
+    changes += [(waiting, decision_at_risk), (decision_at_risk, decision_late)]
     refund_at_risk = {**received, "flags": ["refundAtRisk"]}
     refund_late = {**received, "flags": ["refundAtRisk", "refundLate"]}
     pending = {**refund_late, "refund": {"refundId": "F1", "status": "pending", "attempt": 1}}

@@ -1,7 +1,8 @@
 """Schedule (every 15 minutes) -> every MFN order awaiting shipment weighed against its latest ship date:
 atRisk/late flags moved (the stream announces them), one delay notice where a promise can no longer be met;
-then every return awaiting its refund weighed against refundDueBy (refundAtRisk/refundLate, announced the
-same way); then the account-health figures counted and kept for the API."""
+then every return request waiting for the seller's decision weighed against decisionDueBy
+(decisionAtRisk/decisionLate) and every return awaiting its refund against refundDueBy
+(refundAtRisk/refundLate), announced the same way; then the account-health figures counted and kept for the API."""
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -9,7 +10,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from oms.amazon.client import default_client
 from oms.domain.types import utc_now
 from oms.observability import logger, metrics, tracer
-from oms.returns.deadlines import flag_refunds
+from oms.returns.deadlines import flag_returns
+from oms.returns.health import returns_health_now
 from oms.settings import ShipmentSettings, cold_start
 from oms.shipping.account_health import refresh_snapshot
 from oms.shipping.guard import guard
@@ -26,9 +28,11 @@ ShippingSettingsStore.sell_in(settings.marketplaces)  # the setup's defaults bef
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     now = utc_now()
     counts = guard(default_table(), default_client(), now=now)
-    counts |= flag_refunds(default_table(), now)  # after the orders: a failure there leaves them done
-    refresh_snapshot(default_table())  # the dashboard's account-health figures, one item to read
+    counts |= flag_returns(default_table(), now)  # after the orders: a failure there leaves them done
+    # the dashboard's account-health figures (the returns' on-time rates with them), one item to read
+    refresh_snapshot(default_table(), more=returns_health_now)
     metrics.add_metric(name="OrdersFlagged", unit=MetricUnit.Count, value=counts["flagged"])
     metrics.add_metric(name="DelayNoticesSent", unit=MetricUnit.Count, value=counts["delayNotices"])
     metrics.add_metric(name="RefundsFlagged", unit=MetricUnit.Count, value=counts["refundsFlagged"])
+    metrics.add_metric(name="ReturnDecisionsFlagged", unit=MetricUnit.Count, value=counts["decisionsFlagged"])
     return counts

@@ -145,6 +145,22 @@ class RefundLate(ReturnSummary):
     refundDueBy: Annotated[str | None, "the refund's deadline: two business days after the first receipt"]
 
 
+class ReturnDecisionAtRisk(ReturnSummary):
+    """A return request waiting for the seller's decision (authorize or decline) came near its deadline: less
+    than the warehouse's at-risk share of the 24 hours is left. Once per transition (an answer clears it)."""
+
+    requestedAt: Annotated[str | None, "when the buyer asked (UTC ISO-8601, Z): the 24 hours started then"]
+    decisionDueBy: Annotated[str | None, "answer by then: 24 hours after the request (Amazon's rule)"]
+
+
+class ReturnDecisionLate(ReturnSummary):
+    """A return request's decisionDueBy passed before the seller authorized or declined it. Once; the alerts
+    rule also sends it to the alerts topic."""
+
+    requestedAt: Annotated[str | None, "when the buyer asked (UTC ISO-8601, Z): the 24 hours started then"]
+    decisionDueBy: Annotated[str | None, "answer by then: 24 hours after the request (Amazon's rule)"]
+
+
 class RefundIssued(ReturnSummary):
     """Amazon accepted the return's refund (the order adjustment's processing report shows no error): the buyer
     is refunded and the return is refunded, so the refund clock stops. Once per refund."""
@@ -179,6 +195,8 @@ EVENT_TYPES: tuple[type, ...] = (
     ReturnReceived,
     RefundAtRisk,
     RefundLate,
+    ReturnDecisionAtRisk,
+    ReturnDecisionLate,
     RefundIssued,
     RefundRefused,
 )
@@ -283,8 +301,8 @@ def _return_summary(ret: Mapping[str, Any]) -> ReturnSummary:
 
 
 def emit_return_changes(old: Mapping[str, Any] | None, new: Mapping[str, Any], emit: Emit) -> None:
-    """ReturnRequested when a return is first stored; ReturnReceived for each receipt it gains; RefundAtRisk
-    and RefundLate when the refund clock raises that flag."""
+    """ReturnRequested when a return is first stored; ReturnReceived for each receipt it gains; RefundAtRisk,
+    RefundLate, ReturnDecisionAtRisk and ReturnDecisionLate when a clock raises that flag."""
     if old is None:
         emit(ReturnRequested, ReturnRequested(**_return_summary(new)))
     known = {r.get("receiptId") for r in (old or {}).get("receipts") or []}
@@ -302,6 +320,17 @@ def emit_return_changes(old: Mapping[str, Any] | None, new: Mapping[str, Any], e
         emit(RefundAtRisk, RefundAtRisk(**_return_summary(new), receivedAt=received_at, refundDueBy=due))
     if "refundLate" in raised:
         emit(RefundLate, RefundLate(**_return_summary(new), receivedAt=received_at, refundDueBy=due))
+    requested_at, decide_by = _field(new, "requestedAt"), _field(new, "decisionDueBy")
+    if "decisionAtRisk" in raised:
+        emit(
+            ReturnDecisionAtRisk,
+            ReturnDecisionAtRisk(**_return_summary(new), requestedAt=requested_at, decisionDueBy=decide_by),
+        )
+    if "decisionLate" in raised:
+        emit(
+            ReturnDecisionLate,
+            ReturnDecisionLate(**_return_summary(new), requestedAt=requested_at, decisionDueBy=decide_by),
+        )
     emit_refund_changes(old, new, emit)
 
 

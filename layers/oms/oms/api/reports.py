@@ -19,6 +19,8 @@ from oms.reports.export import inline_csv
 from oms.reports.jobs import ReportJobs
 from oms.reports.query import ReportRequest, View
 from oms.reports.reader import OrderReports
+from oms.reports.return_columns import parse_return_columns, return_catalogue
+from oms.reports.returns_report import ReturnReports
 from oms.settings import get_settings
 from oms.store.default import default_table
 from oms.store.documents import default_documents
@@ -125,6 +127,57 @@ def order_report(
 @router.get("/reports/orders/columns", summary="The order report's columns and views", tags=["reports"])
 def report_columns() -> Catalogue:
     return Catalogue(items=catalogue(), views=[v.value for v in View])
+
+
+@router.get(
+    "/reports/returns",
+    summary="Returns report: one row per returned SKU, chosen columns, JSON pages or CSV",
+    description=(
+        "The returns requested in `from`..`to` (default: all), newest first; times in the warehouse's zone. "
+        "JSON: `{columns, items: [{column: text}], nextToken}`, `limit` returns a page. CSV: the whole file "
+        "(a range whose CSV passes 2 MB is a 400: ask for fewer days). Columns: GET /reports/returns/columns."
+    ),
+    tags=["reports"],
+    responses={200: {"description": "a JSON page, or the CSV (text/csv)"}},
+)
+def returns_report(
+    columns: Annotated[
+        str | None, Query(description="comma list of catalogue columns", max_length=2000)
+    ] = None,
+    format: Annotated[Literal["json", "csv"] | None, Query(description="json (default) or csv")] = None,
+    requested_from: Annotated[
+        UtcDateTime | None, Query(alias="from", description="requested at or after")
+    ] = None,
+    requested_to: Annotated[
+        UtcDateTime | None, Query(alias="to", description="requested at or before")
+    ] = None,
+    limit: Annotated[int | None, Query(ge=1, le=500, description="returns per JSON page")] = None,
+    next_token: Annotated[str | None, Query(alias="nextToken", max_length=4096)] = None,
+) -> Any:
+    chosen = parse_return_columns(columns)
+    reports = ReturnReports(default_table())
+    if format == "csv":
+        if next_token:
+            raise InvalidInput.for_field("nextToken", "belongs to JSON pages; a CSV holds the whole report")
+        return Response(
+            status_code=HTTPStatus.OK,
+            content_type="text/csv; charset=utf-8",
+            body=reports.csv(chosen, requested_from, requested_to),
+            headers={"Content-Disposition": 'attachment; filename="returns.csv"'},
+        )
+    rows, token = reports.page(
+        chosen,
+        requested_from,
+        requested_to,
+        limit=limit or get_settings().default_page_size,
+        next_token=next_token,
+    )
+    return ReportPage(columns=list(chosen), items=rows, next_token=token)
+
+
+@router.get("/reports/returns/columns", summary="The returns report's columns", tags=["reports"])
+def returns_report_columns() -> Catalogue:
+    return Catalogue(items=return_catalogue(), views=[])
 
 
 @router.get(

@@ -12,6 +12,7 @@ from pydantic import Field
 from oms.api.paging import ListPage
 from oms.domain.returns import MAX_ITEMS, ReceivedUnits, Return, ReturnItem, ReturnStatus
 from oms.domain.types import ApiModel, UtcDateTime
+from oms.returns.decisions import authorize_return, close_return
 from oms.returns.receiving import MAX_RECEIPT_LINES, receive
 from oms.returns.records import ReturnFilter, ReturnRecords, return_id_for
 from oms.settings import get_settings
@@ -38,6 +39,14 @@ class ReturnRequest(ApiModel):
     items: list[ReturnItem] = Field(min_length=1, max_length=MAX_ITEMS)
 
 
+class CloseRequest(ApiModel):
+    """Why the return ends here: a request declined, a return that never came back, ..."""
+
+    reason: str = Field(
+        min_length=1, max_length=500, pattern=r"\S", description="shown on the return's timeline"
+    )
+
+
 class ReceiptRequest(ApiModel):
     items: list[ReceivedUnits] = Field(min_length=1, max_length=MAX_RECEIPT_LINES)
 
@@ -54,10 +63,21 @@ def list_returns(
     requested_to: Annotated[
         UtcDateTime | None, Query(alias="to", description="requested at or before")
     ] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="find by return id, order id, Amazon RMA id or return tracking number (the receiving "
+            "screen's scan; case and spaces ignored): one page, the other filters narrow it",
+        ),
+    ] = None,
     limit: Annotated[int | None, Query(ge=1, le=500, description="page size")] = None,
     next_token: Annotated[str | None, Query(alias="nextToken", max_length=4096)] = None,
 ) -> ListPage:
     where = ReturnFilter(status, sku, requested_from, requested_to)
+    if q is not None:
+        return ListPage(items=ReturnRecords(default_table()).find(q, where), next_token=None)
     page = ReturnRecords(default_table()).list(
         where, limit=limit or get_settings().default_page_size, next_token=next_token
     )
@@ -113,3 +133,31 @@ def post_receipt(
         receipt_id=idempotency_key,
     )
     return ret, 201 if new else 200
+
+
+@router.post(
+    "/returns/<returnId>/authorize",
+    summary="Authorize a return request (requested -> authorized)",
+    tags=["returns"],
+    responses={
+        200: {"description": "authorized (a retry: the return as it is): off the 24-hour decision clock"},
+        409: {
+            "description": "the return is past the request (received, closed, ...): it cannot be authorized"
+        },
+    },
+)
+def post_authorize(returnId: ReturnId) -> Return:
+    return authorize_return(default_table(), unquote(returnId), actor=_actor())
+
+
+@router.post(
+    "/returns/<returnId>/close",
+    summary="Close a return with the reason (a request declined, a return that never came back)",
+    tags=["returns"],
+    responses={
+        200: {"description": "closed (a retry with the same reason: the return as it is)"},
+        409: {"description": "the state machine refuses it (e.g. units received and not yet disposed of)"},
+    },
+)
+def post_close(returnId: ReturnId, request: Annotated[CloseRequest, Body()]) -> Return:
+    return close_return(default_table(), unquote(returnId), request.reason, actor=_actor())

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from oms.domain.calendar import BusinessCalendar
 from oms.domain.orders import FulfillmentChannel, Order, units_by_sku
@@ -25,6 +25,7 @@ from oms.domain.types import ApiModel, Money, UtcDateTime
 from oms.errors import Conflict, FieldProblem, InvalidInput
 
 REFUND_BUSINESS_DAYS = 2  # Amazon: refund within two business days of receiving the return
+DECISION_HOURS = 24  # Amazon: answer a return request within 24 hours (calendar time, not business time)
 MAX_ITEMS = 50
 
 
@@ -87,8 +88,14 @@ def disposition_of(grade: Grade) -> Disposition:
 
 
 class ReturnFlag(StrEnum):
+    DECISION_AT_RISK = "decisionAtRisk"
+    DECISION_LATE = "decisionLate"
     REFUND_AT_RISK = "refundAtRisk"
     REFUND_LATE = "refundLate"
+
+
+DECISION_FLAGS = (ReturnFlag.DECISION_AT_RISK, ReturnFlag.DECISION_LATE)
+REFUND_FLAGS = (ReturnFlag.REFUND_AT_RISK, ReturnFlag.REFUND_LATE)
 
 
 class ReturnItem(ApiModel):
@@ -185,17 +192,35 @@ class Return(ApiModel):
     items: list[ReturnItem]
     receipts: list[Receipt] = Field(default_factory=list)
     requested_at: UtcDateTime
+    decision_due_by: UtcDateTime | None = Field(
+        default=None,
+        description="a request waiting for the seller's decision: answer by then (requested + 24 hours)",
+    )
+    decided_at: UtcDateTime | None = Field(
+        default=None, description="when the request was authorized or declined"
+    )
     received_at: UtcDateTime | None = Field(default=None, description="the first receipt")
     refund_due_by: UtcDateTime | None = None
     refund: Refund | None = None
-    tracking_id: str | None = Field(default=None, description="the return parcel's tracking number")
-    carrier: str | None = Field(default=None, description="the return parcel's carrier")
+    tracking_id: str | None = Field(
+        default=None, max_length=200, description="the return parcel's tracking number (Amazon's report)"
+    )
+    carrier: str | None = Field(default=None, max_length=200, description="the return parcel's carrier")
     label_cost: Money | None = Field(default=None, description="the return label's cost")
     label_paid_by: str | None = Field(default=None, description="who pays the return label (Amazon's words)")
     in_policy: bool | None = Field(default=None, description="Amazon: within its return policy")
     resolution: str | None = Field(default=None, description="Amazon's resolution (e.g. StandardRefund)")
     flags: list[ReturnFlag] = Field(default_factory=list)
     timeline: list[TimelineEntry] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _decision_clock(self) -> Return:
+        """A request waiting for the seller's decision is due 24 hours after it was made, however it was
+        created (the returns sync, a test, an old item): the clock never depends on the writer."""
+        seller_decides = self.source is not ReturnSource.FBA  # Amazon decides on returns to its own centres
+        if self.status is ReturnStatus.REQUESTED and self.decision_due_by is None and seller_decides:
+            self.decision_due_by = self.requested_at + timedelta(hours=DECISION_HOURS)
+        return self
 
     def returned(self) -> Counter[str]:
         units: Counter[str] = Counter()
@@ -214,6 +239,16 @@ class Return(ApiModel):
         return next((r for r in self.receipts if r.receipt_id == receipt_id), None)
 
 
+def lookup_text(text: str) -> str:
+    """An identifier as scanned or typed, compared without case or spaces ("1z 999" finds "1Z999")."""
+    return "".join(text.split()).upper()
+
+
+def lookup_identifiers(ret: Return) -> set[str]:
+    """What finds the return besides its own id and its order's id: Amazon's RMA id, the parcel's tracking."""
+    return {lookup_text(v) for v in (ret.amazon_rma_id, ret.tracking_id) if v and lookup_text(v)}
+
+
 def moved(ret: Return, to: ReturnStatus, at: datetime, note: str | None = None) -> Return:
     """The return in its next state, with a timeline entry; a move the state machine forbids is a 409."""
     if to not in TRANSITIONS[ret.status]:
@@ -222,15 +257,24 @@ def moved(ret: Return, to: ReturnStatus, at: datetime, note: str | None = None) 
     return ret.model_copy(update={"status": to, "timeline": [*ret.timeline, entry]})
 
 
-def authorize(ret: Return, at: datetime) -> Return:
-    return moved(ret, S.AUTHORIZED, at)
+def _decided(before: Return, after: Return, at: datetime) -> Return:
+    """A request answered: when, and its decision flags gone (the clock stops)."""
+    if before.status is not S.REQUESTED:
+        return after
+    kept = [f for f in after.flags if f not in DECISION_FLAGS]
+    return after.model_copy(update={"decided_at": at, "flags": kept})
+
+
+def authorize(ret: Return, at: datetime, note: str | None = None) -> Return:
+    """The seller lets the buyer send it back (requested -> authorized); any other state is a 409."""
+    return _decided(ret, moved(ret, S.AUTHORIZED, at, note), at)
 
 
 def close(ret: Return, at: datetime, reason: str) -> Return:
     """Closed with the reason (a request declined, a return that never came back, a refund done)."""
     if not reason.strip():
         raise InvalidInput.for_field("reason", "a return is closed with its reason")
-    return moved(ret, S.CLOSED, at, reason)
+    return _decided(ret, moved(ret, S.CLOSED, at, reason.strip()), at)
 
 
 def in_transit(ret: Return, at: datetime, note: str | None = None) -> Return:
@@ -411,7 +455,47 @@ def refund_flags(
 
 def with_refund_flags(ret: Return, raised: Sequence[ReturnFlag]) -> Return:
     """The return with exactly `raised` of the refund flags (any other flag kept), itself when unchanged."""
-    refund = (ReturnFlag.REFUND_AT_RISK, ReturnFlag.REFUND_LATE)
-    kept = [f for f in ret.flags if f not in refund]
-    flags = kept + [f for f in refund if f in raised]
+    return _with_flags(ret, raised, REFUND_FLAGS)
+
+
+def awaiting_decision(ret: Return) -> bool:
+    """A request the seller has neither authorized nor declined (the decision clock runs); never an FBA
+    return, which Amazon decides on."""
+    return (
+        ret.status is S.REQUESTED and ret.decision_due_by is not None and ret.source is not ReturnSource.FBA
+    )
+
+
+def decision_flags(ret: Return, now: datetime, *, at_risk_share: float) -> list[ReturnFlag]:
+    """Where a request stands against decisionDueBy, in calendar time (Amazon's 24 hours run through nights
+    and weekends): decisionAtRisk once less than `at_risk_share` of the 24 hours is left (the shipping
+    setup's share, as for orders and refunds), decisionLate (with decisionAtRisk) once decisionDueBy has
+    passed. An answered request carries neither."""
+    if not 0 < at_risk_share < 1:
+        raise ValueError("the at-risk share is a fraction between 0 and 1")
+    due = ret.decision_due_by
+    if not awaiting_decision(ret) or due is None:
+        return []
+    if now > due:
+        return [ReturnFlag.DECISION_AT_RISK, ReturnFlag.DECISION_LATE]
+    window = due - min(ret.requested_at, now)
+    if window > timedelta() and due - now < window * at_risk_share:
+        return [ReturnFlag.DECISION_AT_RISK]
+    return []
+
+
+def with_decision_flags(ret: Return, raised: Sequence[ReturnFlag]) -> Return:
+    return _with_flags(ret, raised, DECISION_FLAGS)
+
+
+def clock_flags(ret: Return, now: datetime, calendar: BusinessCalendar, *, at_risk_share: float) -> Return:
+    """The return with both clocks' flags as of `now` (a return is on at most one of them), itself when
+    unchanged: what the deadline guard writes."""
+    after = with_decision_flags(ret, decision_flags(ret, now, at_risk_share=at_risk_share))
+    return with_refund_flags(after, refund_flags(after, now, calendar, at_risk_share=at_risk_share))
+
+
+def _with_flags(ret: Return, raised: Sequence[ReturnFlag], family: Sequence[ReturnFlag]) -> Return:
+    kept = [f for f in ret.flags if f not in family]
+    flags = kept + [f for f in family if f in raised]
     return ret if flags == ret.flags else ret.model_copy(update={"flags": flags})

@@ -21,8 +21,10 @@ from oms.inventory.allocation import (
     short_by_sku,
 )
 from oms.inventory.stock import pending_marker, row_writes
+from oms.store.conditional import add_units
 from oms.store.orders import order_from_item, order_to_item
 from oms.store.table import Item, Table, Write
+from oms.warehouse.settings import ShippingSettingsStore
 
 
 def order_writes(
@@ -80,14 +82,39 @@ def order_writes(
         for write in writes:
             if write.item and write.item.get("entity") == "Stock":
                 write.item["allocationPending"] = True
+    counted, counts = _shipped_units(table, order, current)
+    writes += counts
     item = order_to_item(with_shortage(order, short_by_sku(holdings)))
     item["stockHeld"] = holdings
+    item["unitsCounted"] = counted
     item["lastChange"] = last_change or (current or {}).get("lastChange")
     if current and current.get("history"):
         item["history"] = current["history"]
     item["history"] = _history(item.get("history") or [], order, actor, current)
     expected = int(current["version"]) if current else None
     return [Write.put_versioned(item, expected), *writes, *others]
+
+
+def _shipped_units(table: Table, order: Order, current: Item | None) -> tuple[dict[str, int], list[Write]]:
+    """Units shipped since the order was last written, added to each SKU's counter of the day (the return
+    rates' denominator), and the units counted so far per SKU (kept on the order, so a unit is counted once
+    whoever reports it and however often). An order first seen shipped (a backfill) counts on the warehouse
+    day of its last update (when Amazon marked it shipped); later shipments on the day they are written. An
+    order stored before the counters existed counts only what ships from now on."""
+    before = order_from_item(current) if current is not None else None
+    if current is not None and "unitsCounted" in current:
+        counted = {sku: int(n) for sku, n in (current.get("unitsCounted") or {}).items()}
+    else:
+        counted = {sku: shipped for sku, (shipped, _) in units_by_sku(before).items()} if before else {}
+    shipped_now = {sku: shipped for sku, (shipped, _) in units_by_sku(order).items()}
+    new = {sku: n - counted.get(sku, 0) for sku, n in shipped_now.items() if n > counted.get(sku, 0)}
+    if not new:
+        return counted, []
+    at = order.last_update_date if current is None else utc_now()
+    day = ShippingSettingsStore(table).get().calendar.local(at).date().isoformat()
+    return counted | {sku: counted.get(sku, 0) + n for sku, n in new.items()}, [
+        add_units(day, sku, shipped=n) for sku, n in sorted(new.items())
+    ]
 
 
 def _holds_as_before(

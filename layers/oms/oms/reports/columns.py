@@ -216,6 +216,11 @@ def catalogue() -> list[dict[str, Any]]:
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+def spreadsheet_safe(value: str | None) -> str | None:
+    """Text from outside (titles, reasons, notes) that must not run as a formula when the CSV is opened."""
+    return "'" + value if value and value.startswith(_FORMULA_STARTS) else value
+
+
 def rows_of(order: Item, columns: Sequence[str]) -> list[Row]:
     """The report rows of one stored order: one per item (an order without items gives one row)."""
     readers = [(name, CATALOGUE[name]) for name in columns]
@@ -224,8 +229,8 @@ def rows_of(order: Item, columns: Sequence[str]) -> list[Row]:
         row: Row = {}
         for name, column in readers:
             value = column.read(order, line)
-            if column.free_text and value and value.startswith(_FORMULA_STARTS):
-                value = "'" + value  # a title must not run as a formula when the CSV is opened
+            if column.free_text:
+                value = spreadsheet_safe(value)  # a title must not run as a formula when the CSV is opened
             row[name] = value
         rows.append(row)
     return rows

@@ -32,7 +32,7 @@ from oms.domain.returns_reports import (
 )
 from oms.errors import Conflict, InvalidInput, NotFound
 from oms.observability import logger
-from oms.returns.records import ReturnRecords, return_from_item, return_item
+from oms.returns.records import ReturnRecords, lookup_writes, return_from_item, return_item
 from oms.store import keys
 from oms.store.orders import OrderRepository
 from oms.store.table import Table, Write, back_off
@@ -120,7 +120,11 @@ def _apply(
             after = update(ret)
             if after == ret:
                 return "unchanged"
-            writes = [Write.put_versioned(return_item(after), int(existing.get("version", 0)))]
+            # a tracking number the report brings later finds the return too (the receiving screen's scan)
+            writes = [
+                Write.put_versioned(return_item(after), int(existing.get("version", 0))),
+                *lookup_writes(after, ret),
+            ]
             outcome = "updated"
         else:
             try:

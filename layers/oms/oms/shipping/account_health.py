@@ -19,7 +19,7 @@ ships late (and, for delivery, arrives late). One Query over the orders purchase
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -65,17 +65,28 @@ class AccountHealth(ApiModel):
     pre_fulfillment_cancel_rate: Metric
     valid_tracking_rate: Metric
     on_time_delivery_rate: Metric
+    refund_on_time_rate: Metric | None = Field(
+        default=None, description="returns refunded by refundDueBy (30 days; target 98%): oms.returns.health"
+    )
+    return_decision_on_time_rate: Metric | None = Field(
+        default=None, description="return requests answered within 24 hours (30 days; target 98%)"
+    )
+
+
+# Figures other capabilities add to account health (the returns' refund and decision rates): counted with the
+# rest and kept in the same snapshot, without this package knowing them.
+MoreFigures = Callable[[Table, datetime], dict[str, "Metric"]]
 
 
 @dataclass
-class _Count:
+class Count:
     hit: int = 0
     total: int = 0
     hit_if_risky: int = 0
     total_if_risky: int = 0
 
 
-def _metric(count: _Count, *, target: float, below: bool, window: int) -> Metric:
+def metric(count: Count, *, target: float, below: bool, window: int) -> Metric:
     """For rates of good things (tracking, delivery) risky orders add to the total only."""
     value = count.hit / count.total if count.total else None
     projected_total = count.total + count.total_if_risky
@@ -100,7 +111,7 @@ def _risky(order: Order) -> bool:
 
 
 def account_health(orders: Iterable[Order], settings: ShippingSettings, now: datetime) -> AccountHealth:
-    lsr10, lsr30, cancel, tracking, delivery = _Count(), _Count(), _Count(), _Count(), _Count()
+    lsr10, lsr30, cancel, tracking, delivery = Count(), Count(), Count(), Count(), Count()
     for order in orders:
         if order.fulfillment_channel != FulfillmentChannel.MFN:
             continue
@@ -151,11 +162,11 @@ def account_health(orders: Iterable[Order], settings: ShippingSettings, now: dat
             delivery.total_if_risky += 1  # if it ships late it arrives late: not on time
     return AccountHealth(
         as_of=iso_z(now),
-        late_shipment_rate=_metric(lsr10, target=0.04, below=True, window=10),
-        late_shipment_rate30d=_metric(lsr30, target=0.04, below=True, window=30),
-        pre_fulfillment_cancel_rate=_metric(cancel, target=0.025, below=True, window=7),
-        valid_tracking_rate=_metric(tracking, target=0.95, below=False, window=30),
-        on_time_delivery_rate=_metric(delivery, target=0.90, below=False, window=14),
+        late_shipment_rate=metric(lsr10, target=0.04, below=True, window=10),
+        late_shipment_rate30d=metric(lsr30, target=0.04, below=True, window=30),
+        pre_fulfillment_cancel_rate=metric(cancel, target=0.025, below=True, window=7),
+        valid_tracking_rate=metric(tracking, target=0.95, below=False, window=30),
+        on_time_delivery_rate=metric(delivery, target=0.90, below=False, window=14),
     )
 
 
@@ -178,19 +189,24 @@ def _expected_by(order: Order, settings: ShippingSettings) -> datetime:
     return settings.calendar.add_working_days(last.ship_date, transit)
 
 
-def current_account_health(table: Table, now: datetime | None = None) -> AccountHealth:
+def current_account_health(
+    table: Table, now: datetime | None = None, more: MoreFigures | None = None
+) -> AccountHealth:
     now = now or utc_now()
     since = iso_z(now - LOOKBACK)
     orders = (order_from_item(item) for item in table.query_all(keys.orders_by_purchase_date(since, None)))
-    return account_health(orders, ShippingSettingsStore(table).get(), now)
+    health = account_health(orders, ShippingSettingsStore(table).get(), now)
+    return health.model_copy(update=more(table, now)) if more else health
 
 
 SNAPSHOT_MAX_AGE = timedelta(minutes=20)  # ship_guard refreshes it every 15 minutes
 
 
-def refresh_snapshot(table: Table, now: datetime | None = None) -> AccountHealth:
+def refresh_snapshot(
+    table: Table, now: datetime | None = None, more: MoreFigures | None = None
+) -> AccountHealth:
     """Count now and keep the figures (the ship_guard schedule does this, so the API reads one item)."""
-    health = current_account_health(table, now)
+    health = current_account_health(table, now, more)
     table.put(
         {
             **keys.metrics_key("account-health"),
@@ -201,14 +217,16 @@ def refresh_snapshot(table: Table, now: datetime | None = None) -> AccountHealth
     return health
 
 
-def account_health_now(table: Table, *, fresh: bool = False, now: datetime | None = None) -> AccountHealth:
+def account_health_now(
+    table: Table, *, fresh: bool = False, now: datetime | None = None, more: MoreFigures | None = None
+) -> AccountHealth:
     """Counted now (`fresh`), or the kept figures while they are recent (else counted and kept now)."""
     now = now or utc_now()
     if fresh:
-        return current_account_health(table, now)  # a read: only the guard and a stale cache write
+        return current_account_health(table, now, more)  # a read: only the guard and a stale cache write
     item = table.get(keys.metrics_key("account-health"))
     if item is not None:
         kept = AccountHealth.model_validate(item["figures"])
         if now - datetime.fromisoformat(kept.as_of) <= SNAPSHOT_MAX_AGE:
             return kept
-    return refresh_snapshot(table, now)
+    return refresh_snapshot(table, now, more)

@@ -14,18 +14,17 @@ from oms.amazon.messaging_api import UNEXPECTED_PROBLEM, messaging_actions, send
 from oms.domain.deadlines import AWAITING_SHIPMENT
 from oms.domain.orders import FulfillmentChannel, Order
 from oms.domain.types import iso_z, utc_now
-from oms.errors import AlreadyExists, Conflict
+from oms.errors import AlreadyExists
 from oms.inventory.allocation import MAX_WRITES
 from oms.inventory.holdings import order_writes
 from oms.inventory.stock import finish_pending, finish_pending_allocations
 from oms.observability import logger
 from oms.store import keys
 from oms.store.orders import order_from_item
-from oms.store.table import Item, Table, back_off
+from oms.store.reflag import Reflag, reflag
+from oms.store.table import Item, Table, Write
 from oms.warehouse.settings import ShippingSettings, ShippingSettingsStore
 from oms.warehouse.ship_by import guarded
-
-_ATTEMPTS = 10
 
 
 def promise_missed(order: Order, settings: ShippingSettings, now: datetime) -> bool:
@@ -58,26 +57,21 @@ def guard(table: Table, client: SpApiClient | None, *, now: datetime | None = No
 
 
 def _reflag(table: Table, item: Item, now: datetime) -> bool | None:
-    """Write the order's atRisk/late flags if they changed: True when one was raised, False when they
-    were only cleared, None unchanged. Starts from the queried item; reads again only after a collision."""
-    current: Item | None = item
-    for attempt in range(_ATTEMPTS):
-        if current is None:
-            return None
+    """Write the order's atRisk/late flags if they changed (with the stock effect of the order's writer):
+    True when one was raised, False when they were only cleared, None unchanged (store/reflag.py)."""
+
+    def weigh(current: Item) -> Reflag | None:
         order = order_from_item(current)
         flagged = guarded(table, order, now)
         if flagged.flags == order.flags:
             return None
         writes = order_writes(table, flagged, current, actor="ship_guard", room=MAX_WRITES)
-        try:
-            table.transact(writes)
-        except (Conflict, AlreadyExists):
-            back_off(attempt)
-            current = table.get(keys.order_key(order.order_id), consistent=True)
-            continue
+        return Reflag(writes, raised=bool(set(flagged.flags) - set(order.flags)))
+
+    def after(writes: list[Write]) -> None:
         finish_pending(table, writes, actor="ship_guard")
-        return bool(set(flagged.flags) - set(order.flags))
-    return None
+
+    return reflag(table, item, keys.order_key(order_from_item(item).order_id), weigh, after=after)
 
 
 def _send_delay_notice(table: Table, client: SpApiClient, order: Order, now: datetime) -> int:

@@ -97,3 +97,25 @@ def withdraw_available(sku: str, location: str, units: int, *, above: int, at: s
             ":changedAt": changed["gsi3sk"],
         },
     )
+
+
+UNITS_ENTITY = "SkuUnits"
+REASON_ATTRIBUTE = "reason:"  # one counter attribute per return reason: reason:<Amazon's code>
+
+
+def add_units(
+    day: str, sku: str, *, shipped: int = 0, returned: int = 0, reasons: dict[str, int] | None = None
+) -> Write:
+    """Add to a SKU's units shipped and returned on a warehouse day (and the returned units per reason), in
+    the transaction that ships or records them: a counter, so the return rates read days, never orders."""
+    adds = {"shipped": shipped, "returned": returned} | {
+        REASON_ATTRIBUTE + reason: units for reason, units in (reasons or {}).items()
+    }
+    adds = {name: units for name, units in adds.items() if units}
+    names = {"#e": "entity", "#sku": "sku", "#day": "day"} | {f"#a{i}": name for i, name in enumerate(adds)}
+    values: dict[str, Any] = {":e": UNITS_ENTITY, ":sku": sku, ":day": day}
+    values |= {f":a{i}": units for i, units in enumerate(adds.values())}
+    update = "SET #e = :e, #sku = :sku, #day = :day"
+    if adds:
+        update += " ADD " + ", ".join(f"#a{i} :a{i}" for i in range(len(adds)))
+    return Write("Update", key=keys.sku_units_key(day, sku), update=update, names=names, values=values)

@@ -455,6 +455,20 @@ def refunds_due() -> KeyQuery:
     return KeyQuery(REFUNDS_DUE, "gsi3")
 
 
+DECISIONS_DUE = f"{ALL_RETURNS}#DECISION#DUE"
+
+
+def decision_due_index_keys(return_id: str, decision_due_by: str) -> dict[str, str]:
+    """gsi3, sparse: only requests waiting for the seller's decision, by decisionDueBy (the decision clock).
+    A return is on at most one clock, so it holds at most one of the two gsi3 keys."""
+    return {"gsi3pk": DECISIONS_DUE, "gsi3sk": f"{decision_due_by}#{return_id}"}
+
+
+def decisions_due() -> KeyQuery:
+    """Every request waiting for the seller's decision, soonest due first (the Returns page's "to decide")."""
+    return KeyQuery(DECISIONS_DUE, "gsi3")
+
+
 def order_returns_key(order_id: str) -> dict[str, str]:
     """The units of an order already returned, per SKU, with its return ids (versioned: two returns of
     one order cannot both take its last units)."""
@@ -464,6 +478,41 @@ def order_returns_key(order_id: str) -> dict[str, str]:
 def sku_return_key(sku: str, requested_at: str, return_id: str) -> dict[str, str]:
     """A marker under the SKU for each return of it (GET /returns?sku=), by request time."""
     return {PK: SKU_PREFIX + sku, SK: f"{RETURN_PREFIX}{requested_at}#{return_id}"}
+
+
+RETURNS_FOUND_BY = f"{ALL_RETURNS}#FIND#"
+
+
+def return_lookup_key(text: str, return_id: str) -> dict[str, str]:
+    """A marker under an identifier a person scans at the receiving bench (Amazon's RMA id, the return
+    parcel's tracking number), normalized (oms.domain.returns.lookup_text), one per return it names."""
+    return {PK: RETURNS_FOUND_BY + text, SK: RETURN_PREFIX + return_id}
+
+
+def returns_found_by(text: str) -> KeyQuery:
+    return KeyQuery(RETURNS_FOUND_BY + text)
+
+
+UNITS_PREFIX = "UNITS#"
+
+
+def sku_units_key(day: str, sku: str) -> dict[str, str]:
+    """A SKU's units shipped and returned on one warehouse day (`YYYY-MM-DD`), counted in the transactions that
+    ship them and record the returns; one partition per month, so a 90-day window is at most 4 queries."""
+    return {PK: UNITS_PREFIX + day[:7], SK: f"{day}#{sku}"}
+
+
+def sku_units_between(first_day: str, last_day: str) -> list[KeyQuery]:
+    """Every SKU's daily units from `first_day` to `last_day` (inclusive): one query per month touched."""
+    months = sorted({first_day[:7], last_day[:7]})
+    year, month = int(months[0][:4]), int(months[0][5:7])
+    queries = []
+    while f"{year:04d}-{month:02d}" <= months[-1]:
+        queries.append(
+            KeyQuery(UNITS_PREFIX + f"{year:04d}-{month:02d}", sk_from=first_day, sk_to=f"{last_day}~")
+        )
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return queries
 
 
 def returns_by_time(start: str | None, end: str | None) -> KeyQuery:
