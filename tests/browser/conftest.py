@@ -28,14 +28,6 @@ PHONE = {"width": 375, "height": 812}
 HTTP_TIMEOUT = 30
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers",
-        "needs_routes(*routes): the test drives API routes that landed late; it is skipped, naming "
-        "them, while the running API answers 'no route' for one of them",
-    )
-
-
 class Api:
     """The seller's HTTP client, with the stack's token."""
 
@@ -55,14 +47,6 @@ class Api:
         response = self.request(method, path, **kwargs)
         assert response.status_code < 300, f"{method} {path}: {response.status_code} {response.text}"
         return response.json()
-
-    def has_route(self, method: str, path: str) -> bool:
-        """False while the API answers this route with its 'no route' 404 (a route not built yet)."""
-        answer = self.request(method, path, **({"json": {}} if method != "GET" else {}))
-        if answer.status_code != 404:
-            return True
-        message = (answer.json().get("error") or {}).get("message", "")
-        return not message.startswith("no route")
 
 
 @pytest.fixture(scope="session")
@@ -92,17 +76,6 @@ def outputs(stack: harness.StackProcess) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def api(outputs: dict[str, Any]) -> Api:
     return Api(outputs)
-
-
-@pytest.fixture(autouse=True)
-def _routes_landed(request: pytest.FixtureRequest) -> None:
-    marker = request.node.get_closest_marker("needs_routes")
-    if marker is None:
-        return
-    api = request.getfixturevalue("api")
-    missing = [route for route in marker.args if not api.has_route(*route.split(" ", 1))]
-    if missing:
-        pytest.skip(f"waits on {', '.join(missing)} (not in this API yet)")
 
 
 @pytest.fixture(scope="module")

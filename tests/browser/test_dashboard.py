@@ -204,7 +204,6 @@ def test_at_phone_width_the_queue_fits_the_screen(
     assert page.locator("#queue-table tbody tr").first.is_visible()
 
 
-@pytest.mark.needs_routes("POST /batches")
 def test_orders_ticked_in_the_queue_make_a_pick_batch_with_its_pdfs(
     signed_in: Callable[..., Any], orders: dict[str, str]
 ) -> None:
@@ -252,7 +251,6 @@ def test_orders_ticked_in_the_queue_make_a_pick_batch_with_its_pdfs(
 # ------------------------------------------------------------------------------ an order's page
 
 
-@pytest.mark.needs_routes(SHIPMENTS, "GET /carriers")
 def test_an_order_is_shipped_from_its_page(
     signed_in: Callable[..., Any], api: Api, orders: dict[str, str]
 ) -> None:
@@ -281,7 +279,6 @@ def test_an_order_is_shipped_from_its_page(
     assert "Nothing to ship" in page.inner_text("#ship") or stored["status"] == "PartiallyShipped"
 
 
-@pytest.mark.needs_routes("GET /orders/{orderId}/timeline")
 def test_an_order_page_shows_its_timeline(signed_in: Callable[..., Any], orders: dict[str, str]) -> None:
     page = signed_in(f"#/orders/{orders['soonest']}")
     kinds = page.eval_on_selector_all("#timeline li", "items => items.map(i => i.dataset.kind)")
@@ -380,7 +377,6 @@ def test_the_sku_ledger_pages_back_through_older_movements(signed_in: Callable[.
 # ------------------------------------------------------------------------------ reports
 
 
-@pytest.mark.needs_routes("GET /reports/orders/columns", "GET /reports/orders")
 def test_the_column_chooser_changes_the_downloaded_csv(
     signed_in: Callable[..., Any], api: Api, orders: dict[str, str]
 ) -> None:

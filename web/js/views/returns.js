@@ -78,6 +78,9 @@ export async function render(view) {
         "section",
         { id: `returns-${section.key}`, "aria-labelledby": `returns-${section.key}-title`, class: "returns-section" },
         h("h2", { id: `returns-${section.key}-title` }, title),
+        section.key === "decide" && rows.length
+          ? h("p", { class: "muted", id: "returns-decide-hint" }, "Amazon has no API for answering a return request: authorize or close it in Seller Central (Orders › Manage Returns), then record it here to stop the 24-hour clock. Amazon's next returns report brings the prepaid label's tracking number.")
+          : null,
         rows.length ? table(section.title, columns(section.key, redraw), rows, { rowAttributes: (r) => ({ "data-return-id": r.returnId, class: rowClass(r) }) }) : h("p", { class: "empty" }, section.empty),
       ),
     );
