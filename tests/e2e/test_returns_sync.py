@@ -157,3 +157,61 @@ def test_the_same_report_twice_and_an_overlapping_one_change_nothing_twice(selle
 
     assert seller.returns_of_order() == [before]
     assert seller.api.get(f"/returns/{before['returnId']}").json() == whole_before
+
+
+def _receive(seller: Seller, return_id: str, grade: str) -> dict[str, Any]:
+    answer = seller.api.request(
+        "POST",
+        f"/returns/{return_id}/receipts",
+        json={"items": [{"sku": SKU, "quantity": 1, "grade": grade}]},
+        headers={"Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert answer.status_code == 201, answer.text
+    return dict(answer.json())
+
+
+def test_a_return_received_sellable_reaches_amazons_listing_and_a_damaged_one_is_written_off(
+    seller: Seller,
+) -> None:
+    """Issue 11's walk: the return found by the sync is received sellable, so its unit is available again and
+    Amazon's listing (the local marketplace's) shows it; the buyer's second unit comes back damaged, found by
+    the next sync, and is written off. The ledger shows both."""
+    from tests.e2e.test_inventory_sync import LocalAmazon
+
+    amazon = LocalAmazon(seller.stack.outputs)
+    stock_path = f"/inventory/{quote(SKU, safe='')}"
+    (first,) = seller.returns_of_order()
+    available = seller.api.get(stock_path).json()["available"]
+    listed = amazon.listing_quantity(SKU)
+
+    received = _receive(seller, first["returnId"], "sellable")
+    assert received["status"] == "restocked" and received["refundDueBy"]
+    assert seller.api.get(stock_path).json()["available"] == available + 1
+    assert wait_for(lambda: amazon.listing_quantity(SKU) == available + 1, SYNC_TIMEOUT, interval=0.5), (
+        f"Amazon's listing shows {amazon.listing_quantity(SKU)} (was {listed}), not {available + 1}"
+    )
+
+    made = oms(
+        "simulate", "return", "--order", seller.order_id, "--quantity", "1", "--reason", "DAMAGED_BY_CARRIER",
+        "--in-policy", *seller.where,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+
+    def second() -> dict[str, Any] | None:
+        return next((r for r in seller.returns_of_order() if r["returnId"] != first["returnId"]), None)
+
+    for _ in range(3):  # a report's window ends at the second it was asked: the next run's overlap has it
+        requested = seller.sync()
+        assert wait_for(lambda r=requested: all(seller.applied(x) for x in r), SYNC_TIMEOUT, interval=0.5)
+        if second():
+            break
+    damaged = second()
+    assert damaged is not None, "the second return never appeared"
+    written_off = _receive(seller, damaged["returnId"], "carrier-damaged")
+    assert written_off["status"] == "written-off"
+    assert seller.api.get(stock_path).json()["available"] == available + 1, "a damaged unit is not stock"
+
+    ledger = seller.api.get(f"{stock_path}/ledger").json()["items"]
+    by_reference = {(e["reason"], e["reference"]): e["delta"] for e in ledger}
+    assert by_reference[("return", first["returnId"])] == 1
+    assert by_reference[("return-write-off", damaged["returnId"])] == 0
