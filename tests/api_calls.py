@@ -18,9 +18,13 @@ def call_api(
     headers: dict[str, str] | None = None,
     query: dict[str, str] | None = None,
     handler: Any = None,
+    claims: dict[str, str] | None = None,
 ) -> tuple[int, Any]:
-    """(status, JSON answer) of one request; `handler` reuses a warm API function."""
+    """(status, JSON answer) of one request; `handler` reuses a warm API function; `claims` replace the
+    signed-in user's (another caller)."""
     event = load_event("api/get_order.json")
+    if claims is not None:
+        event["requestContext"]["authorizer"]["claims"] = claims
     event.update(
         httpMethod=method,
         path=path,

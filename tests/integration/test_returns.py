@@ -123,6 +123,43 @@ def test_a_retried_return_with_the_same_idempotency_key_is_recorded_once(stack, 
     assert status == 409 and "different return" in answer["error"]["message"]
 
 
+ANOTHER_USER = {"sub": "00000000-0000-4000-8000-000000000002", "email": "packer@example.com"}
+
+
+def test_an_idempotency_key_is_the_callers_own_and_the_routes(stack, context, shipped):
+    """Two users (or two tools) that happen to send the same Idempotency-Key never replay, nor are refused
+    by, each other's request; nor does one key reused on another route."""
+    body = {"orderId": shipped, "items": [{"sku": SKU, "quantity": 1, "reason": "NOT_AS_DESCRIBED"}]}
+    mine = call_api(stack, context, "POST", "/returns", body, headers={"Idempotency-Key": "k-1"})
+    theirs = call_api(
+        stack, context, "POST", "/returns", body, headers={"Idempotency-Key": "k-1"}, claims=ANOTHER_USER
+    )
+    assert (mine[0], theirs[0]) == (201, 201) and mine[1]["returnId"] != theirs[1]["returnId"]
+    assert len(call_api(stack, context, "GET", "/returns")[1]["items"]) == 2
+
+    adjust = {"delta": 1, "reason": "found", "reference": "shelf"}
+    path = f"/inventory/{SKU}/adjustments"
+    first = call_api(stack, context, "POST", path, adjust, headers={"Idempotency-Key": "k-1"})
+    other = call_api(
+        stack,
+        context,
+        "POST",
+        path,
+        {**adjust, "delta": 2},
+        headers={"Idempotency-Key": "k-1"},
+        claims=ANOTHER_USER,
+    )
+    assert (first[0], other[0]) == (201, 201), (first, other)
+    assert StockRepository(default_table()).get(SKU).on_hand == 7 + 1 + 2
+    receipt = {"sku": SKU, "quantity": 1, "grade": "sellable"}
+    for ret, who in ((mine[1], None), (theirs[1], ANOTHER_USER)):
+        status, _ = call_api(
+            stack, context, "POST", f"/returns/{ret['returnId']}/receipts", {"items": [receipt]},
+            headers={"Idempotency-Key": "k-1"}, claims=who,
+        )  # fmt: skip
+        assert status == 201
+
+
 def test_a_sellable_unit_is_back_on_hand_with_a_return_ledger_entry_and_available_again(
     stack, context, shipped
 ):

@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import Field
 
+from oms.api.callers import actor
 from oms.api.paging import ListPage
 from oms.domain.audits import AbcClass
 from oms.domain.types import ApiModel
@@ -27,11 +28,6 @@ from oms.store.default import default_table
 
 router = APIGatewayRouter()
 AuditId = Annotated[str, Path(min_length=1, max_length=64, description="the auditId POST /audits gave")]
-
-
-def _actor() -> str:
-    claims = (router.current_event.request_context.authorizer.claims or {}) if router.current_event else {}
-    return f"user:{claims.get('email') or claims.get('sub') or 'unknown'}"
 
 
 class NewAudit(ApiModel):
@@ -54,7 +50,7 @@ class Counts(ApiModel):
     responses={201: {"description": "started"}, 404: {"description": "unknown SKU, or an empty class"}},
 )
 def post_audit(new: Annotated[NewAudit, Body()]) -> tuple[Audit, int]:
-    audit = create_audit(default_table(), skus=new.skus, abc_class=new.abc_class, actor=_actor())
+    audit = create_audit(default_table(), skus=new.skus, abc_class=new.abc_class, actor=actor(router))
     return audit, 201
 
 
@@ -94,7 +90,7 @@ def get_one_audit(auditId: AuditId) -> Audit:  # the contract's name
     responses={409: {"description": "the audit is approved"}},
 )
 def put_counts(auditId: AuditId, counts: Annotated[Counts, Body()]) -> Audit:
-    return record_counts(default_table(), auditId, counts.counts, actor=_actor())
+    return record_counts(default_table(), auditId, counts.counts, actor=actor(router))
 
 
 @router.post(
@@ -104,4 +100,4 @@ def put_counts(auditId: AuditId, counts: Annotated[Counts, Body()]) -> Audit:
     responses={409: {"description": "already approved, or nothing counted"}},
 )
 def post_approve(auditId: AuditId) -> VarianceReport:
-    return approve_audit(default_table(), auditId, actor=_actor())
+    return approve_audit(default_table(), auditId, actor=actor(router))

@@ -20,6 +20,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from pydantic import Field, StrictInt, field_validator
 
+from oms.api.callers import actor, scoped_key
 from oms.api.paging import ListPage
 from oms.domain.types import ApiModel
 from oms.errors import Conflict
@@ -35,11 +36,6 @@ Location = Annotated[str, Query(min_length=1, max_length=64, description="stock 
 
 def _stock() -> StockRepository:
     return StockRepository(default_table())
-
-
-def _actor() -> str:
-    claims = (router.current_event.request_context.authorizer.claims or {}) if router.current_event else {}
-    return f"user:{claims.get('email') or claims.get('sub') or 'unknown'}"
 
 
 @router.get("/inventory", summary="List stock rows", tags=["inventory"])
@@ -157,14 +153,16 @@ def post_adjustment(
     call = {
         "sku": unquote(sku),
         "request": adjustment.model_dump(mode="json", by_alias=True),
-        "actor": _actor(),
+        "actor": actor(router),
     }
     if not idempotency_key:
         return _apply(call), 201
     config, once = _idempotency()
     config.register_lambda_context(router.lambda_context)
     try:
-        return once(call={**call, "key": idempotency_key}), 201
+        return once(
+            call={**call, "key": scoped_key(router, idempotency_key, "POST /inventory/{sku}/adjustments")}
+        ), 201
     except IdempotencyValidationError:
         raise Conflict("this Idempotency-Key was used for a different request") from None
     except IdempotencyAlreadyInProgressError:

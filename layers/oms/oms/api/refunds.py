@@ -9,7 +9,8 @@ from urllib.parse import unquote
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from oms.api.returns import IdempotencyKey, ReturnId, _actor
+from oms.api.callers import actor, scoped_key
+from oms.api.returns import IdempotencyKey, ReturnId
 from oms.domain.refunds import RefundAsk
 from oms.domain.returns import Return
 from oms.returns.refunds import refund_id_for, request_refund
@@ -40,7 +41,7 @@ def post_refund(
         default_table(),
         unquote(returnId),
         request or RefundAsk(),
-        actor=_actor(router),
-        refund_id=refund_id_for(idempotency_key),
+        actor=actor(router),
+        refund_id=refund_id_for(scoped_key(router, idempotency_key, "POST /returns/{returnId}/refund")),
     )
     return ret, 202 if new else 200

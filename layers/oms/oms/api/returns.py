@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Pat
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import Field
 
+from oms.api.callers import actor, scoped_key
 from oms.api.paging import ListPage
 from oms.domain.returns import MAX_ITEMS, ReceivedUnits, Return, ReturnItem, ReturnStatus
 from oms.domain.types import ApiModel, UtcDateTime
@@ -25,11 +26,6 @@ IdempotencyKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", min_length=1, max_length=200, description="a retry with it applies once"),
 ]
-
-
-def _actor(source: APIGatewayRouter = router) -> str:
-    claims = (source.current_event.request_context.authorizer.claims or {}) if source.current_event else {}
-    return f"user:{claims.get('email') or claims.get('sub') or 'unknown'}"
 
 
 class ReturnRequest(ApiModel):
@@ -98,7 +94,9 @@ def post_return(
     request: Annotated[ReturnRequest, Body()], idempotency_key: IdempotencyKey = None
 ) -> tuple[Return, int]:
     ret, new = ReturnRecords(default_table()).record(
-        request.order_id, request.items, return_id=return_id_for(idempotency_key)
+        request.order_id,
+        request.items,
+        return_id=return_id_for(scoped_key(router, idempotency_key, "POST /returns")),
     )
     return ret, 201 if new else 200
 
@@ -128,9 +126,9 @@ def post_receipt(
         table,
         unquote(returnId),
         request.items,
-        actor=_actor(),
+        actor=actor(router),
         calendar=ShippingSettingsStore(table).get().calendar,
-        receipt_id=idempotency_key,
+        receipt_id=scoped_key(router, idempotency_key, "POST /returns/{returnId}/receipts"),
     )
     return ret, 201 if new else 200
 
@@ -147,7 +145,7 @@ def post_receipt(
     },
 )
 def post_authorize(returnId: ReturnId) -> Return:
-    return authorize_return(default_table(), unquote(returnId), actor=_actor())
+    return authorize_return(default_table(), unquote(returnId), actor=actor(router))
 
 
 @router.post(
@@ -160,4 +158,4 @@ def post_authorize(returnId: ReturnId) -> Return:
     },
 )
 def post_close(returnId: ReturnId, request: Annotated[CloseRequest, Body()]) -> Return:
-    return close_return(default_table(), unquote(returnId), request.reason, actor=_actor())
+    return close_return(default_table(), unquote(returnId), request.reason, actor=actor(router))
