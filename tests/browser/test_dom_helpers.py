@@ -165,3 +165,30 @@ def test_a_busy_button_says_what_it_is_doing_and_comes_back_as_it_was_after_succ
         "plainDuring": {"disabled": True, "label": "Record"},  # no busy label: only disabled
         "plainAfter": False,
     }
+
+
+def test_document_links_are_followed_only_to_the_stacks_documents_bucket(page: Any) -> None:
+    """Deployed (config.json names the bucket), a link from the API opens only as https to that bucket."""
+    verdicts = page.evaluate(
+        """async () => {
+          const { documentUrl } = await import("/js/links.js");
+          const deployed = { documentsBucket: "oms-docs-1", region: "eu-west-1" };
+          const urls = [
+            "https://oms-docs-1.s3.amazonaws.com/buyer/labels/x.pdf?X-Amz-Signature=1",
+            "https://oms-docs-1.s3.eu-west-1.amazonaws.com/docs/batches/pick-list.pdf",
+            "https://s3.eu-west-1.amazonaws.com/oms-docs-1/docs/reports/a.csv",
+            "http://oms-docs-1.s3.amazonaws.com/buyer/labels/x.pdf",
+            "https://oms-docs-1.s3.amazonaws.com.evil.example/x.pdf",
+            "https://s3.eu-west-1.amazonaws.com/other-bucket/x.pdf",
+            "https://evil.example/oms-docs-1/x.pdf",
+            "javascript:alert(1)",
+            "",
+          ];
+          return {
+            deployed: urls.map((u) => documentUrl(u, deployed) !== null),
+            local: ["http://127.0.0.1:4566/oms-local-documents/x.pdf", "javascript:alert(1)"].map((u) => documentUrl(u, null) !== null),
+          };
+        }"""
+    )
+    assert verdicts["deployed"] == [True, True, True, False, False, False, False, False, False]
+    assert verdicts["local"] == [True, False]

@@ -254,3 +254,14 @@ def test_command_explains_missing_credentials(
 
     assert result.exit_code == 1
     assert "no AWS credentials found" in result.output
+
+
+def test_the_deployed_dashboard_learns_where_its_document_links_may_point() -> None:
+    from oms_tools.publish_dashboard import dashboard_config
+
+    config = dashboard_config(
+        {"ApiUrl": "https://abc.execute-api.eu-west-1.amazonaws.com/prod", "Region": "eu-west-1",
+         "DocumentsBucketName": "oms-prod-documentsbucket-1"}
+    )  # fmt: skip
+    assert config is not None
+    assert (config["documentsBucket"], config["region"]) == ("oms-prod-documentsbucket-1", "eu-west-1")

@@ -150,6 +150,8 @@ def dashboard_config(outputs: Mapping[str, str]) -> dict[str, Any] | None:
     if not outputs.get("ApiUrl"):
         return None
     config: dict[str, Any] = {"apiUrl": outputs["ApiUrl"], "region": outputs.get("Region")}
+    if outputs.get("DocumentsBucketName"):  # the only place the dashboard's document links may point
+        config["documentsBucket"] = outputs["DocumentsBucketName"]
     if outputs.get("UserPoolDomainUrl") and outputs.get("UserPoolClientId"):
         config["cognito"] = {"domain": outputs["UserPoolDomainUrl"], "clientId": outputs["UserPoolClientId"]}
     return config

@@ -16,6 +16,11 @@ export function session() {
   return { api: (sessionStorage.getItem(KEYS.api) || config?.apiUrl || "").replace(/\/+$/, ""), token };
 }
 
+/** config.json as `make deploy` wrote it (the API, Cognito, the documents bucket); null locally. */
+export function deployedConfig() {
+  return config;
+}
+
 export function deployedSignIn() {
   return Boolean(config?.cognito?.domain && config?.cognito?.clientId);
 }

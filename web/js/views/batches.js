@@ -1,5 +1,6 @@
 // #/batches: the pick batches, newest first, with links to reprint each one's pick list and packing slips;
 // #/batches/<batchId>: one batch with its pick list lines. Presigned links last an hour: fetched with the page.
+import { documentUrl } from "../links.js";
 import { call } from "../api.js";
 import { announce, formatTime, h, pagedRows, table } from "../dom.js";
 
@@ -27,8 +28,8 @@ export async function render(view, batchId) {
         h(
           "span",
           { class: "buttons" },
-          b.pickListUrl ? h("a", { href: b.pickListUrl, target: "_blank", rel: "noopener", class: "pick-list" }, "Pick list (PDF)") : null,
-          b.packingSlipsUrl ? h("a", { href: b.packingSlipsUrl, target: "_blank", rel: "noopener", class: "packing-slips" }, "Packing slips (PDF)") : null,
+          documentUrl(b.pickListUrl) ? h("a", { href: documentUrl(b.pickListUrl), target: "_blank", rel: "noopener", class: "pick-list" }, "Pick list (PDF)") : null,
+          documentUrl(b.packingSlipsUrl) ? h("a", { href: documentUrl(b.packingSlipsUrl), target: "_blank", rel: "noopener", class: "packing-slips" }, "Packing slips (PDF)") : null,
         ),
     },
   ];
@@ -54,7 +55,7 @@ async function renderOne(view, batchId) {
   const batch = await call(`/batches/${encodeURIComponent(batchId)}`);
   const units = (batch.lines || []).reduce((sum, line) => sum + (Number(line.units) || 0), 0);
   const link = (url, text, id) =>
-    url ? h("a", { href: url, target: "_blank", rel: "noopener", id, class: "button-link" }, text) : h("span", { class: "muted" }, `${text}: not available`);
+    documentUrl(url) ? h("a", { href: documentUrl(url), target: "_blank", rel: "noopener", id, class: "button-link" }, text) : h("span", { class: "muted" }, `${text}: not available`);
   const lineColumns = [
     { label: "Location", cell: (l) => l.location || "not on hand" },
     { label: "SKU", cell: (l) => h("a", { href: `#/inventory/${encodeURIComponent(l.sku)}` }, l.sku) },

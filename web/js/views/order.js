@@ -1,4 +1,5 @@
 // #/orders/<orderId>: the order, its deadlines, shipments and timeline, and the actions that ship it.
+import { documentUrl } from "../links.js";
 import { call } from "../api.js";
 import {
   announce,
@@ -161,7 +162,7 @@ function shipments(order, retry) {
     { label: "How", cell: (s) => (s.source === "buyShipping" ? "label bought" : "recorded") },
     { label: "Label cost", cell: (s) => money(s.rate) },
     { label: "Amazon confirmation", cell: (s) => confirmation(s.confirmation, s.shipmentId, retry) },
-    { label: "Label", cell: (s) => (s.labelUrl ? h("a", { href: s.labelUrl, target: "_blank", rel: "noopener" }, "Label (PDF)") : "–") },
+    { label: "Label", cell: (s) => (documentUrl(s.labelUrl) ? h("a", { href: documentUrl(s.labelUrl), target: "_blank", rel: "noopener" }, "Label (PDF)") : "–") },
   ];
   return h(
     "section",

@@ -2,6 +2,7 @@
 // The API sorts each status by latest ship date; the two statuses are merged here, and an order is shown
 // only once no unfetched page could hold an earlier one (so "Show more" never reshuffles what is shown).
 // Orders shown can be ticked and grouped into a pick batch (POST /batches): a pick list and packing slips.
+import { documentUrl } from "../links.js";
 import { call } from "../api.js";
 import { announce, endOfToday, h, routeQuery, showError, table, when, whileBusy } from "../dom.js";
 import { byUrgency, cutoffText, dueToday, flagBadges, isFlagged, itemsSummary, mustShipAt, OPEN_STATUSES, statusText } from "../orders-common.js";
@@ -137,7 +138,7 @@ export async function render(view) {
     const orderCount = (batch.orderIds || []).length;
     const units = (batch.lines || []).reduce((sum, line) => sum + (Number(line.units) || 0), 0);
     const link = (url, text, id) =>
-      url ? h("a", { href: url, target: "_blank", rel: "noopener", id, class: "button-link" }, text) : h("span", { class: "muted" }, `${text}: not available`);
+      documentUrl(url) ? h("a", { href: documentUrl(url), target: "_blank", rel: "noopener", id, class: "button-link" }, text) : h("span", { class: "muted" }, `${text}: not available`);
     const title = h("h2", { id: "batch-result-title", tabindex: "-1" }, `Pick batch ${batch.batchId}`);
     batchResult.replaceChildren(
       title,

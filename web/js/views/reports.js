@@ -1,5 +1,6 @@
 // #/reports: the order report builder: a view, a date range and the columns; preview or download as CSV.
 // The API builds the report (filtering server-side); a big one comes back as a job to wait for.
+import { documentUrl } from "../links.js";
 import { call } from "../api.js";
 import { announce, dayBounds, dayIn, failureNote, h, showError, table, whileBusy } from "../dom.js";
 
@@ -146,7 +147,11 @@ async function waitForJob(accepted) {
   const deadline = Date.now() + JOB_TIMEOUT_MS;
   while (Date.now() < deadline) {
     const job = await call(`/reports/jobs/${encodeURIComponent(jobId)}`);
-    if (job.url && /^(done|ready|completed|succeeded)$/i.test(job.status || "done")) return job.url;
+    if (job.url && /^(done|ready|completed|succeeded)$/i.test(job.status || "done")) {
+      const url = documentUrl(job.url);
+      if (!url) throw new Error("The report is ready, but its link does not point at this stack's documents.");
+      return url;
+    }
     if (/^(failed|error|cancel)/i.test(job.status || "")) throw new Error(`The report could not be built: ${job.error?.message || job.message || job.status}.`);
     await new Promise((resolve) => setTimeout(resolve, JOB_POLL_MS));
   }
@@ -225,7 +230,9 @@ async function endOfDaySection() {
       const form = await call("/reports/end-of-day", { query: { ...query(), format: "pdf" } });
       const cost = (form.totalLabelCost || []).map((m) => `${m.amount} ${m.currencyCode}`).join(", ");
       outcome.textContent = `${form.packageCount} package${form.packageCount === 1 ? "" : "s"} for ${form.carrierName} on ${form.date}${cost ? `; labels bought ${cost}` : ""}.`;
-      window.open(form.pdfUrl, "_blank", "noopener");
+      const pdf = documentUrl(form.pdfUrl);
+      if (pdf) window.open(pdf, "_blank", "noopener");
+      else outcome.textContent += " The form's link does not point at this stack's documents.";
     } catch (error) {
       outcome.textContent = error.message;
     }
