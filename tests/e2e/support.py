@@ -133,3 +133,29 @@ def oms(*args: str) -> subprocess.CompletedProcess[str]:
         cwd=ROOT,
         check=False,
     )
+
+
+def addressed_to(document: dict[str, Any], outputs: dict[str, Any]) -> dict[str, Any]:
+    """A notification document made out to the running stack: its SP-API application and subscription and
+    its seller (outputs.json names them), which the stack requires of every notification it applies."""
+    metadata = document.get("NotificationMetadata") or document.get("notificationMetadata")
+    if isinstance(metadata, dict):
+        pascal = "ApplicationId" in metadata
+        metadata["ApplicationId" if pascal else "applicationId"] = outputs["SpApiApplicationId"]
+        metadata["SubscriptionId" if pascal else "subscriptionId"] = outputs["SpApiSubscriptionIds"].split(
+            ","
+        )[0]
+
+    def seller(node: Any) -> None:
+        if isinstance(node, dict):
+            for key in node:
+                if key in ("SellerId", "sellerId"):
+                    node[key] = outputs["SellerId"]
+                else:
+                    seller(node[key])
+        elif isinstance(node, list):
+            for value in node:
+                seller(value)
+
+    seller(document.get("Payload") or document.get("payload"))
+    return document

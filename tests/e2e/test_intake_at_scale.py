@@ -38,7 +38,7 @@ import pytest
 from oms_local import harness
 from oms_local.simulator import contract
 from tests.builders import order_change
-from tests.e2e.support import Api, RunningStack, wait_for
+from tests.e2e.support import Api, RunningStack, addressed_to, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]  # setup + ~5 min of draining + checks
 
@@ -258,12 +258,13 @@ class Scenario:
         return len(self.healthy) + len(self.poison)
 
 
-def build_scenario() -> Scenario:
+def build_scenario(outputs: dict[str, Any]) -> Scenario:
     rng = random.Random(SEED)
     run = uuid.uuid4().int % 10**7
     stories = [make_story(f"9{n % 100:02d}-{run:07d}-{n:07d}", rng) for n in range(ORDERS)]
     documents = [doc for n, story in enumerate(stories) for doc in story.notifications(start_minute=n)]
     for document in documents:
+        addressed_to(document, outputs)  # this stack's application and seller: applied, not dropped
         contract.validate_notification(document)  # schema-valid, as Amazon sends them
     bodies = [json.dumps(document) for document in documents]
     healthy = bodies + rng.sample(bodies, round(len(bodies) * DUPLICATE_SHARE))
@@ -330,8 +331,8 @@ def get_all(outputs: dict[str, Any], paths: list[str]) -> dict[str, tuple[int, A
 def test_shuffled_duplicated_notifications_with_poison_leave_exactly_the_right_orders_and_stock(
     stack: RunningStack, sqs: Any
 ) -> None:
-    scenario = build_scenario()
     outputs = stack.outputs
+    scenario = build_scenario(outputs)
     api = Api(outputs)
     queue, dlq = outputs["OrderNotificationsQueueUrl"], outputs["OrderNotificationsDlqUrl"]
 

@@ -23,7 +23,7 @@ from oms.store.orders import order_to_item
 from oms.store.table import to_dynamo
 from oms_local import harness
 from oms_local.template import Template
-from tests.e2e.support import Api, RunningStack, oms, start_stack, wait_for
+from tests.e2e.support import Api, RunningStack, addressed_to, oms, start_stack, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -313,7 +313,7 @@ def test_a_poison_notification_ends_in_the_dlq_and_a_healthy_one_does_not(
 ) -> None:
     sqs = aws("sqs")
     poison = "this is not json"
-    healthy = json.loads(json.dumps(ORDER_CHANGE_NOTIFICATION))
+    healthy = addressed_to(json.loads(json.dumps(ORDER_CHANGE_NOTIFICATION)), outputs)  # applied, not dropped
     healthy["NotificationMetadata"]["NotificationId"] = str(uuid.uuid4())
     healthy_body = json.dumps(healthy)
     sqs.send_message(QueueUrl=outputs["OrderNotificationsQueueUrl"], MessageBody=poison)
@@ -347,18 +347,9 @@ def test_a_poison_notification_ends_in_the_dlq_and_a_healthy_one_does_not(
 def _order_change_for(outputs: dict[str, Any], order_id: str, **metadata: str) -> str:
     """Amazon's example ORDER_CHANGE for `order_id`, sent by this stack's application and seller (as
     outputs.json names them) unless `metadata` says otherwise."""
-    notification = json.loads(json.dumps(ORDER_CHANGE_NOTIFICATION))
-    change = notification["Payload"]["OrderChangeNotification"]
-    change["AmazonOrderId"] = order_id
-    change["SellerId"] = outputs["SellerId"]
-    notification["NotificationMetadata"].update(
-        {
-            "ApplicationId": outputs["SpApiApplicationId"],
-            "SubscriptionId": outputs["SpApiSubscriptionIds"].split(",")[0],
-            "NotificationId": str(uuid.uuid4()),
-            **metadata,
-        }
-    )
+    notification = addressed_to(json.loads(json.dumps(ORDER_CHANGE_NOTIFICATION)), outputs)
+    notification["Payload"]["OrderChangeNotification"]["AmazonOrderId"] = order_id
+    notification["NotificationMetadata"].update({"NotificationId": str(uuid.uuid4()), **metadata})
     return json.dumps(notification)
 
 
