@@ -64,6 +64,13 @@ class Loop(threading.Thread):
         self.stopping = threading.Event()
         self.say = say
 
+    def pause(self, seconds: float) -> None:
+        """Wait up to `seconds`, or until stopped, in short sleeps: under libfaketime (the tests that drive
+        a poller in process run in it with make test-timeshift) a timed Event.wait sleeps the whole offset."""
+        end = time.monotonic() + max(seconds, 0)
+        while not self.stopping.is_set() and (left := end - time.monotonic()) > 0:
+            time.sleep(min(left, 0.05))
+
     def run(self) -> None:
         while not self.stopping.is_set():
             try:
@@ -71,7 +78,7 @@ class Loop(threading.Thread):
             except Exception as error:
                 if not self.stopping.is_set():
                     self.say(f"{self.name}: {type(error).__name__}: {error}")
-                    self.stopping.wait(1)
+                    self.pause(1)
 
     def tick(self) -> None:
         raise NotImplementedError
@@ -274,11 +281,11 @@ class StreamPoller(Loop):
             while (
                 len(records) < self.batch_size and time.monotonic() < deadline and not self.stopping.is_set()
             ):
-                self.stopping.wait(min(0.2, max(deadline - time.monotonic(), 0)))
+                self.pause(min(0.2, max(deadline - time.monotonic(), 0)))
                 records += self._read(shard_id, self.batch_size - len(records))
             self._deliver(shard_id, records)
         if not busy:
-            self.stopping.wait(0.5)
+            self.pause(0.5)
 
     def _read(self, shard_id: str, limit: int) -> list[dict[str, Any]]:
         """The shard's next records (up to `limit`) that pass the filters; the others are consumed unseen."""
@@ -313,7 +320,7 @@ class StreamPoller(Loop):
                 )
                 self._send_to_destination(shard_id, records, attempts, error)
                 return
-            self.stopping.wait(min(LOCAL_RETRY_DELAY_SECONDS * attempts, 10))
+            self.pause(min(LOCAL_RETRY_DELAY_SECONDS * attempts, 10))
 
     def _send_to_destination(
         self, shard_id: str, records: list[dict[str, Any]], attempts: int, error: str
@@ -458,7 +465,7 @@ class Schedule(Loop):
     def tick(self) -> None:
         wait = (self.next_run - datetime.now(UTC)).total_seconds()
         if wait > 0:
-            self.stopping.wait(min(wait, 1.0))
+            self.pause(min(wait, 1.0))
             return
         when, self.next_run = self.next_run, self.expression.next_after(self.next_run)
         with contextlib.suppress(InvocationError):

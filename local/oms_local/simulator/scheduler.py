@@ -9,6 +9,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -62,8 +63,12 @@ class Scheduler:
         self._stop.clear()
 
         def loop() -> None:
-            while not self._stop.wait(interval):
-                self.run_due()
+            # time.sleep, not Event.wait(timeout): under libfaketime (make test-timeshift runs the tests in
+            # it) a timed wait sleeps the whole offset, and the marketplace's clock would stand still.
+            while not self._stop.is_set():
+                time.sleep(interval)
+                if not self._stop.is_set():
+                    self.run_due()
 
         self._thread = threading.Thread(target=loop, name="sim-scheduler", daemon=True)
         self._thread.start()
