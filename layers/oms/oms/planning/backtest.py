@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from oms.planning.history import SkuHistory
-from oms.planning.methods import BASELINES, METHODS, YEAR, Forecasts, Series, moving_average
+from oms.planning.methods import BASELINES, METHODS, WEEK, YEARLY_START, Forecasts, Series, moving_average
 
 ORIGINS = 4
 STEP = 14
@@ -100,9 +100,10 @@ def interval(
     return low, high
 
 
-def candidates(n: int) -> list[str]:
+def candidates(origins: Sequence[int]) -> list[str]:
+    """Every method; the yearly one only when each backtest origin has a year and a half plus four weeks before it."""
     names = [name for name in METHODS if name != "exponential smoothing, yearly"]
-    if n >= 2 * YEAR:
+    if min(origins) >= YEARLY_START + 4 * WEEK:
         names.append("exponential smoothing, yearly")
     return names
 
@@ -135,7 +136,7 @@ def plan(history: SkuHistory, horizon: int) -> Plan:
             [max(fc[0], quantile(recent, HIGH_Q))] * horizon,
         )
     scored: dict[str, tuple[Accuracy, Forecasts]] = {}
-    for name in candidates(n):
+    for name in candidates(origins):
         forecasts = METHODS[name](y, [*origins, n], horizon)
         scored[name] = (accuracy(y, forecasts, origins), forecasts)
 

@@ -24,15 +24,15 @@ def _mean(values: Sequence[float]) -> float:
 
 
 def filled(y: Series) -> list[float]:
-    """The series with each unknown day estimated from earlier days only (same weekday, then the month)."""
+    """The series with each unknown day estimated from earlier days only: the same weekday of the four weeks
+    before (themselves estimated where unknown), or the days before it in its first week."""
     out: list[float] = []
     for t, value in enumerate(y):
         if value is not None:
             out.append(value)
             continue
-        same_weekday = [y[t - k] for k in (7, 14, 21, 28) if t - k >= 0 and y[t - k] is not None]
-        recent = [v for v in y[max(0, t - 28) : t] if v is not None]
-        out.append(_mean(same_weekday) if same_weekday else _mean(recent))  # type: ignore[arg-type]
+        same_weekday = [out[t - k] for k in (7, 14, 21, 28) if t - k >= 0]
+        out.append(_mean(same_weekday) if same_weekday else _mean(out[max(0, t - 28) : t]))
     return out
 
 
@@ -45,14 +45,11 @@ def seasonal_naive(y: Series, origins: Sequence[int], horizon: int) -> Forecasts
 
 
 def moving_average(window: int) -> Method:
-    """The mean of the known days among the last `window` days, flat."""
+    """The mean of the last `window` days, flat (a stockout day counted as its estimate, never as zero)."""
 
     def forecasts(y: Series, origins: Sequence[int], horizon: int) -> Forecasts:
-        out = {}
-        for o in origins:
-            known = [v for v in y[max(0, o - window) : o] if v is not None]
-            out[o] = [_mean(known)] * horizon
-        return out
+        f = filled(y)
+        return {o: [_mean(f[max(0, o - window) : o])] * horizon for o in origins}
 
     return forecasts
 
