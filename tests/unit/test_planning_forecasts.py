@@ -97,7 +97,7 @@ def test_a_forecast_reads_nothing_after_its_origin() -> None:
 
 
 def test_backtest_origins_end_a_horizon_before_the_last_day_and_need_eight_weeks_before() -> None:
-    assert backtest_origins(200, 28) == [130, 144, 158, 172]
+    assert backtest_origins(200, 28) == [102, 116, 130, 144, 158, 172]
     assert backtest_origins(100, 28) == [58, 72]
     assert backtest_origins(80, 28) == []
 

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from oms.planning.history import SkuHistory
 from oms.planning.methods import BASELINES, METHODS, WEEK, YEARLY_START, Forecasts, Series, moving_average
 
-ORIGINS = 4
+ORIGINS = 6
 STEP = 14
 MIN_TRAINING = 56
 MIN_KNOWN = 28
-LOW_Q, HIGH_Q = 0.1, 0.9
+LOW_Q, HIGH_Q = 0.05, 0.95
 
 
 @dataclass(frozen=True)
