@@ -151,3 +151,21 @@ def test_the_yearly_method_is_a_candidate_only_with_enough_history_before_every_
 def test_quantile_interpolates() -> None:
     assert quantile([0, 10], 0.1) == pytest.approx(1.0)
     assert quantile([], 0.9) == 0.0
+
+
+def test_the_80_percent_band_holds_about_eight_days_in_ten_of_what_follows() -> None:
+    random.seed(11)
+    inside = days = 0
+    for sku in range(20):
+        y: list[float | None] = [max(0.0, WEEK[t % 7] * 3 + random.gauss(0, 4)) for t in range(330)]
+        p = plan(SkuHistory(f"S{sku}", START, y[:302]), 28)
+        for actual, lo, hi in zip(y[302:], p.low, p.high, strict=True):
+            days += 1
+            inside += lo <= actual <= hi  # type: ignore[operator]
+    assert 0.7 <= inside / days <= 0.92
+
+
+def test_the_note_says_how_many_out_of_stock_days_were_left_out() -> None:
+    y: list[float | None] = weekly(200)
+    y[150] = y[151] = None
+    assert "2 out-of-stock day(s) left out" in plan(SkuHistory("A", START, y), 28).note

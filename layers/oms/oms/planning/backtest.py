@@ -151,4 +151,6 @@ def plan(history: SkuHistory, horizon: int) -> Plan:
     note = f"chosen by {len(origins)} backtests of {horizon} days"
     if not math.isnan(base) and base > 0 and not math.isnan(scored[best][0].wape):
         note += f"; error {scored[best][0].wape / base:.0%} of seasonal naive's"
+    if history.stockout_days:
+        note += f"; {history.stockout_days} out-of-stock day(s) left out"
     return Plan(history.sku, best, note, forecasts[n], low, high, {k: v[0] for k, v in scored.items()})
