@@ -116,7 +116,7 @@ def tsb(y: Series, origins: Sequence[int], horizon: int) -> Forecasts:
 
 
 # (alpha, (beta, phi), gamma): level, trend with its damping (phi 1 = none, beta 0 = no trend), season
-HW_GRID = list(product((0.05, 0.15, 0.3), ((0.0, 1.0), (0.02, 0.9), (0.05, 0.98)), (0.05, 0.2)))
+HW_GRID = list(product((0.01, 0.03, 0.1, 0.3), ((0.0, 1.0), (0.02, 0.9), (0.05, 0.98)), (0.05, 0.2)))
 
 
 def _hw_pass(
