@@ -95,7 +95,7 @@ def interval(
     for k, f in enumerate(forecast):
         errors = by_week.get(k // 7, [])
         errors = errors if len(errors) >= 10 else everything
-        low.append(max(0.0, f + quantile(errors, LOW_Q)))
+        low.append(max(0.0, min(f, f + quantile(errors, LOW_Q))))  # the band always holds the forecast
         high.append(max(f, f + quantile(errors, HIGH_Q)))
     return low, high
 
