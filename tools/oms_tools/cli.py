@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from oms_local.command import local
+from oms_tools.forecast_cli import forecast
 from oms_tools.operate import backfill, dlq, local_stack_options, post_json, resolve_target
 from oms_tools.reports_cli import report
 from oms_tools.stock_csv import stock
@@ -121,6 +122,7 @@ main.add_command(dlq)
 main.add_command(backfill)
 main.add_command(stock)
 main.add_command(report)
+main.add_command(forecast)
 
 if __name__ == "__main__":
     main()
