@@ -28,4 +28,4 @@ def scoped_key(router: APIGatewayRouter, key: str | None, route: str) -> str | N
         return None
     claims = _claims(router)
     caller = str(claims.get("sub") or claims.get("email") or "unknown")
-    return hashlib.sha256(f"{caller}\n{route}\n{key}".encode()).hexdigest()[:32]
+    return hashlib.sha256(f"{caller}\n{route}\n{key}".encode()).hexdigest()[:16]
