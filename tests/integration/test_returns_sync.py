@@ -331,6 +331,8 @@ def test_the_sample_event_is_a_finished_returns_report_the_function_takes(market
 def test_a_report_document_is_fetched_only_over_https_or_from_the_local_stack(amazon):
     client = fast_client(amazon)
     with pytest.raises(SpApiError, match="InsecureDocumentUrl"):
-        client.download("http://tortuga-prod-na.s3-external-1.amazonaws.com/doc")
+        client.transfer("GET", "http://tortuga-prod-na.s3-external-1.amazonaws.com/doc")
     with pytest.raises(SpApiError, match="document: 404"):
-        client.download(f"{amazon.url}/_simulator/documents/no-such-document")  # loopback: asked, not found
+        client.transfer(
+            "GET", f"{amazon.url}/_simulator/documents/no-such-document"
+        )  # loopback: asked, not found

@@ -314,12 +314,16 @@ class ReportsApi(MarketCore):
 
     def _document_text(self, report: SimReport) -> tuple[str, int]:
         if report.report_type == MFN_RETURNS:
-            mfn = [r for r in self.returns if not r.afn and report.start <= r.requested <= report.end]
+            # Amazon dates a return to the second (the report's own column): one made within the second the
+            # window ends at is in it, as its date reads
+            mfn = [
+                r for r in self.returns if not r.afn and report.start <= _second(r.requested) <= report.end
+            ]
             return _tsv(MFN_COLUMNS, [self._mfn_row(r) for r in mfn]), len(mfn)
         rows = []
         for ret in (r for r in self.returns if r.afn):
             for day in (ret.requested, ret.listed_again):
-                if day is not None and report.start <= day <= report.end:
+                if day is not None and report.start <= _second(day) <= report.end:
                     rows.append(self._fba_row(ret, day))
         return _tsv(FBA_COLUMNS, rows), len(rows)
 
@@ -436,3 +440,7 @@ class ReportsApi(MarketCore):
     def fail_next_reports(self, count: int) -> None:
         """The control endpoint: the next `count` reports end FATAL (Amazon could not build them)."""
         self.__dict__["_fatal"] = max(count, 0)
+
+
+def _second(moment: datetime) -> datetime:
+    return moment.replace(microsecond=0)

@@ -268,10 +268,6 @@ class SpApiClient:
             self._sleep(random.uniform(0, self._base_delay * 2 ** (attempt - 1)))  # noqa: S311 - jitter
         raise AssertionError("unreachable")
 
-    def download(self, url: str) -> bytes:
-        """A document at a presigned URL Amazon gave (a report)."""
-        return self.transfer("GET", url)
-
     def _access_token(self, region: str) -> str:
         credentials = self._credentials()
         refresh_token = credentials.refresh_tokens.get(region)

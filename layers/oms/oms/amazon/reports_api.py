@@ -83,7 +83,7 @@ class ReportsApi:
         """The report's text: downloaded, unzipped when Amazon compressed it, decoded (Amazon's flat files
         are UTF-8 in most marketplaces, Windows-1252 in some: what is not UTF-8 is read as cp1252)."""
         document = self.get_report_document(document_id)
-        data = self._client.download(document.url)
+        data = self._client.transfer("GET", document.url)
         algorithm = (document.compression_algorithm or "").upper()
         if algorithm == "GZIP":
             data = gzip.decompress(data)
