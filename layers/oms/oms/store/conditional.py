@@ -119,3 +119,18 @@ def add_units(
     if adds:
         update += " ADD " + ", ".join(f"#a{i} :a{i}" for i in range(len(adds)))
     return Write("Update", key=keys.sku_units_key(day, sku), update=update, names=names, values=values)
+
+
+ON_ORDER_ENTITY = "OnOrder"
+
+
+def add_on_order(sku: str, units: int) -> Write:
+    """Add (or take, negative) units to a SKU's units on order, in the transaction that sends, receives or
+    closes the purchase order moving them: a counter, so a stock row reads one item, never the POs."""
+    return Write(
+        "Update",
+        key=keys.on_order_key(sku),
+        update="SET #e = :e, #sku = :sku ADD #units :units",
+        names={"#e": "entity", "#sku": "sku", "#units": "units"},
+        values={":e": ON_ORDER_ENTITY, ":sku": sku, ":units": units},
+    )
