@@ -346,3 +346,36 @@ def test_received_units_serve_a_backordered_order_in_the_same_transaction(stack,
     row = StockRepository(default_table()).get(SKU)
     assert (row.on_hand, row.reserved, row.backordered, row.available) == (12, 4, 0, 8)
     assert call_api(stack, context, "GET", f"/purchase-orders/{po['poId']}")[1]["status"] == "received"
+
+
+def test_sending_and_each_receipt_announce_once_from_the_stored_changes(stack, context):
+    from oms.events import events_from_change
+    from oms.store import keys
+
+    set_policy(default_table(), SKU, StockPolicy())
+    supplier_id = _supplier(stack, context)
+    draft = _draft(stack, context, supplier_id, 10)
+    stored = [default_table().get(keys.purchase_order_key(draft["poId"]))]
+    call_api(stack, context, "POST", f"/purchase-orders/{draft['poId']}/send")
+    stored.append(default_table().get(keys.purchase_order_key(draft["poId"])))
+    for key in ("dock-1", "dock-1", "dock-2"):  # the retry changes nothing, so nothing is announced
+        _receive(stack, context, draft["poId"], {"sku": SKU, "quantity": 4}, key=key)
+        stored.append(default_table().get(keys.purchase_order_key(draft["poId"])))
+
+    announced = [
+        [
+            (e.detail_type, e.data["status"])
+            for e in events_from_change(old, new, event_id="e", occurred_at=TEST_CLOCK)
+        ]
+        for old, new in zip([None, *stored], stored, strict=False)
+    ]
+    assert announced == [
+        [],
+        [("PurchaseOrderSent", "sent")],
+        [("PurchaseOrderReceived", "partially-received")],
+        [],
+        [("PurchaseOrderReceived", "partially-received")],
+    ]
+    received_event = events_from_change(stored[1], stored[2], event_id="e", occurred_at=TEST_CLOCK)[0].data
+    assert received_event["receipt"]["lines"] == [{"sku": SKU, "quantity": 4, "location": "default"}]
+    assert received_event["supplierName"] == "Mug Works Ltd" and received_event["lines"][0]["received"] == 4

@@ -181,6 +181,35 @@ class RefundRefused(ReturnSummary):
     refundDueBy: Annotated[str | None, "the refund's deadline: two business days after the first receipt"]
 
 
+class PurchaseOrderSummary(TypedDict):
+    """The purchase order as it stands after the change: every purchase-order event carries it."""
+
+    poId: Annotated[str, "the purchase order's id here"]
+    supplierId: Annotated[str, "the supplier's id here"]
+    supplierName: Annotated[str, "the supplier's name"]
+    status: Annotated[str, "draft, sent, partially-received, received or closed"]
+    lines: Annotated[
+        list[dict[str, Any]],
+        "the lines: `sku`, `supplierSku`, `quantity`, `unitCost`, `received`, `cancelled`, `leadTimeDays`",
+    ]
+    total: Annotated[dict[str, Any], "units ordered times their unit cost (money: `amount`, `currencyCode`)"]
+
+
+class PurchaseOrderSent(PurchaseOrderSummary):
+    """A draft purchase order was sent to its supplier: its units are on order from now. Once."""
+
+    sentAt: Annotated[str | None, "when it was sent (UTC ISO-8601, Z)"]
+
+
+class PurchaseOrderReceived(PurchaseOrderSummary):
+    """Units of a purchase order arrived and are on hand (reason `receipt` in the ledger): once per receipt (a
+    retried receipt announces nothing)."""
+
+    receipt: Annotated[
+        dict[str, Any], "the receipt: `receiptId`, `at`, `actor`, `lines` [`sku`, `quantity`, `location`]"
+    ]
+
+
 # Every event a subscriber can receive, in the order docs/events.md lists them.
 EVENT_TYPES: tuple[type, ...] = (
     OrderReceived,
@@ -199,9 +228,11 @@ EVENT_TYPES: tuple[type, ...] = (
     ReturnDecisionLate,
     RefundIssued,
     RefundRefused,
+    PurchaseOrderSent,
+    PurchaseOrderReceived,
 )
 # The shared parts the events above extend, documented once.
-SUMMARY_TYPES: tuple[type, ...] = (OrderSummary, StockSummary, ReturnSummary)
+SUMMARY_TYPES: tuple[type, ...] = (OrderSummary, StockSummary, ReturnSummary, PurchaseOrderSummary)
 
 Emit = Callable[[type, Mapping[str, Any]], None]
 
@@ -259,6 +290,9 @@ def events_from_change(
 
     if entity == "Return" and new is not None:
         emit_return_changes(old, new, emit)
+
+    if entity == "PurchaseOrder" and new is not None:
+        emit_purchase_order_changes(old, new, emit)
 
     if entity == "Order" and new is not None:
         if "stockShortage" in (new.get("flags") or []) and "stockShortage" not in (
@@ -348,6 +382,31 @@ def emit_refund_changes(old: Mapping[str, Any] | None, new: Mapping[str, Any], e
             RefundRefused,
             RefundRefused(**_return_summary(new), refund=after, refundDueBy=_field(new, "refundDueBy")),
         )
+
+
+def _purchase_order_summary(po: Mapping[str, Any]) -> PurchaseOrderSummary:
+    return PurchaseOrderSummary(
+        poId=_field(po, "poId"),
+        supplierId=_field(po, "supplierId"),
+        supplierName=_field(po, "supplierName"),
+        status=_field(po, "status"),
+        lines=po.get("lines") or [],
+        total=po.get("total") or {},
+    )
+
+
+def emit_purchase_order_changes(old: Mapping[str, Any] | None, new: Mapping[str, Any], emit: Emit) -> None:
+    """PurchaseOrderSent when it first carries sentAt; PurchaseOrderReceived for each receipt it gains."""
+    if new.get("sentAt") and not (old or {}).get("sentAt"):
+        emit(
+            PurchaseOrderSent, PurchaseOrderSent(**_purchase_order_summary(new), sentAt=_field(new, "sentAt"))
+        )
+    known = {r.get("receiptId") for r in (old or {}).get("receipts") or []}
+    for receipt in new.get("receipts") or []:
+        if receipt.get("receiptId") not in known:
+            emit(
+                PurchaseOrderReceived, PurchaseOrderReceived(**_purchase_order_summary(new), receipt=receipt)
+            )
 
 
 def _available(row: Mapping[str, Any]) -> int:
