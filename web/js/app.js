@@ -7,6 +7,7 @@ import * as inventory from "./views/inventory.js";
 import * as batches from "./views/batches.js";
 import * as order from "./views/order.js";
 import * as orders from "./views/orders.js";
+import * as purchaseOrders from "./views/purchase-orders.js";
 import * as queue from "./views/queue.js";
 import * as receive from "./views/receive.js";
 import * as reports from "./views/reports.js";
@@ -28,6 +29,8 @@ const ROUTES = [
   [/^\/reports$/, reports, "reports"],
   [/^\/batches$/, batches, "batches"],
   [/^\/batches\/(.+)$/, batches, "batches"],
+  [/^\/purchase-orders$/, purchaseOrders, "purchase-orders"],
+  [/^\/purchase-orders\/(.+)$/, purchaseOrders, "purchase-orders"],
   [/^\/settings$/, settings, "settings"],
 ];
 
