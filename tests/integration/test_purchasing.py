@@ -379,3 +379,49 @@ def test_sending_and_each_receipt_announce_once_from_the_stored_changes(stack, c
     received_event = events_from_change(stored[1], stored[2], event_id="e", occurred_at=TEST_CLOCK)[0].data
     assert received_event["receipt"]["lines"] == [{"sku": SKU, "quantity": 4, "location": "default"}]
     assert received_event["supplierName"] == "Mug Works Ltd" and received_event["lines"][0]["received"] == 4
+
+
+def test_receipts_racing_for_the_last_units_take_each_unit_once_and_one_lead_time(served_stack):
+    import threading
+
+    from oms.domain.supply import NewPoLine, ReceiptLine, SupplierRequest, TermsRequest
+    from oms.errors import Conflict
+    from oms.planning.purchase_orders import PurchaseOrders
+    from oms.planning.suppliers import Suppliers
+    from oms.store.documents import default_documents
+    from oms.warehouse.settings import ShippingSettingsStore
+
+    table = default_table()
+    supplier, _ = Suppliers(table).create(SupplierRequest(name="Mug Works"), supplier_id="SUP-RACE")
+    Suppliers(table).put_terms("SUP-RACE", SKU, TermsRequest.model_validate(TERMS))
+    pos = PurchaseOrders(table, default_documents())
+    po, _ = pos.create(supplier.supplier_id, [NewPoLine(sku=SKU, quantity=3)], po_id="PO-RACE")
+    pos.send(po.po_id, ShippingSettingsStore(table).get())
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def scan(n: int) -> None:
+        try:
+            pos.receive(po.po_id, [ReceiptLine(sku=SKU, quantity=1)], actor="test", receipt_id=f"scan-{n}")
+            result = "ok"
+        except Conflict as refused:
+            result = (
+                "refused"
+                if "still expected" in refused.message or "received" in refused.message
+                else refused.message
+            )
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=scan, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["ok"] * 3 + ["refused"] * 3
+    assert StockRepository(table).get(SKU).on_hand == 3
+    assert units_on_order(table, SKU) == 0
+    assert pos.get(po.po_id).status.value == "received"
+    terms = Suppliers(table).get("SUP-RACE").skus
+    assert terms is not None and terms[0].observed.count == 1
