@@ -89,3 +89,44 @@ def test_a_draft_is_made_sent_and_received_in_part_from_the_page(
     listed.select_option("#po-status", "draft")
     listed.wait_for_function(f"() => !document.getElementById('po-table').textContent.includes('{po_id}')")
     assert page.script_errors == [] and listed.script_errors == []
+
+
+def test_a_supplier_and_its_terms_are_set_on_their_pages(
+    new_page: Callable[..., Any], outputs: dict[str, Any], api: Api, screenshots: Path
+) -> None:
+    page = _open(new_page, outputs, "#/suppliers")
+    page.fill("#supplier-name", f"Teapot Co {RUN}")
+    page.fill("#supplier-email", "sales@teapots.example")
+    page.click("#supplier-add")
+    page.wait_for_url("**#/suppliers/SUP-*")
+    wait_until_loaded(page)
+    supplier_id = page.url.rsplit("/", 1)[1]
+    assert "No terms yet" in page.inner_text("#view")
+
+    page.fill("#terms-sku", SKU)
+    page.fill("#terms-production", "20")
+    page.fill("#terms-transit", "9.5")
+    page.fill("#terms-moq", "24")
+    page.fill("#terms-case-pack", "6")
+    page.fill("#terms-cost", "7.10")
+    page.click("#terms-save")
+    page.wait_for_selector(f"tr[data-sku='{SKU}']")
+    row = page.inner_text(f"tr[data-sku='{SKU}']")
+    assert "29.5 days (typed)" in row and "7.10 USD" in row
+    terms = api.ok("GET", f"/suppliers/{supplier_id}")["skus"][0]
+    assert (terms["minimumOrderQuantity"], terms["casePack"], terms["leadTime"]["transitDays"]) == (
+        24,
+        6,
+        9.5,
+    )
+
+    page.fill("#terms-cost", "seven")  # refused by the browser's pattern: nothing saved
+    page.click("#terms-save")
+    assert page.evaluate("() => document.getElementById('terms-cost').validity.patternMismatch")
+    assert api.ok("GET", f"/suppliers/{supplier_id}")["skus"][0]["unitCost"]["amount"] == "7.10"
+    listed = _open(new_page, outputs, "#/suppliers")
+    assert f"Teapot Co {RUN}" in listed.inner_text("#suppliers-table")
+    phone = _open(new_page, outputs, f"#/suppliers/{supplier_id}", viewport=PHONE)
+    assert phone.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+    phone.screenshot(path=str(screenshots / "supplier-phone.png"), full_page=True)
+    assert page.script_errors == [] and listed.script_errors == []

@@ -15,6 +15,7 @@ import * as returnPage from "./views/return.js";
 import * as returns from "./views/returns.js";
 import * as settings from "./views/settings.js";
 import * as sku from "./views/sku.js";
+import * as suppliers from "./views/suppliers.js";
 
 const ROUTES = [
   [/^\/queue$/, queue, "queue"],
@@ -31,6 +32,8 @@ const ROUTES = [
   [/^\/batches\/(.+)$/, batches, "batches"],
   [/^\/purchase-orders$/, purchaseOrders, "purchase-orders"],
   [/^\/purchase-orders\/(.+)$/, purchaseOrders, "purchase-orders"],
+  [/^\/suppliers$/, suppliers, "purchase-orders"],
+  [/^\/suppliers\/(.+)$/, suppliers, "purchase-orders"],
   [/^\/settings$/, settings, "settings"],
 ];
 

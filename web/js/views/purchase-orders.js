@@ -57,7 +57,7 @@ export async function render(view, poId) {
   });
   view.replaceChildren(
     h("h1", {}, "Purchase orders"),
-    h("p", { class: "muted" }, "What you ordered from your suppliers: send a draft, then receive what arrives (it goes on hand through the ledger). Units sent and not yet received show as on order on the Stock page."),
+    h("p", { class: "muted" }, "What you ordered from your suppliers: send a draft, then receive what arrives (it goes on hand through the ledger). Units sent and not yet received show as on order on the Stock page. ", h("a", { href: "#/suppliers", id: "po-suppliers" }, "Suppliers and their terms")),
     await newDraftForm(),
     h("p", {}, h("label", { for: "po-status" }, "Show "), status),
     summary,
@@ -70,7 +70,7 @@ export async function render(view, poId) {
 async function newDraftForm() {
   const suppliers = (await call("/suppliers", { query: { limit: 500 } })).items || [];
   if (!suppliers.length) {
-    return h("p", { class: "empty", id: "po-no-suppliers" }, "No suppliers yet: add one and its terms per SKU (POST /suppliers, then PUT /suppliers/{supplierId}/skus/{sku}) to order from it.");
+    return h("p", { class: "empty", id: "po-no-suppliers" }, "No suppliers yet: ", h("a", { href: "#/suppliers" }, "add one and its terms per SKU"), " to order from it.");
   }
   const supplier = h("select", { id: "po-supplier", name: "supplierId" }, ...suppliers.map((s) => h("option", { value: s.supplierId }, s.name)));
   const sku = h("input", { id: "po-sku", name: "sku", required: true, maxlength: "200", autocomplete: "off" });
