@@ -178,6 +178,13 @@ def test_a_draft_takes_the_terms_cost_and_bad_lines_are_refused_naming_the_field
             "lines[0].unitCost.currencyCode",
         ),
         ({"supplierId": supplier_id, "lines": []}, "lines"),
+        (
+            {
+                "supplierId": supplier_id,
+                "lines": [{**line, "unitCost": {"amount": "1e999999", "currencyCode": "USD"}}],
+            },
+            "lines[0].unitCost.amount",
+        ),
     ]
     for body, field in cases:
         status, answer = call_api(stack, context, "POST", "/purchase-orders", body)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -21,13 +22,14 @@ from oms.domain.supply import (
     effective_terms,
     lead_time_days,
     lead_time_explained,
+    money_amount,
     on_order_change,
     po_total,
     received,
     sent,
 )
 from oms.domain.types import Money
-from oms.errors import Conflict
+from oms.errors import Conflict, InvalidInput
 from tests.conftest import TEST_CLOCK
 
 USD = "USD"
@@ -170,3 +172,16 @@ def test_closing_cancels_what_did_not_arrive_and_takes_it_off_order():
 def test_lead_time_counts_from_sending_to_the_first_receipt_in_days():
     assert lead_time_days(TEST_CLOCK, TEST_CLOCK + timedelta(days=9, hours=6)) == 9.25
     assert lead_time_days(TEST_CLOCK, TEST_CLOCK - timedelta(hours=1)) == 0.0
+
+
+@pytest.mark.parametrize("amount", ["-1", "1e9", "NaN", "Infinity", "1.23456", "", "12,50", "1234567890123"])
+def test_an_amount_that_would_not_add_up_exactly_is_refused_naming_it(amount):
+    with pytest.raises(InvalidInput) as refused:
+        money_amount(Money(amount=amount, currency_code=USD), "lines[0].unitCost")
+    assert refused.value.details[0].field == "lines[0].unitCost.amount"
+
+
+def test_amounts_keep_their_decimals_and_totals_round_to_cents():
+    assert money_amount(_cost("0.0125"), "unitCost") == Decimal("0.0125")
+    line = PoLine(sku="MUG-RED", quantity=3, unit_cost=_cost("0.0125"))
+    assert po_total([line], USD) == _cost("0.04")

@@ -8,9 +8,10 @@ observed (sent to first receipt) replace it: their mean, and their standard devi
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
 
@@ -24,18 +25,17 @@ MAX_PO_LINES = 50  # a PO's send (the PO and one on-order counter per line) fits
 MAX_RECEIPT_LINES = 10  # a receipt's stock rows, ledger entries, orders served and counters fit one too
 _SECONDS_PER_DAY = 86_400
 _CENTS = Decimal("0.01")
+_AMOUNT = re.compile(r"\d{1,12}(\.\d{1,4})?")  # no sign, exponent or NaN: totals stay exact
 
 
 def money_amount(money: Money, field: str) -> Decimal:
     """The amount of a money value, refused with the field's name unless a non-negative decimal."""
-    try:
-        amount = Decimal(money.amount)
-    except InvalidOperation:
+    if not _AMOUNT.fullmatch(money.amount):
         raise InvalidInput.for_field(
-            field, f'{money.amount!r} is not a decimal amount, e.g. "12.34"'
-        ) from None
-    if not amount.is_finite() or amount < 0:
-        raise InvalidInput.for_field(field, "must be a decimal amount of 0 or more")
+            f"{field}.amount",
+            f'{money.amount!r} is not an amount of 0 or more such as "12.34" (at most 4 decimals)',
+        )
+    amount = Decimal(money.amount)
     if (
         len(money.currency_code) != 3
         or not money.currency_code.isalpha()

@@ -14,7 +14,6 @@ import hashlib
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from oms.domain.stock import DEFAULT_LOCATION
@@ -28,14 +27,13 @@ from oms.domain.supply import (
     ReceiptLine,
     check_new_lines,
     closed,
-    money,
     money_amount,
     on_order_change,
     po_total,
     received,
     sent,
 )
-from oms.domain.types import utc_now
+from oms.domain.types import Money, utc_now
 from oms.errors import Conflict, InvalidInput, NotFound
 from oms.inventory.allocation import MAX_WRITES, read_book
 from oms.inventory.stock import finish_pending, stock_change_writes
@@ -141,7 +139,7 @@ class PurchaseOrders:
                     f"/suppliers/{supplier_id}/skus/{line.sku}",
                 )
             cost = line.unit_cost or (
-                money(Decimal(terms["terms"]["unitCost"]["amount"]), currency)
+                Money(amount=str(terms["terms"]["unitCost"]["amount"]), currency_code=currency)
                 if terms["terms"].get("unitCost")
                 else None
             )
