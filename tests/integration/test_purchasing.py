@@ -194,6 +194,18 @@ def test_a_draft_takes_the_terms_cost_and_bad_lines_are_refused_naming_the_field
         po["poId"]
     ]
 
+    # the supplier now invoices in euros: the terms' dollar cost is not taken silently
+    assert (
+        call_api(stack, context, "PUT", f"/suppliers/{supplier_id}", {**SUPPLIER, "currencyCode": "EUR"})[0]
+        == 200
+    )
+    status, answer = call_api(
+        stack, context, "POST", "/purchase-orders", {"supplierId": supplier_id, "lines": [line]}
+    )
+    assert status == 400 and answer["error"]["details"][0]["field"] == "lines[0].unitCost.currencyCode"
+    assert "the terms for MUG-RED say USD" in answer["error"]["message"]
+    assert call_api(stack, context, "PUT", f"/suppliers/{supplier_id}", SUPPLIER)[0] == 200
+
     key = {"Idempotency-Key": "po-7"}
     assert _draft(stack, context, supplier_id, 5, **key) == _draft(stack, context, supplier_id, 5, **key)
 

@@ -138,19 +138,18 @@ class PurchaseOrders:
                     f"{supplier['name']} has no terms for {line.sku}: set them with PUT "
                     f"/suppliers/{supplier_id}/skus/{line.sku}",
                 )
-            cost = line.unit_cost or (
-                Money(amount=str(terms["terms"]["unitCost"]["amount"]), currency_code=currency)
-                if terms["terms"].get("unitCost")
-                else None
-            )
+            typed = terms["terms"].get("unitCost")
+            cost = line.unit_cost or (Money.model_validate(typed) if typed else None)
             if cost is None:
                 raise InvalidInput.for_field(
                     f"lines[{index}].unitCost", f"needed: the terms for {line.sku} give no unit cost"
                 )
             money_amount(cost, f"lines[{index}].unitCost")
-            if cost.currency_code != currency:
+            if cost.currency_code != currency:  # given so, or the terms' from before a currency change
                 raise InvalidInput.for_field(
-                    f"lines[{index}].unitCost.currencyCode", f"{supplier['name']} invoices in {currency}"
+                    f"lines[{index}].unitCost.currencyCode",
+                    f"{supplier['name']} invoices in {currency}"
+                    + ("" if line.unit_cost else f"; the terms for {line.sku} say {cost.currency_code}"),
                 )
             po_lines.append(
                 PoLine(
