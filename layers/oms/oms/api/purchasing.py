@@ -156,8 +156,8 @@ def get_purchase_order(poId: PoId) -> PurchaseOrder:
     summary="Send a draft purchase order: its PDF, its units on order",
     tags=["purchasing"],
     responses={
-        200: {"description": "sent (sent before: as it is), with pdfUrl"},
-        409: {"description": "not a draft"},
+        200: {"description": "sent (sent before: as it is, never twice), with pdfUrl"},
+        409: {"description": "the purchase order kept changing while it was being sent; try again"},
     },
 )
 def post_send(poId: PoId) -> PurchaseOrder:
