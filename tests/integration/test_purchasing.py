@@ -217,6 +217,10 @@ def test_sending_puts_the_units_on_order_and_gives_the_supplier_a_pdf(stack, con
     po = _sent(stack, context, supplier_id, 100)
 
     assert po["status"] == "sent" and po["sentAt"].endswith("Z")
+    sent_at = datetime.fromisoformat(po["sentAt"])
+    assert datetime.fromisoformat(po["lines"][0]["expectedBy"]) == sent_at + timedelta(
+        days=15
+    )  # typed lead time
     bucket = stack.environment["DOCUMENTS_BUCKET"]
     key = unquote(urlsplit(po["pdfUrl"]).path).lstrip("/").removeprefix(bucket + "/")
     pdf = PdfReader(io.BytesIO(stack.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()))
@@ -230,8 +234,9 @@ def test_sending_puts_the_units_on_order_and_gives_the_supplier_a_pdf(stack, con
         "America/New_York",
     ):
         assert shown in text, shown
-    sent_local = datetime.fromisoformat(po["sentAt"]).astimezone(ZoneInfo("America/New_York"))
+    sent_local = sent_at.astimezone(ZoneInfo("America/New_York"))
     assert f"Date: {sent_local:%Y-%m-%d %H:%M} EST" in text  # the warehouse's time, not UTC
+    assert f"{sent_local + timedelta(days=15):%Y-%m-%d}" in text  # deliver by, the warehouse's day
     assert _stock(stack, context)["onOrder"] == 100
     listed = call_api(stack, context, "GET", "/inventory")[1]["items"]
     assert [(row["sku"], row["onOrder"]) for row in listed] == [(SKU, 100)]

@@ -107,8 +107,12 @@ def test_a_po_is_on_order_once_sent_and_off_order_as_its_units_arrive():
     assert draft.total == _cost("350.00")
     assert draft.on_order() == {}
 
-    out = sent(draft, TEST_CLOCK)
+    out = sent(draft, TEST_CLOCK, {"MUG-RED": 14.5})
     assert on_order_change(draft, out) == {"MUG-BLUE": 40, "MUG-RED": 100}
+    assert [line.expected_by for line in out.lines] == [
+        TEST_CLOCK + timedelta(days=14.5),
+        None,
+    ]  # blue: no terms
 
     part, lead_times = received(out, _receipt("r1", 12.5, ("MUG-RED", 60)))
     assert part.status is PoStatus.PARTIALLY_RECEIVED

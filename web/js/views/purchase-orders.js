@@ -139,6 +139,7 @@ async function renderOne(view, poId) {
     { label: "Cancelled", cell: (l) => String(l.cancelled) },
     { label: "Still expected", cell: (l) => String(open(l)) },
     { label: "Unit cost", cell: (l) => money(l.unitCost) },
+    { label: "Expected", cell: (l) => when(l.expectedBy) },
     { label: "Lead time", cell: (l) => (l.leadTimeDays === null || l.leadTimeDays === undefined ? "–" : `${l.leadTimeDays} days`) },
   ];
   const buttons = [];

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
@@ -177,6 +178,9 @@ class PoLine(ApiModel):
     cancelled: int = Field(default=0, description="units given up when the PO was closed")
     first_received_at: UtcDateTime | None = None
     lead_time_days: float | None = Field(default=None, description="from sentAt to the first receipt")
+    expected_by: UtcDateTime | None = Field(
+        default=None, description="sentAt plus the lead time used for this supplier and SKU when it was sent"
+    )
 
     @property
     def open_units(self) -> int:
@@ -238,10 +242,18 @@ def check_new_lines(lines: list[NewPoLine]) -> None:
         seen[line.sku] = index
 
 
-def sent(po: PurchaseOrder, at: datetime) -> PurchaseOrder:
+def sent(po: PurchaseOrder, at: datetime, lead_times: Mapping[str, float] | None = None) -> PurchaseOrder:
+    """Sent at `at`; each line expected after the lead time the reorder rules use for it (by SKU), if known."""
     if po.status is not PoStatus.DRAFT:
         raise Conflict(f"purchase order {po.po_id} is {po.status.value}: only a draft can be sent")
-    return po.model_copy(update={"status": PoStatus.SENT, "sent_at": at})
+    known = lead_times or {}
+    lines = [
+        line.model_copy(update={"expected_by": at + timedelta(days=known[line.sku])})
+        if line.sku in known
+        else line
+        for line in po.lines
+    ]
+    return po.model_copy(update={"status": PoStatus.SENT, "sent_at": at, "lines": lines})
 
 
 def received(po: PurchaseOrder, receipt: PoReceipt) -> tuple[PurchaseOrder, dict[str, float]]:

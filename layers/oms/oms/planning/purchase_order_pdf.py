@@ -47,21 +47,32 @@ def purchase_order_pdf(paper: PurchaseOrderPaper) -> bytes:
 
     pdf.font(9)
     with pdf.table(
-        col_widths=(42, 42, 22, 34, 36),
-        text_align=(Align.L, Align.L, Align.R, Align.R, Align.R),
+        col_widths=(38, 36, 26, 18, 30, 28),
+        text_align=(Align.L, Align.L, Align.L, Align.R, Align.R, Align.R),
         **_TABLE_STYLE,
     ) as table:
-        _row(table, pdf, ("Our SKU", "Your code", "Units", f"Unit cost ({po.currency_code})", "Amount"))
+        headings = (
+            "Our SKU",
+            "Your code",
+            "Deliver by",
+            "Units",
+            f"Unit cost ({po.currency_code})",
+            "Amount",
+        )
+        _row(table, pdf, headings)
         for line in po.lines:
             amount = Decimal(line.unit_cost.amount) * line.quantity
             cells = (
                 line.sku,
                 line.supplier_sku or "",
+                f"{setup.local(line.expected_by):%Y-%m-%d}"
+                if line.expected_by
+                else "",  # the warehouse's day
                 f"{line.quantity:,}",
                 line.unit_cost.amount,
                 format(amount.quantize(Decimal("0.01")), ",f"),
             )
-            _row(table, pdf, cells, bold=(2,))
+            _row(table, pdf, cells, bold=(3,))
     pdf.ln(3)
     units = sum(line.quantity for line in po.lines)
     pdf.line_of(f"{units:,} units in {len(po.lines)} line(s)", bold=True)

@@ -185,8 +185,9 @@ class PurchaseOrders:
             po, item = self._read(po_id)
             if po.status is not PoStatus.DRAFT and po.sent_at is not None:
                 return self._with_link(po, item), False
-            after = sent(po, utc_now())
-            supplier = Suppliers(self.table).item(po.supplier_id)
+            suppliers = Suppliers(self.table)
+            after = sent(po, utc_now(), suppliers.lead_times(po.supplier_id, [line.sku for line in po.lines]))
+            supplier = suppliers.item(po.supplier_id)
             pdf_key = document_key("purchase-orders", f"{po_id}.pdf")
             self.documents.put(
                 pdf_key, purchase_order_pdf(_paper(after, supplier, settings)), "application/pdf"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import Field
@@ -200,6 +200,13 @@ class Suppliers:
                 continue
             return _sku_terms(item)
         raise Conflict(f"the terms of {sku} are changing too fast; try again")
+
+    def lead_times(self, supplier_id: str, skus: Sequence[str]) -> dict[str, float]:
+        """The lead time used now (observed or typed) for each SKU the supplier has terms for."""
+        items = self._table.get_many([keys.supply_terms_key(supplier_id, sku) for sku in sorted(set(skus))])
+        return {
+            str(i["sku"]): effective_terms(supplier_id, _typed(i), _observed(i)).leadTimeDays for i in items
+        }
 
     def terms_item(self, supplier_id: str, sku: str) -> Item | None:
         return self._table.get(keys.supply_terms_key(supplier_id, sku), consistent=True)
