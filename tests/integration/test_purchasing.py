@@ -208,6 +208,9 @@ def test_a_draft_takes_the_terms_cost_and_bad_lines_are_refused_naming_the_field
 
     key = {"Idempotency-Key": "po-7"}
     assert _draft(stack, context, supplier_id, 5, **key) == _draft(stack, context, supplier_id, 5, **key)
+    body = {"supplierId": supplier_id, "lines": [{"sku": SKU, "quantity": 6}]}
+    status, answer = call_api(stack, context, "POST", "/purchase-orders", body, headers=key)
+    assert status == 409 and "different purchase order" in answer["error"]["message"]
 
 
 def test_sending_puts_the_units_on_order_and_gives_the_supplier_a_pdf(stack, context):

@@ -121,7 +121,7 @@ class PurchaseOrders:
         the line gives none, its unit cost). (the PO, False): this id made it before (a retry)."""
         existing = self.table.get(keys.purchase_order_key(po_id), consistent=True)
         if existing is not None:
-            return self._with_link(_po(existing), existing), False
+            return self._same_request(existing, supplier_id, lines), False
         suppliers = Suppliers(self.table)
         try:
             supplier = suppliers.item(supplier_id)
@@ -173,8 +173,26 @@ class PurchaseOrders:
         try:
             self.table.transact([Write.put_versioned(_item(po), None)])
         except Conflict:  # the same id made concurrently: that one stands
-            return self.get(po_id), False
+            _, item = self._read(po_id)
+            return self._same_request(item, supplier_id, lines), False
         return po, True
+
+    def _same_request(self, item: Item, supplier_id: str, lines: Sequence[NewPoLine]) -> PurchaseOrder:
+        """The PO a retried request made; the same Idempotency-Key with another supplier or lines: 409."""
+        po = _po(item)
+        asked = [(line.sku, line.quantity) for line in lines]
+        costs = [line.unit_cost for line in lines]
+        made = [(line.sku, line.quantity) for line in po.lines]
+        if (
+            po.supplier_id != supplier_id
+            or made != asked
+            or any(
+                cost is not None and cost != line.unit_cost
+                for cost, line in zip(costs, po.lines, strict=True)
+            )
+        ):
+            raise Conflict("this Idempotency-Key was used for a different purchase order")
+        return self._with_link(po, item)
 
     def send(self, po_id: str, settings: ShippingSettings) -> tuple[PurchaseOrder, bool]:
         """Sent: its PDF stored, its units on order, in one transaction with the status. Sending a PO sent
