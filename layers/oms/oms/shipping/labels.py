@@ -18,6 +18,7 @@ from oms.amazon.merchant_fulfillment_api import (
     Weight,
     cheapest_on_time,
     choose_service,
+    chosen_by_rule,
     create_shipment,
     eligible_services,
     meets_promise,
@@ -109,8 +110,12 @@ def _buy(
 ) -> PurchasedLabel:
     details = _details(order, units, ship_from, package)
     region = region_of(order.marketplace_id)
+    handling = order.handling
     service = choose_service(
-        eligible_services(client, details, region=region), order.latest_delivery_date, service_id
+        eligible_services(client, details, region=region),
+        order.latest_delivery_date,
+        service_id,
+        rule_choice=(handling.carrier, handling.service) if handling else (None, None),
     )
     return create_shipment(client, details, service, region=region)
 
@@ -172,7 +177,8 @@ class RateQuote(ApiModel):
     delivery_window: DeliveryWindow
     ship_date: UtcDateTime
     meets_promise: bool  # Amazon's latest estimate is no later than the order's latest delivery date
-    cheapest_on_time: bool  # the one a label is bought with unless the seller names another
+    cheapest_on_time: bool  # the one a label is bought with unless the seller or a rule names another
+    chosen_by_rule: bool = False  # an order rule chose it: bought unless it breaks the delivery promise
     needs_more_inputs: bool  # e.g. hazmat details: cannot be bought through this API
 
 
@@ -207,6 +213,7 @@ def shipping_rates(
         client, _details(order, units, ship_from, box), region=region_of(order.marketplace_id)
     )
     best = cheapest_on_time(services, order.latest_delivery_date)
+    rule_choice = (order.handling.carrier, order.handling.service) if order.handling else (None, None)
     ranked = sorted(
         services,
         key=lambda s: (s.rate.amount, s.latest_estimated_delivery_date or datetime.max.replace(tzinfo=UTC)),
@@ -224,6 +231,7 @@ def shipping_rates(
                 ship_date=s.ship_date,
                 meets_promise=meets_promise(s, order.latest_delivery_date),
                 cheapest_on_time=best is not None and s.service_id == best.service_id,
+                chosen_by_rule=bool(order.handling) and chosen_by_rule(s, *rule_choice),
                 needs_more_inputs=s.requires_additional_seller_inputs,
             )
             for s in ranked

@@ -575,3 +575,28 @@ def returns_report_applied_key(report_id: str) -> dict[str, str]:
 def returns_sync_key(report_type: str, marketplace_id: str) -> dict[str, str]:
     """Per report type and marketplace: the window applied so far and the report asked and not yet read."""
     return watermark_key("returns-sync", f"{report_type}#{marketplace_id}")
+
+
+# --- order rules -------------------------------------------------------------------------------------
+
+RULES = "RULES"
+
+
+def rule_key(rule_id: str) -> dict[str, str]:
+    """The seller's order rules, all in one small partition (read whole: a seller keeps tens, not thousands)."""
+    return {PK: RULES, SK: f"RULE#{rule_id}"}
+
+
+def rules() -> KeyQuery:
+    return KeyQuery(RULES, sk_from="RULE#", sk_to="RULE#~")
+
+
+def rule_run_key(order_id: str, change_id: str) -> dict[str, str]:
+    """Written with the rules' effects on an order, once per change they reacted to: a redelivered event
+    finds it and changes nothing."""
+    return {PK: ORDER_PREFIX + order_id, SK: f"RULERUN#{change_id}"}
+
+
+def rule_log_key(order_id: str, at: str, change_id: str, index: int) -> dict[str, str]:
+    """One action a rule took on an order (the order's timeline reads these)."""
+    return {PK: ORDER_PREFIX + order_id, SK: f"RULELOG#{at}#{change_id}#{index:02d}"}
