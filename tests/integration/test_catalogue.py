@@ -419,3 +419,42 @@ def test_a_rules_chosen_service_is_marked_among_the_rates_and_bought_unless_the_
     status, answer = call_api(stack, context, "POST", f"/orders/{order_id}/shipments", {"buyLabel": True})
     assert status == 201, answer
     assert answer["shipment"]["rate"] == wanted["price"]
+
+
+def test_a_rule_chooses_a_package_preset_by_name_and_the_rates_price_that_box(
+    stack, shop, stream, context, clock
+):
+    from oms.domain.rules import RuleTrigger
+    from oms.rules.run import run_on_change
+    from oms.rules.store import RuleStore
+
+    order_id = _placed(shop, 2)
+    stream.deliver()
+    rule = {"name": "Tall box", "actions": [{"type": "chooseShipping", "packagePreset": "Tall"}]}
+    refused = call_api(stack, context, "POST", "/rules", rule)
+    assert refused[0] == 400 and "actions[0].packagePreset" in str(refused[1]), refused
+    tall = {
+        "name": "Tall",
+        "length": 6,
+        "width": 6,
+        "height": 20,
+        "dimensionUnit": "inches",
+        "weight": 40,
+        "weightUnit": "oz",
+    }
+    status, setup = call_api(stack, context, "PATCH", "/settings/shipping", {"packagePresets": [tall]})
+    assert status == 200, setup
+    assert call_api(stack, context, "POST", "/rules", rule)[0] == 201
+    run_on_change(
+        default_table(),
+        RuleStore(default_table()).all(),
+        order_id=order_id,
+        change_id="e1",
+        trigger=RuleTrigger.ARRIVAL,
+    )
+
+    package = call_api(stack, context, "GET", f"/orders/{order_id}/rates")[1]["package"]
+    # the preset's size, the catalogue's weight for the two units (it knows them)
+    assert (package["source"], package["height"], package["length"]) == ("preset", 20, 6)
+    pounds = shop.marketplace.catalogue.product(MUG).package_weight_pounds * 2
+    assert abs(Decimal(str(package["weight"])) - pounds * Decimal("453.59237")) < 1

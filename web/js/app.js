@@ -12,6 +12,7 @@ import * as receive from "./views/receive.js";
 import * as reports from "./views/reports.js";
 import * as returnPage from "./views/return.js";
 import * as returns from "./views/returns.js";
+import * as rules from "./views/rules.js";
 import * as settings from "./views/settings.js";
 import * as sku from "./views/sku.js";
 
@@ -28,6 +29,7 @@ const ROUTES = [
   [/^\/reports$/, reports, "reports"],
   [/^\/batches$/, batches, "batches"],
   [/^\/batches\/(.+)$/, batches, "batches"],
+  [/^\/rules$/, rules, "rules"],
   [/^\/settings$/, settings, "settings"],
 ];
 

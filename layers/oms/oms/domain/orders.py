@@ -111,6 +111,9 @@ class OrderHandling(ApiModel):
     hold_until: UtcDateTime | None = Field(default=None, description="kept out of the work queue until then")
     carrier: str | None = Field(default=None, description="the carrier a rule chose")
     service: str | None = Field(default=None, description="the shipping service a rule chose")
+    package_preset: str | None = Field(
+        default=None, description="the package preset a rule chose for the label"
+    )
     location: str | None = Field(default=None, description="the stock location to ship from")
     pick_group: str | None = None
 

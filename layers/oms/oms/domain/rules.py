@@ -16,7 +16,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, computed_field, field_validator, model_validator
 
 from oms.domain.orders import OrderHandling
 from oms.domain.types import ApiModel, UtcDateTime, iso_z
@@ -78,6 +78,16 @@ OPERATORS: dict[Kind, dict[str, str]] = {
     Kind.TIME: {"withinHours": "number of hours from now", "before": "a time", "after": "a time"},
 }
 
+# How a condition names its field in words (the rule's summary, the dry run).
+_FIELD_WORDS = {
+    "orderValue": "order value",
+    "shipServiceLevel": "shipping chosen",
+    "weightKg": "weight (kg)",
+    "weightLb": "weight (lb)",
+    "shipBy": "latest ship date",
+    "sku": "SKUs",
+}
+
 _OP_WORDS = {
     "eq": "is",
     "ne": "is not",
@@ -127,7 +137,7 @@ class Condition(ApiModel):
             value = ", ".join(str(v) for v in value)
         elif isinstance(value, datetime):
             value = iso_z(value)
-        return f"{self.field} {_OP_WORDS[self.op]} {value}"
+        return f"{_FIELD_WORDS.get(self.field, self.field)} {_OP_WORDS[self.op]} {value}"
 
 
 def _checked_value(name: str, takes: str, value: Any) -> Any:
@@ -199,17 +209,23 @@ class ChooseShipping(ApiModel):
     type: Literal["chooseShipping"]
     carrier: Text | None = Field(default=None, description="e.g. UPS (as Buy Shipping names it)")
     service: Text | None = Field(default=None, description="e.g. UPS Ground")
+    package_preset: Text | None = Field(
+        default=None, description="a package preset's name (PATCH /settings/shipping packagePresets)"
+    )
 
     @model_validator(mode="after")
     def _something(self) -> ChooseShipping:
-        if not self.carrier and not self.service:
-            raise ValueError("chooseShipping needs a 'carrier', a 'service' or both")
+        if not self.carrier and not self.service and not self.package_preset:
+            raise ValueError("chooseShipping needs a 'carrier', a 'service', a 'packagePreset' or several")
         return self
 
     def describe(self) -> str:
         if self.carrier and self.service and not self.service.startswith(self.carrier):
-            return f"chose {self.carrier} {self.service}"
-        return f"chose {self.service or self.carrier}"
+            shipping = f"{self.carrier} {self.service}"
+        else:
+            shipping = self.service or self.carrier or ""
+        box = f"the '{self.package_preset}' box" if self.package_preset else ""
+        return "chose " + " in ".join(part for part in (shipping, box) if part)
 
 
 class AssignLocation(ApiModel):
@@ -286,10 +302,19 @@ class Rule(RuleDraft):
     created_at: UtcDateTime
     updated_at: UtcDateTime
 
+    @computed_field(description="the rule in words")  # type: ignore[prop-decorator]
+    @property
+    def summary(self) -> str:
+        return self.describe()
+
     def describe(self) -> str:
         joiner = " and " if self.match == "all" else " or "
-        when = joiner.join(c.describe() for c in self.conditions) or "every order"
-        return f"when {when}: " + "; ".join(a.describe() for a in self.actions)
+        when = (
+            f"when {joiner.join(c.describe() for c in self.conditions)}"
+            if self.conditions
+            else "for every order"
+        )
+        return f"{when}: " + "; ".join(a.describe() for a in self.actions)
 
 
 @dataclass(frozen=True)
@@ -434,7 +459,12 @@ def _apply(action: Any, handling: OrderHandling, now: datetime) -> OrderHandling
     if isinstance(action, HoldUntil):
         return handling.model_copy(update={"hold_until": action.release(now)})
     if isinstance(action, ChooseShipping):
-        return handling.model_copy(update={"carrier": action.carrier, "service": action.service})
+        chosen = (
+            {"carrier": action.carrier, "service": action.service} if action.carrier or action.service else {}
+        )
+        if action.package_preset:
+            chosen["package_preset"] = action.package_preset
+        return handling.model_copy(update=chosen)
     if isinstance(action, AssignLocation):
         return handling.model_copy(update={"location": action.location})
     if isinstance(action, AddToPickGroup):

@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from oms.domain.rules import Rule, RuleDraft
+from oms.domain.rules import ChooseShipping, Rule, RuleDraft
 from oms.domain.types import iso_z, utc_now
 from oms.errors import InvalidInput, NotFound
 from oms.store import keys
 from oms.store.table import Table, Write
+from oms.warehouse.settings import ShippingSettingsStore
 
 ENTITY = "Rule"
 MAX_RULES = 200
@@ -31,7 +32,23 @@ class RuleStore:
             raise NotFound(f"rule {rule_id} is not known here")
         return _rule_of(item)
 
+    def _check(self, draft: RuleDraft) -> None:
+        """What only the stored setup can tell: a package preset the rule names must exist."""
+        settings = ShippingSettingsStore(self._table).get()
+        for index, action in enumerate(draft.actions):
+            if (
+                isinstance(action, ChooseShipping)
+                and action.package_preset
+                and not settings.preset(action.package_preset)
+            ):
+                known = ", ".join(p.name for p in settings.package_presets) or "none yet"
+                raise InvalidInput.for_field(
+                    f"actions[{index}].packagePreset",
+                    f"no package preset '{action.package_preset}' in the shipping setup (presets: {known})",
+                )
+
     def create(self, draft: RuleDraft, now: datetime | None = None) -> Rule:
+        self._check(draft)
         now = now or utc_now()
         existing = self.all()
         if len(existing) >= MAX_RULES:
@@ -50,6 +67,7 @@ class RuleStore:
         return rule
 
     def replace(self, rule_id: str, draft: RuleDraft, now: datetime | None = None) -> Rule:
+        self._check(draft)
         item = self._table.get(keys.rule_key(rule_id), consistent=True)
         if item is None:
             raise NotFound(f"rule {rule_id} is not known here")
@@ -74,7 +92,7 @@ def _item_of(rule: Rule) -> dict:
     return {
         **keys.rule_key(rule.rule_id),
         "entity": ENTITY,
-        **rule.model_dump(mode="json", by_alias=True),
+        **rule.model_dump(mode="json", by_alias=True, exclude={"summary"}),
         "updatedAt": iso_z(rule.updated_at),
     }
 

@@ -39,7 +39,7 @@ from oms.store.orders import order_from_item
 from oms.store.products import ProductStore
 from oms.store.table import Item, Table
 from oms.warehouse.settings import Address as WarehouseAddress
-from oms.warehouse.settings import PackageDefaults, ShippingSettingsStore
+from oms.warehouse.settings import PackageDefaults, ShippingSettings, ShippingSettingsStore
 
 _EXTENSIONS = {"application/pdf": "pdf", "image/png": "png", "application/zpl": "zpl"}
 
@@ -66,7 +66,11 @@ def buy_label(
         raise Conflict(
             "the warehouse has no ship-from address: set warehouse.address with PUT /settings/shipping"
         )
-    package = package or order_package(table, units, settings.package)[0]
+    package = (
+        package
+        or _rule_preset(table, units, order, settings)
+        or order_package(table, units, settings.package)[0]
+    )
     wanted = {u.order_item_id: u.quantity for u in units}
     unrecorded = _claim(table, order_id, wanted)
     if unrecorded is not None:
@@ -84,6 +88,21 @@ def buy_label(
     label = replace(label, label_key=key)
     table.put(_claim_item(order_id, wanted, "bought", KEEP_BOUGHT, label))
     return label
+
+
+def _rule_preset(
+    table: Table, units: list[ShipmentItem], order: Order, settings: ShippingSettings
+) -> PackageDefaults | None:
+    """The package preset an order rule chose, if the setup still has it (else None: the usual package): its
+    size, and the units' catalogue weight when the catalogue knows it (else the preset's weight)."""
+    chosen = settings.preset(order.handling.package_preset if order.handling else None)
+    if chosen is None:
+        return None
+    box = PackageDefaults(**chosen.model_dump(exclude={"name"}))
+    weighed, source = order_package(table, units, settings.package)
+    if source == "catalogue":
+        box = box.model_copy(update={"weight": weighed.weight, "weight_unit": weighed.weight_unit})
+    return box
 
 
 def _details(
@@ -183,7 +202,7 @@ class RateQuote(ApiModel):
 
 
 class PricedPackage(PackageDefaults):
-    source: Literal["given", "catalogue", "default"]
+    source: Literal["given", "preset", "catalogue", "default"]
 
 
 class Rates(ApiModel):
@@ -208,7 +227,13 @@ def shipping_rates(
         raise Conflict(
             "the warehouse has no ship-from address: set warehouse.address with PUT /settings/shipping"
         )
-    box, source = (package, "given") if package else order_package(table, units, settings.package)
+    preset = _rule_preset(table, units, order, settings)
+    if package:
+        box, source = package, "given"
+    elif preset:
+        box, source = preset, "preset"
+    else:
+        box, source = order_package(table, units, settings.package)
     services = eligible_services(
         client, _details(order, units, ship_from, box), region=region_of(order.marketplace_id)
     )
