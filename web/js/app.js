@@ -13,6 +13,7 @@ import * as receive from "./views/receive.js";
 import * as reports from "./views/reports.js";
 import * as returnPage from "./views/return.js";
 import * as returns from "./views/returns.js";
+import * as rules from "./views/rules.js";
 import * as settings from "./views/settings.js";
 import * as sku from "./views/sku.js";
 import * as suppliers from "./views/suppliers.js";
@@ -34,6 +35,7 @@ const ROUTES = [
   [/^\/purchase-orders\/(.+)$/, purchaseOrders, "purchase-orders"],
   [/^\/suppliers$/, suppliers, "purchase-orders"],
   [/^\/suppliers\/(.+)$/, suppliers, "purchase-orders"],
+  [/^\/rules$/, rules, "rules"],
   [/^\/settings$/, settings, "settings"],
 ];
 

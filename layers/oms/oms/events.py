@@ -210,6 +210,24 @@ class PurchaseOrderReceived(PurchaseOrderSummary):
     ]
 
 
+class RuleMatched(OrderSummary):
+    """One of the seller's order rules matched an order and its action says to send a webhook: subscribe to
+    it (POST /webhooks/subscriptions, or a bus rule) to hear of the orders your rules pick out. Once per
+    order change the rule reacted to."""
+
+    ruleId: Annotated[str, "the rule's id (GET /rules/{ruleId})"]
+    ruleName: Annotated[str, "the rule's name, as the seller wrote it"]
+
+
+class RuleNotification(OrderSummary):
+    """One of the seller's order rules matched an order and its action says to notify the seller: the alerts
+    rule sends it to the alerts topic (e-mail). Once per order change the rule reacted to."""
+
+    ruleId: Annotated[str, "the rule's id (GET /rules/{ruleId})"]
+    ruleName: Annotated[str, "the rule's name, as the seller wrote it"]
+    message: Annotated[str, "the message the rule's action gives"]
+
+
 # Every event a subscriber can receive, in the order docs/events.md lists them.
 EVENT_TYPES: tuple[type, ...] = (
     OrderReceived,
@@ -230,6 +248,8 @@ EVENT_TYPES: tuple[type, ...] = (
     RefundRefused,
     PurchaseOrderSent,
     PurchaseOrderReceived,
+    RuleMatched,
+    RuleNotification,
 )
 # The shared parts the events above extend, documented once.
 SUMMARY_TYPES: tuple[type, ...] = (OrderSummary, StockSummary, ReturnSummary, PurchaseOrderSummary)
@@ -293,6 +313,8 @@ def events_from_change(
 
     if entity == "PurchaseOrder" and new is not None:
         emit_purchase_order_changes(old, new, emit)
+    if entity == "RuleAction" and old is None and new is not None:
+        emit_rule_action(new, emit)
 
     if entity == "Order" and new is not None:
         if "stockShortage" in (new.get("flags") or []) and "stockShortage" not in (
@@ -321,6 +343,18 @@ def events_from_change(
             if new.get("status") == "Canceled":
                 emit(OrderCanceled, OrderCanceled(**_order_summary(new)))
     return events
+
+
+def emit_rule_action(entry: Mapping[str, Any], emit: Emit) -> None:
+    """RuleMatched for a rule's sendWebhook action, RuleNotification for its notify action (the order as the
+    rule saw it rides along on the action's timeline entry)."""
+    action = entry.get("action") or {}
+    order = _order_summary(entry.get("order") or {})
+    rule = {"ruleId": _field(entry, "ruleId"), "ruleName": _field(entry, "ruleName")}
+    if action.get("type") == "sendWebhook":
+        emit(RuleMatched, RuleMatched(**order, **rule))  # type: ignore[typeddict-item]
+    elif action.get("type") == "notify":
+        emit(RuleNotification, RuleNotification(**order, **rule, message=str(action.get("message", ""))))  # type: ignore[typeddict-item]
 
 
 def _return_summary(ret: Mapping[str, Any]) -> ReturnSummary:

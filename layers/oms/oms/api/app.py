@@ -20,6 +20,7 @@ from oms.api import (
     purchasing,
     refunds,
     returns,
+    rules,
     shipping,
 )
 from oms.api import reports as order_reports
@@ -101,6 +102,7 @@ def build_app() -> APIGatewayRestResolver:
     app.include_router(returns.router)
     app.include_router(refunds.router)
     app.include_router(purchasing.router)
+    app.include_router(rules.router)
     register_error_answers(app)
     return app
 

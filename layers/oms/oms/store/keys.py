@@ -644,3 +644,28 @@ def purchase_orders(status: str | None = None, supplier_id: str | None = None) -
 def on_order_key(sku: str) -> dict[str, str]:
     """A SKU's units on order (sent, not yet received or cancelled), counted in the POs' transactions."""
     return {PK: SKU_PREFIX + sku, SK: "ONORDER"}
+
+
+# --- order rules -------------------------------------------------------------------------------------
+
+RULES = "RULES"
+
+
+def rule_key(rule_id: str) -> dict[str, str]:
+    """The seller's order rules, all in one small partition (read whole: a seller keeps tens, not thousands)."""
+    return {PK: RULES, SK: f"RULE#{rule_id}"}
+
+
+def rules() -> KeyQuery:
+    return KeyQuery(RULES, sk_from="RULE#", sk_to="RULE#~")
+
+
+def rule_run_key(order_id: str, change_id: str) -> dict[str, str]:
+    """Written with the rules' effects on an order, once per change they reacted to: a redelivered event
+    finds it and changes nothing."""
+    return {PK: ORDER_PREFIX + order_id, SK: f"RULERUN#{change_id}"}
+
+
+def rule_log_key(order_id: str, at: str, change_id: str, index: int) -> dict[str, str]:
+    """One action a rule took on an order (the order's timeline reads these)."""
+    return {PK: ORDER_PREFIX + order_id, SK: f"RULELOG#{at}#{change_id}#{index:02d}"}
