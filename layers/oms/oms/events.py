@@ -181,6 +181,18 @@ class RefundRefused(ReturnSummary):
     refundDueBy: Annotated[str | None, "the refund's deadline: two business days after the first receipt"]
 
 
+class IntegrationEventReceived(TypedDict):
+    """A generic integration's webhook was verified and stored (POST /webhooks/{integrationId}). Once per
+    delivery id: a sender's retry of the same delivery announces nothing."""
+
+    integrationId: Annotated[str, "the integration that sent it (POST /integrations)"]
+    deliveryId: Annotated[
+        str, "the sender's delivery id (webhook-id, X-Shopify-Webhook-Id, X-GitHub-Delivery)"
+    ]
+    receivedAt: Annotated[str, "when the webhook arrived (UTC ISO-8601, Z)"]
+    payload: Annotated[Any, "the JSON body as the sender sent it"]
+
+
 # Every event a subscriber can receive, in the order docs/events.md lists them.
 EVENT_TYPES: tuple[type, ...] = (
     OrderReceived,
@@ -199,6 +211,7 @@ EVENT_TYPES: tuple[type, ...] = (
     ReturnDecisionLate,
     RefundIssued,
     RefundRefused,
+    IntegrationEventReceived,
 )
 # The shared parts the events above extend, documented once.
 SUMMARY_TYPES: tuple[type, ...] = (OrderSummary, StockSummary, ReturnSummary)
@@ -259,6 +272,17 @@ def events_from_change(
 
     if entity == "Return" and new is not None:
         emit_return_changes(old, new, emit)
+
+    if entity == "IntegrationEvent" and new is not None and old is None:
+        emit(
+            IntegrationEventReceived,
+            IntegrationEventReceived(
+                integrationId=_field(new, "integrationId"),
+                deliveryId=_field(new, "deliveryId"),
+                receivedAt=_field(new, "receivedAt"),
+                payload=new.get("payload"),
+            ),
+        )
 
     if entity == "Order" and new is not None:
         if "stockShortage" in (new.get("flags") or []) and "stockShortage" not in (
