@@ -75,6 +75,7 @@ class StockCount(_StockBase):
 
 StockMovement = Annotated[StockReceipt | StockAdjustment | StockCount, Field(discriminator="type")]
 _stock = TypeAdapter(StockMovement)
+_STOCK_TYPES = ("receipt", "adjustment", "count")
 
 
 class BadPayload(Exception):
@@ -149,10 +150,12 @@ def _effect(table: Table, delivery: Delivery, actor: str, now: datetime) -> tupl
 
 
 def _fields(error: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in problem['loc']) or 'body'}: {problem['msg']}"
-        for problem in error.errors()
-    )
+    def field(loc: tuple[int | str, ...]) -> str:  # a stock movement's type is a step of the path, no field
+        parts = [str(p) for p in loc]
+        parts = parts[1:] if parts[:1] and parts[0] in _STOCK_TYPES else parts
+        return ".".join(parts) or "body"
+
+    return "; ".join(f"{field(problem['loc'])}: {problem['msg']}" for problem in error.errors())
 
 
 def _tracking(table: Table, event: TrackingEvent, delivery: Delivery, actor: str) -> tuple[list[Write], str]:

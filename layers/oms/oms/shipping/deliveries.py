@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from oms.domain.carriers import OTHER, carrier, normalise_tracking
 from oms.domain.orders import DeliveryScan, Order, ScanStatus, Shipment
+from oms.domain.types import iso_z
 from oms.errors import NotFound
 from oms.inventory.allocation import MAX_WRITES
 from oms.inventory.holdings import order_writes
@@ -38,7 +39,9 @@ def package_owner(carrier_text: str, tracking_number: str) -> tuple[str, str]:
 
 def _with_scan(shipment: Shipment, scan: DeliveryScan) -> Shipment | None:
     """The shipment with the scan added in time order (None: it has it already)."""
-    if any(s.status == scan.status and s.at == scan.at for s in shipment.scans):
+    if any(
+        s.status == scan.status and iso_z(s.at) == iso_z(scan.at) for s in shipment.scans
+    ):  # to the second
         return None
     scans = sorted([*shipment.scans, scan], key=lambda s: s.at)
     delivered = [s.at for s in scans if s.status == ScanStatus.DELIVERED]
