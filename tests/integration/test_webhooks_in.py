@@ -173,6 +173,9 @@ def test_a_signed_delivered_scan_marks_the_shipment_delivered_and_the_on_time_ra
     assert stored and stored["scans"][0]["status"] == "delivered" and stored["deliveredAt"]
     rate = _on_time(stack, context)
     assert (rate["value"], rate["numerator"], rate["denominator"]) == (0.0, 0, 1)
+    status, timeline = call_api(stack, context, "GET", f"/orders/{order_id}/timeline")
+    assert status == 200
+    assert "package 1 delivered (UPS)" in [e["text"] for e in timeline["items"]]
 
     # the same delivery again (a sender's retry): acknowledged, nothing queued, nothing changes
     status, answer = carrier.send(scan, delivery_id="msg_delivered_1")

@@ -20,7 +20,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from oms.domain.types import iso_z, utc_now
 from oms.errors import Conflict
 from oms.integrations.records import valid_keys
-from oms.integrations.signatures import Scheme, verify
+from oms.integrations.signatures import Scheme, header, verify
 from oms.observability import logger, metrics
 from oms.store import conditional, keys
 from oms.store.table import Table
@@ -73,7 +73,7 @@ def receive(
         _refused("TooLarge")
         return Answer(413, TOO_LARGE)
     item = table.get(keys.integration_key(integration_id[:128]))  # read even for a made-up id: same time
-    scheme = Scheme(item["scheme"]) if item else Scheme.STANDARD_WEBHOOKS
+    scheme = Scheme(item["scheme"]) if item else _scheme_of(headers)
     candidates = valid_keys(master_key(), item, now) if item else [_STAND_IN_KEY]
     verdict = verify(scheme, candidates, headers, body, now)
     if item is None or item.get("entity") != "Integration" or not verdict.accepted:
@@ -101,6 +101,15 @@ def receive(
     table.transact([conditional.inbound_delivery_queued(marker, at=iso_z(now))])
     metrics.add_metric(name="WebhooksReceived", unit=MetricUnit.Count, value=1)
     return Answer(202, {"received": True, "deliveryId": verdict.delivery_id})
+
+
+def _scheme_of(headers: Mapping[str, str]) -> Scheme:
+    """The scheme an unknown integration's sender seems to use: checked as it would be, the same work."""
+    if header(headers, "X-Hub-Signature-256"):
+        return Scheme.GITHUB
+    if header(headers, "X-Shopify-Hmac-Sha256"):
+        return Scheme.SHOPIFY
+    return Scheme.STANDARD_WEBHOOKS
 
 
 def _refused(reason: str) -> None:
