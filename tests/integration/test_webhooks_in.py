@@ -328,3 +328,13 @@ def test_bad_integration_requests_are_400_naming_the_field(stack, context):
     )
     assert status == 400 and "scheme" in json.dumps(answer["error"]["details"])
     assert call_api(stack, context, "GET", "/integrations")[1]["items"] == []
+
+
+def test_the_sample_event_applies_a_receipt_once_however_often_sqs_delivers_it(stack, warehouse, context):
+    event = load_event("process_webhooks/stock_receipt.json")
+    for record in event["Records"]:
+        record["body"] = record["body"].replace("MUG-RED", SKU)
+    processor = stack.handler("process_webhooks")
+    assert processor.lambda_handler(event, context)["batchItemFailures"] == []
+    assert processor.lambda_handler(event, context)["batchItemFailures"] == []
+    assert StockRepository(default_table()).get(SKU).on_hand == 10 + 24
