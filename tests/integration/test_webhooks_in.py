@@ -253,6 +253,10 @@ def test_a_3pl_receipt_moves_stock_through_the_ledger_once_per_delivery(stack, w
     threepl.send({"type": "adjustment", "sku": SKU, "delta": -2, "note": "2 crushed in the dock"})
     _process(stack, context)
     assert StockRepository(default_table()).get(SKU).on_hand == 28
+    # a SKU the 3PL receives before the seller set it up here gets its stock row
+    threepl.send({"type": "receipt", "sku": "HOOK-NEW", "quantity": 5, "location": "A-01"})
+    _process(stack, context)
+    assert StockRepository(default_table()).get("HOOK-NEW", "A-01").on_hand == 5
 
 
 def test_bad_payloads_are_kept_with_their_reason_and_move_nothing(stack, warehouse, context):
