@@ -5,6 +5,7 @@ a generic event), and everything wrong is refused alike or kept with its reason.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 
 from oms.amazon.notifications import Notification
 from oms.domain.types import iso_z
+from oms.integrations.receiving import REFUSAL_FLOOR_SECONDS
 from oms.integrations.signatures import Scheme, key_of_secret, sign
 from oms.inventory.stock import StockPolicy, StockRepository, adjust_stock, set_policy
 from oms.orders.intake import apply_change, change_from_notification
@@ -36,6 +38,7 @@ class Sender:
         self.scheme = Scheme(created["scheme"])
         self.key = key_of_secret(self.scheme, created["secret"])
         self.receiver = stack.handler("receive_webhook")
+        self.took: list[float] = []  # seconds each request took to answer
 
     def headers(self, body: bytes, delivery_id: str | None = None, sent_at: datetime | None = None) -> dict:
         return sign(
@@ -61,7 +64,9 @@ class Sender:
             isBase64Encoded=False,
         )
         event["requestContext"].pop("authorizer", None)
+        started = time.monotonic()
         answer = self.receiver.lambda_handler(event, self.context)
+        self.took.append(time.monotonic() - started)
         return answer["statusCode"], json.loads(answer["body"])
 
     def send(self, payload: Any, delivery_id: str | None = None) -> tuple[int, dict]:
@@ -209,6 +214,7 @@ def test_tampered_stale_unknown_and_foreign_deliveries_get_the_same_401_and_chan
         carrier.post(body, {}),  # not signed at all
     ]
     assert {status for status, _ in answers} == {401}
+    assert min(carrier.took + other.took) >= REFUSAL_FLOOR_SECONDS  # none answered sooner than the others
     assert len({json.dumps(answer, sort_keys=True) for _, answer in answers}) == 1
     assert _queued(stack) == []
     order = call_api(stack, context, "GET", f"/orders/{order_id}")[1]

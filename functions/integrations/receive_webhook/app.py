@@ -17,6 +17,7 @@ from oms.store.clients import aws_client
 from oms.store.default import default_table
 
 settings = cold_start(ReceiveWebhookSettings)  # a misconfigured function stops here, naming the variable
+master_key()  # read at cold start, so the first request's answer takes no longer for a known integration
 
 
 @lru_cache(maxsize=1)

@@ -2,7 +2,9 @@
 
 Kept small for a quick cold start (the receiver function imports this module and what it needs only).
 Every refusal for a reason that touches the secret (unknown integration, bad signature, stale time) is the
-same 401 body after the same work; the reason goes to the log and a metric, never to the sender.
+same 401 body after the same work, answered no sooner than REFUSAL_FLOOR_SECONDS after arrival (a read that
+finds the integration takes longer than one that does not); the reason goes to the log and a metric, never
+to the sender.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,6 +31,9 @@ from oms.store.table import Table
 # SQS takes 256 KiB a message: a body of 180 KiB still fits when it must travel base64-encoded (4/3).
 MAX_BODY_BYTES = 180 * 1024
 REPLAY_WINDOW = timedelta(days=7)  # a delivery id is remembered this long
+# Every refusal answers no sooner than this after the request arrived: an unknown integration (a read that
+# finds nothing) and a bad signature or a stale time (a read that finds it) then take the same time.
+REFUSAL_FLOOR_SECONDS = 0.05
 _STAND_IN_KEY = b"\x00" * 32  # checked against when the integration is unknown: the same work either way
 # What an SQS message body may hold (XML 1.0 characters); anything else travels base64-encoded.
 _SQS_TEXT = re.compile("^[\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]*$")
@@ -68,18 +74,21 @@ def receive(
 ) -> Answer:
     """One webhook: 413 if too large; 401 unless signed with the integration's key and fresh; 200 for a
     delivery already queued (nothing more happens); else queued for the processor and 202."""
+    started = time.monotonic()
     now = now or utc_now()
     if len(body) > MAX_BODY_BYTES:
         _refused("TooLarge")
         return Answer(413, TOO_LARGE)
     item = table.get(keys.integration_key(integration_id[:128]))  # read even for a made-up id: same time
     scheme = Scheme(item["scheme"]) if item else _scheme_of(headers)
-    candidates = valid_keys(master_key(), item, now) if item else [_STAND_IN_KEY]
+    master = master_key()  # read (from the warm cache) whether or not the integration is known
+    candidates = valid_keys(master, item, now) if item else [_STAND_IN_KEY]
     verdict = verify(scheme, candidates, headers, body, now)
     if item is None or item.get("entity") != "Integration" or not verdict.accepted:
         reason = "UnknownIntegration" if item is None else ("BadSignature" if not verdict.signed else "Stale")
         _refused(reason)
         logger.info("webhook refused", extra={"integrationId": integration_id[:64], "reason": reason})
+        time.sleep(max(0.0, REFUSAL_FLOOR_SECONDS - (time.monotonic() - started)))
         return Answer(401, UNAUTHORIZED)
     marker = keys.inbound_delivery_key(integration_id, verdict.delivery_id)
     epoch = int(now.timestamp())
