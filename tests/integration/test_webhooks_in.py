@@ -4,6 +4,7 @@ a generic event), and everything wrong is refused alike or kept with its reason.
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 import uuid
@@ -52,6 +53,12 @@ class Sender:
     def post(
         self, body: bytes, headers: dict[str, str], integration_id: str | None = None
     ) -> tuple[int, dict]:
+        return self.post_bytes(body, headers, integration_id, binary=False)
+
+    def post_bytes(
+        self, body: bytes, headers: dict[str, str], integration_id: str | None = None, *, binary: bool = True
+    ) -> tuple[int, dict]:
+        """As API Gateway hands a body on: text as is, anything else base64-encoded."""
         event = load_event("api/get_order.json")
         event.update(
             resource="/webhooks/{integrationId}",
@@ -60,8 +67,8 @@ class Sender:
             pathParameters={"integrationId": integration_id or self.integration_id},
             headers={"Content-Type": "application/json", **headers},
             multiValueHeaders={k: [v] for k, v in {"Content-Type": "application/json", **headers}.items()},
-            body=body.decode(),
-            isBase64Encoded=False,
+            body=base64.b64encode(body).decode() if binary else body.decode(),
+            isBase64Encoded=binary,
         )
         event["requestContext"].pop("authorizer", None)
         started = time.monotonic()
@@ -348,3 +355,36 @@ def test_the_sample_event_applies_a_receipt_once_however_often_sqs_delivers_it(s
     assert processor.lambda_handler(event, context)["batchItemFailures"] == []
     assert processor.lambda_handler(event, context)["batchItemFailures"] == []
     assert StockRepository(default_table()).get(SKU).on_hand == 10 + 24
+
+
+def test_a_receiver_that_fails_to_queue_leaves_the_delivery_to_the_senders_retry(stack, warehouse, context):
+    from oms.integrations.receiving import receive
+    from oms.integrations.records import master_key
+
+    threepl = _integration(stack, context, "stock")
+    body = json.dumps({"type": "receipt", "sku": SKU, "quantity": 3}).encode()
+    headers = threepl.headers(body, "wh-crash")
+
+    def unavailable(*_: Any) -> None:
+        raise ConnectionError("SQS unavailable")
+
+    with pytest.raises(ConnectionError):  # the sender sees a 5xx and retries
+        receive(default_table(), master_key, unavailable, threepl.integration_id, headers, body)
+    assert _queued(stack) == []
+    assert threepl.post(body, headers)[0] == 202  # the retry is queued, not taken for a replay
+    _process(stack, context)
+    assert StockRepository(default_table()).get(SKU).on_hand == 13
+
+
+def test_a_body_that_is_not_text_travels_base64_and_is_kept_as_a_problem(stack, context):
+    sender = _integration(stack, context, "generic")
+    body = b"\x00\xff\xfe binary"
+    assert sender.post_bytes(body, sender.headers(body))[0] == 202
+    (record,) = _queued(stack)
+    assert record["messageAttributes"]["encoding"]["stringValue"] == "base64"
+    processor = stack.handler("process_webhooks")
+    assert processor.lambda_handler({"Records": [record]}, context)["batchItemFailures"] == []
+    _, problems = call_api(stack, context, "GET", f"/integrations/{sender.integration_id}/problems")
+    (problem,) = problems["items"]
+    assert problem["reason"].startswith("the body is not UTF-8 text")
+    assert (base64.b64decode(problem["body"]), problem["bodyEncoding"]) == (body, "base64")  # kept as sent

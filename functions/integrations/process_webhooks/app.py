@@ -1,6 +1,7 @@
 """SQS inbound-webhooks -> each verified webhook applied by its integration's kind, once per delivery id."""
 
 import base64
+import contextlib
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -24,15 +25,19 @@ def _attribute(record: SQSRecord, name: str) -> str:
 
 @tracer.capture_method
 def apply_record(record: SQSRecord) -> None:
-    body = record.body
-    if _attribute(record, "encoding") == "base64":
-        body = base64.b64decode(body).decode("utf-8", errors="replace")
+    body, encoding = record.body, _attribute(record, "encoding")
+    if encoding == "base64":
+        # text SQS could not carry as is (control characters) is applied as text; anything else is not text
+        # at all and stays base64-encoded, kept as a problem
+        with contextlib.suppress(UnicodeDecodeError):
+            body, encoding = base64.b64decode(body).decode("utf-8"), "text"
     delivery = Delivery(
         integration_id=_attribute(record, "integrationId"),
         kind=Kind(_attribute(record, "kind")),
         delivery_id=_attribute(record, "deliveryId"),
         received_at=_attribute(record, "receivedAt"),
         body=body,
+        encoding=encoding,
     )
     try:
         process(default_table(), delivery)

@@ -88,7 +88,8 @@ class Delivery:
     kind: Kind
     delivery_id: str
     received_at: str
-    body: str  # as queued (text)
+    body: str  # as sent: text, or base64 when it is not UTF-8 text (`encoding`)
+    encoding: str = "text"
 
 
 def process(table: Table, delivery: Delivery, now: datetime | None = None) -> str:
@@ -133,6 +134,8 @@ def process(table: Table, delivery: Delivery, now: datetime | None = None) -> st
 
 
 def _effect(table: Table, delivery: Delivery, actor: str, now: datetime) -> tuple[list[Write], str]:
+    if delivery.encoding != "text":
+        raise BadPayload("the body is not UTF-8 text, so not JSON (kept base64-encoded)")
     try:
         payload = json.loads(delivery.body)
     except ValueError as error:
@@ -232,6 +235,7 @@ def _problem(delivery: Delivery, reason: str, now: datetime) -> Write:
             "refusedAt": iso_z(now),
             "reason": reason,
             "body": delivery.body[:_KEPT_BODY],
+            "bodyEncoding": delivery.encoding,
             "bodyTruncated": len(delivery.body) > _KEPT_BODY,
         }
     )

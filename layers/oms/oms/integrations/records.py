@@ -163,7 +163,12 @@ def list_problems(table: Table, integration_id: str, *, limit: int) -> list[dict
     get_integration_item(table, integration_id)
     found: list[dict[str, Any]] = []
     for item in table.query_all(keys.integration_records(integration_id, "PROBLEM"), page_size=limit):
-        found.append({k: item.get(k) for k in ("deliveryId", "receivedAt", "refusedAt", "reason", "body")})
+        found.append(
+            {
+                k: item.get(k)
+                for k in ("deliveryId", "receivedAt", "refusedAt", "reason", "body", "bodyEncoding")
+            }
+        )
         if len(found) >= limit:
             break
     return found
