@@ -388,3 +388,12 @@ def test_a_body_that_is_not_text_travels_base64_and_is_kept_as_a_problem(stack, 
     (problem,) = problems["items"]
     assert problem["reason"].startswith("the body is not UTF-8 text")
     assert (base64.b64decode(problem["body"]), problem["bodyEncoding"]) == (body, "base64")  # kept as sent
+
+
+def test_a_very_long_delivery_id_is_known_by_its_hash_and_still_caught_when_replayed(stack, context):
+    sender = _integration(stack, context, "generic", "github")
+    body = b'{"long": true}'
+    headers = sender.headers(body, "d" * 5000)
+    status, answer = sender.post(body, headers)
+    assert status == 202 and answer["deliveryId"].startswith("sha256:")
+    assert sender.post(body, headers)[1]["duplicate"] is True

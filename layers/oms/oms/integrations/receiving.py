@@ -10,6 +10,7 @@ to the sender.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 import time
@@ -90,7 +91,8 @@ def receive(
         logger.info("webhook refused", extra={"integrationId": integration_id[:64], "reason": reason})
         time.sleep(max(0.0, REFUSAL_FLOOR_SECONDS - (time.monotonic() - started)))
         return Answer(401, UNAUTHORIZED)
-    marker = keys.inbound_delivery_key(integration_id, verdict.delivery_id)
+    delivery_id = _short(verdict.delivery_id)
+    marker = keys.inbound_delivery_key(integration_id, delivery_id)
     epoch = int(now.timestamp())
     try:
         table.transact(
@@ -105,11 +107,18 @@ def receive(
         )
     except Conflict:
         metrics.add_metric(name="WebhooksReplayed", unit=MetricUnit.Count, value=1)
-        return Answer(200, {"received": True, "deliveryId": verdict.delivery_id, "duplicate": True})
-    send(*_message(item, verdict.delivery_id, body, now))
+        return Answer(200, {"received": True, "deliveryId": delivery_id, "duplicate": True})
+    send(*_message(item, delivery_id, body, now))
     table.transact([conditional.inbound_delivery_queued(marker, at=iso_z(now))])
     metrics.add_metric(name="WebhooksReceived", unit=MetricUnit.Count, value=1)
-    return Answer(202, {"received": True, "deliveryId": verdict.delivery_id})
+    return Answer(202, {"received": True, "deliveryId": delivery_id})
+
+
+def _short(delivery_id: str) -> str:
+    """A delivery id fit for a key (DynamoDB's sort key holds 1 KB): a long one is known by its hash."""
+    if len(delivery_id.encode()) <= 200:
+        return delivery_id
+    return "sha256:" + hashlib.sha256(delivery_id.encode()).hexdigest()
 
 
 def _scheme_of(headers: Mapping[str, str]) -> Scheme:
