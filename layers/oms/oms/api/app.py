@@ -13,6 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from oms.api import (
     audits,
     health,
+    integrations,
     inventory,
     metrics,
     orders,
@@ -103,6 +104,7 @@ def build_app() -> APIGatewayRestResolver:
     app.include_router(refunds.router)
     app.include_router(purchasing.router)
     app.include_router(rules.router)
+    app.include_router(integrations.router)
     register_error_answers(app)
     return app
 
