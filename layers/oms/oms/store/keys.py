@@ -515,6 +515,44 @@ def sku_units_between(first_day: str, last_day: str) -> list[KeyQuery]:
     return queries
 
 
+ORDERED_PREFIX = "ORDERED#"
+
+
+def sku_ordered_key(sku: str, day: str) -> dict[str, str]:
+    """A SKU's units ordered on one warehouse day (`YYYY-MM-DD`), per channel and marketplace, and whether it
+    ran out that day: counted in the intake transaction, under the SKU so its whole history is one query."""
+    return {PK: SKU_PREFIX + sku, SK: ORDERED_PREFIX + day}
+
+
+def sku_ordered_between(sku: str, first_day: str, last_day: str) -> KeyQuery:
+    """A SKU's daily ordered units from `first_day` to `last_day` (inclusive), oldest first."""
+    return KeyQuery(SKU_PREFIX + sku, sk_from=ORDERED_PREFIX + first_day, sk_to=ORDERED_PREFIX + last_day)
+
+
+PLAN_SK = "PLAN"
+REORDER_DUE = "PLAN#REORDER"
+PLAN_RUN = "PLAN#RUN"
+
+
+def plan_key(sku: str) -> dict[str, str]:
+    """A SKU's stock plan (forecast, reorder point, safety stock, order quantity), rewritten each night."""
+    return {PK: SKU_PREFIX + sku, SK: PLAN_SK}
+
+
+def reorder_due_index_keys(sku: str) -> dict[str, str]:
+    """gsi1, sparse: only the plans whose SKU is due for reordering (GET /planning/reorder), by SKU."""
+    return {"gsi1pk": REORDER_DUE, "gsi1sk": sku}
+
+
+def reorder_due() -> KeyQuery:
+    return KeyQuery(REORDER_DUE, "gsi1")
+
+
+def plan_run_key(day: str) -> dict[str, str]:
+    """The nightly plan of one warehouse day: how far it got (the last SKU planned) and whether it is done."""
+    return {PK: PLAN_RUN, SK: day}
+
+
 def returns_by_time(start: str | None, end: str | None) -> KeyQuery:
     # "~" sorts after "#" and every digit, so a bare timestamp bound includes that instant's returns.
     return KeyQuery(ALL_RETURNS, "gsi1", sk_from=start, sk_to=f"{end}~" if end else None, newest_first=True)
