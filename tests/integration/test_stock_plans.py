@@ -192,3 +192,34 @@ def test_a_run_out_of_time_goes_on_next_time_and_a_done_day_returns_at_once(stac
 def test_bad_planning_requests_answer_4xx(stack, context, path, query, status):
     answer_status, answer = call_api(stack, context, "GET", path, query=query)
     assert answer_status == status and answer["error"]["code"]
+
+
+def test_a_product_line_s_growth_and_promotion_shape_the_next_plan(stack, context):
+    _setup(stack, context, "MUG-GREEN", {"leadTimeDays": 10}, 40)
+    _seed_history("MUG-GREEN", 84)
+    _run(stack)
+    _, before = call_api(stack, context, "GET", "/planning/skus/MUG-GREEN")
+
+    promotion = {"name": "Black Friday", "start": "2026-11-27", "end": "2026-11-30", "factor": 3}
+    lines = {"lines": [{"name": "Mugs", "skuPrefix": "MUG-", "growthFactor": 1.5, "events": [promotion]}]}
+    status, saved = call_api(stack, context, "PUT", "/planning/settings", lines)
+    assert status == 200 and saved["lines"][0]["growthFactor"] == 1.5
+    assert call_api(stack, context, "GET", "/planning/settings")[1] == saved
+    bad = {"lines": [{"name": "Mugs", "events": [{**promotion, "end": "2026-11-26"}]}]}
+    status, refused = call_api(stack, context, "PUT", "/planning/settings", bad)
+    assert status == 400 and "ends before it starts" in str(refused)
+    assert call_api(stack, context, "GET", "/planning/settings")[1] == saved  # nothing half-applied
+
+    default_table().delete(keys.plan_run_key("2026-11-24"))  # plan the day again, as the next night would
+    _run(stack)
+
+    _, after = call_api(stack, context, "GET", "/planning/skus/MUG-GREEN")
+    by_day = {f["date"]: f["units"] for f in before["forecast"]}
+    for day in after["forecast"]:
+        factor = 4.5 if "2026-11-27" <= day["date"] <= "2026-11-30" else 1.5
+        assert day["units"] == pytest.approx(by_day[day["date"]] * factor, abs=0.02)
+    assert after["productLine"] == "Mugs" and "Black Friday x3 on 4 day(s)" in after["note"]
+    assert (
+        after["orderQuantity"]["inputs"]["forecastDemand"]
+        > before["orderQuantity"]["inputs"]["forecastDemand"]
+    )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from oms.planning.demand import HISTORY_DAYS
+from oms.planning.lines import PlanningSettings, read_settings, save_settings
 from oms.planning.views import ReorderList, SkuPlan, reorder_list, sku_plan
 from oms.store.default import default_table
 
@@ -39,3 +40,24 @@ def get_reorder(
 ) -> ReorderList:
     """The SKUs last night's plans found due: available + on order at or below the reorder point."""
     return reorder_list(default_table(), limit=limit, next_token=next_token)
+
+
+@router.get(
+    "/planning/settings", summary="Product lines: fixed methods, growth factors, events", tags=["planning"]
+)
+def get_planning_settings() -> PlanningSettings:
+    return read_settings(default_table())
+
+
+@router.put(
+    "/planning/settings",
+    summary="Replace the product lines (a line by productLine or SKU prefix)",
+    tags=["planning"],
+    responses={
+        400: {"description": "a bad line: unknown method, an event ending before it starts, a name twice"}
+    },
+)
+def put_planning_settings(settings: Annotated[PlanningSettings, Body()]) -> PlanningSettings:
+    """Used from the next nightly plan on: a fixed method (still backtested beside the others), a growth
+    factor on every forecast day, and events whose days' forecast is multiplied by their factor."""
+    return save_settings(default_table(), settings)

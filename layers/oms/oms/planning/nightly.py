@@ -19,6 +19,7 @@ from oms.inventory.unit_values import SkuSales, sales_classes
 from oms.observability import logger
 from oms.planning.demand import read_demand
 from oms.planning.lead_times import lead_time_for, units_on_order
+from oms.planning.lines import PlanningSettings, line_of, read_settings
 from oms.planning.stock_plan import Stock, compute_plan, store_plan
 from oms.store import keys
 from oms.store.table import Table
@@ -38,7 +39,9 @@ class RunResult:
     already_done: bool = False
 
 
-def _plan_one(table: Table, sales: SkuSales, *, as_of_day: str, now: datetime) -> bool:
+def _plan_one(
+    table: Table, sales: SkuSales, *, as_of_day: str, now: datetime, settings: PlanningSettings
+) -> bool:
     """Plan one SKU and store it; True when it is due for reordering."""
     as_of = datetime.fromisoformat(as_of_day).date()
     demand = read_demand(table, sales.sku, as_of)
@@ -57,6 +60,7 @@ def _plan_one(table: Table, sales: SkuSales, *, as_of_day: str, now: datetime) -
         units_on_order(table, sales.sku),
         as_of=as_of,
         planned_at=now,
+        line=line_of(settings, sales.sku, sales.rows),
     )
     store_plan(table, body, mark_out=mark_out)
     return bool(body["reorderDue"])
@@ -74,6 +78,7 @@ def run_nightly(table: Table, now: datetime, time_left: Callable[[], float]) -> 
         )
     cursor = record.get("cursor")
     planned, due = int(record.get("planned", 0)), int(record.get("due", 0))
+    settings = read_settings(table)
     todo = [s for s in sales_classes(table, now) if cursor is None or s.sku > cursor]
     done = True
     for start in range(0, len(todo), PAGE):
@@ -81,7 +86,7 @@ def run_nightly(table: Table, now: datetime, time_left: Callable[[], float]) -> 
             done = False
             break
         for sales in todo[start : start + PAGE]:
-            due += _plan_one(table, sales, as_of_day=as_of_day, now=now)
+            due += _plan_one(table, sales, as_of_day=as_of_day, now=now, settings=settings)
             planned += 1
             cursor = sales.sku
         _save(table, day, cursor, planned, due, done=False, now=now)

@@ -31,6 +31,7 @@ from oms.errors import Conflict
 from oms.inventory.stock import level_of, row_item
 from oms.planning.backtest import Accuracy, plan
 from oms.planning.demand import DemandHistory
+from oms.planning.lines import ProductLine, with_line
 from oms.store import keys
 from oms.store.conditional import add_ordered
 from oms.store.table import Item, Table, Write, back_off
@@ -97,6 +98,7 @@ def compute_plan(
     *,
     as_of: date,
     planned_at: datetime,
+    line: ProductLine | None = None,
 ) -> Item:
     """The plan item's body (no keys): what the SKU will sell, and when and how much to reorder, explained."""
     horizon = horizon_for(lead)
@@ -111,6 +113,8 @@ def compute_plan(
     else:
         cleaned = demand.cleaned()
         chosen = plan(cleaned, horizon)
+        if line is not None:
+            chosen = with_line(chosen, cleaned, horizon, line, first_day)
         method, note = chosen.method, chosen.note
         forecast, low, high = chosen.forecast, chosen.low, chosen.high
         accuracy = {name: _accuracy(a) for name, a in chosen.accuracy.items()}
@@ -144,6 +148,7 @@ def compute_plan(
         "plannedAt": iso_z(planned_at),
         "asOf": as_of.isoformat(),
         "abcClass": abc_class.value,
+        "productLine": line.name if line else None,
         "serviceLevel": level,
         "method": method,
         "note": note,

@@ -71,6 +71,7 @@ class SkuPlan(ApiModel):
     planned_at: UtcDateTime
     as_of: date = Field(description="the last day of history the plan read (warehouse day)")
     abc_class: str
+    product_line: str | None = Field(default=None, description="the product line whose settings applied")
     service_level: float = Field(
         description="the share of replenishment cycles meant to end without running out"
     )
@@ -162,6 +163,7 @@ def sku_plan(table: Table, sku: str, *, days: int = HISTORY_DAYS) -> SkuPlan:
         planned_at=item["plannedAt"],
         as_of=as_of,
         abc_class=str(item["abcClass"]),
+        product_line=item.get("productLine"),
         service_level=float(item["serviceLevel"]),
         method=str(item["method"]),
         note=str(item["note"]),
