@@ -23,7 +23,7 @@ from oms.store.conditional import add_ordered
 from oms.store.default import default_table
 from tests.api_calls import call_api
 from tests.builders import order_change
-from tests.conftest import TEST_CLOCK, LambdaContext
+from tests.conftest import TEST_CLOCK, LambdaContext, load_event
 
 TODAY = date(2026, 11, 24)  # the warehouse's day at TEST_CLOCK
 US = "ATVPDKIKX0DER"
@@ -77,7 +77,7 @@ class FifteenMinutes(LambdaContext):
 
 def _run(stack) -> dict:
     handler = stack.handler("plan_stock")
-    return handler.lambda_handler({"scheduledTime": TEST_CLOCK.isoformat()}, FifteenMinutes())
+    return handler.lambda_handler(load_event("plan_stock/schedule.json"), FifteenMinutes())
 
 
 def test_orders_are_counted_per_day_channel_and_marketplace_once_and_a_short_day_is_marked(stack, context):
@@ -180,6 +180,8 @@ def test_a_run_out_of_time_goes_on_next_time_and_a_done_day_returns_at_once(stac
     assert (second.planned, second.done) == (3, True)
     assert all(default_table().get(keys.plan_key(sku)) for sku in ("A-1", "B-1", "C-1"))
     assert nightly.run_nightly(default_table(), TEST_CLOCK, lambda: 1000.0).already_done
+    over = nightly.run_nightly(default_table(), TEST_CLOCK, lambda: 1000.0, again=True)  # an operator's rerun
+    assert (over.planned, over.done, over.already_done) == (3, True, False)
     # A-1 ended yesterday with nothing available: its last day's demand is unknown, not 5
     demand = read_demand(default_table(), "A-1", TODAY - timedelta(days=1))
     assert demand is not None and demand.out[-1] is True
@@ -210,8 +212,8 @@ def test_a_product_line_s_growth_and_promotion_shape_the_next_plan(stack, contex
     assert status == 400 and "ends before it starts" in str(refused)
     assert call_api(stack, context, "GET", "/planning/settings")[1] == saved  # nothing half-applied
 
-    default_table().delete(keys.plan_run_key("2026-11-24"))  # plan the day again, as the next night would
-    _run(stack)
+    handler = stack.handler("plan_stock")
+    handler.lambda_handler(load_event("plan_stock/again.json"), FifteenMinutes())  # the day planned over, now
 
     _, after = call_api(stack, context, "GET", "/planning/skus/MUG-GREEN")
     by_day = {f["date"]: f["units"] for f in before["forecast"]}

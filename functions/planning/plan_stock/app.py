@@ -1,6 +1,7 @@
 """Schedule (hourly) -> the warehouse day's stock plans: the first run after the warehouse's midnight plans
 every SKU (forecast, safety stock, reorder point, order quantity), going on from where a run that ran out of
-time stopped; once the day's plans are done, the other runs of the day return at once."""
+time stopped; once the day's plans are done, the other runs of the day return at once. `{"again": true}` (an operator's
+`oms invoke plan_stock --event FILE`) plans the day over, now."""
 
 from datetime import datetime
 
@@ -22,7 +23,8 @@ settings = cold_start(PlanningSettings)  # a misconfigured function stops here, 
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     scheduled = event.get("scheduledTime")
     now = max(datetime.fromisoformat(scheduled), utc_now()) if scheduled else utc_now()
-    result = run_nightly(default_table(), now, lambda: context.get_remaining_time_in_millis() / 1000)
+    time_left = lambda: context.get_remaining_time_in_millis() / 1000  # noqa: E731
+    result = run_nightly(default_table(), now, time_left, again=bool(event.get("again")))
     if not result.already_done:
         metrics.add_metric(name="StockPlansMade", unit=MetricUnit.Count, value=result.planned)
         metrics.add_metric(name="ReorderDueSkus", unit=MetricUnit.Count, value=result.due)

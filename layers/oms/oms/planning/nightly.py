@@ -66,12 +66,16 @@ def _plan_one(
     return bool(body["reorderDue"])
 
 
-def run_nightly(table: Table, now: datetime, time_left: Callable[[], float]) -> RunResult:
-    """Plan every SKU not yet planned in this warehouse day's run, while time is left."""
+def run_nightly(
+    table: Table, now: datetime, time_left: Callable[[], float], *, again: bool = False
+) -> RunResult:
+    """Plan every SKU not yet planned in this warehouse day's run, while time is left; `again`: start the
+    day's run over (after a lead time or a product line changed, `oms invoke plan_stock` with
+    `{"again": true}`)."""
     calendar = ShippingSettingsStore(table).get().calendar
     today = calendar.local(now).date()
     day, as_of_day = today.isoformat(), (today - timedelta(days=1)).isoformat()
-    record = table.get(keys.plan_run_key(day), consistent=True) or {}
+    record = {} if again else table.get(keys.plan_run_key(day), consistent=True) or {}
     if record.get("done"):
         return RunResult(
             day, int(record.get("planned", 0)), int(record.get("due", 0)), True, already_done=True
