@@ -79,8 +79,33 @@ async function renderReorder(view) {
   announce(count ? `${count} SKUs to reorder.` : "Nothing to reorder.");
 }
 
+// The figures' inputs in the seller's words (the API names them in camelCase).
+const INPUT_WORDS = {
+  dailyDemand: "Daily demand (forecast, units)",
+  dailyDemandSd: "Daily demand spread (sd, units)",
+  leadTimeDays: "Lead time (days)",
+  leadTimeSdDays: "Lead time spread (sd, days)",
+  leadTimeSource: "Lead time from",
+  demandOverLeadTime: "Demand over the lead time",
+  safetyStock: "Safety stock",
+  serviceLevel: "Service level",
+  z: "z (standard normal)",
+  coverDays: "Days an order must cover",
+  reviewDays: "Review period (days)",
+  targetDays: "Days-of-stock target",
+  forecastDemand: "Forecast demand over those days",
+  onHand: "On hand",
+  onOrder: "On order",
+  backorders: "Backorders",
+  beforeRounding: "Before rounding",
+  casePack: "Case pack",
+  minimumOrderQuantity: "Minimum order",
+};
+
 function figureFacts(id, title, figure) {
-  const inputs = Object.entries(figure.inputs || {}).filter(([, value]) => value !== null && value !== undefined);
+  const inputs = Object.entries(figure.inputs || {})
+    .filter(([, value]) => value !== null && value !== undefined)
+    .map(([name, value]) => [INPUT_WORDS[name] || name, name === "serviceLevel" ? percent(value, 0) : value]);
   return h(
     "article",
     { class: "plan-figure", id, "aria-labelledby": `${id}-title` },
