@@ -13,6 +13,7 @@ from itertools import cycle
 import pytest
 
 from oms.amazon.notifications import Notification
+from oms.domain.orders import FulfillmentChannel, Order, OrderItem, OrderStatus
 from oms.events import events_from_change
 from oms.orders.intake import apply_change, change_from_notification
 from oms.planning import nightly
@@ -21,6 +22,7 @@ from oms.planning.methods import BASELINES, METHODS
 from oms.store import keys
 from oms.store.conditional import add_ordered
 from oms.store.default import default_table
+from oms.store.orders import OrderRepository
 from tests.api_calls import call_api
 from tests.builders import order_change
 from tests.conftest import TEST_CLOCK, LambdaContext, load_event
@@ -225,3 +227,38 @@ def test_a_product_line_s_growth_and_promotion_shape_the_next_plan(stack, contex
         after["orderQuantity"]["inputs"]["forecastDemand"]
         > before["orderQuantity"]["inputs"]["forecastDemand"]
     )
+
+
+def _stored_before_counters(order_id: str, sku: str, quantity: int, purchased) -> None:
+    """An order as stored before the demand counters existed: no unitsOrdered on it."""
+    OrderRepository(default_table()).add(
+        Order(
+            order_id=order_id,
+            marketplace_id=US,
+            status=OrderStatus.SHIPPED,
+            fulfillment_channel=FulfillmentChannel.MFN,
+            purchase_date=purchased,
+            last_update_date=purchased,
+            is_prime=False,
+            items=[OrderItem(order_item_id="1", sku=sku, quantity=quantity, quantity_shipped=quantity)],
+        )
+    )
+
+
+def test_orders_stored_before_the_counters_are_counted_once_on_their_purchase_day(stack, context):
+    _setup(stack, context, "MUG-OLD", {"leadTimeDays": 7}, 10)
+    _stored_before_counters("111-0000001-0000001", "MUG-OLD", 2, TEST_CLOCK - timedelta(days=3))
+    _stored_before_counters("111-0000001-0000002", "MUG-OLD", 5, TEST_CLOCK - timedelta(days=3, hours=1))
+    _stored_before_counters("111-0000001-0000003", "MUG-OLD", 4, TEST_CLOCK - timedelta(days=800))  # too old
+    _stored_before_counters("111-0000001-0000004", "MUG-OLD", 1, TEST_CLOCK - timedelta(days=2))
+
+    _order("111-0000001-0000004", "MUG-OLD", 1, status="Shipped", shipped=1)  # written again: counted then
+    _run(stack)
+    _run(stack)  # the count is done once
+
+    demand = read_demand(default_table(), "MUG-OLD", TODAY - timedelta(days=1))
+    assert demand is not None
+    assert demand.start == TODAY - timedelta(days=3) and demand.units == [7.0, 1.0, 0.0]
+    assert read_demand(default_table(), "MUG-OLD", TODAY - timedelta(days=700), days=730) is None
+    counted = default_table().get(keys.order_key("111-0000001-0000002"))
+    assert counted is not None and counted["unitsOrdered"] == {"MUG-OLD": 5}

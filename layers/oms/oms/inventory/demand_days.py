@@ -5,7 +5,8 @@ the orders.
 
 Units are counted once per unit whoever writes the order next: the order keeps what it has counted
 (unitsOrdered). A cancelled order stays counted: the buyer asked for it, and demand is what was asked for.
-An order stored before the counters existed counts only units added from now on.
+An order stored before the counters existed counts when it is next written, or when the nightly plan's
+first run counts the stored orders (oms.planning.backfill).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from oms.domain.orders import Order
 from oms.domain.types import utc_now
 from oms.inventory.allocation import Reallocation
 from oms.store.conditional import add_ordered
-from oms.store.orders import order_from_item
 from oms.store.table import Item, Table, Write
 from oms.warehouse.settings import ShippingSettingsStore
 
@@ -36,12 +36,8 @@ def ordered_writes(
     """The units counted so far per SKU (to keep on the order) and one counter write per SKU and day: units
     newly ordered on the order's purchase day, and today marked out for every SKU this change leaves with
     nothing available or some order short."""
-    if current is not None and COUNTED_ATTRIBUTE in current:
-        counted = {sku: int(n) for sku, n in (current.get(COUNTED_ATTRIBUTE) or {}).items()}
-    elif current is not None:
-        counted = units_ordered(order_from_item(current))
-    else:
-        counted = {}
+    # an order stored before the counters existed has counted nothing: its units count now, on its purchase day
+    counted = {sku: int(n) for sku, n in ((current or {}).get(COUNTED_ATTRIBUTE) or {}).items()}
     now_ordered = units_ordered(order)
     new = {sku: n - counted.get(sku, 0) for sku, n in now_ordered.items() if n > counted.get(sku, 0)}
     out = sorted(

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from oms.domain.types import iso_z
 from oms.inventory.unit_values import SkuSales, sales_classes
 from oms.observability import logger
+from oms.planning.backfill import count_stored_orders
 from oms.planning.demand import read_demand
 from oms.planning.lead_times import lead_time_for, units_on_order
 from oms.planning.lines import PlanningSettings, line_of, read_settings
@@ -80,6 +81,11 @@ def run_nightly(
         return RunResult(
             day, int(record.get("planned", 0)), int(record.get("due", 0)), True, already_done=True
         )
+    stored, counted_all = count_stored_orders(table, now, time_left)  # once, the first night(s) after install
+    if stored:
+        logger.info("stored orders counted into the demand history", extra={"orders": stored})
+    if not counted_all:
+        return RunResult(day, int(record.get("planned", 0)), int(record.get("due", 0)), False)
     cursor = record.get("cursor")
     planned, due = int(record.get("planned", 0)), int(record.get("due", 0))
     settings = read_settings(table)

@@ -157,3 +157,16 @@ def add_ordered(
     if adds:
         update += " ADD " + ", ".join(f"#a{i} :a{i}" for i in range(len(adds)))
     return Write("Update", key=keys.sku_ordered_key(sku, day), update=update, names=names, values=values)
+
+
+def mark_order_counted(order_id: str, counted: dict[str, int], version: int) -> Write:
+    """Record on a stored order the units per SKU its demand counters now hold (`unitsOrdered`), only if it
+    is still the version read and nobody counted it meanwhile; its version moves on."""
+    return Write(
+        "Update",
+        key=keys.order_key(order_id),
+        update="SET #counted = :counted ADD #version :one",
+        condition="#version = :version AND attribute_not_exists(#counted)",
+        names={"#counted": "unitsOrdered", "#version": "version"},
+        values={":counted": counted, ":one": 1, ":version": version},
+    )
