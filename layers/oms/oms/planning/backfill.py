@@ -33,17 +33,17 @@ def count_stored_orders(table: Table, now: datetime, time_left: Callable[[], flo
     calendar = ShippingSettingsStore(table).get().calendar
     oldest = iso_z(now - timedelta(days=HISTORY_DAYS))
     before = mark.get("before")
-    query = keys.KeyQuery(keys.ALL_ORDERS, "gsi1", sk_before=before, newest_first=True)
+    query = keys.orders_purchased_before(before)
     counted = 0
     for item in table.query_all(query, page_size=100):
         if time_left() < MARGIN_SECONDS:
             _save(table, before, done=False)
             return counted, False
-        if str(item["gsi1sk"]) < oldest:
+        if str(item["purchaseDate"]) < oldest:
             break
         if COUNTED_ATTRIBUTE not in item and _count(table, str(item["orderId"]), calendar):
             counted += 1
-        before = str(item["gsi1sk"])
+        before = keys.purchase_position(item)
     _save(table, before, done=True)
     return counted, True
 

@@ -74,6 +74,16 @@ def orders_by_purchase_date(date_from: str | None, date_to: str | None) -> KeyQu
     )
 
 
+def orders_purchased_before(position: str | None) -> KeyQuery:
+    """Every order, newest purchase first, after `position` (an order's purchase_position) when given."""
+    return KeyQuery(ALL_ORDERS, "gsi1", sk_before=position, newest_first=True)
+
+
+def purchase_position(order_item: dict[str, Any]) -> str:
+    """Where an order item sits in the orders-by-purchase-date index (to resume a walk after it)."""
+    return str(order_item["gsi1sk"])
+
+
 def orders_by_status(status: str, channel: str | None, ship_by_before: str | None) -> KeyQuery:
     if channel:
         return KeyQuery(f"{ALL_ORDERS}#STATUS#{status}#CHANNEL#{channel}", "gsi3", sk_before=ship_by_before)
