@@ -262,3 +262,12 @@ def test_orders_stored_before_the_counters_are_counted_once_on_their_purchase_da
     assert read_demand(default_table(), "MUG-OLD", TODAY - timedelta(days=700), days=730) is None
     counted = default_table().get(keys.order_key("111-0000001-0000002"))
     assert counted is not None and counted["unitsOrdered"] == {"MUG-OLD": 5}
+
+
+def test_a_sku_with_spaces_and_signs_is_found_by_its_percent_encoded_path(stack, context):
+    _setup(stack, context, "MUG%20RED%231", {"leadTimeDays": 5}, 3)  # the SKU "MUG RED#1"
+    _seed_history("MUG RED#1", 30)
+    _run(stack)
+
+    status, plan = call_api(stack, context, "GET", "/planning/skus/MUG%20RED%231")
+    assert status == 200 and plan["sku"] == "MUG RED#1" and len(plan["history"]["raw"]) == 30

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
@@ -20,7 +21,6 @@ Sku = Annotated[str, Path(min_length=1, max_length=200, description="the seller 
     "/planning/skus/<sku>",
     summary="A SKU's stock plan: history, forecast, method and accuracy, reorder point, safety stock, order quantity",
     tags=["planning"],
-    responses={404: {"description": "the SKU has no plan yet (plans are made nightly)"}},
 )
 def get_sku_plan(
     sku: Sku,
@@ -28,9 +28,9 @@ def get_sku_plan(
         int, Query(alias="historyDays", ge=1, le=HISTORY_DAYS, description="days of history to return")
     ] = HISTORY_DAYS,
 ) -> SkuPlan:
-    """Last night's plan. The history is read now (raw: units ordered per day; cleaned: out-of-stock days
+    """Last night's plan (404 until the SKU's first night). The history is read now (raw: units ordered per day; cleaned: out-of-stock days
     unknown); every figure comes with its formula and inputs."""
-    return sku_plan(default_table(), sku, days=history_days)
+    return sku_plan(default_table(), unquote(sku), days=history_days)  # REST API paths arrive percent-encoded
 
 
 @router.get("/planning/reorder", summary="Reorder suggestions, per supplier", tags=["planning"])
@@ -53,11 +53,9 @@ def get_planning_settings() -> PlanningSettings:
     "/planning/settings",
     summary="Replace the product lines (a line by productLine or SKU prefix)",
     tags=["planning"],
-    responses={
-        400: {"description": "a bad line: unknown method, an event ending before it starts, a name twice"}
-    },
 )
 def put_planning_settings(settings: Annotated[PlanningSettings, Body()]) -> PlanningSettings:
-    """Used from the next nightly plan on: a fixed method (still backtested beside the others), a growth
+    """The whole list (400 naming a bad line: an unknown method, an event ending before it starts, a name
+    twice). Used from the next nightly plan on: a fixed method (still backtested beside the others), a growth
     factor on every forecast day, and events whose days' forecast is multiplied by their factor."""
     return save_settings(default_table(), settings)
