@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from oms.planning.backtest import plan
 from oms.planning.history import SkuHistory
-from oms.planning.lines import LineEvent, MethodName, PlanningSettings, ProductLine, line_of, with_line
+from oms.planning.lines import LineEvent, MethodName, ProductLine, ProductLines, line_of, with_line
 from oms.planning.methods import METHODS
 
 START = date(2026, 6, 1)
@@ -24,7 +24,7 @@ def test_every_method_a_line_can_fix_is_a_method() -> None:
 
 
 def test_a_sku_s_line_is_its_policy_s_else_the_longest_prefix() -> None:
-    settings = PlanningSettings(
+    settings = ProductLines(
         lines=[
             ProductLine(name="Mugs", sku_prefix="MUG-"),
             ProductLine(name="Red mugs", sku_prefix="MUG-RED"),
@@ -69,6 +69,6 @@ def test_bad_settings_are_refused_naming_the_problem() -> None:
     with pytest.raises(ValidationError, match="ends before it starts"):
         LineEvent(name="Sale", start=date(2026, 12, 2), end=date(2026, 12, 1), factor=2)
     with pytest.raises(ValidationError, match="same name"):
-        PlanningSettings(lines=[ProductLine(name="Mugs"), ProductLine(name="Mugs")])
+        ProductLines(lines=[ProductLine(name="Mugs"), ProductLine(name="Mugs")])
     with pytest.raises(ValidationError):
         ProductLine(name="Mugs", method="prophet")  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from oms.planning.demand import HISTORY_DAYS
-from oms.planning.lines import PlanningSettings, read_settings, save_settings
+from oms.planning.lines import ProductLines, read_settings, save_settings
 from oms.planning.views import ReorderList, SkuPlan, reorder_list, sku_plan
 from oms.store.default import default_table
 
@@ -45,7 +45,7 @@ def get_reorder(
 @router.get(
     "/planning/settings", summary="Product lines: fixed methods, growth factors, events", tags=["planning"]
 )
-def get_planning_settings() -> PlanningSettings:
+def get_planning_settings() -> ProductLines:
     return read_settings(default_table())
 
 
@@ -54,7 +54,7 @@ def get_planning_settings() -> PlanningSettings:
     summary="Replace the product lines (a line by productLine or SKU prefix)",
     tags=["planning"],
 )
-def put_planning_settings(settings: Annotated[PlanningSettings, Body()]) -> PlanningSettings:
+def put_planning_settings(settings: Annotated[ProductLines, Body()]) -> ProductLines:
     """The whole list (400 naming a bad line: an unknown method, an event ending before it starts, a name
     twice). Used from the next nightly plan on: a fixed method (still backtested beside the others), a growth
     factor on every forecast day, and events whose days' forecast is multiplied by their factor."""

@@ -60,11 +60,11 @@ class ProductLine(ApiModel):
     events: list[LineEvent] = Field(default_factory=list, max_length=50)
 
 
-class PlanningSettings(ApiModel):
+class ProductLines(ApiModel):
     lines: list[ProductLine] = Field(default_factory=list, max_length=200)
 
     @model_validator(mode="after")
-    def _distinct(self) -> PlanningSettings:
+    def _distinct(self) -> ProductLines:
         names = [line.name for line in self.lines]
         if len(set(names)) != len(names):
             raise ValueError("two product lines have the same name")
@@ -74,12 +74,12 @@ class PlanningSettings(ApiModel):
         return self
 
 
-def read_settings(table: Table) -> PlanningSettings:
+def read_settings(table: Table) -> ProductLines:
     item = table.get(keys.config_key("planning"), consistent=True)
-    return PlanningSettings.model_validate(item["settings"]) if item else PlanningSettings()
+    return ProductLines.model_validate(item["settings"]) if item else ProductLines()
 
 
-def save_settings(table: Table, settings: PlanningSettings) -> PlanningSettings:
+def save_settings(table: Table, settings: ProductLines) -> ProductLines:
     """Replace the whole settings (versioned: two saves at once cannot lose one silently)."""
     for attempt in range(10):
         current = table.get(keys.config_key("planning"), consistent=True)
@@ -97,7 +97,7 @@ def save_settings(table: Table, settings: PlanningSettings) -> PlanningSettings:
     raise Conflict("the planning settings kept changing; try again")
 
 
-def line_of(settings: PlanningSettings, sku: str, rows: Sequence[Item]) -> ProductLine | None:
+def line_of(settings: ProductLines, sku: str, rows: Sequence[Item]) -> ProductLine | None:
     """The SKU's line: by its policy's productLine, else by the longest matching skuPrefix."""
     named = {str(r["productLine"]) for r in rows if r.get("productLine")}
     for line in settings.lines:

@@ -20,7 +20,7 @@ from oms.observability import logger
 from oms.planning.backfill import count_stored_orders
 from oms.planning.demand import read_demand
 from oms.planning.lead_times import lead_time_for, units_on_order
-from oms.planning.lines import PlanningSettings, line_of, read_settings
+from oms.planning.lines import ProductLines, line_of, read_settings
 from oms.planning.stock_plan import Stock, compute_plan, store_plan
 from oms.store import keys
 from oms.store.table import Table
@@ -41,7 +41,7 @@ class RunResult:
 
 
 def _plan_one(
-    table: Table, sales: SkuSales, *, as_of_day: str, now: datetime, settings: PlanningSettings
+    table: Table, sales: SkuSales, *, as_of_day: str, now: datetime, settings: ProductLines
 ) -> bool:
     """Plan one SKU and store it; True when it is due for reordering."""
     as_of = datetime.fromisoformat(as_of_day).date()
