@@ -45,6 +45,10 @@ def _everything_a_seller_hears_about() -> list[events.DomainEvent]:
     out = {**low, "reserved": 4}
     changes = [(None, order), (order, short), (short, at_risk), (at_risk, late), (late, canceled)]
     changes += [({**stock, "reorderPoint": 5}, low), (low, out)]
+    plan = {"entity": "StockPlan", "sku": "SellerSKUID1", "available": 0, "onOrder": 0, "supplier": None}
+    figures = {name: {"value": 6, "formula": "", "inputs": {}} for name in ("reorderPoint", "safetyStock")}
+    due = {**plan, **figures, "orderQuantity": {"value": 12, "formula": "", "inputs": {}}, "reorderDue": True}
+    changes += [({**due, "reorderDue": False}, due)]  # the nightly plan finds the SKU due
     requested = {
         "entity": "Return",
         "returnId": "R1",

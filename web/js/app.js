@@ -8,6 +8,7 @@ import * as batches from "./views/batches.js";
 import * as order from "./views/order.js";
 import * as orders from "./views/orders.js";
 import * as purchaseOrders from "./views/purchase-orders.js";
+import * as planning from "./views/planning.js";
 import * as queue from "./views/queue.js";
 import * as receive from "./views/receive.js";
 import * as reports from "./views/reports.js";
@@ -27,6 +28,8 @@ const ROUTES = [
   [/^\/returns$/, returns, "returns"],
   [/^\/returns\/receive$/, receive, "returns"],
   [/^\/returns\/(.+)$/, returnPage, "returns"],
+  [/^\/planning$/, planning, "planning"],
+  [/^\/planning\/(.+)$/, planning, "planning"],
   [/^\/health$/, health, "health"],
   [/^\/reports$/, reports, "reports"],
   [/^\/batches$/, batches, "batches"],

@@ -100,6 +100,20 @@ class StockOut(StockSummary):
     backordered). Once per fall to zero; the alerts rule also sends it to the alerts topic."""
 
 
+class ReorderDue(TypedDict):
+    """The nightly plan found a SKU due for reordering: its available units plus units on order are at or
+    below its reorder point, and its order quantity is above zero. Once per time it becomes due: staying
+    due announces nothing, and a later fall after restocking announces again."""
+
+    sku: Annotated[str, "the seller's SKU"]
+    available: Annotated[int, "units available to sell, over all locations"]
+    onOrder: Annotated[int, "units ordered from suppliers and not yet received"]
+    reorderPoint: Annotated[int, "the plan's reorder point: daily demand x lead time + safety stock"]
+    safetyStock: Annotated[int, "the plan's safety stock"]
+    orderQuantity: Annotated[int, "the units to order now, rounded up to the case pack and the minimum order"]
+    supplier: Annotated[str | None, "the supplier to order from, once suppliers exist"]
+
+
 class ReturnSummary(TypedDict):
     """The return as it stands after the change: every return event carries it."""
 
@@ -250,6 +264,7 @@ EVENT_TYPES: tuple[type, ...] = (
     OrderLate,
     StockLow,
     StockOut,
+    ReorderDue,
     ReturnRequested,
     ReturnReceived,
     RefundAtRisk,
@@ -336,6 +351,24 @@ def events_from_change(
                 deliveryId=_field(new, "deliveryId"),
                 receivedAt=_field(new, "receivedAt"),
                 payload=new.get("payload"),
+            ),
+        )
+    if (
+        entity == "StockPlan"
+        and new is not None
+        and new.get("reorderDue")
+        and not (old or {}).get("reorderDue")
+    ):
+        emit(
+            ReorderDue,
+            ReorderDue(
+                sku=_field(new, "sku"),
+                available=int(new.get("available", 0)),
+                onOrder=int(new.get("onOrder", 0)),
+                reorderPoint=int(new["reorderPoint"]["value"]),
+                safetyStock=int(new["safetyStock"]["value"]),
+                orderQuantity=int(new["orderQuantity"]["value"]),
+                supplier=_field(new, "supplier"),
             ),
         )
 

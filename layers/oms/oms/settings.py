@@ -163,6 +163,10 @@ class RefundSettings(Settings):
     seller_id: str = Field(min_length=1, validation_alias="SELLER_ID")
 
 
+class PlanningSettings(Settings):
+    """plan_stock: the nightly stock plans (forecast, reorder point, safety stock, order quantity per SKU)."""
+
+
 S = TypeVar("S", bound=Settings)
 
 

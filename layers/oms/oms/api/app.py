@@ -17,6 +17,7 @@ from oms.api import (
     inventory,
     metrics,
     orders,
+    planning,
     products,
     purchasing,
     refunds,
@@ -105,6 +106,7 @@ def build_app() -> APIGatewayRestResolver:
     app.include_router(purchasing.router)
     app.include_router(rules.router)
     app.include_router(integrations.router)
+    app.include_router(planning.router)
     register_error_answers(app)
     return app
 

@@ -20,6 +20,7 @@ from oms.inventory.allocation import (
     reallocate,
     short_by_sku,
 )
+from oms.inventory.demand_days import COUNTED_ATTRIBUTE, ordered_writes
 from oms.inventory.stock import pending_marker, row_writes
 from oms.store.conditional import add_units
 from oms.store.orders import order_from_item, order_to_item
@@ -73,8 +74,12 @@ def order_writes(
                 changes.append(change)
                 writes += _row_writes(change, reference=order.order_id, actor=actor)
                 writes += change.own
+    ordered, ordered_counts = ordered_writes(table, order, current, changes)
     others, pending = other_order_writes(
-        table, changes, writing={order.order_id}, room=room - 1 - len(writes) - len(changes)
+        table,
+        changes,
+        writing={order.order_id},
+        room=room - 1 - len(writes) - len(changes) - len(ordered_counts),
     )
     if pending:  # the rows say so (and a marker each); the transaction stays within DynamoDB's 100 writes
         for change in changes:
@@ -83,10 +88,11 @@ def order_writes(
             if write.item and write.item.get("entity") == "Stock":
                 write.item["allocationPending"] = True
     counted, counts = _shipped_units(table, order, current)
-    writes += counts
+    writes += counts + ordered_counts
     item = order_to_item(with_shortage(order, short_by_sku(holdings)))
     item["stockHeld"] = holdings
     item["unitsCounted"] = counted
+    item[COUNTED_ATTRIBUTE] = ordered
     item["lastChange"] = last_change or (current or {}).get("lastChange")
     if current and current.get("history"):
         item["history"] = current["history"]

@@ -179,3 +179,54 @@ def shipment_scans(order_id: str, shipment_id: str, scans: Any, delivered_at: st
         names={"#pk": keys.PK, "#scans": "scans"} | ({"#delivered": "deliveredAt"} if delivered_at else {}),
         values=values,
     )
+
+
+ORDERED_ENTITY = "SkuOrdered"
+CHANNEL_ATTRIBUTE = "channel:"  # units ordered per fulfilment channel: channel:MFN, channel:AFN
+MARKETPLACE_ATTRIBUTE = "marketplace:"  # units ordered per marketplace: marketplace:<id>
+
+
+def add_ordered(
+    day: str,
+    sku: str,
+    *,
+    units: int = 0,
+    channel: str | None = None,
+    marketplace: str | None = None,
+    out: bool = False,
+) -> Write:
+    """Add to a SKU's units ordered on a warehouse day (in total, per channel, per marketplace) and mark the
+    day out of stock (`out`: available hit 0 or an order was short): in the transaction that records the
+    order, so demand history reads days, never orders. Marking is idempotent; adding happens once per unit
+    because the order keeps the units it has counted (unitsOrdered)."""
+    adds: dict[str, int] = {}
+    if units:
+        adds["units"] = units
+        if channel:
+            adds[CHANNEL_ATTRIBUTE + channel] = units
+        if marketplace:
+            adds[MARKETPLACE_ATTRIBUTE + marketplace] = units
+    names = {"#e": "entity", "#sku": "sku", "#day": "day"} | {f"#a{i}": name for i, name in enumerate(adds)}
+    values: dict[str, Any] = {":e": ORDERED_ENTITY, ":sku": sku, ":day": day}
+    values |= {f":a{i}": n for i, n in enumerate(adds.values())}
+    update = "SET #e = :e, #sku = :sku, #day = :day"
+    if out:
+        names["#out"] = "out"
+        values[":out"] = True
+        update += ", #out = :out"
+    if adds:
+        update += " ADD " + ", ".join(f"#a{i} :a{i}" for i in range(len(adds)))
+    return Write("Update", key=keys.sku_ordered_key(sku, day), update=update, names=names, values=values)
+
+
+def mark_order_counted(order_id: str, counted: dict[str, int], version: int) -> Write:
+    """Record on a stored order the units per SKU its demand counters now hold (`unitsOrdered`), only if it
+    is still the version read and nobody counted it meanwhile; its version moves on."""
+    return Write(
+        "Update",
+        key=keys.order_key(order_id),
+        update="SET #counted = :counted ADD #version :one",
+        condition="#version = :version AND attribute_not_exists(#counted)",
+        names={"#counted": "unitsOrdered", "#version": "version"},
+        values={":counted": counted, ":one": 1, ":version": version},
+    )

@@ -74,6 +74,16 @@ def orders_by_purchase_date(date_from: str | None, date_to: str | None) -> KeyQu
     )
 
 
+def orders_purchased_before(position: str | None) -> KeyQuery:
+    """Every order, newest purchase first, after `position` (an order's purchase_position) when given."""
+    return KeyQuery(ALL_ORDERS, "gsi1", sk_before=position, newest_first=True)
+
+
+def purchase_position(order_item: dict[str, Any]) -> str:
+    """Where an order item sits in the orders-by-purchase-date index (to resume a walk after it)."""
+    return str(order_item["gsi1sk"])
+
+
 def orders_by_status(status: str, channel: str | None, ship_by_before: str | None) -> KeyQuery:
     if channel:
         return KeyQuery(f"{ALL_ORDERS}#STATUS#{status}#CHANNEL#{channel}", "gsi3", sk_before=ship_by_before)
@@ -513,6 +523,44 @@ def sku_units_between(first_day: str, last_day: str) -> list[KeyQuery]:
         )
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return queries
+
+
+ORDERED_PREFIX = "ORDERED#"
+
+
+def sku_ordered_key(sku: str, day: str) -> dict[str, str]:
+    """A SKU's units ordered on one warehouse day (`YYYY-MM-DD`), per channel and marketplace, and whether it
+    ran out that day: counted in the intake transaction, under the SKU so its whole history is one query."""
+    return {PK: SKU_PREFIX + sku, SK: ORDERED_PREFIX + day}
+
+
+def sku_ordered_between(sku: str, first_day: str, last_day: str) -> KeyQuery:
+    """A SKU's daily ordered units from `first_day` to `last_day` (inclusive), oldest first."""
+    return KeyQuery(SKU_PREFIX + sku, sk_from=ORDERED_PREFIX + first_day, sk_to=ORDERED_PREFIX + last_day)
+
+
+PLAN_SK = "PLAN"
+REORDER_DUE = "PLAN#REORDER"
+PLAN_RUN = "PLAN#RUN"
+
+
+def plan_key(sku: str) -> dict[str, str]:
+    """A SKU's stock plan (forecast, reorder point, safety stock, order quantity), rewritten each night."""
+    return {PK: SKU_PREFIX + sku, SK: PLAN_SK}
+
+
+def reorder_due_index_keys(sku: str) -> dict[str, str]:
+    """gsi1, sparse: only the plans whose SKU is due for reordering (GET /planning/reorder), by SKU."""
+    return {"gsi1pk": REORDER_DUE, "gsi1sk": sku}
+
+
+def reorder_due() -> KeyQuery:
+    return KeyQuery(REORDER_DUE, "gsi1")
+
+
+def plan_run_key(day: str) -> dict[str, str]:
+    """The nightly plan of one warehouse day: how far it got (the last SKU planned) and whether it is done."""
+    return {PK: PLAN_RUN, SK: day}
 
 
 def returns_by_time(start: str | None, end: str | None) -> KeyQuery:

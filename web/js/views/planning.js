@@ -1,0 +1,198 @@
+// #/planning: what to reorder now (last night's plans), and #/planning/<sku>: one SKU's history, forecast and
+// the figures behind its reorder point, each with its formula and inputs.
+import { call } from "../api.js";
+import { chartFigure } from "../charts.js";
+import { announce, h, pagedRows, percent, table, when } from "../dom.js";
+
+const HISTORY_SHOWN = 90; // days of history on the chart, before the forecast
+
+function skuLink(sku) {
+  return h("a", { href: `#/planning/${encodeURIComponent(sku)}` }, sku);
+}
+
+function lookUp() {
+  const input = h("input", { id: "plan-sku", name: "sku", required: true, autocomplete: "off", maxlength: "200" });
+  return h(
+    "form",
+    {
+      class: "inline-form",
+      id: "plan-lookup",
+      onsubmit: (event) => {
+        event.preventDefault();
+        const sku = input.value.trim();
+        if (sku) location.hash = `#/planning/${encodeURIComponent(sku)}`;
+      },
+    },
+    h("label", { for: "plan-sku" }, "A SKU's plan"),
+    input,
+    h("button", { type: "submit" }, "Show"),
+  );
+}
+
+const SUGGESTION_COLUMNS = [
+  { label: "SKU", cell: (s) => skuLink(s.sku) },
+  { label: "Order", cell: (s) => h("strong", {}, `${s.orderQuantity} units`) },
+  { label: "Available", cell: (s) => String(s.available) },
+  { label: "On order", cell: (s) => String(s.onOrder), className: "secondary" },
+  { label: "Reorder point", cell: (s) => String(s.reorderPoint) },
+  { label: "Safety stock", cell: (s) => String(s.safetyStock), className: "secondary" },
+  { label: "Lead time", cell: (s) => `${s.leadTimeDays} days`, className: "secondary" },
+  { label: "Why", cell: (s) => s.why, className: "secondary" },
+];
+
+async function renderReorder(view) {
+  const list = h("div", { id: "reorder-groups" });
+  const more = h("button", { type: "button", id: "reorder-more", hidden: true }, "Show more");
+  view.replaceChildren(
+    h("h1", {}, "Planning"),
+    h("p", { class: "muted" }, "Each night every SKU gets a forecast from its own orders, a safety stock and a reorder point. These SKUs have fallen to their reorder point: what they have available plus what is on order no longer covers the lead time."),
+    lookUp(),
+    h("h2", {}, "Reorder now"),
+    list,
+    more,
+  );
+  const paged = pagedRows({
+    more,
+    fetchPage: async (nextToken) => {
+      const answer = await call("/planning/reorder", { query: { limit: 100, nextToken } });
+      return { items: answer.groups, nextToken: answer.nextToken };
+    },
+    draw: (groups) => {
+      if (!groups.length) {
+        list.replaceChildren(h("p", { id: "reorder-none" }, "Nothing to reorder: every planned SKU's available stock and units on order cover its reorder point."));
+        return;
+      }
+      list.replaceChildren(
+        ...groups.map((group) =>
+          h(
+            "section",
+            { class: "reorder-group", "data-supplier": group.supplierId || "" },
+            h("h3", {}, group.supplierName),
+            table(`Reorder suggestions: ${group.supplierName}`, SUGGESTION_COLUMNS, group.items, { rowAttributes: (s) => ({ "data-sku": s.sku }) }),
+          ),
+        ),
+      );
+    },
+  });
+  await paged.load();
+  const count = list.querySelectorAll("tr[data-sku]").length;
+  announce(count ? `${count} SKUs to reorder.` : "Nothing to reorder.");
+}
+
+// The figures' inputs in the seller's words (the API names them in camelCase).
+const INPUT_WORDS = {
+  dailyDemand: "Daily demand (forecast, units)",
+  dailyDemandSd: "Daily demand spread (sd, units)",
+  leadTimeDays: "Lead time (days)",
+  leadTimeSdDays: "Lead time spread (sd, days)",
+  leadTimeSource: "Lead time from",
+  demandOverLeadTime: "Demand over the lead time",
+  safetyStock: "Safety stock",
+  serviceLevel: "Service level",
+  z: "z (standard normal)",
+  coverDays: "Days an order must cover",
+  reviewDays: "Review period (days)",
+  targetDays: "Days-of-stock target",
+  forecastDemand: "Forecast demand over those days",
+  onHand: "On hand",
+  onOrder: "On order",
+  backorders: "Backorders",
+  beforeRounding: "Before rounding",
+  casePack: "Case pack",
+  minimumOrderQuantity: "Minimum order",
+};
+
+function figureFacts(id, title, figure) {
+  const inputs = Object.entries(figure.inputs || {})
+    .filter(([, value]) => value !== null && value !== undefined)
+    .map(([name, value]) => [INPUT_WORDS[name] || name, name === "serviceLevel" ? percent(value, 0) : value]);
+  return h(
+    "article",
+    { class: "plan-figure", id, "aria-labelledby": `${id}-title` },
+    h("h3", { id: `${id}-title` }, title, ": ", h("span", { class: "plan-value" }, String(figure.value))),
+    h("p", { class: "muted" }, figure.formula),
+    h("dl", { class: "facts compact" }, inputs.map(([name, value]) => [h("dt", {}, name), h("dd", {}, String(value))])),
+  );
+}
+
+function accuracyTable(plan) {
+  const score = (value) => (value === null || value === undefined ? "–" : value.toFixed(2));
+  return table("Backtest accuracy per method", [
+    { label: "Method", cell: (a) => (a.chosen ? h("strong", {}, `${a.method} (used)`) : a.method) },
+    { label: "WAPE", cell: (a) => score(a.wape) },
+    { label: "MASE", cell: (a) => score(a.mase), className: "secondary" },
+    { label: "", cell: (a) => (a.baseline ? "baseline" : ""), className: "secondary" },
+  ], plan.accuracy, { rowAttributes: (a) => ({ "data-method": a.method }) });
+}
+
+async function renderSku(view, sku) {
+  const plan = await call(`/planning/skus/${encodeURIComponent(sku)}`, { query: { historyDays: 182 } });
+  const history = plan.history.cleaned.slice(-HISTORY_SHOWN);
+  const labels = [...history.map((d) => d.date), ...plan.forecast.map((f) => f.date)];
+  const series = [...history.map((d) => d.units), ...plan.forecast.map((f) => Number(f.units.toFixed(1)))];
+  const outDays = plan.history.raw.filter((d) => d.outOfStock).length;
+  const chart = chartFigure({
+    id: "plan-chart",
+    title: "Units a day",
+    summary: `the last ${history.length} days ordered (gaps: out of stock), then ${plan.forecast.length} days forecast from ${plan.forecast[0]?.date ?? "–"}`,
+    type: "line",
+    labels,
+    series,
+    valueLabel: "Units",
+  });
+  const due = plan.reorderDue;
+  view.replaceChildren(
+    h("h1", {}, `Plan for ${sku}`),
+    h("p", { class: "muted" }, "Planned ", when(plan.plannedAt), ` from orders up to ${plan.asOf}. `, h("a", { href: `#/inventory/${encodeURIComponent(sku)}` }, "Stock and ledger")),
+    h(
+      "p",
+      { class: due ? "summary warning" : "summary", id: "plan-verdict" },
+      due
+        ? `Reorder now: order ${plan.orderQuantity.value} units (${plan.available} available + ${plan.onOrder} on order is at or below the reorder point of ${plan.reorderPoint.value}).`
+        : `No order needed yet: ${plan.available} available + ${plan.onOrder} on order is above the reorder point of ${plan.reorderPoint.value}.`,
+    ),
+    h(
+      "dl",
+      { class: "facts" },
+      h("dt", {}, "Forecast method"),
+      h("dd", { id: "plan-method" }, plan.method),
+      h("dt", {}, "Why"),
+      h("dd", {}, plan.note),
+      h("dt", {}, "Class and service level"),
+      h("dd", {}, `${plan.abcClass}: ${percent(plan.serviceLevel, 0)} of cycles without running out`),
+      h("dt", {}, "Lead time"),
+      h("dd", {}, `${plan.leadTime.days} days (${plan.leadTime.source})`),
+      plan.productLine ? [h("dt", {}, "Product line"), h("dd", {}, plan.productLine)] : null,
+      h("dt", {}, "Out-of-stock days in the history"),
+      h("dd", {}, `${outDays} (left out of the forecast)`),
+    ),
+    chart.element,
+    h("h2", {}, "Reorder figures"),
+    h(
+      "div",
+      { class: "plan-figures" },
+      figureFacts("plan-reorder-point", "Reorder point", plan.reorderPoint),
+      figureFacts("plan-safety-stock", "Safety stock", plan.safetyStock),
+      figureFacts("plan-order-quantity", "Order quantity", plan.orderQuantity),
+    ),
+    h("h2", {}, "How well each method would have forecast this SKU"),
+    accuracyTable(plan),
+    h("h2", {}, "Next days"),
+    table("Forecast, with its 80% interval", [
+      { label: "Day", cell: (f) => f.date },
+      { label: "Units", cell: (f) => f.units.toFixed(1) },
+      { label: "80% interval", cell: (f) => `${f.low.toFixed(1)} to ${f.high.toFixed(1)}` },
+    ], plan.forecast.slice(0, 14)),
+  );
+  try {
+    await chart.draw();
+  } catch {
+    /* the figures stay in the table under the chart */
+  }
+  announce(due ? `Reorder ${plan.orderQuantity.value} units of ${sku}.` : `${sku} needs no order yet.`);
+}
+
+export async function render(view, sku) {
+  if (sku) return renderSku(view, sku);
+  return renderReorder(view);
+}
