@@ -21,7 +21,9 @@ DEFAULT_LEAD_TIME_DAYS = 14.0  # assumed when the seller has typed none; the ans
 def lead_time_for(table: Table, sku: str, terms: SupplyTerms | None = None) -> LeadTime:
     if terms is not None:
         how = "observed on received purchase orders" if terms.source == "observed" else "typed in its terms"
-        return LeadTime(float(terms.leadTimeDays), float(terms.leadTimeSd), f"supplier {terms.supplierId}: {how}")
+        return LeadTime(
+            float(terms.leadTimeDays), float(terms.leadTimeSd), f"supplier {terms.supplierId}: {how}"
+        )
     row = table.get(keys.stock_key(sku)) or {}
     typed = row.get("leadTimeDays")
     if typed is None:
