@@ -181,6 +181,18 @@ class RefundRefused(ReturnSummary):
     refundDueBy: Annotated[str | None, "the refund's deadline: two business days after the first receipt"]
 
 
+class WebhookDisabled(TypedDict):
+    """A webhook subscription was disabled by its deliveries: the receiver answered 410 Gone, or every delivery
+    failed for 24 hours. Nothing more is sent to it until the seller enables it again
+    (PATCH /webhooks/subscriptions/{subscriptionId} with `enabled` true); the alerts rule also sends it to
+    the alerts topic."""
+
+    subscriptionId: Annotated[str, "the subscription"]
+    url: Annotated[str, "where its deliveries went"]
+    reason: Annotated[str, "why it was disabled, in words"]
+    disabledAt: Annotated[str, "when (UTC ISO-8601, Z)"]
+
+
 # Every event a subscriber can receive, in the order docs/events.md lists them.
 EVENT_TYPES: tuple[type, ...] = (
     OrderReceived,
@@ -199,6 +211,7 @@ EVENT_TYPES: tuple[type, ...] = (
     ReturnDecisionLate,
     RefundIssued,
     RefundRefused,
+    WebhookDisabled,
 )
 # The shared parts the events above extend, documented once.
 SUMMARY_TYPES: tuple[type, ...] = (OrderSummary, StockSummary, ReturnSummary)
@@ -259,6 +272,19 @@ def events_from_change(
 
     if entity == "Return" and new is not None:
         emit_return_changes(old, new, emit)
+
+    if entity == "WebhookSubscription" and new is not None:
+        disabled = new.get("disabled")
+        if disabled and not (old or {}).get("disabled"):
+            emit(
+                WebhookDisabled,
+                WebhookDisabled(
+                    subscriptionId=new["subscriptionId"],
+                    url=new["url"],
+                    reason=disabled["reason"],
+                    disabledAt=disabled["at"],
+                ),
+            )
 
     if entity == "Order" and new is not None:
         if "stockShortage" in (new.get("flags") or []) and "stockShortage" not in (
