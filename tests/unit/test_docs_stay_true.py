@@ -32,7 +32,7 @@ def _stream_images() -> list[dict[str, Any]]:
 def _everything_a_seller_hears_about() -> list[events.DomainEvent]:
     """One committed change for each thing that happens: an order arrives, falls short of stock, runs late
     and is canceled; a SKU falls to its reorder point, then to nothing; a return is recorded, waits too long
-    for a decision, then is received and waits for its refund."""
+    for a decision, then is received and waits for its refund; a webhook subscription is disabled."""
     order = _stream_images()[0]
     held = {"SellerSKUID1": {"needed": 2, "shipped": 0, "short": 2}}
     short = {**order, "flags": ["stockShortage"], "stockHeld": held}
@@ -86,6 +86,18 @@ def _everything_a_seller_hears_about() -> list[events.DomainEvent]:
         (refused, retried),
         (retried, issued),
     ]
+    subscribed = {
+        "entity": "WebhookSubscription",
+        "subscriptionId": "sub_1",
+        "url": "https://x.example/in",
+        "enabled": True,
+    }
+    gone = {
+        **subscribed,
+        "enabled": False,
+        "disabled": {"reason": "the receiver answered 410 Gone", "at": "2026-12-01T10:00:00Z"},
+    }
+    changes += [(subscribed, gone)]  # a webhook subscriber's receiver answers 410
     return [e for old, new in changes for e in events_from_change(old, new, event_id="r", occurred_at=WHEN)]
 
 

@@ -1,0 +1,332 @@
+"""Webhooks out, end to end in process: the API subscribes a loopback receiver, the stream's events reach the
+bus, the stack's rule puts them on the deliveries queue, deliver_webhooks signs and sends them; a failing
+receiver is retried on the schedule (the clock moved to each retry) and redelivered from the API."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+import time_machine
+from standardwebhooks import Webhook
+
+from oms.webhooks import schedule
+from tests.api_calls import call_api
+from tests.conftest import load_event
+
+LOOPBACK = {"WEBHOOKS_ALLOW_LOOPBACK": "true"}
+
+
+class Receiver:
+    """An HTTP server on loopback that records each request and answers the next status in `answers`
+    (the last one repeats)."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.answers = [200]
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.requests.append({"headers": dict(self.headers.items()), "body": body})
+                status = receiver.answers.pop(0) if len(receiver.answers) > 1 else receiver.answers[0]
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    found = Receiver()
+    yield found
+    found.close()
+
+
+def _subscribe(stack, context, api, url: str, events: list[str]) -> dict[str, Any]:
+    status, answer = call_api(
+        stack,
+        context,
+        "POST",
+        "/webhooks/subscriptions",
+        {"url": url, "events": events, "description": "test receiver"},
+        handler=api,
+    )
+    assert status == 201, answer
+    return answer
+
+
+def _queue_url(stack) -> str:
+    return stack.resources.refs["WebhookDeliveriesQueue"]
+
+
+def _drain(stack, deliver, context) -> dict[str, Any]:
+    """Hand every message waiting on the deliveries queue to deliver_webhooks, as the SQS poller would."""
+    sqs = stack.client("sqs")
+    records = []
+    while True:
+        messages = sqs.receive_message(QueueUrl=_queue_url(stack), MaxNumberOfMessages=10).get("Messages", [])
+        if not messages:
+            break
+        for m in messages:
+            records.append(
+                {
+                    "messageId": m["MessageId"],
+                    "receiptHandle": m["ReceiptHandle"],
+                    "body": m["Body"],
+                    "attributes": {},
+                    "messageAttributes": {},
+                    "eventSource": "aws:sqs",
+                }
+            )
+            sqs.delete_message(QueueUrl=_queue_url(stack), ReceiptHandle=m["ReceiptHandle"])
+    answer = deliver.lambda_handler({"Records": records}, context)
+    assert answer == {"batchItemFailures": []}
+    return answer
+
+
+def _deliveries(stack, context, api, subscription_id: str) -> list[dict[str, Any]]:
+    status, answer = call_api(
+        stack, context, "GET", f"/webhooks/subscriptions/{subscription_id}/deliveries", handler=api
+    )
+    assert status == 200, answer
+    return answer["items"]
+
+
+def _order_events_published(stack, context) -> None:
+    """The stream records of an order stored, shipped and canceled, through publish_events to the bus."""
+    published = stack.handler("publish_events").lambda_handler(
+        load_event("publish_events/order_changes.json"), context
+    )
+    assert published == {"batchItemFailures": []}
+
+
+def test_a_loopback_subscriber_receives_signed_order_received_deliveries(stack, context, receiver):
+    api = stack.handler("api", LOOPBACK)
+    subscription = _subscribe(stack, context, api, receiver.url, ["OrderReceived"])
+    deliver = stack.handler("deliver_webhooks", LOOPBACK)
+
+    _order_events_published(stack, context)
+    _drain(stack, deliver, context)
+
+    assert len(receiver.requests) == 1  # OrderStatusChanged and OrderCanceled were not asked for
+    request = receiver.requests[0]
+    payload = Webhook(subscription["secret"]).verify(request["body"], request["headers"])
+    assert payload["type"] == "OrderReceived"
+    assert payload["data"]["orderId"] == "903-8868176-2219830"
+    assert request["headers"]["Content-Type"] == "application/json"
+    (delivery,) = _deliveries(stack, context, api, subscription["subscriptionId"])
+    assert delivery["deliveryId"] == request["headers"]["webhook-id"]
+    assert delivery["status"] == "delivered"
+    assert delivery["attempts"][0]["statusCode"] == 200
+    assert delivery["attempts"][0]["attempt"] == 1
+    assert isinstance(delivery["attempts"][0]["latencyMs"], int)
+
+    # the bus delivers at least once: the same event again sends nothing more
+    _order_events_published(stack, context)
+    _drain(stack, deliver, context)
+    assert len(receiver.requests) == 1
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def test_a_failing_receiver_is_retried_on_schedule_then_disabled_and_redelivered(stack, context, receiver):
+    receiver.answers = [500]
+    api = stack.handler("api", LOOPBACK)
+    subscription = _subscribe(stack, context, api, receiver.url, ["OrderReceived", "OrderCanceled"])
+    subscription_id = subscription["subscriptionId"]
+    deliver = stack.handler("deliver_webhooks", LOOPBACK)
+    _order_events_published(stack, context)
+    _drain(stack, deliver, context)  # attempt 1 of both deliveries, at once
+    assert len(receiver.requests) == 2
+
+    attempts_at = []
+    for made in range(1, schedule.ATTEMPTS):
+        deliveries = _deliveries(stack, context, api, subscription_id)
+        assert {d["status"] for d in deliveries} == {"pending"}
+        assert {d["attemptCount"] for d in deliveries} == {made}
+        due = max(_at(d["nextAttemptAt"]) for d in deliveries)
+        with time_machine.travel(due + timedelta(seconds=1), tick=True):
+            assert deliver.lambda_handler({"scheduledTime": "now"}, context) == {"attempted": 2}
+        attempts_at.append(due)
+
+    deliveries = _deliveries(stack, context, api, subscription_id)
+    assert {d["status"] for d in deliveries} == {"failed"}
+    log = deliveries[0]["attempts"]
+    assert [a["attempt"] for a in log] == list(range(1, 9))
+    assert {a["statusCode"] for a in log} == {500}
+    gaps = [_at(b["at"]) - _at(a["at"]) for a, b in itertools.pairwise(log)]
+    for gap, delay in zip(gaps, schedule.DELAYS[1:], strict=True):
+        assert delay <= gap <= delay * 1.1 + timedelta(seconds=3), (gap, delay)
+    assert len(receiver.requests) == 16
+    # every retry of one delivery carries the same webhook-id, each signed afresh
+    ids = {r["headers"]["webhook-id"] for r in receiver.requests}
+    assert ids == {d["deliveryId"] for d in deliveries}
+
+    # more than a day of failures: the subscription was disabled, and says why
+    status, shown = call_api(stack, context, "GET", f"/webhooks/subscriptions/{subscription_id}", handler=api)
+    assert status == 200 and shown["enabled"] is False
+    assert "every delivery failed since" in shown["disabled"]["reason"]
+    status, _refused = call_api(
+        stack,
+        context,
+        "POST",
+        f"/webhooks/subscriptions/{subscription_id}/deliveries/{deliveries[0]['deliveryId']}/retry",
+        handler=api,
+    )
+    assert status == 409
+
+    # the receiver is fixed, the seller enables the subscription and asks for the delivery again
+    receiver.answers = [200]
+    travel = time_machine.travel(attempts_at[-1] + timedelta(hours=1), tick=True)
+    travel.start()
+    try:
+        status, shown = call_api(
+            stack,
+            context,
+            "PATCH",
+            f"/webhooks/subscriptions/{subscription_id}",
+            {"enabled": True},
+            handler=api,
+        )
+        assert status == 200 and shown["enabled"] is True and shown["disabled"] is None
+        order_received = next(d for d in deliveries if d["eventType"] == "OrderReceived")
+        status, queued = call_api(
+            stack,
+            context,
+            "POST",
+            f"/webhooks/subscriptions/{subscription_id}/deliveries/{order_received['deliveryId']}/retry",
+            handler=api,
+        )
+        assert status == 202, queued
+        assert queued["status"] == "pending"
+        _drain(stack, deliver, context)
+        last = receiver.requests[-1]  # verified at the time it was sent (a receiver refuses 5 minutes off)
+        assert (
+            Webhook(subscription["secret"]).verify(last["body"], last["headers"])["type"] == "OrderReceived"
+        )
+    finally:
+        travel.stop()
+
+    redelivered = next(
+        d
+        for d in _deliveries(stack, context, api, subscription_id)
+        if d["deliveryId"] == order_received["deliveryId"]
+    )
+    assert redelivered["status"] == "delivered"
+    assert redelivered["attempts"][-1]["attempt"] == 9 and redelivered["attempts"][-1]["statusCode"] == 200
+    assert last["headers"]["webhook-id"] == order_received["deliveryId"]
+
+
+def test_a_410_disables_the_subscription_at_once(stack, context, receiver):
+    receiver.answers = [410]
+    api = stack.handler("api", LOOPBACK)
+    subscription = _subscribe(stack, context, api, receiver.url, ["OrderReceived"])
+    deliver = stack.handler("deliver_webhooks", LOOPBACK)
+
+    _order_events_published(stack, context)
+    _drain(stack, deliver, context)
+
+    (delivery,) = _deliveries(stack, context, api, subscription["subscriptionId"])
+    assert delivery["status"] == "failed" and delivery["attemptCount"] == 1
+    _, shown = call_api(
+        stack, context, "GET", f"/webhooks/subscriptions/{subscription['subscriptionId']}", handler=api
+    )
+    assert shown["enabled"] is False and "410" in shown["disabled"]["reason"]
+
+
+def test_a_disabled_subscription_is_announced_on_the_bus_for_the_alerts_rule():
+    from oms.events import events_from_change
+
+    before = {
+        "entity": "WebhookSubscription",
+        "subscriptionId": "sub_1",
+        "url": "https://x.example/in",
+        "enabled": True,
+    }
+    after = {
+        **before,
+        "enabled": False,
+        "disabled": {"reason": "the receiver answered 410 Gone", "at": "2026-11-24T15:00:00Z"},
+    }
+    (event,) = events_from_change(before, after, event_id="e1", occurred_at=_at("2026-11-24T15:00:00Z"))
+    assert event.detail_type == "WebhookDisabled"
+    assert event.data["reason"] == "the receiver answered 410 Gone"
+    assert (
+        events_from_change(
+            after, {**after, "description": "x"}, event_id="e2", occurred_at=_at("2026-11-24T15:00:00Z")
+        )
+        == []
+    )
+
+
+def test_subscriptions_refuse_bad_input_with_the_field_named(stack, context):
+    api = stack.handler("api")  # deployed settings: loopback refused
+    cases = [
+        ({"url": "http://127.0.0.1:9000/in", "events": ["OrderReceived"]}, "url"),
+        ({"url": "https://10.1.2.3/in", "events": ["OrderReceived"]}, "url"),
+        ({"url": "https://hooks.example.com/in", "events": ["OrderShippedSomehow"]}, "events"),
+        ({"url": "https://hooks.example.com/in", "events": []}, "events"),
+    ]
+    for body, field in cases:
+        status, answer = call_api(stack, context, "POST", "/webhooks/subscriptions", body, handler=api)
+        assert status in (400, 422), (body, answer)
+        assert field in json.dumps(answer["error"]), answer
+    status, answer = call_api(stack, context, "GET", "/webhooks/subscriptions", handler=api)
+    assert answer["items"] == []
+
+
+def test_the_secret_is_shown_once_and_rotation_keeps_the_old_one_signing_for_a_day(stack, context):
+    api = stack.handler("api")
+    created = _subscribe(stack, context, api, "https://hooks.example.com/in", ["StockLow"])
+    subscription_id = created["subscriptionId"]
+    assert created["secret"].startswith("whsec_")
+    _, shown = call_api(stack, context, "GET", f"/webhooks/subscriptions/{subscription_id}", handler=api)
+    assert "secret" not in shown
+    _, listed = call_api(stack, context, "GET", "/webhooks/subscriptions", handler=api)
+    assert "secret" not in json.dumps(listed)
+
+    status, rotated = call_api(
+        stack, context, "POST", f"/webhooks/subscriptions/{subscription_id}/secret/rotate", handler=api
+    )
+    assert status == 200 and rotated["secret"].startswith("whsec_") and rotated["secret"] != created["secret"]
+
+    status, _ = call_api(stack, context, "DELETE", f"/webhooks/subscriptions/{subscription_id}", handler=api)
+    assert status == 204
+    status, _ = call_api(stack, context, "GET", f"/webhooks/subscriptions/{subscription_id}", handler=api)
+    assert status == 404
+
+
+def test_the_sample_event_reaches_a_subscriber_once_however_often_it_comes(stack, context, receiver):
+    api = stack.handler("api", LOOPBACK)
+    subscription = _subscribe(stack, context, api, receiver.url, ["OrderReceived"])
+    deliver = stack.handler("deliver_webhooks", LOOPBACK)
+    event = load_event("deliver_webhooks/order_received.json")
+
+    assert deliver.lambda_handler(event, context) == {"batchItemFailures": []}
+    assert deliver.lambda_handler(event, context) == {"batchItemFailures": []}  # SQS delivers at least once
+
+    assert len(receiver.requests) == 1
+    request = receiver.requests[0]
+    payload = Webhook(subscription["secret"]).verify(request["body"], request["headers"])
+    assert payload["eventId"] == "c81e728d9d4c2f636f067f89cc14862c:OrderReceived"
+    assert payload["data"]["items"][0]["sku"] == "SellerSKUID1"
