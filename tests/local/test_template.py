@@ -356,9 +356,11 @@ def test_api_route_is_behind_the_authorizer(function_id: str, event: str, props:
 
 def test_webhook_subscriptions_are_the_sellers_behind_the_authorizer() -> None:
     """/webhooks/{integrationId} is public (webhooks in); the subscriptions beside it hand out secrets."""
-    api_id, api = _api()
+    _, api = _api()
     routes = [props for _, _, props in API_EVENTS if props["Path"] == "/webhooks/subscriptions"]
-    assert routes, "POST /webhooks/subscriptions must be a literal route, preferred over /webhooks/{integrationId}"
+    assert routes, (
+        "POST /webhooks/subscriptions must be a literal route, preferred over /webhooks/{integrationId}"
+    )
     for props in routes:
         authorizer = props.get("Auth", {}).get("Authorizer", api.get("Auth", {}).get("DefaultAuthorizer"))
         assert authorizer and authorizer != "NONE"
