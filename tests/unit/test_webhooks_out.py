@@ -153,3 +153,21 @@ def test_a_send_to_a_name_that_now_resolves_privately_is_refused_without_connect
     assert connected == ["hooks.example.com"]
     assert outcome.status_code is None and not outcome.delivered
     assert outcome.error is not None and outcome.error.startswith("refused: 10.0.0.7 is not a public address")
+
+
+def test_the_receiver_example_in_the_docs_verifies_a_delivery(time_machine):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "webhook_receiver.py"
+    spec = importlib.util.spec_from_file_location("webhook_receiver_example", path)
+    assert spec and spec.loader
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    time_machine.move_to(NOW)
+    secret = new_secret()
+    headers = signed_headers("msg_1", NOW, BODY, [secret])
+
+    assert example.verify(BODY, headers, secret)["data"] == {"orderId": "113-1"}
+    assert example.verify(BODY + b" ", headers, secret) is None
+    assert example.verify(BODY, headers, new_secret()) is None

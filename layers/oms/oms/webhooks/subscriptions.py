@@ -94,7 +94,7 @@ class SubscriptionStore:
         self.table = table
 
     def all(self) -> list[Item]:
-        return list(self.table.query_all(keys.webhook_subscriptions()))
+        return list(self.table.query_all(keys.webhook_subscriptions(), consistent=True))
 
     def get(self, subscription_id: str) -> Item | None:
         return self.table.get(keys.webhook_subscription_key(subscription_id), consistent=True)
