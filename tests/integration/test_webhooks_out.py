@@ -176,7 +176,8 @@ def test_a_failing_receiver_is_retried_on_schedule_then_disabled_and_redelivered
     assert {a["statusCode"] for a in log} == {500}
     gaps = [_at(b["at"]) - _at(a["at"]) for a, b in itertools.pairwise(log)]
     for gap, delay in zip(gaps, schedule.DELAYS[1:], strict=True):
-        assert delay <= gap <= delay * 1.1 + timedelta(seconds=3), (gap, delay)
+        # the slack: the receiver and the table under a busy machine, and whole seconds in the log
+        assert delay <= gap <= delay * 1.1 + timedelta(seconds=10), (gap, delay)
     assert len(receiver.requests) == 16
     # every retry of one delivery carries the same webhook-id, each signed afresh
     ids = {r["headers"]["webhook-id"] for r in receiver.requests}
