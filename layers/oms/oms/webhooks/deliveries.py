@@ -17,11 +17,13 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from oms.domain.types import iso_z, utc_now
 from oms.errors import AlreadyExists, Conflict, NotFound
 from oms.store import conditional, keys
 from oms.store.table import Item, Table, Write
+from oms.warehouse.settings import ShippingSettingsStore
 from oms.webhooks import schedule, sender
 from oms.webhooks.signing import signed_headers
 from oms.webhooks.subscriptions import SubscriptionStore, signing_secrets
@@ -198,7 +200,7 @@ class Deliveries:
             )
         ]
         if sendable and subscription is not None:
-            health = _health(subscription, outcome, now)
+            health = _health(subscription, outcome, now, self._warehouse_zone)
             if health is not None:
                 writes.append(health)
         try:
@@ -209,6 +211,10 @@ class Deliveries:
             delay = max(0, int((retry_at - now).total_seconds() + 0.999))
             if delay <= QUEUE_MAX_DELAY:
                 self.queue.send(subscription_id, delivery_id, delay)
+
+    def _warehouse_zone(self) -> ZoneInfo:
+        """The warehouse's time zone, for the times a person reads (read only when a subscription is disabled)."""
+        return ZoneInfo(ShippingSettingsStore(self.table).get().warehouse.time_zone)
 
     # --- the sweep and the seller's retry ----------------------------------------------------------
 
@@ -261,7 +267,9 @@ class Deliveries:
         return found.items, found.next_token
 
 
-def _health(subscription: Item, outcome: sender.Outcome, now: datetime) -> Write | None:
+def _health(
+    subscription: Item, outcome: sender.Outcome, now: datetime, zone: Callable[[], ZoneInfo]
+) -> Write | None:
     """The subscription's run of failures after this attempt, or None when nothing changes."""
     subscription_id = subscription["subscriptionId"]
     if outcome.delivered:
@@ -276,7 +284,8 @@ def _health(subscription: Item, outcome: sender.Outcome, now: datetime) -> Write
         )
     since = subscription.get("failingSince")
     if since and now - datetime.fromisoformat(since.replace("Z", "+00:00")) >= schedule.FAILING_FOR:
-        reason = f"every delivery failed since {since} (the last: {outcome.error})"
+        local = datetime.fromisoformat(since.replace("Z", "+00:00")).astimezone(zone())
+        reason = f"every delivery failed since {local:%b %d, %H:%M %Z} (the last: {outcome.error})"
         return conditional.webhook_subscription_health(
             subscription_id, failing_since=at, disable={"reason": reason, "at": at}
         )
