@@ -303,3 +303,36 @@ def test_the_sample_event_reaches_a_subscriber_once_however_often_it_comes(stack
     payload = Webhook(subscription["secret"]).verify(request["body"], request["headers"])
     assert payload["eventId"] == "c81e728d9d4c2f636f067f89cc14862c:OrderReceived"
     assert payload["data"]["items"][0]["sku"] == "SellerSKUID1"
+
+
+def test_a_function_that_dies_mid_attempt_loses_nothing_and_sends_once(stack, context, receiver, monkeypatch):
+    api = stack.handler("api", LOOPBACK)
+    subscription = _subscribe(stack, context, api, receiver.url, ["OrderReceived"])
+    deliver = stack.handler("deliver_webhooks", LOOPBACK)
+    event = load_event("deliver_webhooks/order_received.json")
+    sent = deliver.deliveries.post
+
+    def dies(*args, **kwargs):
+        raise MemoryError("the function ran out of memory while sending")
+
+    monkeypatch.setattr(deliver.deliveries, "post", dies)
+    answer = deliver.lambda_handler(event, context)
+    assert answer == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+    (held,) = _deliveries(stack, context, api, subscription["subscriptionId"])
+    assert held["status"] == "pending" and held["attemptCount"] == 0
+
+    # SQS brings the message back at once: the attempt is still held, so nothing is sent twice
+    monkeypatch.setattr(deliver.deliveries, "post", sent)
+    assert deliver.lambda_handler(event, context) == {"batchItemFailures": []}
+    assert receiver.requests == []
+
+    # a minute later the hold has passed and the sweep sends it, once
+    with time_machine.travel(_at(held["nextAttemptAt"]) + timedelta(seconds=1), tick=True):
+        assert deliver.lambda_handler({"scheduledTime": "now"}, context) == {"attempted": 1}
+        assert deliver.lambda_handler({"scheduledTime": "now"}, context) == {"attempted": 0}
+        (delivered,) = _deliveries(stack, context, api, subscription["subscriptionId"])
+        assert delivered["status"] == "delivered" and delivered["attemptCount"] == 1
+        assert len(receiver.requests) == 1
+        assert Webhook(subscription["secret"]).verify(
+            receiver.requests[0]["body"], receiver.requests[0]["headers"]
+        )
