@@ -14,6 +14,7 @@ import * as returnPage from "./views/return.js";
 import * as returns from "./views/returns.js";
 import * as settings from "./views/settings.js";
 import * as sku from "./views/sku.js";
+import * as webhooks from "./views/webhooks.js";
 
 const ROUTES = [
   [/^\/queue$/, queue, "queue"],
@@ -29,6 +30,8 @@ const ROUTES = [
   [/^\/batches$/, batches, "batches"],
   [/^\/batches\/(.+)$/, batches, "batches"],
   [/^\/settings$/, settings, "settings"],
+  [/^\/webhooks$/, webhooks, "webhooks"],
+  [/^\/webhooks\/(.+)$/, webhooks, "webhooks"],
 ];
 
 const main = () => document.getElementById("view");
