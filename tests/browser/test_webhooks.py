@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from standardwebhooks import Webhook
 
-from tests.browser.conftest import Api, wait_for, wait_until_loaded
+from tests.browser.conftest import PHONE, Api, wait_for, wait_until_loaded
 from tests.loopback_receiver import Receiver
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
@@ -57,3 +57,10 @@ def test_a_seller_subscribes_sees_a_delivery_and_delivers_it_again(
     assert wait_for(lambda: len(receiver.requests) >= 2, 30)
     assert receiver.requests[1]["headers"]["webhook-id"] == first["headers"]["webhook-id"]
     assert page.script_errors == []
+
+    subscription_page = page.evaluate("() => location.hash")
+    for route in ("#/webhooks", subscription_page):
+        phone = signed_in(route, viewport=PHONE)
+        width = phone.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"{route}: {width} px wide at {PHONE['width']} px"
+        assert phone.script_errors == []
