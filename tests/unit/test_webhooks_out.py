@@ -171,3 +171,38 @@ def test_the_receiver_example_in_the_docs_verifies_a_delivery(time_machine):
     assert example.verify(BODY, headers, secret)["data"] == {"orderId": "113-1"}
     assert example.verify(BODY + b" ", headers, secret) is None
     assert example.verify(BODY, headers, new_secret()) is None
+
+
+def test_a_package_confirmed_to_amazon_is_announced_once_however_many_attempts_it_took():
+    from oms.events import events_from_change
+
+    package = {
+        "entity": "Shipment",
+        "orderId": "113-1",
+        "shipmentId": "2",
+        "carrier": "Other",
+        "carrierName": "Royal Mail",
+        "trackingNumber": "AB123456789GB",
+        "shipDate": "2026-11-24T15:00:00Z",
+        "items": [{"orderItemId": "9", "sku": "MUG", "quantity": 1}],
+        "confirmation": {"status": "pending", "attempts": 0},
+    }
+    retrying = {**package, "confirmation": {"status": "retrying", "attempts": 1}}
+    confirmed = {
+        **package,
+        "confirmation": {"status": "confirmed", "attempts": 2, "confirmedAt": "2026-11-24T15:09:00Z"},
+    }
+    changes = [
+        (None, package),
+        (package, retrying),
+        (retrying, confirmed),
+        (confirmed, {**confirmed, "labelKey": "k"}),
+    ]
+
+    found = [e for old, new in changes for e in events_from_change(old, new, event_id="r", occurred_at=NOW)]
+
+    assert [e.detail_type for e in found] == ["ShipmentConfirmed"]
+    assert (
+        found[0].data["carrierName"] == "Royal Mail"
+        and found[0].data["confirmedAt"] == "2026-11-24T15:09:00Z"
+    )

@@ -181,6 +181,21 @@ class RefundRefused(ReturnSummary):
     refundDueBy: Annotated[str | None, "the refund's deadline: two business days after the first receipt"]
 
 
+class ShipmentConfirmed(TypedDict):
+    """Amazon accepted a seller-fulfilled package's confirmation (carrier and tracking): the buyer can now track
+    it. Once per package, however many attempts the confirmation took."""
+
+    orderId: Annotated[str, "Amazon's order id"]
+    shipmentId: Annotated[str, "the package within the order (an order may ship in several)"]
+    carrier: Annotated[str, "Amazon's carrier code (UPS, USPS, Other, ...)"]
+    carrierName: Annotated[str, "the carrier's name as the buyer sees it"]
+    trackingNumber: Annotated[str, "the package's tracking number"]
+    service: Annotated[str | None, "the carrier's service, if known"]
+    shipDate: Annotated[str, "when the package left (UTC ISO-8601, Z)"]
+    items: Annotated[list[dict[str, Any]], "what the package holds: `orderItemId`, `sku`, `quantity`"]
+    confirmedAt: Annotated[str | None, "when Amazon accepted the confirmation (UTC ISO-8601, Z)"]
+
+
 class WebhookDisabled(TypedDict):
     """A webhook subscription was disabled by its deliveries: the receiver answered 410 Gone, or every delivery
     failed for 24 hours. Nothing more is sent to it until the seller enables it again
@@ -211,6 +226,7 @@ EVENT_TYPES: tuple[type, ...] = (
     ReturnDecisionLate,
     RefundIssued,
     RefundRefused,
+    ShipmentConfirmed,
     WebhookDisabled,
 )
 # The shared parts the events above extend, documented once.
@@ -272,6 +288,24 @@ def events_from_change(
 
     if entity == "Return" and new is not None:
         emit_return_changes(old, new, emit)
+
+    if entity == "Shipment" and new is not None:
+        confirmed = (new.get("confirmation") or {}).get("status") == "confirmed"
+        if confirmed and ((old or {}).get("confirmation") or {}).get("status") != "confirmed":
+            emit(
+                ShipmentConfirmed,
+                ShipmentConfirmed(
+                    orderId=new["orderId"],
+                    shipmentId=new["shipmentId"],
+                    carrier=new["carrier"],
+                    carrierName=new.get("carrierName", new["carrier"]),
+                    trackingNumber=new["trackingNumber"],
+                    service=new.get("service"),
+                    shipDate=new["shipDate"],
+                    items=new.get("items", []),
+                    confirmedAt=new["confirmation"].get("confirmedAt"),
+                ),
+            )
 
     if entity == "WebhookSubscription" and new is not None:
         disabled = new.get("disabled")
