@@ -1,5 +1,6 @@
 """Webhooks out through the local stack (issue 14's "done when"): a subscriber on loopback receives signed
-OrderReceived deliveries; a failing subscriber is retried on the schedule and can be redelivered.
+OrderReceived and ShipmentConfirmed deliveries; a failing subscriber is retried on the schedule and can be
+redelivered.
 
 A stack of its own (`oms local --no-simulator`, which allows loopback subscribers). Orders are placed with
 `oms simulate order`; the table's stream, publish_events, the bus, the stack's webhooks rule, the deliveries
@@ -11,16 +12,19 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from standardwebhooks import Webhook
 
+from tests.builders import WAREHOUSE_SETTINGS
 from tests.e2e.support import Api, RunningStack, oms, wait_for
 from tests.loopback_receiver import Receiver
 
 pytestmark = pytest.mark.e2e
 
 SKU = f"HOOK-MUG-{uuid.uuid4().hex[:6].upper()}"
+UPS_TRACKING = "1Z999AA10123456784"
 DELIVERY_TIMEOUT = 60  # the queue, the stream, the bus and the deliveries queue are polled
 
 
@@ -105,3 +109,45 @@ def test_a_loopback_subscriber_gets_signed_orders_and_a_failing_one_is_retried_a
 
     done = wait_for(delivered, 10, 0.5)
     assert done and done["attempts"][-1]["statusCode"] == 200 and done["attemptCount"] == 3
+
+
+def test_a_subscriber_hears_when_a_package_is_confirmed_to_amazon(
+    stack: RunningStack, receiver: Receiver
+) -> None:
+    api = Api(stack.outputs)
+    assert api.request("PUT", "/settings/shipping", json=WAREHOUSE_SETTINGS).status_code == 200
+    path = f"/inventory/{quote(SKU, safe='')}"
+    assert api.request("PUT", path, json={"channel": "MFN"}).status_code == 200
+    stocked = api.request(
+        "POST",
+        f"{path}/adjustments",
+        json={"delta": 5, "reason": "receipt", "reference": "PO-HOOKS"},
+        headers={"Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert stocked.status_code in (200, 201), stocked.text
+    subscribed = api.request(
+        "POST", "/webhooks/subscriptions", json={"url": receiver.url, "events": ["ShipmentConfirmed"]}
+    )
+    assert subscribed.status_code == 201, subscribed.text
+    secret = subscribed.json()["secret"]
+    order_id = _place_order(stack)
+    assert wait_for(lambda: api.get(f"/orders/{order_id}").status_code == 200, DELIVERY_TIMEOUT, 0.5)
+
+    shipped = api.request(
+        "POST",
+        f"/orders/{order_id}/shipments",
+        json={"carrier": "UPS", "trackingNumber": UPS_TRACKING, "multiOrderPackage": True},
+    )
+    assert shipped.status_code == 201, shipped.text
+    if not wait_for(
+        lambda: _received(receiver, order_id), 20, 0.5
+    ):  # not confirmed at once: the schedule's run
+        ran = oms(
+            "invoke", "confirm_shipments", "--port", str(stack.port), "--state-dir", str(stack.state_dir)
+        )
+        assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert wait_for(lambda: _received(receiver, order_id), DELIVERY_TIMEOUT, 0.5), receiver.requests
+    (delivery,) = _received(receiver, order_id)
+    payload = Webhook(secret).verify(delivery["body"], delivery["headers"])
+    assert payload["type"] == "ShipmentConfirmed"
+    assert payload["data"]["trackingNumber"] == UPS_TRACKING and payload["data"]["carrier"] == "UPS"
