@@ -15,6 +15,7 @@ import time_machine
 from standardwebhooks import Webhook
 
 from oms.webhooks import schedule
+from oms.webhooks.sender import post
 from tests.api_calls import call_api
 from tests.conftest import load_event
 from tests.loopback_receiver import Receiver
@@ -142,7 +143,7 @@ def test_a_failing_receiver_is_retried_on_schedule_then_disabled_and_redelivered
     assert {d["status"] for d in deliveries} == {"failed"}
     log = deliveries[0]["attempts"]
     assert [a["attempt"] for a in log] == list(range(1, 9))
-    assert {a["statusCode"] for a in log} == {500}
+    assert {a.get("statusCode") for a in log} == {500}, deliveries
     gaps = [_at(b["at"]) - _at(a["at"]) for a, b in itertools.pairwise(log)]
     for gap, delay in zip(gaps, schedule.DELAYS[1:], strict=True):
         # the slack: the receiver and the table under a busy machine, and whole seconds in the log
@@ -336,3 +337,83 @@ def test_a_function_that_dies_mid_attempt_loses_nothing_and_sends_once(stack, co
         assert Webhook(subscription["secret"]).verify(
             receiver.requests[0]["body"], receiver.requests[0]["headers"]
         )
+
+
+def test_a_send_connects_to_the_checked_address_and_names_the_host():
+    receiver = Receiver()
+    try:
+        port = receiver.server.server_address[1]
+        outcome = post(
+            f"http://hooks.example.com:{port}/in?x=1",
+            b'{"type":"OrderReceived"}',
+            {"webhook-id": "msg_1"},
+            timeout=2,
+            allow_loopback=True,
+            resolve=lambda host, p: ["127.0.0.1"],
+        )
+        tls = post(  # https to the same (plain HTTP) server: the TLS handshake is attempted, and fails
+            f"https://127.0.0.1:{port}/in", b'{"type":"OrderReceived"}', {}, timeout=2, allow_loopback=True
+        )
+    finally:
+        receiver.close()
+
+    assert outcome.delivered and outcome.status_code == 200
+    (request,) = receiver.requests
+    assert request["headers"]["Host"] == f"hooks.example.com:{port}"
+    assert request["headers"]["webhook-id"] == "msg_1" and request["body"] == b'{"type":"OrderReceived"}'
+    assert tls.status_code is None and tls.error is not None and "SSL" in tls.error
+
+
+def test_a_receiver_that_does_not_answer_in_time_is_a_failed_attempt():
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)  # accepts the connection, never answers
+    try:
+        outcome = post(
+            f"http://127.0.0.1:{listener.getsockname()[1]}/in",
+            b'{"type":"OrderReceived"}',
+            {},
+            timeout=0.5,
+            allow_loopback=True,
+        )
+    finally:
+        listener.close()
+
+    assert outcome.status_code is None and outcome.error == "no answer within 0.5 s"
+    assert 400 <= outcome.latency_ms < 3000
+
+
+def test_a_subscription_deleted_while_its_delivery_is_sent_still_logs_the_attempt(stack, context, receiver):
+    api = stack.handler("api", LOOPBACK)
+    subscription = _subscribe(stack, context, api, receiver.url, ["OrderReceived"])
+    deliver = stack.handler("deliver_webhooks", LOOPBACK)
+    sent = deliver.deliveries.post
+
+    def deleted_meanwhile(*args, **kwargs):
+        outcome = sent(*args, **kwargs)
+        assert (
+            call_api(
+                stack,
+                context,
+                "DELETE",
+                f"/webhooks/subscriptions/{subscription['subscriptionId']}",
+                handler=api,
+            )[0]
+            == 204
+        )
+        return outcome
+
+    deliver.deliveries.post = deleted_meanwhile
+    assert deliver.lambda_handler(load_event("deliver_webhooks/order_received.json"), context) == {
+        "batchItemFailures": []
+    }
+
+    (item,) = stack.client("dynamodb").query(
+        TableName=stack.table_name,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": "WEBHOOK#" + subscription["subscriptionId"]}},
+    )["Items"]
+    assert item["status"]["S"] == "delivered" and item["attemptCount"]["N"] == "1"
+    assert len(receiver.requests) == 1

@@ -205,8 +205,13 @@ class Deliveries:
                 writes.append(health)
         try:
             self.table.transact(writes)
-        except Conflict:
-            return  # recorded already by an attempt that outlived its hold; its record stands
+        except Conflict as refused:
+            if refused.failed_index != 1:
+                return  # recorded already by an attempt that outlived its hold; its record stands
+            try:  # the subscription was deleted while this attempt was sent: the attempt is still logged
+                self.table.transact(writes[:1])
+            except Conflict:
+                return
         if retry_at is not None and self.queue is not None:
             delay = max(0, int((retry_at - now).total_seconds() + 0.999))
             if delay <= QUEUE_MAX_DELAY:
