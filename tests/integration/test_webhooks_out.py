@@ -417,3 +417,18 @@ def test_a_subscription_deleted_while_its_delivery_is_sent_still_logs_the_attemp
     )["Items"]
     assert item["status"]["S"] == "delivered" and item["attemptCount"]["N"] == "1"
     assert len(receiver.requests) == 1
+
+
+def test_an_attempt_without_an_answer_is_logged_with_no_status_and_the_reason(stack, context):
+    api = stack.handler("api", LOOPBACK)
+    subscription = _subscribe(
+        stack, context, api, "http://127.0.0.1:9/closed", ["OrderReceived"]
+    )  # discard port
+    deliver = stack.handler("deliver_webhooks", LOOPBACK)
+
+    deliver.lambda_handler(load_event("deliver_webhooks/order_received.json"), context)
+
+    (delivery,) = _deliveries(stack, context, api, subscription["subscriptionId"])
+    (attempt,) = delivery["attempts"]
+    assert delivery["status"] == "pending" and attempt["statusCode"] is None
+    assert attempt["error"].startswith("ConnectionRefusedError")

@@ -70,7 +70,16 @@ def view(item: Item) -> dict[str, Any]:
         "eventId": item["eventId"],
         "status": item["status"],
         "attemptCount": int(item.get("attemptCount", 0)),
-        "attempts": item.get("attempts", []),
+        "attempts": [
+            {
+                "attempt": a["attempt"],
+                "at": a["at"],
+                "statusCode": a.get("statusCode"),  # none: no HTTP answer (refused, timed out, unreachable)
+                "latencyMs": a.get("latencyMs", 0),
+                "error": a.get("error"),
+            }
+            for a in item.get("attempts", [])
+        ],
         "nextAttemptAt": item.get("nextAttemptAt") if item["status"] == "pending" else None,
         "createdAt": item["createdAt"],
     }
