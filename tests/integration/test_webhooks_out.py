@@ -432,3 +432,29 @@ def test_an_attempt_without_an_answer_is_logged_with_no_status_and_the_reason(st
     (attempt,) = delivery["attempts"]
     assert delivery["status"] == "pending" and attempt["statusCode"] is None
     assert attempt["error"].startswith("ConnectionRefusedError")
+
+
+def test_a_retried_subscription_with_its_idempotency_key_subscribes_once(stack, context):
+    api = stack.handler("api")
+    body = {"url": "https://hooks.example.com/in", "events": ["OrderReceived"]}
+    key = {"Idempotency-Key": "erp-setup-1"}
+
+    first = call_api(stack, context, "POST", "/webhooks/subscriptions", body, headers=key, handler=api)
+    again = call_api(stack, context, "POST", "/webhooks/subscriptions", body, headers=key, handler=api)
+    other = call_api(
+        stack,
+        context,
+        "POST",
+        "/webhooks/subscriptions",
+        {**body, "events": ["StockLow"]},
+        headers=key,
+        handler=api,
+    )
+
+    assert first[0] == 201 and again[0] == 200
+    assert (
+        again[1]["subscriptionId"] == first[1]["subscriptionId"] and again[1]["secret"] == first[1]["secret"]
+    )
+    assert other[0] == 409
+    _, listed = call_api(stack, context, "GET", "/webhooks/subscriptions", handler=api)
+    assert len(listed["items"]) == 1

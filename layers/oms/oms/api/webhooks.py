@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
+from oms.api.callers import scoped_key
 from oms.api.paging import ListPage
 from oms.domain.types import utc_now
 from oms.settings import get_settings
@@ -21,6 +22,12 @@ router = APIGatewayRouter()
 SubscriptionId = Annotated[str, Path(min_length=1, max_length=64)]
 DeliveryId = Annotated[str, Path(min_length=1, max_length=80)]
 TAGS = ["webhooks"]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key", min_length=1, max_length=200, description="a retry with it subscribes once"
+    ),
+]
 
 
 def _store() -> SubscriptionStore:
@@ -43,11 +50,23 @@ def _deliveries() -> Deliveries:
     "/webhooks/subscriptions",
     summary="Subscribe a URL to domain events; the signing secret is shown once",
     tags=TAGS,
-    responses={201: {"description": "subscribed: `secret` (whsec_...) signs every delivery; keep it now"}},
+    responses={
+        201: {"description": "subscribed: `secret` (whsec_...) signs every delivery; keep it now"},
+        200: {
+            "description": "a retry with the same Idempotency-Key: the subscription it made, secret included"
+        },
+    },
 )
-def create_subscription(body: SubscriptionRequest) -> tuple[dict[str, Any], int]:
-    item, secret = _store().create(body, allow_loopback=get_settings().webhooks_allow_loopback, now=utc_now())
-    return subscriptions.view(item, secret), 201
+def create_subscription(
+    body: SubscriptionRequest, idempotency_key: IdempotencyKey = None
+) -> tuple[dict[str, Any], int]:
+    item, secret, new = _store().create(
+        body,
+        allow_loopback=get_settings().webhooks_allow_loopback,
+        now=utc_now(),
+        key=scoped_key(router, idempotency_key, "POST /webhooks/subscriptions"),
+    )
+    return subscriptions.view(item, secret), 201 if new else 200
 
 
 @router.get("/webhooks/subscriptions", summary="Every subscription", tags=TAGS)

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from oms.domain.types import ApiModel, iso_z
-from oms.errors import InvalidInput, NotFound
+from oms.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from oms.events import EVENT_TYPES
 from oms.store import keys
 from oms.store.table import Item, Table, Write
@@ -106,12 +106,19 @@ class SubscriptionStore:
         return item
 
     def create(
-        self, request: SubscriptionRequest, *, allow_loopback: bool, now: datetime
-    ) -> tuple[Item, str]:
+        self, request: SubscriptionRequest, *, allow_loopback: bool, now: datetime, key: str | None = None
+    ) -> tuple[Item, str, bool]:
+        """(the subscription, its secret, whether it is new). With an Idempotency-Key (`key`, already scoped
+        to the caller) a retried request answers the subscription it made, secret included; the same key
+        for a different subscription is a 409."""
         url = _checked_url(request.url, allow_loopback)
+        subscription_id = "sub_" + (key or secrets.token_hex(8))
+        if key is not None:
+            made = self.get(subscription_id)
+            if made is not None:
+                return self._replayed(made, request, url)
         if len(self.all()) >= MAX_SUBSCRIPTIONS:
             raise InvalidInput(f"at most {MAX_SUBSCRIPTIONS} subscriptions: delete one first")
-        subscription_id = "sub_" + secrets.token_hex(8)
         secret = new_secret()
         at = iso_z(now)
         item: Item = {
@@ -126,8 +133,24 @@ class SubscriptionStore:
             "createdAt": at,
             "updatedAt": at,
         }
-        self.table.transact([Write.put_versioned(item, None)])
-        return {**item, "version": 1}, secret
+        try:
+            self.table.transact([Write.put_versioned(item, None)])
+        except AlreadyExists:  # the same key's first request won a race with this one
+            made = self.get(subscription_id)
+            if made is None:
+                raise
+            return self._replayed(made, request, url)
+        return {**item, "version": 1}, secret, True
+
+    @staticmethod
+    def _replayed(made: Item, request: SubscriptionRequest, url: str) -> tuple[Item, str, bool]:
+        if (made["url"], made["events"], made.get("description", "")) != (
+            url,
+            request.events,
+            request.description,
+        ):
+            raise Conflict("this Idempotency-Key already made a different subscription: use a new key")
+        return made, made["secret"], False
 
     def change(
         self, subscription_id: str, change: SubscriptionChange, *, allow_loopback: bool, now: datetime
