@@ -7,14 +7,17 @@ import * as inventory from "./views/inventory.js";
 import * as batches from "./views/batches.js";
 import * as order from "./views/order.js";
 import * as orders from "./views/orders.js";
+import * as purchaseOrders from "./views/purchase-orders.js";
 import * as queue from "./views/queue.js";
 import * as receive from "./views/receive.js";
 import * as reports from "./views/reports.js";
 import * as returnPage from "./views/return.js";
 import * as returns from "./views/returns.js";
+import * as rules from "./views/rules.js";
 import * as settings from "./views/settings.js";
 import * as sku from "./views/sku.js";
 import * as webhooks from "./views/webhooks.js";
+import * as suppliers from "./views/suppliers.js";
 
 const ROUTES = [
   [/^\/queue$/, queue, "queue"],
@@ -29,6 +32,11 @@ const ROUTES = [
   [/^\/reports$/, reports, "reports"],
   [/^\/batches$/, batches, "batches"],
   [/^\/batches\/(.+)$/, batches, "batches"],
+  [/^\/purchase-orders$/, purchaseOrders, "purchase-orders"],
+  [/^\/purchase-orders\/(.+)$/, purchaseOrders, "purchase-orders"],
+  [/^\/suppliers$/, suppliers, "purchase-orders"],
+  [/^\/suppliers\/(.+)$/, suppliers, "purchase-orders"],
+  [/^\/rules$/, rules, "rules"],
   [/^\/settings$/, settings, "settings"],
   [/^\/webhooks$/, webhooks, "webhooks"],
   [/^\/webhooks\/(.+)$/, webhooks, "webhooks"],

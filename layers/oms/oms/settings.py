@@ -76,6 +76,11 @@ class Settings(BaseSettings):
     webhook_deliveries_queue_url: str = Field(default="", validation_alias="WEBHOOK_DELIVERIES_QUEUE_URL")
     webhooks_allow_loopback: bool = Field(default=False, validation_alias="WEBHOOKS_ALLOW_LOOPBACK")
 
+    # The master key integrations' webhook keys are derived from (only the API and the receiver get it).
+    integrations_secret_arn: str = Field(default="", validation_alias="INTEGRATIONS_SECRET_ARN")
+    # Verified webhooks wait here for process_webhooks (the receiver's only).
+    inbound_webhooks_queue_url: str = Field(default="", validation_alias="INBOUND_WEBHOOKS_QUEUE_URL")
+
     @property
     def marketplaces(self) -> list[str]:
         return [m.strip() for m in self.marketplace_ids.split(",") if m.strip()]
@@ -94,6 +99,19 @@ class ApiSettings(Settings):
 
     documents_bucket: str = Field(min_length=1, validation_alias="DOCUMENTS_BUCKET")
     report_jobs_queue_url: str = Field(min_length=1, validation_alias="REPORT_JOBS_QUEUE_URL")
+    integrations_secret_arn: str = Field(min_length=1, validation_alias="INTEGRATIONS_SECRET_ARN")
+
+
+class ReceiveWebhookSettings(Settings):
+    """receive_webhook: POST /webhooks/{integrationId} verified with keys derived from the integrations'
+    master key, then queued for process_webhooks."""
+
+    integrations_secret_arn: str = Field(min_length=1, validation_alias="INTEGRATIONS_SECRET_ARN")
+    inbound_webhooks_queue_url: str = Field(min_length=1, validation_alias="INBOUND_WEBHOOKS_QUEUE_URL")
+
+
+class ProcessWebhookSettings(Settings):
+    """process_webhooks: verified webhooks applied by their integration's kind."""
 
 
 class IngestSettings(Settings):
@@ -159,6 +177,13 @@ class RefundSettings(Settings):
 
 
 S = TypeVar("S", bound=Settings)
+
+
+class RulesSettings(Settings):
+    """apply_rules: the seller's order rules, run on OrderReceived and OrderStatusChanged from the bus; the
+    buyer's address (buyer data) is read only when a rule tests where the order goes."""
+
+    buyer_data_table: str = Field(min_length=3, validation_alias="BUYER_DATA_TABLE")
 
 
 class MisconfiguredFunction(RuntimeError):

@@ -10,7 +10,20 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
-from oms.api import audits, health, inventory, metrics, orders, products, refunds, returns, shipping
+from oms.api import (
+    audits,
+    health,
+    integrations,
+    inventory,
+    metrics,
+    orders,
+    products,
+    purchasing,
+    refunds,
+    returns,
+    rules,
+    shipping,
+)
 from oms.api import reports as order_reports
 from oms.api import webhooks as webhooks_out
 from oms.api.errors import document_error_answers, not_json, register_error_answers, unsupported_media_type
@@ -91,6 +104,9 @@ def build_app() -> APIGatewayRestResolver:
     app.include_router(returns.router)
     app.include_router(refunds.router)
     app.include_router(webhooks_out.router)
+    app.include_router(purchasing.router)
+    app.include_router(rules.router)
+    app.include_router(integrations.router)
     register_error_answers(app)
     return app
 

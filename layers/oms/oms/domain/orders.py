@@ -72,6 +72,23 @@ class Confirmation(ApiModel):
     confirmed_at: UtcDateTime | None = None
 
 
+class ScanStatus(StrEnum):
+    IN_TRANSIT = "in-transit"
+    OUT_FOR_DELIVERY = "out-for-delivery"
+    DELIVERED = "delivered"
+    EXCEPTION = "exception"
+
+
+class DeliveryScan(ApiModel):
+    """A carrier's scan of the package, as a tracking integration reported it."""
+
+    status: ScanStatus
+    at: UtcDateTime
+    description: str | None = None
+    location: str | None = None
+    source: str | None = Field(default=None, description="the integration that reported it")
+
+
 class Shipment(ApiModel):
     shipment_id: str
     carrier: str  # Amazon's carrier code (CARRIERS)
@@ -88,6 +105,8 @@ class Shipment(ApiModel):
     amazon_shipment_id: str | None = None
     created_at: UtcDateTime
     confirmation: Confirmation = Field(default_factory=Confirmation)
+    scans: list[DeliveryScan] = Field(default_factory=list, description="the carrier's scans, oldest first")
+    delivered_at: UtcDateTime | None = Field(default=None, description="when a scan said it was delivered")
 
 
 class OrderItem(ApiModel):
@@ -102,6 +121,20 @@ class OrderItem(ApiModel):
     asin: str | None = None
     unit_price: Money | None = None
     image_url: str | None = None  # from the catalogue, when shown
+
+
+class OrderHandling(ApiModel):
+    """How the order is to be handled, as the seller's rules set it (shown on the order)."""
+
+    tags: list[str] = Field(default_factory=list)
+    hold_until: UtcDateTime | None = Field(default=None, description="kept out of the work queue until then")
+    carrier: str | None = Field(default=None, description="the carrier a rule chose")
+    service: str | None = Field(default=None, description="the shipping service a rule chose")
+    package_preset: str | None = Field(
+        default=None, description="the package preset a rule chose for the label"
+    )
+    location: str | None = Field(default=None, description="the stock location to ship from")
+    pick_group: str | None = None
 
 
 class Order(ApiModel):
@@ -124,6 +157,7 @@ class Order(ApiModel):
     items: list[OrderItem] = Field(default_factory=list)
     shipments: list[Shipment] = Field(default_factory=list)
     flags: list[OrderFlag] = Field(default_factory=list)
+    handling: OrderHandling | None = Field(default=None, description="set by the seller's order rules")
 
     @field_validator("flags")
     @classmethod

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from oms.domain.orders import Order, Shipment
+from oms.domain.orders import Order, ScanStatus, Shipment
 from oms.domain.products import Product, with_catalogue
 from oms.domain.types import iso_z
 from oms.shipping.batches import BatchRef
@@ -31,6 +31,7 @@ class OrderView(Order):
     must_ship_by: LocalTime | None = None
     cutoff: Cutoff | None = None
     batch: BatchRef | None = None  # the pick batch it is in
+    on_hold: bool = False  # an order rule holds it until handling.holdUntil, which is still to come
 
 
 def order_view(
@@ -55,8 +56,20 @@ def order_view(
                 )
         shipments.append(ShipmentView(**shipment.model_dump(), label_url=url))
     return OrderView(
-        **{**order.model_dump(), "shipments": shipments}, must_ship_by=must, cutoff=cutoff, batch=batch
+        **{**order.model_dump(), "shipments": shipments},
+        must_ship_by=must,
+        cutoff=cutoff,
+        batch=batch,
+        on_hold=bool(order.handling and order.handling.hold_until and order.handling.hold_until > now),
     )
+
+
+_SCAN_WORDS = {
+    ScanStatus.IN_TRANSIT: "in transit",
+    ScanStatus.OUT_FOR_DELIVERY: "out for delivery",
+    ScanStatus.DELIVERED: "delivered",
+    ScanStatus.EXCEPTION: "held up by the carrier",
+}
 
 
 def timeline(table: Table, order_id: str) -> list[dict[str, Any]]:
@@ -88,6 +101,17 @@ def timeline(table: Table, order_id: str) -> list[dict[str, Any]]:
                 "details": shipment.model_dump(mode="json", by_alias=True, exclude={"label_key"}),
             }
         )
+        for scan in shipment.scans:  # a tracking integration's carrier scans
+            where = ", ".join(part for part in (scan.location, scan.description) if part)
+            entries.append(
+                {
+                    "at": iso_z(scan.at),
+                    "kind": "delivery",
+                    "text": f"package {shipment.shipment_id} {_SCAN_WORDS[scan.status]} ({shipment.carrier_name}"
+                    + (f": {where})" if where else ")"),
+                    "details": scan.model_dump(mode="json", by_alias=True),
+                }
+            )
         c = shipment.confirmation
         if c.confirmed_at:
             entries.append(
@@ -117,6 +141,16 @@ def timeline(table: Table, order_id: str) -> list[dict[str, Any]]:
                 "details": {"text": notice.get("text")},
             }
         )
+    for sk, entry in under.items():
+        if sk.startswith("RULELOG#"):
+            entries.append(
+                {
+                    "at": entry["at"],
+                    "kind": "rule",
+                    "text": entry.get("text", ""),
+                    "details": {k: entry.get(k) for k in ("ruleId", "ruleName", "action", "trigger")},
+                }
+            )
     skus = {item.sku for item in order.items}
     since = (order.purchase_date - _CLOCK_MARGIN).isoformat()  # Amazon's clock and ours may disagree a little
     for sku in sorted(skus):
