@@ -9,7 +9,9 @@ const PAGE = 20;
 const EVENT_TYPES = [
   "OrderReceived", "OrderStatusChanged", "OrderCanceled", "StockShortage", "OrderAtRisk", "OrderLate",
   "StockLow", "StockOut", "ReturnRequested", "ReturnReceived", "RefundAtRisk", "RefundLate",
-  "ReturnDecisionAtRisk", "ReturnDecisionLate", "RefundIssued", "RefundRefused", "ShipmentConfirmed", "WebhookDisabled",
+  "ReturnDecisionAtRisk", "ReturnDecisionLate", "RefundIssued", "RefundRefused", "PurchaseOrderSent",
+  "PurchaseOrderReceived", "RuleMatched", "RuleNotification", "IntegrationEventReceived",
+  "ShipmentConfirmed", "WebhookDisabled",
 ];
 const STATUS_WORDS = { delivered: "Delivered", pending: "Waiting to retry", failed: "Failed" };
 
