@@ -87,7 +87,8 @@ class LocalStack:
             STACK_NAME,
             self.options.region,
             endpoint,
-            parameters=simulator.stack_parameters(),
+            # subscribers in the local stack are tests on this machine: loopback allowed (never deployed)
+            parameters={**simulator.stack_parameters(), "WebhooksAllowLoopback": "true"},
             secret_values={"SpApiSecret": json.dumps(LOCAL_CREDENTIALS)},
         )
         self._sqs = self.resources.client("sqs")

@@ -354,6 +354,18 @@ def test_api_route_is_behind_the_authorizer(function_id: str, event: str, props:
     assert authorizer and authorizer != "NONE", f"{props['Method']} {props['Path']} is public"
 
 
+def test_webhook_subscriptions_are_the_sellers_behind_the_authorizer() -> None:
+    """/webhooks/{integrationId} is public (webhooks in); the subscriptions beside it hand out secrets."""
+    _, api = _api()
+    routes = [props for _, _, props in API_EVENTS if props["Path"] == "/webhooks/subscriptions"]
+    assert routes, (
+        "POST /webhooks/subscriptions must be a literal route, preferred over /webhooks/{integrationId}"
+    )
+    for props in routes:
+        authorizer = props.get("Auth", {}).get("Authorizer", api.get("Auth", {}).get("DefaultAuthorizer"))
+        assert authorizer and authorizer != "NONE"
+
+
 def test_there_are_authorized_routes() -> None:
     assert any(not _is_public(props["Path"]) for _, _, props in API_EVENTS), API_EVENTS
 

@@ -33,7 +33,7 @@ def _everything_a_seller_hears_about() -> list[events.DomainEvent]:
     """One committed change for each thing that happens: an order arrives, falls short of stock, runs late
     and is canceled; a SKU falls to its reorder point, then to nothing; a return is recorded, waits too long
     for a decision, then is received and waits for its refund; an order rule sends a webhook and notifies; a
-    purchase order is sent, then received."""
+    purchase order is sent, then received; a package is confirmed to Amazon; a webhook subscription is disabled."""
     order = _stream_images()[0]
     held = {"SellerSKUID1": {"needed": 2, "shipped": 0, "short": 2}}
     short = {**order, "flags": ["stockShortage"], "stockHeld": held}
@@ -129,6 +129,35 @@ def _everything_a_seller_hears_about() -> list[events.DomainEvent]:
         "payload": {"hello": "world"},
     }
     changes += [(None, generic)]
+    subscribed = {
+        "entity": "WebhookSubscription",
+        "subscriptionId": "sub_1",
+        "url": "https://x.example/in",
+        "enabled": True,
+    }
+    gone = {
+        **subscribed,
+        "enabled": False,
+        "disabled": {"reason": "the receiver answered 410 Gone", "at": "2026-12-01T10:00:00Z"},
+    }
+    changes += [(subscribed, gone)]  # a webhook subscriber's receiver answers 410
+    package = {
+        "entity": "Shipment",
+        "orderId": order["orderId"],
+        "shipmentId": "1",
+        "carrier": "UPS",
+        "carrierName": "UPS",
+        "trackingNumber": "1Z999AA10123456784",
+        "service": "Ground",
+        "shipDate": "2026-11-26T15:00:00Z",
+        "items": [{"orderItemId": "1", "sku": "SellerSKUID1", "quantity": 1}],
+        "confirmation": {"status": "retrying", "attempts": 1},
+    }
+    confirmed = {
+        **package,
+        "confirmation": {"status": "confirmed", "attempts": 2, "confirmedAt": "2026-11-26T15:05:00Z"},
+    }
+    changes += [(None, package), (package, confirmed), (confirmed, {**confirmed, "labelKey": "x"})]
     return [e for old, new in changes for e in events_from_change(old, new, event_id="r", occurred_at=WHEN)]
 
 

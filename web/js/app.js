@@ -17,6 +17,7 @@ import * as returns from "./views/returns.js";
 import * as rules from "./views/rules.js";
 import * as settings from "./views/settings.js";
 import * as sku from "./views/sku.js";
+import * as webhooks from "./views/webhooks.js";
 import * as suppliers from "./views/suppliers.js";
 
 const ROUTES = [
@@ -40,6 +41,8 @@ const ROUTES = [
   [/^\/suppliers\/(.+)$/, suppliers, "purchase-orders"],
   [/^\/rules$/, rules, "rules"],
   [/^\/settings$/, settings, "settings"],
+  [/^\/webhooks$/, webhooks, "webhooks"],
+  [/^\/webhooks\/(.+)$/, webhooks, "webhooks"],
 ];
 
 const main = () => document.getElementById("view");

@@ -254,6 +254,33 @@ class IntegrationEventReceived(TypedDict):
     payload: Annotated[Any, "the JSON body as the sender sent it"]
 
 
+class ShipmentConfirmed(TypedDict):
+    """Amazon accepted a seller-fulfilled package's confirmation (carrier and tracking): the buyer can now track
+    it. Once per package, however many attempts the confirmation took."""
+
+    orderId: Annotated[str, "Amazon's order id"]
+    shipmentId: Annotated[str, "the package within the order (an order may ship in several)"]
+    carrier: Annotated[str, "Amazon's carrier code (UPS, USPS, Other, ...)"]
+    carrierName: Annotated[str, "the carrier's name as the buyer sees it"]
+    trackingNumber: Annotated[str, "the package's tracking number"]
+    service: Annotated[str | None, "the carrier's service, if known"]
+    shipDate: Annotated[str, "when the package left (UTC ISO-8601, Z)"]
+    items: Annotated[list[dict[str, Any]], "what the package holds: `orderItemId`, `sku`, `quantity`"]
+    confirmedAt: Annotated[str | None, "when Amazon accepted the confirmation (UTC ISO-8601, Z)"]
+
+
+class WebhookDisabled(TypedDict):
+    """A webhook subscription was disabled by its deliveries: the receiver answered 410 Gone, or every delivery
+    failed for 24 hours. Nothing more is sent to it until the seller enables it again
+    (PATCH /webhooks/subscriptions/{subscriptionId} with `enabled` true); the alerts rule also sends it to
+    the alerts topic."""
+
+    subscriptionId: Annotated[str, "the subscription"]
+    url: Annotated[str, "where its deliveries went"]
+    reason: Annotated[str, "why it was disabled, in words"]
+    disabledAt: Annotated[str, "when (UTC ISO-8601, Z)"]
+
+
 # Every event a subscriber can receive, in the order docs/events.md lists them.
 EVENT_TYPES: tuple[type, ...] = (
     OrderReceived,
@@ -278,6 +305,8 @@ EVENT_TYPES: tuple[type, ...] = (
     RuleMatched,
     RuleNotification,
     IntegrationEventReceived,
+    ShipmentConfirmed,
+    WebhookDisabled,
 )
 # The shared parts the events above extend, documented once.
 SUMMARY_TYPES: tuple[type, ...] = (OrderSummary, StockSummary, ReturnSummary, PurchaseOrderSummary)
@@ -371,6 +400,37 @@ def events_from_change(
                 supplier=_field(new, "supplier"),
             ),
         )
+
+    if entity == "Shipment" and new is not None:
+        confirmed = (new.get("confirmation") or {}).get("status") == "confirmed"
+        if confirmed and ((old or {}).get("confirmation") or {}).get("status") != "confirmed":
+            emit(
+                ShipmentConfirmed,
+                ShipmentConfirmed(
+                    orderId=new["orderId"],
+                    shipmentId=new["shipmentId"],
+                    carrier=new["carrier"],
+                    carrierName=new.get("carrierName", new["carrier"]),
+                    trackingNumber=new["trackingNumber"],
+                    service=new.get("service"),
+                    shipDate=new["shipDate"],
+                    items=new.get("items", []),
+                    confirmedAt=new["confirmation"].get("confirmedAt"),
+                ),
+            )
+
+    if entity == "WebhookSubscription" and new is not None:
+        disabled = new.get("disabled")
+        if disabled and not (old or {}).get("disabled"):
+            emit(
+                WebhookDisabled,
+                WebhookDisabled(
+                    subscriptionId=new["subscriptionId"],
+                    url=new["url"],
+                    reason=disabled["reason"],
+                    disabledAt=disabled["at"],
+                ),
+            )
 
     if entity == "Order" and new is not None:
         if "stockShortage" in (new.get("flags") or []) and "stockShortage" not in (

@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     report_jobs_queue_url: str = Field(default="", validation_alias="REPORT_JOBS_QUEUE_URL")
     # The "archived" order-report view also holds every order purchased longer ago than this.
     archive_after_days: int = Field(default=90, ge=1, le=3650, validation_alias="ARCHIVE_AFTER_DAYS")
+    # Webhooks out: the deliveries queue (retries and the seller's redeliveries go through it), and whether
+    # subscribers may be on loopback (only the local stack says yes: the SSRF guard refuses it when deployed).
+    webhook_deliveries_queue_url: str = Field(default="", validation_alias="WEBHOOK_DELIVERIES_QUEUE_URL")
+    webhooks_allow_loopback: bool = Field(default=False, validation_alias="WEBHOOKS_ALLOW_LOOPBACK")
 
     # The master key integrations' webhook keys are derived from (only the API and the receiver get it).
     integrations_secret_arn: str = Field(default="", validation_alias="INTEGRATIONS_SECRET_ARN")
@@ -155,6 +159,15 @@ class PurgeSettings(Settings):
 
 class PublishSettings(Settings):
     """publish_events: domain events to the bus."""
+
+
+class WebhookSettings(Settings):
+    """deliver_webhooks: domain events to the sellers' subscribers, signed, retried from its queue."""
+
+    webhook_deliveries_queue_url: str = Field(min_length=1, validation_alias="WEBHOOK_DELIVERIES_QUEUE_URL")
+    webhook_timeout_seconds: float = Field(
+        default=5.0, gt=0, le=10, validation_alias="WEBHOOK_TIMEOUT_SECONDS"
+    )
 
 
 class RefundSettings(Settings):

@@ -26,6 +26,7 @@ from oms.api import (
     shipping,
 )
 from oms.api import reports as order_reports
+from oms.api import webhooks as webhooks_out
 from oms.api.errors import document_error_answers, not_json, register_error_answers, unsupported_media_type
 
 TITLE = "Amazon seller OMS API"
@@ -103,6 +104,7 @@ def build_app() -> APIGatewayRestResolver:
     app.include_router(order_reports.router)
     app.include_router(returns.router)
     app.include_router(refunds.router)
+    app.include_router(webhooks_out.router)
     app.include_router(purchasing.router)
     app.include_router(rules.router)
     app.include_router(integrations.router)

@@ -187,7 +187,9 @@ class AddTag(ApiModel):
 
 class HoldUntil(ApiModel):
     type: Literal["holdUntil"]
-    hours: float | None = Field(default=None, gt=0, le=24 * 30, description="hold this long from the change")
+    hours: float | None = Field(
+        default=None, ge=0.01, le=24 * 30, description="hold this long from the change (0.01 to 720)"
+    )
     until: UtcDateTime | None = Field(default=None, description="or until this time")
 
     @model_validator(mode="after")

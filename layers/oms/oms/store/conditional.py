@@ -121,6 +121,131 @@ def add_units(
     return Write("Update", key=keys.sku_units_key(day, sku), update=update, names=names, values=values)
 
 
+# --- webhooks out ---------------------------------------------------------------------------------
+
+
+def webhook_attempt_claim(
+    subscription_id: str, delivery_id: str, *, attempts_made: int, now: str, hold_until: str
+) -> Write:
+    """Take a delivery's next attempt: refused unless it is pending, due, and nobody attempted it since it
+    was read (so a queued retry and the sweep never send twice). Its due time moves to `hold_until`, so an
+    attempt that dies with its function is picked up again by the sweep."""
+    due = keys.webhook_due_index_keys(hold_until, subscription_id, delivery_id)
+    return Write(
+        "Update",
+        key=keys.webhook_delivery_key(subscription_id, delivery_id),
+        update="SET #next = :hold, #held = :hold, gsi1pk = :duePk, gsi1sk = :dueSk",
+        condition="#status = :pending AND #made = :made AND #next <= :now",
+        names={"#next": "nextAttemptAt", "#held": "heldUntil", "#status": "status", "#made": "attemptCount"},
+        values={
+            ":hold": hold_until,
+            ":duePk": due["gsi1pk"],
+            ":dueSk": due["gsi1sk"],
+            ":pending": "pending",
+            ":made": attempts_made,
+            ":now": now,
+        },
+    )
+
+
+def webhook_attempt_recorded(
+    subscription_id: str,
+    delivery_id: str,
+    *,
+    attempt: dict[str, Any],
+    attempts_made: int,
+    status: str,
+    next_attempt_at: str | None,
+    expires_at: int,
+) -> Write:
+    """An attempt appended to the delivery's log, with its new status and next attempt (or none), once:
+    refused if another attempt was recorded since this one was claimed."""
+    values: dict[str, Any] = {
+        ":attempt": [attempt],
+        ":empty": [],
+        ":made": attempts_made + 1,
+        ":before": attempts_made,
+        ":status": status,
+        ":expires": expires_at,
+    }
+    update = "SET #log = list_append(if_not_exists(#log, :empty), :attempt), #made = :made, #status = :status, #ttl = :expires"
+    if next_attempt_at is not None:
+        due = keys.webhook_due_index_keys(next_attempt_at, subscription_id, delivery_id)
+        update += ", #next = :next, gsi1pk = :duePk, gsi1sk = :dueSk"
+        values |= {":next": next_attempt_at, ":duePk": due["gsi1pk"], ":dueSk": due["gsi1sk"]}
+        update += " REMOVE #held"
+    else:
+        update += " REMOVE #next, #held, gsi1pk, gsi1sk"
+    return Write(
+        "Update",
+        key=keys.webhook_delivery_key(subscription_id, delivery_id),
+        update=update,
+        condition="#made = :before",
+        names={
+            "#log": "attempts",
+            "#made": "attemptCount",
+            "#status": "status",
+            "#ttl": keys.TTL_ATTRIBUTE,
+            "#next": "nextAttemptAt",
+            "#held": "heldUntil",
+        },
+        values=values,
+    )
+
+
+def webhook_redelivery(subscription_id: str, delivery_id: str, *, now: str, expires_at: int) -> Write:
+    """A delivery asked for again by the seller: pending and due now, whatever it was (delivered, failed, or
+    waiting for a later retry), unless an attempt is under way (its hold not yet passed)."""
+    due = keys.webhook_due_index_keys(now, subscription_id, delivery_id)
+    return Write(
+        "Update",
+        key=keys.webhook_delivery_key(subscription_id, delivery_id),
+        update="SET #status = :pending, #next = :now, gsi1pk = :duePk, gsi1sk = :dueSk, #ttl = :expires",
+        condition="attribute_exists(#pk) AND (attribute_not_exists(#held) OR #held <= :now)",
+        names={
+            "#pk": keys.PK,
+            "#status": "status",
+            "#next": "nextAttemptAt",
+            "#held": "heldUntil",
+            "#ttl": keys.TTL_ATTRIBUTE,
+        },
+        values={
+            ":pending": "pending",
+            ":now": now,
+            ":duePk": due["gsi1pk"],
+            ":dueSk": due["gsi1sk"],
+            ":expires": expires_at,
+        },
+    )
+
+
+def webhook_subscription_health(
+    subscription_id: str, *, failing_since: str | None, disable: dict[str, Any] | None
+) -> Write:
+    """A subscription's run of failures: started (kept if already running), ended by a success (None), or
+    the subscription disabled (`disable`: the reason and when). Only on an existing subscription."""
+    names = {"#pk": keys.PK, "#failing": "failingSince"}
+    values: dict[str, Any] = {}
+    if failing_since is None:
+        update = "REMOVE #failing"
+    else:
+        update = "SET #failing = if_not_exists(#failing, :since)"
+        values[":since"] = failing_since
+    if disable is not None:
+        update = "SET #enabled = :off, #disabled = :disabled REMOVE #failing"
+        names = {"#pk": keys.PK, "#failing": "failingSince", "#enabled": "enabled", "#disabled": "disabled"}
+        values = {":off": False, ":disabled": disable}
+    # The version moves, so a PATCH read before this change is refused rather than undoing it.
+    return Write(
+        "Update",
+        key=keys.webhook_subscription_key(subscription_id),
+        update=update + " ADD #version :one",
+        condition="attribute_exists(#pk)",
+        names={**names, "#version": "version"},
+        values={**values, ":one": 1},
+    )
+
+
 ON_ORDER_ENTITY = "OnOrder"
 
 

@@ -625,6 +625,42 @@ def returns_sync_key(report_type: str, marketplace_id: str) -> dict[str, str]:
     return watermark_key("returns-sync", f"{report_type}#{marketplace_id}")
 
 
+# --- webhooks out: subscriptions, their deliveries, the retries due ----------------------------------
+
+WEBHOOK_SUBSCRIPTIONS = "WEBHOOKS"
+WEBHOOK_DELIVERIES_PREFIX = "WEBHOOK#"
+WEBHOOK_DELIVERIES_DUE = "WEBHOOKS#DUE"
+
+
+def webhook_subscription_key(subscription_id: str) -> dict[str, str]:
+    """Every subscription in one partition: a seller has a handful, and each event reads them all."""
+    return {PK: WEBHOOK_SUBSCRIPTIONS, SK: "SUBSCRIPTION#" + subscription_id}
+
+
+def webhook_subscriptions() -> KeyQuery:
+    return KeyQuery(WEBHOOK_SUBSCRIPTIONS)
+
+
+def webhook_delivery_key(subscription_id: str, delivery_id: str) -> dict[str, str]:
+    """A subscription's deliveries under it; delivery ids start with the event's time, so they sort by it."""
+    return {PK: WEBHOOK_DELIVERIES_PREFIX + subscription_id, SK: "DELIVERY#" + delivery_id}
+
+
+def webhook_deliveries(subscription_id: str) -> KeyQuery:
+    """A subscription's deliveries, newest first."""
+    return KeyQuery(WEBHOOK_DELIVERIES_PREFIX + subscription_id, newest_first=True)
+
+
+def webhook_due_index_keys(due_at: str, subscription_id: str, delivery_id: str) -> dict[str, str]:
+    """gsi1, sparse: only deliveries waiting for an attempt (or holding one), by when it is due."""
+    return {"gsi1pk": WEBHOOK_DELIVERIES_DUE, "gsi1sk": f"{due_at}#{subscription_id}#{delivery_id}"}
+
+
+def webhook_deliveries_due(now: str) -> KeyQuery:
+    """Every delivery whose next attempt is due at or before `now`, soonest first."""
+    return KeyQuery(WEBHOOK_DELIVERIES_DUE, "gsi1", sk_to=f"{now}#~")
+
+
 # --- planning: suppliers, their terms per SKU, purchase orders, units on order ------------------------
 
 SUPPLIER_PREFIX = "SUPPLIER#"

@@ -1,0 +1,1 @@
+"""Webhooks out: the seller's subscriptions to domain events, and their signed, retried deliveries."""
