@@ -49,7 +49,7 @@ def payload_length(value: str | None) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-API_TOKEN_NAME = "local ApiToken (.oms/outputs.json)"
+LOCAL_KEY_NAME = "local ApiToken (.oms/outputs.json)"  # what the key list calls the ApiToken
 
 
 def admit_api_token(table_name: str, client: Any, token: str) -> None:
@@ -63,7 +63,7 @@ def admit_api_token(table_name: str, client: Any, token: str) -> None:
         raise RuntimeError("admitting the token does not page")
 
     ApiKeyStore(Table(table_name, no_paging, client=client)).create(
-        API_TOKEN_NAME, list(SCOPES), secret=token
+        LOCAL_KEY_NAME, list(SCOPES), secret=token
     )
 
 
