@@ -101,3 +101,20 @@ def test_openapi_names_every_operations_scope_and_roles():
             assert ("403" in operation["responses"]) == (scope != PUBLIC)
     assert spec["x-scopes"] == SCOPES
     assert roles_with("settings:write") == ["admin"]
+
+
+def test_a_route_missing_from_the_table_is_refused_even_to_an_admin_and_an_unknown_path_is_404():
+    from oms.api.app import build_app
+    from tests.conftest import LambdaContext, load_event
+
+    fresh = build_app()
+
+    @fresh.get("/undeclared")
+    def undeclared() -> dict:
+        return {"leaked": True}
+
+    event = load_event("api/list_orders.json") | {"path": "/undeclared"}
+    answer = fresh.resolve(event, LambdaContext())
+    assert answer["statusCode"] == 403 and "no permission declared" in answer["body"]
+    answer = fresh.resolve(event | {"path": "/nowhere"}, LambdaContext())
+    assert answer["statusCode"] == 404

@@ -189,6 +189,10 @@ def route_scope(method: str, openapi_path: str) -> str | None:
     return ROUTES.get((method.upper(), openapi_path))
 
 
+def _registered(app: APIGatewayRestResolver, route: Any) -> bool:
+    return any(route is known for known in app._static_routes + app._dynamic_routes)
+
+
 def enforce(
     app: APIGatewayRestResolver, next_middleware: Callable[[APIGatewayRestResolver], Response]
 ) -> Response:
@@ -196,8 +200,8 @@ def enforce(
     refused (fail closed); the test keeps the table whole."""
     route = app.context.get("_route")
     path = getattr(route, "openapi_path", None)
-    if route is None or path is None or getattr(route, "func", None) is None:
-        return next_middleware(app)
+    if route is None or path is None or not _registered(app, route):
+        return next_middleware(app)  # no route matched: the 404/405 answer, which reveals nothing
     scope = route_scope(route.method, path)
     if scope == PUBLIC:
         return next_middleware(app)
