@@ -28,6 +28,7 @@ from oms.store import keys
 from oms.store.default import default_table
 from tests.api_calls import call_api
 from tests.builders import WAREHOUSE_SETTINGS, order_change
+from tests.conftest import load_event
 
 ISSUER = cognito_issuer("us-east-1", "us-east-1_TestPool")
 CLIENT_ID = "dashboard-client"
@@ -257,3 +258,18 @@ def test_a_viewer_reads_but_cannot_ship(stack, context):
     status, answer = call_api(stack, context, "GET", "/orders", claims=nobody)
     assert status == 403 and "in no group" in answer["error"]["message"]
     assert call_api(stack, context, "GET", "/health", authorizer={})[0] == 200
+
+
+def test_the_function_answers_its_sample_event_once_the_key_exists(stack, context):
+    """functions/access/authorize/app.py as Lambda runs it, with the template's environment (no Cognito
+    client parameter read: an API key never waits for it)."""
+    event = load_event("authorize/api_key.json")
+    handler = stack.handler("authorize")
+    with pytest.raises(Unauthorized):
+        handler.lambda_handler(event, context)
+    made = ApiKeyStore(default_table()).create(
+        "sample", ["orders:read"], secret=bearer(event["authorizationToken"])
+    )
+    answer = handler.lambda_handler(event, context)
+    assert answer["principalId"] == f"key:{made.key_id}" and answer["context"]["scopes"] == "orders:read"
+    assert handler.users is not None  # the template names the pool and the client parameter
