@@ -26,7 +26,16 @@ def test_an_admin_makes_a_key_sees_it_listed_without_its_secret_and_revokes_it(s
     (row,) = listed["items"]
     assert row["name"] == "ShipStation" and row["scopes"] == ["orders:read", "shipping:write"]
     assert row["createdAt"].endswith("Z") and row["lastUsedAt"] is None and row["revokedAt"] is None
-    assert made["key"] not in json.dumps(listed) and "secretHash" not in row
+    assert made["key"] not in json.dumps(listed) and "secretHash" not in row and row["current"] is False
+    as_the_key = {
+        "principalId": f"key:{made['keyId']}",
+        "kind": "key",
+        "name": "ShipStation",
+        "scopes": "keys:admin",
+    }
+    assert (
+        call_api(stack, context, "GET", "/api-keys", authorizer=as_the_key)[1]["items"][0]["current"] is True
+    )
     assert ApiKeyStore(default_table()).find(made["key"]) is not None
 
     status, revoked = call_api(stack, context, "DELETE", f"/api-keys/{made['keyId']}")
@@ -56,3 +65,11 @@ def test_only_an_admin_manages_keys(stack, context):
     warehouse = {"sub": "u-2", "email": "packer@example.com", "groups": "warehouse"}
     status, answer = call_api(stack, context, "GET", "/api-keys", claims=warehouse)
     assert status == 403 and "keys:admin" in answer["error"]["message"]
+
+
+def test_the_scopes_a_key_may_have_are_listed_with_the_roles_that_hold_them(stack, context):
+    status, answer = call_api(stack, context, "GET", "/api-keys/scopes")
+    assert status == 200
+    by_scope = {s["scope"]: s for s in answer["items"]}
+    assert by_scope["shipping:write"]["roles"] == ["admin", "warehouse"]
+    assert by_scope["settings:write"]["roles"] == ["admin"] and by_scope["orders:read"]["description"]

@@ -13,7 +13,7 @@ from pydantic import Field, field_validator
 from oms.access.api_keys import ApiKey, ApiKeyStore, NewApiKey
 from oms.api.callers import actor
 from oms.api.paging import ListPage
-from oms.api.permissions import SCOPES
+from oms.api.permissions import SCOPES, caller_of, roles_with
 from oms.domain.types import ApiModel
 from oms.store.default import default_table
 
@@ -54,8 +54,31 @@ def create_api_key(request: Annotated[KeyRequest, Body()]) -> tuple[NewApiKey, i
 
 @router.get("/api-keys", summary="Every API key (never its secret), newest first", tags=["api-keys"])
 def list_api_keys() -> ListPage:
+    """Each key, `current` true on the one this request was sent with (revoking it locks its caller out)."""
+    event = router.current_event
+    caller = caller_of(event.raw_event) if event else None
     found = ApiKeyStore(default_table()).all()
-    return ListPage(items=[k.model_dump(mode="json", by_alias=True) for k in found])
+    return ListPage(
+        items=[
+            k.model_dump(mode="json", by_alias=True)
+            | {"current": caller is not None and caller.principal == f"key:{k.key_id}"}
+            for k in found
+        ]
+    )
+
+
+@router.get(
+    "/api-keys/scopes",
+    summary="Every scope a key may be given, what it allows and the roles that hold it",
+    tags=["api-keys"],
+)
+def list_scopes() -> ListPage:
+    return ListPage(
+        items=[
+            {"scope": scope, "description": text, "roles": roles_with(scope)}
+            for scope, text in SCOPES.items()
+        ]
+    )
 
 
 @router.delete("/api-keys/<keyId>", summary="Revoke an API key", tags=["api-keys"])

@@ -110,6 +110,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("PATCH", "/settings/shipping"): "settings:write",
     # API keys
     ("GET", "/api-keys"): "keys:admin",
+    ("GET", "/api-keys/scopes"): "keys:admin",
     ("POST", "/api-keys"): "keys:admin",
     ("DELETE", "/api-keys/{keyId}"): "keys:admin",
 }
