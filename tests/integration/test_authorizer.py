@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from oms.access.api_keys import ApiKeyStore, secret_hash
 from oms.access.authorizer import Unauthorized, authorize, bearer, whole_api
-from oms.access.tokens import CognitoTokens, cognito_issuer
+from oms.access.tokens import CognitoTokens, cognito_issuer, is_user_pool_id
 from oms.amazon.notifications import Notification
 from oms.api.permissions import ROLES
 from oms.inventory.stock import StockPolicy, adjust_stock, set_policy
@@ -272,4 +272,9 @@ def test_the_function_answers_its_sample_event_once_the_key_exists(stack, contex
     )
     answer = handler.lambda_handler(event, context)
     assert answer["principalId"] == f"key:{made.key_id}" and answer["context"]["scopes"] == "orders:read"
-    assert handler.users is not None  # the template names the pool and the client parameter
+    assert handler.users is None  # the local stand-in pool is no Cognito pool: no user token is verified here
+
+
+def test_only_a_cognito_pool_id_gets_a_verifier():
+    assert is_user_pool_id("us-east-1_AbC123xyz") and is_user_pool_id("eu-central-1_x9")
+    assert not is_user_pool_id("oms-test-UserPool") and not is_user_pool_id("")

@@ -7,7 +7,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from oms.access.api_keys import ApiKeyStore
 from oms.access.authorizer import authorize
-from oms.access.tokens import CognitoTokens, cognito_issuer
+from oms.access.tokens import CognitoTokens, cognito_issuer, is_user_pool_id
 from oms.observability import logger
 from oms.settings import AuthorizerSettings, cold_start
 from oms.store.default import default_table
@@ -19,7 +19,7 @@ users = (
         # read on the first user token only: an API key's call never waits for it
         lambda: str(parameters.get_parameter(settings.user_pool_client_parameter, max_age=3600)),
     )
-    if settings.user_pool_id and settings.user_pool_client_parameter
+    if is_user_pool_id(settings.user_pool_id) and settings.user_pool_client_parameter
     else None
 )
 

@@ -93,8 +93,8 @@ class ApiSettings(Settings):
 
 
 class AuthorizerSettings(Settings):
-    """The API's authorizer: Cognito users of this pool's dashboard client, and API keys from the table. Empty
-    pool settings (the local stack has no Cognito) accept keys only."""
+    """The API's authorizer: Cognito users of this pool's dashboard client, and API keys from the table. Without
+    a real pool id (the local stack has no Cognito) it accepts keys only."""
 
     user_pool_id: str = Field(default="", validation_alias="USER_POOL_ID")
     # the SSM parameter holding the dashboard's app client id (template.yaml says why not the id itself)

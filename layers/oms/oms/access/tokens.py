@@ -4,6 +4,7 @@ token's `client_id`)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -24,6 +25,15 @@ class User:
     sub: str
     email: str
     groups: tuple[str, ...]
+
+
+_POOL_ID = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d_[0-9A-Za-z]+$")  # us-east-1_AbC123xyz
+
+
+def is_user_pool_id(value: str) -> bool:
+    """A Cognito user pool's id (`<region>_<id>`). The local stack's stand-in pool is not one, so locally no
+    user token is verified and nothing is fetched from AWS."""
+    return bool(_POOL_ID.match(value))
 
 
 def cognito_issuer(region: str, user_pool_id: str) -> str:
