@@ -22,9 +22,18 @@ def test_every_route_of_the_app_has_a_row_and_every_row_a_route():
     assert ROUTES.keys() - routes == set(), "rows naming no route of the app"
 
 
-def test_every_row_names_a_known_scope_and_only_health_is_public():
+def test_every_row_names_a_known_scope_and_public_rows_are_the_templates_routes_without_authorizer():
+    from oms_local.template import Template
+
     assert {scope for scope in ROUTES.values() if scope not in SCOPES} == {PUBLIC}
-    assert [route for route, scope in ROUTES.items() if scope == PUBLIC] == [("GET", "/health")]
+    unauthorized = {
+        (str(t.properties["Method"]).upper(), t.properties["Path"])
+        for f in Template().functions()
+        for t in f.triggers
+        if t.type == "Api" and t.properties.get("Auth", {}).get("Authorizer") == "NONE"
+    }
+    public = {route for route, scope in ROUTES.items() if scope == PUBLIC}
+    assert public and public <= unauthorized, "a route the API function calls public sits behind the authorizer"
 
 
 def test_an_admin_holds_every_scope_and_a_viewer_only_reads():
