@@ -33,7 +33,9 @@ def test_every_row_names_a_known_scope_and_public_rows_are_the_templates_routes_
         if t.type == "Api" and t.properties.get("Auth", {}).get("Authorizer") == "NONE"
     }
     public = {route for route, scope in ROUTES.items() if scope == PUBLIC}
-    assert public and public <= unauthorized, "a route the API function calls public sits behind the authorizer"
+    assert public and public <= unauthorized, (
+        "a route the API function calls public sits behind the authorizer"
+    )
 
 
 def test_an_admin_holds_every_scope_and_a_viewer_only_reads():
