@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from oms.access.api_keys import ApiKeyStore, secret_hash
 from oms.access.authorizer import Unauthorized, authorize, bearer, whole_api
-from oms.access.tokens import CognitoTokens, cognito_issuer, is_user_pool_id
+from oms.access.tokens import CognitoTokens, InvalidToken, cognito_issuer, is_user_pool_id
 from oms.amazon.notifications import Notification
 from oms.api.permissions import ROLES
 from oms.inventory.stock import StockPolicy, adjust_stock, set_policy
@@ -105,6 +105,12 @@ def test_a_users_token_passes_who_they_are_and_their_groups_for_the_whole_api(st
     }
 
 
+def test_a_token_issued_a_few_seconds_ahead_of_this_clock_passes(stack, users, signing_key):
+    now = int(time.time())
+    token = _token(signing_key, iat=now + 5, exp=now + 3605)
+    assert authorize(_event(token), users, ApiKeyStore(default_table()))["principalId"] == "user:u-packer"
+
+
 def test_an_access_token_of_the_dashboards_client_passes(stack, users, signing_key):
     token = _token(signing_key, token_use="access", aud=None, client_id=CLIENT_ID)
     assert authorize(_event(token), users, ApiKeyStore(default_table()))["context"]["groups"] == "warehouse"
@@ -113,21 +119,30 @@ def test_an_access_token_of_the_dashboards_client_passes(stack, users, signing_k
 @pytest.mark.parametrize(
     "changes",
     [
-        {
-            "exp": int(time.time()) - 5,
-            "iat": int(time.time()) - 3605,
-        },  # expired (at the frozen clock: see below)
+        {"exp": 0},  # expired a minute ago: set in the test (the clock is frozen after collection)
+        {"iat": 0},  # issued a minute from now: set in the test
         {"aud": "another-client"},
         {"iss": cognito_issuer("us-east-1", "us-east-1_OtherPool")},
         {"token_use": "refresh"},
         {"token_use": "access", "aud": None, "client_id": "another-client"},
         {"exp": None},
     ],
-    ids=["expired", "wrong-audience", "wrong-issuer", "wrong-token-use", "access-wrong-client", "no-expiry"],
+    ids=[
+        "expired",
+        "issued-in-the-future",
+        "wrong-audience",
+        "wrong-issuer",
+        "wrong-token-use",
+        "access-wrong-client",
+        "no-expiry",
+    ],
 )
 def test_a_token_that_is_not_this_pools_for_this_client_is_refused(stack, users, signing_key, changes):
-    if "iat" in changes:  # the parameters were computed at collection, before the clock froze
-        changes = {"exp": int(time.time()) - 5, "iat": int(time.time()) - 3605}
+    now = int(time.time())
+    if changes.get("exp") == 0:
+        changes = {"exp": now - 60, "iat": now - 3660}
+    if changes.get("iat") == 0:
+        changes = {"iat": now + 60}
     with pytest.raises(Unauthorized, match=r"^Unauthorized$"):
         authorize(_event(_token(signing_key, **changes)), users, ApiKeyStore(default_table()))
 
@@ -278,3 +293,19 @@ def test_the_function_answers_its_sample_event_once_the_key_exists(stack, contex
 def test_only_a_cognito_pool_id_gets_a_verifier():
     assert is_user_pool_id("us-east-1_AbC123xyz") and is_user_pool_id("eu-central-1_x9")
     assert not is_user_pool_id("oms-test-UserPool") and not is_user_pool_id("")
+
+
+def test_each_refusal_is_for_its_own_reason(users, signing_key):
+    """The reasons go to the log only; here they show each check refuses what it should, not another."""
+    now = int(time.time())
+    reasons = {
+        "ExpiredSignatureError": _token(signing_key, exp=now - 60, iat=now - 3660),
+        "ImmatureSignatureError": _token(signing_key, iat=now + 60),
+        "another app client": _token(signing_key, aud="another-client"),
+        "InvalidIssuerError": _token(signing_key, iss=cognito_issuer("us-east-1", "us-east-1_OtherPool")),
+        "neither id nor access": _token(signing_key, token_use="refresh"),
+        "MissingRequiredClaimError": _token(signing_key, exp=None),
+    }
+    for reason, token in reasons.items():
+        with pytest.raises(InvalidToken, match=reason):
+            users.verify(token)

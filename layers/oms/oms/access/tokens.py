@@ -13,6 +13,7 @@ from typing import Any
 import jwt
 
 ALGORITHMS = ["RS256"]  # what Cognito signs with; never "none" or an HMAC keyed by a public key
+CLOCK_SKEW_SECONDS = 10  # a token issued this instant must not look issued in the future to a Lambda's clock
 JWKS_LIFESPAN_SECONDS = 3600  # Cognito rotates keys rarely; an unknown kid still refetches (after a cooldown)
 
 
@@ -77,6 +78,7 @@ class CognitoTokens:
                 signing_key.key,
                 algorithms=ALGORITHMS,
                 issuer=self.issuer,
+                leeway=CLOCK_SKEW_SECONDS,
                 options={"require": ["exp", "iat", "iss", "sub", "token_use"], "verify_aud": False},
             )
         except jwt.PyJWTError as error:
