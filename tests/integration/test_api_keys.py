@@ -73,3 +73,23 @@ def test_the_scopes_a_key_may_have_are_listed_with_the_roles_that_hold_them(stac
     by_scope = {s["scope"]: s for s in answer["items"]}
     assert by_scope["shipping:write"]["roles"] == ["admin", "warehouse"]
     assert by_scope["settings:write"]["roles"] == ["admin"] and by_scope["orders:read"]["description"]
+
+
+def test_a_retried_request_makes_no_second_key_and_says_the_secret_was_shown_once(stack, context):
+    body = {"name": "3PL", "scopes": ["inventory:write"]}
+    first = call_api(stack, context, "POST", "/api-keys", body, headers={"Idempotency-Key": "k-1"})
+    again = call_api(stack, context, "POST", "/api-keys", body, headers={"Idempotency-Key": "k-1"})
+    assert first[0] == 201 and again[0] == 409, again
+    assert (
+        first[1]["keyId"] in again[1]["error"]["message"]
+        and "shown in that answer only" in again[1]["error"]["message"]
+    )
+    assert first[1]["key"] not in json.dumps(again[1])
+    other_admin = {"sub": "u-9", "email": "partner@example.com"}
+    assert (
+        call_api(
+            stack, context, "POST", "/api-keys", body, headers={"Idempotency-Key": "k-1"}, claims=other_admin
+        )[0]
+        == 201
+    )
+    assert len(call_api(stack, context, "GET", "/api-keys")[1]["items"]) == 2

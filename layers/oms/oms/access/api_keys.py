@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from pydantic import Field
 
 from oms.domain.types import ApiModel, iso_z, utc_now
-from oms.errors import Conflict, NotFound
+from oms.errors import AlreadyExists, Conflict, FieldProblem, NotFound
 from oms.store import conditional, keys
 from oms.store.table import Table, Write
 
@@ -23,6 +23,13 @@ SHOWN_PREFIX = 13  # characters of a key kept to tell keys apart (the prefix and
 USE_NOTED_EVERY = timedelta(minutes=1)
 ENTITY = "ApiKey"
 LOOKUP_ENTITY = "ApiKeyLookup"
+
+
+def key_id_for(idempotency_key: str | None) -> str:
+    """A new key's id; a retried request (same Idempotency-Key, already scoped to its caller) names the same."""
+    if idempotency_key:
+        return "key_" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:16]
+    return "key_" + secrets.token_hex(8)
 
 
 def secret_hash(secret: str) -> str:
@@ -60,12 +67,19 @@ class ApiKeyStore:
         self.table = table
 
     def create(
-        self, name: str, scopes: list[str], *, created_by: str = "", secret: str | None = None
+        self,
+        name: str,
+        scopes: list[str],
+        *,
+        created_by: str = "",
+        secret: str | None = None,
+        idempotency_key: str | None = None,
     ) -> NewApiKey:
         """A new key with its secret (`secret` given: a key whose secret exists already, as the local
-        stack's ApiToken)."""
+        stack's ApiToken). A retried request (the same `idempotency_key`) names the same key id, so it makes
+        no second key; its secret was in the first answer only (never stored), so the retry is refused."""
         secret = secret or KEY_PREFIX + secrets.token_urlsafe(32)
-        key_id = "key_" + secrets.token_hex(8)
+        key_id = key_id_for(idempotency_key)
         hashed = secret_hash(secret)
         made = NewApiKey(
             key_id=key_id,
@@ -77,6 +91,20 @@ class ApiKeyStore:
             key=secret,
         )
         listing = made.model_dump(by_alias=True, exclude={"key"}, exclude_none=True)
+        try:
+            self._write_new(made, hashed, listing)
+        except AlreadyExists:
+            if idempotency_key is None:
+                raise
+            raise AlreadyExists(
+                f"this Idempotency-Key already made API key {key_id}; its secret was shown in that answer only. "
+                "If it was lost, revoke the key and make another.",
+                [FieldProblem("Idempotency-Key", f"already made {key_id}")],
+            ) from None
+        return made
+
+    def _write_new(self, made: NewApiKey, hashed: str, listing: dict) -> None:
+        key_id, name = made.key_id, made.name
         self.table.transact(
             [
                 Write.put_new(
@@ -93,7 +121,6 @@ class ApiKeyStore:
                 ),
             ]
         )
-        return made
 
     def all(self) -> list[ApiKey]:
         """Every key, newest first (a seller has a handful: one small partition)."""

@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import unquote
 
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import Field, field_validator
 
 from oms.access.api_keys import ApiKey, ApiKeyStore, NewApiKey
-from oms.api.callers import actor
+from oms.api.callers import actor, scoped_key
 from oms.api.paging import ListPage
 from oms.api.permissions import SCOPES, caller_of, roles_with
 from oms.domain.types import ApiModel
@@ -45,10 +45,31 @@ class KeyRequest(ApiModel):
     "/api-keys",
     summary="Create an API key with scopes (its secret is in this answer only)",
     tags=["api-keys"],
-    responses={201: {"description": "created: `key` is the secret, shown this once"}},
+    responses={
+        201: {"description": "created: `key` is the secret, shown this once"},
+        409: {
+            "description": "a retry with the same Idempotency-Key: the key was made, its secret shown then only"
+        },
+    },
 )
-def create_api_key(request: Annotated[KeyRequest, Body()]) -> tuple[NewApiKey, int]:
-    made = ApiKeyStore(default_table()).create(request.name, request.scopes, created_by=actor(router))
+def create_api_key(
+    request: Annotated[KeyRequest, Body()],
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=200,
+            description="a retry with it makes no second key",
+        ),
+    ] = None,
+) -> tuple[NewApiKey, int]:
+    made = ApiKeyStore(default_table()).create(
+        request.name,
+        request.scopes,
+        created_by=actor(router),
+        idempotency_key=scoped_key(router, idempotency_key, "POST /api-keys"),
+    )
     return made, 201
 
 
