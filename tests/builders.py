@@ -131,4 +131,5 @@ WAREHOUSE_SETTINGS: dict[str, Any] = {
         "weight": 16,
         "weightUnit": "oz",
     },
+    "packagePresets": [],
 }

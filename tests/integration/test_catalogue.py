@@ -381,3 +381,80 @@ def test_a_given_package_overrides_the_catalogue_and_a_half_given_one_is_refused
     apply_change(default_table(), change_from_api(api, "ATVPDKIKX0DER"))
     status, answer = call_api(stack, context, "GET", f"/orders/{afn['orderId']}/rates")
     assert status == 409 and afn["orderId"] in answer["error"]["message"], answer
+
+
+def test_a_rules_chosen_service_is_marked_among_the_rates_and_bought_unless_the_seller_names_another(
+    stack, shop, stream, context, clock
+):
+    from oms.domain.rules import RuleTrigger
+    from oms.rules.run import run_on_change
+    from oms.rules.store import RuleStore
+
+    # given an order, and the rates Amazon offers for it
+    order_id = _placed(shop, 1)
+    stream.deliver()
+    items = call_api(stack, context, "GET", f"/orders/{order_id}/rates")[1]["items"]
+    on_time = [i for i in items if i["meetsPromise"] and not i["cheapestOnTime"]]
+    assert on_time, items  # a dearer service that also keeps the promise
+    wanted = on_time[-1]
+
+    # when a rule chooses that (dearer) service for every order, and runs on the order's arrival
+    rule = {
+        "name": "Our carrier",
+        "actions": [{"type": "chooseShipping", "carrier": wanted["carrier"], "service": wanted["service"]}],
+    }
+    assert call_api(stack, context, "POST", "/rules", rule)[0] == 201
+    result = run_on_change(
+        default_table(),
+        RuleStore(default_table()).all(),
+        order_id=order_id,
+        change_id="e1",
+        trigger=RuleTrigger.ARRIVAL,
+    )
+    assert result.outcome is not None
+
+    # then the rates mark it, and a label bought without naming a service is that one
+    rates = call_api(stack, context, "GET", f"/orders/{order_id}/rates")[1]["items"]
+    assert [i["shippingServiceId"] for i in rates if i["chosenByRule"]] == [wanted["shippingServiceId"]]
+    status, answer = call_api(stack, context, "POST", f"/orders/{order_id}/shipments", {"buyLabel": True})
+    assert status == 201, answer
+    assert answer["shipment"]["rate"] == wanted["price"]
+
+
+def test_a_rule_chooses_a_package_preset_by_name_and_the_rates_price_that_box(
+    stack, shop, stream, context, clock
+):
+    from oms.domain.rules import RuleTrigger
+    from oms.rules.run import run_on_change
+    from oms.rules.store import RuleStore
+
+    order_id = _placed(shop, 2)
+    stream.deliver()
+    rule = {"name": "Tall box", "actions": [{"type": "chooseShipping", "packagePreset": "Tall"}]}
+    refused = call_api(stack, context, "POST", "/rules", rule)
+    assert refused[0] == 400 and "actions[0].packagePreset" in str(refused[1]), refused
+    tall = {
+        "name": "Tall",
+        "length": 6,
+        "width": 6,
+        "height": 20,
+        "dimensionUnit": "inches",
+        "weight": 40,
+        "weightUnit": "oz",
+    }
+    status, setup = call_api(stack, context, "PATCH", "/settings/shipping", {"packagePresets": [tall]})
+    assert status == 200, setup
+    assert call_api(stack, context, "POST", "/rules", rule)[0] == 201
+    run_on_change(
+        default_table(),
+        RuleStore(default_table()).all(),
+        order_id=order_id,
+        change_id="e1",
+        trigger=RuleTrigger.ARRIVAL,
+    )
+
+    package = call_api(stack, context, "GET", f"/orders/{order_id}/rates")[1]["package"]
+    # the preset's size, the catalogue's weight for the two units (it knows them)
+    assert (package["source"], package["height"], package["length"]) == ("preset", 20, 6)
+    pounds = shop.marketplace.catalogue.product(MUG).package_weight_pounds * 2
+    assert abs(Decimal(str(package["weight"])) - pounds * Decimal("453.59237")) < 1

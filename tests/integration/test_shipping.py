@@ -548,3 +548,52 @@ def test_the_guard_leaves_an_order_whose_flags_have_not_changed_alone(stack, sho
     flags = call_api(stack, context, "GET", f"/orders/{order_id}")[1]["flags"]
     assert flags == ["atRisk", "stockShortage"]  # both, always in one order
     assert first["flagged"] == 1 and again["flagged"] == again["cleared"] == 0
+
+
+def test_a_pick_group_a_rule_filled_becomes_a_batch_leaving_out_held_and_batched_orders(stack, shop, context):
+    from datetime import timedelta
+
+    from oms.domain.rules import RuleTrigger
+    from oms.domain.types import utc_now
+    from oms.rules.run import run_on_change
+    from oms.rules.store import RuleStore
+
+    rules = [
+        {
+            "name": "Big to bulk",
+            "conditions": [{"field": "quantity", "op": "gte", "value": 2}],
+            "actions": [{"type": "addToPickGroup", "pickGroup": "bulk"}],
+        },
+        {
+            "name": "Hold threes",
+            "conditions": [{"field": "quantity", "op": "eq", "value": 3}],
+            "actions": [{"type": "holdUntil", "hours": 4}],
+        },
+    ]
+    for rule in rules:
+        assert call_api(stack, context, "POST", "/rules", rule)[0] == 201
+    one, two, three, other_two = _place(shop, 1), _place(shop, 2), _place(shop, 3), _place(shop, 2)
+    for order_id in (one, two, three, other_two):
+        run_on_change(
+            default_table(),
+            RuleStore(default_table()).all(),
+            order_id=order_id,
+            change_id="c1",
+            trigger=RuleTrigger.ARRIVAL,
+        )
+    assert call_api(stack, context, "POST", "/batches", {"orderIds": [other_two]})[0] == 201
+
+    held = call_api(stack, context, "GET", f"/orders/{three}")[1]
+    assert held["onHold"] is True and held["handling"]["pickGroup"] == "bulk"
+    status, batch = call_api(stack, context, "POST", "/batches", {"pickGroup": "bulk"})
+    assert status == 201, batch
+    assert batch["orderIds"] == [two]  # not 1 (not in the group), 3 (on hold), nor the other 2 (batched)
+
+    assert (
+        call_api(stack, context, "POST", "/batches", {"pickGroup": "bulk"})[0] == 404
+    )  # nothing left to pick
+    refused = call_api(stack, context, "POST", "/batches", {"pickGroup": "bulk", "orderIds": [one]})
+    assert refused[0] == 400 and "either orderIds or pickGroup" in str(refused[1])
+    with time_machine.travel(utc_now() + timedelta(hours=5), tick=False):  # the hold ends
+        assert call_api(stack, context, "GET", f"/orders/{three}")[1]["onHold"] is False
+        assert call_api(stack, context, "POST", "/batches", {"pickGroup": "bulk"})[1]["orderIds"] == [three]

@@ -190,3 +190,13 @@ def test_numbers_out_of_any_parcels_range_are_refused_by_name_not_stored(stack, 
     assert status == 400
     assert {d["field"] for d in answer["error"]["details"]} == {"package.length", "package.weight"}
     assert _saved(stack, context) == WAREHOUSE_SETTINGS
+
+
+def test_a_whole_setup_written_before_package_presets_existed_is_still_whole(stack, context):
+    """An outside tool's PUT body from before packagePresets was added keeps working: the field means none."""
+    before = {k: v for k, v in WAREHOUSE_SETTINGS.items() if k != "packagePresets"}
+    status, answer = call_api(stack, context, "PUT", "/settings/shipping", before)
+    assert status == 200, answer
+    assert answer["packagePresets"] == []
+    partial = {k: v for k, v in before.items() if k != "package"}
+    assert call_api(stack, context, "PUT", "/settings/shipping", partial)[0] == 400

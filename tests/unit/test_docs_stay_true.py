@@ -32,7 +32,8 @@ def _stream_images() -> list[dict[str, Any]]:
 def _everything_a_seller_hears_about() -> list[events.DomainEvent]:
     """One committed change for each thing that happens: an order arrives, falls short of stock, runs late
     and is canceled; a SKU falls to its reorder point, then to nothing; a return is recorded, waits too long
-    for a decision, then is received and waits for its refund."""
+    for a decision, then is received and waits for its refund; an order rule sends a webhook and notifies; a
+    purchase order is sent, then received."""
     order = _stream_images()[0]
     held = {"SellerSKUID1": {"needed": 2, "shipped": 0, "short": 2}}
     short = {**order, "flags": ["stockShortage"], "stockHeld": held}
@@ -85,6 +86,36 @@ def _everything_a_seller_hears_about() -> list[events.DomainEvent]:
         (pending, refused),
         (refused, retried),
         (retried, issued),
+    ]
+    draft = {
+        "entity": "PurchaseOrder",
+        "poId": "PO-1",
+        "supplierId": "SUP-1",
+        "supplierName": "Mug Works",
+        "status": "draft",
+        "lines": [{"sku": "SellerSKUID1", "quantity": 12, "received": 0, "cancelled": 0}],
+        "total": {"amount": "28.80", "currencyCode": "USD"},
+        "receipts": [],
+    }
+    po_sent = {**draft, "status": "sent", "sentAt": "2026-11-26T10:00:00Z"}
+    po_receipt = {"receiptId": "P1", "at": "2026-12-08T10:00:00Z", "actor": "user:a", "lines": []}
+    po_received = {**po_sent, "status": "partially-received", "receipts": [po_receipt]}
+    changes += [(None, draft), (draft, po_sent), (po_sent, po_received)]
+    summary = {
+        k: order.get(k)
+        for k in (
+            "orderId",
+            "marketplaceId",
+            "status",
+            "fulfillmentChannel",
+            "purchaseDate",
+            "latestShipDate",
+        )
+    }
+    rule_action = {"entity": "RuleAction", "ruleId": "rule1", "ruleName": "Heavy to UPS", "order": summary}
+    changes += [
+        (None, {**rule_action, "action": {"type": "sendWebhook"}}),
+        (None, {**rule_action, "action": {"type": "notify", "message": "a heavy order"}}),
     ]
     return [e for old, new in changes for e in events_from_change(old, new, event_id="r", occurred_at=WHEN)]
 

@@ -127,3 +127,19 @@ def test_title_is_the_first_known_one():
 def test_nothing_to_pick_gives_no_lines():
     assert pick_lines([], {"MUG": {"A-1": 5}}) == []
     assert pick_lines([order("o1", ("MUG", 1, 1))], {}) == []
+
+
+def test_an_order_a_rule_assigned_to_a_location_takes_its_units_from_there_first():
+    from oms.domain.orders import OrderHandling
+
+    first = order("111-A", ("MUG", 2))
+    assigned = order("111-B", ("MUG", 3)).model_copy(update={"handling": OrderHandling(location="B-9")})
+    stock = {"MUG": {"A-1": 4, "B-9": 2}}
+
+    lines = pick_lines([first, assigned], stock)
+
+    # B's first 2 units come from its bin; its third, and all of A's, from the walk (A-1 first)
+    assert lines == [
+        PickLine("A-1", "MUG", None, 3, ("111-A", "111-B")),
+        PickLine("B-9", "MUG", None, 2, ("111-B",)),
+    ]

@@ -8,13 +8,16 @@ import * as apiKeys from "./views/keys.js";
 import * as batches from "./views/batches.js";
 import * as order from "./views/order.js";
 import * as orders from "./views/orders.js";
+import * as purchaseOrders from "./views/purchase-orders.js";
 import * as queue from "./views/queue.js";
 import * as receive from "./views/receive.js";
 import * as reports from "./views/reports.js";
 import * as returnPage from "./views/return.js";
 import * as returns from "./views/returns.js";
+import * as rules from "./views/rules.js";
 import * as settings from "./views/settings.js";
 import * as sku from "./views/sku.js";
+import * as suppliers from "./views/suppliers.js";
 
 const ROUTES = [
   [/^\/queue$/, queue, "queue"],
@@ -29,6 +32,11 @@ const ROUTES = [
   [/^\/reports$/, reports, "reports"],
   [/^\/batches$/, batches, "batches"],
   [/^\/batches\/(.+)$/, batches, "batches"],
+  [/^\/purchase-orders$/, purchaseOrders, "purchase-orders"],
+  [/^\/purchase-orders\/(.+)$/, purchaseOrders, "purchase-orders"],
+  [/^\/suppliers$/, suppliers, "purchase-orders"],
+  [/^\/suppliers\/(.+)$/, suppliers, "purchase-orders"],
+  [/^\/rules$/, rules, "rules"],
   [/^\/settings$/, settings, "settings"],
   [/^\/settings\/keys$/, apiKeys, "settings"],
 ];

@@ -13,8 +13,9 @@ export function isFlagged(order, flag) {
   return Array.isArray(order.flags) && order.flags.includes(flag);
 }
 
-/** 0 late, 1 at risk, 2 the rest. */
+/** 0 late, 1 at risk, 2 the rest, 3 held by an order rule (it waits until its hold ends). */
 export function urgencyRank(order) {
+  if (order.onHold) return 3;
   if (isFlagged(order, "late")) return 0;
   if (isFlagged(order, "atRisk")) return 1;
   return 2;
@@ -68,7 +69,24 @@ const FLAG_CLASSES = { late: "badge-late", atRisk: "badge-risk", stockShortage: 
 export function flagBadges(order, { withDueToday = false, none = "–" } = {}) {
   const badges = (order.flags || []).map((code) => h("span", { class: `badge ${FLAG_CLASSES[code] || ""}`.trim(), "data-flag": code }, flag(code)));
   if (withDueToday && dueToday(order) && !isFlagged(order, "late")) badges.push(h("span", { class: "badge badge-today" }, "Ship today"));
+  badges.push(...handlingBadges(order));
   return badges.length ? badges : none ? [none] : [];
+}
+
+/** What the seller's order rules set, as badges: on hold until when, the chosen service, tags, pick group. */
+export function handlingBadges(order) {
+  const handling = order.handling;
+  if (!handling) return [];
+  const zone = order.mustShipBy?.timeZone;
+  const badges = [];
+  if (order.onHold && handling.holdUntil) badges.push(h("span", { class: "badge badge-hold", "data-flag": "onHold" }, "On hold until ", when(handling.holdUntil, zone)));
+  const { carrier, service } = handling;
+  const shipping = service ? (carrier && !service.startsWith(carrier) ? `${carrier} ${service}` : service) : carrier;
+  if (shipping) badges.push(h("span", { class: "badge", title: "chosen by an order rule" }, shipping));
+  for (const tag of handling.tags || []) badges.push(h("span", { class: "badge badge-tag" }, tag));
+  if (handling.pickGroup) badges.push(h("span", { class: "badge", title: "pick group" }, `Pick group ${handling.pickGroup}`));
+  if (handling.location) badges.push(h("span", { class: "badge", title: "ships from" }, `From ${handling.location}`));
+  return badges;
 }
 
 /** "Partially shipped · Prime · Business": the order's status in words. */

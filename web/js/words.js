@@ -270,3 +270,13 @@ export const refundStatus = (code) => lookup(REFUND_STATUSES, code);
 export function forRemoval(dispositionCode) {
   return Boolean(dispositionCode) && String(dispositionCode).toUpperCase() !== "SELLABLE";
 }
+
+// A purchase order's states, as the Purchase orders page says them.
+export const PO_STATUSES = {
+  draft: "Draft (not sent)",
+  sent: "Sent",
+  "partially-received": "Partly received",
+  received: "Received",
+  closed: "Closed",
+};
+export const poStatus = (code) => lookup(PO_STATUSES, code);

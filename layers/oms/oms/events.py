@@ -181,6 +181,53 @@ class RefundRefused(ReturnSummary):
     refundDueBy: Annotated[str | None, "the refund's deadline: two business days after the first receipt"]
 
 
+class PurchaseOrderSummary(TypedDict):
+    """The purchase order as it stands after the change: every purchase-order event carries it."""
+
+    poId: Annotated[str, "the purchase order's id here"]
+    supplierId: Annotated[str, "the supplier's id here"]
+    supplierName: Annotated[str, "the supplier's name"]
+    status: Annotated[str, "draft, sent, partially-received, received or closed"]
+    lines: Annotated[
+        list[dict[str, Any]],
+        "the lines: `sku`, `supplierSku`, `quantity`, `unitCost`, `received`, `cancelled`, `leadTimeDays`",
+    ]
+    total: Annotated[dict[str, Any], "units ordered times their unit cost (money: `amount`, `currencyCode`)"]
+
+
+class PurchaseOrderSent(PurchaseOrderSummary):
+    """A draft purchase order was sent to its supplier: its units are on order from now. Once."""
+
+    sentAt: Annotated[str | None, "when it was sent (UTC ISO-8601, Z)"]
+
+
+class PurchaseOrderReceived(PurchaseOrderSummary):
+    """Units of a purchase order arrived and are on hand (reason `receipt` in the ledger): once per receipt (a
+    retried receipt announces nothing)."""
+
+    receipt: Annotated[
+        dict[str, Any], "the receipt: `receiptId`, `at`, `actor`, `lines` [`sku`, `quantity`, `location`]"
+    ]
+
+
+class RuleMatched(OrderSummary):
+    """One of the seller's order rules matched an order and its action says to send a webhook: subscribe to
+    it (POST /webhooks/subscriptions, or a bus rule) to hear of the orders your rules pick out. Once per
+    order change the rule reacted to."""
+
+    ruleId: Annotated[str, "the rule's id (GET /rules/{ruleId})"]
+    ruleName: Annotated[str, "the rule's name, as the seller wrote it"]
+
+
+class RuleNotification(OrderSummary):
+    """One of the seller's order rules matched an order and its action says to notify the seller: the alerts
+    rule sends it to the alerts topic (e-mail). Once per order change the rule reacted to."""
+
+    ruleId: Annotated[str, "the rule's id (GET /rules/{ruleId})"]
+    ruleName: Annotated[str, "the rule's name, as the seller wrote it"]
+    message: Annotated[str, "the message the rule's action gives"]
+
+
 # Every event a subscriber can receive, in the order docs/events.md lists them.
 EVENT_TYPES: tuple[type, ...] = (
     OrderReceived,
@@ -199,9 +246,13 @@ EVENT_TYPES: tuple[type, ...] = (
     ReturnDecisionLate,
     RefundIssued,
     RefundRefused,
+    PurchaseOrderSent,
+    PurchaseOrderReceived,
+    RuleMatched,
+    RuleNotification,
 )
 # The shared parts the events above extend, documented once.
-SUMMARY_TYPES: tuple[type, ...] = (OrderSummary, StockSummary, ReturnSummary)
+SUMMARY_TYPES: tuple[type, ...] = (OrderSummary, StockSummary, ReturnSummary, PurchaseOrderSummary)
 
 Emit = Callable[[type, Mapping[str, Any]], None]
 
@@ -260,6 +311,11 @@ def events_from_change(
     if entity == "Return" and new is not None:
         emit_return_changes(old, new, emit)
 
+    if entity == "PurchaseOrder" and new is not None:
+        emit_purchase_order_changes(old, new, emit)
+    if entity == "RuleAction" and old is None and new is not None:
+        emit_rule_action(new, emit)
+
     if entity == "Order" and new is not None:
         if "stockShortage" in (new.get("flags") or []) and "stockShortage" not in (
             (old or {}).get("flags") or []
@@ -287,6 +343,18 @@ def events_from_change(
             if new.get("status") == "Canceled":
                 emit(OrderCanceled, OrderCanceled(**_order_summary(new)))
     return events
+
+
+def emit_rule_action(entry: Mapping[str, Any], emit: Emit) -> None:
+    """RuleMatched for a rule's sendWebhook action, RuleNotification for its notify action (the order as the
+    rule saw it rides along on the action's timeline entry)."""
+    action = entry.get("action") or {}
+    order = _order_summary(entry.get("order") or {})
+    rule = {"ruleId": _field(entry, "ruleId"), "ruleName": _field(entry, "ruleName")}
+    if action.get("type") == "sendWebhook":
+        emit(RuleMatched, RuleMatched(**order, **rule))  # type: ignore[typeddict-item]
+    elif action.get("type") == "notify":
+        emit(RuleNotification, RuleNotification(**order, **rule, message=str(action.get("message", ""))))  # type: ignore[typeddict-item]
 
 
 def _return_summary(ret: Mapping[str, Any]) -> ReturnSummary:
@@ -348,6 +416,31 @@ def emit_refund_changes(old: Mapping[str, Any] | None, new: Mapping[str, Any], e
             RefundRefused,
             RefundRefused(**_return_summary(new), refund=after, refundDueBy=_field(new, "refundDueBy")),
         )
+
+
+def _purchase_order_summary(po: Mapping[str, Any]) -> PurchaseOrderSummary:
+    return PurchaseOrderSummary(
+        poId=_field(po, "poId"),
+        supplierId=_field(po, "supplierId"),
+        supplierName=_field(po, "supplierName"),
+        status=_field(po, "status"),
+        lines=po.get("lines") or [],
+        total=po.get("total") or {},
+    )
+
+
+def emit_purchase_order_changes(old: Mapping[str, Any] | None, new: Mapping[str, Any], emit: Emit) -> None:
+    """PurchaseOrderSent when it first carries sentAt; PurchaseOrderReceived for each receipt it gains."""
+    if new.get("sentAt") and not (old or {}).get("sentAt"):
+        emit(
+            PurchaseOrderSent, PurchaseOrderSent(**_purchase_order_summary(new), sentAt=_field(new, "sentAt"))
+        )
+    known = {r.get("receiptId") for r in (old or {}).get("receipts") or []}
+    for receipt in new.get("receipts") or []:
+        if receipt.get("receiptId") not in known:
+            emit(
+                PurchaseOrderReceived, PurchaseOrderReceived(**_purchase_order_summary(new), receipt=receipt)
+            )
 
 
 def _available(row: Mapping[str, Any]) -> int:

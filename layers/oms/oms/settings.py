@@ -157,6 +157,13 @@ class RefundSettings(Settings):
 S = TypeVar("S", bound=Settings)
 
 
+class RulesSettings(Settings):
+    """apply_rules: the seller's order rules, run on OrderReceived and OrderStatusChanged from the bus; the
+    buyer's address (buyer data) is read only when a rule tests where the order goes."""
+
+    buyer_data_table: str = Field(min_length=3, validation_alias="BUYER_DATA_TABLE")
+
+
 class MisconfiguredFunction(RuntimeError):
     """A function's environment lacks (or has a bad) variable it needs: raised at cold start."""
 

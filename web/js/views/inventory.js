@@ -20,6 +20,7 @@ const COLUMNS = [
   { label: "Reserved", cell: (r) => String(r.reserved), className: "number" },
   { label: "Available", cell: (r) => String(r.available), className: "number" },
   { label: "Backordered", cell: (r) => (r.backordered ? h("span", { class: "warning" }, String(r.backordered)) : "0"), className: "number" },
+  { label: "On order", cell: (r) => String(r.onOrder ?? 0), className: "number secondary" },
   { label: "Reorder point", cell: (r) => (r.reorderPoint ?? "–").toString(), className: "number" },
   { label: "Safety stock", cell: (r) => (r.safetyStock ?? "–").toString(), className: "number secondary" },
   { label: "Days of cover", cell: coverCell },

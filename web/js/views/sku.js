@@ -92,6 +92,7 @@ function factsOf(row) {
     ["Available", row.available],
     ["Backordered", row.backordered],
     ["Inbound", row.inbound ?? "–"],
+    ["On order (sent to suppliers, not yet received)", row.onOrder ?? 0],
     ["Reorder point", row.reorderPoint ?? "not set"],
     ["Safety stock", row.safetyStock ?? "not set"],
     ["Lead time", row.leadTimeDays !== null && row.leadTimeDays !== undefined ? `${row.leadTimeDays} days` : "not set"],

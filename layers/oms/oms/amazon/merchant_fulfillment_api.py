@@ -308,13 +308,28 @@ def create_shipment(
     return purchased_label(answer.payload)
 
 
+def chosen_by_rule(service: ShippingService, carrier: str | None, name: str | None) -> bool:
+    """Whether an order rule's choice (a carrier, a service or both, as Buy Shipping names them; case aside)
+    names this service."""
+    if not carrier and not name:
+        return False
+    fits_carrier = not carrier or service.carrier_name.casefold() == carrier.casefold()
+    fits_name = not name or name.casefold() in (
+        service.service_name.casefold(),
+        f"{service.carrier_name} {service.service_name}".casefold(),
+    )
+    return fits_carrier and fits_name
+
+
 def choose_service(
     services: Sequence[ShippingService],
     latest_delivery_date: datetime | None,
     named_service_id: str | None = None,
+    rule_choice: tuple[str | None, str | None] = (None, None),
 ) -> ShippingService:
-    """The service to buy: the one named, else the cheapest that delivers by the order's latest
-    delivery date (ties: the earliest delivery). Without a latest delivery date, the cheapest."""
+    """The service to buy: the one named, else the cheapest that delivers by the order's latest delivery
+    date (ties: the earliest delivery) among those an order rule chose (`rule_choice`: carrier, service),
+    else among all. Without a latest delivery date, the cheapest."""
     offered = ", ".join(s.service_id for s in services) or "none"
     if named_service_id is not None:
         named = next((s for s in services if s.service_id == named_service_id), None)
@@ -328,7 +343,11 @@ def choose_service(
     services = [s for s in services if not s.requires_additional_seller_inputs]
     if not services:
         raise Conflict("Amazon offers no shipping service for this package that needs no further inputs")
-    chosen = cheapest_on_time(services, latest_delivery_date)
+    by_rule = [s for s in services if chosen_by_rule(s, *rule_choice)]
+    # a rule's choice that would break the delivery promise gives way to the cheapest that keeps it
+    chosen = cheapest_on_time(by_rule, latest_delivery_date) or cheapest_on_time(
+        services, latest_delivery_date
+    )
     if chosen is None:
         listed = "; ".join(
             f"{s.service_id} ({s.carrier_name} {s.service_name}) by "

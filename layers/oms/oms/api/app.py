@@ -10,7 +10,20 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
-from oms.api import api_keys, audits, health, inventory, metrics, orders, products, refunds, returns, shipping
+from oms.api import (
+    api_keys,
+    audits,
+    health,
+    inventory,
+    metrics,
+    orders,
+    products,
+    purchasing,
+    refunds,
+    returns,
+    rules,
+    shipping,
+)
 from oms.api import reports as order_reports
 from oms.api.errors import document_error_answers, not_json, register_error_answers, unsupported_media_type
 from oms.api.permissions import document_permissions, enforce
@@ -90,6 +103,8 @@ def build_app() -> APIGatewayRestResolver:
     app.include_router(order_reports.router)
     app.include_router(returns.router)
     app.include_router(refunds.router)
+    app.include_router(purchasing.router)
+    app.include_router(rules.router)
     app.include_router(api_keys.router)
     app.use(middlewares=[enforce])  # every route's scope (oms.api.permissions), before the route runs
     register_error_answers(app)

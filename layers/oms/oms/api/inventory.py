@@ -25,6 +25,7 @@ from oms.api.paging import ListPage
 from oms.domain.types import ApiModel
 from oms.errors import Conflict
 from oms.inventory.stock import StockPolicy, StockRepository, StockRow, adjust_stock, set_policy
+from oms.planning.suppliers import units_on_order, units_on_order_of
 from oms.settings import get_settings
 from oms.store import keys
 from oms.store.default import default_table
@@ -51,14 +52,17 @@ def list_stock(
         next_token=next_token,
         below_reorder_point=below_reorder_point,
     )
-    return ListPage(items=page.items, next_token=page.next_token)
+    on_order = units_on_order_of(default_table(), [str(row["sku"]) for row in page.items])
+    items = [{**row, "onOrder": on_order[str(row["sku"])]} for row in page.items]
+    return ListPage(items=items, next_token=page.next_token)
 
 
 @router.get("/inventory/<sku>", summary="One SKU's stock", tags=["inventory"])
 def get_stock(sku: Sku, location: Location = keys.DEFAULT_LOCATION) -> StockRow:
     stock = _stock()
     row = stock.get(unquote(sku), location)  # REST API paths arrive percent-encoded
-    return row.model_copy(update={"days_of_cover": stock.days_of_cover(row)})
+    on_order = units_on_order(default_table(), row.sku)
+    return row.model_copy(update={"days_of_cover": stock.days_of_cover(row), "on_order": on_order})
 
 
 @router.put("/inventory/<sku>", summary="Create or update a SKU's stock policy", tags=["inventory"])

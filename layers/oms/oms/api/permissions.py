@@ -31,6 +31,10 @@ SCOPES: dict[str, str] = {
     "returns:write": "record, receive, authorize and close returns",
     "refunds:write": "refund buyers through Amazon",
     "reports:read": "read reports and account health",
+    "purchasing:read": "see suppliers and purchase orders",
+    "purchasing:write": "add suppliers and their terms, draft, send and close purchase orders",
+    "rules:read": "see order rules and try them on recent orders",
+    "rules:write": "create, change and delete order rules",
     "settings:read": "see the shipping setup",
     "settings:write": "change the shipping setup",
     "integrations:read": "see integrations",
@@ -44,8 +48,8 @@ READ_SCOPES = frozenset(scope for scope in SCOPES if scope.endswith(":read"))
 # The Cognito groups (template.yaml UserPoolGroups) and the scopes each holds.
 ROLES: dict[str, frozenset[str]] = {
     "admin": frozenset(SCOPES),
-    # reads everything; ships, prints, receives, counts and adjusts stock; never settings, keys,
-    # integrations, webhooks or refunds
+    # reads everything; ships, prints, receives (returns, purchase orders), counts and adjusts stock; never
+    # settings, keys, integrations, webhooks, refunds, rules or purchasing
     "warehouse": READ_SCOPES
     | {"orders:write", "inventory:write", "products:write", "shipping:write", "returns:write"},
     "viewer": READ_SCOPES,
@@ -104,6 +108,27 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/reports/shipping-spend"): "reports:read",
     ("GET", "/metrics/account-health"): "reports:read",
     ("GET", "/metrics/return-rates"): "reports:read",
+    # suppliers and purchase orders (a receipt is stock arriving: the warehouse's)
+    ("GET", "/suppliers"): "purchasing:read",
+    ("GET", "/suppliers/{supplierId}"): "purchasing:read",
+    ("POST", "/suppliers"): "purchasing:write",
+    ("PUT", "/suppliers/{supplierId}"): "purchasing:write",
+    ("PUT", "/suppliers/{supplierId}/skus/{sku}"): "purchasing:write",
+    ("GET", "/purchase-orders"): "purchasing:read",
+    ("GET", "/purchase-orders/{poId}"): "purchasing:read",
+    ("POST", "/purchase-orders"): "purchasing:write",
+    ("POST", "/purchase-orders/{poId}/send"): "purchasing:write",
+    ("POST", "/purchase-orders/{poId}/close"): "purchasing:write",
+    ("POST", "/purchase-orders/{poId}/receipts"): "inventory:write",
+    # order rules (a dry run changes nothing: reading)
+    ("GET", "/rules"): "rules:read",
+    ("GET", "/rules/fields"): "rules:read",
+    ("GET", "/rules/{ruleId}"): "rules:read",
+    ("POST", "/rules/test"): "rules:read",
+    ("POST", "/rules/{ruleId}/test"): "rules:read",
+    ("POST", "/rules"): "rules:write",
+    ("PUT", "/rules/{ruleId}"): "rules:write",
+    ("DELETE", "/rules/{ruleId}"): "rules:write",
     # settings
     ("GET", "/settings/shipping"): "settings:read",
     ("PUT", "/settings/shipping"): "settings:write",

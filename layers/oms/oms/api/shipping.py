@@ -22,7 +22,7 @@ from oms.domain.types import ApiModel, UtcDateTime, utc_now
 from oms.errors import InvalidInput, NotFound
 from oms.orders.views import OrderView, ShipmentView, order_view
 from oms.settings import get_settings
-from oms.shipping.batches import Batch, create_batch, get_batch, list_batches
+from oms.shipping.batches import Batch, create_batch, get_batch, list_batches, orders_in_pick_group
 from oms.shipping.end_of_day import end_of_day_form, form_json, shipping_spend, store_form
 from oms.shipping.labels import Rates, buy_label, label_recorded, shipping_rates
 from oms.shipping.shipments import BoughtLabel, Recorded, confirm, confirm_now, ship
@@ -245,8 +245,23 @@ def patch_shipping_settings(
 
 
 class BatchRequest(ApiModel):
-    order_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(min_length=1, max_length=200)
+    order_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
+        default=None, min_length=1, max_length=200
+    )
+    pick_group: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="or every order an order rule added to this pick group that waits to be picked "
+        "(not on hold, not in a batch yet)",
+    )
     force: bool = False  # batch orders already in a batch again (they move to the new one)
+
+    @model_validator(mode="after")
+    def _one_way(self) -> BatchRequest:
+        if (self.order_ids is None) == (self.pick_group is None):
+            raise ValueError("give either orderIds or pickGroup")
+        return self
 
 
 @router.post(
@@ -260,10 +275,11 @@ class BatchRequest(ApiModel):
     },
 )
 def post_batch(body: BatchRequest) -> tuple[Batch, int]:
+    order_ids = body.order_ids or orders_in_pick_group(default_table(), body.pick_group or "", utc_now())
     batch = create_batch(
         default_table(),
         default_documents(),
-        body.order_ids,
+        order_ids,
         client=_client_or_none(),
         force=body.force,
         retention_days=get_settings().buyer_data_retention_days,

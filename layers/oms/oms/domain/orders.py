@@ -104,6 +104,20 @@ class OrderItem(ApiModel):
     image_url: str | None = None  # from the catalogue, when shown
 
 
+class OrderHandling(ApiModel):
+    """How the order is to be handled, as the seller's rules set it (shown on the order)."""
+
+    tags: list[str] = Field(default_factory=list)
+    hold_until: UtcDateTime | None = Field(default=None, description="kept out of the work queue until then")
+    carrier: str | None = Field(default=None, description="the carrier a rule chose")
+    service: str | None = Field(default=None, description="the shipping service a rule chose")
+    package_preset: str | None = Field(
+        default=None, description="the package preset a rule chose for the label"
+    )
+    location: str | None = Field(default=None, description="the stock location to ship from")
+    pick_group: str | None = None
+
+
 class Order(ApiModel):
     order_id: str = Field(min_length=1)
     marketplace_id: str
@@ -124,6 +138,7 @@ class Order(ApiModel):
     items: list[OrderItem] = Field(default_factory=list)
     shipments: list[Shipment] = Field(default_factory=list)
     flags: list[OrderFlag] = Field(default_factory=list)
+    handling: OrderHandling | None = Field(default=None, description="set by the seller's order rules")
 
     @field_validator("flags")
     @classmethod

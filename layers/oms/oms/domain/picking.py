@@ -71,29 +71,49 @@ def pick_lines(orders: Iterable[Order], stock_by_sku: Mapping[str, Mapping[str, 
     """One line per (location, SKU) to visit, in walking order; units not on hand last, location None.
 
     stock_by_sku maps SKU -> {location: onHand}; locations holding nothing (or less) are passed by.
-    Orders take units in the sequence given (put the most urgent first): the first order's units come
-    from the first bin, so each line names the orders its units serve.
+    An order a rule assigned to a location (its handling's `location`) takes its units from that bin first,
+    as far as it holds them. Then orders take units in the sequence given (put the most urgent first): the
+    first order's units come from the first bin, so each line names the orders its units serve.
     """
-    lines: list[PickLine] = []
+    orders = list(orders)
+    assigned = {o.order_id: o.handling.location for o in orders if o.handling and o.handling.location}
+    taken: dict[tuple[str | None, str], tuple[int, list[str]]] = {}
+    titles: dict[str, str | None] = {}
+
+    def take(location: str | None, sku: str, order_id: str, units: int) -> None:
+        before, served = taken.get((location, sku), (0, []))
+        taken[(location, sku)] = (before + units, served if order_id in served else [*served, order_id])
+
     for sku, demand in _demand_by_sku(orders).items():
+        titles[sku] = demand.title
+        capacity = dict(stock_by_sku.get(sku, {}))
+        queue: list[tuple[str, int]] = []
+        for order_id, wanted in demand.by_order.items():
+            own = assigned.get(order_id)
+            first = min(wanted, capacity.get(own, 0)) if own else 0
+            if first > 0 and own is not None:
+                take(own, sku, order_id, first)
+                capacity[own] -= first
+            if wanted > first:
+                queue.append((order_id, wanted - first))
         # Each order's remaining units, consumed bin by bin.
-        queue: list[tuple[str, int]] = list(demand.by_order.items())
-        locations = sorted(stock_by_sku.get(sku, {}).items(), key=lambda entry: walking_key(entry[0]))
-        bins: list[tuple[str | None, int]] = [*locations, (None, sum(demand.by_order.values()))]
+        locations = sorted(capacity.items(), key=lambda entry: walking_key(entry[0]))
+        bins: list[tuple[str | None, int]] = [*locations, (None, sum(units for _, units in queue))]
         for location, on_hand in bins:
-            if not queue:
-                break
-            capacity, taken, served = on_hand, 0, []
-            while queue and capacity > 0:
+            room = on_hand
+            while queue and room > 0:
                 order_id, wanted = queue[0]
-                take = min(wanted, capacity)
-                taken, capacity = taken + take, capacity - take
-                served.append(order_id)
-                if take == wanted:
+                units = min(wanted, room)
+                room -= units
+                take(location, sku, order_id, units)
+                if units == wanted:
                     queue.pop(0)
                 else:
-                    queue[0] = (order_id, wanted - take)
-            if taken:
-                lines.append(PickLine(location, sku, demand.title, taken, tuple(served)))
+                    queue[0] = (order_id, wanted - units)
+    lines = [
+        PickLine(location, sku, titles[sku], units, tuple(served))
+        for (location, sku), (units, served) in taken.items()
+        if units
+    ]
     lines.sort(key=lambda line: (walking_key(line.location), line.sku))
     return lines

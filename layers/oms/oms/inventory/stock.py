@@ -77,6 +77,9 @@ class StockRow(StockPolicy):
     fba: FbaFigures | None = None
     updated_at: UtcDateTime | None = None
     days_of_cover: float | None = None
+    on_order: int | None = Field(
+        default=None, description="units on sent purchase orders, not yet received (all locations)"
+    )
 
 
 class LedgerEntry(ApiModel):

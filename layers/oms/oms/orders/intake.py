@@ -194,6 +194,7 @@ def _merged(change: Change, current: Item | None) -> Order:
     order = order.model_copy(
         update={
             "shipments": before.shipments,
+            "handling": before.handling,  # the seller's rules set it; Amazon knows nothing of it
             "flags": kept_flags + order.flags,
             "purchase_date": before.purchase_date,  # fixed once known; a summary may omit it
         }

@@ -31,6 +31,7 @@ class OrderView(Order):
     must_ship_by: LocalTime | None = None
     cutoff: Cutoff | None = None
     batch: BatchRef | None = None  # the pick batch it is in
+    on_hold: bool = False  # an order rule holds it until handling.holdUntil, which is still to come
 
 
 def order_view(
@@ -55,7 +56,11 @@ def order_view(
                 )
         shipments.append(ShipmentView(**shipment.model_dump(), label_url=url))
     return OrderView(
-        **{**order.model_dump(), "shipments": shipments}, must_ship_by=must, cutoff=cutoff, batch=batch
+        **{**order.model_dump(), "shipments": shipments},
+        must_ship_by=must,
+        cutoff=cutoff,
+        batch=batch,
+        on_hold=bool(order.handling and order.handling.hold_until and order.handling.hold_until > now),
     )
 
 
@@ -117,6 +122,16 @@ def timeline(table: Table, order_id: str) -> list[dict[str, Any]]:
                 "details": {"text": notice.get("text")},
             }
         )
+    for sk, entry in under.items():
+        if sk.startswith("RULELOG#"):
+            entries.append(
+                {
+                    "at": entry["at"],
+                    "kind": "rule",
+                    "text": entry.get("text", ""),
+                    "details": {k: entry.get(k) for k in ("ruleId", "ruleName", "action", "trigger")},
+                }
+            )
     skus = {item.sku for item in order.items}
     since = (order.purchase_date - _CLOCK_MARGIN).isoformat()  # Amazon's clock and ours may disagree a little
     for sku in sorted(skus):

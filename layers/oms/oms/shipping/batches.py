@@ -90,6 +90,25 @@ def _already_batched(found: dict[str, BatchRef]) -> Conflict:
     )
 
 
+def orders_in_pick_group(table: Table, group: str, now: datetime) -> list[str]:
+    """The seller-fulfilled orders awaiting shipment that a rule added to `group`, soonest ship date first,
+    leaving out those on hold and those already in a batch; 404 when none is left to pick."""
+    found: list[str] = []
+    for status in ("Unshipped", "PartiallyShipped"):
+        for item in table.query_all(keys.orders_by_status(status, "MFN", None)):
+            handling = item.get("handling") or {}
+            if handling.get("pickGroup") != group:
+                continue
+            hold = handling.get("holdUntil")
+            if hold and datetime.fromisoformat(str(hold).replace("Z", "+00:00")) > now:
+                continue
+            found.append(item["orderId"])
+    waiting = [o for o in found if o not in _memberships(table, found)][:MAX_ORDERS]
+    if not waiting:
+        raise NotFound(f"no order in pick group '{group}' is waiting to be picked")
+    return waiting
+
+
 def create_batch(
     table: Table,
     documents: DocumentStore,

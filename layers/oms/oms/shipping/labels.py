@@ -18,6 +18,7 @@ from oms.amazon.merchant_fulfillment_api import (
     Weight,
     cheapest_on_time,
     choose_service,
+    chosen_by_rule,
     create_shipment,
     eligible_services,
     meets_promise,
@@ -38,7 +39,7 @@ from oms.store.orders import order_from_item
 from oms.store.products import ProductStore
 from oms.store.table import Item, Table
 from oms.warehouse.settings import Address as WarehouseAddress
-from oms.warehouse.settings import PackageDefaults, ShippingSettingsStore
+from oms.warehouse.settings import PackageDefaults, ShippingSettings, ShippingSettingsStore
 
 _EXTENSIONS = {"application/pdf": "pdf", "image/png": "png", "application/zpl": "zpl"}
 
@@ -65,7 +66,11 @@ def buy_label(
         raise Conflict(
             "the warehouse has no ship-from address: set warehouse.address with PUT /settings/shipping"
         )
-    package = package or order_package(table, units, settings.package)[0]
+    package = (
+        package
+        or _rule_preset(table, units, order, settings)
+        or order_package(table, units, settings.package)[0]
+    )
     wanted = {u.order_item_id: u.quantity for u in units}
     unrecorded = _claim(table, order_id, wanted)
     if unrecorded is not None:
@@ -83,6 +88,21 @@ def buy_label(
     label = replace(label, label_key=key)
     table.put(_claim_item(order_id, wanted, "bought", KEEP_BOUGHT, label))
     return label
+
+
+def _rule_preset(
+    table: Table, units: list[ShipmentItem], order: Order, settings: ShippingSettings
+) -> PackageDefaults | None:
+    """The package preset an order rule chose, if the setup still has it (else None: the usual package): its
+    size, and the units' catalogue weight when the catalogue knows it (else the preset's weight)."""
+    chosen = settings.preset(order.handling.package_preset if order.handling else None)
+    if chosen is None:
+        return None
+    box = PackageDefaults(**chosen.model_dump(exclude={"name"}))
+    weighed, source = order_package(table, units, settings.package)
+    if source == "catalogue":
+        box = box.model_copy(update={"weight": weighed.weight, "weight_unit": weighed.weight_unit})
+    return box
 
 
 def _details(
@@ -109,8 +129,12 @@ def _buy(
 ) -> PurchasedLabel:
     details = _details(order, units, ship_from, package)
     region = region_of(order.marketplace_id)
+    handling = order.handling
     service = choose_service(
-        eligible_services(client, details, region=region), order.latest_delivery_date, service_id
+        eligible_services(client, details, region=region),
+        order.latest_delivery_date,
+        service_id,
+        rule_choice=(handling.carrier, handling.service) if handling else (None, None),
     )
     return create_shipment(client, details, service, region=region)
 
@@ -172,12 +196,13 @@ class RateQuote(ApiModel):
     delivery_window: DeliveryWindow
     ship_date: UtcDateTime
     meets_promise: bool  # Amazon's latest estimate is no later than the order's latest delivery date
-    cheapest_on_time: bool  # the one a label is bought with unless the seller names another
+    cheapest_on_time: bool  # the one a label is bought with unless the seller or a rule names another
+    chosen_by_rule: bool = False  # an order rule chose it: bought unless it breaks the delivery promise
     needs_more_inputs: bool  # e.g. hazmat details: cannot be bought through this API
 
 
 class PricedPackage(PackageDefaults):
-    source: Literal["given", "catalogue", "default"]
+    source: Literal["given", "preset", "catalogue", "default"]
 
 
 class Rates(ApiModel):
@@ -202,11 +227,18 @@ def shipping_rates(
         raise Conflict(
             "the warehouse has no ship-from address: set warehouse.address with PUT /settings/shipping"
         )
-    box, source = (package, "given") if package else order_package(table, units, settings.package)
+    preset = _rule_preset(table, units, order, settings)
+    if package:
+        box, source = package, "given"
+    elif preset:
+        box, source = preset, "preset"
+    else:
+        box, source = order_package(table, units, settings.package)
     services = eligible_services(
         client, _details(order, units, ship_from, box), region=region_of(order.marketplace_id)
     )
     best = cheapest_on_time(services, order.latest_delivery_date)
+    rule_choice = (order.handling.carrier, order.handling.service) if order.handling else (None, None)
     ranked = sorted(
         services,
         key=lambda s: (s.rate.amount, s.latest_estimated_delivery_date or datetime.max.replace(tzinfo=UTC)),
@@ -224,6 +256,7 @@ def shipping_rates(
                 ship_date=s.ship_date,
                 meets_promise=meets_promise(s, order.latest_delivery_date),
                 cheapest_on_time=best is not None and s.service_id == best.service_id,
+                chosen_by_rule=bool(order.handling) and chosen_by_rule(s, *rule_choice),
                 needs_more_inputs=s.requires_additional_seller_inputs,
             )
             for s in ranked

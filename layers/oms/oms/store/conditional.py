@@ -145,3 +145,18 @@ def api_key_use(key_id: str, at: str, before: str) -> Write:
         names={"#pk": keys.PK},
         values={":at": at, ":before": before},
     )
+
+
+ON_ORDER_ENTITY = "OnOrder"
+
+
+def add_on_order(sku: str, units: int) -> Write:
+    """Add (or take, negative) units to a SKU's units on order, in the transaction that sends, receives or
+    closes the purchase order moving them: a counter, so a stock row reads one item, never the POs."""
+    return Write(
+        "Update",
+        key=keys.on_order_key(sku),
+        update="SET #e = :e, #sku = :sku ADD #units :units",
+        names={"#e": "entity", "#sku": "sku", "#units": "units"},
+        values={":e": ON_ORDER_ENTITY, ":sku": sku, ":units": units},
+    )

@@ -595,3 +595,97 @@ def api_keys() -> KeyQuery:
 def api_key_lookup_key(secret_hash: str) -> dict[str, str]:
     """The authorizer's one read: a live key by the SHA-256 of its secret (deleted when it is revoked)."""
     return {PK: API_KEY_LOOKUP_PREFIX + secret_hash, SK: "APIKEY"}
+
+
+# --- planning: suppliers, their terms per SKU, purchase orders, units on order ------------------------
+
+SUPPLIER_PREFIX = "SUPPLIER#"
+ALL_SUPPLIERS = "SUPPLIERS"
+SUPPLY_OF_SKU = "SUPPLY#SKU#"
+PO_PREFIX = "PO#"
+ALL_POS = "POS"
+
+
+def supplier_key(supplier_id: str) -> dict[str, str]:
+    return {PK: SUPPLIER_PREFIX + supplier_id, SK: "SUPPLIER"}
+
+
+def supplier_index_keys(supplier_id: str, created_at: str) -> dict[str, str]:
+    """gsi1: every supplier, oldest first."""
+    return {"gsi1pk": ALL_SUPPLIERS, "gsi1sk": f"{created_at}#{supplier_id}"}
+
+
+def suppliers() -> KeyQuery:
+    return KeyQuery(ALL_SUPPLIERS, "gsi1")
+
+
+def supply_terms_key(supplier_id: str, sku: str) -> dict[str, str]:
+    """A supplier's terms for one SKU (typed, and the lead times observed on its received PO lines)."""
+    return {PK: SUPPLIER_PREFIX + supplier_id, SK: SKU_PREFIX + sku}
+
+
+def supply_terms_index_keys(sku: str, supplier_id: str) -> dict[str, str]:
+    """gsi1: the suppliers of a SKU (supply_terms)."""
+    return {"gsi1pk": SUPPLY_OF_SKU + sku, "gsi1sk": supplier_id}
+
+
+def terms_of_supplier(supplier_id: str) -> KeyQuery:
+    return KeyQuery(SUPPLIER_PREFIX + supplier_id, sk_from=SKU_PREFIX, sk_to=SKU_PREFIX + "\U0010ffff")
+
+
+def suppliers_of_sku(sku: str) -> KeyQuery:
+    return KeyQuery(SUPPLY_OF_SKU + sku, "gsi1")
+
+
+def purchase_order_key(po_id: str) -> dict[str, str]:
+    return {PK: PO_PREFIX + po_id, SK: "PO"}
+
+
+def purchase_order_index_keys(po_id: str, status: str, created_at: str, supplier_id: str) -> dict[str, str]:
+    """gsi1: every PO, newest first; gsi2: by status; gsi3: by supplier (all by creation time)."""
+    return {
+        "gsi1pk": ALL_POS,
+        "gsi1sk": f"{created_at}#{po_id}",
+        "gsi2pk": f"{ALL_POS}#STATUS#{status}",
+        "gsi2sk": f"{created_at}#{po_id}",
+        "gsi3pk": f"{ALL_POS}#SUPPLIER#{supplier_id}",
+        "gsi3sk": f"{created_at}#{po_id}",
+    }
+
+
+def purchase_orders(status: str | None = None, supplier_id: str | None = None) -> KeyQuery:
+    if status:
+        return KeyQuery(f"{ALL_POS}#STATUS#{status}", "gsi2", newest_first=True)
+    if supplier_id:
+        return KeyQuery(f"{ALL_POS}#SUPPLIER#{supplier_id}", "gsi3", newest_first=True)
+    return KeyQuery(ALL_POS, "gsi1", newest_first=True)
+
+
+def on_order_key(sku: str) -> dict[str, str]:
+    """A SKU's units on order (sent, not yet received or cancelled), counted in the POs' transactions."""
+    return {PK: SKU_PREFIX + sku, SK: "ONORDER"}
+
+
+# --- order rules -------------------------------------------------------------------------------------
+
+RULES = "RULES"
+
+
+def rule_key(rule_id: str) -> dict[str, str]:
+    """The seller's order rules, all in one small partition (read whole: a seller keeps tens, not thousands)."""
+    return {PK: RULES, SK: f"RULE#{rule_id}"}
+
+
+def rules() -> KeyQuery:
+    return KeyQuery(RULES, sk_from="RULE#", sk_to="RULE#~")
+
+
+def rule_run_key(order_id: str, change_id: str) -> dict[str, str]:
+    """Written with the rules' effects on an order, once per change they reacted to: a redelivered event
+    finds it and changes nothing."""
+    return {PK: ORDER_PREFIX + order_id, SK: f"RULERUN#{change_id}"}
+
+
+def rule_log_key(order_id: str, at: str, change_id: str, index: int) -> dict[str, str]:
+    """One action a rule took on an order (the order's timeline reads these)."""
+    return {PK: ORDER_PREFIX + order_id, SK: f"RULELOG#{at}#{change_id}#{index:02d}"}

@@ -111,6 +111,15 @@ class PackageDefaults(ApiModel):
         return round(self.weight * (28.349523125 if self.weight_unit == "oz" else 1))
 
 
+LEAVE_OUT = "x-may-be-left-out"  # a field added after PUT /settings/shipping was published
+
+
+class PackagePreset(PackageDefaults):
+    """A box the seller uses often, by name (an order rule may choose it for the label)."""
+
+    name: str = Field(min_length=1, max_length=60)
+
+
 class ShippingSettings(ApiModel):
     seller_name: str = "Your store"
     warehouse: Warehouse = Field(default_factory=Warehouse)
@@ -121,12 +130,21 @@ class ShippingSettings(ApiModel):
     default_carrier: str = "UPS"
     at_risk_share: float = Field(default=0.25, ge=0.01, le=0.99)  # less working time left than this: atRisk
     package: PackageDefaults = Field(default_factory=PackageDefaults)
+    package_presets: list[PackagePreset] = Field(
+        default_factory=list,
+        max_length=30,
+        description="named boxes; an order rule may choose one (may be left out of a PUT: none)",
+        json_schema_extra={LEAVE_OUT: True},
+    )
 
     @model_validator(mode="after")
     def _default_is_set_up(self) -> ShippingSettings:
         codes = [c.code for c in self.carriers]
         if len(set(codes)) != len(codes):
             raise ValueError("each carrier appears once")
+        names = [p.name.casefold() for p in self.package_presets]
+        if len(set(names)) != len(names):
+            raise ValueError("each package preset has its own name")
         if self.default_carrier not in codes:
             raise ValueError(f"defaultCarrier {self.default_carrier!r} is not among the carriers {codes}")
         return self
@@ -151,6 +169,12 @@ class ShippingSettings(ApiModel):
             if setup.code == wanted:
                 return setup
         return CarrierSetup(code=wanted) if wanted in CARRIERS else self.carrier(None)
+
+    def preset(self, name: str | None) -> PackagePreset | None:
+        """The package preset of that name (case aside), if the setup has one."""
+        if not name:
+            return None
+        return next((p for p in self.package_presets if p.name.casefold() == name.casefold()), None)
 
     def pickup(self, code: str | None = None) -> PickupSchedule:
         setup = self.carrier(code)
@@ -192,11 +216,13 @@ _COUNTRY_ZONES = {
 def complete_model(model: type[ApiModel]) -> type[ApiModel]:
     """`model` with every field required (nested models too), so a body that leaves a field out is refused
     instead of taking its default; only optional text (a field that defaults to None and holds no object,
-    e.g. addressLine2) may be left out and means none. Validators are inherited."""
+    e.g. addressLine2) and a field added since PUT was published (marked LEAVE_OUT, so a client's whole body
+    of before stays whole) may be left out and mean none. Validators are inherited."""
     fields: dict[str, Any] = {}
     for name, info in model.model_fields.items():
         annotation = _complete_annotation(info.annotation)
-        optional_text = info.default is None and annotation == info.annotation
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        optional_text = (info.default is None and annotation == info.annotation) or bool(extra.get(LEAVE_OUT))
         field = copy(info)
         field.annotation = annotation
         if not optional_text:
