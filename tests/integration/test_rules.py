@@ -117,6 +117,7 @@ def test_a_rule_sends_heavy_orders_to_ups_once_per_change_and_says_so_on_the_tim
         "holdUntil": None,
         "carrier": "UPS",
         "service": "UPS Ground",
+        "packagePreset": None,
         "location": None,
         "pickGroup": None,
     }

@@ -117,6 +117,14 @@ def _everything_a_seller_hears_about() -> list[events.DomainEvent]:
         (None, {**rule_action, "action": {"type": "sendWebhook"}}),
         (None, {**rule_action, "action": {"type": "notify", "message": "a heavy order"}}),
     ]
+    generic = {
+        "entity": "IntegrationEvent",
+        "integrationId": "int_0123456789abcdef",
+        "deliveryId": "msg_1",
+        "receivedAt": "2026-12-01T10:00:00Z",
+        "payload": {"hello": "world"},
+    }
+    changes += [(None, generic)]
     return [e for old, new in changes for e in events_from_change(old, new, event_id="r", occurred_at=WHEN)]
 
 

@@ -228,6 +228,18 @@ class RuleNotification(OrderSummary):
     message: Annotated[str, "the message the rule's action gives"]
 
 
+class IntegrationEventReceived(TypedDict):
+    """A generic integration's webhook was verified and stored (POST /webhooks/{integrationId}). Once per
+    delivery id: a sender's retry of the same delivery announces nothing."""
+
+    integrationId: Annotated[str, "the integration that sent it (POST /integrations)"]
+    deliveryId: Annotated[
+        str, "the sender's delivery id (webhook-id, X-Shopify-Webhook-Id, X-GitHub-Delivery)"
+    ]
+    receivedAt: Annotated[str, "when the webhook arrived (UTC ISO-8601, Z)"]
+    payload: Annotated[Any, "the JSON body as the sender sent it"]
+
+
 # Every event a subscriber can receive, in the order docs/events.md lists them.
 EVENT_TYPES: tuple[type, ...] = (
     OrderReceived,
@@ -250,6 +262,7 @@ EVENT_TYPES: tuple[type, ...] = (
     PurchaseOrderReceived,
     RuleMatched,
     RuleNotification,
+    IntegrationEventReceived,
 )
 # The shared parts the events above extend, documented once.
 SUMMARY_TYPES: tuple[type, ...] = (OrderSummary, StockSummary, ReturnSummary, PurchaseOrderSummary)
@@ -315,6 +328,16 @@ def events_from_change(
         emit_purchase_order_changes(old, new, emit)
     if entity == "RuleAction" and old is None and new is not None:
         emit_rule_action(new, emit)
+    if entity == "IntegrationEvent" and new is not None and old is None:
+        emit(
+            IntegrationEventReceived,
+            IntegrationEventReceived(
+                integrationId=_field(new, "integrationId"),
+                deliveryId=_field(new, "deliveryId"),
+                receivedAt=_field(new, "receivedAt"),
+                payload=new.get("payload"),
+            ),
+        )
 
     if entity == "Order" and new is not None:
         if "stockShortage" in (new.get("flags") or []) and "stockShortage" not in (

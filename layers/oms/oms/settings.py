@@ -72,6 +72,11 @@ class Settings(BaseSettings):
     # The "archived" order-report view also holds every order purchased longer ago than this.
     archive_after_days: int = Field(default=90, ge=1, le=3650, validation_alias="ARCHIVE_AFTER_DAYS")
 
+    # The master key integrations' webhook keys are derived from (only the API and the receiver get it).
+    integrations_secret_arn: str = Field(default="", validation_alias="INTEGRATIONS_SECRET_ARN")
+    # Verified webhooks wait here for process_webhooks (the receiver's only).
+    inbound_webhooks_queue_url: str = Field(default="", validation_alias="INBOUND_WEBHOOKS_QUEUE_URL")
+
     @property
     def marketplaces(self) -> list[str]:
         return [m.strip() for m in self.marketplace_ids.split(",") if m.strip()]
@@ -90,6 +95,19 @@ class ApiSettings(Settings):
 
     documents_bucket: str = Field(min_length=1, validation_alias="DOCUMENTS_BUCKET")
     report_jobs_queue_url: str = Field(min_length=1, validation_alias="REPORT_JOBS_QUEUE_URL")
+    integrations_secret_arn: str = Field(min_length=1, validation_alias="INTEGRATIONS_SECRET_ARN")
+
+
+class ReceiveWebhookSettings(Settings):
+    """receive_webhook: POST /webhooks/{integrationId} verified with keys derived from the integrations'
+    master key, then queued for process_webhooks."""
+
+    integrations_secret_arn: str = Field(min_length=1, validation_alias="INTEGRATIONS_SECRET_ARN")
+    inbound_webhooks_queue_url: str = Field(min_length=1, validation_alias="INBOUND_WEBHOOKS_QUEUE_URL")
+
+
+class ProcessWebhookSettings(Settings):
+    """process_webhooks: verified webhooks applied by their integration's kind."""
 
 
 class AuthorizerSettings(Settings):

@@ -197,7 +197,7 @@ function timelineSection(timeline) {
     section.append(h("p", { class: "empty" }, "Nothing has happened to this order yet."));
     return section;
   }
-  const kinds = { status: "Status", stock: "Stock", shipment: "Shipment", confirmation: "Amazon", flag: "Deadline", message: "Message", rule: "Rule" };
+  const kinds = { status: "Status", stock: "Stock", shipment: "Shipment", confirmation: "Amazon", flag: "Deadline", message: "Message", rule: "Rule", delivery: "Carrier" };
   section.append(
     h(
       "ol",

@@ -14,6 +14,7 @@ from oms.api import (
     api_keys,
     audits,
     health,
+    integrations,
     inventory,
     metrics,
     orders,
@@ -105,6 +106,7 @@ def build_app() -> APIGatewayRestResolver:
     app.include_router(refunds.router)
     app.include_router(purchasing.router)
     app.include_router(rules.router)
+    app.include_router(integrations.router)
     app.include_router(api_keys.router)
     app.use(middlewares=[enforce])  # every route's scope (oms.api.permissions), before the route runs
     register_error_answers(app)

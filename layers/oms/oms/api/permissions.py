@@ -129,6 +129,13 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/rules"): "rules:write",
     ("PUT", "/rules/{ruleId}"): "rules:write",
     ("DELETE", "/rules/{ruleId}"): "rules:write",
+    # integrations (webhooks in; the public POST /webhooks/{integrationId} is its own function)
+    ("GET", "/integrations"): "integrations:read",
+    ("GET", "/integrations/{integrationId}"): "integrations:read",
+    ("GET", "/integrations/{integrationId}/problems"): "integrations:read",
+    ("POST", "/integrations"): "integrations:write",
+    ("POST", "/integrations/{integrationId}/rotate"): "integrations:write",
+    ("DELETE", "/integrations/{integrationId}"): "integrations:write",
     # settings
     ("GET", "/settings/shipping"): "settings:read",
     ("PUT", "/settings/shipping"): "settings:write",

@@ -72,6 +72,23 @@ class Confirmation(ApiModel):
     confirmed_at: UtcDateTime | None = None
 
 
+class ScanStatus(StrEnum):
+    IN_TRANSIT = "in-transit"
+    OUT_FOR_DELIVERY = "out-for-delivery"
+    DELIVERED = "delivered"
+    EXCEPTION = "exception"
+
+
+class DeliveryScan(ApiModel):
+    """A carrier's scan of the package, as a tracking integration reported it."""
+
+    status: ScanStatus
+    at: UtcDateTime
+    description: str | None = None
+    location: str | None = None
+    source: str | None = Field(default=None, description="the integration that reported it")
+
+
 class Shipment(ApiModel):
     shipment_id: str
     carrier: str  # Amazon's carrier code (CARRIERS)
@@ -88,6 +105,8 @@ class Shipment(ApiModel):
     amazon_shipment_id: str | None = None
     created_at: UtcDateTime
     confirmation: Confirmation = Field(default_factory=Confirmation)
+    scans: list[DeliveryScan] = Field(default_factory=list, description="the carrier's scans, oldest first")
+    delivered_at: UtcDateTime | None = Field(default=None, description="when a scan said it was delivered")
 
 
 class OrderItem(ApiModel):

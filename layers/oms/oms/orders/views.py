@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from oms.domain.orders import Order, Shipment
+from oms.domain.orders import Order, ScanStatus, Shipment
 from oms.domain.products import Product, with_catalogue
 from oms.domain.types import iso_z
 from oms.shipping.batches import BatchRef
@@ -64,6 +64,14 @@ def order_view(
     )
 
 
+_SCAN_WORDS = {
+    ScanStatus.IN_TRANSIT: "in transit",
+    ScanStatus.OUT_FOR_DELIVERY: "out for delivery",
+    ScanStatus.DELIVERED: "delivered",
+    ScanStatus.EXCEPTION: "held up by the carrier",
+}
+
+
 def timeline(table: Table, order_id: str) -> list[dict[str, Any]]:
     """Oldest first: the order's statuses, its SKUs' stock movements for it, shipments, confirmations, notices."""
     from oms.errors import NotFound
@@ -93,6 +101,17 @@ def timeline(table: Table, order_id: str) -> list[dict[str, Any]]:
                 "details": shipment.model_dump(mode="json", by_alias=True, exclude={"label_key"}),
             }
         )
+        for scan in shipment.scans:  # a tracking integration's carrier scans
+            where = ", ".join(part for part in (scan.location, scan.description) if part)
+            entries.append(
+                {
+                    "at": iso_z(scan.at),
+                    "kind": "delivery",
+                    "text": f"package {shipment.shipment_id} {_SCAN_WORDS[scan.status]} ({shipment.carrier_name}"
+                    + (f": {where})" if where else ")"),
+                    "details": scan.model_dump(mode="json", by_alias=True),
+                }
+            )
         c = shipment.confirmation
         if c.confirmed_at:
             entries.append(

@@ -11,7 +11,8 @@
   no shipment recorded here counts as untracked.
 - On-time delivery rate (14 days; over 90%): of the MFN orders whose latest delivery date fell in the window
   and that have shipped, those expected by that date: the label's delivery estimate, else the ship date
-  plus the carrier's transit days in business days.
+  plus the carrier's transit days in business days; once a carrier's scans came in (a tracking
+  integration), each package counts when it was delivered (oms.shipping.deliveries).
 
 Each comes with a projection: its value at the window's end if every order now flagged atRisk or late
 ships late (and, for delivery, arrives late). One Query over the orders purchased in the last 60 days.
@@ -33,6 +34,7 @@ from oms.domain.orders import (
     Order,
     OrderFlag,
     OrderStatus,
+    Shipment,
     ShipmentSource,
 )
 from oms.domain.shipments import first_ship_date
@@ -181,12 +183,23 @@ def _told_amazon_at(order: Order) -> datetime | None:
 
 
 def _expected_by(order: Order, settings: ShippingSettings) -> datetime:
+    if any(s.scans for s in order.shipments):
+        # a carrier's scans came in (a tracking integration): each package counts when it was delivered,
+        # a package not delivered yet (or never scanned) by its own estimate
+        return max(s.delivered_at or _package_estimate(s, settings) for s in order.shipments)
     estimates = [s.estimated_delivery for s in order.shipments if s.estimated_delivery]
     if estimates:
         return max(estimates)
     last = max(order.shipments, key=lambda s: s.ship_date)
     transit = settings.carrier(last.carrier).transit_days
     return settings.calendar.add_working_days(last.ship_date, transit)
+
+
+def _package_estimate(shipment: Shipment, settings: ShippingSettings) -> datetime:
+    if shipment.estimated_delivery:
+        return shipment.estimated_delivery
+    transit = settings.carrier(shipment.carrier).transit_days
+    return settings.calendar.add_working_days(shipment.ship_date, transit)
 
 
 def current_account_health(

@@ -160,3 +160,48 @@ def add_on_order(sku: str, units: int) -> Write:
         names={"#e": "entity", "#sku": "sku", "#units": "units"},
         values={":e": ON_ORDER_ENTITY, ":sku": sku, ":units": units},
     )
+
+
+def inbound_delivery_claim(key: dict[str, str], *, now: str, expires_at: int, now_epoch: int) -> Write:
+    """A webhook delivery about to be queued: refused once it was queued (a replay) until its marker
+    expires; a delivery whose queuing failed half-way may be queued again (the processor applies once)."""
+    return Write(
+        "Update",
+        key=key,
+        update="SET #e = :e, #received = :now, #ttl = :ttl",
+        condition="attribute_not_exists(#queued) OR #ttl < :epoch",
+        names={"#e": "entity", "#received": "receivedAt", "#ttl": keys.TTL_ATTRIBUTE, "#queued": "queuedAt"},
+        values={":e": "InboundDelivery", ":now": now, ":ttl": expires_at, ":epoch": now_epoch},
+    )
+
+
+def inbound_delivery_queued(key: dict[str, str], *, at: str) -> Write:
+    return Write(
+        "Update", key=key, update="SET #queued = :at", names={"#queued": "queuedAt"}, values={":at": at}
+    )
+
+
+def inbound_delivery_applied(key: dict[str, str], *, at: str, outcome: str, expires_at: int) -> Write:
+    """The delivery's effect written, in the same transaction as the effect: refused if already applied."""
+    return Write(
+        "Update",
+        key=key,
+        update="SET #e = :e, #applied = :at, #outcome = :outcome, #ttl = :ttl",
+        condition="attribute_not_exists(#applied)",
+        names={"#e": "entity", "#applied": "appliedAt", "#outcome": "outcome", "#ttl": keys.TTL_ATTRIBUTE},
+        values={":e": "InboundDelivery", ":at": at, ":outcome": outcome, ":ttl": expires_at},
+    )
+
+
+def shipment_scans(order_id: str, shipment_id: str, scans: Any, delivered_at: str | None) -> Write:
+    """A shipment's carrier scans (and when it was delivered), beside the order's copy of them."""
+    update = "SET #scans = :scans" + (", #delivered = :delivered" if delivered_at else "")
+    values: dict[str, Any] = {":scans": scans} | ({":delivered": delivered_at} if delivered_at else {})
+    return Write(
+        "Update",
+        key=keys.shipment_key(order_id, shipment_id),
+        update=update,
+        condition="attribute_exists(#pk)",
+        names={"#pk": keys.PK, "#scans": "scans"} | ({"#delivered": "deliveredAt"} if delivered_at else {}),
+        values=values,
+    )

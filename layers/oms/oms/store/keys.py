@@ -689,3 +689,38 @@ def rule_run_key(order_id: str, change_id: str) -> dict[str, str]:
 def rule_log_key(order_id: str, at: str, change_id: str, index: int) -> dict[str, str]:
     """One action a rule took on an order (the order's timeline reads these)."""
     return {PK: ORDER_PREFIX + order_id, SK: f"RULELOG#{at}#{change_id}#{index:02d}"}
+
+
+# --- integrations: webhook endpoints other systems call, and the deliveries they sent ----------------
+
+INTEGRATION_PREFIX = "INTEGRATION#"
+ALL_INTEGRATIONS = "INTEGRATIONS"
+
+
+def integration_key(integration_id: str) -> dict[str, str]:
+    return {PK: INTEGRATION_PREFIX + integration_id, SK: "INTEGRATION"}
+
+
+def integration_index_keys(integration_id: str, created_at: str) -> dict[str, str]:
+    """gsi1: every integration, oldest first."""
+    return {"gsi1pk": ALL_INTEGRATIONS, "gsi1sk": f"{created_at}#{integration_id}"}
+
+
+def integrations_by_creation() -> KeyQuery:
+    return KeyQuery(ALL_INTEGRATIONS, "gsi1")
+
+
+def inbound_delivery_key(integration_id: str, delivery_id: str) -> dict[str, str]:
+    """A delivery an integration sent: queued once (the receiver), applied once (the processor)."""
+    return {PK: INTEGRATION_PREFIX + integration_id, SK: f"DELIVERY#{delivery_id}"}
+
+
+def integration_record_key(integration_id: str, kind: str, at: str, delivery_id: str) -> dict[str, str]:
+    """What a delivery left behind, kept: a generic event (kind EVENT) or a refused payload (PROBLEM)."""
+    return {PK: INTEGRATION_PREFIX + integration_id, SK: f"{kind}#{at}#{delivery_id}"}
+
+
+def integration_records(integration_id: str, kind: str) -> KeyQuery:
+    return KeyQuery(
+        INTEGRATION_PREFIX + integration_id, sk_from=f"{kind}#", sk_to=f"{kind}#~", newest_first=True
+    )
