@@ -19,12 +19,22 @@ def call_api(
     query: dict[str, str] | None = None,
     handler: Any = None,
     claims: dict[str, str] | None = None,
+    authorizer: dict[str, Any] | None = None,
 ) -> tuple[int, Any]:
-    """(status, JSON answer) of one request; `handler` reuses a warm API function; `claims` replace the
-    signed-in user's (another caller)."""
+    """(status, JSON answer) of one request; `handler` reuses a warm API function; `claims` name another
+    signed-in user (`sub`, `email`, `groups`: admin unless given); `authorizer` replaces the whole context
+    the authorizer passes (an API key's, say)."""
     event = load_event("api/get_order.json")
     if claims is not None:
-        event["requestContext"]["authorizer"]["claims"] = claims
+        event["requestContext"]["authorizer"] = {
+            "principalId": f"user:{claims['sub']}",
+            "kind": "user",
+            "sub": claims["sub"],
+            "email": claims.get("email", ""),
+            "groups": claims.get("groups", "admin"),
+        }
+    if authorizer is not None:
+        event["requestContext"]["authorizer"] = authorizer
     event.update(
         httpMethod=method,
         path=path,

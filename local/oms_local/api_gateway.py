@@ -1,9 +1,12 @@
 """API Gateway (REST, Lambda proxy integration) played locally, from the routes in template.yaml.
 
-Each HTTP request becomes the proxy event API Gateway would send, with the Cognito authorizer
-emulated: a route behind the authorizer needs `Authorization: Bearer <ApiToken>`; without it the
-answer is the template's UNAUTHORIZED gateway response, as in AWS. CORS preflights are answered
-from the template's Cors settings, and a failed function gives the DEFAULT_5XX response.
+Each HTTP request becomes the proxy event API Gateway would send. A route behind the template's TOKEN
+authorizer runs that authorizer function (the same code as deployed) on the Authorization header, its
+answer cached per token for the template's ReauthorizeEvery; no header, or a refusal, gives the
+template's UNAUTHORIZED gateway response, as in AWS, and its context reaches the function as
+`requestContext.authorizer`. The local ApiToken is an admin API key in the table (`admit_api_token`).
+CORS preflights are answered from the template's Cors settings, and a failed function gives the
+DEFAULT_5XX response.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import base64
 import json
 import re
 import secrets
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -45,12 +49,31 @@ def payload_length(value: str | None) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-LOCAL_CLAIMS = {
-    "sub": "00000000-0000-4000-8000-000000000001",
-    "email": "seller@example.com",
-    "cognito:username": "local-seller",
-    "token_use": "id",
-}
+LOCAL_KEY_NAME = "local ApiToken (.oms/outputs.json)"  # what the key list calls the ApiToken
+
+
+def admit_api_token(table_name: str, client: Any, token: str) -> None:
+    """The local stack's ApiToken as an API key with every scope (an admin's), so the dashboard, the CLI and
+    tests keep working through the same authorizer as any key."""
+    from oms.access.api_keys import ApiKeyStore
+    from oms.api.permissions import SCOPES
+    from oms.store.table import Table
+
+    def no_paging() -> Any:
+        raise RuntimeError("admitting the token does not page")
+
+    ApiKeyStore(Table(table_name, no_paging, client=client)).create(
+        LOCAL_KEY_NAME, list(SCOPES), secret=token
+    )
+
+
+@dataclass(frozen=True)
+class TokenAuthorizer:
+    """A Lambda TOKEN authorizer of the template: its function, header and cache time."""
+
+    function: str  # logical id
+    header: str
+    ttl_seconds: int
 
 
 @dataclass(frozen=True)
@@ -78,6 +101,30 @@ class Route:
         greedy = "+}" in self.path
         literals = sum(1 for s in self.path.split("/") if s and not s.startswith("{"))
         return (0 if greedy else 1, literals)
+
+
+def _logical_id(arn: Any) -> str:
+    """The function a `!GetAtt X.Arn` (or `!Ref X`) names."""
+    if isinstance(arn, dict) and "Fn::GetAtt" in arn:
+        target = arn["Fn::GetAtt"]
+        return str(target[0] if isinstance(target, list) else str(target).split(".", 1)[0])
+    if isinstance(arn, dict) and "Ref" in arn:
+        return str(arn["Ref"])
+    raise ValueError(f"the authorizer's FunctionArn {arn!r} names no function of the template")
+
+
+def authorizer_from_template(settings: dict[str, Any]) -> TokenAuthorizer | None:
+    """The API's default authorizer when it is a Lambda TOKEN authorizer (None otherwise)."""
+    auth = settings.get("Auth", {})
+    spec = auth.get("Authorizers", {}).get(auth.get("DefaultAuthorizer", ""), {})
+    if "FunctionArn" not in spec:
+        return None
+    identity = spec.get("Identity", {})
+    return TokenAuthorizer(
+        function=_logical_id(spec["FunctionArn"]),
+        header=identity.get("Header", "Authorization"),
+        ttl_seconds=int(identity.get("ReauthorizeEvery", 300)),
+    )
 
 
 def routes_from_template(template: Template) -> tuple[list[Route], dict[str, Any]]:
@@ -122,6 +169,9 @@ class ApiGateway:
         self.invoke = invoke
         self.api_token = api_token
         self.stage = stage
+        self.authorizer = authorizer_from_template(settings)
+        self._authorized: dict[str, tuple[float, dict[str, Any]]] = {}  # token -> (until, context)
+        self._authorized_lock = threading.Lock()
         self.server = ThreadingHTTPServer((host, port), self._handler_class())
         self.server.daemon_threads = True
 
@@ -149,10 +199,39 @@ class ApiGateway:
         body = body.replace("$context.error.messageString", json.dumps(phrase))
         return status, {"Content-Type": "application/json", **headers}, body.encode()
 
-    def authorize(self, headers: dict[str, str]) -> dict[str, str] | None:
-        value = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
-        token = value[7:].strip() if value.lower().startswith("bearer ") else value.strip()
-        return dict(LOCAL_CLAIMS) if token and same_secret(token, self.api_token) else None
+    def authorize(self, headers: dict[str, str], method: str, path: str) -> dict[str, Any] | None:
+        """What API Gateway puts in requestContext.authorizer (principalId and the authorizer's context), or
+        None when the token is missing or refused. Refusals are not cached; an allowed token is, for the
+        authorizer's TTL (as API Gateway caches it: a revoked key works until then)."""
+        if self.authorizer is None:
+            raise RuntimeError("template.yaml's API has no Lambda TOKEN authorizer to run")
+        header = self.authorizer.header.lower()
+        token = next((v for k, v in headers.items() if k.lower() == header), "")
+        if not token.strip():
+            return None
+        now = time.monotonic()
+        with self._authorized_lock:
+            cached = self._authorized.get(token)
+            if cached and cached[0] > now:
+                return cached[1]
+        arn = f"arn:aws:execute-api:us-east-1:123456789012:local/{self.stage}/{method}{path}"
+        try:
+            answer = self.invoke(
+                self.authorizer.function, {"type": "TOKEN", "authorizationToken": token, "methodArn": arn}
+            )
+        except Exception as error:  # an InvocationError from a worker; the handler's own error in process
+            if str(error) != "Unauthorized":  # a broken authorizer, not a refused token: say so
+                print(f"  api  the authorizer failed: {error}", flush=True)
+            return None
+        statements = (answer.get("policyDocument") or {}).get("Statement") or []
+        if not any(st.get("Effect") == "Allow" for st in statements) or any(
+            st.get("Effect") == "Deny" for st in statements
+        ):
+            return None
+        context: dict[str, Any] = {"principalId": answer.get("principalId"), **(answer.get("context") or {})}
+        with self._authorized_lock:
+            self._authorized[token] = (now + self.authorizer.ttl_seconds, context)
+        return context
 
     def proxy_event(
         self,
@@ -162,7 +241,7 @@ class ApiGateway:
         url: str,
         headers: dict[str, list[str]],
         body: bytes,
-        claims: dict[str, str] | None,
+        authorizer: dict[str, Any] | None,
         source_ip: str,
     ) -> dict[str, Any]:
         split = urlsplit(url)
@@ -189,8 +268,8 @@ class ApiGateway:
             "domainName": (headers.get("Host") or ["localhost"])[0],
             "apiId": "local",
         }
-        if claims is not None:
-            context["authorizer"] = {"claims": claims}
+        if authorizer is not None:
+            context["authorizer"] = {**authorizer, "integrationLatency": 0}
         return {
             "resource": route.path,
             "path": split.path,
@@ -226,13 +305,13 @@ class ApiGateway:
             status, extra, payload = self.gateway_response("MISSING_AUTHENTICATION_TOKEN", 403)
             return status, {k: [v] for k, v in extra.items()}, payload
         route, params = matched
-        claims = None
+        authorizer = None
         if route.authorized:
-            claims = self.authorize(single)
-            if claims is None:
+            authorizer = self.authorize(single, method, path)
+            if authorizer is None:
                 status, extra, payload = self.gateway_response("UNAUTHORIZED", 401)
                 return status, {k: [v] for k, v in extra.items()}, payload
-        event = self.proxy_event(route, params, method, url, headers, body, claims, source_ip)
+        event = self.proxy_event(route, params, method, url, headers, body, authorizer, source_ip)
         try:
             answer = self.invoke(route.function, event)
             return self._from_proxy_answer(answer)

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from oms_local import moto_process
-from oms_local.api_gateway import MAX_PAYLOAD_BYTES, ApiGateway, payload_length, same_secret
+from oms_local.api_gateway import MAX_PAYLOAD_BYTES, ApiGateway, admit_api_token, payload_length, same_secret
 from oms_local.content_types import content_type
 from oms_local.dashboard_headers import local_security_headers
 from oms_local.demo import seed_demo, stock_rest
@@ -92,6 +92,7 @@ class LocalStack:
             secret_values={"SpApiSecret": json.dumps(LOCAL_CREDENTIALS)},
         )
         self._sqs = self.resources.client("sqs")
+        admit_api_token(str(self.resources.refs["Table"]), self.resources.client("dynamodb"), self.api_token)
         self.say(f"  aws  moto at {endpoint}: resources of template.yaml created")
         for function in self.template.functions():
             self.pools[function.logical_id] = FunctionPool(

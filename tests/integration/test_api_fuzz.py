@@ -29,7 +29,7 @@ from oms.domain.orders import FulfillmentChannel, Order, OrderItem, OrderStatus
 from oms.inventory.stock import StockPolicy, adjust_stock, set_policy
 from oms.store.default import default_table
 from oms.store.orders import OrderRepository
-from oms_local.api_gateway import ApiGateway
+from oms_local.api_gateway import ApiGateway, admit_api_token
 from oms_local.template import Template
 from tests.api_calls import call_api
 from tests.builders import WAREHOUSE_SETTINGS
@@ -88,11 +88,12 @@ def api() -> Iterator[Callable[..., Any]]:
         _reset_warm_state()
         stack = Stack(resources, {k: str(v) for k, v in variables.items()}, env)
         _shop(stack, context)
-        handler = stack.handler("api")
+        admit_api_token(stack.table_name, stack.client("dynamodb"), TOKEN)
+        handlers = {"ApiFunction": stack.handler("api"), "AuthorizerFunction": stack.handler("authorize")}
         gateway = ApiGateway(
             template,
             resources.resolver,
-            lambda _function, event: handler.lambda_handler(event, context),
+            lambda function, event: handlers[function].lambda_handler(event, context),
             host="127.0.0.1",
             port=0,
             api_token=TOKEN,

@@ -8,14 +8,36 @@ import threading
 
 from oms_local.api_gateway import MAX_PAYLOAD_BYTES, ApiGateway, Route, routes_from_template, same_secret
 from oms_local.resources import LocalResources
+from oms_local.runtime import InvocationError
 from oms_local.template import Template
 
 
-def _gateway(invoked: list) -> ApiGateway:
+def _authorizer(function, event):
+    """The template's authorizer as the gateway sees it: an answer for the one token it knows, else the
+    function fails with "Unauthorized" (API Gateway's cue for 401)."""
+    assert function == "AuthorizerFunction" and event["type"] == "TOKEN"
+    if event["authorizationToken"] != "Bearer secret-token":
+        raise InvocationError({"errorMessage": "Unauthorized", "errorType": "Unauthorized"})
+    return {
+        "principalId": "key:key_1",
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": event["methodArn"]}
+            ],
+        },
+        "context": {"kind": "key", "name": "local", "scopes": "orders:read"},
+    }
+
+
+def _gateway(invoked: list, authorizations: list | None = None) -> ApiGateway:
     template = Template()
     resolver = LocalResources("t", "us-east-1", None).resolver
 
     def invoke(function, event):
+        if function == "AuthorizerFunction":
+            (authorizations if authorizations is not None else []).append(event)
+            return _authorizer(function, event)
         invoked.append((function, event))
         return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": '{"ok": true}'}
 
@@ -60,7 +82,22 @@ def test_a_request_without_the_token_never_reaches_the_function():
     assert invoked == []
 
 
-def test_an_authorized_request_becomes_a_proxy_event_with_claims():
+def test_the_authorizer_runs_on_the_token_and_its_answer_is_cached_for_the_templates_ttl():
+    invoked: list = []
+    authorizations: list = []
+    gateway = _gateway(invoked, authorizations)
+    assert gateway.authorizer is not None and gateway.authorizer.ttl_seconds == 60
+    for _ in range(3):
+        assert (
+            gateway.handle("GET", "/orders", {"Authorization": ["Bearer secret-token"]}, b"", "::1")[0] == 200
+        )
+    assert len(authorizations) == 1 and authorizations[0]["methodArn"].endswith("/dev/GET/orders")
+    for _ in range(2):  # a refusal is never cached
+        assert gateway.handle("GET", "/orders", {"Authorization": ["Bearer nope"]}, b"", "::1")[0] == 401
+    assert len(authorizations) == 3 and len(invoked) == 3
+
+
+def test_an_authorized_request_becomes_a_proxy_event_with_the_authorizers_context():
     invoked: list = []
     gateway = _gateway(invoked)
     status, _, body = gateway.handle(
@@ -77,7 +114,13 @@ def test_an_authorized_request_becomes_a_proxy_event_with_claims():
     assert event["pathParameters"] == {"proxy": "orders"}
     assert event["queryStringParameters"] == {"status": "Shipped"}
     assert event["multiValueQueryStringParameters"] == {"status": ["Unshipped", "Shipped"]}
-    assert event["requestContext"]["authorizer"]["claims"]["email"]
+    assert event["requestContext"]["authorizer"] == {
+        "principalId": "key:key_1",
+        "kind": "key",
+        "name": "local",
+        "scopes": "orders:read",
+        "integrationLatency": 0,
+    }
     assert event["requestContext"]["identity"]["sourceIp"] == "10.0.0.1"
 
 
@@ -110,6 +153,8 @@ def _serving(invoked: list) -> tuple[ApiGateway, str, int]:
     resolver = LocalResources("t", "us-east-1", None).resolver
 
     def invoke(function, event):
+        if function == "AuthorizerFunction":
+            return _authorizer(function, event)
         invoked.append((function, event))
         return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": '{"ok": true}'}
 

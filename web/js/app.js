@@ -4,6 +4,7 @@ import { deployedSignIn, session, signIn, signOut, start } from "./auth.js";
 import { announce, h, setWarehouseZone, showError, warehouseZone } from "./dom.js";
 import * as health from "./views/health.js";
 import * as inventory from "./views/inventory.js";
+import * as apiKeys from "./views/keys.js";
 import * as batches from "./views/batches.js";
 import * as order from "./views/order.js";
 import * as orders from "./views/orders.js";
@@ -43,6 +44,7 @@ const ROUTES = [
   [/^\/settings$/, settings, "settings"],
   [/^\/webhooks$/, webhooks, "webhooks"],
   [/^\/webhooks\/(.+)$/, webhooks, "webhooks"],
+  [/^\/settings\/keys$/, apiKeys, "settings"],
 ];
 
 const main = () => document.getElementById("view");

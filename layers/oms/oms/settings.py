@@ -114,6 +114,15 @@ class ProcessWebhookSettings(Settings):
     """process_webhooks: verified webhooks applied by their integration's kind."""
 
 
+class AuthorizerSettings(Settings):
+    """The API's authorizer: Cognito users of this pool's dashboard client, and API keys from the table. Without
+    a real pool id (the local stack has no Cognito) it accepts keys only."""
+
+    user_pool_id: str = Field(default="", validation_alias="USER_POOL_ID")
+    # the SSM parameter holding the dashboard's app client id (template.yaml says why not the id itself)
+    user_pool_client_parameter: str = Field(default="", validation_alias="USER_POOL_CLIENT_PARAMETER")
+
+
 class IngestSettings(Settings):
     """ingest_notifications: SP-API notifications from the order-notifications queue, applied only when they
     are this seller's (their application, subscriptions and merchant token)."""

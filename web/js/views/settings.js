@@ -192,6 +192,7 @@ function draw(view, setup, carrierCodes) {
   view.replaceChildren(
     h("h1", {}, "Settings"),
     h("p", { class: "muted" }, "Your warehouse, its hours and address, the carriers that pick up and your usual box. Deadlines, the queue and end-of-day forms follow these. Every field is saved together."),
+    h("p", {}, h("a", { href: "#/settings/keys", id: "api-keys-link" }, "API keys"), " for your other systems (a 3PL, accounting, a script)."),
     form,
   );
 }

@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConf
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
 from oms.api import (
+    api_keys,
     audits,
     health,
     integrations,
@@ -28,6 +29,7 @@ from oms.api import (
 from oms.api import reports as order_reports
 from oms.api import webhooks as webhooks_out
 from oms.api.errors import document_error_answers, not_json, register_error_answers, unsupported_media_type
+from oms.api.permissions import document_permissions, enforce
 
 TITLE = "Amazon seller OMS API"
 VERSION = "1.0.0"
@@ -109,6 +111,8 @@ def build_app() -> APIGatewayRestResolver:
     app.include_router(rules.router)
     app.include_router(integrations.router)
     app.include_router(planning.router)
+    app.include_router(api_keys.router)
+    app.use(middlewares=[enforce])  # every route's scope (oms.api.permissions), before the route runs
     register_error_answers(app)
     return app
 
@@ -131,8 +135,17 @@ def openapi_json() -> str:
     spec = app.get_openapi_json_schema(
         title=TITLE,
         version=VERSION,
-        description="Deployed: a Cognito ID token; locally: ApiToken from .oms/outputs.json. GET /health is public.",
-        security_schemes={"bearer": HTTPBearer(bearerFormat="JWT")},
+        description="A bearer token on every route but GET /health: a Cognito ID token (its groups admin, "
+        "warehouse, viewer give its scopes) or an API key (oms_live_..., POST /api-keys, with the scopes it "
+        "was given); locally, ApiToken from .oms/outputs.json is an admin key. Each operation names the scope "
+        "it needs (x-required-scope) and the roles that hold it (x-roles); without it the answer is 403.",
+        security_schemes={
+            "bearer": HTTPBearer(
+                bearerFormat="Cognito ID token (JWT) or API key",
+                description="Authorization: Bearer <Cognito ID token or API key>",
+            )
+        },
         security=[{"bearer": []}],
     )
-    return json.dumps(document_error_answers(json.loads(spec), public={"/health"}), indent=2)
+    documented = document_permissions(json.loads(spec))
+    return json.dumps(document_error_answers(documented, public={"/health"}), indent=2)

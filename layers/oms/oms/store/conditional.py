@@ -246,6 +246,32 @@ def webhook_subscription_health(
     )
 
 
+def api_key_revocation(key_id: str, at: str) -> Write:
+    """Mark a key revoked at `at`, once: refused when it is unknown or already revoked."""
+    return Write(
+        "Update",
+        key=keys.api_key_key(key_id),
+        update="SET revokedAt = :at",
+        condition="attribute_exists(#pk) AND attribute_not_exists(revokedAt)",
+        names={"#pk": keys.PK},
+        values={":at": at},
+    )
+
+
+def api_key_use(key_id: str, at: str, before: str) -> Write:
+    """Note a key's use at `at` unless a use at or after `before` is already noted (at most once a minute),
+    and never on a revoked key."""
+    return Write(
+        "Update",
+        key=keys.api_key_key(key_id),
+        update="SET lastUsedAt = :at",
+        condition="attribute_exists(#pk) AND attribute_not_exists(revokedAt) "
+        "AND (attribute_not_exists(lastUsedAt) OR lastUsedAt < :before)",
+        names={"#pk": keys.PK},
+        values={":at": at, ":before": before},
+    )
+
+
 ON_ORDER_ENTITY = "OnOrder"
 
 

@@ -661,6 +661,26 @@ def webhook_deliveries_due(now: str) -> KeyQuery:
     return KeyQuery(WEBHOOK_DELIVERIES_DUE, "gsi1", sk_to=f"{now}#~")
 
 
+# --- API keys -----------------------------------------------------------------------------------
+
+ALL_API_KEYS = "APIKEYS"
+API_KEY_LOOKUP_PREFIX = "APIKEY#"
+
+
+def api_key_key(key_id: str) -> dict[str, str]:
+    """A key as the seller lists it (name, scopes, use): one small partition of every key ever made."""
+    return {PK: ALL_API_KEYS, SK: "KEY#" + key_id}
+
+
+def api_keys() -> KeyQuery:
+    return KeyQuery(ALL_API_KEYS, sk_from="KEY#", sk_to="KEY#~")
+
+
+def api_key_lookup_key(secret_hash: str) -> dict[str, str]:
+    """The authorizer's one read: a live key by the SHA-256 of its secret (deleted when it is revoked)."""
+    return {PK: API_KEY_LOOKUP_PREFIX + secret_hash, SK: "APIKEY"}
+
+
 # --- planning: suppliers, their terms per SKU, purchase orders, units on order ------------------------
 
 SUPPLIER_PREFIX = "SUPPLIER#"
