@@ -575,4 +575,4 @@ def test_buyer_pii_lives_in_a_table_whose_backups_cannot_outlive_amazons_30_days
         for function_id, function in FUNCTIONS.items()
         if any(mentions(s.get("Resource"), BUYER_DATA_TABLE) for _, s in _statements(function))
     )
-    assert readers == ["ApiFunction", "PurgeBuyerDataFunction"]
+    assert readers == ["ApiFunction", "IngestMessagesFunction", "PurgeBuyerDataFunction"]

@@ -135,6 +135,13 @@ class PurgeSettings(Settings):
     buyer_data_table: str = Field(min_length=3, validation_alias="BUYER_DATA_TABLE")
 
 
+class CareSettings(Settings):
+    """ingest_messages: buyers' mail from the documents bucket (where SES stores it), kept as buyer data."""
+
+    buyer_data_table: str = Field(min_length=3, validation_alias="BUYER_DATA_TABLE")
+    documents_bucket: str = Field(min_length=1, validation_alias="DOCUMENTS_BUCKET")
+
+
 class PublishSettings(Settings):
     """publish_events: domain events to the bus."""
 

@@ -541,6 +541,10 @@ class SpApiServer:
                     "marketplaceId": self.marketplace.marketplace_id,
                     **self.config.tunables(),
                 }
+            if method == "POST" and len(parts) == 3 and parts[0] == "orders" and parts[2] == "messages":
+                # the order's buyer writes to the seller now (Buyer-Seller Messaging, delivered by mail)
+                intent = _field(body if isinstance(body, dict) else {}, "intent", str, None)
+                return 201, self.marketplace.write_to_seller(parts[1], intent)
             if method == "POST" and len(parts) == 3 and parts[0] == "orders" and parts[2] == "returns":
                 return 201, self._return(parts[1], body)
             if method == "GET" and parts == ["returns"]:

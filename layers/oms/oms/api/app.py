@@ -10,7 +10,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
-from oms.api import audits, health, inventory, metrics, orders, products, refunds, returns, shipping
+from oms.api import audits, health, inventory, messages, metrics, orders, products, refunds, returns, shipping
 from oms.api import reports as order_reports
 from oms.api.errors import document_error_answers, not_json, register_error_answers, unsupported_media_type
 
@@ -89,6 +89,7 @@ def build_app() -> APIGatewayRestResolver:
     app.include_router(order_reports.router)
     app.include_router(returns.router)
     app.include_router(refunds.router)
+    app.include_router(messages.router)
     register_error_answers(app)
     return app
 

@@ -575,3 +575,72 @@ def returns_report_applied_key(report_id: str) -> dict[str, str]:
 def returns_sync_key(report_type: str, marketplace_id: str) -> dict[str, str]:
     """Per report type and marketplace: the window applied so far and the report asked and not yet read."""
     return watermark_key("returns-sync", f"{report_type}#{marketplace_id}")
+
+
+# --- customer care: buyer messages ------------------------------------------------------------------
+# A thread (one order and one buyer alias) has its clock in the main table, with no PII: the order id,
+# status and due time. Its messages and the buyer's alias are buyer data, in the buyer-data table, under
+# the purge (gsi1 BUYERDATA#DUE there).
+
+THREAD_PREFIX = "THREAD#"
+MESSAGES_AWAITING = "MESSAGES#AWAITING"
+MESSAGES_CLOSED = "MESSAGES#CLOSED"
+MESSAGES_QUARANTINE = "MESSAGES#QUARANTINE"
+
+
+def thread_key(thread_id: str) -> dict[str, str]:
+    return {PK: THREAD_PREFIX + thread_id, SK: "THREAD"}
+
+
+def thread_index_keys(
+    *, thread_id: str, order_id: str, awaiting: bool, due_at: str, last_at: str
+) -> dict[str, str]:
+    """gsi1: threads waiting for an answer by due time (the inbox, least time left first), the others by their
+    last message, newest first; gsi2: an order's threads."""
+    return {
+        "gsi1pk": MESSAGES_AWAITING if awaiting else MESSAGES_CLOSED,
+        "gsi1sk": f"{due_at if awaiting else last_at}#{thread_id}",
+        "gsi2pk": f"MESSAGES#ORDER#{order_id}",
+        "gsi2sk": f"{last_at}#{thread_id}",
+    }
+
+
+def threads_awaiting() -> KeyQuery:
+    return KeyQuery(MESSAGES_AWAITING, "gsi1")
+
+
+def threads_closed() -> KeyQuery:
+    return KeyQuery(MESSAGES_CLOSED, "gsi1", newest_first=True)
+
+
+def threads_of_order(order_id: str) -> KeyQuery:
+    return KeyQuery(f"MESSAGES#ORDER#{order_id}", "gsi2", newest_first=True)
+
+
+def thread_buyer_key(thread_id: str) -> dict[str, str]:
+    """Buyer-data table: the buyer's alias of a thread (their anonymised relay address)."""
+    return {PK: THREAD_PREFIX + thread_id, SK: "BUYER"}
+
+
+def thread_message_key(thread_id: str, received_at: str, message_hash: str) -> dict[str, str]:
+    """Buyer-data table: one message of a thread, in the order received."""
+    return {PK: THREAD_PREFIX + thread_id, SK: f"MSG#{received_at}#{message_hash}"}
+
+
+def thread_messages(thread_id: str) -> KeyQuery:
+    return KeyQuery(THREAD_PREFIX + thread_id, sk_from="MSG#", sk_to="MSG#~")
+
+
+def mail_seen_key(message_hash: str) -> dict[str, str]:
+    """Buyer-data table: a delivered mail (by its Message-ID's hash), written with what it changed: SES
+    delivers at least once, so a second delivery finds it and changes nothing."""
+    return {PK: f"MAIL#{message_hash}", SK: "MAIL"}
+
+
+def quarantined_key(received_at: str, message_hash: str) -> dict[str, str]:
+    """Buyer-data table: a mail that could not be taken as a buyer's message, with the reason."""
+    return {PK: MESSAGES_QUARANTINE, SK: f"{received_at}#{message_hash}"}
+
+
+def quarantined() -> KeyQuery:
+    return KeyQuery(MESSAGES_QUARANTINE, newest_first=True)
