@@ -8,7 +8,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from oms.api.paging import ListPage
+from oms.care.clock import stop_clock
 from oms.care.threads import Threads, ThreadStatus
+from oms.domain.types import utc_now
 from oms.settings import get_settings
 from oms.store.default import default_buyer_table, default_table
 
@@ -56,4 +58,14 @@ def list_quarantine(limit: Limit = None, next_token: NextToken = None) -> ListPa
 
 @router.get("/messages/<threadId>", summary="One thread with its messages", tags=["messages"])
 def get_thread(threadId: Annotated[str, Path(min_length=1, max_length=64)]) -> dict[str, Any]:
+    return _threads().get(threadId)
+
+
+@router.post(
+    "/messages/<threadId>/no-response-needed",
+    summary="Close the thread's clock without an answer (not counted in the late response rate)",
+    tags=["messages"],
+)
+def no_response_needed(threadId: Annotated[str, Path(min_length=1, max_length=64)]) -> dict[str, Any]:
+    stop_clock(default_table(), threadId, utc_now(), answered=False)
     return _threads().get(threadId)

@@ -168,9 +168,18 @@ class Inbox:
             "entity": "MailSeen",
             "threadId": thread_id,
         }
+        clock = keys.response_clock_key(received, thread_id, mail.message_hash)
+        clock_item: Item = {
+            **clock,
+            "entity": "ResponseClock",
+            "threadId": thread_id,
+            "orderId": mail.order_id,
+            "receivedAt": received,
+            "dueAt": iso_z(received_at + timedelta(hours=RESPONSE_HOURS)),
+        }
         for attempt in range(MAX_ATTEMPTS):
             current = self.table.get(keys.thread_key(thread_id), consistent=True)
-            thread = _with_message(current, thread_id, mail.order_id, received_at)
+            thread = _with_message(current, thread_id, mail.order_id, received_at, clock[keys.SK])
             try:
                 transact_tables(
                     [
@@ -180,7 +189,10 @@ class Inbox:
                         ),
                         (
                             self.table,
-                            [Write.put_versioned(thread, current.get("version", 0) if current else None)],
+                            [
+                                Write.put_versioned(thread, current.get("version", 0) if current else None),
+                                Write.put_new(clock_item),
+                            ],
                         ),
                     ]
                 )
@@ -226,13 +238,18 @@ class Inbox:
         return Applied("quarantined", reason=bad.reason)
 
 
-def _with_message(current: Item | None, thread_id: str, order_id: str, received_at: datetime) -> Item:
+def _with_message(
+    current: Item | None, thread_id: str, order_id: str, received_at: datetime, clock: str
+) -> Item:
     """The thread's clock after a buyer's message: waiting for an answer, due 24 hours after the oldest
-    message not yet answered."""
+    message not yet answered (whose clocks it keeps, to stop them with the answer)."""
     received = iso_z(received_at)
     waiting_since = received
+    pending, flags = [clock], []
     if current and current.get("status") == ThreadStatus.AWAITING.value:
         waiting_since = min(str(current["waitingSince"]), received)
+        pending = sorted({*current.get("pendingClocks", []), clock})
+        flags = list(current.get("flags") or [])  # the oldest unanswered message still sets the due time
     return thread_item(
         {
             **(current or {}),
@@ -244,6 +261,8 @@ def _with_message(current: Item | None, thread_id: str, order_id: str, received_
             "firstMessageAt": (current or {}).get("firstMessageAt", received),
             "lastMessageAt": max(str((current or {}).get("lastMessageAt", received)), received),
             "messagesIn": int((current or {}).get("messagesIn", 0)) + 1,
+            "pendingClocks": pending,
+            "flags": flags,
         }
     )
 

@@ -27,7 +27,9 @@ THREAD_FIELDS = (
     "intent",
     "flags",
     "answeredAt",
+    "pendingClocks",  # the sort keys of the unanswered messages' clocks (oms.care.clock)
 )
+VIEW_FIELDS = tuple(name for name in THREAD_FIELDS if name != "pendingClocks")
 
 
 class ThreadStatus(StrEnum):
@@ -57,7 +59,7 @@ def thread_item(fields: dict[str, Any]) -> Item:
 
 
 def thread_view(item: Item, buyer: Item | None) -> dict[str, Any]:
-    view: dict[str, Any] = {name: item.get(name) for name in THREAD_FIELDS}
+    view: dict[str, Any] = {name: item.get(name) for name in VIEW_FIELDS}
     view["flags"] = list(item.get("flags") or [])
     view["messagesIn"] = int(item.get("messagesIn") or 0)
     view["messagesOut"] = int(item.get("messagesOut") or 0)

@@ -119,3 +119,25 @@ def add_units(
     if adds:
         update += " ADD " + ", ".join(f"#a{i} :a{i}" for i in range(len(adds)))
     return Write("Update", key=keys.sku_units_key(day, sku), update=update, names=names, values=values)
+
+
+def close_response_clock(key: dict[str, str], *, answered_at: str | None) -> Write:
+    """A buyer message's clock stopped: answered at `answered_at`, or (None) no response needed. Only a
+    clock still running is stopped, so a retried answer never moves the first one."""
+    if answered_at is None:
+        return Write(
+            "Update",
+            key=key,
+            update="SET #nrn = :yes",
+            condition="attribute_exists(#pk) AND attribute_not_exists(#answered)",
+            names={"#nrn": "noResponseNeeded", "#pk": keys.PK, "#answered": "answeredAt"},
+            values={":yes": True},
+        )
+    return Write(
+        "Update",
+        key=key,
+        update="SET #answered = :at",
+        condition="attribute_exists(#pk) AND attribute_not_exists(#answered) AND attribute_not_exists(#nrn)",
+        names={"#answered": "answeredAt", "#pk": keys.PK, "#nrn": "noResponseNeeded"},
+        values={":at": answered_at},
+    )

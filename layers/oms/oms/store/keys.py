@@ -644,3 +644,19 @@ def quarantined_key(received_at: str, message_hash: str) -> dict[str, str]:
 
 def quarantined() -> KeyQuery:
     return KeyQuery(MESSAGES_QUARANTINE, newest_first=True)
+
+
+def response_clock_key(received_at: str, thread_id: str, message_hash: str) -> dict[str, str]:
+    """Main table, no PII: one buyer message's 24-hour clock (received, due, answered or not needed), kept
+    after the purge for the late response rate; one partition per month of receipt."""
+    return {PK: f"MSGCLOCK#{received_at[:7]}", SK: f"{received_at}#{thread_id}#{message_hash}"}
+
+
+def response_clocks(month: str, since: str) -> KeyQuery:
+    """A month's message clocks (`month` as YYYY-MM) received at or after `since`."""
+    return KeyQuery(f"MSGCLOCK#{month}", sk_from=since)
+
+
+def threads_due_before(instant: str) -> KeyQuery:
+    """Waiting threads due before `instant` (the clock's at-risk horizon), least time left first."""
+    return KeyQuery(MESSAGES_AWAITING, "gsi1", sk_before=instant)
