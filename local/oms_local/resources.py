@@ -247,6 +247,17 @@ def _bucket(local: LocalResources, logical_id: str, p: dict[str, Any]) -> None:
     local.attributes[(logical_id, "DomainName")] = f"{name}.s3.amazonaws.com"
 
 
+def _email_identity(local: LocalResources, logical_id: str, p: dict[str, Any]) -> None:
+    """moto's SES sends only from verified identities, as SES does: the template's identity is verified."""
+    identity = p["EmailIdentity"]
+    ses = local.client("ses")
+    if "@" in identity:
+        ses.verify_email_identity(EmailAddress=identity)
+    else:
+        ses.verify_domain_identity(Domain=identity)
+    local.refs[logical_id] = identity
+
+
 def _bucket_notifications(p: dict[str, Any]) -> dict[str, Any]:
     """CloudFormation's NotificationConfiguration (queues only: the template has no other) as S3's API takes it."""
     queues = [
@@ -291,4 +302,5 @@ _CREATORS: dict[str, Callable[[LocalResources, str, dict[str, Any]], None]] = {
     "AWS::SNS::Topic": _topic,
     "AWS::SecretsManager::Secret": _secret,
     "AWS::S3::Bucket": _bucket,
+    "AWS::SES::EmailIdentity": _email_identity,
 }

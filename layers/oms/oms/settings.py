@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     report_jobs_queue_url: str = Field(default="", validation_alias="REPORT_JOBS_QUEUE_URL")
     # The "archived" order-report view also holds every order purchased longer ago than this.
     archive_after_days: int = Field(default=90, ge=1, le=3650, validation_alias="ARCHIVE_AFTER_DAYS")
+    # The seller's address registered with Amazon for Buyer-Seller Messaging: replies to buyers go from it.
+    support_email_address: str = Field(default="", validation_alias="SUPPORT_EMAIL_ADDRESS")
     # Buyers' messages: a thread waiting for an answer is flagged atRisk with this many of its 24 hours left.
     message_at_risk_hours: float = Field(default=6, gt=0, lt=24, validation_alias="MESSAGE_AT_RISK_HOURS")
 

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from pydantic import Field
 
 from oms.api.paging import ListPage
 from oms.care.clock import stop_clock
+from oms.care.replies import send_reply
+from oms.care.templates import Template, Templates, fill_template
 from oms.care.threads import Threads, ThreadStatus
-from oms.domain.types import utc_now
+from oms.domain.types import ApiModel, utc_now
+from oms.errors import InvalidInput
 from oms.settings import get_settings
+from oms.store.clients import aws_client
 from oms.store.default import default_buyer_table, default_table
 
 router = APIGatewayRouter()
@@ -56,6 +62,37 @@ def list_quarantine(limit: Limit = None, next_token: NextToken = None) -> ListPa
     return ListPage(items=page.items, next_token=page.next_token)
 
 
+@router.get("/messages/templates", summary="The seller's reply templates", tags=["messages"])
+def list_templates() -> ListPage:
+    return ListPage(items=Templates(default_table()).list(), next_token=None)
+
+
+@router.put(
+    "/messages/templates/<templateId>",
+    summary="Create or replace a reply template ({{orderId}}, {{items}}, {{trackingNumber}}, {{carrier}}, "
+    "{{expectedDelivery}}, {{returnInstructions}}; one text per language)",
+    tags=["messages"],
+)
+def put_template(
+    templateId: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")],
+    template: Annotated[Template, Body()],
+) -> dict[str, Any]:
+    return Templates(default_table()).put(templateId, template)
+
+
+@router.get("/messages/templates/<templateId>", summary="One reply template", tags=["messages"])
+def get_template(templateId: Annotated[str, Path(min_length=1, max_length=64)]) -> dict[str, Any]:
+    return Templates(default_table()).get(templateId)
+
+
+@router.delete("/messages/templates/<templateId>", summary="Delete a reply template", tags=["messages"])
+def delete_template(
+    templateId: Annotated[str, Path(min_length=1, max_length=64)],
+) -> tuple[dict[str, Any], int]:
+    Templates(default_table()).delete(templateId)
+    return {}, 200
+
+
 @router.get("/messages/<threadId>", summary="One thread with its messages", tags=["messages"])
 def get_thread(threadId: Annotated[str, Path(min_length=1, max_length=64)]) -> dict[str, Any]:
     return _threads().get(threadId)
@@ -69,3 +106,50 @@ def get_thread(threadId: Annotated[str, Path(min_length=1, max_length=64)]) -> d
 def no_response_needed(threadId: Annotated[str, Path(min_length=1, max_length=64)]) -> dict[str, Any]:
     stop_clock(default_table(), threadId, utc_now(), answered=False)
     return _threads().get(threadId)
+
+
+class ReplyRequest(ApiModel):
+    """The answer's text, or a template filled with the order's facts."""
+
+    body: str | None = Field(default=None, max_length=20_000, description="the reply's text")
+    template_id: str | None = Field(default=None, min_length=1, max_length=64, description="a saved template")
+    language: str | None = Field(
+        default=None, min_length=2, max_length=10, description="the template's language (default: English)"
+    )
+
+
+@router.post(
+    "/messages/<threadId>/replies",
+    summary="Answer the buyer (through SES from the seller's registered address); stops the thread's clock",
+    tags=["messages"],
+    responses={
+        201: {"description": "sent and recorded"},
+        409: {"description": "no registered sender address, or the buyer's address was purged"},
+        422: {
+            "description": "the reply breaks one of Amazon's content rules (named in details); nothing sent"
+        },
+    },
+)
+def reply(
+    threadId: Annotated[str, Path(min_length=1, max_length=64)], request: Annotated[ReplyRequest, Body()]
+) -> tuple[dict[str, Any], int]:
+    if (request.body is None) == (request.template_id is None):
+        raise InvalidInput.for_field("body", 'give either "body" or "templateId"')
+    text = request.body
+    if request.template_id is not None:
+        text = fill_template(default_table(), threadId, request.template_id, request.language)
+    sent = send_reply(
+        default_table(),
+        default_buyer_table(),
+        _ses(),
+        threadId,
+        text or "",
+        sender=get_settings().support_email_address,
+        now=utc_now(),
+    )
+    return sent, 201
+
+
+@lru_cache(maxsize=1)
+def _ses() -> Any:
+    return aws_client("ses")

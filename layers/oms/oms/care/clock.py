@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,7 +23,7 @@ from oms.shipping.account_health import Count, Metric, metric
 from oms.store import keys
 from oms.store.conditional import close_response_clock
 from oms.store.reflag import Reflag, reflag, tally
-from oms.store.table import Item, Table, Write, back_off
+from oms.store.table import Item, Table, Write, back_off, transact_tables
 
 AT_RISK, LATE = "atRisk", "late"
 WINDOWS = (7, 30, 90)
@@ -63,11 +63,16 @@ def flag_threads(table: Table, now: datetime, at_risk: timedelta) -> dict[str, i
 
 
 def stop_clock(
-    table: Table, thread_id: str, now: datetime, *, answered: bool, more: Iterable[Write] = ()
+    table: Table,
+    thread_id: str,
+    now: datetime,
+    *,
+    answered: bool,
+    more: Sequence[tuple[Table, Sequence[Write]]] = (),
 ) -> Item:
     """Answer the thread (or mark it as needing no response) now: every waiting message's clock stopped and
-    the thread's flags cleared, in one transaction with `more` (e.g. the reply's own record). Returns the
-    thread as stored; a thread not waiting is returned as it is."""
+    the thread's flags cleared, in one transaction with `more` (e.g. the reply in the buyer-data table).
+    Returns the thread as stored; a thread not waiting is returned as it is (an answer still records)."""
     for attempt in range(ATTEMPTS):
         current = table.get(keys.thread_key(thread_id), consistent=True)
         if current is None:
@@ -94,7 +99,7 @@ def stop_clock(
             for sk in current.get("pendingClocks") or []
         ]
         try:
-            table.transact([*writes, *more])
+            transact_tables([(table, writes), *more])
         except Conflict:
             back_off(attempt)
             continue

@@ -660,3 +660,19 @@ def response_clocks(month: str, since: str) -> KeyQuery:
 def threads_due_before(instant: str) -> KeyQuery:
     """Waiting threads due before `instant` (the clock's at-risk horizon), least time left first."""
     return KeyQuery(MESSAGES_AWAITING, "gsi1", sk_before=instant)
+
+
+def same_purge(item: dict[str, Any]) -> dict[str, Any]:
+    """The purge index keys and TTL of a buyer-data item, for another item that must go with it."""
+    return {name: item[name] for name in ("gsi1pk", "gsi1sk", TTL_ATTRIBUTE) if name in item}
+
+
+REPLY_TEMPLATES = "MESSAGES#TEMPLATES"
+
+
+def reply_template_key(template_id: str) -> dict[str, str]:
+    return {PK: REPLY_TEMPLATES, SK: template_id}
+
+
+def reply_templates() -> KeyQuery:
+    return KeyQuery(REPLY_TEMPLATES)
