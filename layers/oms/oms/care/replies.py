@@ -71,9 +71,8 @@ def send_reply(
     message_id, mail = reply_mail(
         sender=sender, alias=str(buyer["buyerAlias"]), text=text, inbound=inbound, now=now
     )
-    sent = ses.send_raw_email(
-        Source=sender, Destinations=[str(buyer["buyerAlias"])], RawMessage={"Data": bytes(mail)}
-    )
+    # the recipient is the To header (the buyer's alias): SES reads it from the mail when given no Destinations
+    sent = ses.send_raw_email(Source=sender, RawMessage={"Data": bytes(mail)})
     at = iso_z(now)
     digest = message_hash(message_id)
     reply: Item = {
