@@ -85,9 +85,15 @@ def test_a_mail_delivered_twice_is_applied_once(stack, context, order):
 def test_later_messages_of_the_same_buyer_join_the_thread_and_keep_the_oldest_unanswered_due_time(
     stack, context, order
 ):
-    deliver(stack, context, amazon_mail("First", message_id="<1@marketplace.amazon.com>"))
+    deliver(stack, context, amazon_mail("First", message_id="<1@marketplace.amazon.com>", sent=TEST_CLOCK))
     (first,) = threads(stack, context)
-    deliver(stack, context, amazon_mail("Second", message_id="<2@marketplace.amazon.com>", quoted="First"))
+    second = amazon_mail(
+        "Second",
+        message_id="<2@marketplace.amazon.com>",
+        quoted="First",
+        sent=TEST_CLOCK + timedelta(seconds=1),
+    )
+    deliver(stack, context, second)
     deliver(
         stack,
         context,

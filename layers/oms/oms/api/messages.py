@@ -11,14 +11,17 @@ from pydantic import Field
 
 from oms.api.paging import ListPage
 from oms.care.clock import stop_clock
+from oms.care.intents import OTHER, IntentRules, IntentRuleStore, suggested_reply
 from oms.care.replies import send_reply
 from oms.care.templates import Template, Templates, fill_template
 from oms.care.threads import Threads, ThreadStatus
 from oms.domain.types import ApiModel, utc_now
-from oms.errors import InvalidInput
+from oms.errors import InvalidInput, NotFound
 from oms.settings import get_settings
 from oms.store.clients import aws_client
 from oms.store.default import default_buyer_table, default_table
+from oms.store.orders import OrderRepository
+from oms.warehouse.settings import ShippingSettingsStore
 
 router = APIGatewayRouter()
 Limit = Annotated[int | None, Query(ge=1, le=500, description="page size")]
@@ -93,9 +96,35 @@ def delete_template(
     return {}, 200
 
 
-@router.get("/messages/<threadId>", summary="One thread with its messages", tags=["messages"])
+@router.get(
+    "/messages/intent-rules",
+    summary="The rules that name what a buyer wants (keywords, optionally order states; the first match wins)",
+    tags=["messages"],
+)
+def get_intent_rules() -> IntentRules:
+    return IntentRuleStore(default_table()).get()
+
+
+@router.put("/messages/intent-rules", summary="Replace the intent rules", tags=["messages"])
+def put_intent_rules(rules: Annotated[IntentRules, Body()]) -> IntentRules:
+    return IntentRuleStore(default_table()).put(rules)
+
+
+@router.get(
+    "/messages/<threadId>",
+    summary="One thread with its messages and a suggested reply for its intent, filled with the order's facts",
+    tags=["messages"],
+)
 def get_thread(threadId: Annotated[str, Path(min_length=1, max_length=64)]) -> dict[str, Any]:
-    return _threads().get(threadId)
+    thread = _threads().get(threadId)
+    thread["suggestedReply"] = None
+    try:
+        order = OrderRepository(default_table()).get(str(thread["orderId"]))
+    except NotFound:
+        return thread
+    zone = ShippingSettingsStore(default_table()).get().warehouse.time_zone
+    thread["suggestedReply"] = suggested_reply(default_table(), order, thread.get("intent") or OTHER, zone)
+    return thread
 
 
 @router.post(

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import unquote_plus
 
+from oms.care.intents import OTHER, IntentRuleStore, classify
 from oms.care.mail import (
     MAX_MAIL_BYTES,
     BadMail,
@@ -177,9 +178,13 @@ class Inbox:
             "receivedAt": received,
             "dueAt": iso_z(received_at + timedelta(hours=RESPONSE_HOURS)),
         }
+        intent = classify(mail.text, mail.subject, order.status.value, IntentRuleStore(self.table).get())
+        message["intent"] = intent
         for attempt in range(MAX_ATTEMPTS):
             current = self.table.get(keys.thread_key(thread_id), consistent=True)
             thread = _with_message(current, thread_id, mail.order_id, received_at, clock[keys.SK])
+            if intent != OTHER or not thread.get("intent"):  # "thanks" after "where is it" keeps the latter
+                thread["intent"] = intent
             try:
                 transact_tables(
                     [

@@ -133,13 +133,18 @@ class Threads:
                     "from",
                     "subject",
                     "text",
+                    "intent",
                     "receivedAt",
                     "sentAt",
                     "attachments",
                 )
                 if message.get(name) is not None
             }
-            for message in self.buyer_table.query_all(keys.thread_messages(thread_id))
+            # within one second (S3 dates mail to the second) the buyer's own Date header orders them
+            for message in sorted(
+                self.buyer_table.query_all(keys.thread_messages(thread_id)),
+                key=lambda m: (str(m.get("receivedAt")), str(m.get("sentAt") or "")),
+            )
         ]
         return view
 

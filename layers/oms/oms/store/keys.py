@@ -676,3 +676,8 @@ def reply_template_key(template_id: str) -> dict[str, str]:
 
 def reply_templates() -> KeyQuery:
     return KeyQuery(REPLY_TEMPLATES)
+
+
+def intent_rules_key() -> dict[str, str]:
+    """The seller's rules that name what a buyer's message is about (oms.care.intents)."""
+    return {PK: "MESSAGES#INTENTRULES", SK: "RULES"}
