@@ -4,6 +4,7 @@ import { deployedSignIn, session, signIn, signOut, start } from "./auth.js";
 import { announce, h, setWarehouseZone, showError, warehouseZone } from "./dom.js";
 import * as health from "./views/health.js";
 import * as inventory from "./views/inventory.js";
+import * as messages from "./views/messages.js";
 import * as batches from "./views/batches.js";
 import * as order from "./views/order.js";
 import * as orders from "./views/orders.js";
@@ -14,6 +15,7 @@ import * as returnPage from "./views/return.js";
 import * as returns from "./views/returns.js";
 import * as settings from "./views/settings.js";
 import * as sku from "./views/sku.js";
+import * as thread from "./views/thread.js";
 
 const ROUTES = [
   [/^\/queue$/, queue, "queue"],
@@ -24,6 +26,8 @@ const ROUTES = [
   [/^\/returns$/, returns, "returns"],
   [/^\/returns\/receive$/, receive, "returns"],
   [/^\/returns\/(.+)$/, returnPage, "returns"],
+  [/^\/messages$/, messages, "messages"],
+  [/^\/messages\/(.+)$/, thread, "messages"],
   [/^\/health$/, health, "health"],
   [/^\/reports$/, reports, "reports"],
   [/^\/batches$/, batches, "batches"],
