@@ -59,6 +59,10 @@ def test_the_seller_s_template_for_the_intent_wins_and_rules_can_be_edited(stack
     (thread,) = threads(stack, context)
     assert thread["intent"] == "cancel"
     suggestion = call_api(stack, context, "GET", f"/messages/{thread['threadId']}")[1]["suggestedReply"]
-    assert suggestion == {"templateId": "cancel", "body": f"Order {ORDER_ID} is canceled for you."}
+    assert suggestion == {
+        "templateId": "cancel",
+        "language": "en",
+        "body": f"Order {ORDER_ID} is canceled for you.",
+    }
     bad = {"rules": [{"intent": "complaint", "keywords": ["x"]}]}
     assert call_api(stack, context, "PUT", "/messages/intent-rules", bad)[0] == 400

@@ -9,9 +9,11 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import Field
 
+from oms.amazon.client import default_client
 from oms.api.paging import ListPage
 from oms.care.clock import stop_clock
 from oms.care.intents import OTHER, IntentRules, IntentRuleStore, suggested_reply
+from oms.care.locale import buyer_language, thread_language
 from oms.care.replies import send_reply
 from oms.care.templates import Template, Templates, fill_template
 from oms.care.threads import Threads, ThreadStatus
@@ -123,7 +125,11 @@ def get_thread(threadId: Annotated[str, Path(min_length=1, max_length=64)]) -> d
     except NotFound:
         return thread
     zone = ShippingSettingsStore(default_table()).get().warehouse.time_zone
-    thread["suggestedReply"] = suggested_reply(default_table(), order, thread.get("intent") or OTHER, zone)
+    language = buyer_language(default_buyer_table(), default_client(), threadId, order)
+    thread["buyerLocale"] = language
+    thread["suggestedReply"] = suggested_reply(
+        default_table(), order, thread.get("intent") or OTHER, zone, language
+    )
     return thread
 
 
@@ -143,7 +149,10 @@ class ReplyRequest(ApiModel):
     body: str | None = Field(default=None, max_length=20_000, description="the reply's text")
     template_id: str | None = Field(default=None, min_length=1, max_length=64, description="a saved template")
     language: str | None = Field(
-        default=None, min_length=2, max_length=10, description="the template's language (default: English)"
+        default=None,
+        min_length=2,
+        max_length=10,
+        description="the template's language, e.g. de or de-DE (default: the buyer's, from Amazon's getAttributes)",
     )
 
 
@@ -166,7 +175,10 @@ def reply(
         raise InvalidInput.for_field("body", 'give either "body" or "templateId"')
     text = request.body
     if request.template_id is not None:
-        text = fill_template(default_table(), threadId, request.template_id, request.language)
+        language = request.language or thread_language(
+            default_table(), default_buyer_table(), default_client(), threadId
+        )
+        text = fill_template(default_table(), threadId, request.template_id, language)
     sent = send_reply(
         default_table(),
         default_buyer_table(),

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import Field
 
 from oms.care.content_rules import ContentRuleBroken, check_reply
+from oms.care.locale import body_in
 from oms.care.templates import DEFAULT_LANGUAGE, Templates, order_facts, render
 from oms.domain.orders import Order
 from oms.domain.types import ApiModel
@@ -104,21 +105,22 @@ class IntentRuleStore:
         return rules
 
 
-def suggested_reply(table: Table, order: Order, intent: str, zone: str) -> dict[str, Any] | None:
-    """The seller's template for the intent (else a built-in answer), filled from the order and within
-    Amazon's content rules; None when nothing fits (e.g. `other`)."""
-    facts = order_facts(order, zone, DEFAULT_LANGUAGE)
-    candidates: list[tuple[str | None, str]] = [
-        (t["templateId"], t["bodies"].get(DEFAULT_LANGUAGE) or next(iter(t["bodies"].values())))
+def suggested_reply(
+    table: Table, order: Order, intent: str, zone: str, language: str = DEFAULT_LANGUAGE
+) -> dict[str, Any] | None:
+    """The seller's template for the intent in the buyer's language (else a built-in answer, in English),
+    filled from the order and within Amazon's content rules; None when nothing fits (e.g. `other`)."""
+    candidates: list[tuple[str | None, str, str]] = [
+        (t["templateId"], *body_in(t["bodies"], language))
         for t in Templates(table).list()
         if t.get("intent") == intent
     ]
-    candidates += [(None, text) for text in BUILT_IN.get(intent, ())]
-    for template_id, text in candidates:
+    candidates += [(None, DEFAULT_LANGUAGE, text) for text in BUILT_IN.get(intent, ())]
+    for template_id, chosen, text in candidates:
         try:
-            body = render(text, facts)
+            body = render(text, order_facts(order, zone, chosen))
             check_reply(body)
         except (InvalidInput, ContentRuleBroken):
             continue
-        return {"templateId": template_id, "body": body}
+        return {"templateId": template_id, "language": chosen, "body": body}
     return None

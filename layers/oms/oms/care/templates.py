@@ -125,19 +125,15 @@ def render(text: str, facts: dict[str, str | None]) -> str:
 
 
 def fill_template(table: Table, thread_id: str, template_id: str, language: str | None) -> str:
-    """The template's text in `language` (else English, else its first) filled from the thread's order."""
+    """The template's text in `language` (a locale tag, e.g. de-DE; else its language, else English, else its
+    first) filled from the thread's order."""
+    from oms.care.locale import body_in
+
     thread = table.get(keys.thread_key(thread_id))
     if thread is None:
         raise NotFound(f"thread {thread_id} is not known here")
     template = Templates(table).get(template_id)
-    bodies: dict[str, str] = template["bodies"]
-    chosen = (
-        language
-        if language in bodies
-        else DEFAULT_LANGUAGE
-        if DEFAULT_LANGUAGE in bodies
-        else next(iter(bodies))
-    )
+    chosen, text = body_in(template["bodies"], language)
     order = OrderRepository(table).get(str(thread["orderId"]))
     zone = ShippingSettingsStore(table).get().warehouse.time_zone
-    return render(bodies[chosen], order_facts(order, zone, chosen))
+    return render(text, order_facts(order, zone, chosen))
