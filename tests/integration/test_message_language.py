@@ -9,8 +9,8 @@ from oms.amazon.notifications import Notification
 from oms.orders.intake import apply_change, change_from_notification
 from oms.store.default import default_table
 from tests.api_calls import call_api
-from tests.buyer_mail import amazon_mail
 from tests.builders import order_change
+from tests.buyer_mail import amazon_mail
 from tests.integration.amazon_side import amazon_fixture, calls, simulator_fixture
 from tests.integration.test_buyer_messages import deliver, threads
 from tests.integration.test_message_replies import SELLER, sent_mail
