@@ -166,3 +166,29 @@ def test_the_daily_purge_takes_buyers_messages_with_the_rest_of_their_data(stack
 
 def _at(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def test_a_mail_quarantined_for_an_order_not_yet_known_is_taken_once_the_order_arrives(stack, context):
+    deliver(
+        stack,
+        context,
+        amazon_mail("Where is my order?"),
+        amazon_mail(sender="x@example.com", message_id="<s@x>"),
+    )
+    page = call_api(stack, context, "GET", "/messages/quarantine")[1]["items"]
+    early = next(i for i in page if i["reason"] == "unknown-order")
+    spam = next(i for i in page if i["reason"] == "not-from-amazon")
+    document = order_change(ORDER_ID, "Unshipped", [("MUG-RED", 1, 0)])  # the order's notification, late
+    apply_change(default_table(), change_from_notification(Notification.model_validate(document)))
+
+    status, answer = call_api(stack, context, "POST", f"/messages/quarantine/{early['quarantineId']}/retry")
+
+    assert status == 200 and answer["outcome"] == "stored"
+    (thread,) = threads(stack, context)
+    assert thread["threadId"] == answer["threadId"] and thread["orderId"] == ORDER_ID
+    status, refused = call_api(stack, context, "POST", f"/messages/quarantine/{spam['quarantineId']}/retry")
+    assert status == 409 and "not-from-amazon" in refused["error"]["message"]
+    left = call_api(stack, context, "GET", "/messages/quarantine")[1]["items"]
+    assert [i["quarantineId"] for i in left] == [spam["quarantineId"]]  # the spam stays, with its reason
+    assert call_api(stack, context, "POST", f"/messages/quarantine/{early['quarantineId']}/retry")[0] == 404
+    assert call_api(stack, context, "POST", "/messages/quarantine/nonsense/retry")[0] == 404

@@ -12,16 +12,18 @@ from pydantic import Field
 from oms.amazon.client import default_client
 from oms.api.paging import ListPage
 from oms.care.clock import stop_clock
+from oms.care.inbox import Inbox
 from oms.care.intents import OTHER, IntentRules, IntentRuleStore, suggested_reply
 from oms.care.locale import buyer_language, thread_language
 from oms.care.replies import send_reply
 from oms.care.templates import Template, Templates, fill_template
 from oms.care.threads import Threads, ThreadStatus
 from oms.domain.types import ApiModel, utc_now
-from oms.errors import InvalidInput, NotFound
+from oms.errors import Conflict, InvalidInput, NotFound
 from oms.settings import get_settings
 from oms.store.clients import aws_client
 from oms.store.default import default_buyer_table, default_table
+from oms.store.documents import default_documents
 from oms.store.orders import OrderRepository
 from oms.warehouse.settings import ShippingSettingsStore
 
@@ -65,6 +67,32 @@ def list_threads(
 def list_quarantine(limit: Limit = None, next_token: NextToken = None) -> ListPage:
     page = _threads().quarantined(limit=limit or get_settings().default_page_size, next_token=next_token)
     return ListPage(items=page.items, next_token=page.next_token)
+
+
+class StillQuarantined(Conflict):
+    code = "StillQuarantined"
+
+
+@router.post(
+    "/messages/quarantine/<quarantineId>/retry",
+    summary="Take a quarantined mail again (e.g. its order has arrived since); 409 with the reason if still bad",
+    tags=["messages"],
+    responses={
+        409: {"description": "still not a buyer's message: the reason (the mail stays in quarantine)"}
+    },
+)
+def retry_quarantined(quarantineId: Annotated[str, Path(min_length=1, max_length=64)]) -> dict[str, Any]:
+    settings = get_settings()
+    inbox = Inbox(
+        default_table(),
+        default_buyer_table(),
+        default_documents(),
+        retention_days=settings.buyer_data_retention_days,
+    )
+    applied = inbox.retry(quarantineId)
+    if applied.outcome == "quarantined":
+        raise StillQuarantined(f"still quarantined: {applied.reason}")
+    return {"outcome": applied.outcome, "threadId": applied.thread_id}
 
 
 @router.get("/messages/templates", summary="The seller's reply templates", tags=["messages"])

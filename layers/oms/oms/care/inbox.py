@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -212,6 +212,18 @@ class Inbox:
 
     # ------------------------------------------------------------------ quarantine
 
+    def retry(self, quarantine_id: str) -> Applied:
+        """Apply a quarantined mail again (its order has arrived since, the rules changed...): stored, it
+        leaves the quarantine; still bad, it stays with the reason as it is now."""
+        key = quarantine_key_of(quarantine_id)
+        item = self.buyer_table.get(key, consistent=True)
+        if item is None:
+            raise NotFound(f"no quarantined mail {quarantine_id}")
+        applied = self.apply_object(str(item["mailKey"]))
+        if applied.outcome in ("stored", "duplicate"):
+            self.buyer_table.delete(key)
+        return applied
+
     def _quarantine(
         self,
         key: str,
@@ -231,7 +243,7 @@ class Inbox:
             **keys.quarantined_key(iso_z(received_at), digest),
             **_purge_fields(received_at + timedelta(days=self.retention_days), digest),
             "entity": "QuarantinedMail",
-            "quarantineId": digest,
+            "quarantineId": quarantine_id(received_at, digest),
             "receivedAt": iso_z(received_at),
             "reason": bad.reason,
             "detail": bad.detail,
@@ -241,6 +253,23 @@ class Inbox:
         }
         self.buyer_table.put(item)  # the same mail quarantined twice is the same item, written again
         return Applied("quarantined", reason=bad.reason)
+
+
+def quarantine_id(received_at: datetime, digest: str) -> str:
+    """The id a seller sees: when it came (to the second, UTC) and the mail's digest, so it names its key."""
+    return received_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + digest
+
+
+def quarantine_key_of(quarantine_id: str) -> dict[str, str]:
+    """The quarantined mail's key from its id; NotFound for an id this product never made."""
+    stamp, _, digest = quarantine_id.partition("-")
+    try:
+        received = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        raise NotFound(f"no quarantined mail {quarantine_id}") from None
+    if not digest:
+        raise NotFound(f"no quarantined mail {quarantine_id}")
+    return keys.quarantined_key(iso_z(received), digest)
 
 
 def _with_message(
