@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import Api, wait_for, wait_until_loaded
+from tests.browser.conftest import PHONE, Api, wait_for, wait_until_loaded
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -69,3 +69,13 @@ def test_the_inbox_lists_the_waiting_message_and_its_thread_answers_it(
     assert "Answered" in page.locator(".thread-facts").inner_text()
     assert page.locator("ol.messages li.message-out").count() == 1
     assert page.script_errors == []
+
+
+def test_at_phone_width_the_inbox_and_a_thread_fit_the_screen(
+    signed_in: Callable[..., Any], written: dict[str, str]
+) -> None:
+    for route in ("#/messages", f"#/messages/{written['threadId']}"):
+        page = signed_in(route, viewport=PHONE)
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"{route}: {width} px wide at {PHONE['width']} px"
+        assert page.script_errors == []
