@@ -11,6 +11,7 @@ from pydantic import Field
 
 from oms.amazon.client import default_client
 from oms.api.paging import ListPage
+from oms.care.auto_answer import CareSetup, CareSetupStore
 from oms.care.clock import stop_clock
 from oms.care.inbox import Inbox
 from oms.care.intents import OTHER, IntentRules, IntentRuleStore, suggested_reply
@@ -93,6 +94,21 @@ def retry_quarantined(quarantineId: Annotated[str, Path(min_length=1, max_length
     if applied.outcome == "quarantined":
         raise StillQuarantined(f"still quarantined: {applied.reason}")
     return {"outcome": applied.outcome, "threadId": applied.thread_id}
+
+
+@router.get("/messages/setup", summary="The seller's customer-care choices", tags=["messages"])
+def get_care_setup() -> CareSetup:
+    return CareSetupStore(default_table()).get()
+
+
+@router.put(
+    "/messages/setup",
+    summary='Set the customer-care choices (autoAnswerWhereIsMyOrder: answer "where is my order" about a shipped '
+    "order with its tracking number at once)",
+    tags=["messages"],
+)
+def put_care_setup(setup: Annotated[CareSetup, Body()]) -> CareSetup:
+    return CareSetupStore(default_table()).put(setup)
 
 
 @router.get("/messages/templates", summary="The seller's reply templates", tags=["messages"])

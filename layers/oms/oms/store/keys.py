@@ -681,3 +681,8 @@ def reply_templates() -> KeyQuery:
 def intent_rules_key() -> dict[str, str]:
     """The seller's rules that name what a buyer's message is about (oms.care.intents)."""
     return {PK: "MESSAGES#INTENTRULES", SK: "RULES"}
+
+
+def care_setup_key() -> dict[str, str]:
+    """The seller's customer-care choices (e.g. answering "where is my order" by itself)."""
+    return {PK: "CONFIG#care", SK: "CONFIG"}
