@@ -79,3 +79,43 @@ def test_at_phone_width_the_inbox_and_a_thread_fit_the_screen(
         width = page.evaluate("() => document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"{route}: {width} px wide at {PHONE['width']} px"
         assert page.script_errors == []
+
+
+def test_a_template_is_written_in_the_dashboard_and_automatic_answers_switched_on(
+    signed_in: Callable[..., Any], api: Api
+) -> None:
+    page = signed_in("#/messages")
+    page.locator("#open-templates").click()
+    wait_until_loaded(page)
+    assert page.locator("h1").inner_text() == "Reply templates"
+
+    page.locator("#template-id").fill("wismo-de")
+    page.locator("#template-name").fill("Wo ist meine Bestellung")
+    page.locator("#template-intent").select_option("where-is-my-order")
+    page.locator("#template-language").fill("de")
+    page.locator("#template-text").fill(
+        "Ihre Bestellung {{orderId}} ist mit {{carrier}} unterwegs: {{trackingNumber}}."
+    )
+    page.locator("#template-save").click()
+    page.wait_for_selector("#templates-done:not([hidden])")
+    assert page.locator('tr[data-template-id="wismo-de"]').count() == 1
+    saved = api.ok("GET", "/messages/templates/wismo-de")
+    assert saved["intent"] == "where-is-my-order" and saved["bodies"]["de"].startswith(
+        "Ihre Bestellung {{orderId}}"
+    )
+
+    page.locator("#template-id").fill("bad")
+    page.locator("#template-name").fill("Bad")
+    page.locator("#template-text").fill("Hi {{buyerPhone}}")
+    page.locator("#template-save").click()
+    page.wait_for_selector("#alert:not([hidden])")
+    assert "buyerPhone" in page.locator("#alert").inner_text()
+
+    page.locator("#auto-answer").check()
+    page.wait_for_selector("#templates-done:not([hidden])")
+    assert wait_for(lambda: api.ok("GET", "/messages/setup")["autoAnswerWhereIsMyOrder"] is True, 10)
+    page.locator("#auto-answer").uncheck()
+    assert wait_for(lambda: api.ok("GET", "/messages/setup")["autoAnswerWhereIsMyOrder"] is False, 10)
+    wide = signed_in("#/messages/templates", viewport=PHONE)
+    assert wide.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page.script_errors == [] and wide.script_errors == []

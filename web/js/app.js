@@ -15,6 +15,7 @@ import * as returnPage from "./views/return.js";
 import * as returns from "./views/returns.js";
 import * as settings from "./views/settings.js";
 import * as sku from "./views/sku.js";
+import * as templates from "./views/templates.js";
 import * as thread from "./views/thread.js";
 
 const ROUTES = [
@@ -27,6 +28,7 @@ const ROUTES = [
   [/^\/returns\/receive$/, receive, "returns"],
   [/^\/returns\/(.+)$/, returnPage, "returns"],
   [/^\/messages$/, messages, "messages"],
+  [/^\/messages\/templates$/, templates, "messages"],
   [/^\/messages\/(.+)$/, thread, "messages"],
   [/^\/health$/, health, "health"],
   [/^\/reports$/, reports, "reports"],

@@ -36,6 +36,7 @@ export async function render(view) {
   );
   const parts = [h("h1", {}, "Buyer messages")];
   parts.push(h("p", { class: "muted" }, "Amazon counts every buyer message not answered within 24 hours, nights and weekends included."));
+  parts.push(h("p", { class: "toolbar" }, h("a", { href: "#/messages/templates", class: "button-link", id: "open-templates" }, "Reply templates and automatic answers")));
   for (const [title, read, key, filter] of [
     ["Waiting for an answer", waiting, "waiting", () => true],
     ["Answered or closed", others, "closed", (t) => t.status !== "awaiting"],
