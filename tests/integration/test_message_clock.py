@@ -97,3 +97,26 @@ def test_the_guard_flags_a_waiting_message_and_the_bus_hears_at_risk_then_late_o
     heard = [e for e in _published(stack, context) if e["detail-type"].startswith("Message")]
     assert [e["detail-type"] for e in heard] == ["MessageAtRisk", "MessageLate"]
     assert heard[1]["detail"]["data"]["orderId"] == order
+
+
+def test_the_inbox_pages_through_waiting_threads_then_the_closed_ones(stack, context, order):
+    for n, alias in enumerate(("a1", "b2", "c3")):
+        deliver(
+            stack,
+            context,
+            amazon_mail(f"m{n}", message_id=f"<{n}@m>", sender=f"{alias}@marketplace.amazon.com"),
+        )
+    closed = next(t for t in threads(stack, context) if t["buyerAlias"].startswith("b2"))
+    assert call_api(stack, context, "POST", f"/messages/{closed['threadId']}/no-response-needed")[0] == 200
+
+    seen, token = [], None
+    while True:
+        query = {"limit": "1", **({"nextToken": token} if token else {})}
+        status, page = call_api(stack, context, "GET", "/messages", query=query)
+        assert status == 200, page
+        seen += [(t["buyerAlias"][:2], t["status"]) for t in page["items"]]
+        token = page["nextToken"]
+        if not token:
+            break
+    assert [status for _, status in seen] == ["awaiting", "awaiting", "no-response-needed"]
+    assert sorted(alias for alias, _ in seen) == ["a1", "b2", "c3"]
