@@ -119,3 +119,15 @@ def test_a_template_is_written_in_the_dashboard_and_automatic_answers_switched_o
     wide = signed_in("#/messages/templates", viewport=PHONE)
     assert wide.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
     assert page.script_errors == [] and wide.script_errors == []
+
+
+def test_a_thread_links_to_the_buyer_s_orders_and_messages(
+    signed_in: Callable[..., Any], written: dict[str, str]
+) -> None:
+    page = signed_in(f"#/messages/{written['threadId']}")
+    page.locator("#buyer-link").click()
+    wait_until_loaded(page)
+    assert page.locator("h1").inner_text() == "One buyer's orders and messages"
+    assert page.locator(f'#buyer-orders tr[data-order-id="{written["orderId"]}"]').count() == 1
+    assert written["orderId"] in page.locator("#buyer-threads").inner_text()
+    assert page.script_errors == []

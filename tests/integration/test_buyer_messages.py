@@ -155,13 +155,15 @@ def test_the_daily_purge_takes_buyers_messages_with_the_rest_of_their_data(stack
     assert purge.lambda_handler(load_event("purge_buyer_data/schedule.json"), context) == {"purged": 0}
     later = TEST_CLOCK + timedelta(days=60)
     event = {**load_event("purge_buyer_data/schedule.json"), "scheduledTime": later.isoformat()}
-    assert purge.lambda_handler(event, context)["purged"] == 3  # the message, the alias, the delivery marker
+    # the message, the alias, the delivery marker and the buyer's thread marker
+    assert purge.lambda_handler(event, context)["purged"] == 4
 
     buyer_table = default_buyer_table()
     assert list(buyer_table.query_all(keys.thread_messages(thread["threadId"]), include_expired=True)) == []
     assert buyer_table.get(keys.thread_buyer_key(thread["threadId"])) is None
     (left,) = threads(stack, context)  # the thread's clock (no PII) stays for the response-time figures
     assert left["threadId"] == thread["threadId"] and left["buyerAlias"] is None
+    assert call_api(stack, context, "GET", f"/messages/buyers/{thread['buyerId']}")[0] == 404  # no buyer left
 
 
 def _at(text: str) -> datetime:

@@ -6,6 +6,7 @@ import * as health from "./views/health.js";
 import * as inventory from "./views/inventory.js";
 import * as messages from "./views/messages.js";
 import * as batches from "./views/batches.js";
+import * as buyer from "./views/buyer.js";
 import * as order from "./views/order.js";
 import * as orders from "./views/orders.js";
 import * as queue from "./views/queue.js";
@@ -29,6 +30,7 @@ const ROUTES = [
   [/^\/returns\/(.+)$/, returnPage, "returns"],
   [/^\/messages$/, messages, "messages"],
   [/^\/messages\/templates$/, templates, "messages"],
+  [/^\/messages\/buyers\/(.+)$/, buyer, "messages"],
   [/^\/messages\/(.+)$/, thread, "messages"],
   [/^\/health$/, health, "health"],
   [/^\/reports$/, reports, "reports"],

@@ -75,6 +75,7 @@ export async function render(view, threadId) {
       `${threadStatus(thread.status)} · ${messageIntent(thread.intent)}`,
       waiting && thread.dueAt ? h("span", {}, " · answer by ", when(thread.dueAt), " ", h("span", { class: left.startsWith("overdue") ? "warning" : "muted" }, left)) : null,
       thread.buyerAlias ? h("span", { class: "muted" }, ` · ${thread.buyerAlias}`) : null,
+      thread.buyerId ? h("span", {}, " · ", h("a", { href: `#/messages/buyers/${encodeURIComponent(thread.buyerId)}`, id: "buyer-link" }, "this buyer's orders and messages")) : null,
     ),
     order
       ? h("p", {}, h("a", { href: `#/orders/${encodeURIComponent(order.orderId)}` }, `Order ${order.orderId}`), ` · ${orderStatus(order.status)} · `, (order.items || []).map((i) => `${i.quantity} × ${i.title || i.sku}`).join(", "), (order.shipments || []).length ? ` · shipped with ${order.shipments.at(-1).carrierName || order.shipments.at(-1).carrier}, ${order.shipments.at(-1).trackingNumber}` : "")

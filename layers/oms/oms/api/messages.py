@@ -21,6 +21,7 @@ from oms.care.templates import Template, Templates, fill_template
 from oms.care.threads import Threads, ThreadStatus
 from oms.domain.types import ApiModel, utc_now
 from oms.errors import Conflict, InvalidInput, NotFound
+from oms.returns.records import ReturnRecords
 from oms.settings import get_settings
 from oms.store.clients import aws_client
 from oms.store.default import default_buyer_table, default_table
@@ -109,6 +110,42 @@ def get_care_setup() -> CareSetup:
 )
 def put_care_setup(setup: Annotated[CareSetup, Body()]) -> CareSetup:
     return CareSetupStore(default_table()).put(setup)
+
+
+@router.get(
+    "/messages/buyers/<buyerId>",
+    summary="One buyer across their orders: their threads, the orders and the orders' returns",
+    tags=["messages"],
+)
+def get_buyer(buyerId: Annotated[str, Path(min_length=1, max_length=64)]) -> dict[str, Any]:
+    threads = _threads().of_buyer(buyerId)
+    if not threads:
+        raise NotFound(f"no buyer {buyerId} with messages here")
+    orders = []
+    for order_id in dict.fromkeys(str(t["orderId"]) for t in threads):
+        try:
+            order = OrderRepository(default_table()).get(order_id)
+        except NotFound:
+            continue
+        returns = ReturnRecords(default_table()).of_order(order_id)
+        orders.append(
+            {
+                "orderId": order.order_id,
+                "status": order.status.value,
+                "purchaseDate": order.model_dump(mode="json", by_alias=True)["purchaseDate"],
+                "items": [{"sku": i.sku, "title": i.title, "quantity": i.quantity} for i in order.items],
+                "returns": [
+                    {
+                        "returnId": r.return_id,
+                        "status": r.status.value,
+                        "items": r.model_dump(mode="json", by_alias=True)["items"],
+                    }
+                    for r in returns
+                ],
+            }
+        )
+    alias = next((t["buyerAlias"] for t in threads if t.get("buyerAlias")), None)
+    return {"buyerId": buyerId, "buyerAlias": alias, "threads": threads, "orders": orders}
 
 
 @router.get("/messages/templates", summary="The seller's reply templates", tags=["messages"])

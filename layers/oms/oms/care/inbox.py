@@ -23,6 +23,7 @@ from oms.care.mail import (
     MAX_MAIL_BYTES,
     BadMail,
     BuyerMail,
+    buyer_id_for,
     mail_id,
     message_hash,
     parse_buyer_mail,
@@ -163,6 +164,13 @@ class Inbox:
             "buyerAlias": mail.buyer_alias,
             **({"buyerName": mail.buyer_name} if mail.buyer_name else {}),
         }
+        buyer_thread: Item = {
+            **keys.buyer_thread_key(buyer_id_for(mail.buyer_alias), thread_id),
+            **purge,
+            "entity": "BuyerThread",
+            "threadId": thread_id,
+            "orderId": mail.order_id,
+        }
         seen: Item = {
             **keys.mail_seen_key(mail.message_hash),
             **purge,
@@ -190,7 +198,12 @@ class Inbox:
                     [
                         (
                             self.buyer_table,
-                            [Write.put_new(seen), Write("Put", item=message), Write("Put", item=buyer)],
+                            [
+                                Write.put_new(seen),
+                                Write("Put", item=message),
+                                Write("Put", item=buyer),
+                                Write("Put", item=buyer_thread),
+                            ],
                         ),
                         (
                             self.table,

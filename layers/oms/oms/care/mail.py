@@ -77,6 +77,11 @@ def message_hash(message_id: str) -> str:
     return hashlib.sha256(message_id.strip().encode()).hexdigest()[:24]
 
 
+def buyer_id_for(buyer_alias: str) -> str:
+    """A buyer's id here: their alias's hash (Amazon keeps one alias per buyer and seller), never the alias."""
+    return hashlib.sha256(buyer_alias.lower().encode()).hexdigest()[:20]
+
+
 def thread_id_for(order_id: str, buyer_alias: str) -> str:
     """One thread per order and buyer alias: the same two always give the same thread."""
     return hashlib.sha256(f"{order_id}\n{buyer_alias.lower()}".encode()).hexdigest()[:20]

@@ -6,9 +6,11 @@ buyer's alias from the buyer-data table (gone after the purge: the thread then s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
+from oms.care.mail import buyer_id_for
 from oms.errors import NotFound
 from oms.store import keys
 from oms.store.table import Item, Page, Table
@@ -66,6 +68,7 @@ def thread_view(item: Item, buyer: Item | None) -> dict[str, Any]:
     if view["status"] != ThreadStatus.AWAITING.value:
         view["dueAt"] = None
     view["buyerAlias"] = buyer.get("buyerAlias") if buyer else None
+    view["buyerId"] = buyer_id_for(str(view["buyerAlias"])) if view["buyerAlias"] else None
     return view
 
 
@@ -147,6 +150,17 @@ class Threads:
             )
         ]
         return view
+
+    def of_buyer(self, buyer_id: str) -> Sequence[dict[str, Any]]:
+        """Every thread of one buyer (across their orders), newest first; empty once their data is purged."""
+        markers = list(self.buyer_table.query_all(keys.buyer_threads(buyer_id)))
+        items = (
+            self.table.get_many([keys.thread_key(m["threadId"]) for m in markers], consistent=False)
+            if markers
+            else []
+        )
+        views = self._views(items)
+        return sorted(views, key=lambda t: str(t.get("lastMessageAt")), reverse=True)
 
     def quarantined(self, *, limit: int, next_token: str | None) -> Page:
         page = self.buyer_table.query_page(keys.quarantined(), limit=limit, next_token=next_token)

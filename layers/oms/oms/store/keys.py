@@ -686,3 +686,12 @@ def intent_rules_key() -> dict[str, str]:
 def care_setup_key() -> dict[str, str]:
     """The seller's customer-care choices (e.g. answering "where is my order" by itself)."""
     return {PK: "CONFIG#care", SK: "CONFIG"}
+
+
+def buyer_thread_key(buyer_id: str, thread_id: str) -> dict[str, str]:
+    """Buyer-data table: one of a buyer's threads (buyer id: a hash of their alias), for the per-buyer view."""
+    return {PK: f"BUYER#{buyer_id}", SK: f"THREAD#{thread_id}"}
+
+
+def buyer_threads(buyer_id: str) -> KeyQuery:
+    return KeyQuery(f"BUYER#{buyer_id}", sk_from="THREAD#", sk_to="THREAD#~")
