@@ -158,3 +158,16 @@ def test_a_template_with_an_unknown_variable_is_refused_and_one_can_be_deleted(s
     assert call_api(stack, context, "PUT", "/messages/templates/thanks", good)[0] == 200
     assert call_api(stack, context, "DELETE", "/messages/templates/thanks")[0] == 200
     assert call_api(stack, context, "GET", "/messages/templates/thanks")[0] == 404
+
+
+def test_a_retried_reply_with_its_idempotency_key_is_sent_once(stack, context, waiting):
+    url = f"/messages/{waiting['threadId']}/replies"
+    headers = {"Idempotency-Key": "reply-1"}
+    first = call_api(stack, context, "POST", url, {"body": "On its way."}, headers=headers)
+    again = call_api(stack, context, "POST", url, {"body": "On its way."}, headers=headers)
+
+    assert first[0] == again[0] == 201
+    assert again[1]["messageId"] == first[1]["messageId"]
+    assert len(sent_mail()) == 1
+    assert call_api(stack, context, "POST", url, {"body": "Something else"}, headers=headers)[0] == 409
+    assert len(sent_mail()) == 1
