@@ -17,7 +17,15 @@ function message(m) {
   );
 }
 
+/** A short stable hash of a text (FNV-1a), to tell one reply's retries from another reply. */
+function hash(text) {
+  let value = 0x811c9dc5;
+  for (let i = 0; i < text.length; i += 1) value = Math.imul(value ^ text.charCodeAt(i), 16777619) >>> 0;
+  return value.toString(16);
+}
+
 export async function render(view, threadId) {
+  const replyKey = globalThis.crypto?.randomUUID ? crypto.randomUUID() : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`;
   const path = `/messages/${encodeURIComponent(threadId)}`;
   const thread = await call(path);
   const order = await call(`/orders/${encodeURIComponent(thread.orderId)}`).catch(() => null);
@@ -45,7 +53,9 @@ export async function render(view, threadId) {
     event.preventDefault();
     problem.hidden = true;
     try {
-      await whileBusy(send, "Sending…", () => call(`${path}/replies`, { method: "POST", body: { body: body.value } }));
+      // one key per text: a retry of the same reply (a lost answer, a double tap) sends one mail
+      const key = `${replyKey}-${body.value.length}-${hash(body.value)}`;
+      await whileBusy(send, "Sending…", () => call(`${path}/replies`, { method: "POST", body: { body: body.value }, headers: { "Idempotency-Key": key } }));
       showError(null);
       await after("Reply sent; the 24-hour clock stopped.");
     } catch (error) {
