@@ -237,10 +237,51 @@ def _bucket(local: LocalResources, logical_id: str, p: dict[str, Any]) -> None:
         s3.create_bucket(Bucket=name)
     else:
         s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": local.region})
+    notifications = _bucket_notifications(p.get("NotificationConfiguration") or {})
+    if notifications:
+        # moto delivers S3 event notifications to its own queues, as S3 does
+        s3.put_bucket_notification_configuration(Bucket=name, NotificationConfiguration=notifications)
     local.refs[logical_id] = name
     local.attributes[(logical_id, "Arn")] = f"arn:aws:s3:::{name}"
     local.attributes[(logical_id, "RegionalDomainName")] = f"{name}.s3.{local.region}.amazonaws.com"
     local.attributes[(logical_id, "DomainName")] = f"{name}.s3.amazonaws.com"
+
+
+def _email_identity(local: LocalResources, logical_id: str, p: dict[str, Any]) -> None:
+    """moto's SES sends only from verified identities, as SES does: the template's identity is verified."""
+    identity = p["EmailIdentity"]
+    ses = local.client("ses")
+    if "@" in identity:
+        ses.verify_email_identity(EmailAddress=identity)
+    else:
+        ses.verify_domain_identity(Domain=identity)
+    local.refs[logical_id] = identity
+
+
+def _bucket_notifications(p: dict[str, Any]) -> dict[str, Any]:
+    """CloudFormation's NotificationConfiguration (queues only: the template has no other) as S3's API takes it."""
+    queues = [
+        {
+            "QueueArn": queue["Queue"],
+            "Events": [queue["Event"]],
+            **(
+                {
+                    "Filter": {
+                        "Key": {
+                            "FilterRules": [
+                                {"Name": rule["Name"], "Value": rule["Value"]}
+                                for rule in queue["Filter"]["S3Key"]["Rules"]
+                            ]
+                        }
+                    }
+                }
+                if "Filter" in queue
+                else {}
+            ),
+        }
+        for queue in p.get("QueueConfigurations", [])
+    ]
+    return {"QueueConfigurations": queues} if queues else {}
 
 
 def _stand_in(local: LocalResources, logical_id: str, _: dict[str, Any]) -> None:
@@ -261,4 +302,5 @@ _CREATORS: dict[str, Callable[[LocalResources, str, dict[str, Any]], None]] = {
     "AWS::SNS::Topic": _topic,
     "AWS::SecretsManager::Secret": _secret,
     "AWS::S3::Bucket": _bucket,
+    "AWS::SES::EmailIdentity": _email_identity,
 }

@@ -17,6 +17,7 @@ import signal
 import subprocess
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -190,12 +191,24 @@ class LocalStack:
         simulator = Simulator(
             config, notify=self._notify, host=self.options.host, log=lambda text: self.say(f"  sim  {text}")
         )
+        simulator.marketplace.deliver_mail = self._deliver_mail
         simulator.start()
         self.say(
             f"  sim  local SP-API at {simulator.url} (seller {simulator.seller_id}, "
             f"marketplace {simulator.marketplace_id}; {simulator.marketplace.catalogue.source})"
         )
         return simulator
+
+    def _deliver_mail(self, raw: bytes) -> None:
+        """A buyer's mail goes where SES's receipt rule stores it: the documents bucket, under the rule's
+        prefix (template.yaml BuyerMailRule); the bucket's notification then tells the buyer-messages queue."""
+        if self.resources is None:
+            raise RuntimeError("the documents bucket does not exist yet")
+        rule = self.template.resources["BuyerMailRule"]["Properties"]["Rule"]
+        prefix = rule["Actions"][0]["S3Action"]["ObjectKeyPrefix"]
+        self.resources.client("s3").put_object(
+            Bucket=str(self.resources.refs["DocumentsBucket"]), Key=f"{prefix}{uuid.uuid4().hex}", Body=raw
+        )
 
     def _notify(self, text: str) -> None:
         """The marketplace's notifications go where Amazon sends them: the order-notifications queue."""

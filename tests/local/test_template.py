@@ -587,5 +587,11 @@ def test_buyer_pii_lives_in_a_table_whose_backups_cannot_outlive_amazons_30_days
         for function_id, function in FUNCTIONS.items()
         if any(mentions(s.get("Resource"), BUYER_DATA_TABLE) for _, s in _statements(function))
     )
-    # the API (packing slips), the purge, and the order rules (a rule on the destination reads the address)
-    assert readers == ["ApiFunction", "ApplyRulesFunction", "PurgeBuyerDataFunction"]
+    # the API (packing slips), the purge, the order rules (a rule on the destination reads the address) and
+    # ingest_messages (buyers' mail)
+    assert readers == [
+        "ApiFunction",
+        "ApplyRulesFunction",
+        "IngestMessagesFunction",
+        "PurgeBuyerDataFunction",
+    ]

@@ -158,6 +158,17 @@ def _everything_a_seller_hears_about() -> list[events.DomainEvent]:
         "confirmation": {"status": "confirmed", "attempts": 2, "confirmedAt": "2026-11-26T15:05:00Z"},
     }
     changes += [(None, package), (package, confirmed), (confirmed, {**confirmed, "labelKey": "x"})]
+    thread = {
+        "entity": "MessageThread",
+        "threadId": "3f2a",
+        "orderId": "112-1234567-7654321",
+        "status": "awaiting",
+        "waitingSince": "2026-11-30T10:00:00Z",
+        "dueAt": "2026-12-01T10:00:00Z",
+        "flags": [],
+    }
+    message_at_risk = {**thread, "flags": ["atRisk"]}
+    changes += [(thread, message_at_risk), (message_at_risk, {**thread, "flags": ["late"]})]
     return [e for old, new in changes for e in events_from_change(old, new, event_id="r", occurred_at=WHEN)]
 
 

@@ -118,6 +118,29 @@ def simulate_return(
     click.echo(json.dumps(answer, indent=2))
 
 
+@simulate.command("message")
+@click.option("--order", "order_id", required=True, help="Amazon order id in the local marketplace.")
+@click.option(
+    "--intent",
+    type=click.Choice(["where-is-my-order", "return", "cancel", "damaged", "question", "thanks"]),
+    default=None,
+    help="What the buyer writes about (default: a likely one for the order's state).",
+)
+@local_stack
+def simulate_message(order_id: str, intent: str | None, port: int | None, state_dir: Path | None) -> None:
+    """The order's buyer writes to the seller now, delivered by mail as Amazon's Buyer-Seller Messaging does."""
+    outputs = resolve_target(port, state_dir, None, None).outputs
+    if "SpApiEndpoint" not in outputs:
+        raise click.ClickException("the running local stack has no marketplace simulator (SpApiEndpoint)")
+    body = {"intent": intent} if intent else {}
+    answer = post_json(
+        f"{outputs['SpApiEndpoint']}/_simulator/orders/{order_id}/messages",
+        body,
+        what="the local marketplace",
+    )
+    click.echo(json.dumps(answer, indent=2))
+
+
 main.add_command(local)
 main.add_command(dlq)
 main.add_command(backfill)

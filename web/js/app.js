@@ -5,7 +5,9 @@ import { announce, h, setWarehouseZone, showError, warehouseZone } from "./dom.j
 import * as health from "./views/health.js";
 import * as inventory from "./views/inventory.js";
 import * as apiKeys from "./views/keys.js";
+import * as messages from "./views/messages.js";
 import * as batches from "./views/batches.js";
+import * as buyer from "./views/buyer.js";
 import * as order from "./views/order.js";
 import * as orders from "./views/orders.js";
 import * as purchaseOrders from "./views/purchase-orders.js";
@@ -20,6 +22,8 @@ import * as settings from "./views/settings.js";
 import * as sku from "./views/sku.js";
 import * as webhooks from "./views/webhooks.js";
 import * as suppliers from "./views/suppliers.js";
+import * as templates from "./views/templates.js";
+import * as thread from "./views/thread.js";
 
 const ROUTES = [
   [/^\/queue$/, queue, "queue"],
@@ -32,6 +36,10 @@ const ROUTES = [
   [/^\/returns\/(.+)$/, returnPage, "returns"],
   [/^\/planning$/, planning, "planning"],
   [/^\/planning\/(.+)$/, planning, "planning"],
+  [/^\/messages$/, messages, "messages"],
+  [/^\/messages\/templates$/, templates, "messages"],
+  [/^\/messages\/buyers\/(.+)$/, buyer, "messages"],
+  [/^\/messages\/(.+)$/, thread, "messages"],
   [/^\/health$/, health, "health"],
   [/^\/reports$/, reports, "reports"],
   [/^\/batches$/, batches, "batches"],

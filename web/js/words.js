@@ -280,3 +280,23 @@ export const PO_STATUSES = {
   closed: "Closed",
 };
 export const poStatus = (code) => lookup(PO_STATUSES, code);
+// Buyer messages (#/messages): what the buyer wants, where the thread stands, and Amazon's content rules.
+const MESSAGE_INTENTS = {
+  "where-is-my-order": "Where is my order",
+  return: "Return",
+  cancel: "Cancel the order",
+  damaged: "Arrived damaged",
+  "address-change": "Change of address",
+  other: "Other",
+};
+const THREAD_STATUSES = { awaiting: "Waiting for your answer", answered: "Answered", "no-response-needed": "No response needed" };
+const CONTENT_RULES = {
+  "no-links": "Amazon does not allow links",
+  "no-email-addresses": "Amazon does not allow e-mail addresses",
+  "no-marketing": "Amazon does not allow marketing or review requests",
+  "not-empty": "the reply is empty",
+  "size-limit": "the reply is too long",
+};
+export const messageIntent = (code) => (code ? lookup(MESSAGE_INTENTS, code) : "Not read yet");
+export const threadStatus = (code) => lookup(THREAD_STATUSES, code);
+export const contentRule = (code) => lookup(CONTENT_RULES, code);

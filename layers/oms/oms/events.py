@@ -281,6 +281,30 @@ class WebhookDisabled(TypedDict):
     disabledAt: Annotated[str, "when (UTC ISO-8601, Z)"]
 
 
+class ThreadSummary(TypedDict):
+    """A buyer-message thread's clock as it stands after the change (no buyer data: read the thread)."""
+
+    threadId: Annotated[str, "the thread's id (GET /messages/{threadId})"]
+    orderId: Annotated[str, "Amazon's order id the buyer wrote about"]
+    status: Annotated[str, "awaiting, answered or no-response-needed"]
+    waitingSince: Annotated[
+        str | None, "the oldest unanswered message (UTC ISO-8601, Z): the 24 hours run from it"
+    ]
+    dueAt: Annotated[
+        str | None, "answer by then: 24 hours after waitingSince, weekends and holidays included"
+    ]
+
+
+class MessageAtRisk(ThreadSummary):
+    """A buyer's message waits for an answer with less than the at-risk hours (default 6) of its 24 left.
+    Once per transition (an answer, or no response needed, clears it)."""
+
+
+class MessageLate(ThreadSummary):
+    """A buyer's message was not answered within 24 hours: it counts against the late response rate. Once;
+    the alerts rule also sends it to the alerts topic."""
+
+
 # Every event a subscriber can receive, in the order docs/events.md lists them.
 EVENT_TYPES: tuple[type, ...] = (
     OrderReceived,
@@ -307,9 +331,17 @@ EVENT_TYPES: tuple[type, ...] = (
     IntegrationEventReceived,
     ShipmentConfirmed,
     WebhookDisabled,
+    MessageAtRisk,
+    MessageLate,
 )
 # The shared parts the events above extend, documented once.
-SUMMARY_TYPES: tuple[type, ...] = (OrderSummary, StockSummary, ReturnSummary, PurchaseOrderSummary)
+SUMMARY_TYPES: tuple[type, ...] = (
+    OrderSummary,
+    StockSummary,
+    ReturnSummary,
+    PurchaseOrderSummary,
+    ThreadSummary,
+)
 
 Emit = Callable[[type, Mapping[str, Any]], None]
 
@@ -431,6 +463,20 @@ def events_from_change(
                     disabledAt=disabled["at"],
                 ),
             )
+
+    if entity == "MessageThread" and new is not None:
+        raised = set(new.get("flags") or []) - set((old or {}).get("flags") or [])
+        summary = ThreadSummary(
+            threadId=_field(new, "threadId"),
+            orderId=_field(new, "orderId"),
+            status=_field(new, "status"),
+            waitingSince=_field(new, "waitingSince"),
+            dueAt=_field(new, "dueAt"),
+        )
+        if "atRisk" in raised:
+            emit(MessageAtRisk, MessageAtRisk(**summary))
+        if "late" in raised:
+            emit(MessageLate, MessageLate(**summary))
 
     if entity == "Order" and new is not None:
         if "stockShortage" in (new.get("flags") or []) and "stockShortage" not in (

@@ -81,6 +81,11 @@ class Settings(BaseSettings):
     # Verified webhooks wait here for process_webhooks (the receiver's only).
     inbound_webhooks_queue_url: str = Field(default="", validation_alias="INBOUND_WEBHOOKS_QUEUE_URL")
 
+    # The seller's address registered with Amazon for Buyer-Seller Messaging: replies to buyers go from it.
+    support_email_address: str = Field(default="", validation_alias="SUPPORT_EMAIL_ADDRESS")
+    # Buyers' messages: a thread waiting for an answer is flagged atRisk with this many of its 24 hours left.
+    message_at_risk_hours: float = Field(default=6, gt=0, lt=24, validation_alias="MESSAGE_AT_RISK_HOURS")
+
     @property
     def marketplaces(self) -> list[str]:
         return [m.strip() for m in self.marketplace_ids.split(",") if m.strip()]
@@ -164,6 +169,13 @@ class PurgeSettings(Settings):
     """purge_buyer_data: Amazon's Data Protection Policy deadline."""
 
     buyer_data_table: str = Field(min_length=3, validation_alias="BUYER_DATA_TABLE")
+
+
+class CareSettings(Settings):
+    """ingest_messages: buyers' mail from the documents bucket (where SES stores it), kept as buyer data."""
+
+    buyer_data_table: str = Field(min_length=3, validation_alias="BUYER_DATA_TABLE")
+    documents_bucket: str = Field(min_length=1, validation_alias="DOCUMENTS_BUCKET")
 
 
 class PublishSettings(Settings):

@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import Any
 
 from oms_local.simulator.buyer import BuyerMix, Buyers
+from oms_local.simulator.buyer_mail import SELLER_ADDRESS
 from oms_local.simulator.catalogue import Catalogue, load_catalogue
 from oms_local.simulator.config import LOCAL_CREDENTIALS, MARKETPLACE_ID, SELLER_ID, SimulatorConfig
 from oms_local.simulator.marketplace import ApiError, Marketplace, Wanted
@@ -110,6 +111,8 @@ class Simulator:
             "SellerId": self.seller_id,
             "SpApiApplicationId": self.application_id,
             "SpApiSubscriptionIds": self.subscription_id,
+            # where the buyers' mail goes and replies come from (the local SES verifies it)
+            "SupportEmailAddress": SELLER_ADDRESS,
         }
 
     def outputs(self) -> dict[str, Any]:
@@ -120,6 +123,8 @@ class Simulator:
             "MarketplaceId": self.marketplace_id,
             "SpApiApplicationId": self.application_id,
             "SpApiSubscriptionIds": self.subscription_id,
+            # where the buyers' mail goes and replies come from (the local SES verifies it)
+            "SupportEmailAddress": SELLER_ADDRESS,
         }
 
     def __enter__(self) -> Simulator:

@@ -34,6 +34,8 @@ class BuyerMix:
     cancel_seconds: tuple[float, float] = (5.0, 60.0)
     # a buyer returns something about once for every 12 orders placed (US online retail: 8-10%)
     return_share: float = 0.08
+    # a buyer writes to the seller about once for every 10 orders (where is it, return, cancel, ...)
+    message_share: float = 0.10
 
 
 class Buyers:
@@ -151,6 +153,8 @@ class Buyers:
                 self.place_random_order()
                 if self.rng.random() < self.mix.return_share:
                     self.marketplace.return_random_order()
+                if self.rng.random() < self.mix.message_share:
+                    self.marketplace.write_about_random_order()
             except Exception as error:  # keep shopping; say what went wrong
                 if self.marketplace.log:
-                    self.marketplace.log(f"buyer could not place an order or return one: {error!r}")
+                    self.marketplace.log(f"buyer could not place an order, return one or write: {error!r}")

@@ -11,6 +11,7 @@ market_core.MarketCore (one lock for all of it).
 
 from __future__ import annotations
 
+from oms_local.simulator.buyer_mail import BuyerMailApi
 from oms_local.simulator.catalog_items_api import CatalogItemsApi
 from oms_local.simulator.fba_inventory_api import FbaInventoryApi
 from oms_local.simulator.finances_api import FinancesApi
@@ -44,5 +45,6 @@ class Marketplace(
     CatalogItemsApi,
     FinancesApi,
     ReportsApi,
+    BuyerMailApi,
 ):
     """Amazon for one seller: its own moves on orders and the SP-API operations the product calls."""

@@ -43,6 +43,13 @@ class MessagingApi(MarketCore):
             }
         }
 
+    def buyer_attributes(self, order_id: str, marketplace_ids: Sequence[str]) -> dict[str, Any]:
+        """getAttributes: the buyer's preferred language (most buyers here: en-US; `buyer_locales` overrides)."""
+        with self._lock:
+            order = self._messaging_order(order_id, marketplace_ids)
+            locale = (getattr(self, "buyer_locales", None) or {}).get(order.order_id, "en-US")
+        return {"buyer": {"locale": locale}}
+
     def send_unexpected_problem(self, order_id: str, marketplace_ids: Sequence[str], request: Any) -> None:
         """createUnexpectedProblem: the message is kept on the order (the control view shows it)."""
         problems = contract.request_body_problems("createUnexpectedProblem", request)

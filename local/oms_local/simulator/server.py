@@ -48,6 +48,7 @@ ROUTES: dict[str, tuple[str, str]] = {
     "createShipment": ("POST", "/mfn/v0/shipments"),
     "getMessagingActionsForOrder": ("GET", "/messaging/v1/orders/{amazonOrderId}"),
     "createUnexpectedProblem": ("POST", "/messaging/v1/orders/{amazonOrderId}/messages/unexpectedProblem"),
+    "GetAttributes": ("GET", "/messaging/v1/orders/{amazonOrderId}/attributes"),
     "createFeedDocument": ("POST", "/feeds/2021-06-30/documents"),
     "createFeed": ("POST", "/feeds/2021-06-30/feeds"),
     "getFeeds": ("GET", "/feeds/2021-06-30/feeds"),
@@ -198,6 +199,10 @@ class SpApiServer:
             "createShipment": self._create_shipment,
             "getMessagingActionsForOrder": self._get_messaging_actions,
             "createUnexpectedProblem": self._create_unexpected_problem,
+            "GetAttributes": lambda p, q, b: (
+                200,
+                self.marketplace.buyer_attributes(p["amazonOrderId"], _values(q, "marketplaceIds")),
+            ),
             "createFeedDocument": lambda p, q, b: (201, self.marketplace.create_feed_document(b)),
             "createFeed": lambda p, q, b: (202, self.marketplace.create_feed(b)),
             "getFeeds": lambda p, q, b: (
@@ -541,6 +546,10 @@ class SpApiServer:
                     "marketplaceId": self.marketplace.marketplace_id,
                     **self.config.tunables(),
                 }
+            if method == "POST" and len(parts) == 3 and parts[0] == "orders" and parts[2] == "messages":
+                # the order's buyer writes to the seller now (Buyer-Seller Messaging, delivered by mail)
+                intent = _field(body if isinstance(body, dict) else {}, "intent", str, None)
+                return 201, self.marketplace.write_to_seller(parts[1], intent)
             if method == "POST" and len(parts) == 3 and parts[0] == "orders" and parts[2] == "returns":
                 return 201, self._return(parts[1], body)
             if method == "GET" and parts == ["returns"]:

@@ -11,7 +11,7 @@ const EVENT_TYPES = [
   "StockLow", "StockOut", "ReorderDue", "ReturnRequested", "ReturnReceived", "RefundAtRisk", "RefundLate",
   "ReturnDecisionAtRisk", "ReturnDecisionLate", "RefundIssued", "RefundRefused", "PurchaseOrderSent",
   "PurchaseOrderReceived", "RuleMatched", "RuleNotification", "IntegrationEventReceived",
-  "ShipmentConfirmed", "WebhookDisabled",
+  "ShipmentConfirmed", "WebhookDisabled", "MessageAtRisk", "MessageLate",
 ];
 const STATUS_WORDS = { delivered: "Delivered", pending: "Waiting to retry", failed: "Failed" };
 

@@ -110,6 +110,7 @@ OPERATIONS = {
             "POST",
             "/messaging/v1/orders/{amazonOrderId}/messages/unexpectedProblem",
         ),  # 1, 5
+        Operation("GetAttributes", "GET", "/messaging/v1/orders/{amazonOrderId}/attributes"),  # 1, 5
         # Feeds (order adjustments: refunds) and Finances (the refund events):
         Operation("createFeedDocument", "POST", "/feeds/2021-06-30/documents"),  # 0.5, 15
         Operation("createFeed", "POST", "/feeds/2021-06-30/feeds"),  # 0.0083, 15

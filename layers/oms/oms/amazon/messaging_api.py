@@ -53,6 +53,26 @@ def messaging_actions(client: SpApiClient, order_id: str, marketplace_id: str) -
     return {action.name for action in actions if action.name}
 
 
+class BuyerAttributes(_Model):
+    locale: str | None = None
+
+
+class GetAttributesResponse(_Model):
+    buyer: BuyerAttributes | None = None
+
+
+def buyer_locale(client: SpApiClient, order_id: str, marketplace_id: str) -> str | None:
+    """getAttributes: the buyer's preferred language as a locale tag (e.g. "en-US", "de-DE"), if Amazon says."""
+    answer = client.call(
+        "GetAttributes",
+        GetAttributesResponse,
+        region=region_of(marketplace_id),
+        path={"amazonOrderId": order_id},
+        query={"marketplaceIds": [marketplace_id]},
+    )
+    return answer.buyer.locale if answer.buyer else None
+
+
 def send_unexpected_problem(client: SpApiClient, order_id: str, marketplace_id: str, text: str) -> None:
     """createUnexpectedProblem: tell the buyer something unexpected affects their order (e.g. a delay)."""
     if not text.strip():

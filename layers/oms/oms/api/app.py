@@ -16,6 +16,7 @@ from oms.api import (
     health,
     integrations,
     inventory,
+    messages,
     metrics,
     orders,
     planning,
@@ -113,6 +114,7 @@ def build_app() -> APIGatewayRestResolver:
     app.include_router(planning.router)
     app.include_router(api_keys.router)
     app.use(middlewares=[enforce])  # every route's scope (oms.api.permissions), before the route runs
+    app.include_router(messages.router)
     register_error_answers(app)
     return app
 

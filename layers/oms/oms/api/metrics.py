@@ -7,6 +7,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
+from oms.care.clock import message_health_now
 from oms.domain.return_rates import ReturnRates
 from oms.returns.health import returns_health_now
 from oms.returns.rates import rates_now
@@ -23,8 +24,12 @@ def get_account_health(
     ] = False,
 ) -> AccountHealth:
     """Counted now from the last 60 days of orders (and 90 of returns), so a shipment just recorded shows at
-    once; with the returns' refund and decision on-time rates."""
-    return account_health_now(default_table(), fresh=not cached, more=returns_health_now)
+    once; with the returns' refund and decision on-time rates and the buyer messages' late response rates."""
+    return account_health_now(
+        default_table(),
+        fresh=not cached,
+        more=lambda t, n: returns_health_now(t, n) | message_health_now(t, n),
+    )
 
 
 @router.get(

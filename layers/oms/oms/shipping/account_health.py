@@ -73,6 +73,17 @@ class AccountHealth(ApiModel):
     return_decision_on_time_rate: Metric | None = Field(
         default=None, description="return requests answered within 24 hours (30 days; target 98%)"
     )
+    late_response_rate7d: Metric | None = Field(
+        default=None,
+        alias="lateResponseRate7d",
+        description="buyer messages answered after 24 hours or not at all (7 days; target under 10%): oms.care.clock",
+    )
+    late_response_rate30d: Metric | None = Field(
+        default=None, alias="lateResponseRate30d", description="the same over 30 days"
+    )
+    late_response_rate90d: Metric | None = Field(
+        default=None, alias="lateResponseRate90d", description="the same over 90 days"
+    )
 
 
 # Figures other capabilities add to account health (the returns' refund and decision rates): counted with the

@@ -42,10 +42,11 @@ def keep_buyer_data(table: Table, data: BuyerData, *, delivered_at: datetime, re
 
 
 def purge_due_buyer_data(table: Table, now: datetime) -> int:
-    """Delete every buyer record whose retention ended before `now`; returns how many went."""
+    """Delete every buyer record whose retention ended before `now` (addresses, and buyers' messages with
+    their threads' aliases and quarantined mail); returns how many went."""
     purged = 0
     for item in table.query_all(keys.buyer_data_due_before(iso_z(now)), include_expired=True):
-        table.delete(keys.buyer_key(item["orderId"]))
+        table.delete({keys.PK: item[keys.PK], keys.SK: item[keys.SK]})  # the index carries each item's key
         purged += 1
     return purged
 

@@ -1,5 +1,5 @@
 """Clients of the stack's own AWS services beyond the table and the bucket (the report jobs queue, the
-event bus): built here, so capabilities never construct boto3 clients themselves."""
+event bus, SES for replies to buyers): built here, so capabilities never construct boto3 clients themselves."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 import boto3
 
-Service = Literal["sqs", "events"]
+Service = Literal["sqs", "events", "ses"]
 
 
 def aws_client(service: Service) -> Any:

@@ -381,3 +381,25 @@ def mark_order_counted(order_id: str, counted: dict[str, int], version: int) -> 
         names={"#counted": "unitsOrdered", "#version": "version"},
         values={":counted": counted, ":one": 1, ":version": version},
     )
+
+
+def close_response_clock(key: dict[str, str], *, answered_at: str | None) -> Write:
+    """A buyer message's clock stopped: answered at `answered_at`, or (None) no response needed. Only a
+    clock still running is stopped, so a retried answer never moves the first one."""
+    if answered_at is None:
+        return Write(
+            "Update",
+            key=key,
+            update="SET #nrn = :yes",
+            condition="attribute_exists(#pk) AND attribute_not_exists(#answered)",
+            names={"#nrn": "noResponseNeeded", "#pk": keys.PK, "#answered": "answeredAt"},
+            values={":yes": True},
+        )
+    return Write(
+        "Update",
+        key=key,
+        update="SET #answered = :at",
+        condition="attribute_exists(#pk) AND attribute_not_exists(#answered) AND attribute_not_exists(#nrn)",
+        names={"#answered": "answeredAt", "#pk": keys.PK, "#nrn": "noResponseNeeded"},
+        values={":at": answered_at},
+    )

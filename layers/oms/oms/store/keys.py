@@ -808,3 +808,123 @@ def integration_records(integration_id: str, kind: str) -> KeyQuery:
     return KeyQuery(
         INTEGRATION_PREFIX + integration_id, sk_from=f"{kind}#", sk_to=f"{kind}#~", newest_first=True
     )
+
+
+# --- customer care: buyer messages ------------------------------------------------------------------
+# A thread (one order and one buyer alias) has its clock in the main table, with no PII: the order id,
+# status and due time. Its messages and the buyer's alias are buyer data, in the buyer-data table, under
+# the purge (gsi1 BUYERDATA#DUE there).
+
+THREAD_PREFIX = "THREAD#"
+MESSAGES_AWAITING = "MESSAGES#AWAITING"
+MESSAGES_CLOSED = "MESSAGES#CLOSED"
+MESSAGES_QUARANTINE = "MESSAGES#QUARANTINE"
+
+
+def thread_key(thread_id: str) -> dict[str, str]:
+    return {PK: THREAD_PREFIX + thread_id, SK: "THREAD"}
+
+
+def thread_index_keys(
+    *, thread_id: str, order_id: str, awaiting: bool, due_at: str, last_at: str
+) -> dict[str, str]:
+    """gsi1: threads waiting for an answer by due time (the inbox, least time left first), the others by their
+    last message, newest first; gsi2: an order's threads."""
+    return {
+        "gsi1pk": MESSAGES_AWAITING if awaiting else MESSAGES_CLOSED,
+        "gsi1sk": f"{due_at if awaiting else last_at}#{thread_id}",
+        "gsi2pk": f"MESSAGES#ORDER#{order_id}",
+        "gsi2sk": f"{last_at}#{thread_id}",
+    }
+
+
+def threads_awaiting() -> KeyQuery:
+    return KeyQuery(MESSAGES_AWAITING, "gsi1")
+
+
+def threads_closed() -> KeyQuery:
+    return KeyQuery(MESSAGES_CLOSED, "gsi1", newest_first=True)
+
+
+def threads_of_order(order_id: str) -> KeyQuery:
+    return KeyQuery(f"MESSAGES#ORDER#{order_id}", "gsi2", newest_first=True)
+
+
+def thread_buyer_key(thread_id: str) -> dict[str, str]:
+    """Buyer-data table: the buyer's alias of a thread (their anonymised relay address)."""
+    return {PK: THREAD_PREFIX + thread_id, SK: "BUYER"}
+
+
+def thread_message_key(thread_id: str, received_at: str, message_hash: str) -> dict[str, str]:
+    """Buyer-data table: one message of a thread, in the order received."""
+    return {PK: THREAD_PREFIX + thread_id, SK: f"MSG#{received_at}#{message_hash}"}
+
+
+def thread_messages(thread_id: str) -> KeyQuery:
+    return KeyQuery(THREAD_PREFIX + thread_id, sk_from="MSG#", sk_to="MSG#~")
+
+
+def mail_seen_key(message_hash: str) -> dict[str, str]:
+    """Buyer-data table: a delivered mail (by its Message-ID's hash), written with what it changed: SES
+    delivers at least once, so a second delivery finds it and changes nothing."""
+    return {PK: f"MAIL#{message_hash}", SK: "MAIL"}
+
+
+def quarantined_key(received_at: str, message_hash: str) -> dict[str, str]:
+    """Buyer-data table: a mail that could not be taken as a buyer's message, with the reason."""
+    return {PK: MESSAGES_QUARANTINE, SK: f"{received_at}#{message_hash}"}
+
+
+def quarantined() -> KeyQuery:
+    return KeyQuery(MESSAGES_QUARANTINE, newest_first=True)
+
+
+def response_clock_key(received_at: str, thread_id: str, message_hash: str) -> dict[str, str]:
+    """Main table, no PII: one buyer message's 24-hour clock (received, due, answered or not needed), kept
+    after the purge for the late response rate; one partition per month of receipt."""
+    return {PK: f"MSGCLOCK#{received_at[:7]}", SK: f"{received_at}#{thread_id}#{message_hash}"}
+
+
+def response_clocks(month: str, since: str) -> KeyQuery:
+    """A month's message clocks (`month` as YYYY-MM) received at or after `since`."""
+    return KeyQuery(f"MSGCLOCK#{month}", sk_from=since)
+
+
+def threads_due_before(instant: str) -> KeyQuery:
+    """Waiting threads due before `instant` (the clock's at-risk horizon), least time left first."""
+    return KeyQuery(MESSAGES_AWAITING, "gsi1", sk_before=instant)
+
+
+def same_purge(item: dict[str, Any]) -> dict[str, Any]:
+    """The purge index keys and TTL of a buyer-data item, for another item that must go with it."""
+    return {name: item[name] for name in ("gsi1pk", "gsi1sk", TTL_ATTRIBUTE) if name in item}
+
+
+REPLY_TEMPLATES = "MESSAGES#TEMPLATES"
+
+
+def reply_template_key(template_id: str) -> dict[str, str]:
+    return {PK: REPLY_TEMPLATES, SK: template_id}
+
+
+def reply_templates() -> KeyQuery:
+    return KeyQuery(REPLY_TEMPLATES)
+
+
+def intent_rules_key() -> dict[str, str]:
+    """The seller's rules that name what a buyer's message is about (oms.care.intents)."""
+    return {PK: "MESSAGES#INTENTRULES", SK: "RULES"}
+
+
+def care_setup_key() -> dict[str, str]:
+    """The seller's customer-care choices (e.g. answering "where is my order" by itself)."""
+    return {PK: "CONFIG#care", SK: "CONFIG"}
+
+
+def buyer_thread_key(buyer_id: str, thread_id: str) -> dict[str, str]:
+    """Buyer-data table: one of a buyer's threads (buyer id: a hash of their alias), for the per-buyer view."""
+    return {PK: f"BUYER#{buyer_id}", SK: f"THREAD#{thread_id}"}
+
+
+def buyer_threads(buyer_id: str) -> KeyQuery:
+    return KeyQuery(f"BUYER#{buyer_id}", sk_from="THREAD#", sk_to="THREAD#~")

@@ -306,3 +306,24 @@ def _condition_error(write: Write) -> Conflict:
     if write.condition and "attribute_not_exists" in write.condition:
         return AlreadyExists("it already exists")
     return VersionConflict("it was changed by someone else since it was read")
+
+
+def transact_tables(parts: Sequence[tuple[Table, Sequence[Write]]]) -> None:
+    """One all-or-nothing transaction over writes to several tables of the stack (e.g. a buyer's message in
+    the buyer-data table and its thread's clock in the main table). A failed condition raises its error."""
+    flat = [(table, write) for table, writes in parts for write in writes]
+    if not flat:
+        return
+    client = flat[0][0].client
+    try:
+        client.transact_write_items(TransactItems=[write.request(table.name) for table, write in flat])
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "TransactionCanceledException":
+            raise
+        reasons = error.response.get("CancellationReasons", [])
+        for index, ((_, write), reason) in enumerate(zip(flat, reasons, strict=False)):
+            if reason.get("Code") == "ConditionalCheckFailed":
+                refused = _condition_error(write)
+                refused.failed_index = index
+                raise refused from None
+        raise Conflict("the change collided with another change; try again") from None
