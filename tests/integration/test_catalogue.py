@@ -458,3 +458,47 @@ def test_a_rule_chooses_a_package_preset_by_name_and_the_rates_price_that_box(
     assert (package["source"], package["height"], package["length"]) == ("preset", 20, 6)
     pounds = shop.marketplace.catalogue.product(MUG).package_weight_pounds * 2
     assert abs(Decimal(str(package["weight"])) - pounds * Decimal("453.59237")) < 1
+
+
+# --- updates to the buyer before they ask ------------------------------------------------------------
+
+
+def test_an_update_goes_to_the_buyer_once_only_where_amazon_offers_it_and_shows_on_the_timeline(
+    stack, shop, context, clock
+):
+    order_id = _placed(shop, 1)
+    path = f"/orders/{order_id}/buyer-updates"
+    status, options = call_api(stack, context, "GET", path)
+    assert status == 200, options
+    assert options == {
+        "allowed": ["unexpectedProblem", "confirmDeliveryDetails", "confirmOrderDetails"],
+        "sent": [],
+    }
+
+    # a text breaking Amazon's content rules: 422 naming the rule, nothing sent (and nothing claimed)
+    bad = {"kind": "confirmDeliveryDetails", "text": "Write to us at help@mugs.example"}
+    refused = call_api(stack, context, "POST", path, bad)
+    assert refused[0] == 422 and "no-email-addresses" in str(refused[1])
+    text = "Your parcel arrives Thursday; is someone at home to sign for it?"
+    status, sent = call_api(stack, context, "POST", path, {"kind": "confirmDeliveryDetails", "text": text})
+    assert status == 201, sent
+    assert (sent["kind"], sent["text"]) == ("confirmDeliveryDetails", text)
+    again = call_api(stack, context, "POST", path, {"kind": "confirmDeliveryDetails", "text": text})
+    assert again[0] == 409 and "already sent" in again[1]["error"]["message"]
+    (message,) = shop.marketplace.seller_activity(order_id)["messages"]
+    assert (message["type"], message["text"]) == ("confirmDeliveryDetails", text)
+    timeline = call_api(stack, context, "GET", f"/orders/{order_id}/timeline")[1]["items"]
+    assert "asked the buyer to confirm delivery details through Amazon" in [e["text"] for e in timeline]
+    assert [u["kind"] for u in call_api(stack, context, "GET", path)[1]["sent"]] == ["confirmDeliveryDetails"]
+
+    # an order Amazon ships (FBA) offers no message to the seller: refused, nothing claimed
+    from oms_local.simulator import Wanted
+
+    afn = shop.marketplace.place_order([Wanted(MUG, 1)], afn=True)
+    api = ApiOrder.model_validate(shop.marketplace.get_order(afn)["order"])
+    apply_change(default_table(), change_from_api(api, "ATVPDKIKX0DER"))
+    question = {"kind": "confirmOrderDetails", "text": "Which colour would you like?"}
+    late = call_api(stack, context, "POST", f"/orders/{afn}/buyer-updates", question)
+    assert late[0] == 409 and "does not offer 'confirm order details'" in late[1]["error"]["message"]
+    assert call_api(stack, context, "GET", f"/orders/{afn}/buyer-updates")[1] == {"allowed": [], "sent": []}
+    assert call_api(stack, context, "POST", "/orders/unknown-1/buyer-updates", question)[0] == 404

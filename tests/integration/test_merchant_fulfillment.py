@@ -83,7 +83,11 @@ def test_a_delay_notice_reaches_the_buyer_only_where_amazon_allows_it(amazon):
     mfn = amazon.marketplace.place_order([Wanted("85123A", 1)])
     afn = amazon.marketplace.place_order([Wanted("85123A", 1)], afn=True)
 
-    assert messaging_api.messaging_actions(client, mfn, MARKETPLACE) == {messaging_api.UNEXPECTED_PROBLEM}
+    assert messaging_api.messaging_actions(client, mfn, MARKETPLACE) == {
+        messaging_api.UNEXPECTED_PROBLEM,
+        messaging_api.CONFIRM_DELIVERY_DETAILS,
+        messaging_api.CONFIRM_ORDER_DETAILS,
+    }
     assert messaging_api.messaging_actions(client, afn, MARKETPLACE) == set()
     messaging_api.send_unexpected_problem(client, mfn, MARKETPLACE, "Your mug ships tomorrow, a day late.")
     with pytest.raises(SpApiError) as refused:

@@ -48,6 +48,14 @@ ROUTES: dict[str, tuple[str, str]] = {
     "createShipment": ("POST", "/mfn/v0/shipments"),
     "getMessagingActionsForOrder": ("GET", "/messaging/v1/orders/{amazonOrderId}"),
     "createUnexpectedProblem": ("POST", "/messaging/v1/orders/{amazonOrderId}/messages/unexpectedProblem"),
+    "createConfirmDeliveryDetails": (
+        "POST",
+        "/messaging/v1/orders/{amazonOrderId}/messages/confirmDeliveryDetails",
+    ),
+    "createConfirmOrderDetails": (
+        "POST",
+        "/messaging/v1/orders/{amazonOrderId}/messages/confirmOrderDetails",
+    ),
     "GetAttributes": ("GET", "/messaging/v1/orders/{amazonOrderId}/attributes"),
     "createFeedDocument": ("POST", "/feeds/2021-06-30/documents"),
     "createFeed": ("POST", "/feeds/2021-06-30/feeds"),
@@ -199,6 +207,12 @@ class SpApiServer:
             "createShipment": self._create_shipment,
             "getMessagingActionsForOrder": self._get_messaging_actions,
             "createUnexpectedProblem": self._create_unexpected_problem,
+            "createConfirmDeliveryDetails": lambda p, q, b: self._send_buyer_message(
+                "createConfirmDeliveryDetails", p, q, b
+            ),
+            "createConfirmOrderDetails": lambda p, q, b: self._send_buyer_message(
+                "createConfirmOrderDetails", p, q, b
+            ),
             "GetAttributes": lambda p, q, b: (
                 200,
                 self.marketplace.buyer_attributes(p["amazonOrderId"], _values(q, "marketplaceIds")),
@@ -487,6 +501,14 @@ class SpApiServer:
     ) -> Answer:
         self.marketplace.send_unexpected_problem(
             params["amazonOrderId"], _values(query, "marketplaceIds"), body
+        )
+        return 201, {}
+
+    def _send_buyer_message(
+        self, operation: str, params: dict[str, str], query: dict[str, list[str]], body: Any
+    ) -> Answer:
+        self.marketplace.send_buyer_message(
+            operation, params["amazonOrderId"], _values(query, "marketplaceIds"), body
         )
         return 201, {}
 

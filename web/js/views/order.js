@@ -66,6 +66,7 @@ function draw(view, order, timeline, carriers) {
     h("section", { "aria-labelledby": "items-title" }, h("h2", { id: "items-title" }, "Items"), table("Items of the order", itemColumns, order.items || [])),
     actions(view, order, carriers),
     shipments(order, (shipmentId, button) => confirmNow(view, order, shipmentId, button, carriers)),
+    buyerUpdates(view, order, carriers),
     timelineSection(timeline),
   );
   // the order's returns last, read after the order is on the page (redrawn with it after every change)
@@ -330,5 +331,50 @@ function actions(view, order, carriers) {
   section.append(form, h("p", {}, "Or let Amazon's Buy Shipping choose a service and print the label: ", buy));
   section.append(rateShopping(order, (serviceId, button) => send({ buyLabel: true, shippingServiceId: serviceId }, button, "Buying…")));
   if (carriers.error && !carriers.error.missingRoute) section.append(failureNote("The carrier list", carriers.error));
+  return section;
+}
+
+// "Tell the buyer": the updates Amazon lets the seller send this order's buyer now (each kind once), read
+// after the page is drawn; sending one redraws the order with its timeline.
+const UPDATE_KINDS = {
+  confirmDeliveryDetails: "Confirm delivery details (arrange the delivery, a contact for it)",
+  confirmOrderDetails: "Confirm order details (a question before shipping)",
+  unexpectedProblem: "An unexpected problem (e.g. a delay)",
+};
+
+function buyerUpdates(view, order, carriers) {
+  const section = h("section", { "aria-labelledby": "updates-title", id: "buyer-updates" }, h("h2", { id: "updates-title" }, "Tell the buyer"), h("p", { class: "loading" }, "Asking Amazon what it allows…"));
+  const path = `/orders/${encodeURIComponent(order.orderId)}/buyer-updates`;
+  call(path)
+    .then((options) => {
+      const sent = (options.sent || []).map((u) => h("li", {}, `${UPDATE_KINDS[u.kind] || u.kind}: sent `, when(u.sentAt, order.mustShipBy?.timeZone)));
+      const open = (options.allowed || []).filter((kind) => !(options.sent || []).some((u) => u.kind === kind));
+      const parts = [h("h2", { id: "updates-title" }, "Tell the buyer")];
+      if (sent.length) parts.push(h("ul", { id: "updates-sent" }, sent));
+      if (!open.length) {
+        parts.push(h("p", { class: "muted" }, options.allowed?.length ? "Every update Amazon allows for this order was sent." : "Amazon allows no message to this order's buyer now."));
+        section.replaceChildren(...parts);
+        return;
+      }
+      const kind = h("select", { id: "update-kind", name: "kind" }, open.map((k) => h("option", { value: k }, UPDATE_KINDS[k] || k)));
+      const text = h("textarea", { id: "update-text", name: "text", rows: "3", maxlength: "2000", required: true });
+      const send = h("button", { type: "submit" }, "Send through Amazon");
+      const form = h("form", { id: "update-form", class: "stacked", novalidate: true }, h("label", { for: "update-kind" }, "What", kind), h("label", { for: "update-text" }, "Message (in the buyer's language; no links or e-mail addresses)", text), send);
+      form.addEventListener("submit", async (event) => {
+        event.preventDefault();
+        showError(null);
+        try {
+          await whileBusy(send, "Sending…", () => call(path, { method: "POST", body: { kind: kind.value, text: text.value } }));
+          announce("Sent to the buyer through Amazon.");
+          const [fresh, timeline] = await Promise.all([call(`/orders/${encodeURIComponent(order.orderId)}`), call(`/orders/${encodeURIComponent(order.orderId)}/timeline`).catch((error) => ({ error }))]);
+          await draw(view, fresh, timeline, carriers);
+        } catch (error) {
+          showError(error);
+        }
+      });
+      parts.push(form);
+      section.replaceChildren(...parts);
+    })
+    .catch((error) => section.replaceChildren(h("h2", { id: "updates-title" }, "Tell the buyer"), failureNote("What Amazon allows", error)));
   return section;
 }

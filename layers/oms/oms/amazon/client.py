@@ -110,6 +110,16 @@ OPERATIONS = {
             "POST",
             "/messaging/v1/orders/{amazonOrderId}/messages/unexpectedProblem",
         ),  # 1, 5
+        Operation(
+            "createConfirmDeliveryDetails",
+            "POST",
+            "/messaging/v1/orders/{amazonOrderId}/messages/confirmDeliveryDetails",
+        ),  # 1, 5
+        Operation(
+            "createConfirmOrderDetails",
+            "POST",
+            "/messaging/v1/orders/{amazonOrderId}/messages/confirmOrderDetails",
+        ),  # 1, 5
         Operation("GetAttributes", "GET", "/messaging/v1/orders/{amazonOrderId}/attributes"),  # 1, 5
         # Feeds (order adjustments: refunds) and Finances (the refund events):
         Operation("createFeedDocument", "POST", "/feeds/2021-06-30/documents"),  # 0.5, 15

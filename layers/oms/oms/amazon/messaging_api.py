@@ -1,5 +1,6 @@
-"""Messaging API v1 (getMessagingActionsForOrder, createUnexpectedProblem): what the seller may tell a
-buyer about an order, and the delay notice. Shapes follow
+"""Messaging API v1 (getMessagingActionsForOrder, GetAttributes, createUnexpectedProblem,
+createConfirmDeliveryDetails, createConfirmOrderDetails): what the seller may tell a buyer about an order,
+the delay notice and the updates a seller sends before the buyer asks. Shapes follow
 contracts/sp-api-models/messaging-api-model/messaging.json; fields not read here are ignored.
 
 Amazon allows only the message types it lists for an order (and only through these operations: buyers'
@@ -15,7 +16,15 @@ from oms.errors import InvalidInput
 
 # The message type the product uses to tell a buyer their order is late (createUnexpectedProblem).
 UNEXPECTED_PROBLEM = "unexpectedProblem"
-MAX_TEXT_LENGTH = 2000  # CreateUnexpectedProblemRequest.text: 1 to 2000 characters
+CONFIRM_DELIVERY_DETAILS = "confirmDeliveryDetails"  # arrange a delivery, confirm contact details for it
+CONFIRM_ORDER_DETAILS = "confirmOrderDetails"  # ask an order-related question before shipping
+# The messages a seller sends before the buyer asks: the action's name -> its operation.
+OPERATIONS = {
+    UNEXPECTED_PROBLEM: "createUnexpectedProblem",
+    CONFIRM_DELIVERY_DETAILS: "createConfirmDeliveryDetails",
+    CONFIRM_ORDER_DETAILS: "createConfirmOrderDetails",
+}
+MAX_TEXT_LENGTH = 2000  # each request's text: 1 to 2000 characters
 
 
 class _Model(BaseModel):
@@ -75,6 +84,13 @@ def buyer_locale(client: SpApiClient, order_id: str, marketplace_id: str) -> str
 
 def send_unexpected_problem(client: SpApiClient, order_id: str, marketplace_id: str, text: str) -> None:
     """createUnexpectedProblem: tell the buyer something unexpected affects their order (e.g. a delay)."""
+    send_message(client, order_id, marketplace_id, UNEXPECTED_PROBLEM, text)
+
+
+def send_message(client: SpApiClient, order_id: str, marketplace_id: str, kind: str, text: str) -> None:
+    """One of OPERATIONS' messages to the buyer of the order (Amazon answers 201 with no body)."""
+    if kind not in OPERATIONS:
+        raise InvalidInput.for_field("kind", f"one of {', '.join(OPERATIONS)}")
     if not text.strip():
         raise InvalidInput.for_field("text", "the message to the buyer is empty")
     if len(text) > MAX_TEXT_LENGTH:
@@ -82,7 +98,7 @@ def send_unexpected_problem(client: SpApiClient, order_id: str, marketplace_id: 
             "text", f"Amazon takes at most {MAX_TEXT_LENGTH} characters; this message has {len(text)}"
         )
     client.call(
-        "createUnexpectedProblem",
+        OPERATIONS[kind],
         CreateUnexpectedProblemResponse,
         region=region_of(marketplace_id),
         path={"amazonOrderId": order_id},

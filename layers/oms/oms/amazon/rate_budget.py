@@ -41,6 +41,8 @@ DEFAULT_LIMITS: dict[str, Limit] = {
     "getReportDocument": Limit(0.0167, 15),
     "getMessagingActionsForOrder": Limit(1, 5),
     "createUnexpectedProblem": Limit(1, 5),
+    "createConfirmDeliveryDetails": Limit(1, 5),
+    "createConfirmOrderDetails": Limit(1, 5),
     "GetAttributes": Limit(1, 5),
     "createFeedDocument": Limit(0.5, 15),
     "createFeed": Limit(0.0083, 15),

@@ -18,6 +18,7 @@ from oms.api import (
     inventory,
     messages,
     metrics,
+    order_updates,
     orders,
     planning,
     products,
@@ -115,6 +116,7 @@ def build_app() -> APIGatewayRestResolver:
     app.include_router(api_keys.router)
     app.use(middlewares=[enforce])  # every route's scope (oms.api.permissions), before the route runs
     app.include_router(messages.router)
+    app.include_router(order_updates.router)
     register_error_answers(app)
     return app
 

@@ -135,6 +135,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/messages/intent-rules"): "messages:read",
     ("GET", "/messages/setup"): "messages:read",
     ("POST", "/messages/{threadId}/replies"): "messages:write",
+    ("GET", "/orders/{orderId}/buyer-updates"): "messages:read",
+    ("POST", "/orders/{orderId}/buyer-updates"): "messages:write",
     ("POST", "/messages/{threadId}/no-response-needed"): "messages:write",
     ("POST", "/messages/quarantine/{quarantineId}/retry"): "messages:write",
     ("PUT", "/messages/templates/{templateId}"): "messages:setup",

@@ -137,10 +137,26 @@ def timeline(table: Table, order_id: str) -> list[dict[str, Any]]:
             {
                 "at": notice["sentAt"],
                 "kind": "message",
-                "text": "delay notice sent to the buyer",
+                "text": "delay notice sent to the buyer"
+                + (f" by {notice['by']}" if notice.get("by") else ""),
                 "details": {"text": notice.get("text")},
             }
         )
+    for sk, update in under.items():
+        if sk.startswith("UPDATE#") and update.get("sentAt"):
+            words = {"confirmDeliveryDetails": "delivery details", "confirmOrderDetails": "order details"}
+            entries.append(
+                {
+                    "at": update["sentAt"],
+                    "kind": "message",
+                    "text": f"asked the buyer to confirm {words.get(str(update.get('kind')), 'details')} through Amazon",
+                    "details": {
+                        "text": update.get("text"),
+                        "kind": update.get("kind"),
+                        "by": update.get("by"),
+                    },
+                }
+            )
     for sk, entry in under.items():
         if sk.startswith("RULELOG#"):
             entries.append(

@@ -285,6 +285,14 @@ def tracking_key(carrier: str, tracking_number: str) -> dict[str, str]:
     return {PK: f"TRACKING#{carrier}#{tracking_number}", SK: "TRACKING"}
 
 
+def order_update_key(order_id: str, kind: str) -> dict[str, str]:
+    """A message sent to the buyer before they asked (a Messaging API action), claimed then sent: once per
+    order and kind. The delay notice is the unexpectedProblem one, whoever sends it (the guard or the seller)."""
+    if kind == "unexpectedProblem":
+        return delay_notice_key(order_id)
+    return {PK: ORDER_PREFIX + order_id, SK: f"UPDATE#{kind}"}
+
+
 def delay_notice_key(order_id: str) -> dict[str, str]:
     """The delay notice sent to an order's buyer (written before sending: sent once)."""
     return {PK: ORDER_PREFIX + order_id, SK: "DELAYNOTICE"}
