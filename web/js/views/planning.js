@@ -2,7 +2,7 @@
 // the figures behind its reorder point, each with its formula and inputs.
 import { call } from "../api.js";
 import { chartFigure } from "../charts.js";
-import { announce, h, pagedRows, percent, table, when } from "../dom.js";
+import { announce, h, pagedRows, percent, showError, table, when, whileBusy } from "../dom.js";
 
 const HISTORY_SHOWN = 90; // days of history on the chart, before the forecast
 
@@ -40,9 +40,65 @@ const SUGGESTION_COLUMNS = [
   { label: "Why", cell: (s) => s.why, className: "secondary" },
 ];
 
+const MAX_PO_LINES = 50; // the API's limit on a purchase order's lines
+
+// One key per supplier and set of lines for as long as the page is open: a double click, or a retry after a
+// lost answer, makes one draft (the API answers a repeated Idempotency-Key with the draft it made).
+function draftKey(keys, supplierId, lines) {
+  const what = `${supplierId}|${JSON.stringify(lines)}`;
+  if (!keys.has(what)) {
+    const random = globalThis.crypto?.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
+    keys.set(what, `reorder-draft-${random}`);
+  }
+  return keys.get(what);
+}
+
+// Pages of the reorder list can split a supplier's SKUs; the page shows each supplier once.
+function mergeGroups(groups) {
+  const merged = new Map();
+  for (const group of groups) {
+    const id = group.supplierId || "";
+    const into = merged.get(id);
+    if (into) into.items = [...into.items, ...group.items];
+    else merged.set(id, { ...group, items: [...group.items] });
+  }
+  return [...merged.values()];
+}
+
+// "Draft a purchase order": the group's SKUs at their suggested quantities, then the draft's page.
+function draftButton(group, keys) {
+  if (!group.supplierId) {
+    return h("p", { class: "muted" }, "Set a supplier's terms for these SKUs on the ", h("a", { href: "#/suppliers" }, "Suppliers"), " page to draft a purchase order for them.");
+  }
+  const lines = group.items.filter((s) => s.orderQuantity > 0).map((s) => ({ sku: s.sku, quantity: s.orderQuantity }));
+  const button = h("button", { type: "button", class: "draft-po", "data-supplier": group.supplierId }, "Draft a purchase order");
+  if (lines.length > MAX_PO_LINES) {
+    button.disabled = true;
+    return h("p", {}, button, h("span", { class: "muted" }, ` ${lines.length} SKUs: a purchase order holds at most ${MAX_PO_LINES} lines; make them on the Purchase orders page.`));
+  }
+  button.addEventListener("click", async () => {
+    showError(null);
+    try {
+      const po = await whileBusy(button, "Drafting…", () =>
+        call("/purchase-orders", {
+          method: "POST",
+          headers: { "Idempotency-Key": draftKey(keys, group.supplierId, lines) },
+          body: { supplierId: group.supplierId, lines },
+        }),
+      );
+      location.hash = `#/purchase-orders/${encodeURIComponent(po.poId)}`;
+    } catch (error) {
+      showError(error);
+    }
+  });
+  const units = lines.reduce((sum, line) => sum + line.quantity, 0);
+  return h("p", {}, button, h("span", { class: "muted" }, ` ${lines.length} SKUs, ${units} units, as a draft you can change before sending.`));
+}
+
 async function renderReorder(view) {
   const list = h("div", { id: "reorder-groups" });
   const more = h("button", { type: "button", id: "reorder-more", hidden: true }, "Show more");
+  const keys = new Map();
   view.replaceChildren(
     h("h1", {}, "Planning"),
     h("p", { class: "muted" }, "Each night every SKU gets a forecast from its own orders, a safety stock and a reorder point. These SKUs have fallen to their reorder point: what they have available plus what is on order no longer covers the lead time."),
@@ -63,11 +119,12 @@ async function renderReorder(view) {
         return;
       }
       list.replaceChildren(
-        ...groups.map((group) =>
+        ...mergeGroups(groups).map((group) =>
           h(
             "section",
             { class: "reorder-group", "data-supplier": group.supplierId || "" },
             h("h3", {}, group.supplierName),
+            draftButton(group, keys),
             table(`Reorder suggestions: ${group.supplierName}`, SUGGESTION_COLUMNS, group.items, { rowAttributes: (s) => ({ "data-sku": s.sku }) }),
           ),
         ),
