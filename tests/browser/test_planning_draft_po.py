@@ -1,5 +1,6 @@
 """A draft purchase order in two clicks: a SKU with a supplier's terms falls to its reorder point, the nightly
-plan lists it under its supplier on the Planning page, and "Draft a purchase order" (clicked twice, quickly)
+plan lists it under its supplier on the Planning page (and as a stockout risk under "Too much, too
+little"), and "Draft a purchase order" (clicked twice, quickly)
 makes one draft with the suggested quantity and opens its page. Dates come from the clock and the
 warehouse's zone, never fixed."""
 
@@ -94,6 +95,12 @@ def test_a_suppliers_reorder_group_becomes_one_draft_in_two_clicks(
     button = group.locator("button.draft-po")
     assert button.inner_text() == "Draft a purchase order"
     page.screenshot(path=str(screenshots / "planning-draft-button.png"), full_page=True)
+
+    # and, 10 on hand lasting a few days of a 14-day lead time, "Too much, too little" says to reorder now
+    risk = page.locator(f'#stock-health tr[data-health-sku="{SKU}"]')
+    assert risk.get_attribute("data-problem") == "stockout-risk"
+    assert f"reorder now: {suggested} units" in risk.locator('li[data-action="reorder-now"]').inner_text()
+    assert risk.locator('li[data-action="price-or-promotion-hint"]').count() == 1
     button.dblclick()
 
     # then the draft's page opens, with the SKU at the suggested quantity

@@ -95,6 +95,33 @@ function draftButton(group, keys) {
   return h("p", {}, button, h("span", { class: "muted" }, ` ${lines.length} SKUs, ${units} units, as a draft you can change before sending.`));
 }
 
+const PROBLEM_WORDS = { "stockout-risk": "Runs out before an order could arrive", "aged-stock": "Far more than needed" };
+
+const HEALTH_COLUMNS = [
+  { label: "SKU", cell: (s) => skuLink(s.sku) },
+  { label: "Problem", cell: (s) => PROBLEM_WORDS[s.problem] || s.problem },
+  { label: "Available", cell: (s) => String(s.available) },
+  { label: "Lasts", cell: (s) => (s.runsOutOn ? `${s.coverDays} days (to ${s.runsOutOn})` : "no end forecast") },
+  { label: "Lead time", cell: (s) => `${s.leadTimeDays} days`, className: "secondary" },
+  { label: "What to do", cell: (s) => h("ul", { class: "advice" }, s.advice.map((a) => h("li", { "data-action": a.action }, a.text))) },
+];
+
+// Too much, too little: last night's plans read against the stock (GET /planning/stock-health), one page.
+async function stockHealth() {
+  const holder = h("section", { id: "stock-health", "aria-labelledby": "stock-health-title" }, h("h2", { id: "stock-health-title" }, "Too much, too little"));
+  const answer = await call("/planning/stock-health", { query: { limit: 500 } });
+  if (!answer.items.length) {
+    holder.append(h("p", { id: "stock-health-none" }, "No SKU runs out within its lead time, and none has more than three times the stock an order is meant to cover."));
+    return holder;
+  }
+  holder.append(
+    h("p", { class: "muted" }, `Days are the warehouse's (${answer.timeZone}). Price and promotion ideas are hints: nothing here changes a price.`),
+    table("Aged stock and stockout risks", HEALTH_COLUMNS, answer.items, { rowAttributes: (s) => ({ "data-health-sku": s.sku, "data-problem": s.problem }) }),
+  );
+  if (answer.nextToken) holder.append(h("p", { class: "muted" }, "The first 500 stock rows only: more SKUs are planned."));
+  return holder;
+}
+
 async function renderReorder(view) {
   const list = h("div", { id: "reorder-groups" });
   const more = h("button", { type: "button", id: "reorder-more", hidden: true }, "Show more");
@@ -107,6 +134,11 @@ async function renderReorder(view) {
     list,
     more,
   );
+  try {
+    view.append(await stockHealth());
+  } catch (error) {
+    showError(error);
+  }
   const paged = pagedRows({
     more,
     fetchPage: async (nextToken) => {

@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from oms.planning.demand import HISTORY_DAYS
 from oms.planning.lines import ProductLines, read_settings, save_settings
+from oms.planning.stock_health import StockHealth, stock_health
 from oms.planning.views import ReorderList, SkuPlan, reorder_list, sku_plan
 from oms.store.default import default_table
 
@@ -40,6 +41,20 @@ def get_reorder(
 ) -> ReorderList:
     """The SKUs last night's plans found due: available + on order at or below the reorder point."""
     return reorder_list(default_table(), limit=limit, next_token=next_token)
+
+
+@router.get(
+    "/planning/stock-health", summary="Too much, too little: aged stock and stockout risk", tags=["planning"]
+)
+def get_stock_health(
+    limit: Annotated[int, Query(ge=1, le=500, description="page size (stock rows read)")] = 100,
+    next_token: Annotated[str | None, Query(alias="nextToken", max_length=4096)] = None,
+) -> StockHealth:
+    """From last night's plans: SKUs whose available units last more than 3 times what an order covers (lead
+    time + review + target), and SKUs whose available units run out within the lead time; each with what to
+    do (reorder now, expedite an open purchase order due after the stock runs out, a price or promotion
+    hint: hints only, no price is changed). Stockout risks first, the soonest first."""
+    return stock_health(default_table(), limit=limit, next_token=next_token)
 
 
 @router.get(
