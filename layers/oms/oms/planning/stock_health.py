@@ -10,7 +10,7 @@ forecast units add up to what is available. Dates are the warehouse's days.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
@@ -18,10 +18,15 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field
 
+from oms.amazon.client import SpApiError
+from oms.amazon.pricing_api import PriceContext
+from oms.amazon.rate_budget import BudgetExhausted
 from oms.domain.reorder import REVIEW_DAYS, TARGET_DAYS
 from oms.domain.supply import PoStatus, PurchaseOrder
 from oms.domain.types import ApiModel
 from oms.errors import NotFound
+from oms.observability import logger
+from oms.planning.lines import read_settings
 from oms.store import keys
 from oms.store.table import Item, Table
 from oms.warehouse.settings import ShippingSettingsStore
@@ -61,6 +66,17 @@ class Advice(ApiModel):
     )
 
 
+class PriceSummary(ApiModel):
+    """Amazon's competitive summary of the SKU's ASIN, asked only where the seller allows it."""
+
+    asin: str
+    featured_price: float | None = Field(description="the featured (Buy Box) offer's price")
+    featured_is_yours: bool | None = Field(description="whether the featured offer is the seller's own")
+    lowest_price: float | None = Field(description="the lowest new offer's price")
+    competitive_price: float | None = Field(description="Amazon's CompetitivePrice reference")
+    currency_code: str | None
+
+
 class SkuHealth(ApiModel):
     sku: str
     problem: Problem
@@ -77,12 +93,19 @@ class SkuHealth(ApiModel):
     )
     open_purchase_orders: list[OpenPoLine] = Field(default_factory=list)
     advice: list[Advice]
+    price_summary: PriceSummary | None = Field(
+        default=None, description="Amazon's prices for the SKU, when the planning settings allow asking"
+    )
     planned_at: str
 
 
 class StockHealth(ApiModel):
     items: list[SkuHealth] = Field(description="the SKUs of this page with a problem (a page may be short)")
     time_zone: str = Field(description="the warehouse's zone, whose days the dates are")
+    prices_unavailable: bool = Field(
+        default=False,
+        description="Amazon's prices were allowed but could not be read now (the hints are in words)",
+    )
     next_token: str | None = None
 
 
@@ -232,12 +255,73 @@ def _open_pos(table: Table) -> list[PurchaseOrder]:
     return pos
 
 
-def stock_health(table: Table, *, limit: int, next_token: str | None) -> StockHealth:
-    """One page of stock rows (by SKU), their plans read together; the SKUs with a problem, at risk first."""
+Prices = Callable[[Sequence[str]], Mapping[str, PriceContext]]
+
+
+def _price_text(context: PriceContext, yours: bool | None) -> str:
+    def money(amount: Any) -> str:
+        return f"{amount} {context.currency_code or ''}".strip()
+
+    parts = []
+    if context.featured_price is not None:
+        who = "your offer" if yours else "another seller's offer"
+        parts.append(f"the featured offer is {who} at {money(context.featured_price)}")
+    if context.lowest_price is not None:
+        parts.append(f"the lowest offer is {money(context.lowest_price)}")
+    return "; on Amazon now " + ", ".join(parts) if parts else ""
+
+
+def with_prices(found: list[SkuHealth], asins: Mapping[str, str], prices: Prices, seller_id: str) -> bool:
+    """Add Amazon's competitive summary to the SKUs with a price hint (one batch per 20 ASINs); False when
+    Amazon could not be asked now (busy, or the rate budget spent): the hints stay in words."""
+    hinted = {
+        h.sku: asins[h.sku]
+        for h in found
+        if h.sku in asins and any(a.action == Action.PRICE_HINT for a in h.advice)
+    }
+    if not hinted:
+        return True
+    try:
+        contexts = prices(list(hinted.values()))
+    except (SpApiError, BudgetExhausted) as error:
+        logger.warning("competitive summaries not read", extra={"error": str(error)})
+        return False
+    for health in found:
+        context = contexts.get(hinted.get(health.sku, ""))
+        if context is None:
+            continue
+        yours = None if context.featured_seller_id is None else context.featured_seller_id == seller_id
+        health.price_summary = PriceSummary(
+            asin=context.asin,
+            featured_price=float(context.featured_price) if context.featured_price is not None else None,
+            featured_is_yours=yours,
+            lowest_price=float(context.lowest_price) if context.lowest_price is not None else None,
+            competitive_price=float(context.competitive_price)
+            if context.competitive_price is not None
+            else None,
+            currency_code=context.currency_code,
+        )
+        for advice in health.advice:
+            if advice.action == Action.PRICE_HINT:
+                advice.text += _price_text(context, yours)
+    return True
+
+
+def stock_health(
+    table: Table,
+    *,
+    limit: int,
+    next_token: str | None,
+    prices: Prices | None = None,
+    seller_id: str = "",
+) -> StockHealth:
+    """One page of stock rows (by SKU), their plans read together; the SKUs with a problem, at risk first.
+    `prices`: Amazon's competitive summaries by ASIN, asked only when the planning settings allow it."""
     page = table.query_page(
         keys.KeyQuery(keys.ALL_STOCK, "gsi1"), limit=limit, next_token=next_token, scope="stock-health"
     )
     skus = list(dict.fromkeys(str(row["sku"]) for row in page.items if row.get("sku")))
+    asins = {str(row["sku"]): str(row["asin"]) for row in page.items if row.get("sku") and row.get("asin")}
     plans: list[Item] = []
     for start in range(0, len(skus), 100):
         plans += table.get_many([keys.plan_key(s) for s in skus[start : start + 100]], consistent=False)
@@ -251,4 +335,17 @@ def stock_health(table: Table, *, limit: int, next_token: str | None) -> StockHe
             h.sku,
         )
     )
-    return StockHealth(items=found, time_zone=zone.key, next_token=page.next_token)
+    asked = prices is not None and read_settings(table).price_hints
+    if asked and found:  # the ASIN from the catalogue (Amazon's answer kept per SKU), else the FBA identity
+        hinted = [h.sku for h in found if any(a.action == Action.PRICE_HINT for a in h.advice)]
+        for start in range(0, len(hinted), 100):
+            for product in table.get_many(
+                [keys.product_key(s) for s in hinted[start : start + 100]], consistent=False
+            ):
+                asin = (product.get("amazon") or {}).get("asin")
+                if asin:
+                    asins[str(product["sku"])] = str(asin)
+    read = with_prices(found, asins, prices, seller_id) if asked and prices is not None else True
+    return StockHealth(
+        items=found, time_zone=zone.key, prices_unavailable=not read, next_token=page.next_token
+    )
