@@ -4,6 +4,7 @@ a price hint; it never changes a price."""
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 
 from oms.store.default import default_table
@@ -45,4 +46,11 @@ def test_amazons_prices_join_the_hints_only_when_the_seller_allows_them(stack, c
     [hint] = aged["advice"]
     assert f"the lowest offer is {lowest} USD" in hint["text"] and "no price is changed" in hint["text"]
     assert health["pricesUnavailable"] is False
+    assert calls(amazon, "getCompetitiveSummary") == 1
+
+    # and a second look within Amazon's 30 seconds answers at once, the hint in words, saying so
+    started = time.monotonic()
+    status, again = call_api(stack, context, "GET", "/planning/stock-health")
+    assert status == 200 and again["pricesUnavailable"] is True and time.monotonic() - started < 5
+    assert again["items"][0]["priceSummary"] is None
     assert calls(amazon, "getCompetitiveSummary") == 1

@@ -101,9 +101,10 @@ def _context(body: SummaryBody) -> PriceContext:
 
 
 def competitive_summaries(
-    client: SpApiClient, asins: Sequence[str], *, marketplace_id: str, region: str
+    client: SpApiClient, asins: Sequence[str], *, marketplace_id: str, region: str, max_wait: float = 1.0
 ) -> dict[str, PriceContext]:
-    """One batch call per 20 ASINs; an ASIN Amazon does not know (404 inside the batch) is left out."""
+    """One batch call per 20 ASINs; an ASIN Amazon does not know (404 inside the batch) is left out. A person
+    is waiting: the budget is waited on at most `max_wait` seconds (BudgetExhausted after that)."""
     found: dict[str, PriceContext] = {}
     unique = list(dict.fromkeys(asins))
     for start in range(0, len(unique), MAX_BATCH):
@@ -117,7 +118,13 @@ def competitive_summaries(
             }
             for asin in unique[start : start + MAX_BATCH]
         ]
-        batch = client.call("getCompetitiveSummary", SummaryBatch, region=region, body={"requests": requests})
+        batch = client.call(
+            "getCompetitiveSummary",
+            SummaryBatch,
+            region=region,
+            body={"requests": requests},
+            max_wait=max_wait,
+        )
         for response in batch.responses:
             if response.status.status_code == 200:
                 found[response.body.asin] = _context(response.body)
