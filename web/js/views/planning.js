@@ -107,8 +107,8 @@ const HEALTH_COLUMNS = [
 ];
 
 // Too much, too little: last night's plans read against the stock (GET /planning/stock-health), one page.
-async function stockHealth() {
-  const holder = h("section", { id: "stock-health", "aria-labelledby": "stock-health-title" }, h("h2", { id: "stock-health-title" }, "Too much, too little"));
+async function stockHealth(priceSwitch) {
+  const holder = h("section", { id: "stock-health", "aria-labelledby": "stock-health-title" }, h("h2", { id: "stock-health-title" }, "Too much, too little"), priceSwitch);
   const answer = await call("/planning/stock-health", { query: { limit: 500 } });
   if (!answer.items.length) {
     holder.append(h("p", { id: "stock-health-none" }, "No SKU runs out within its lead time, and none has more than three times the stock an order is meant to cover."));
@@ -118,14 +118,52 @@ async function stockHealth() {
     h("p", { class: "muted" }, `Days are the warehouse's (${answer.timeZone}). Price and promotion ideas are hints: nothing here changes a price.`),
     table("Aged stock and stockout risks", HEALTH_COLUMNS, answer.items, { rowAttributes: (s) => ({ "data-health-sku": s.sku, "data-problem": s.problem }) }),
   );
+  if (answer.pricesUnavailable) holder.append(h("p", { class: "muted", id: "prices-unavailable" }, "Amazon's prices could not be read just now (Amazon allows one look every 30 seconds): the hints are in words."));
   if (answer.nextToken) holder.append(h("p", { class: "muted" }, "The first 500 stock rows only: more SKUs are planned."));
   return holder;
+}
+
+const SEND_COLUMNS = [
+  { label: "SKU", cell: (s) => skuLink(s.sku) },
+  { label: "Send", cell: (s) => h("strong", {}, `${s.units} units`) },
+  { label: "Fulfillable at Amazon", cell: (s) => String(s.fulfillable) },
+  { label: "Inbound", cell: (s) => String(s.inbound), className: "secondary" },
+  { label: "Reserved", cell: (s) => String(s.reserved), className: "secondary" },
+  { label: "Why", cell: (s) => `${s.inputs.forecastDemand} units forecast over ${s.inputs.inboundLeadTimeDays} + ${s.inputs.coverTargetDays} days, less fulfillable and inbound`, className: "secondary" },
+];
+
+function sendToAmazon(items) {
+  if (!items.length) return h("p", { id: "send-none", class: "muted" }, "Amazon holds enough of every FBA SKU for now.");
+  return table("Send to Amazon", SEND_COLUMNS, items, { rowAttributes: (s) => ({ "data-send-sku": s.sku }) });
+}
+
+// The seller's permission for Amazon's prices in the hints (off by default); the rest of the settings kept.
+function priceHintsSwitch(onChange) {
+  const box = h("input", { type: "checkbox", id: "price-hints" });
+  const form = h("p", {}, box, h("label", { for: "price-hints" }, " Show Amazon's prices beside the price hints (one call to Amazon per look; prices are never changed here)"));
+  call("/planning/settings").then((settings) => {
+    box.checked = Boolean(settings.priceHints);
+  }).catch(showError);
+  box.addEventListener("change", async () => {
+    showError(null);
+    try {
+      const settings = await call("/planning/settings");
+      await whileBusy(box, null, () => call("/planning/settings", { method: "PUT", body: { ...settings, priceHints: box.checked } }));
+      announce(box.checked ? "Amazon's prices will be shown beside the hints." : "The hints stay in words.");
+      await onChange();
+    } catch (error) {
+      box.checked = !box.checked;
+      showError(error);
+    }
+  });
+  return form;
 }
 
 async function renderReorder(view) {
   const list = h("div", { id: "reorder-groups" });
   const more = h("button", { type: "button", id: "reorder-more", hidden: true }, "Show more");
   const keys = new Map();
+  const send = h("div", { id: "send-to-amazon" });
   view.replaceChildren(
     h("h1", {}, "Planning"),
     h("p", { class: "muted" }, "Each night every SKU gets a forecast from its own orders, a safety stock and a reorder point. These SKUs have fallen to their reorder point: what they have available plus what is on order no longer covers the lead time."),
@@ -133,9 +171,17 @@ async function renderReorder(view) {
     h("h2", {}, "Reorder now"),
     list,
     more,
+    h("h2", {}, "Send to Amazon"),
+    h("p", { class: "muted" }, "FBA SKUs whose units at Amazon and on their way will not cover the check-in time and the cover target: send these from your shelf."),
+    send,
   );
+  const health = h("div", { id: "stock-health-holder" });
+  let priceSwitch = null;
+  const drawHealth = async () => health.replaceChildren(await stockHealth(priceSwitch));
+  priceSwitch = priceHintsSwitch(drawHealth);
+  view.append(health);
   try {
-    view.append(await stockHealth());
+    await drawHealth();
   } catch (error) {
     showError(error);
   }
@@ -143,6 +189,7 @@ async function renderReorder(view) {
     more,
     fetchPage: async (nextToken) => {
       const answer = await call("/planning/reorder", { query: { limit: 100, nextToken } });
+      if (!nextToken) send.replaceChildren(sendToAmazon(answer.sendToAmazon || []));
       return { items: answer.groups, nextToken: answer.nextToken };
     },
     draw: (groups) => {
