@@ -10,6 +10,11 @@ At --origins origins 14 days apart, the last ending at the data's last day, ever
 code `oms forecast` and the Lambda layer run) and by the baselines. Printed: WAPE (absolute error over
 units sold, all products and origins pooled) and MASE (mean absolute error over the in-sample error of
 last week's same weekday, mean over products and origins), as ratios, and the 80% interval's coverage.
+
+Then the reorder policy simulated over the last --policy-weeks weeks of the same products (bench/reorder_sim.py:
+lead time 14 days, weekly review, lost sales): fill rate and average stock of the product's policy beside
+Veeqo's 30-day sell-through x days of cover (lead time + review), and the days of cover sell-through needs
+to reach the product's fill rate, with the stock that costs. `--part policy` runs only this half.
 """
 
 from __future__ import annotations
@@ -24,10 +29,13 @@ import sys
 import time
 from collections import Counter, defaultdict
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import bench_env  # the import path and the data folder, before anything else
+import reorder_sim
 
+from oms.domain.audits import classify
 from oms.planning.backtest import accuracy, plan
 from oms.planning.history import SkuHistory
 from oms.planning.methods import average_over_days_in_stock, moving_average, seasonal_naive, sell_through
@@ -113,11 +121,36 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--products", type=int, default=300, help="best-selling products to forecast")
     parser.add_argument("--origins", type=int, default=8, help="forecast origins, 14 days apart")
+    parser.add_argument("--policy-weeks", type=int, default=26, help="weeks of the reorder simulation")
+    parser.add_argument("--part", choices=["both", "forecast", "policy"], default="both")
     args = parser.parse_args()
     started = time.perf_counter()
     daily, _, last = load(DATA)
     loaded = time.perf_counter() - started
     best = sorted(daily, key=lambda code: -sum(daily[code].values()))[: args.products]
+    results: dict[str, object] = {}
+    if args.part != "policy":
+        results.update(forecasts(args, daily, best, last, started, loaded))
+    if args.part != "forecast":
+        results["policy"] = policies(args, daily, best, last)
+    out = bench_env.ROOT / "bench" / "results" / "forecast.json"
+    out.parent.mkdir(exist_ok=True)
+    previous = json.loads(out.read_text()) if out.exists() else {}
+    previous.update(
+        {"products": len(best), "origins": args.origins, "seconds": time.perf_counter() - started}
+    )
+    previous.update(results)
+    out.write_text(json.dumps(previous, indent=1))
+
+
+def forecasts(
+    args: argparse.Namespace,
+    daily: dict[str, dict[date, float]],
+    best: list[str],
+    last: date,
+    started: float,
+    loaded: float,
+) -> dict[str, dict[str, float]]:
     scores = {h: {name: Score() for name in ["this product's choice", *BASELINES]} for h in HORIZONS}
     chosen: dict[int, Counter[str]] = {h: Counter() for h in HORIZONS}
     for i, code in enumerate(best, 1):
@@ -164,11 +197,100 @@ def main() -> None:
         print(f"{h} days: the choice's WAPE over each baseline's: {ratios}")
         print(f"{h} days: 80% interval held {mine.inside / max(1, mine.days):.0%} of the days")
         print(f"{h} days: methods chosen: {dict(chosen[h].most_common())}")
-    out = bench_env.ROOT / "bench" / "results" / "forecast.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(
-        json.dumps({"products": len(best), "origins": args.origins, "seconds": elapsed, **results}, indent=1)
+    return results
+
+
+COVERS = range(14, 92, 7)  # sell-through's days of cover tried, to reach the product's fill rate
+
+
+def policies(
+    args: argparse.Namespace, daily: dict[str, dict[date, float]], best: list[str], last: date
+) -> dict[str, object]:
+    """The reorder simulation over the last --policy-weeks weeks: both policies on every product, pooled."""
+    started = time.perf_counter()
+    window = 7 * args.policy_weeks
+    histories = {code: series(daily[code], last) for code in best}
+    before = {code: Decimal(str(sum(y[: len(y) - window]))) for code, (_, y) in histories.items()}
+    abc = classify(before)  # ABC by units sold before the window (the product uses sales value)
+    ours = reorder_sim.Outcome()
+    every_review = reorder_sim.Outcome()
+    theirs = {cover: reorder_sim.Outcome() for cover in COVERS}
+    default_cover = reorder_sim.LEAD_DAYS + reorder_sim.REVIEW_DAYS
+    simulated = 0
+    for i, code in enumerate(best, 1):
+        first, y = histories[code]
+        start = len(y) - window
+        if start < 56:  # too little history before the window to plan from
+            continue
+        simulated += 1
+        decide, up_to = reorder_sim.product_policy(code, first, y, abc[code])
+        ours.add(reorder_sim.simulate(y, start, decide, up_to(start)))
+        decide_all, _ = reorder_sim.product_policy(code, first, y, abc[code], gate=False)
+        every_review.add(reorder_sim.simulate(y, start, decide_all, up_to(start)))
+        for cover in COVERS:
+            decide_st, up_to_st = reorder_sim.sell_through_policy(y, cover)
+            theirs[cover].add(reorder_sim.simulate(y, start, decide_st, up_to_st(start)))
+        if i % 50 == 0 or i == len(best):
+            print(
+                f"... policy {i} of {len(best)} products, {time.perf_counter() - started:.0f} s",
+                file=sys.stderr,
+            )
+    veeqo = theirs[default_cover]
+    curve = [theirs[c] for c in COVERS]
+    print(
+        f"\nReorder policy, last {args.policy_weeks} weeks, {simulated} products: lead time "
+        f"{reorder_sim.LEAD_DAYS} days, weekly review, lost sales, each starting at its own order-up-to level "
+        f"({time.perf_counter() - started:.0f} s)\n"
     )
+    print("| policy | fill rate | average stock (units per product) | orders |")
+    print("| --- | --- | --- | --- |")
+    rows = [
+        ("this product's (reorder point, then up to forecast + safety stock)", ours),
+        ("the same figures, topped up at every review", every_review),
+        (f"Veeqo: 30-day sell-through x {default_cover} days of cover", veeqo),
+    ]
+    rows += [
+        (f"Veeqo: 30-day sell-through x {c} days of cover", theirs[c]) for c in COVERS if c != default_cover
+    ]
+    for name, o in rows:
+        print(f"| {name} | {o.fill_rate:.1%} | {o.average_stock:.1f} | {o.orders} |")
+    print()
+    same: dict[str, float | None] = {}
+    for name, o in rows[:2]:
+        theirs_stock = reorder_sim.stock_at(o.fill_rate, curve)
+        same[name] = None if theirs_stock is None else o.average_stock / theirs_stock
+        if theirs_stock is None:
+            print(
+                f"{name}: sell-through reaches no fill rate of {o.fill_rate:.1%} with up to {COVERS[-1]} days"
+            )
+        else:
+            print(
+                f"{name}: at its fill rate of {o.fill_rate:.1%} sell-through would hold {theirs_stock:.1f} units: "
+                f"ours holds {same[name]:.2f} of that"
+            )
+    print(
+        "simplified: the forecasts see true demand (the product leaves out-of-stock days out), the lead time is "
+        "fixed, no case packs or minimum orders"
+    )
+    return {
+        "weeks": args.policy_weeks,
+        "products": simulated,
+        "ours": {"fillRate": ours.fill_rate, "averageStock": ours.average_stock, "orders": ours.orders},
+        "oursEveryReview": {
+            "fillRate": every_review.fill_rate,
+            "averageStock": every_review.average_stock,
+            "orders": every_review.orders,
+        },
+        "stockOverSellThroughAtSameFillRate": list(same.values()),
+        **{
+            f"sellThrough{cover}": {
+                "fillRate": o.fill_rate,
+                "averageStock": o.average_stock,
+                "orders": o.orders,
+            }
+            for cover, o in theirs.items()
+        },
+    }
 
 
 if __name__ == "__main__":

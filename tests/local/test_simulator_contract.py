@@ -179,3 +179,38 @@ def test_any_swagger_model_resolves_refs_against_the_whole_document(tmp_path: Pa
     assert model.response_problems("getParts", 503, {}) == ["(root): 'errors' is a required property"]
     with pytest.raises(KeyError):
         model.operation("nope")
+
+
+def test_the_local_marketplaces_competitive_summary_is_in_amazons_shape():
+    from oms_local.simulator import Simulator, SimulatorConfig
+    from oms_local.simulator.catalogue import builtin_catalogue
+
+    product = next(iter(builtin_catalogue().products.values()))
+    uri = "/products/pricing/2022-05-01/items/competitiveSummary"
+    every = ["featuredBuyingOptions", "referencePrices", "lowestPricedOffers"]
+    requests = [
+        {
+            "asin": product.asin,
+            "marketplaceId": "ATVPDKIKX0DER",
+            "includedData": every,
+            "method": "GET",
+            "uri": uri,
+        },
+        {
+            "asin": "B0NOTREAL0",
+            "marketplaceId": "ATVPDKIKX0DER",
+            "includedData": every,
+            "method": "GET",
+            "uri": uri,
+        },
+    ]
+    assert contract.request_body_problems("getCompetitiveSummary", {"requests": requests}) == []
+    with Simulator(SimulatorConfig(seed=1), catalogue=builtin_catalogue()) as simulator:
+        answer = simulator.marketplace.competitive_summary({"requests": requests})
+    assert contract.response_problems("getCompetitiveSummary", 200, answer) == []
+    found, missing = answer["responses"]
+    assert set(found["body"]) == {"asin", "marketplaceId", *every} and found["status"]["statusCode"] == 200
+    assert missing["status"]["statusCode"] == 404 and missing["body"]["errors"]
+    del found["body"]["referencePrices"][0]["price"]["amount"]
+    found["body"]["lowestPricedOffers"][0]["offers"][0]["fulfillmentType"] = "FBA"
+    assert contract.response_problems("getCompetitiveSummary", 200, answer) != []

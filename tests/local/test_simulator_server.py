@@ -589,7 +589,11 @@ def test_messaging_offers_the_delay_notice_on_seller_fulfilled_orders_and_keeps_
     order_id, _ = _mfn_order(client)
     offered = actions(order_id)
     assert offered.status == 200
-    assert [a["name"] for a in offered.body["_links"]["actions"]] == ["unexpectedProblem"]
+    assert [a["name"] for a in offered.body["_links"]["actions"]] == [
+        "unexpectedProblem",
+        "confirmDeliveryDetails",
+        "confirmOrderDetails",  # before it ships
+    ]
     assert offered.body["_links"]["actions"][0]["href"] == (
         f"/messaging/v1/orders/{order_id}/messages/unexpectedProblem?marketplaceIds={MARKETPLACE}"
     )

@@ -13,6 +13,7 @@ import click
 from oms_local.command import local
 from oms_tools.forecast_cli import forecast
 from oms_tools.operate import backfill, dlq, local_stack_options, post_json, resolve_target
+from oms_tools.planning_cli import planning
 from oms_tools.reports_cli import report
 from oms_tools.stock_csv import stock
 from oms_tools.webhook_cli import webhook
@@ -147,6 +148,7 @@ main.add_command(backfill)
 main.add_command(stock)
 main.add_command(report)
 main.add_command(forecast)
+main.add_command(planning)
 main.add_command(webhook)
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from oms_local.simulator.merchant_fulfillment_api import MerchantFulfillmentApi
 from oms_local.simulator.messaging_api import UNEXPECTED_PROBLEM, MessagingApi
 from oms_local.simulator.order_lifecycle import OrderLifecycle, Wanted
 from oms_local.simulator.orders_api import Confirmation, OrdersApi, OrderSearch
+from oms_local.simulator.pricing_api import PricingApi
 from oms_local.simulator.reports_api import ReportsApi
 
 __all__ = [
@@ -43,6 +44,7 @@ class Marketplace(
     FbaInventoryApi,
     ListingsApi,
     CatalogItemsApi,
+    PricingApi,
     FinancesApi,
     ReportsApi,
     BuyerMailApi,

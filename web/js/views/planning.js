@@ -2,7 +2,7 @@
 // the figures behind its reorder point, each with its formula and inputs.
 import { call } from "../api.js";
 import { chartFigure } from "../charts.js";
-import { announce, h, pagedRows, percent, table, when } from "../dom.js";
+import { announce, h, pagedRows, percent, showError, table, when, whileBusy } from "../dom.js";
 
 const HISTORY_SHOWN = 90; // days of history on the chart, before the forecast
 
@@ -40,9 +40,130 @@ const SUGGESTION_COLUMNS = [
   { label: "Why", cell: (s) => s.why, className: "secondary" },
 ];
 
+const MAX_PO_LINES = 50; // the API's limit on a purchase order's lines
+
+// One key per supplier and set of lines for as long as the page is open: a double click, or a retry after a
+// lost answer, makes one draft (the API answers a repeated Idempotency-Key with the draft it made).
+function draftKey(keys, supplierId, lines) {
+  const what = `${supplierId}|${JSON.stringify(lines)}`;
+  if (!keys.has(what)) {
+    const random = globalThis.crypto?.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
+    keys.set(what, `reorder-draft-${random}`);
+  }
+  return keys.get(what);
+}
+
+// Pages of the reorder list can split a supplier's SKUs; the page shows each supplier once.
+function mergeGroups(groups) {
+  const merged = new Map();
+  for (const group of groups) {
+    const id = group.supplierId || "";
+    const into = merged.get(id);
+    if (into) into.items = [...into.items, ...group.items];
+    else merged.set(id, { ...group, items: [...group.items] });
+  }
+  return [...merged.values()];
+}
+
+// "Draft a purchase order": the group's SKUs at their suggested quantities, then the draft's page.
+function draftButton(group, keys) {
+  if (!group.supplierId) {
+    return h("p", { class: "muted" }, "Set a supplier's terms for these SKUs on the ", h("a", { href: "#/suppliers" }, "Suppliers"), " page to draft a purchase order for them.");
+  }
+  const lines = group.items.filter((s) => s.orderQuantity > 0).map((s) => ({ sku: s.sku, quantity: s.orderQuantity }));
+  const button = h("button", { type: "button", class: "draft-po", "data-supplier": group.supplierId }, "Draft a purchase order");
+  if (lines.length > MAX_PO_LINES) {
+    button.disabled = true;
+    return h("p", {}, button, h("span", { class: "muted" }, ` ${lines.length} SKUs: a purchase order holds at most ${MAX_PO_LINES} lines; make them on the Purchase orders page.`));
+  }
+  button.addEventListener("click", async () => {
+    showError(null);
+    try {
+      const po = await whileBusy(button, "Drafting…", () =>
+        call("/purchase-orders", {
+          method: "POST",
+          headers: { "Idempotency-Key": draftKey(keys, group.supplierId, lines) },
+          body: { supplierId: group.supplierId, lines },
+        }),
+      );
+      location.hash = `#/purchase-orders/${encodeURIComponent(po.poId)}`;
+    } catch (error) {
+      showError(error);
+    }
+  });
+  const units = lines.reduce((sum, line) => sum + line.quantity, 0);
+  return h("p", {}, button, h("span", { class: "muted" }, ` ${lines.length} SKUs, ${units} units, as a draft you can change before sending.`));
+}
+
+const PROBLEM_WORDS = { "stockout-risk": "Runs out before an order could arrive", "aged-stock": "Far more than needed" };
+
+const HEALTH_COLUMNS = [
+  { label: "SKU", cell: (s) => skuLink(s.sku) },
+  { label: "Problem", cell: (s) => PROBLEM_WORDS[s.problem] || s.problem },
+  { label: "Available", cell: (s) => String(s.available) },
+  { label: "Lasts", cell: (s) => (s.runsOutOn ? `${s.coverDays} days (to ${s.runsOutOn})` : "no end forecast") },
+  { label: "Lead time", cell: (s) => `${s.leadTimeDays} days`, className: "secondary" },
+  { label: "What to do", cell: (s) => h("ul", { class: "advice" }, s.advice.map((a) => h("li", { "data-action": a.action }, a.text))) },
+];
+
+// Too much, too little: last night's plans read against the stock (GET /planning/stock-health), one page.
+async function stockHealth(priceSwitch) {
+  const holder = h("section", { id: "stock-health", "aria-labelledby": "stock-health-title" }, h("h2", { id: "stock-health-title" }, "Too much, too little"), priceSwitch);
+  const answer = await call("/planning/stock-health", { query: { limit: 500 } });
+  if (!answer.items.length) {
+    holder.append(h("p", { id: "stock-health-none" }, "No SKU runs out within its lead time, and none has more than three times the stock an order is meant to cover."));
+    return holder;
+  }
+  holder.append(
+    h("p", { class: "muted" }, `Days are the warehouse's (${answer.timeZone}). Price and promotion ideas are hints: nothing here changes a price.`),
+    table("Aged stock and stockout risks", HEALTH_COLUMNS, answer.items, { rowAttributes: (s) => ({ "data-health-sku": s.sku, "data-problem": s.problem }) }),
+  );
+  if (answer.pricesUnavailable) holder.append(h("p", { class: "muted", id: "prices-unavailable" }, "Amazon's prices could not be read just now (Amazon allows one look every 30 seconds): the hints are in words."));
+  if (answer.nextToken) holder.append(h("p", { class: "muted" }, "The first 500 stock rows only: more SKUs are planned."));
+  return holder;
+}
+
+const SEND_COLUMNS = [
+  { label: "SKU", cell: (s) => skuLink(s.sku) },
+  { label: "Send", cell: (s) => h("strong", {}, `${s.units} units`) },
+  { label: "Fulfillable at Amazon", cell: (s) => String(s.fulfillable) },
+  { label: "Inbound", cell: (s) => String(s.inbound), className: "secondary" },
+  { label: "Reserved", cell: (s) => String(s.reserved), className: "secondary" },
+  { label: "Why", cell: (s) => `${s.inputs.forecastDemand} units forecast over ${s.inputs.inboundLeadTimeDays} + ${s.inputs.coverTargetDays} days, less fulfillable and inbound`, className: "secondary" },
+];
+
+function sendToAmazon(items) {
+  if (!items.length) return h("p", { id: "send-none", class: "muted" }, "Amazon holds enough of every FBA SKU for now.");
+  return table("Send to Amazon", SEND_COLUMNS, items, { rowAttributes: (s) => ({ "data-send-sku": s.sku }) });
+}
+
+// The seller's permission for Amazon's prices in the hints (off by default); the rest of the settings kept.
+function priceHintsSwitch(onChange) {
+  const box = h("input", { type: "checkbox", id: "price-hints" });
+  const form = h("p", {}, box, h("label", { for: "price-hints" }, " Show Amazon's prices beside the price hints (one call to Amazon per look; prices are never changed here)"));
+  call("/planning/settings").then((settings) => {
+    box.checked = Boolean(settings.priceHints);
+  }).catch(showError);
+  box.addEventListener("change", async () => {
+    showError(null);
+    try {
+      const settings = await call("/planning/settings");
+      await whileBusy(box, null, () => call("/planning/settings", { method: "PUT", body: { ...settings, priceHints: box.checked } }));
+      announce(box.checked ? "Amazon's prices will be shown beside the hints." : "The hints stay in words.");
+      await onChange();
+    } catch (error) {
+      box.checked = !box.checked;
+      showError(error);
+    }
+  });
+  return form;
+}
+
 async function renderReorder(view) {
   const list = h("div", { id: "reorder-groups" });
   const more = h("button", { type: "button", id: "reorder-more", hidden: true }, "Show more");
+  const keys = new Map();
+  const send = h("div", { id: "send-to-amazon" });
   view.replaceChildren(
     h("h1", {}, "Planning"),
     h("p", { class: "muted" }, "Each night every SKU gets a forecast from its own orders, a safety stock and a reorder point. These SKUs have fallen to their reorder point: what they have available plus what is on order no longer covers the lead time."),
@@ -50,11 +171,25 @@ async function renderReorder(view) {
     h("h2", {}, "Reorder now"),
     list,
     more,
+    h("h2", {}, "Send to Amazon"),
+    h("p", { class: "muted" }, "FBA SKUs whose units at Amazon and on their way will not cover the check-in time and the cover target: send these from your shelf."),
+    send,
   );
+  const health = h("div", { id: "stock-health-holder" });
+  let priceSwitch = null;
+  const drawHealth = async () => health.replaceChildren(await stockHealth(priceSwitch));
+  priceSwitch = priceHintsSwitch(drawHealth);
+  view.append(health);
+  try {
+    await drawHealth();
+  } catch (error) {
+    showError(error);
+  }
   const paged = pagedRows({
     more,
     fetchPage: async (nextToken) => {
       const answer = await call("/planning/reorder", { query: { limit: 100, nextToken } });
+      if (!nextToken) send.replaceChildren(sendToAmazon(answer.sendToAmazon || []));
       return { items: answer.groups, nextToken: answer.nextToken };
     },
     draw: (groups) => {
@@ -63,11 +198,12 @@ async function renderReorder(view) {
         return;
       }
       list.replaceChildren(
-        ...groups.map((group) =>
+        ...mergeGroups(groups).map((group) =>
           h(
             "section",
             { class: "reorder-group", "data-supplier": group.supplierId || "" },
             h("h3", {}, group.supplierName),
+            draftButton(group, keys),
             table(`Reorder suggestions: ${group.supplierName}`, SUGGESTION_COLUMNS, group.items, { rowAttributes: (s) => ({ "data-sku": s.sku }) }),
           ),
         ),

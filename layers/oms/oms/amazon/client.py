@@ -96,6 +96,9 @@ OPERATIONS = {
         Operation("patchListingsItem", "PATCH", "/listings/2021-08-01/items/{sellerId}/{sku}"),
         Operation("searchListingsItems", "GET", "/listings/2021-08-01/items/{sellerId}"),
         Operation("getCatalogItem", "GET", "/catalog/2022-04-01/items/{asin}"),  # 2, 2
+        Operation(
+            "getCompetitiveSummary", "POST", "/batches/products/pricing/2022-05-01/items/competitiveSummary"
+        ),  # 0.033, 1
         Operation("createReport", "POST", "/reports/2021-06-30/reports"),  # 0.0167, 15
         Operation("getReport", "GET", "/reports/2021-06-30/reports/{reportId}"),  # 2, 15
         Operation(

@@ -34,6 +34,7 @@ DEFAULT_LIMITS: dict[str, Limit] = {
     "patchListingsItem": Limit(5, 5),
     "searchListingsItems": Limit(5, 5),
     "getCatalogItem": Limit(2, 2),
+    "getCompetitiveSummary": Limit(0.033, 1),
     "getEligibleShipmentServices": Limit(6, 12),
     "createShipment": Limit(2, 2),
     "createReport": Limit(0.0167, 15),

@@ -146,6 +146,7 @@ ROUTES: dict[tuple[str, str], str] = {
     # planning
     ("GET", "/planning/skus/{sku}"): "planning:read",
     ("GET", "/planning/reorder"): "planning:read",
+    ("GET", "/planning/stock-health"): "planning:read",
     ("GET", "/planning/settings"): "planning:read",
     ("PUT", "/planning/settings"): "planning:write",
     # webhooks out (subscriptions hand out secrets: behind the authorizer, unlike POST /webhooks/{id})

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Annotated
 from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
+from oms.amazon.client import default_client, region_of
+from oms.amazon.pricing_api import PriceContext, competitive_summaries
 from oms.planning.demand import HISTORY_DAYS
 from oms.planning.lines import ProductLines, read_settings, save_settings
+from oms.planning.stock_health import StockHealth, stock_health
 from oms.planning.views import ReorderList, SkuPlan, reorder_list, sku_plan
+from oms.settings import get_settings
 from oms.store.default import default_table
 
 router = APIGatewayRouter()
@@ -40,6 +45,29 @@ def get_reorder(
 ) -> ReorderList:
     """The SKUs last night's plans found due: available + on order at or below the reorder point."""
     return reorder_list(default_table(), limit=limit, next_token=next_token)
+
+
+@router.get(
+    "/planning/stock-health", summary="Too much, too little: aged stock and stockout risk", tags=["planning"]
+)
+def get_stock_health(
+    limit: Annotated[int, Query(ge=1, le=500, description="page size (stock rows read)")] = 100,
+    next_token: Annotated[str | None, Query(alias="nextToken", max_length=4096)] = None,
+) -> StockHealth:
+    """From last night's plans: SKUs whose available units last more than 3 times what an order covers (lead
+    time + review + target), and SKUs whose available units run out within the lead time; each with what to
+    do (reorder now, expedite an open purchase order due after the stock runs out, a price or promotion
+    hint: hints only, no price is changed). Stockout risks first, the soonest first."""
+    settings = get_settings()
+    marketplace = settings.marketplaces[0]
+
+    def prices(asins: Sequence[str]) -> Mapping[str, PriceContext]:
+        client = default_client()
+        return competitive_summaries(client, asins, marketplace_id=marketplace, region=region_of(marketplace))
+
+    return stock_health(
+        default_table(), limit=limit, next_token=next_token, prices=prices, seller_id=settings.seller_id
+    )
 
 
 @router.get(

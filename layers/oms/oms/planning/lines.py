@@ -62,6 +62,11 @@ class ProductLine(ApiModel):
 
 class ProductLines(ApiModel):
     lines: list[ProductLine] = Field(default_factory=list, max_length=200)
+    price_hints: bool = Field(
+        default=False,
+        description="let GET /planning/stock-health ask Amazon's competitive price summary (getCompetitiveSummary) "
+        "for its price hints; off: the hints are in words only. Hints never change a price",
+    )
 
     @model_validator(mode="after")
     def _distinct(self) -> ProductLines:

@@ -10,7 +10,7 @@ again writes the same plan (a ReorderDue is published only when a plan becomes d
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -23,7 +23,7 @@ from oms.planning.lead_times import lead_time_for, supply_terms, units_on_order
 from oms.planning.lines import ProductLines, line_of, read_settings
 from oms.planning.stock_plan import Stock, compute_plan, store_plan
 from oms.store import keys
-from oms.store.table import Table
+from oms.store.table import Item, Table
 from oms.warehouse.settings import ShippingSettingsStore
 
 PAGE = 25  # SKUs planned between two saves of the run's progress
@@ -40,6 +40,15 @@ class RunResult:
     already_done: bool = False
 
 
+def _amazon_only(rows: Sequence[Item]) -> bool:
+    """The SKU's stock policy says Amazon fulfils it (channel FBA)."""
+    return any(
+        r.get("channel") == "FBA"
+        for r in rows
+        if r.get("location", keys.DEFAULT_LOCATION) == keys.DEFAULT_LOCATION
+    )
+
+
 def _plan_one(
     table: Table, sales: SkuSales, *, as_of_day: str, now: datetime, settings: ProductLines
 ) -> bool:
@@ -51,6 +60,8 @@ def _plan_one(
     if terms is not None:  # the supplier's rounding wins over any typed on the SKU
         stock = replace(stock, case_pack=terms.casePack, minimum_order_quantity=terms.moq)
     out = stock.available <= 0 or stock.backordered > 0
+    if _amazon_only(sales.rows):  # Amazon fulfils it: out when Amazon has none to sell, not the shelf here
+        out = stock.fba is not None and int(stock.fba.get("fulfillable", 0)) <= 0
     mark_out = None
     if out and demand is not None:  # the day just ended with nothing to sell: its demand is unknown
         demand.mark_out(as_of)

@@ -31,6 +31,7 @@ from oms.errors import Conflict
 from oms.inventory.stock import level_of, row_item
 from oms.planning.backtest import Accuracy, plan
 from oms.planning.demand import DemandHistory
+from oms.planning.fba_send import send_to_amazon
 from oms.planning.lines import ProductLine, with_line
 from oms.store import keys
 from oms.store.conditional import add_ordered
@@ -55,6 +56,7 @@ class Stock:
     backordered: int
     case_pack: int | None
     minimum_order_quantity: int | None
+    fba: dict[str, Any] | None = None  # Amazon's FBA figures (fulfillable, inbound, reserved) for an FBA SKU
 
     @classmethod
     def of(cls, rows: Sequence[Item]) -> Stock:
@@ -68,6 +70,7 @@ class Stock:
             sum(level.backordered for level in levels),
             _int_or_none(policy.get("casePack")),
             _int_or_none(policy.get("minimumOrderQuantity")),
+            next((dict(r["fba"]) for r in rows if r.get("fba")), None),
         )
 
 
@@ -142,6 +145,8 @@ def compute_plan(
         minimum_order_quantity=stock.minimum_order_quantity,
     )
     due = reorder_due(stock.available, on_order, point.value) and quantity.value > 0
+    by_channel = demand.by_channel if demand is not None else {}
+    send = send_to_amazon(forecast, stock.fba, by_channel, case_pack=stock.case_pack)
     return {
         "entity": PLAN_ENTITY,
         "sku": sku,
@@ -169,6 +174,7 @@ def compute_plan(
         "backordered": stock.backordered,
         "onOrder": on_order,
         "reorderDue": due,
+        "sendToAmazon": send,
         "supplier": None,  # the SKU's supplier, set by the nightly run from its terms
     }
 
@@ -201,6 +207,8 @@ def store_plan(table: Table, body: Item, *, mark_out: str | None = None) -> Item
     item = {**keys.plan_key(sku), **body}
     if body["reorderDue"]:
         item |= keys.reorder_due_index_keys(sku)
+    if (body.get("sendToAmazon") or {}).get("value"):
+        item |= keys.send_to_amazon_index_keys(sku)
     for attempt in range(_ATTEMPTS):
         row = table.get(keys.stock_key(sku), consistent=True)
         writes = [Write("Put", item=item)]

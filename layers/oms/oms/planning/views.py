@@ -16,6 +16,7 @@ from oms.store import keys
 from oms.store.table import Item, Table
 
 NO_SUPPLIER = "No supplier set"
+MAX_SEND_LISTED = 500
 
 
 class Figure(ApiModel):
@@ -116,8 +117,24 @@ class SupplierGroup(ApiModel):
     items: list[Suggestion]
 
 
+class SendToAmazon(ApiModel):
+    sku: str
+    units: int = Field(description="units to send to Amazon's fulfilment network")
+    fulfillable: int
+    inbound: int
+    reserved: int
+    formula: str
+    inputs: dict[str, float | int | str | None] = Field(description="every number the formula used")
+    planned_at: UtcDateTime
+
+
 class ReorderList(ApiModel):
     groups: list[SupplierGroup]
+    send_to_amazon: list[SendToAmazon] = Field(
+        default_factory=list,
+        description="FBA SKUs with units to send from your shelf to Amazon, apart from the purchase suggestions "
+        f"(on the first page, at most {MAX_SEND_LISTED})",
+    )
     next_token: str | None = None
 
 
@@ -232,4 +249,27 @@ def reorder_list(table: Table, *, limit: int, next_token: str | None) -> Reorder
         SupplierGroup(supplier_id=s, supplier_name=names.get(s, s) if s else NO_SUPPLIER, items=items)
         for s, items in sorted(by_supplier.items(), key=lambda e: (e[0] is None, names.get(e[0] or "", "")))
     ]
-    return ReorderList(groups=groups, next_token=page.next_token)
+    send = _send_to_amazon(table) if next_token is None else []
+    return ReorderList(groups=groups, send_to_amazon=send, next_token=page.next_token)
+
+
+def _send_to_amazon(table: Table) -> list[SendToAmazon]:
+    found: list[SendToAmazon] = []
+    for item in table.query_page(keys.send_to_amazon(), limit=MAX_SEND_LISTED).items:
+        figure = item.get("sendToAmazon") or {}
+        inputs = dict(figure.get("inputs") or {})
+        if not figure.get("value"):
+            continue
+        found.append(
+            SendToAmazon(
+                sku=str(item["sku"]),
+                units=int(figure["value"]),
+                fulfillable=int(inputs.get("fulfillable", 0)),
+                inbound=int(inputs.get("inbound", 0)),
+                reserved=int(inputs.get("reserved", 0)),
+                formula=str(figure.get("formula", "")),
+                inputs=inputs,
+                planned_at=item["plannedAt"],
+            )
+        )
+    return found

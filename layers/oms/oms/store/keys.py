@@ -549,6 +549,7 @@ def sku_ordered_between(sku: str, first_day: str, last_day: str) -> KeyQuery:
 
 PLAN_SK = "PLAN"
 REORDER_DUE = "PLAN#REORDER"
+SEND_TO_AMAZON = "PLAN#SEND-TO-AMAZON"
 PLAN_RUN = "PLAN#RUN"
 
 
@@ -564,6 +565,15 @@ def reorder_due_index_keys(sku: str) -> dict[str, str]:
 
 def reorder_due() -> KeyQuery:
     return KeyQuery(REORDER_DUE, "gsi1")
+
+
+def send_to_amazon_index_keys(sku: str) -> dict[str, str]:
+    """gsi2, sparse: only the plans of FBA SKUs with units to send to Amazon (GET /planning/reorder), by SKU."""
+    return {"gsi2pk": SEND_TO_AMAZON, "gsi2sk": sku}
+
+
+def send_to_amazon() -> KeyQuery:
+    return KeyQuery(SEND_TO_AMAZON, "gsi2")
 
 
 def plan_run_key(day: str) -> dict[str, str]:

@@ -1,0 +1,122 @@
+"""A draft purchase order in two clicks: a SKU with a supplier's terms falls to its reorder point, the nightly
+plan lists it under its supplier on the Planning page (and as a stockout risk under "Too much, too
+little"), and "Draft a purchase order" (clicked twice, quickly)
+makes one draft with the suggested quantity and opens its page. Dates come from the clock and the
+warehouse's zone, never fixed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from oms.store.conditional import add_ordered
+from oms_local import harness
+from tests.browser.conftest import ROOT, Api, wait_until_loaded
+from tests.builders import WAREHOUSE_SETTINGS
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+
+RUN = uuid.uuid4().hex[:6].upper()
+SKU = f"DRAFT-MUG-{RUN}"
+WEEK = [3, 4, 5, 6, 7, 9, 2]
+
+
+def _seed_orders(outputs: dict[str, Any], days: int) -> None:
+    """`days` warehouse days of orders ending yesterday, written as the intake transaction writes them."""
+    today = datetime.now(UTC).astimezone(ZoneInfo(WAREHOUSE_SETTINGS["warehouse"]["timeZone"])).date()
+    dynamodb = harness.aws_client(outputs, "dynamodb")
+    for back in range(days, 0, -1):
+        day = (today - timedelta(days=back)).isoformat()
+        write = add_ordered(
+            day, SKU, units=WEEK[back % 7], channel="MFN", marketplace=outputs["MarketplaceId"]
+        )
+        dynamodb.transact_write_items(TransactItems=[write.request(outputs["TableName"])])
+
+
+def _plan_now(stack: harness.StackProcess, tmp_path: Path) -> None:
+    event = tmp_path / "again.json"
+    event.write_text(json.dumps({"again": True}))
+    where = ["--port", str(stack.port), "--state-dir", str(stack.state_dir)]
+    ran = subprocess.run(
+        [sys.executable, "-m", "oms_tools.cli", "invoke", "plan_stock", "--event", str(event), *where],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=ROOT,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stderr
+
+
+def test_a_suppliers_reorder_group_becomes_one_draft_in_two_clicks(
+    signed_in: Callable[..., Any],
+    api: Api,
+    outputs: dict[str, Any],
+    stack: harness.StackProcess,
+    screenshots: Path,
+    tmp_path: Path,
+) -> None:
+    # given a mug bought from a supplier in cases of 6 with a 14-day lead time, 10 on hand, ~5 sold a day
+    api.ok("PUT", "/settings/shipping", json=WAREHOUSE_SETTINGS)
+    supplier = api.ok("POST", "/suppliers", json={"name": f"Draft Works {RUN}", "currencyCode": "USD"})
+    supplier_id = supplier["supplierId"]
+    terms = {
+        "leadTime": {"productionDays": 10, "transitDays": 4},
+        "casePack": 6,
+        "unitCost": {"amount": "2.40", "currencyCode": "USD"},
+    }
+    api.ok("PUT", f"/suppliers/{supplier_id}/skus/{SKU}", json=terms)
+    api.ok("PUT", f"/inventory/{SKU}", json={"casePack": 6})
+    api.ok(
+        "POST",
+        f"/inventory/{SKU}/adjustments",
+        json={"delta": 10, "reason": "receipt", "reference": "OPENING"},
+    )
+    _seed_orders(outputs, 84)
+    _plan_now(stack, tmp_path)
+    plan = api.ok("GET", f"/planning/skus/{SKU}")
+    assert plan["reorderDue"] is True
+    suggested = plan["orderQuantity"]["value"]
+    assert suggested > 0 and suggested % 6 == 0
+
+    # when the seller presses "Draft a purchase order" on the supplier's group, twice in a hurry
+    page = signed_in("#/planning")
+    group = page.locator(f'section.reorder-group[data-supplier="{supplier_id}"]')
+    assert group.locator(f'tr[data-sku="{SKU}"]').count() == 1
+    button = group.locator("button.draft-po")
+    assert button.inner_text() == "Draft a purchase order"
+    page.screenshot(path=str(screenshots / "planning-draft-button.png"), full_page=True)
+
+    # and, 10 on hand lasting a few days of a 14-day lead time, "Too much, too little" says to reorder now
+    risk = page.locator(f'#stock-health tr[data-health-sku="{SKU}"]')
+    assert risk.get_attribute("data-problem") == "stockout-risk"
+    assert f"reorder now: {suggested} units" in risk.locator('li[data-action="reorder-now"]').inner_text()
+    assert risk.locator('li[data-action="price-or-promotion-hint"]').count() == 1
+    button.dblclick()
+
+    # then the draft's page opens, with the SKU at the suggested quantity
+    page.wait_for_function(
+        "() => location.hash.startsWith('#/purchase-orders/PO-') || !document.getElementById('alert').hidden",
+        timeout=60_000,
+    )
+    assert page.url.split("#", 1)[1].startswith("/purchase-orders/PO-"), page.inner_text("#alert")
+    wait_until_loaded(page)
+    po_id = page.url.rsplit("/", 1)[1]
+    assert page.inner_text("#po-state") == "Draft (not sent)"
+    po = api.ok("GET", f"/purchase-orders/{po_id}")
+    assert po["supplierId"] == supplier_id
+    assert [(line["sku"], line["quantity"]) for line in po["lines"]] == [(SKU, suggested)]
+    assert page.script_errors == []
+
+    # and the double click made one draft, not two
+    drafts = api.ok("GET", "/purchase-orders", params={"supplierId": supplier_id})["items"]
+    assert [d["poId"] for d in drafts] == [po_id]
