@@ -102,7 +102,7 @@ def new_page(browser: Any) -> Iterator[Callable[..., Any]]:
     def make(viewport: dict[str, int] | None = None, timezone_id: str | None = None) -> Any:
         options: dict[str, Any] = {"timezone_id": timezone_id} if timezone_id else {}
         context = browser.new_context(viewport=viewport or DESKTOP, accept_downloads=True, **options)
-        context.set_default_timeout(15_000)
+        context.set_default_timeout(30_000)  # a busy 2-core machine starts pages slowly
         if os.environ.get("FAKETIME"):  # make test-timeshift: libfaketime does not reach chromium's clock
             context.clock.set_system_time(datetime.now(UTC))
         contexts.append(context)
