@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib.util
-import io
 import json
 import os
 import sys
@@ -40,19 +39,29 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cost_meter import ALL, BillMeter  # noqa: E402
-from cost_prices import PRICES, chunks, lambda_dollars, per_million  # noqa: E402
-from intake_common import REGION, ROOT, own_moto, say  # noqa: E402
-from intake_sim import LambdaContext, SimulatedIntake  # noqa: E402
+from cost_meter import ALL, BillMeter
+from cost_prices import PRICES, chunks, lambda_dollars, per_million
+from intake_common import REGION, ROOT, own_moto, say
+from intake_sim import LambdaContext, SimulatedIntake
 
 GOAL_DOLLARS = 10.0
 PLANS: dict[str, dict[str, Any]] = {
     "template (ALL x3)": {"gsi1": ALL, "gsi2": ALL, "gsi3": ALL},
     "KEYS_ONLY x3": {"gsi1": frozenset(), "gsi2": frozenset(), "gsi3": frozenset()},
 }
-STREAM_FUNCTIONS = ("PublishEventsFunction", "SyncListingsFunction", "ReadCatalogueFunction", "SubmitRefundsFunction",
-                    "SyncReturnsFunction")
-QUEUE_FUNCTIONS = ("ApplyRulesFunction", "DeliverWebhooksFunction", "ProcessWebhooksFunction", "BuildReportFunction")
+STREAM_FUNCTIONS = (
+    "PublishEventsFunction",
+    "SyncListingsFunction",
+    "ReadCatalogueFunction",
+    "SubmitRefundsFunction",
+    "SyncReturnsFunction",
+)
+QUEUE_FUNCTIONS = (
+    "ApplyRulesFunction",
+    "DeliverWebhooksFunction",
+    "ProcessWebhooksFunction",
+    "BuildReportFunction",
+)
 
 
 class NoPause:
@@ -87,17 +96,25 @@ class CostRun(SimulatedIntake):
     def setup(self) -> None:
         import boto3
 
+        import oms_local.resources
         from oms_local.template import Template
         from oms_local.triggers import SqsPoller, StreamPoller, filter_patterns
 
-        super().setup()
+        create = oms_local.resources.create_resources
+        made: list[Any] = []
+
+        def keep(*args: Any, **kwargs: Any) -> Any:  # the resources setup creates, for their resolver
+            made.append(create(*args, **kwargs))
+            return made[-1]
+
+        oms_local.resources.create_resources = keep  # type: ignore[assignment]
+        try:
+            super().setup()
+        finally:
+            oms_local.resources.create_resources = create  # type: ignore[assignment]
+        self.resources = made[0]
         self.meter.table = self.environment["TABLE_NAME"]
         template = Template()
-        self.template = template
-        resources = self._resources = None
-        from oms_local.resources import create_resources  # the names are the ones setup created
-
-        del resources, create_resources
         self.functions = {f.logical_id: f for f in template.functions()}
         streams = boto3.client("dynamodbstreams", endpoint_url=self.moto_url)
         sqs = boto3.client("sqs", endpoint_url=self.moto_url)
@@ -112,19 +129,35 @@ class CostRun(SimulatedIntake):
                 invoke = self._invoker(function)
                 if trigger.type == "DynamoDB":
                     poller: Any = StreamPoller(
-                        function=logical_id, stream_arn=table["LatestStreamArn"],
-                        batch_size=int(props.get("BatchSize", 100)), max_retries=0, report_failures=reports,
-                        on_failure_url=None, starting_position="TRIM_HORIZON", region=REGION, streams=streams,
-                        sqs=sqs, invoke=invoke, say=say, patterns=filter_patterns(props), batching_window=0,
+                        function=logical_id,
+                        stream_arn=table["LatestStreamArn"],
+                        batch_size=int(props.get("BatchSize", 100)),
+                        max_retries=0,
+                        report_failures=reports,
+                        on_failure_url=None,
+                        starting_position="TRIM_HORIZON",
+                        region=REGION,
+                        streams=streams,
+                        sqs=sqs,
+                        invoke=invoke,
+                        say=say,
+                        patterns=filter_patterns(props),
+                        batching_window=0,
                     )
                 elif trigger.type == "SQS":
                     queue = self._queue(sqs, props["Queue"])
                     if queue is None:
                         continue
                     poller = SqsPoller(
-                        function=logical_id, queue_url=queue[0], queue_arn=queue[1],
-                        batch_size=int(props.get("BatchSize", 10)), report_failures=reports, region=REGION,
-                        sqs=sqs, invoke=invoke, say=say,
+                        function=logical_id,
+                        queue_url=queue[0],
+                        queue_arn=queue[1],
+                        batch_size=int(props.get("BatchSize", 10)),
+                        report_failures=reports,
+                        region=REGION,
+                        sqs=sqs,
+                        invoke=invoke,
+                        say=say,
                     )
                 else:
                     continue
@@ -137,7 +170,9 @@ class CostRun(SimulatedIntake):
         logical = reference["Fn::GetAtt"][0] if isinstance(reference, dict) else str(reference).split(".")[0]
         for url in sqs.list_queues().get("QueueUrls", []):
             if logical in url:
-                arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+                arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+                    "QueueArn"
+                ]
                 return url, arn
         return None
 
@@ -157,8 +192,11 @@ class CostRun(SimulatedIntake):
                 self.handlers[logical_id] = (_load(function), resolved)
         module, resolved = self.handlers[logical_id]
         os.environ.update(resolved)
-        context = LambdaContext(function_name=function.function_name if hasattr(function, "function_name") else logical_id,
-                                aws_request_id=str(uuid.uuid4()), memory_limit_in_mb=function.memory)
+        context = LambdaContext(
+            function_name=function.function_name if hasattr(function, "function_name") else logical_id,
+            aws_request_id=str(uuid.uuid4()),
+            memory_limit_in_mb=function.memory,
+        )
         with self.meter.capability(function.folder), contextlib.redirect_stdout(self.meter):  # type: ignore[type-var]
             started = time.perf_counter()
             try:
@@ -167,15 +205,7 @@ class CostRun(SimulatedIntake):
                 self.meter.invoked(time.perf_counter() - started, function.memory)
 
     def _resolve(self, environment: dict[str, Any]) -> dict[str, str]:
-        from oms_local.resources import create_resources  # noqa: F401 - the resolver lives on the resources
-
-        resolved = {}
-        for key, value in environment.items():
-            if isinstance(value, str | int | float):
-                resolved[key] = str(value)
-            elif key in os.environ:
-                resolved[key] = os.environ[key]
-        return resolved
+        return {k: str(v) for k, v in self.resources.resolver.resolve(environment).items()}
 
     # ------------------------------------------------------------ the product's functions
 
@@ -225,17 +255,23 @@ class CostRun(SimulatedIntake):
         runs: dict[str, dict[str, Any]] = {}
         for function in self.functions.values():
             for trigger in function.triggers:
-                if trigger.type not in ("Schedule", "ScheduleV2") or function.logical_id == "ReconcileOrdersFunction":
+                if (
+                    trigger.type not in ("Schedule", "ScheduleV2")
+                    or function.logical_id == "ReconcileOrdersFunction"
+                ):
                     continue
                 props = trigger.properties
                 expression = ScheduleExpression(
-                    props.get("Schedule") or props["ScheduleExpression"], props.get("ScheduleExpressionTimezone", "UTC")
+                    props.get("Schedule") or props["ScheduleExpression"],
+                    props.get("ScheduleExpressionTimezone", "UTC"),
                 )
                 first = expression.next_after(self.clock.now())
                 count, moment = 0, first
                 while moment < first + timedelta(days=7):
                     moment, count = expression.next_after(moment), count + 1
-                event = scheduled_event(trigger.type, props, when=self.clock.now(), region=REGION, schedule_arn="bench")
+                event = scheduled_event(
+                    trigger.type, props, when=self.clock.now(), region=REGION, schedule_arn="bench"
+                )
                 name = f"{function.folder} ({trigger.name})"
                 with self.meter.capability(name):
                     pass
@@ -298,14 +334,21 @@ def dollars(cap: Any, plan: str) -> dict[str, float]:
     }
 
 
-def report(run: CostRun, meter: BillMeter, schedules: dict[str, dict[str, Any]], orders_per_hour: float) -> dict[str, Any]:
+def report(
+    run: CostRun, meter: BillMeter, schedules: dict[str, dict[str, Any]], orders_per_hour: float
+) -> dict[str, Any]:
     orders = run.count
     hours_per_million = 1e6 / orders_per_hour
     sent = run.marketplace.courier.stats.as_dict()
-    results: dict[str, Any] = {"orders": orders, "ordersPerHour": orders_per_hour, "notifications": sent,
-                               "plans": {}, "prices": {k: vars(v) for k, v in PRICES.items()},
-                               "failedScheduledRuns": run.failed_runs}
-    scheduled = {name for name in schedules}
+    results: dict[str, Any] = {
+        "orders": orders,
+        "ordersPerHour": orders_per_hour,
+        "notifications": sent,
+        "plans": {},
+        "prices": {k: vars(v) for k, v in PRICES.items()},
+        "failedScheduledRuns": run.failed_runs,
+    }
+    scheduled = set(schedules)
     for plan in PLANS:
         rows: dict[str, dict[str, float]] = {}
         for name, cap in sorted(meter.capabilities.items()):
@@ -335,7 +378,8 @@ def report(run: CostRun, meter: BillMeter, schedules: dict[str, dict[str, Any]],
     sizes = [s for (t, pk, sk), s in _order_sizes(meter).items()]
     mean_kb = max(1, round(sum(sizes) / max(len(sizes), 1) / 1024 + 0.5)) if sizes else 1
     results["floor"] = per_million(
-        sent["published"] * (mean_kb * PRICES["dynamodb.write_unit"].dollars + PRICES["sqs.request"].dollars), orders
+        sent["published"] * (mean_kb * PRICES["dynamodb.write_unit"].dollars + PRICES["sqs.request"].dollars),
+        orders,
     )
     results["meanOrderBytes"] = round(sum(sizes) / max(len(sizes), 1))
     return results
@@ -344,14 +388,16 @@ def report(run: CostRun, meter: BillMeter, schedules: dict[str, dict[str, Any]],
 def _order_sizes(meter: BillMeter) -> dict[tuple[str, str, str], int]:
     from intake_meter import item_size
 
-    return {k: item_size(v) for k, v in meter.shadow.items() if k[1].startswith("ORDER#") and k[2] == k[1]}
+    return {k: item_size(v) for k, v in meter.shadow.items() if k[1].startswith("ORDER#") and k[2] == "ORDER"}
 
 
 def print_report(results: dict[str, Any], meter: BillMeter) -> None:
     services = ("lambda", "dynamodb", "sqs", "eventbridge", "s3", "secretsmanager", "cloudwatch")
     orders = results["orders"]
-    print(f"\n$ per million orders ({orders} orders counted, {results['ordersPerHour']:.0f} orders/h for the "
-          f"monthly and scheduled charges; notifications {results['notifications']})")
+    print(
+        f"\n$ per million orders ({orders} orders counted, {results['ordersPerHour']:.0f} orders/h for the "
+        f"monthly and scheduled charges; notifications {results['notifications']})"
+    )
     for plan, rows in results["plans"].items():
         print(f"\nindex projections: {plan}")
         print("| capability | " + " | ".join(services) + " | total |")
@@ -359,28 +405,47 @@ def print_report(results: dict[str, Any], meter: BillMeter) -> None:
         totals = Counter[str]()
         for name, money in rows.items():
             totals.update(money)
-            print(f"| {name} | " + " | ".join(f"{money.get(s, 0):.3f}" for s in services)
-                  + f" | {sum(money.values()):.3f} |")
+            print(
+                f"| {name} | "
+                + " | ".join(f"{money.get(s, 0):.3f}" for s in services)
+                + f" | {sum(money.values()):.3f} |"
+            )
         total = sum(totals.values())
-        print("| **all** | " + " | ".join(f"{totals.get(s, 0):.3f}" for s in services) + f" | **{total:.2f}** |")
+        print(
+            "| **all** | " + " | ".join(f"{totals.get(s, 0):.3f}" for s in services) + f" | **{total:.2f}** |"
+        )
         print(f"goal <= ${GOAL_DOLLARS:.0f}: {'met' if total <= GOAL_DOLLARS else 'NOT met'}")
-    print(f"\nAmazon's sample flow (Step Functions per notification, getOrder + getOrderItems): "
-          f"${results['sampleFlow']:.2f} per million orders (its SP-API calls are not billed in dollars, "
-          f"but throttled: see bench/intake.py)")
-    print(f"the floor (each distinct change written once, no index, its message queued once): "
-          f"${results['floor']:.2f} per million orders; mean order item {results['meanOrderBytes']} bytes")
+    print(
+        f"\nAmazon's sample flow (Step Functions per notification, getOrder + getOrderItems): "
+        f"${results['sampleFlow']:.2f} per million orders (its SP-API calls are not billed in dollars, "
+        f"but throttled: see bench/intake.py)"
+    )
+    print(
+        f"the floor (each distinct change written once, no index, its message queued once): "
+        f"${results['floor']:.2f} per million orders; mean order item {results['meanOrderBytes']} bytes"
+    )
     ingest = meter.capabilities.get("ingest_notifications")
     notifications = results["notifications"]["delivered"]
     if ingest and notifications:
         for plan in PLANS:
             units = (ingest.table_wcu + ingest.index_wcu.get(plan, 0)) / notifications
-            print(f"write units per notification delivered ({plan}): {units:.1f} "
-                  f"(table {ingest.table_wcu / notifications:.1f}, indexes {ingest.index_wcu.get(plan, 0) / notifications:.1f})")
+            print(
+                f"write units per notification delivered ({plan}): {units:.1f} "
+                f"(table {ingest.table_wcu / notifications:.1f}, indexes {ingest.index_wcu.get(plan, 0) / notifications:.1f})"
+            )
+        by_entity = sorted(ingest.entity_wcu.items(), key=lambda kv: -kv[1])
+        print(
+            "ingest's write units by item (table + template's indexes), per notification: "
+            + ", ".join(f"{entity} {units / notifications:.1f}" for entity, units in by_entity)
+        )
     if results["failedScheduledRuns"]:
         print("scheduled runs that failed here (their cost is what they did before failing):")
         for name, error in results["failedScheduledRuns"].items():
             print(f"  {name}: {error}")
-    print("prices (us-east-1): " + "; ".join(f"{k} ${p.dollars:.10g}/{p.per} ({p.as_of})" for k, p in PRICES.items()))
+    print(
+        "prices (us-east-1): "
+        + "; ".join(f"{k} ${p.dollars:.10g}/{p.per} ({p.as_of})" for k, p in PRICES.items())
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -390,12 +455,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=20261206)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "cost.json")
     args = parser.parse_args(argv)
-    os.environ.update({
-        "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_REGION": REGION,
-        "AWS_DEFAULT_REGION": REGION, "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-        "POWERTOOLS_SERVICE_NAME": "ingest_notifications", "POWERTOOLS_METRICS_NAMESPACE": "AmazonSellerOms",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-    })
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "POWERTOOLS_SERVICE_NAME": "ingest_notifications",
+            "POWERTOOLS_METRICS_NAMESPACE": "AmazonSellerOms",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+        }
+    )
     os.environ.pop("AWS_PROFILE", None)
     import boto3
 

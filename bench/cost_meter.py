@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import botocore.client
-
 from intake_meter import item_size
 
 Item = dict[str, Any]  # wire shape
@@ -89,6 +88,7 @@ class Capability:
     gb_seconds: float = 0.0
     log_bytes: int = 0
     metric_names: set[str] = field(default_factory=set)
+    entity_wcu: Counter[str] = field(default_factory=Counter)  # table + first plan's indexes, per item kind
 
 
 class BillMeter:
@@ -149,7 +149,9 @@ class BillMeter:
         """Remember the items a write will change, as they are before it."""
         if not self.on or model.service_model.service_name != "dynamodb":
             return
-        context["bill_before"] = {key: self.shadow.get(key) for key in self._written_keys(model.name, context)}
+        context["bill_before"] = {
+            key: self.shadow.get(key) for key in self._written_keys(model.name, context)
+        }
 
     def _written_keys(self, operation: str, context: dict[str, Any]) -> list[tuple[str, str, str]]:
         params = context.get("bill_params") or {}
@@ -177,7 +179,9 @@ class BillMeter:
 
     # --------------------------------------------------------------- counting
 
-    def _count(self, http_response: Any, parsed: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
+    def _count(
+        self, http_response: Any, parsed: dict[str, Any], model: Any, context: dict[str, Any], **_: Any
+    ) -> None:
         if not self.on:
             return
         service = model.service_model.service_name
@@ -242,21 +246,31 @@ class BillMeter:
                 new = self._after(key) if ok and key not in checks else old
                 size = max(item_size(old) if old else 0, item_size(new) if new else 0)
                 cap.table_wcu += factor * _kb(size)
+                entity = self._entity(key, old, new)
+                cap.entity_wcu[entity] += factor * _kb(size)
                 if ok and key not in checks:
-                    for plan, projections in self.plans.items():
+                    for number, (plan, projections) in enumerate(self.plans.items()):
                         if key[0] == self.table:
-                            cap.index_wcu[plan] += sum(
+                            units = sum(
                                 index_write_units(old, new, keys, projections.get(index))
                                 for index, keys in self.indexes.items()
                             )
                         else:
-                            cap.index_wcu[plan] += index_write_units(
-                                old, new, ("gsi1pk", "gsi1sk"), frozenset({"orderId"})
-                            )
+                            units = index_write_units(old, new, ("gsi1pk", "gsi1sk"), frozenset({"orderId"}))
+                        cap.index_wcu[plan] += units
+                        if number == 0:
+                            cap.entity_wcu[entity] += units
                     if new is None:
                         self.shadow.pop(key, None)
                     else:
                         self.shadow[key] = new
+
+    @staticmethod
+    def _entity(key: tuple[str, str, str], old: Item | None, new: Item | None) -> str:
+        for item in (new, old):
+            if item and "entity" in item:
+                return str(item["entity"].get("S"))
+        return f"{key[1].split('#')[0]}/{key[2].split('#')[0]}"
 
     def _after(self, key: tuple[str, str, str]) -> Item | None:
         table, pk, sk = key

@@ -34,8 +34,17 @@ PRICES: dict[str, Price] = {
     "stepfunctions.transition": Price(0.025 / 1000, "state transition (standard)", "2024-11-01"),
 }
 
-S3_WRITES = {"PutObject", "CopyObject", "PostObject", "ListObjects", "ListObjectsV2", "CreateMultipartUpload",
-             "UploadPart", "CompleteMultipartUpload", "ListBuckets"}
+S3_WRITES = {
+    "PutObject",
+    "CopyObject",
+    "PostObject",
+    "ListObjects",
+    "ListObjectsV2",
+    "CreateMultipartUpload",
+    "UploadPart",
+    "CompleteMultipartUpload",
+    "ListBuckets",
+}
 
 
 def chunks(size: int, chunk: int = 64 * 1024) -> int:
@@ -45,8 +54,7 @@ def chunks(size: int, chunk: int = 64 * 1024) -> int:
 
 def lambda_dollars(invocations: int, gb_seconds: float) -> float:
     return (
-        invocations * PRICES["lambda.request"].dollars
-        + gb_seconds * PRICES["lambda.arm64.gb_second"].dollars
+        invocations * PRICES["lambda.request"].dollars + gb_seconds * PRICES["lambda.arm64.gb_second"].dollars
     )
 
 
