@@ -32,6 +32,7 @@ Item = dict[str, Any]  # wire shape
 ALL = None  # projection: every attribute
 TABLE_KEYS = ("pk", "sk")
 ENTRY_OVERHEAD = 100
+POLLING = "queue polling (event source mappings)"  # the SQS pollers' own requests
 
 
 def _kb(size: int) -> int:
@@ -102,7 +103,7 @@ class BillMeter:
         self.plans = {name: dict(plan) for name, plan in plans.items()}  # plan -> index -> projection
         self.shadow: dict[tuple[str, str, str], Item] = {}  # (table, pk, sk) -> item
         self.capabilities: dict[str, Capability] = defaultdict(Capability)
-        self.current = "queue polling (event source mappings)"
+        self.current = POLLING
         self.on = False
         self.reader: Any = None  # a DynamoDB client the meter reads items back with, not counted
         self.free_services = {"dynamodbstreams"}  # Lambda's own stream reads are free
@@ -187,6 +188,8 @@ class BillMeter:
         service = model.service_model.service_name
         if service in self.free_services:
             return
+        if model.name == "ReceiveMessage" and not parsed.get("Messages") and self.current == POLLING:
+            return  # the bench's pollers ask after every step; Lambda's long-poll (a flat few cents a month)
         cap = self.capabilities[self.current]
         cap.requests[f"{service}.{model.name}"] += 1
         params = context.get("bill_params") or {}
