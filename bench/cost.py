@@ -6,7 +6,7 @@ N orders go through the intake benchmark's simulated day (bench/intake_sim.py: t
 marketplace and buyers on a simulated clock, 500 orders an hour, duplicates, delays and changes, the
 seller's shipments confirmed at Amazon, the backstop every 15 simulated minutes) with moto as the local
 stack runs it. Besides the ingest function, every function the table's stream or the queues trigger
-runs in this process on what the template routes to it (tests: oms_local.triggers' pollers, played
+runs in this process on what the template routes to it (oms_local.triggers' pollers, played
 synchronously every simulated minute), and at the end every scheduled function runs once on its
 schedule's event; its cost per run is multiplied by its runs per hour of the seller's day.
 
