@@ -32,7 +32,10 @@ import bench_env  # noqa: F401 - the repository on sys.path, harmless AWS settin
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "cold_start.json"
 # The template's parameters the functions check at cold start (as in tests/conftest.py).
-STACK_PARAMETERS = {"SellerId": "A3TH9S8BH6GOGM", "SpApiApplicationId": "app-id-d0e9e693-c3ad-4373-979f-ed4ec98dd746"}
+STACK_PARAMETERS = {
+    "SellerId": "A3TH9S8BH6GOGM",
+    "SpApiApplicationId": "app-id-d0e9e693-c3ad-4373-979f-ed4ec98dd746",
+}
 GOALS = {"api": 2.0, "ingest_notifications": 1.5}
 BASELINE = "import boto3\nboto3.client('dynamodb')\n"
 
@@ -75,7 +78,7 @@ def child_environment(extra: dict[str, str], task_root: Path, endpoint: str) -> 
 
 def time_once(body: str, env: dict[str, str], importtime: bool = False) -> tuple[float, str]:
     command = [sys.executable, *(["-X", "importtime"] if importtime else []), "-c", _CHILD.format(body=body)]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)  # noqa: S603
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"child failed ({done.returncode}):\n{done.stderr[-3000:]}")
     return float(done.stdout.strip().splitlines()[-1]), done.stderr
@@ -152,7 +155,9 @@ def report(figures: dict[str, Any], runs: int) -> str:
 def main() -> int:
     from oms_local.template import Template
 
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--functions", default="", help="comma list of function folders (default: every one)")
     parser.add_argument("--importtime", default="", help="a function folder: print its slowest imports")
@@ -170,7 +175,11 @@ def main() -> int:
         return print_importtime(args.importtime)
     figures = measure(order, args.runs)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    stamped = {"startedAt": datetime.now(UTC).isoformat(timespec="seconds"), "runs": args.runs, "goals": GOALS}
+    stamped = {
+        "startedAt": datetime.now(UTC).isoformat(timespec="seconds"),
+        "runs": args.runs,
+        "goals": GOALS,
+    }
     args.out.write_text(json.dumps({**stamped, "figures": figures}, indent=2) + "\n")
     print(report(figures, args.runs))
     print(f"\nfigures in {args.out}")
@@ -187,7 +196,9 @@ def print_importtime(name: str) -> int:
     with running() as url:
         os.environ["AWS_ENDPOINT_URL"] = url
         resources = create_resources(template, "cold", "us-east-1", url, parameters=STACK_PARAMETERS)
-        own = resources.resolver.resolve({**template.globals["Environment"]["Variables"], **function.environment})
+        own = resources.resolver.resolve(
+            {**template.globals["Environment"]["Variables"], **function.environment}
+        )
         env = child_environment({k: str(v) for k, v in own.items()}, function.code_uri, url)
         seconds, stderr = time_once(_APP.format(path=str(function.code_uri / "app.py")), env, importtime=True)
     print(f"{name}: {seconds * 1000:.0f} ms under -X importtime; slowest imports (cumulative):")

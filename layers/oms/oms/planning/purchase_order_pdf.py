@@ -9,7 +9,8 @@ from decimal import Decimal
 from fpdf.enums import Align
 
 from oms.domain.supply import PurchaseOrder
-from oms.shipping.paperwork import _TABLE_STYLE, PrintSetup, _Document, _row
+from oms.shipping.paperwork import PrintSetup
+from oms.shipping.pdf_document import _TABLE_STYLE, _Document, _row
 
 
 @dataclass(frozen=True)
