@@ -20,7 +20,7 @@ def _probe(**env: str) -> str:
     environment = {
         k: v for k, v in os.environ.items() if k not in ("POWERTOOLS_TRACE_DISABLED", "LAMBDA_TASK_ROOT")
     }
-    done = subprocess.run(  # noqa: S603 - our own interpreter
+    done = subprocess.run(
         [sys.executable, "-c", _PROBE], env={**environment, **env}, capture_output=True, text=True, check=True
     )
     return done.stdout.strip()
