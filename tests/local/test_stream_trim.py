@@ -171,3 +171,36 @@ def test_records_older_than_a_day_go_even_if_a_reader_never_comes_back(
     assert stream_trim.trim(backend, shard, now=later - 2 * stream_trim.MAX_AGE_SECONDS) == 0
     assert stream_trim.trim(backend, shard, now=later) == 5
     assert shard.items == []
+
+
+def test_moto_keeps_no_register_of_every_item_and_message_it_made(stack: Any) -> None:
+    """moto's register of every model instance (for its dashboard) grows with every write and message;
+    the moto process creates them untracked (oms_local.moto_untracked)."""
+    from moto.dynamodb.models.dynamo_type import Item
+    from moto.sqs.models import Message
+
+    from oms_local import moto_untracked
+
+    table, sqs = stack.client("dynamodb"), stack.client("sqs")
+    queue = sqs.create_queue(QueueName="untracked")["QueueUrl"]
+
+    def write_and_send(count: int) -> None:
+        for n in range(count):
+            table.put_item(TableName=stack.table_name, Item={"pk": {"S": f"ORDER#{n}"}, "sk": {"S": "ORDER"}})
+            sqs.send_message(QueueUrl=queue, MessageBody=str(n))
+        for message in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
+            sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+
+    items, messages = len(Item.instances_tracked), len(Message.instances_tracked)
+    write_and_send(20)
+    assert len(Item.instances_tracked) >= items + 20  # moto as it is: every item ever written, kept
+    assert len(Message.instances_tracked) >= messages + 20
+    moto_untracked.install()
+    try:
+        items, messages = len(Item.instances_tracked), len(Message.instances_tracked)
+        write_and_send(20)
+        assert (len(Item.instances_tracked), len(Message.instances_tracked)) == (items, messages)
+        got = table.get_item(TableName=stack.table_name, Key={"pk": {"S": "ORDER#19"}, "sk": {"S": "ORDER"}})
+        assert got["Item"]["pk"]["S"] == "ORDER#19"  # the table itself keeps what was written
+    finally:
+        moto_untracked.uninstall()
