@@ -26,7 +26,7 @@ def install() -> None:
     if _original:
         return
     _original["new"] = BaseModel.__dict__["__new__"]
-    BaseModel.__new__ = staticmethod(_new_untracked)  # type: ignore[assignment]
+    BaseModel.__new__ = staticmethod(_new_untracked)  # type: ignore[method-assign]
 
 
 def uninstall() -> None:
