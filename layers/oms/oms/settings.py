@@ -9,11 +9,11 @@ hands what it read to the logic it calls.
 from __future__ import annotations
 
 import ipaddress
-from typing import TypeVar
+import os
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 # Where SP-API credentials may be sent: Amazon's own hosts over HTTPS (sellingpartnerapi-*.amazon.com and
 # its sandbox, api.amazon.com / .co.uk / .co.jp for Login with Amazon); or, for the local stack, a
@@ -39,10 +39,19 @@ def amazon_endpoint(url: str) -> str:
     return url
 
 
-class Settings(BaseSettings):
-    """What the stack hands every function (template.yaml Globals); bad values stop a cold start."""
+class Settings(BaseModel):
+    """What the stack hands every function (template.yaml Globals); bad values stop a cold start.
 
-    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+    Read from the environment as pydantic-settings would (names in any case, values as text parsed by
+    pydantic), without it: pydantic-settings loads asyncio and dotenv, a sixth of a cold start
+    (bench/cold_start.py)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    def __init__(self, **values: Any) -> None:
+        """The environment's variables, then `values` (by variable name) over them."""
+        environment = {name.upper(): value for name, value in os.environ.items()}
+        super().__init__(**{**environment, **values})
 
     table_name: str = Field(min_length=3, validation_alias="TABLE_NAME")
     # Buyer PII's own table (no point-in-time recovery): only the functions that read or purge it need it.

@@ -28,6 +28,7 @@ import urllib3
 from aws_lambda_powertools.utilities import parameters
 from pydantic import BaseModel, ValidationError
 
+from oms.amazon.errors import SpApiError
 from oms.amazon.rate_budget import RateBudget
 from oms.observability import logger
 from oms.settings import get_settings
@@ -65,17 +66,6 @@ MARKETPLACE_REGIONS = {
     **dict.fromkeys(["A1VC38T7YXB528", "A39IBJ37TRP1C6", "A19VAU5U5O7RUS"], "fe"),
 }
 USER_AGENT = "amazon-seller-oms/0.1 (Language=Python)"
-
-
-class SpApiError(Exception):
-    def __init__(self, operation: str, status: int, code: str, message: str) -> None:
-        super().__init__(f"{operation}: {status} {code}: {message}")
-        # Amazon's message may echo what was sent (an address, a buyer's name): logs only, never an answer.
-        self.operation, self.status, self.code, self.message = operation, status, code, message
-
-    @property
-    def retryable(self) -> bool:
-        return self.status == 429 or self.status >= 500
 
 
 @dataclass(frozen=True)

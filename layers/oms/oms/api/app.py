@@ -1,35 +1,23 @@
-"""The API function's resolver: every Router of the API, CORS, validation and error answers."""
+"""The API function's resolver: every Router of the API, CORS, validation and error answers.
+
+A cold start imports no router: a request is answered by a resolver holding only the routers that serve
+its path's first segment (`SEGMENTS`), built and kept on the first request that needs it, so the PDF
+library, the key hashing or the planning maths load only when a route that uses them is called
+(bench/cold_start.py). `app` (every router) is built on first use, for the OpenAPI document and tests;
+tests/unit/test_api_routers.py keeps `SEGMENTS` equal to the routers' own routes."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import importlib
 import json
+from collections.abc import Iterable
+from functools import cache, lru_cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
-from oms.api import (
-    api_keys,
-    audits,
-    health,
-    integrations,
-    inventory,
-    messages,
-    metrics,
-    order_updates,
-    orders,
-    planning,
-    products,
-    purchasing,
-    refunds,
-    returns,
-    rules,
-    shipping,
-)
-from oms.api import reports as order_reports
-from oms.api import webhooks as webhooks_out
 from oms.api.errors import document_error_answers, not_json, register_error_answers, unsupported_media_type
 from oms.api.permissions import document_permissions, enforce
 
@@ -92,36 +80,86 @@ def unreadable_body(event: dict[str, Any]) -> str | None:
     return label
 
 
-def build_app() -> APIGatewayRestResolver:
+# Every router, in the order the resolver tries them (a module of oms.api each).
+ROUTERS = (
+    "health",
+    "orders",
+    "inventory",
+    "audits",
+    "shipping",
+    "metrics",
+    "products",
+    "reports",
+    "returns",
+    "refunds",
+    "webhooks",
+    "purchasing",
+    "rules",
+    "integrations",
+    "planning",
+    "api_keys",
+    "messages",
+    "order_updates",
+)
+# The routers serving each first segment of a path (/orders/... -> orders, shipping, reports).
+SEGMENTS: dict[str, tuple[str, ...]] = {
+    "health": ("health",),
+    "orders": ("orders", "shipping", "reports", "order_updates"),
+    "inventory": ("inventory",),
+    "audits": ("audits",),
+    "batches": ("shipping",),
+    "carriers": ("shipping",),
+    "settings": ("shipping",),
+    "reports": ("shipping", "reports"),
+    "metrics": ("metrics",),
+    "products": ("products",),
+    "returns": ("returns", "refunds"),
+    "webhooks": ("webhooks",),
+    "suppliers": ("purchasing",),
+    "purchase-orders": ("purchasing",),
+    "rules": ("rules",),
+    "integrations": ("integrations",),
+    "planning": ("planning",),
+    "api-keys": ("api_keys",),
+    "messages": ("messages",),
+}
+
+
+def build_app(routers: Iterable[str] = ROUTERS) -> APIGatewayRestResolver:
     app = APIGatewayRestResolver(
         enable_validation=True,
         # The dashboard is served from another origin (CloudFront, or the local stack's console).
         cors=CORSConfig(allow_origin="*", allow_headers=["Authorization", "Content-Type", "Idempotency-Key"]),
     )
-    app.include_router(health.router)
-    app.include_router(orders.router)
-    app.include_router(inventory.router)
-    app.include_router(audits.router)
-    app.include_router(shipping.router)
-    app.include_router(metrics.router)
-    app.include_router(products.router)
-    app.include_router(order_reports.router)
-    app.include_router(returns.router)
-    app.include_router(refunds.router)
-    app.include_router(webhooks_out.router)
-    app.include_router(purchasing.router)
-    app.include_router(rules.router)
-    app.include_router(integrations.router)
-    app.include_router(planning.router)
-    app.include_router(api_keys.router)
+    chosen = set(routers)
+    for name in ROUTERS:  # always in ROUTERS' order, so a partial resolver matches as the whole one does
+        if name in chosen:
+            app.include_router(importlib.import_module(f"oms.api.{name}").router)
     app.use(middlewares=[enforce])  # every route's scope (oms.api.permissions), before the route runs
-    app.include_router(messages.router)
-    app.include_router(order_updates.router)
     register_error_answers(app)
     return app
 
 
-app = build_app()
+@cache
+def app_for(segment: str) -> APIGatewayRestResolver:
+    """The resolver for paths starting /segment (no router for an unknown one: its 404 answer)."""
+    return build_app(SEGMENTS.get(segment, ()))
+
+
+def segment_of(path: str) -> str:
+    return path.lstrip("/").split("/", 1)[0]
+
+
+def __getattr__(name: str) -> Any:
+    """`app`: the resolver with every router, built on first use (the OpenAPI document, tests)."""
+    if name == "app":
+        return _whole_app()
+    raise AttributeError(name)
+
+
+@lru_cache(maxsize=1)
+def _whole_app() -> APIGatewayRestResolver:
+    return build_app()
 
 
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -132,11 +170,13 @@ def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return unsupported_media_type(label)
     if not text_body(event):
         return not_json()
-    return app.resolve(event, context)
+    return app_for(segment_of(str(event.get("path") or ""))).resolve(event, context)
 
 
 def openapi_json() -> str:
-    spec = app.get_openapi_json_schema(
+    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
+    spec = _whole_app().get_openapi_json_schema(
         title=TITLE,
         version=VERSION,
         description="A bearer token on every route but GET /health: a Cognito ID token (its groups admin, "

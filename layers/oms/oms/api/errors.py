@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from oms.amazon.client import SpApiError
+from oms.amazon.errors import SpApiError
 from oms.amazon.rate_budget import BudgetExhausted
 from oms.api.wording import field_problems
 from oms.errors import OmsError

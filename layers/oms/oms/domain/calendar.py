@@ -12,9 +12,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import holidays
+if TYPE_CHECKING:  # loaded on the first holiday looked up, not at a cold start (bench/cold_start.py)
+    import holidays
 
 # Marketplace -> the country whose public holidays apply (Amazon's marketplace ids).
 MARKETPLACE_COUNTRIES = {
@@ -81,6 +83,8 @@ class BusinessCalendar:
 
     @cached_property
     def _public_holidays(self) -> holidays.HolidayBase:
+        import holidays
+
         return holidays.country_holidays(self.country, subdiv=self.subdivision)
 
     def holiday_name(self, day: date) -> str | None:

@@ -1,15 +1,14 @@
 """A purchase order as the supplier reads it, as PDF bytes: set like the warehouse's other paper
-(oms.shipping.paperwork: DejaVu Sans, the warehouse's sheet and zone, the same bytes for the same PO)."""
+(oms.shipping.paperwork: DejaVu Sans, the warehouse's sheet and zone, the same bytes for the same PO).
+fpdf2 loads on the first purchase order drawn."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
 
-from fpdf.enums import Align
-
 from oms.domain.supply import PurchaseOrder
-from oms.shipping.paperwork import _TABLE_STYLE, PrintSetup, _Document, _row
+from oms.shipping.paperwork import PrintSetup
 
 
 @dataclass(frozen=True)
@@ -22,6 +21,10 @@ class PurchaseOrderPaper:
 
 
 def purchase_order_pdf(paper: PurchaseOrderPaper) -> bytes:
+    from fpdf.enums import Align  # the PDF library loads on the first document drawn, not with the routes
+
+    from oms.shipping.pdf_document import _TABLE_STYLE, _Document, _row
+
     po, setup = paper.po, paper.setup
     when = po.sent_at or po.created_at
     title = f"Purchase order {po.po_id}"

@@ -5,7 +5,8 @@ Text is set in DejaVu Sans, shipped in oms/fonts/ with its license, because buye
 and titles come in any script and PDF's built-in fonts are latin-1 only. A character the font lacks
 (Chinese, Japanese and Korean among them) prints as U+FFFD instead of failing the document; right-to-left
 scripts print unshaped. The same input gives the same bytes: no random ids, and the PDF's creation date
-is the document's own date. Each document reads like its warehouse: times in the warehouse's zone with
+is the document's own date. The PDF library (fpdf2 and its fonts) loads on the first document drawn
+(oms.shipping.pdf_document), not when a function that may print starts. Each document reads like its warehouse: times in the warehouse's zone with
 the zone named, Letter paper and pounds and ounces for a US warehouse, A4 and grams elsewhere (PrintSetup).
 """
 
@@ -19,15 +20,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
-
-from fpdf import FPDF, FontFace
-from fpdf.enums import Align, TableBordersLayout
 
 from oms.domain.orders import Order
 from oms.domain.picking import PickLine
 from oms.domain.types import Money, iso_z
+
+if TYPE_CHECKING:
+    from oms.shipping.pdf_document import _Document
 
 Paper = Literal["A4", "Letter"]
 
@@ -54,14 +55,6 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CODE39 = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-. $/+%")
 _MAX_ORDER_IDS_ON_A_LINE = 6
 _GRAY = 110
-_BOLD = FontFace(emphasis="BOLD")
-_TABLE_STYLE: dict[str, Any] = {
-    "headings_style": FontFace(emphasis="BOLD", fill_color=(225, 225, 225)),
-    "line_height": 4.6,
-    "borders_layout": TableBordersLayout.HORIZONTAL_LINES,
-    "padding": (1.2, 1.2),
-    "v_align": "TOP",
-}
 
 
 @dataclass(frozen=True)
@@ -141,62 +134,6 @@ class EndOfDayForm:
     print_setup: PrintSetup = UTC_A4  # the warehouse's paper, zone and units
 
 
-class _Document(FPDF):
-    """FPDF with the shipped Unicode font, safe text, metadata and a page footer."""
-
-    def __init__(self, *, title: str, created: datetime, paper: Paper, footer: str | None) -> None:
-        super().__init__(orientation="portrait", unit="mm", format=paper.lower())
-        self._footer = footer
-        self.set_margins(12, 12, 12)
-        self.set_auto_page_break(auto=True, margin=16)
-        self.add_font(FONT_FAMILY, "", FONT_DIR / "DejaVuSans.ttf")
-        self.add_font(FONT_FAMILY, "B", FONT_DIR / "DejaVuSans-Bold.ttf")
-        self.set_font(FONT_FAMILY, size=10)
-        # Characters both weights can draw; any other prints as U+FFFD (fpdf2 would silently drop it).
-        cmaps = [getattr(font, "cmap", {}) for font in self.fonts.values()]
-        self._glyphs: frozenset[int] = frozenset.intersection(*(frozenset(cmap) for cmap in cmaps))
-        self.set_title(title)
-        self.set_creator(CREATOR)
-        self.set_producer(CREATOR)
-        self.set_creation_date(created if created.tzinfo else created.replace(tzinfo=UTC))
-
-    def safe(self, text: str | None, *, newlines: bool = False) -> str:
-        """The text with control characters as spaces and characters the font lacks as U+FFFD."""
-        if not text:
-            return ""
-        if newlines:
-            text = "\n".join(_CONTROL.sub(" ", line) for line in text.splitlines())
-        else:
-            text = _CONTROL.sub(" ", text)
-        return "".join(c if c == "\n" or ord(c) in self._glyphs else _REPLACEMENT for c in text)
-
-    def font(self, size: float, *, bold: bool = False) -> None:
-        self.set_font(FONT_FAMILY, "B" if bold else "", size)
-
-    def line_of(self, text: str | None, *, size: float = 10, bold: bool = False, height: float = 5.5) -> None:
-        """One paragraph, wrapped at the right margin."""
-        self.font(size, bold=bold)
-        self.multi_cell(0, height, self.safe(text, newlines=True), new_x="LMARGIN", new_y="NEXT")
-
-    def footer(self) -> None:
-        if self._footer is None:
-            return
-        self.set_y(-12)
-        self.font(8)
-        self.set_text_color(_GRAY)
-        self.cell(0, 5, self.safe(f"{self._footer} · page {self.page_no()} of {{nb}}"), align=Align.C)
-        self.set_text_color(0)
-
-    def rule(self) -> None:
-        self.set_draw_color(160)
-        self.line(self.l_margin, self.get_y(), self.w - self.r_margin, self.get_y())
-        self.set_draw_color(0)
-        self.ln(2)
-
-    def done(self) -> bytes:
-        return bytes(self.output())
-
-
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
@@ -213,6 +150,10 @@ def pick_list_pdf(
     setup: PrintSetup = UTC_A4,
 ) -> bytes:
     """The batch's pick list: one row per bin and SKU in walking order, with a box to tick."""
+    from fpdf.enums import Align
+
+    from oms.shipping.pdf_document import _TABLE_STYLE, _Document, _row
+
     pdf = _Document(
         title=f"Pick list {batch_id}", created=created_at, paper=setup.paper, footer=f"Pick list {batch_id}"
     )
@@ -255,17 +196,10 @@ def pick_list_pdf(
     return pdf.done()
 
 
-def _row(table: Any, pdf: _Document, cells: Sequence[str], *, bold: Sequence[int] = ()) -> None:
-    row = table.row()
-    for index, text in enumerate(cells):
-        row.cell(pdf.safe(text, newlines=True), style=_BOLD if index in bold else None)
-
-
-# ------------------------------------------------------------------------------------------ packing slips
-
-
 def packing_slips_pdf(slips: Sequence[PackingSlip], *, setup: PrintSetup = UTC_A4) -> bytes:
     """One page per order (more only if its items do not fit): what is in the box, for the buyer."""
+    from oms.shipping.pdf_document import _Document
+
     latest = max((slip.order.last_update_date for slip in slips), default=datetime(2000, 1, 1, tzinfo=UTC))
     pdf = _Document(title="Packing slips", created=latest, paper=setup.paper, footer=None)
     for slip in slips:
@@ -277,6 +211,10 @@ def packing_slips_pdf(slips: Sequence[PackingSlip], *, setup: PrintSetup = UTC_A
 
 
 def _packing_slip(pdf: _Document, slip: PackingSlip, setup: PrintSetup) -> None:
+    from fpdf.enums import Align
+
+    from oms.shipping.pdf_document import _TABLE_STYLE, _row
+
     order = slip.order
     pdf.add_page()
     pdf.line_of(slip.seller_name, size=16, bold=True, height=8)
@@ -337,6 +275,10 @@ def _weight_summary(packages: Sequence[ManifestPackage], setup: PrintSetup) -> s
 
 def end_of_day_pdf(form: EndOfDayForm) -> bytes:
     """The carrier's manifest for the day: every package handed over, totals, and both signatures."""
+    from fpdf.enums import Align
+
+    from oms.shipping.pdf_document import _TABLE_STYLE, _Document, _row
+
     setup = form.print_setup
     name = f"End of day {form.carrier_name} {form.day.isoformat()}"
     created = max(
