@@ -25,6 +25,7 @@ from oms.domain.reorder import (
     reorder_point,
     safety_stock,
     service_level_of,
+    spike_capped,
 )
 from oms.domain.types import iso_z
 from oms.errors import Conflict
@@ -129,11 +130,12 @@ def compute_plan(
             "byChannel": demand.by_channel,
             "byMarketplace": demand.by_marketplace,
         }
-    lead_days = max(1, math.ceil(lead.mean_days))
-    d = sum(forecast[:lead_days]) / lead_days  # the forecast's daily demand over the lead time
-    _, sd_d = demand_stats(recent)
-    safety = safety_stock(d, sd_d, lead, level)
-    point = reorder_point(d, lead, safety)
+    cover_days = max(1, math.ceil(lead.mean_days + REVIEW_DAYS))
+    d = sum(forecast[:cover_days]) / cover_days  # the forecast's daily demand over lead time + review
+    capped, cap = spike_capped(recent)
+    _, sd_d = demand_stats(capped)
+    safety = safety_stock(d, sd_d, lead, level, review_days=REVIEW_DAYS, spike_cap=cap)
+    point = reorder_point(d, lead, safety, review_days=REVIEW_DAYS)
     quantity = order_quantity(
         forecast,
         lead,
