@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -31,6 +31,7 @@ from oms.domain.types import iso_z
 from oms.errors import Conflict
 from oms.inventory.stock import level_of, row_item
 from oms.planning.backtest import Accuracy, plan
+from oms.planning.borrowed_season import Profile, deseasonalised, indices, too_young, with_season
 from oms.planning.demand import DemandHistory
 from oms.planning.fba_send import send_to_amazon
 from oms.planning.lines import ProductLine, with_line
@@ -103,8 +104,10 @@ def compute_plan(
     as_of: date,
     planned_at: datetime,
     line: ProductLine | None = None,
+    season: Profile | None = None,
 ) -> Item:
-    """The plan item's body (no keys): what the SKU will sell, and when and how much to reorder, explained."""
+    """The plan item's body (no keys): what the SKU will sell, and when and how much to reorder, explained.
+    `season`: the profile of the line the SKU's line borrows its seasonality from (oms.planning.borrowed_season)."""
     horizon = horizon_for(lead)
     level = service_level_of(abc_class)
     first_day = as_of + timedelta(days=1)
@@ -116,9 +119,21 @@ def compute_plan(
         history = {"days": 0, "outOfStockDays": 0, "byChannel": {}, "byMarketplace": {}}
     else:
         cleaned = demand.cleaned()
-        chosen = plan(cleaned, horizon)
+        learn_from, factors, unused = cleaned, None, None
+        if season is not None and too_young(cleaned, horizon):
+            flat, factors = deseasonalised(cleaned, season), indices(season, first_day, horizon)
+            if flat is None or factors is None:
+                factors = None
+                unused = f"product line {season.line}'s seasonality has no whole year around these days yet: not borrowed"
+            else:
+                learn_from = flat
+        chosen = plan(learn_from, horizon)
         if line is not None:
-            chosen = with_line(chosen, cleaned, horizon, line, first_day)
+            chosen = with_line(chosen, learn_from, horizon, line, first_day)
+        if factors is not None and season is not None:
+            chosen = with_season(chosen, factors, season)
+        elif unused:
+            chosen = replace(chosen, note=f"{chosen.note}; {unused}")
         method, note = chosen.method, chosen.note
         forecast, low, high = chosen.forecast, chosen.low, chosen.high
         accuracy = {name: _accuracy(a) for name, a in chosen.accuracy.items()}
