@@ -35,6 +35,7 @@ from oms.planning.borrowed_season import Profile, deseasonalised, indices, too_y
 from oms.planning.demand import DemandHistory
 from oms.planning.fba_send import send_to_amazon
 from oms.planning.lines import ProductLine, with_line
+from oms.planning.spikes import cap_spikes
 from oms.store import keys
 from oms.store.conditional import add_ordered
 from oms.store.table import Item, Table, Write, back_off
@@ -118,7 +119,7 @@ def compute_plan(
         recent: list[float] = []
         history = {"days": 0, "outOfStockDays": 0, "byChannel": {}, "byMarketplace": {}}
     else:
-        cleaned = demand.cleaned()
+        cleaned, spike_cap, spiked = cap_spikes(demand.cleaned())
         learn_from, factors, unused = cleaned, None, None
         if season is not None and too_young(cleaned, horizon):
             flat, factors = deseasonalised(cleaned, season), indices(season, first_day, horizon)
@@ -135,6 +136,8 @@ def compute_plan(
         elif unused:
             chosen = replace(chosen, note=f"{chosen.note}; {unused}")
         method, note = chosen.method, chosen.note
+        if spiked and spike_cap is not None:
+            note += f"; {spiked} day(s) above {spike_cap:g} units counted as {spike_cap:g} (one-off spikes)"
         forecast, low, high = chosen.forecast, chosen.low, chosen.high
         accuracy = {name: _accuracy(a) for name, a in chosen.accuracy.items()}
         recent = [u for u in cleaned.units[-SPREAD_DAYS:] if u is not None]
@@ -142,6 +145,7 @@ def compute_plan(
             "start": demand.start.isoformat(),
             "days": len(demand.units),
             "outOfStockDays": sum(demand.out),
+            "spikeCap": None if spike_cap is None else round(spike_cap, 2),
             "byChannel": demand.by_channel,
             "byMarketplace": demand.by_marketplace,
         }
