@@ -5,9 +5,11 @@ serve come from the shelf; demand beyond it is lost (a marketplace buyer goes el
 units served / units demanded, and average stock = units on the shelf at the end of each day, averaged.
 
 - The product's policy (oms.planning + oms.domain.reorder, as the nightly plan computes it): the SKU's
-  forecast by the method its own backtest chose, d = its daily average over the lead time, safety stock
-  from the last 13 weeks' spread and the ABC class's service level, reorder point d x L + safety stock;
-  when available + on order is at or below it, order up to the forecast over L + review + safety stock.
+  forecast by the method its own backtest chose (from the history with one-off spikes capped,
+  oms.planning.spikes), d = its daily average over lead time + review, safety
+  stock over lead time + review from the last 13 weeks' spread (one-off spikes capped) and the ABC class's
+  service level, reorder point d x (L + review) + safety stock; when available + on order is at or below
+  it, order up to the forecast over L + review + safety stock.
 - Veeqo's: order up to 30-day sell-through x days of cover (lead time + review), no safety stock.
 
 Each policy starts the window with its own order-up-to level on the shelf and nothing on order.
@@ -32,9 +34,11 @@ from oms.domain.reorder import (
     reorder_point,
     safety_stock,
     service_level_of,
+    spike_capped,
 )
 from oms.planning.backtest import plan
 from oms.planning.history import SkuHistory
+from oms.planning.spikes import cap_spikes
 from oms.planning.stock_plan import SPREAD_DAYS, horizon_for
 
 LEAD_DAYS = 14
@@ -102,11 +106,14 @@ def product_policy(
 
     def figures(t: int) -> tuple[int, int, int]:
         """(reorder point, order-up-to level, safety stock) from the history before day t."""
-        chosen = plan(SkuHistory(code, first, list(y[:t])), horizon)
-        d = sum(chosen.forecast[:LEAD_DAYS]) / LEAD_DAYS
-        _, sd_d = demand_stats(list(y[max(0, t - SPREAD_DAYS) : t]))
-        safety = safety_stock(d, sd_d, lead, level)
-        point = reorder_point(d, lead, safety)
+        history, _, _ = cap_spikes(SkuHistory(code, first, list(y[:t])))  # as the nightly plan does
+        chosen = plan(history, horizon)
+        d = sum(chosen.forecast[: LEAD_DAYS + REVIEW_DAYS]) / (LEAD_DAYS + REVIEW_DAYS)
+        recent = [u for u in history.units[max(0, t - SPREAD_DAYS) : t] if u is not None]
+        capped, cap = spike_capped(recent)
+        _, sd_d = demand_stats(capped)
+        safety = safety_stock(d, sd_d, lead, level, review_days=REVIEW_DAYS, spike_cap=cap)
+        point = reorder_point(d, lead, safety, review_days=REVIEW_DAYS)
         up_to = order_quantity(chosen.forecast, lead, safety, on_hand=0, on_order=0, backorders=0)
         return point.value, up_to.value, safety.value
 

@@ -96,7 +96,10 @@ def test_a_sku_below_its_reorder_point_is_listed_and_its_plan_explains_itself(
     assert page.locator(f'tr[data-method="{plan["method"]}"] strong').count() == 1
     assert page.locator('tr[data-method="seasonal naive"]').count() == 1
     point = page.inner_text("#plan-reorder-point")
-    assert str(plan["reorderPoint"]["value"]) in point and "daily demand x lead time + safety stock" in point
+    assert (
+        str(plan["reorderPoint"]["value"]) in point
+        and "daily demand x (lead time + review period) + safety stock" in point
+    )
     assert "sqrt" in page.inner_text("#plan-safety-stock")
     assert page.script_errors == []
     page.screenshot(path=str(screenshots / "planning-sku.png"), full_page=True)

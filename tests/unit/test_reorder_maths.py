@@ -18,6 +18,7 @@ from oms.domain.reorder import (
     round_up,
     safety_stock,
     service_level_of,
+    spike_capped,
     z_score,
 )
 
@@ -88,3 +89,26 @@ def test_demand_stats_and_reorder_due() -> None:
     assert demand_stats([]) == (0.0, 0.0)
     assert reorder_due(available=100, on_order=27, point=127)
     assert not reorder_due(available=100, on_order=28, point=127)
+
+
+def test_the_review_period_widens_the_safety_stock_and_the_reorder_point() -> None:
+    # reviewed weekly, an order must last L + R = 9 + 7 days:
+    # z(95%) * sqrt(16 * 3^2 + 10^2 * 2^2) = 1.6449 * sqrt(544) = 38.37 -> 39 units
+    safety = safety_stock(10, 3, TYPED, 0.95, review_days=7)
+    assert safety.value == 39 and safety.inputs["reviewDays"] == 7
+    assert "lead time + review period" in safety.formula
+    point = reorder_point(10, TYPED, safety, review_days=7)
+    assert point.value == 90 + 70 + 39
+    assert (point.inputs["demandOverLeadTime"], point.inputs["demandOverReview"]) == (90, 70)
+
+
+def test_one_off_spikes_are_capped_for_the_spread() -> None:
+    days = [2.0] * 90 + [200.0]  # a wholesale order of a hundred days' sales, once
+    capped, cap = spike_capped(days)
+    assert cap == pytest.approx(2.0) and max(capped) == 2.0 and len(capped) == len(days)
+    assert demand_stats(capped)[1] == 0.0 < demand_stats(days)[1]
+    assert spike_capped([]) == ([], None)
+    steady = [float(k % 5) for k in range(100)]  # ordinary ups and downs are kept
+    assert spike_capped(steady)[1] == pytest.approx(4.0)
+    figure = safety_stock(2, 0, TYPED, 0.95, review_days=7, spike_cap=cap)
+    assert figure.inputs["spikeCap"] == 2.0 and "spike cap" in figure.formula

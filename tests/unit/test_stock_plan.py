@@ -38,7 +38,9 @@ def test_a_weekly_pattern_gives_lead_time_demand_and_a_due_suggestion() -> None:
     assert plan["forecast"]["start"] == "2026-11-24" and len(plan["forecast"]["units"]) == 28
     point = plan["reorderPoint"]
     assert point["inputs"]["dailyDemand"] == pytest.approx(36 / 7, abs=0.6)
-    assert point["value"] == math.ceil(point["inputs"]["demandOverLeadTime"] + plan["safetyStock"]["value"])
+    cover = point["inputs"]["demandOverLeadTime"] + point["inputs"]["demandOverReview"]
+    assert point["inputs"]["reviewDays"] == 7 == plan["safetyStock"]["inputs"]["reviewDays"]
+    assert point["value"] == math.ceil(cover + plan["safetyStock"]["value"] - 0.02)
     assert point["value"] > 40  # 40 available no longer covers ten days of about 5 a day plus safety
     assert plan["reorderDue"] and plan["orderQuantity"]["value"] % 12 == 0
     assert plan["serviceLevel"] == 0.95 and plan["history"]["outOfStockDays"] == 0
@@ -58,6 +60,17 @@ def test_stockout_days_are_left_out_not_counted_as_zero_demand() -> None:
         whole["safetyStock"]["inputs"]["dailyDemandSd"], rel=0.05
     )
     assert not gap["reorderDue"]  # 500 on hand covers it
+
+
+def test_a_one_off_wholesale_spike_does_not_swell_the_safety_stock() -> None:
+    stock = Stock(on_hand=0, available=0, backordered=0, case_pack=None, minimum_order_quantity=None)
+    steady = _history(112)
+    spiky = DemandHistory("MUG", steady.start, [*steady.units[:-20], 400.0, *steady.units[-19:]], steady.out)
+    plain, spiked = _plan(steady, stock), _plan(spiky, stock)
+    assert spiked["safetyStock"]["inputs"]["spikeCap"] == pytest.approx(9.0)  # the usual best day
+    assert spiked["safetyStock"]["inputs"]["dailyDemandSd"] == pytest.approx(
+        plain["safetyStock"]["inputs"]["dailyDemandSd"], rel=0.05
+    )
 
 
 def test_a_higher_class_holds_more_safety_stock() -> None:

@@ -108,7 +108,9 @@ class ReorderDue(TypedDict):
     sku: Annotated[str, "the seller's SKU"]
     available: Annotated[int, "units available to sell, over all locations"]
     onOrder: Annotated[int, "units ordered from suppliers and not yet received"]
-    reorderPoint: Annotated[int, "the plan's reorder point: daily demand x lead time + safety stock"]
+    reorderPoint: Annotated[
+        int, "the plan's reorder point: daily demand x (lead time + review period) + safety stock"
+    ]
     safetyStock: Annotated[int, "the plan's safety stock"]
     orderQuantity: Annotated[int, "the units to order now, rounded up to the case pack and the minimum order"]
     supplier: Annotated[str | None, "the supplier to order from, once suppliers exist"]

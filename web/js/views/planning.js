@@ -223,6 +223,8 @@ const INPUT_WORDS = {
   leadTimeSdDays: "Lead time spread (sd, days)",
   leadTimeSource: "Lead time from",
   demandOverLeadTime: "Demand over the lead time",
+  demandOverReview: "Demand over the review period",
+  spikeCap: "One-off spikes capped at (units a day)",
   safetyStock: "Safety stock",
   serviceLevel: "Service level",
   z: "z (standard normal)",

@@ -2,12 +2,17 @@
 
 Every figure carries its inputs and its formula in words a seller reads, so an answer explains itself:
 
-    safety stock  = z(service level) * sqrt(L * sd_d^2 + d^2 * sd_L^2)
-    reorder point = d * L + safety stock
+    safety stock  = z(service level) * sqrt((L + R) * sd_d^2 + d^2 * sd_L^2)
+    reorder point = d * (L + R) + safety stock
     order quantity = forecast demand over (L + review period + days-of-stock target) + safety stock
                      - on hand - on order + backorders, rounded up to the case pack, at least the MOQ
 
-d and sd_d are units a day (mean and standard deviation), L and sd_L days (mean and standard deviation).
+d and sd_d are units a day (mean and standard deviation), L and sd_L days (mean and standard deviation),
+R the review period (suggestions are read weekly). Stock is only looked at every R days, so an order
+placed now must last until the one after the next review lands: the demand it is exposed to spans L + R
+days, not L (the periodic-review policy; R = 0 gives the continuous-review figures). sd_d is read from days
+with one-off spikes capped (`spike_capped`): a wholesale order many times the usual day would otherwise
+swell the spread, and the safety stock, of exactly the SKUs whose next spike exceeds it anyway (decisions).
 The service level comes from the SKU's ABC class (A 98%, B 95%, C 90%). Safety stock is in the order
 quantity too (an order-up-to level): without it an order placed at the reorder point would only bring
 stock back to the expected demand, and a SKU with a large safety stock would order nothing (decisions).
@@ -25,6 +30,7 @@ from oms.domain.audits import AbcClass
 SERVICE_LEVELS: dict[AbcClass, float] = {AbcClass.A: 0.98, AbcClass.B: 0.95, AbcClass.C: 0.90}
 REVIEW_DAYS = 7  # suggestions are read and ordered weekly
 TARGET_DAYS = 0  # extra days of stock beyond the review period (none by default)
+SPIKE_QUANTILE = 0.97  # a day above this share of the recent days is a one-off spike, capped for the spread
 
 Number = float | int
 
@@ -72,34 +78,62 @@ def demand_stats(known: Sequence[float]) -> tuple[float, float]:
     return mean, math.sqrt(variance)
 
 
-def safety_stock(d: float, sd_d: float, lead: LeadTime, service_level: float) -> Figure:
+def _quantile(ordered: Sequence[float], q: float) -> float:
+    position = q * (len(ordered) - 1)
+    below = int(position)
+    above = min(below + 1, len(ordered) - 1)
+    return ordered[below] + (ordered[above] - ordered[below]) * (position - below)
+
+
+def spike_capped(known: Sequence[float], q: float = SPIKE_QUANTILE) -> tuple[list[float], float | None]:
+    """The days with one-off spikes capped at the `q` quantile of the days (the cap; None for no days)."""
+    if not known:
+        return [], None
+    cap = _quantile(sorted(known), q)
+    return [min(v, cap) for v in known], cap
+
+
+def safety_stock(
+    d: float,
+    sd_d: float,
+    lead: LeadTime,
+    service_level: float,
+    *,
+    review_days: float = 0,
+    spike_cap: float | None = None,
+) -> Figure:
     z = z_score(service_level)
-    spread = math.sqrt(lead.mean_days * sd_d**2 + d**2 * lead.sd_days**2)
+    exposed = lead.mean_days + review_days
+    spread = math.sqrt(exposed * sd_d**2 + d**2 * lead.sd_days**2)
     value = max(0, math.ceil(z * spread - 1e-9))
-    return Figure(
-        value,
-        "z(service level) x sqrt(lead time x demand sd^2 + demand^2 x lead time sd^2), rounded up",
-        {
-            "serviceLevel": service_level,
-            "z": round(z, 3),
-            "dailyDemand": round(d, 3),
-            "dailyDemandSd": round(sd_d, 3),
-            "leadTimeDays": round(lead.mean_days, 2),
-            "leadTimeSdDays": round(lead.sd_days, 2),
-            "leadTimeSource": lead.source,
-        },
-    )
+    inputs: dict[str, Number | str | None] = {
+        "serviceLevel": service_level,
+        "z": round(z, 3),
+        "dailyDemand": round(d, 3),
+        "dailyDemandSd": round(sd_d, 3),
+        "leadTimeDays": round(lead.mean_days, 2),
+        "leadTimeSdDays": round(lead.sd_days, 2),
+        "leadTimeSource": lead.source,
+        "reviewDays": review_days,
+    }
+    formula = "z(service level) x sqrt((lead time + review period) x demand sd^2 + demand^2 x lead time sd^2), rounded up"
+    if spike_cap is not None:
+        inputs["spikeCap"] = round(spike_cap, 2)
+        formula += "; the demand sd from days capped at the spike cap (one-off spikes)"
+    return Figure(value, formula, inputs)
 
 
-def reorder_point(d: float, lead: LeadTime, safety: Figure) -> Figure:
-    value = math.ceil(d * lead.mean_days + safety.value - 1e-9)
+def reorder_point(d: float, lead: LeadTime, safety: Figure, *, review_days: float = 0) -> Figure:
+    value = math.ceil(d * (lead.mean_days + review_days) + safety.value - 1e-9)
     return Figure(
         value,
-        "daily demand x lead time + safety stock, rounded up",
+        "daily demand x (lead time + review period) + safety stock, rounded up",
         {
             "dailyDemand": round(d, 3),
             "leadTimeDays": round(lead.mean_days, 2),
+            "reviewDays": review_days,
             "demandOverLeadTime": round(d * lead.mean_days, 2),
+            "demandOverReview": round(d * review_days, 2),
             "safetyStock": safety.value,
         },
     )

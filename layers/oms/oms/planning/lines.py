@@ -58,6 +58,13 @@ class ProductLine(ApiModel):
         default=1.0, gt=0, le=10, description="every forecast day multiplied by this"
     )
     events: list[LineEvent] = Field(default_factory=list, max_length=50)
+    seasonality_from: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="another line whose SKUs' summed history gives the yearly seasonal index, for this line's "
+        "SKUs too young to have a year and a half of their own",
+    )
 
 
 class ProductLines(ApiModel):
@@ -73,6 +80,14 @@ class ProductLines(ApiModel):
         names = [line.name for line in self.lines]
         if len(set(names)) != len(names):
             raise ValueError("two product lines have the same name")
+        for line in self.lines:
+            if line.seasonality_from == line.name:
+                raise ValueError(f"product line {line.name!r} cannot borrow its seasonality from itself")
+            if line.seasonality_from and line.seasonality_from not in names:
+                raise ValueError(
+                    f"product line {line.name!r} borrows its seasonality from {line.seasonality_from!r}, "
+                    "which is not a product line"
+                )
         prefixes = [line.sku_prefix for line in self.lines if line.sku_prefix]
         if len(set(prefixes)) != len(prefixes):
             raise ValueError("two product lines have the same skuPrefix")

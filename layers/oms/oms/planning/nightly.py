@@ -12,15 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from oms.domain.types import iso_z
 from oms.inventory.unit_values import SkuSales, sales_classes
 from oms.observability import logger
 from oms.planning.backfill import count_stored_orders
+from oms.planning.borrowed_season import Profile, profile_of
 from oms.planning.demand import read_demand
 from oms.planning.lead_times import lead_time_for, supply_terms, units_on_order
-from oms.planning.lines import ProductLines, line_of, read_settings
+from oms.planning.lines import ProductLine, ProductLines, line_of, read_settings
 from oms.planning.stock_plan import Stock, compute_plan, store_plan
 from oms.store import keys
 from oms.store.table import Item, Table
@@ -49,11 +50,42 @@ def _amazon_only(rows: Sequence[Item]) -> bool:
     )
 
 
+class Seasons:
+    """The profiles lines borrow their seasonality from, each summed once per invocation from its SKUs' histories."""
+
+    def __init__(
+        self, table: Table, settings: ProductLines, everyone: Sequence[SkuSales], as_of: date
+    ) -> None:
+        self._table, self._settings, self._everyone, self._as_of = table, settings, everyone, as_of
+        self._profiles: dict[str, Profile | None] = {}
+
+    def for_line(self, line: ProductLine | None) -> Profile | None:
+        if line is None or not line.seasonality_from:
+            return None
+        name = line.seasonality_from
+        if name not in self._profiles:
+            members = [
+                s
+                for s in self._everyone
+                if (of := line_of(self._settings, s.sku, s.rows)) and of.name == name
+            ]
+            histories = (read_demand(self._table, s.sku, self._as_of) for s in members)
+            self._profiles[name] = profile_of(name, (h for h in histories if h is not None))
+        return self._profiles[name]
+
+
 def _plan_one(
-    table: Table, sales: SkuSales, *, as_of_day: str, now: datetime, settings: ProductLines
+    table: Table,
+    sales: SkuSales,
+    *,
+    as_of_day: str,
+    now: datetime,
+    settings: ProductLines,
+    seasons: Seasons | None = None,
 ) -> bool:
     """Plan one SKU and store it; True when it is due for reordering."""
     as_of = datetime.fromisoformat(as_of_day).date()
+    line = line_of(settings, sales.sku, sales.rows)
     demand = read_demand(table, sales.sku, as_of)
     stock = Stock.of(sales.rows)
     terms = supply_terms(table, sales.sku)
@@ -75,7 +107,8 @@ def _plan_one(
         units_on_order(table, sales.sku),
         as_of=as_of,
         planned_at=now,
-        line=line_of(settings, sales.sku, sales.rows),
+        line=line,
+        season=seasons.for_line(line) if seasons else None,
     )
     body["supplier"] = terms.supplierId if terms else None
     store_plan(table, body, mark_out=mark_out)
@@ -104,14 +137,16 @@ def run_nightly(
     cursor = record.get("cursor")
     planned, due = int(record.get("planned", 0)), int(record.get("due", 0))
     settings = read_settings(table)
-    todo = [s for s in sales_classes(table, now) if cursor is None or s.sku > cursor]
+    everyone = sales_classes(table, now)
+    todo = [s for s in everyone if cursor is None or s.sku > cursor]
+    seasons = Seasons(table, settings, everyone, date.fromisoformat(as_of_day))
     done = True
     for start in range(0, len(todo), PAGE):
         if time_left() < MARGIN_SECONDS:
             done = False
             break
         for sales in todo[start : start + PAGE]:
-            due += _plan_one(table, sales, as_of_day=as_of_day, now=now, settings=settings)
+            due += _plan_one(table, sales, as_of_day=as_of_day, now=now, settings=settings, seasons=seasons)
             planned += 1
             cursor = sales.sku
         _save(table, day, cursor, planned, due, done=False, now=now)

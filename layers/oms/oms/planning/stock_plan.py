@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -25,14 +25,17 @@ from oms.domain.reorder import (
     reorder_point,
     safety_stock,
     service_level_of,
+    spike_capped,
 )
 from oms.domain.types import iso_z
 from oms.errors import Conflict
 from oms.inventory.stock import level_of, row_item
 from oms.planning.backtest import Accuracy, plan
+from oms.planning.borrowed_season import Profile, deseasonalised, indices, too_young, with_season
 from oms.planning.demand import DemandHistory
 from oms.planning.fba_send import send_to_amazon
 from oms.planning.lines import ProductLine, with_line
+from oms.planning.spikes import cap_spikes
 from oms.store import keys
 from oms.store.conditional import add_ordered
 from oms.store.table import Item, Table, Write, back_off
@@ -102,8 +105,10 @@ def compute_plan(
     as_of: date,
     planned_at: datetime,
     line: ProductLine | None = None,
+    season: Profile | None = None,
 ) -> Item:
-    """The plan item's body (no keys): what the SKU will sell, and when and how much to reorder, explained."""
+    """The plan item's body (no keys): what the SKU will sell, and when and how much to reorder, explained.
+    `season`: the profile of the line the SKU's line borrows its seasonality from (oms.planning.borrowed_season)."""
     horizon = horizon_for(lead)
     level = service_level_of(abc_class)
     first_day = as_of + timedelta(days=1)
@@ -114,11 +119,25 @@ def compute_plan(
         recent: list[float] = []
         history = {"days": 0, "outOfStockDays": 0, "byChannel": {}, "byMarketplace": {}}
     else:
-        cleaned = demand.cleaned()
-        chosen = plan(cleaned, horizon)
+        cleaned, spike_cap, spiked = cap_spikes(demand.cleaned())
+        learn_from, factors, unused = cleaned, None, None
+        if season is not None and too_young(cleaned, horizon):
+            flat, factors = deseasonalised(cleaned, season), indices(season, first_day, horizon)
+            if flat is None or factors is None:
+                factors = None
+                unused = f"product line {season.line}'s seasonality has no whole year around these days yet: not borrowed"
+            else:
+                learn_from = flat
+        chosen = plan(learn_from, horizon)
         if line is not None:
-            chosen = with_line(chosen, cleaned, horizon, line, first_day)
+            chosen = with_line(chosen, learn_from, horizon, line, first_day)
+        if factors is not None and season is not None:
+            chosen = with_season(chosen, factors, season)
+        elif unused:
+            chosen = replace(chosen, note=f"{chosen.note}; {unused}")
         method, note = chosen.method, chosen.note
+        if spiked and spike_cap is not None:
+            note += f"; {spiked} day(s) above {spike_cap:g} units counted as {spike_cap:g} (one-off spikes)"
         forecast, low, high = chosen.forecast, chosen.low, chosen.high
         accuracy = {name: _accuracy(a) for name, a in chosen.accuracy.items()}
         recent = [u for u in cleaned.units[-SPREAD_DAYS:] if u is not None]
@@ -126,14 +145,16 @@ def compute_plan(
             "start": demand.start.isoformat(),
             "days": len(demand.units),
             "outOfStockDays": sum(demand.out),
+            "spikeCap": None if spike_cap is None else round(spike_cap, 2),
             "byChannel": demand.by_channel,
             "byMarketplace": demand.by_marketplace,
         }
-    lead_days = max(1, math.ceil(lead.mean_days))
-    d = sum(forecast[:lead_days]) / lead_days  # the forecast's daily demand over the lead time
-    _, sd_d = demand_stats(recent)
-    safety = safety_stock(d, sd_d, lead, level)
-    point = reorder_point(d, lead, safety)
+    cover_days = max(1, math.ceil(lead.mean_days + REVIEW_DAYS))
+    d = sum(forecast[:cover_days]) / cover_days  # the forecast's daily demand over lead time + review
+    capped, cap = spike_capped(recent)
+    _, sd_d = demand_stats(capped)
+    safety = safety_stock(d, sd_d, lead, level, review_days=REVIEW_DAYS, spike_cap=cap)
+    point = reorder_point(d, lead, safety, review_days=REVIEW_DAYS)
     quantity = order_quantity(
         forecast,
         lead,

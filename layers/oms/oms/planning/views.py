@@ -145,18 +145,23 @@ def _plan_item(table: Table, sku: str) -> Item:
     return item
 
 
+def _capped(units: float, cap: object) -> float:
+    return units if cap is None else min(units, float(str(cap)))
+
+
 def sku_plan(table: Table, sku: str, *, days: int = HISTORY_DAYS) -> SkuPlan:
     item = _plan_item(table, sku)
     as_of = date.fromisoformat(str(item["asOf"]))
     demand = read_demand(table, sku, as_of, days=days)
     raw: list[HistoryDay] = []
     cleaned: list[CleanedDay] = []
+    cap = (item.get("history") or {}).get("spikeCap")  # one-off spikes the plan capped (oms.planning.spikes)
     if demand is not None:
         for k, (units, out) in enumerate(zip(demand.units, demand.out, strict=True)):
             day = demand.start + timedelta(days=k)
             split = channel_split(demand.days.get(day, {}))
             raw.append(HistoryDay(date=day, units=units, out_of_stock=out, **split))
-            cleaned.append(CleanedDay(date=day, units=None if out else units))
+            cleaned.append(CleanedDay(date=day, units=None if out else _capped(units, cap)))
     fc = item["forecast"]
     start = date.fromisoformat(str(fc["start"]))
     forecast = [
