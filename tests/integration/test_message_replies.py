@@ -171,3 +171,22 @@ def test_a_retried_reply_with_its_idempotency_key_is_sent_once(stack, context, w
     assert len(sent_mail()) == 1
     assert call_api(stack, context, "POST", url, {"body": "Something else"}, headers=headers)[0] == 409
     assert len(sent_mail()) == 1
+
+
+def test_a_reply_in_the_second_a_message_arrived_comes_after_it_whatever_the_buyer_s_clock(
+    stack, context, order, seller
+):
+    # the buyer's clock runs an hour ahead (their Date header), and the seller answers in the same second
+    # as the mail is stored (S3 dates it to the second): the reply still follows the message it answers
+    now = TEST_CLOCK + timedelta(minutes=5)
+    with time_machine.travel(now, tick=False):
+        sent = now + timedelta(hours=1)
+        deliver(
+            stack, context, amazon_mail("Where is it?", message_id="<q9@marketplace.amazon.com>", sent=sent)
+        )
+        (thread,) = threads(stack, context)
+        path = f"/messages/{thread['threadId']}/replies"
+        assert call_api(stack, context, "POST", path, {"body": "Today."})[0] == 201
+    messages = call_api(stack, context, "GET", f"/messages/{thread['threadId']}")[1]["messages"]
+    assert messages[0]["receivedAt"] == messages[1]["sentAt"]  # the same second
+    assert [m["direction"] for m in messages] == ["in", "out"]

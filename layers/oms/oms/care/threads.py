@@ -143,10 +143,15 @@ class Threads:
                 )
                 if message.get(name) is not None
             }
-            # within one second (S3 dates mail to the second) the buyer's own Date header orders them
+            # within one second (S3 dates mail to the second) the buyer's own Date header orders the buyer's
+            # messages, and a reply comes after them: it answers what was there (the buyer's clock, in the Date
+            # header, may run ahead of ours, so it cannot order a reply against a message)
             for message in sorted(
                 self.buyer_table.query_all(keys.thread_messages(thread_id)),
-                key=lambda m: (str(m.get("receivedAt")), str(m.get("sentAt") or "")),
+                key=lambda m: (
+                    str(m.get("receivedAt")),
+                    "~" if m.get("direction") == "out" else str(m.get("sentAt") or ""),
+                ),
             )
         ]
         return view
