@@ -103,7 +103,8 @@ def orders_in_pick_group(table: Table, group: str, now: datetime) -> list[str]:
             if hold and datetime.fromisoformat(str(hold).replace("Z", "+00:00")) > now:
                 continue
             found.append(item["orderId"])
-    waiting = [o for o in found if o not in _memberships(table, found)][:MAX_ORDERS]
+    batched = _memberships(table, found) if found else {}
+    waiting = [o for o in found if o not in batched][:MAX_ORDERS]
     if not waiting:
         raise NotFound(f"no order in pick group '{group}' is waiting to be picked")
     return waiting
