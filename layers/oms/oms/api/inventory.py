@@ -3,27 +3,17 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from functools import lru_cache
 from typing import Annotated, Any
 from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
 from pydantic import Field, StrictInt, field_validator
 
-from oms.api.callers import actor, scoped_key
+from oms.api.callers import actor
+from oms.api.idempotency import run_once
 from oms.api.paging import ListPage
 from oms.domain.types import ApiModel
-from oms.errors import Conflict
 from oms.inventory.stock import StockPolicy, StockRepository, StockRow, adjust_stock, set_policy
 from oms.planning.suppliers import units_on_order, units_on_order_of
 from oms.settings import get_settings
@@ -119,27 +109,6 @@ def _apply(call: dict[str, Any]) -> dict[str, Any]:
     return Adjustment(entry_id=entry_id, stock=row).model_dump(mode="json", by_alias=True)
 
 
-@lru_cache(maxsize=1)
-def _idempotency() -> tuple[IdempotencyConfig, Any]:
-    """Idempotency-Key records live in the single table, expiring after a day (Powertools idempotency)."""
-    persistence = DynamoDBPersistenceLayer(
-        table_name=get_settings().table_name,
-        key_attr=keys.PK,
-        sort_key_attr=keys.SK,
-        static_pk_value=keys.IDEMPOTENCY_PARTITION,
-        expiry_attr=keys.TTL_ATTRIBUTE,
-    )
-    config = IdempotencyConfig(
-        event_key_jmespath="[sku, key]",
-        payload_validation_jmespath="request",
-        expires_after_seconds=24 * 3600,
-    )
-    once = idempotent_function(data_keyword_argument="call", persistence_store=persistence, config=config)(
-        _apply
-    )
-    return config, once
-
-
 @router.post(
     "/inventory/<sku>/adjustments",
     summary="Adjust on-hand stock",
@@ -159,20 +128,16 @@ def post_adjustment(
         "request": adjustment.model_dump(mode="json", by_alias=True),
         "actor": actor(router),
     }
-    if not idempotency_key:
-        return _apply(call), 201
-    config, once = _idempotency()
-    config.register_lambda_context(router.lambda_context)
-    try:
-        return once(
-            call={**call, "key": scoped_key(router, idempotency_key, "POST /inventory/{sku}/adjustments")}
-        ), 201
-    except IdempotencyValidationError:
-        raise Conflict("this Idempotency-Key was used for a different request") from None
-    except IdempotencyAlreadyInProgressError:
-        raise Conflict(
-            "a request with this Idempotency-Key is still being processed; retry shortly"
-        ) from None
+    answer = run_once(
+        router,
+        _apply,
+        call,
+        idempotency_key,
+        route="POST /inventory/{sku}/adjustments",
+        key_fields="[sku, key]",
+        what="request",
+    )
+    return answer, 201
 
 
 @router.get("/inventory/<sku>/ledger", summary="Every movement of a SKU, newest first", tags=["inventory"])

@@ -7,19 +7,10 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
 from pydantic import Field
 
 from oms.amazon.client import default_client
-from oms.api.callers import scoped_key
+from oms.api.idempotency import run_once
 from oms.api.paging import ListPage
 from oms.care.auto_answer import CareSetup, CareSetupStore
 from oms.care.clock import stop_clock
@@ -33,7 +24,6 @@ from oms.domain.types import ApiModel, utc_now
 from oms.errors import Conflict, InvalidInput, NotFound
 from oms.returns.records import ReturnRecords
 from oms.settings import get_settings
-from oms.store import keys
 from oms.store.clients import aws_client
 from oms.store.default import default_buyer_table, default_table
 from oms.store.documents import default_documents
@@ -273,18 +263,16 @@ def reply(
     if (request.body is None) == (request.template_id is None):
         raise InvalidInput.for_field("body", 'give either "body" or "templateId"')
     call = {"threadId": threadId, "request": request.model_dump(mode="json", by_alias=True)}
-    if not idempotency_key:
-        return _send(call), 201
-    config, once = _reply_once()
-    config.register_lambda_context(router.lambda_context)
-    try:
-        return once(
-            call={**call, "key": scoped_key(router, idempotency_key, "POST /messages/{threadId}/replies")}
-        ), 201
-    except IdempotencyValidationError:
-        raise Conflict("this Idempotency-Key was used for a different reply") from None
-    except IdempotencyAlreadyInProgressError:
-        raise Conflict("a reply with this Idempotency-Key is still being sent; retry shortly") from None
+    answer = run_once(
+        router,
+        _send,
+        call,
+        idempotency_key,
+        route="POST /messages/{threadId}/replies",
+        key_fields="[threadId, key]",
+        what="reply",
+    )
+    return answer, 201
 
 
 def _send(call: dict[str, Any]) -> dict[str, Any]:
@@ -305,27 +293,6 @@ def _send(call: dict[str, Any]) -> dict[str, Any]:
         sender=get_settings().support_email_address,
         now=utc_now(),
     )
-
-
-def _reply_once() -> tuple[IdempotencyConfig, Any]:
-    """Idempotency-Key records in the single table for a day (Powertools idempotency, as stock adjustments):
-    a client's retry gets the reply already sent, not a second mail to the buyer. Built per call: cheap, and
-    it follows the environment the function runs in."""
-    persistence = DynamoDBPersistenceLayer(
-        table_name=get_settings().table_name,
-        key_attr=keys.PK,
-        sort_key_attr=keys.SK,
-        static_pk_value=keys.IDEMPOTENCY_PARTITION,
-        expiry_attr=keys.TTL_ATTRIBUTE,
-    )
-    config = IdempotencyConfig(
-        event_key_jmespath="[threadId, key]",
-        payload_validation_jmespath="request",
-        expires_after_seconds=24 * 3600,
-    )
-    return config, idempotent_function(
-        data_keyword_argument="call", persistence_store=persistence, config=config
-    )(_send)
 
 
 @lru_cache(maxsize=1)
