@@ -105,17 +105,7 @@ def _everything_a_seller_hears_about() -> list[events.DomainEvent]:
     po_receipt = {"receiptId": "P1", "at": "2026-12-08T10:00:00Z", "actor": "user:a", "lines": []}
     po_received = {**po_sent, "status": "partially-received", "receipts": [po_receipt]}
     changes += [(None, draft), (draft, po_sent), (po_sent, po_received)]
-    summary = {
-        k: order.get(k)
-        for k in (
-            "orderId",
-            "marketplaceId",
-            "status",
-            "fulfillmentChannel",
-            "purchaseDate",
-            "latestShipDate",
-        )
-    }
+    summary = dict(events.order_summary(order))
     rule_action = {"entity": "RuleAction", "ruleId": "rule1", "ruleName": "Heavy to UPS", "order": summary}
     changes += [
         (None, {**rule_action, "action": {"type": "sendWebhook"}}),

@@ -374,7 +374,8 @@ def _field(item: Mapping[str, Any], key: str) -> Any:
     return item.get(key)
 
 
-def _order_summary(order: Mapping[str, Any]) -> OrderSummary:
+def order_summary(order: Mapping[str, Any]) -> OrderSummary:
+    """The order event's summary of a stored order item (also kept with a rule's action, oms.rules.run)."""
     return OrderSummary(
         orderId=_field(order, "orderId"),
         marketplaceId=_field(order, "marketplaceId"),
@@ -485,27 +486,27 @@ def events_from_change(
             (old or {}).get("flags") or []
         ):
             short = {sku: h["short"] for sku, h in (new.get("stockHeld") or {}).items() if h.get("short")}
-            emit(StockShortage, StockShortage(**_order_summary(new), skus=short))
+            emit(StockShortage, StockShortage(**order_summary(new), skus=short))
         before_flags = set((old or {}).get("flags") or [])
         if "atRisk" in (new.get("flags") or []) and "atRisk" not in before_flags:
             emit(
                 OrderAtRisk,
-                OrderAtRisk(**_order_summary(new), latestDeliveryDate=new.get("latestDeliveryDate")),
+                OrderAtRisk(**order_summary(new), latestDeliveryDate=new.get("latestDeliveryDate")),
             )
         if "late" in (new.get("flags") or []) and "late" not in before_flags:
             emit(
                 OrderLate,
-                OrderLate(**_order_summary(new), latestDeliveryDate=new.get("latestDeliveryDate")),
+                OrderLate(**order_summary(new), latestDeliveryDate=new.get("latestDeliveryDate")),
             )
         if old is None:
-            emit(OrderReceived, OrderReceived(**_order_summary(new), items=new.get("items", [])))
+            emit(OrderReceived, OrderReceived(**order_summary(new), items=new.get("items", [])))
         elif old.get("status") != new.get("status"):
             emit(
                 OrderStatusChanged,
-                OrderStatusChanged(**_order_summary(new), previousStatus=_field(old, "status")),
+                OrderStatusChanged(**order_summary(new), previousStatus=_field(old, "status")),
             )
             if new.get("status") == "Canceled":
-                emit(OrderCanceled, OrderCanceled(**_order_summary(new)))
+                emit(OrderCanceled, OrderCanceled(**order_summary(new)))
     return events
 
 
@@ -513,7 +514,7 @@ def emit_rule_action(entry: Mapping[str, Any], emit: Emit) -> None:
     """RuleMatched for a rule's sendWebhook action, RuleNotification for its notify action (the order as the
     rule saw it rides along on the action's timeline entry)."""
     action = entry.get("action") or {}
-    order = _order_summary(entry.get("order") or {})
+    order = order_summary(entry.get("order") or {})
     rule = {"ruleId": _field(entry, "ruleId"), "ruleName": _field(entry, "ruleName")}
     if action.get("type") == "sendWebhook":
         emit(RuleMatched, RuleMatched(**order, **rule))  # type: ignore[typeddict-item]
@@ -582,7 +583,7 @@ def emit_refund_changes(old: Mapping[str, Any] | None, new: Mapping[str, Any], e
         )
 
 
-def _purchase_order_summary(po: Mapping[str, Any]) -> PurchaseOrderSummary:
+def _purchaseorder_summary(po: Mapping[str, Any]) -> PurchaseOrderSummary:
     return PurchaseOrderSummary(
         poId=_field(po, "poId"),
         supplierId=_field(po, "supplierId"),
@@ -597,14 +598,12 @@ def emit_purchase_order_changes(old: Mapping[str, Any] | None, new: Mapping[str,
     """PurchaseOrderSent when it first carries sentAt; PurchaseOrderReceived for each receipt it gains."""
     if new.get("sentAt") and not (old or {}).get("sentAt"):
         emit(
-            PurchaseOrderSent, PurchaseOrderSent(**_purchase_order_summary(new), sentAt=_field(new, "sentAt"))
+            PurchaseOrderSent, PurchaseOrderSent(**_purchaseorder_summary(new), sentAt=_field(new, "sentAt"))
         )
     known = {r.get("receiptId") for r in (old or {}).get("receipts") or []}
     for receipt in new.get("receipts") or []:
         if receipt.get("receiptId") not in known:
-            emit(
-                PurchaseOrderReceived, PurchaseOrderReceived(**_purchase_order_summary(new), receipt=receipt)
-            )
+            emit(PurchaseOrderReceived, PurchaseOrderReceived(**_purchaseorder_summary(new), receipt=receipt))
 
 
 def _available(row: Mapping[str, Any]) -> int:

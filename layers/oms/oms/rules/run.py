@@ -11,6 +11,7 @@ from oms.domain.orders import OrderHandling
 from oms.domain.rules import Outcome, Rule, RuleTrigger, run_rules
 from oms.domain.types import iso_z, utc_now
 from oms.errors import AlreadyExists, Conflict
+from oms.events import order_summary
 from oms.rules.facts import Destination, facts_of, needs_destination
 from oms.store import keys
 from oms.store.orders import order_from_item
@@ -86,17 +87,7 @@ def run_on_change(
                         "text": applied.text,
                         "trigger": trigger.value,
                         # what an action that announces (sendWebhook, notify) says about the order
-                        "order": {
-                            k: current.get(k)
-                            for k in (
-                                "orderId",
-                                "marketplaceId",
-                                "status",
-                                "fulfillmentChannel",
-                                "purchaseDate",
-                                "latestShipDate",
-                            )
-                        },
+                        "order": dict(order_summary(current)),
                     }
                 )
             )
