@@ -51,6 +51,8 @@ def apply_record(record: SQSRecord) -> None:
         trigger=event.trigger,
         destination=_destination,
     )
+    if result.duplicate:  # SQS, EventBridge and the stream deliver at least once: this change was handled
+        metrics.add_metric(name="RuleEventsRepeated", unit=MetricUnit.Count, value=1)
     if result.outcome is not None:
         metrics.add_metric(
             name="RuleActionsApplied", unit=MetricUnit.Count, value=len(result.outcome.applied)
