@@ -5,55 +5,20 @@ its formula. Dates are derived from the clock and the warehouse's zone, never fi
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from oms.store.conditional import add_ordered
 from oms_local import harness
-from tests.browser.conftest import PHONE, ROOT, Api
+from tests.browser.conftest import PHONE, Api
+from tests.browser.planning_support import plan_now, seed_orders
 from tests.builders import WAREHOUSE_SETTINGS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
 SKU = "MUG-PLAN"
-WEEK = [3, 4, 5, 6, 7, 9, 2]
-
-
-def _seed_orders(outputs: dict[str, Any], days: int) -> str:
-    """`days` warehouse days of orders ending yesterday, written as the intake transaction writes them;
-    returns yesterday (the day the plan reads up to)."""
-    today = datetime.now(UTC).astimezone(ZoneInfo(WAREHOUSE_SETTINGS["warehouse"]["timeZone"])).date()
-    dynamodb = harness.aws_client(outputs, "dynamodb")
-    for back in range(days, 0, -1):
-        day = (today - timedelta(days=back)).isoformat()
-        units = WEEK[back % 7]
-        write = add_ordered(day, SKU, units=units, channel="MFN", marketplace=outputs["MarketplaceId"])
-        dynamodb.transact_write_items(TransactItems=[write.request(outputs["TableName"])])
-    return (today - timedelta(days=1)).isoformat()
-
-
-def _plan_now(stack: harness.StackProcess, tmp_path: Path) -> None:
-    """`oms invoke plan_stock` with {"again": true}: the day's plans made over, now."""
-    event = tmp_path / "again.json"
-    event.write_text(json.dumps({"again": True}))
-    where = ["--port", str(stack.port), "--state-dir", str(stack.state_dir)]
-    ran = subprocess.run(
-        [sys.executable, "-m", "oms_tools.cli", "invoke", "plan_stock", "--event", str(event), *where],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        cwd=ROOT,
-        check=False,
-    )
-    assert ran.returncode == 0, ran.stderr
 
 
 def test_a_sku_below_its_reorder_point_is_listed_and_its_plan_explains_itself(
@@ -62,7 +27,6 @@ def test_a_sku_below_its_reorder_point_is_listed_and_its_plan_explains_itself(
     outputs: dict[str, Any],
     stack: harness.StackProcess,
     screenshots: Path,
-    tmp_path: Path,
 ) -> None:
     # given a mug with a 10-day lead time, 20 on hand, and twelve weeks of about 5 orders a day
     api.ok("PUT", "/settings/shipping", json=WAREHOUSE_SETTINGS)
@@ -70,10 +34,10 @@ def test_a_sku_below_its_reorder_point_is_listed_and_its_plan_explains_itself(
     api.ok(
         "POST", f"/inventory/{SKU}/adjustments", json={"delta": 20, "reason": "receipt", "reference": "PO-1"}
     )
-    yesterday = _seed_orders(outputs, 84)
+    yesterday = seed_orders(outputs, SKU, 84)
 
     # when the nightly plan runs
-    _plan_now(stack, tmp_path)
+    plan_now(stack)
     plan = api.ok("GET", f"/planning/skus/{SKU}")
     assert plan["asOf"] == yesterday and plan["reorderDue"] is True
 

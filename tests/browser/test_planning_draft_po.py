@@ -6,55 +6,22 @@ warehouse's zone, never fixed."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from oms.store.conditional import add_ordered
 from oms_local import harness
-from tests.browser.conftest import ROOT, Api, wait_until_loaded
+from tests.browser.conftest import Api, wait_until_loaded
+from tests.browser.planning_support import plan_now, seed_orders
 from tests.builders import WAREHOUSE_SETTINGS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 RUN = uuid.uuid4().hex[:6].upper()
 SKU = f"DRAFT-MUG-{RUN}"
-WEEK = [3, 4, 5, 6, 7, 9, 2]
-
-
-def _seed_orders(outputs: dict[str, Any], days: int) -> None:
-    """`days` warehouse days of orders ending yesterday, written as the intake transaction writes them."""
-    today = datetime.now(UTC).astimezone(ZoneInfo(WAREHOUSE_SETTINGS["warehouse"]["timeZone"])).date()
-    dynamodb = harness.aws_client(outputs, "dynamodb")
-    for back in range(days, 0, -1):
-        day = (today - timedelta(days=back)).isoformat()
-        write = add_ordered(
-            day, SKU, units=WEEK[back % 7], channel="MFN", marketplace=outputs["MarketplaceId"]
-        )
-        dynamodb.transact_write_items(TransactItems=[write.request(outputs["TableName"])])
-
-
-def _plan_now(stack: harness.StackProcess, tmp_path: Path) -> None:
-    event = tmp_path / "again.json"
-    event.write_text(json.dumps({"again": True}))
-    where = ["--port", str(stack.port), "--state-dir", str(stack.state_dir)]
-    ran = subprocess.run(
-        [sys.executable, "-m", "oms_tools.cli", "invoke", "plan_stock", "--event", str(event), *where],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        cwd=ROOT,
-        check=False,
-    )
-    assert ran.returncode == 0, ran.stderr
 
 
 def test_a_suppliers_reorder_group_becomes_one_draft_in_two_clicks(
@@ -63,7 +30,6 @@ def test_a_suppliers_reorder_group_becomes_one_draft_in_two_clicks(
     outputs: dict[str, Any],
     stack: harness.StackProcess,
     screenshots: Path,
-    tmp_path: Path,
 ) -> None:
     # given a mug bought from a supplier in cases of 6 with a 14-day lead time, 10 on hand, ~5 sold a day
     api.ok("PUT", "/settings/shipping", json=WAREHOUSE_SETTINGS)
@@ -81,8 +47,8 @@ def test_a_suppliers_reorder_group_becomes_one_draft_in_two_clicks(
         f"/inventory/{SKU}/adjustments",
         json={"delta": 10, "reason": "receipt", "reference": "OPENING"},
     )
-    _seed_orders(outputs, 84)
-    _plan_now(stack, tmp_path)
+    seed_orders(outputs, SKU, 84)
+    plan_now(stack)
     plan = api.ok("GET", f"/planning/skus/{SKU}")
     assert plan["reorderDue"] is True
     suggested = plan["orderQuantity"]["value"]

@@ -4,31 +4,25 @@ the units to send; the switch turns the planning settings' priceHints on and off
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from oms.inventory.fba import record_fba_figures
 from oms.inventory.stock import FbaFigures
-from oms.store.conditional import add_ordered
 from oms.store.table import Table
 from oms_local import harness
-from tests.browser.conftest import ROOT, Api
+from tests.browser.conftest import Api
+from tests.browser.planning_support import plan_now, seed_orders
 from tests.builders import WAREHOUSE_SETTINGS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 RUN = uuid.uuid4().hex[:6].upper()
 SKU = f"FBA-MUG-{RUN}"
-WEEK = [3, 4, 5, 6, 7, 9, 2]
 
 
 def _no_paging() -> Any:
@@ -40,19 +34,12 @@ def test_an_fba_sku_short_at_amazon_is_listed_to_send_and_the_price_switch_saves
     api: Api,
     outputs: dict[str, Any],
     stack: harness.StackProcess,
-    tmp_path: Path,
 ) -> None:
     # given an FBA SKU selling ~5 a day through Amazon, with 20 fulfillable and 10 inbound there
     api.ok("PUT", "/settings/shipping", json=WAREHOUSE_SETTINGS)
     api.ok("PUT", f"/inventory/{SKU}", json={"channel": "FBA", "casePack": 6})
+    seed_orders(outputs, SKU, 84, channel="AFN")
     table = Table(outputs["TableName"], _no_paging, client=harness.aws_client(outputs, "dynamodb"))
-    zone = ZoneInfo(WAREHOUSE_SETTINGS["warehouse"]["timeZone"])
-    today = datetime.now(UTC).astimezone(zone).date()
-    for back in range(84, 0, -1):
-        day = (today - timedelta(days=back)).isoformat()
-        table.transact(
-            [add_ordered(day, SKU, units=WEEK[back % 7], channel="AFN", marketplace=outputs["MarketplaceId"])]
-        )
     figures = {outputs["MarketplaceId"]: FbaFigures(fulfillable=20, inbound=10, reserved=2)}
     record_fba_figures(
         table,
@@ -63,18 +50,7 @@ def test_an_fba_sku_short_at_amazon_is_listed_to_send_and_the_price_switch_saves
         actor="amazon:FBA",
         marketplaces=[outputs["MarketplaceId"]],
     )
-    event = tmp_path / "again.json"
-    event.write_text(json.dumps({"again": True}))
-    where = ["--port", str(stack.port), "--state-dir", str(stack.state_dir)]
-    ran = subprocess.run(
-        [sys.executable, "-m", "oms_tools.cli", "invoke", "plan_stock", "--event", str(event), *where],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        cwd=ROOT,
-        check=False,
-    )
-    assert ran.returncode == 0, ran.stderr
+    plan_now(stack)
     [send] = [s for s in api.ok("GET", "/planning/reorder")["sendToAmazon"] if s["sku"] == SKU]
     assert send["units"] > 0 and send["units"] % 6 == 0
 
