@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cost_meter import ALL, BillMeter
 from cost_prices import PRICES, chunks, lambda_dollars, per_million
-from intake_common import REGION, ROOT, own_moto, say
+from intake_common import REGION, ROOT, local_handler_environment, own_moto, say
 from intake_sim import LambdaContext, SimulatedIntake
 
 GOAL_DOLLARS = 10.0
@@ -468,20 +468,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=20261206)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "cost.json")
     args = parser.parse_args(argv)
-    os.environ.update(
-        {
-            "AWS_ACCESS_KEY_ID": "local",
-            "AWS_SECRET_ACCESS_KEY": "local",
-            "AWS_REGION": REGION,
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_CONFIG_FILE": os.devnull,
-            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-            "POWERTOOLS_SERVICE_NAME": "ingest_notifications",
-            "POWERTOOLS_METRICS_NAMESPACE": "AmazonSellerOms",
-            "POWERTOOLS_TRACE_DISABLED": "true",
-        }
-    )
-    os.environ.pop("AWS_PROFILE", None)
+    local_handler_environment()
     import boto3
 
     from oms.store import keys

@@ -74,10 +74,10 @@ from intake_common import (
     GOALS,
     ORDERS_PER_HOUR,
     RECONCILE_EVERY,
-    REGION,
     RESULTS,
     SEARCH_LAG,
     SELLER_SHIPS_AFTER,
+    local_handler_environment,
     own_moto,
     say,
 )
@@ -166,20 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     # The handler runs in this process with the environment the template gives it (set per run).
-    os.environ.update(
-        {
-            "AWS_ACCESS_KEY_ID": "local",
-            "AWS_SECRET_ACCESS_KEY": "local",
-            "AWS_REGION": REGION,
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_CONFIG_FILE": os.devnull,
-            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-            "POWERTOOLS_SERVICE_NAME": "ingest_notifications",
-            "POWERTOOLS_METRICS_NAMESPACE": "AmazonSellerOms",
-            "POWERTOOLS_TRACE_DISABLED": "true",
-        }
-    )
-    os.environ.pop("AWS_PROFILE", None)
+    local_handler_environment()
     if args.part_b:
         part = run_part_b(args.part_b, args.seed, args.work)
         args.out.write_text(json.dumps(part, default=str) + "\n")

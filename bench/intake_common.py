@@ -36,6 +36,27 @@ STATUS_NAMES = {  # Orders API v2026-01-01 fulfillmentStatus -> the status notif
 }
 
 
+def local_handler_environment() -> None:
+    """The environment a handler run in the bench's own process gets: the local endpoint's dummy credentials,
+    no profile or config file of the machine, Powertools as the template sets it (tracing off)."""
+    import os
+
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "POWERTOOLS_SERVICE_NAME": "ingest_notifications",
+            "POWERTOOLS_METRICS_NAMESPACE": "AmazonSellerOms",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+        }
+    )
+    os.environ.pop("AWS_PROFILE", None)
+
+
 def say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
