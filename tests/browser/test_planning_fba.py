@@ -61,6 +61,7 @@ def test_an_fba_sku_short_at_amazon_is_listed_to_send_and_the_price_switch_saves
     assert f"{send['units']} units" in row.inner_text() and "20" in row.inner_text()
 
     # and the price hints switch is off until the seller turns it on, which the settings keep
+    page.wait_for_selector("#price-hints:not([disabled])")
     assert page.is_checked("#price-hints") is False
     page.check("#price-hints")
     page.wait_for_function(

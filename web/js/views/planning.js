@@ -139,20 +139,25 @@ function sendToAmazon(items) {
 
 // The seller's permission for Amazon's prices in the hints (off by default); the rest of the settings kept.
 function priceHintsSwitch(onChange) {
-  const box = h("input", { type: "checkbox", id: "price-hints" });
+  // Off and unusable until the saved setting is read, so a click never races the read that sets it.
+  const box = h("input", { type: "checkbox", id: "price-hints", disabled: true });
   const form = h("p", {}, box, h("label", { for: "price-hints" }, " Show Amazon's prices beside the price hints (one call to Amazon per look; prices are never changed here)"));
   call("/planning/settings").then((settings) => {
     box.checked = Boolean(settings.priceHints);
+    box.disabled = false;
   }).catch(showError);
   box.addEventListener("change", async () => {
+    const wanted = box.checked;
     showError(null);
     try {
-      const settings = await call("/planning/settings");
-      await whileBusy(box, null, () => call("/planning/settings", { method: "PUT", body: { ...settings, priceHints: box.checked } }));
-      announce(box.checked ? "Amazon's prices will be shown beside the hints." : "The hints stay in words.");
+      await whileBusy(box, null, async () => {
+        const settings = await call("/planning/settings");
+        await call("/planning/settings", { method: "PUT", body: { ...settings, priceHints: wanted } });
+      });
+      announce(wanted ? "Amazon's prices will be shown beside the hints." : "The hints stay in words.");
       await onChange();
     } catch (error) {
-      box.checked = !box.checked;
+      box.checked = !wanted;
       showError(error);
     }
   });
