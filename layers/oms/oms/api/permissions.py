@@ -150,6 +150,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/planning/settings"): "planning:read",
     ("PUT", "/planning/settings"): "planning:write",
     # webhooks out (subscriptions hand out secrets: behind the authorizer, unlike POST /webhooks/{id})
+    ("GET", "/webhooks/event-types"): "webhooks:read",
     ("GET", "/webhooks/subscriptions"): "webhooks:read",
     ("GET", "/webhooks/subscriptions/{subscription_id}"): "webhooks:read",
     ("GET", "/webhooks/subscriptions/{subscription_id}/deliveries"): "webhooks:read",
