@@ -135,6 +135,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/messages/intent-rules"): "messages:read",
     ("GET", "/messages/setup"): "messages:read",
     ("POST", "/messages/{threadId}/replies"): "messages:write",
+    ("POST", "/messages/{threadId}/replies/{messageId}/outcome"): "messages:write",
     ("GET", "/orders/{orderId}/buyer-updates"): "messages:read",
     ("POST", "/orders/{orderId}/buyer-updates"): "messages:write",
     ("POST", "/messages/{threadId}/no-response-needed"): "messages:write",
