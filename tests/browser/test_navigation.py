@@ -90,6 +90,11 @@ def test_on_a_phone_the_navigation_sits_behind_one_menu_button(
     wait_until_loaded(page)
     assert page.is_hidden("#main-nav")  # the menu closes on the new page
     assert toggle.inner_text() == "Menu · API keys"
+    toggle.click()
+    page.focus('#main-nav a[data-nav="planning"]')
+    page.keyboard.press("Escape")  # closes the menu, focus back on its button
+    assert page.is_hidden("#main-nav")
+    assert page.evaluate("() => document.activeElement.classList.contains('nav-toggle')")
     assert page.script_errors == []
 
 

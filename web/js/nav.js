@@ -62,6 +62,12 @@ export function setUpNav() {
       setOpen(button, false);
       button.focus();
       event.stopPropagation();
+      return;
+    }
+    const toggle = header()?.querySelector(".nav-toggle");
+    if (toggle && toggle.getAttribute("aria-expanded") === "true") {
+      setMenuOpen(false); // the phone's menu: Escape closes it, focus back on its button
+      toggle.focus();
     }
   });
   nav.addEventListener("focusout", (event) => {
