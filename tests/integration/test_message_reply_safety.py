@@ -126,6 +126,10 @@ def test_settled_as_not_sent_the_clock_runs_on_and_the_seller_writes_again(
         assert (thread["status"], thread["replyInDoubt"]) == ("awaiting", False)
         assert thread["messages"][-1]["status"] == "not-sent"
         assert thread["dueAt"] == waiting["dueAt"]  # the clock runs on from the buyer's first message
+        status, answer = call_api(
+            stack, context, "POST", f"/messages/{thread_id}/replies", BODY, headers=KEYED
+        )
+        assert status == 409 and "not sent" in answer["error"]["message"]  # a retry still sends nothing
         status, reply = call_api(
             stack, context, "POST", f"/messages/{thread_id}/replies", {"body": "It ships today, sorry."}
         )
@@ -152,7 +156,7 @@ def test_a_message_arriving_while_a_reply_is_in_doubt_keeps_the_thread_waiting_o
     assert thread["dueAt"].startswith((later + timedelta(hours=24)).strftime("%Y-%m-%dT%H"))
 
 
-def test_a_reply_ses_refuses_is_not_recorded_and_its_key_may_be_used_again(stack, context, waiting):
+def test_a_reply_ses_refuses_shows_as_not_sent_and_its_key_may_be_used_again(stack, context, waiting):
     thread_id = waiting["threadId"]
     ses = stack.client("ses")
     with pytest.raises(ClientError):  # moto, like SES, refuses a sender it has not verified
@@ -168,7 +172,12 @@ def test_a_reply_ses_refuses_is_not_recorded_and_its_key_may_be_used_again(stack
             request_hash="h",
         )
     thread = _thread(stack, context, thread_id)
-    assert (thread["replyInDoubt"], [m["direction"] for m in thread["messages"]]) == (False, ["in", "in"])
+    assert thread["replyInDoubt"] is False and thread["status"] == "awaiting"
+    assert [(m["direction"], m.get("status")) for m in thread["messages"]] == [
+        ("in", None),
+        ("in", None),
+        ("out", "not-sent"),
+    ]
     assert sent_mail() == []
     answer = send_reply(
         default_table(),

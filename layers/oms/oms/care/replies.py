@@ -5,7 +5,7 @@ thread in the same transaction that stops its clock.
 A crash must never lose a reply the buyer got, nor send one twice, so a reply goes in three steps:
 1. recorded as "sending" (the reply, its mark on the thread, and the Idempotency-Key's record: one
    transaction over both tables); a retry with the same key finds it there and sends nothing;
-2. handed to SES (refused by SES: the record is withdrawn, nothing was sent);
+2. handed to SES (refused by SES: marked not sent, and the key freed for the same request again);
 3. marked sent in the transaction that stops the clocks of the messages it answers.
 A reply left "sending" (the function died between 2 and 3) may have reached the buyer: the thread shows it
 in doubt until the seller settles it (`settle_reply`). Its clocks keep running meanwhile (nothing proves it
@@ -32,7 +32,7 @@ from oms.store import keys
 from oms.store.table import Item, Table, Write, back_off, transact_tables
 
 MAX_REFERENCES = 20  # the last messages named in References (RFC 5322 allows more; mail clients cut)
-SENDING, SENT, NOT_SENT, WITHDRAWN = "sending", "sent", "not-sent", "withdrawn"
+SENDING, SENT, NOT_SENT = "sending", "sent", "not-sent"
 # Longer than the API function's 29-second timeout: a reply still "sending" after this was interrupted.
 IN_FLIGHT = timedelta(seconds=60)
 KEY_KEPT = timedelta(hours=24)  # as long as the API's other Idempotency-Keys
@@ -152,7 +152,8 @@ def send_reply(
         # the recipient is the To header (the buyer's alias): SES reads it from the mail when given no Destinations
         sent = ses.send_raw_email(Source=sender, RawMessage={"Data": bytes(mail)})
     except ClientError:
-        _settle(table, buyer_table, thread_id, digest, WITHDRAWN, key=key)  # SES refused it: nothing went out
+        # SES refused it: nothing went out; the same request may be sent again
+        _settle(table, buyer_table, thread_id, digest, NOT_SENT, forget_key=key)
         raise
     return _settle(table, buyer_table, thread_id, digest, SENT, ses_message_id=sent.get("MessageId"))
 
@@ -241,7 +242,7 @@ def _settle(
     outcome: str,
     *,
     ses_message_id: str | None = None,
-    key: str | None = None,
+    forget_key: str | None = None,
 ) -> dict[str, Any]:
     """Step 3 (or the seller's word): the reply's outcome and the thread's mark taken off, in one
     transaction; sent, the clocks it answers stop at the moment it was handed to SES."""
@@ -269,15 +270,11 @@ def _settle(
             buyer_writes = [Write("Put", item=reply)]
         else:
             marked, clock_writes = thread_item({**thread, "sendingReplies": rest}), []
-            reply = {**reply, "status": NOT_SENT}
-            buyer_writes = (
-                [Write.delete(keys.thread_message_key(thread_id, str(reply["receivedAt"]), message_id))]
-                if outcome == WITHDRAWN
-                else [Write("Put", item=reply)]
-            )
+            reply = {**reply, "status": NOT_SENT}  # kept on the thread, shown as not sent
+            buyer_writes = [Write("Put", item=reply)]
         writes = [Write.put_versioned(marked, version), *clock_writes]
-        if key is not None:  # withdrawn: the same request may be sent again
-            writes.append(Write.delete(keys.reply_request_key(key)))
+        if forget_key is not None:
+            writes.append(Write.delete(keys.reply_request_key(forget_key)))
         try:
             transact_tables([(table, writes), (buyer_table, buyer_writes)])
         except Conflict:
@@ -301,6 +298,8 @@ def _first_reply(
         raise Conflict("the reply this Idempotency-Key sent was purged with the buyer's data")
     if reply.get("status", SENT) == SENT:
         return _view(reply)
+    if reply.get("status") == NOT_SENT:
+        raise Conflict("the reply this Idempotency-Key started was not sent: send it as a new reply")
     if reply.get("status") == SENDING and now - _at(str(reply["receivedAt"])) < IN_FLIGHT:
         raise Conflict("a reply with this Idempotency-Key is still being sent; retry shortly")
     raise ReplyInDoubt(
