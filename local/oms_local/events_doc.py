@@ -116,8 +116,7 @@ def render() -> str:
         own = _own(cls, base)
         if own:
             data += (" plus " if base else ": ") + ", ".join(f"`{name}`" for name in own)
-        first = _paragraph(cls).split(". ")[0].rstrip(".")
-        lines.append(f"| [{cls.__name__}](#{cls.__name__.lower()}) | {data} | {first} |")
+        lines.append(f"| [{cls.__name__}](#{cls.__name__.lower()}) | {data} | {events.when_published(cls)} |")
     lines.append("")
     for summary in events.SUMMARY_TYPES:
         lines += [f"## {_title(summary)}", "", _paragraph(summary), "", *_table(fields(summary)), ""]

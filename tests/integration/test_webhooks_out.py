@@ -458,3 +458,22 @@ def test_a_retried_subscription_with_its_idempotency_key_subscribes_once(stack, 
     assert other[0] == 409
     _, listed = call_api(stack, context, "GET", "/webhooks/subscriptions", handler=api)
     assert len(listed["items"]) == 1
+
+
+def test_the_event_types_a_subscription_may_name_come_from_the_api_with_when_each_is_sent(stack, context):
+    api = stack.handler("api")
+    viewer = {"sub": "u-viewer", "email": "viewer@example.com", "groups": "viewer"}
+
+    status, answer = call_api(stack, context, "GET", "/webhooks/event-types", handler=api, claims=viewer)
+
+    assert status == 200, answer
+    named = [t["type"] for t in answer["items"]]
+    assert named[:3] == ["OrderReceived", "OrderStatusChanged", "OrderCanceled"] and "MessageLate" in named
+    described = {t["type"]: t["description"] for t in answer["items"]}
+    assert described["OrderReceived"] == "An order is stored for the first time"
+    assert described["OrderCanceled"].startswith("An order's status became Canceled")
+    # every type offered is one a subscription accepts, all of them at once
+    created = _subscribe(stack, context, api, "https://hooks.example.com/in", named)
+    assert created["events"] == named
+    nobody = {"sub": "u-new", "email": "new@example.com", "groups": ""}
+    assert call_api(stack, context, "GET", "/webhooks/event-types", handler=api, claims=nobody)[0] == 403

@@ -86,7 +86,7 @@ def test_the_authorizer_runs_on_the_token_and_its_answer_is_cached_for_the_templ
     invoked: list = []
     authorizations: list = []
     gateway = _gateway(invoked, authorizations)
-    assert gateway.authorizer is not None and gateway.authorizer.ttl_seconds == 60
+    assert gateway.authorizer is not None and gateway.authorizer.ttl_seconds == 10
     for _ in range(3):
         assert (
             gateway.handle("GET", "/orders", {"Authorization": ["Bearer secret-token"]}, b"", "::1")[0] == 200

@@ -354,13 +354,13 @@ def test_api_route_is_behind_the_authorizer(function_id: str, event: str, props:
     assert authorizer and authorizer != "NONE", f"{props['Method']} {props['Path']} is public"
 
 
-def test_webhook_subscriptions_are_the_sellers_behind_the_authorizer() -> None:
-    """/webhooks/{integrationId} is public (webhooks in); the subscriptions beside it hand out secrets."""
+@pytest.mark.parametrize("path", ["/webhooks/subscriptions", "/webhooks/event-types"])
+def test_webhook_subscriptions_are_the_sellers_behind_the_authorizer(path: str) -> None:
+    """/webhooks/{integrationId} is public (webhooks in); the subscriptions beside it hand out secrets, and
+    GET /webhooks/event-types would otherwise reach the public function, which has no GET."""
     _, api = _api()
-    routes = [props for _, _, props in API_EVENTS if props["Path"] == "/webhooks/subscriptions"]
-    assert routes, (
-        "POST /webhooks/subscriptions must be a literal route, preferred over /webhooks/{integrationId}"
-    )
+    routes = [props for _, _, props in API_EVENTS if props["Path"] == path]
+    assert routes, f"{path} must be a literal route, preferred over /webhooks/{{integrationId}}"
     for props in routes:
         authorizer = props.get("Auth", {}).get("Authorizer", api.get("Auth", {}).get("DefaultAuthorizer"))
         assert authorizer and authorizer != "NONE"

@@ -2,6 +2,7 @@
 import { call, NOT_SIGNED_IN } from "./api.js";
 import { deployedSignIn, session, signIn, signOut, start } from "./auth.js";
 import { announce, h, setWarehouseZone, showError, warehouseZone } from "./dom.js";
+import { markCurrentGroup, setUpNav } from "./nav.js";
 import * as health from "./views/health.js";
 import * as inventory from "./views/inventory.js";
 import * as apiKeys from "./views/keys.js";
@@ -37,7 +38,7 @@ const ROUTES = [
   [/^\/planning$/, planning, "planning"],
   [/^\/planning\/(.+)$/, planning, "planning"],
   [/^\/messages$/, messages, "messages"],
-  [/^\/messages\/templates$/, templates, "messages"],
+  [/^\/messages\/templates$/, templates, "templates"],
   [/^\/messages\/buyers\/(.+)$/, buyer, "messages"],
   [/^\/messages\/(.+)$/, thread, "messages"],
   [/^\/health$/, health, "health"],
@@ -46,13 +47,13 @@ const ROUTES = [
   [/^\/batches\/(.+)$/, batches, "batches"],
   [/^\/purchase-orders$/, purchaseOrders, "purchase-orders"],
   [/^\/purchase-orders\/(.+)$/, purchaseOrders, "purchase-orders"],
-  [/^\/suppliers$/, suppliers, "purchase-orders"],
-  [/^\/suppliers\/(.+)$/, suppliers, "purchase-orders"],
+  [/^\/suppliers$/, suppliers, "suppliers"],
+  [/^\/suppliers\/(.+)$/, suppliers, "suppliers"],
   [/^\/rules$/, rules, "rules"],
   [/^\/settings$/, settings, "settings"],
   [/^\/webhooks$/, webhooks, "webhooks"],
   [/^\/webhooks\/(.+)$/, webhooks, "webhooks"],
-  [/^\/settings\/keys$/, apiKeys, "settings"],
+  [/^\/settings\/keys$/, apiKeys, "keys"],
 ];
 
 const main = () => document.getElementById("view");
@@ -86,6 +87,7 @@ async function route() {
     if (match && link.dataset.nav === match[2]) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
   }
+  markCurrentGroup();
   if (!match) {
     view.replaceChildren(h("h1", { tabindex: "-1" }, "Page not found"), h("p", {}, "There is no page at this address. ", h("a", { href: "#/queue" }, "Go to the ship-today queue.")));
     view.dataset.rendered = location.hash;
@@ -129,6 +131,7 @@ let moveFocus = false; // not on first load: the skip link comes first for keybo
 
 function renderSignedOut(view, message) {
   for (const link of document.querySelectorAll("[data-nav]")) link.removeAttribute("aria-current");
+  markCurrentGroup();
   const parts = [h("h1", { tabindex: "-1" }, "Sign in to the seller dashboard"), h("p", { class: "signin-help" }, message)];
   if (deployedSignIn()) parts.push(h("p", {}, h("button", { type: "button", class: "primary", onclick: () => signIn() }, "Sign in")));
   else parts.push(h("p", { class: "muted" }, "The link looks like http://127.0.0.1:PORT/#api=http://127.0.0.1:3000&token=… and signs this tab in."));
@@ -161,6 +164,7 @@ window.addEventListener("error", (event) => showError(new Error(`Something went 
 window.addEventListener("unhandledrejection", (event) => showError(event.reason instanceof Error ? event.reason : new Error(String(event.reason))));
 
 async function boot() {
+  setUpNav();
   document.getElementById("sign-out").addEventListener("click", () => signOut());
   document.getElementById("sign-in").addEventListener("click", () => signIn());
   try {

@@ -336,6 +336,15 @@ EVENT_TYPES: tuple[type, ...] = (
     MessageAtRisk,
     MessageLate,
 )
+
+
+def when_published(event_type: type) -> str:
+    """An event's one line: the first sentence of its docstring (docs/events.md's "when" column, and the
+    description the webhooks page shows beside each event a subscription may name)."""
+    paragraph = " ".join((event_type.__doc__ or "").split())
+    return paragraph.split(". ")[0].rstrip(".")
+
+
 # The shared parts the events above extend, documented once.
 SUMMARY_TYPES: tuple[type, ...] = (
     OrderSummary,

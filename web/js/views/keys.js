@@ -1,6 +1,6 @@
 // #/settings/keys: API keys for the seller's other systems (a 3PL, accounting, a script). Making one shows its
 // secret once, to copy; the list shows each key's scopes and last use, never its secret; Revoke stops it
-// (within a minute: the API's authorizer keeps an answer that long).
+// (within 10 seconds: the API's authorizer keeps an answer that long).
 import { call } from "../api.js";
 import { announce, h, markInvalid, showError, table, timeCell, whileBusy } from "../dom.js";
 
@@ -54,7 +54,7 @@ export async function render(view) {
   }
   async function revoke(button, key) {
     const warning = key.current ? " This dashboard signs in with this key: you will be signed out too." : "";
-    if (!window.confirm(`Revoke “${key.name}”? Whatever uses it stops working within a minute.${warning}`)) return;
+    if (!window.confirm(`Revoke “${key.name}”? Whatever uses it stops working within 10 seconds.${warning}`)) return;
     try {
       await whileBusy(button, "Revoking…", () => call(`/api-keys/${encodeURIComponent(key.keyId)}`, { method: "DELETE" }));
       announce(`Key ${key.name} revoked`);

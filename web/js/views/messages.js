@@ -27,7 +27,7 @@ const COLUMNS = [
   { label: "About", cell: (t) => messageIntent(t.intent) },
   { label: "Buyer wrote", cell: (t) => when(t.lastMessageAt) },
   { label: "Answer by", cell: due },
-  { label: "Status", cell: (t) => threadStatus(t.status) },
+  { label: "Status", cell: (t) => (t.replyInDoubt ? h("span", { class: "warning" }, `${threadStatus(t.status)} · a reply may have been sent`) : threadStatus(t.status)) },
 ];
 
 export async function render(view) {

@@ -6,14 +6,22 @@ import { announce, h, showError, when, whileBusy } from "../dom.js";
 import { timeLeft } from "../returns-common.js";
 import { contentRule, messageIntent, orderStatus, threadStatus } from "../words.js";
 
-function message(m) {
+function message(m, settle) {
   const out = m.direction === "out";
+  const heading = !out
+    ? h("p", { class: "muted" }, "The buyer wrote ", when(m.receivedAt))
+    : m.status === "sending"
+      ? h("p", { class: "warning reply-in-doubt" }, "Your reply may have been sent (sending was interrupted at ", when(m.receivedAt), ")")
+      : m.status === "not-sent"
+        ? h("p", { class: "muted" }, "Not sent: your reply of ", when(m.receivedAt))
+        : h("p", { class: "muted" }, "You replied ", when(m.sentAt || m.receivedAt));
   return h(
     "li",
-    { class: out ? "message message-out" : "message message-in" },
-    h("p", { class: "muted" }, out ? "You replied " : "The buyer wrote ", when(m.sentAt || m.receivedAt)),
+    { class: out ? `message message-out${m.status === "not-sent" ? " message-not-sent" : ""}` : "message message-in", "data-message-id": m.messageId },
+    heading,
     h("p", { class: "message-text" }, m.text || "(no text)"),
     m.attachments?.length ? h("p", { class: "muted" }, `${m.attachments.length} attachment(s): ${m.attachments.map((a) => a.filename).join(", ")}`) : null,
+    out && m.status === "sending" ? settle(m) : null,
   );
 }
 
@@ -75,6 +83,31 @@ export async function render(view, threadId) {
       showError(error);
     }
   });
+  // a reply whose sending was interrupted: the seller looks in Seller Central and says what happened
+  const settle = (m) => {
+    const box = h(
+      "div",
+      { class: "settle-reply", role: "group", "aria-label": "What happened to this reply" },
+      h("p", {}, "Look for it in Seller Central under Buyer Messages, Sent. If it is there, the buyer has it and the clock stopped when you sent it; if not, the clock is still running: write again."),
+    );
+    for (const [sent, label, words] of [
+      [true, "It was sent", "Marked as sent; the 24-hour clock stopped when you sent it."],
+      [false, "It was not sent", "Marked as not sent; the clock is still running, so write again."],
+    ]) {
+      const button = h("button", { type: "button", class: sent ? "settle-sent" : "settle-not-sent" }, label);
+      button.addEventListener("click", async () => {
+        try {
+          await whileBusy(button, "Saving…", () => call(`${path}/replies/${encodeURIComponent(m.messageId)}/outcome`, { method: "POST", body: { sent } }));
+          showError(null);
+          await after(words);
+        } catch (error) {
+          showError(error);
+        }
+      });
+      box.append(button, " ");
+    }
+    return box;
+  };
   const left = waiting && thread.dueAt ? timeLeft(thread.dueAt) : "";
   view.replaceChildren(
     h("h1", {}, `Messages about order ${thread.orderId}`),
@@ -90,7 +123,7 @@ export async function render(view, threadId) {
     order
       ? h("p", {}, h("a", { href: `#/orders/${encodeURIComponent(order.orderId)}` }, `Order ${order.orderId}`), ` · ${orderStatus(order.status)} · `, (order.items || []).map((i) => `${i.quantity} × ${i.title || i.sku}`).join(", "), (order.shipments || []).length ? ` · shipped with ${order.shipments.at(-1).carrierName || order.shipments.at(-1).carrier}, ${order.shipments.at(-1).trackingNumber}` : "")
       : h("p", { class: "muted" }, "The order could not be loaded."),
-    h("ol", { class: "messages" }, (thread.messages || []).map(message)),
+    h("ol", { class: "messages" }, (thread.messages || []).map((m) => message(m, settle))),
     form,
     waiting ? h("p", {}, noResponse) : null,
   );

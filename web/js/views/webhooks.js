@@ -5,14 +5,6 @@ import { call } from "../api.js";
 import { announce, formatTime, h, markInvalid, pagedRows, showError, table, whileBusy } from "../dom.js";
 
 const PAGE = 20;
-// docs/events.md; the API refuses any other name
-const EVENT_TYPES = [
-  "OrderReceived", "OrderStatusChanged", "OrderCanceled", "StockShortage", "OrderAtRisk", "OrderLate",
-  "StockLow", "StockOut", "ReorderDue", "ReturnRequested", "ReturnReceived", "RefundAtRisk", "RefundLate",
-  "ReturnDecisionAtRisk", "ReturnDecisionLate", "RefundIssued", "RefundRefused", "PurchaseOrderSent",
-  "PurchaseOrderReceived", "RuleMatched", "RuleNotification", "IntegrationEventReceived",
-  "ShipmentConfirmed", "WebhookDisabled", "MessageAtRisk", "MessageLate",
-];
 const STATUS_WORDS = { delivered: "Delivered", pending: "Waiting to retry", failed: "Failed" };
 
 const time = (iso) => (iso ? h("time", { datetime: iso }, formatTime(iso)) : "–");
@@ -25,13 +17,15 @@ function stateText(s) {
 export async function render(view, subscriptionId) {
   if (subscriptionId) return renderOne(view, subscriptionId);
   const holder = h("div", { id: "webhooks-table" });
+  // the events a subscription may name, each with when it is sent (docs/events.md); the API refuses others
+  const eventTypes = await call("/webhooks/event-types");
   const secretNote = h("div", { id: "webhook-secret", role: "status" });
   view.replaceChildren(
     h("h1", {}, "Webhooks"),
     h("p", { class: "muted" }, "Your other systems hear about orders, stock and returns the moment they change: each event is POSTed to the URLs below, signed (Standard Webhooks). A delivery not answered within 5 seconds is retried for a day and a half."),
     secretNote,
     holder,
-    createForm(async (created) => {
+    createForm(eventTypes.items, async (created) => {
       secretNote.replaceChildren(
         h("p", { class: "ok" }, `Subscribed ${created.url}. Its signing secret, shown this once: copy it into the receiving system now.`),
         h("p", {}, h("code", { id: "webhook-secret-value" }, created.secret)),
@@ -58,10 +52,18 @@ export async function render(view, subscriptionId) {
   await list();
 }
 
-function createForm(done) {
+function createForm(eventTypes, done) {
   const url = h("input", { type: "url", name: "url", id: "webhook-url", required: true, placeholder: "https://…" });
   const description = h("input", { type: "text", name: "description", id: "webhook-description", maxlength: "500" });
-  const boxes = EVENT_TYPES.map((name) => h("label", { class: "check" }, h("input", { type: "checkbox", name: "events", value: name }), ` ${name}`));
+  const boxes = eventTypes.map((t) =>
+    h(
+      "label",
+      { class: "event-choice" },
+      h("input", { type: "checkbox", name: "events", value: t.type }),
+      ` ${t.type} `,
+      h("span", { class: "muted" }, t.description),
+    ),
+  );
   const submit = h("button", { type: "submit", class: "primary" }, "Subscribe");
   const form = h(
     "form",
@@ -69,7 +71,7 @@ function createForm(done) {
     h("h2", { id: "webhook-form-title" }, "Add a subscription"),
     h("p", {}, h("label", { for: "webhook-url" }, "URL (https)"), " ", url),
     h("p", {}, h("label", { for: "webhook-description" }, "Description"), " ", description),
-    h("fieldset", {}, h("legend", {}, "Events"), ...boxes),
+    h("fieldset", { class: "event-choices" }, h("legend", {}, "Events"), ...boxes),
     h("p", {}, submit),
   );
   form.addEventListener("submit", async (event) => {

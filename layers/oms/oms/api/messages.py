@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from functools import lru_cache
 from typing import Annotated, Any
 
@@ -10,14 +12,14 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import Field
 
 from oms.amazon.client import default_client
-from oms.api.idempotency import run_once
+from oms.api.callers import scoped_key
 from oms.api.paging import ListPage
 from oms.care.auto_answer import CareSetup, CareSetupStore
 from oms.care.clock import stop_clock
 from oms.care.inbox import Inbox
 from oms.care.intents import OTHER, IntentRules, IntentRuleStore, suggested_reply
 from oms.care.locale import buyer_language, thread_language
-from oms.care.replies import send_reply
+from oms.care.replies import send_reply, settle_reply
 from oms.care.templates import Template, Templates, fill_template
 from oms.care.threads import Threads, ThreadStatus
 from oms.domain.types import ApiModel, utc_now
@@ -244,7 +246,10 @@ class ReplyRequest(ApiModel):
     tags=["messages"],
     responses={
         201: {"description": "sent and recorded"},
-        409: {"description": "no registered sender address, or the buyer's address was purged"},
+        409: {
+            "description": "no registered sender address, the buyer's address was purged, or (ReplyInDoubt) "
+            "a retry of a reply whose sending was interrupted: it may have been sent, settle it on the thread"
+        },
         422: {
             "description": "the reply breaks one of Amazon's content rules (named in details); nothing sent"
         },
@@ -262,37 +267,51 @@ def reply(
 ) -> tuple[dict[str, Any], int]:
     if (request.body is None) == (request.template_id is None):
         raise InvalidInput.for_field("body", 'give either "body" or "templateId"')
-    call = {"threadId": threadId, "request": request.model_dump(mode="json", by_alias=True)}
-    answer = run_once(
-        router,
-        _send,
-        call,
-        idempotency_key,
-        route="POST /messages/{threadId}/replies",
-        key_fields="[threadId, key]",
-        what="reply",
+    asked = request.model_dump(mode="json", by_alias=True)
+    text = request.body
+    if request.template_id is not None:
+        language = request.language or thread_language(
+            default_table(), default_buyer_table(), default_client(), threadId
+        )
+        text = fill_template(default_table(), threadId, request.template_id, language)
+    answer = send_reply(
+        default_table(),
+        default_buyer_table(),
+        _ses(),
+        threadId,
+        text or "",
+        sender=get_settings().support_email_address,
+        now=utc_now(),
+        key=scoped_key(router, idempotency_key, "POST /messages/{threadId}/replies"),
+        request_hash=hashlib.sha256(json.dumps(asked, sort_keys=True).encode()).hexdigest(),
     )
     return answer, 201
 
 
-def _send(call: dict[str, Any]) -> dict[str, Any]:
-    request = ReplyRequest.model_validate(call["request"])
-    thread_id = str(call["threadId"])
-    text = request.body
-    if request.template_id is not None:
-        language = request.language or thread_language(
-            default_table(), default_buyer_table(), default_client(), thread_id
-        )
-        text = fill_template(default_table(), thread_id, request.template_id, language)
-    return send_reply(
-        default_table(),
-        default_buyer_table(),
-        _ses(),
-        thread_id,
-        text or "",
-        sender=get_settings().support_email_address,
-        now=utc_now(),
+class ReplyOutcome(ApiModel):
+    """What the seller found about a reply whose sending was interrupted."""
+
+    sent: bool = Field(
+        description="true: it is in Seller Central's sent messages (the clock stops when it was handed to "
+        "SES); false: it never went out (the clock runs on; write again)"
     )
+
+
+@router.post(
+    "/messages/<threadId>/replies/<messageId>/outcome",
+    summary="Settle a reply that may have been sent (its sending was interrupted): sent or not sent",
+    tags=["messages"],
+    responses={409: {"description": "the reply is still being sent; look again in a minute"}},
+)
+def settle(
+    threadId: Annotated[str, Path(min_length=1, max_length=64)],
+    messageId: Annotated[str, Path(min_length=1, max_length=128)],
+    outcome: Annotated[ReplyOutcome, Body()],
+) -> dict[str, Any]:
+    settle_reply(
+        default_table(), default_buyer_table(), threadId, messageId, sent=outcome.sent, now=utc_now()
+    )
+    return _threads().get(threadId)
 
 
 @lru_cache(maxsize=1)

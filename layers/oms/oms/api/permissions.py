@@ -135,6 +135,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/messages/intent-rules"): "messages:read",
     ("GET", "/messages/setup"): "messages:read",
     ("POST", "/messages/{threadId}/replies"): "messages:write",
+    ("POST", "/messages/{threadId}/replies/{messageId}/outcome"): "messages:write",
     ("GET", "/orders/{orderId}/buyer-updates"): "messages:read",
     ("POST", "/orders/{orderId}/buyer-updates"): "messages:write",
     ("POST", "/messages/{threadId}/no-response-needed"): "messages:write",
@@ -150,6 +151,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/planning/settings"): "planning:read",
     ("PUT", "/planning/settings"): "planning:write",
     # webhooks out (subscriptions hand out secrets: behind the authorizer, unlike POST /webhooks/{id})
+    ("GET", "/webhooks/event-types"): "webhooks:read",
     ("GET", "/webhooks/subscriptions"): "webhooks:read",
     ("GET", "/webhooks/subscriptions/{subscription_id}"): "webhooks:read",
     ("GET", "/webhooks/subscriptions/{subscription_id}/deliveries"): "webhooks:read",

@@ -16,7 +16,7 @@ from oms.store.default import default_table
 from oms.webhooks import deliveries, subscriptions
 from oms.webhooks.deliveries import Deliveries
 from oms.webhooks.queue import DeliveriesQueue
-from oms.webhooks.subscriptions import SubscriptionChange, SubscriptionRequest, SubscriptionStore
+from oms.webhooks.subscriptions import EventTypes, SubscriptionChange, SubscriptionRequest, SubscriptionStore
 
 router = APIGatewayRouter()
 SubscriptionId = Annotated[str, Path(min_length=1, max_length=64)]
@@ -67,6 +67,15 @@ def create_subscription(
         key=scoped_key(router, idempotency_key, "POST /webhooks/subscriptions"),
     )
     return subscriptions.view(item, secret), 201 if new else 200
+
+
+@router.get(
+    "/webhooks/event-types",
+    summary="Every event a subscription may name, with when it is sent (docs/events.md)",
+    tags=TAGS,
+)
+def list_event_types() -> EventTypes:
+    return subscriptions.event_types()
 
 
 @router.get("/webhooks/subscriptions", summary="Every subscription", tags=TAGS)

@@ -55,8 +55,8 @@ def answer_if_shipped(
     thread = table.get(keys.thread_key(thread_id), consistent=True)
     if thread is None or thread.get("intent") != WHERE_IS_MY_ORDER:
         return False
-    if thread.get("status") != ThreadStatus.AWAITING.value:
-        return False
+    if thread.get("status") != ThreadStatus.AWAITING.value or thread.get("sendingReplies"):
+        return False  # answered, or an answer already went to SES (a retried batch must not send it again)
     order = OrderRepository(table).get(str(thread["orderId"]))
     if not order.shipments:
         return False

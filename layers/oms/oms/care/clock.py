@@ -12,11 +12,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from oms.care.threads import ThreadStatus, thread_item
+from oms.care.threads import RESPONSE_HOURS, ThreadStatus, thread_item
 from oms.domain.types import iso_z
 from oms.errors import Conflict, NotFound
 from oms.shipping.account_health import Count, Metric, metric
@@ -62,6 +62,46 @@ def flag_threads(table: Table, now: datetime, at_risk: timedelta) -> dict[str, i
     return counts
 
 
+def _received(clock_sk: str) -> datetime:
+    """When the message of a clock (its sort key: received#thread#hash) arrived."""
+    return _at(clock_sk.split("#", 1)[0])
+
+
+def answered_thread(
+    current: Item, at: datetime, *, answers: Collection[str] | None = None, **changes: Any
+) -> tuple[Item, list[Write]]:
+    """(the thread, its clocks' writes) once answered at `at`: the clocks `answers` names that still run
+    (None: every waiting one) are stopped; messages the answer did not cover (they came after it) keep the
+    thread waiting, due 24 hours after the oldest of them. `changes` are more fields of the thread."""
+    pending = list(current.get("pendingClocks") or [])
+    stopped = pending if answers is None else [sk for sk in pending if sk in set(answers)]
+    left = [sk for sk in pending if sk not in set(stopped)]
+    fields: dict[str, Any] = {
+        **current,
+        "status": ThreadStatus.ANSWERED.value,
+        "flags": [],
+        "pendingClocks": [],
+        "dueAt": None,
+        "answeredAt": iso_z(at),
+        "messagesOut": int(current.get("messagesOut") or 0) + 1,
+        **changes,
+    }
+    if left:
+        since = min(_received(sk) for sk in left)
+        fields |= {
+            "status": ThreadStatus.AWAITING.value,
+            "pendingClocks": left,
+            "waitingSince": iso_z(since),
+            "dueAt": iso_z(since + timedelta(hours=RESPONSE_HOURS)),
+            "flags": list(current.get("flags") or []),  # the guard weighs them again on its next run
+        }
+    writes = [
+        close_response_clock({keys.PK: f"MSGCLOCK#{sk[:7]}", keys.SK: sk}, answered_at=iso_z(at))
+        for sk in stopped
+    ]
+    return thread_item(fields), writes
+
+
 def stop_clock(
     table: Table,
     thread_id: str,
@@ -79,25 +119,23 @@ def stop_clock(
             raise NotFound(f"thread {thread_id} is not known here")
         if current.get("status") != ThreadStatus.AWAITING.value and not answered:
             return current
-        status = ThreadStatus.ANSWERED if answered else ThreadStatus.NO_RESPONSE_NEEDED
-        fields: dict[str, Any] = {
-            **current,
-            "status": status.value,
-            "flags": [],
-            "pendingClocks": [],
-            "dueAt": None,
-        }
         if answered:
-            fields["answeredAt"] = iso_z(now)
-            fields["messagesOut"] = int(current.get("messagesOut") or 0) + 1
-        updated = thread_item(fields)
-        writes = [Write.put_versioned(updated, int(current.get("version", 0)))]
-        writes += [
-            close_response_clock(
-                {keys.PK: f"MSGCLOCK#{sk[:7]}", keys.SK: sk}, answered_at=iso_z(now) if answered else None
+            updated, clock_writes = answered_thread(current, now)
+        else:
+            updated = thread_item(
+                {
+                    **current,
+                    "status": ThreadStatus.NO_RESPONSE_NEEDED.value,
+                    "flags": [],
+                    "pendingClocks": [],
+                    "dueAt": None,
+                }
             )
-            for sk in current.get("pendingClocks") or []
-        ]
+            clock_writes = [
+                close_response_clock({keys.PK: f"MSGCLOCK#{sk[:7]}", keys.SK: sk}, answered_at=None)
+                for sk in current.get("pendingClocks") or []
+            ]
+        writes = [Write.put_versioned(updated, int(current.get("version", 0))), *clock_writes]
         try:
             transact_tables([(table, writes), *more])
         except Conflict:

@@ -30,8 +30,10 @@ THREAD_FIELDS = (
     "flags",
     "answeredAt",
     "pendingClocks",  # the sort keys of the unanswered messages' clocks (oms.care.clock)
+    # replies recorded as sending and not yet known sent (oms.care.replies): messageId, startedAt, answers
+    "sendingReplies",
 )
-VIEW_FIELDS = tuple(name for name in THREAD_FIELDS if name != "pendingClocks")
+VIEW_FIELDS = tuple(name for name in THREAD_FIELDS if name not in ("pendingClocks", "sendingReplies"))
 
 
 class ThreadStatus(StrEnum):
@@ -67,6 +69,8 @@ def thread_view(item: Item, buyer: Item | None) -> dict[str, Any]:
     view["messagesOut"] = int(item.get("messagesOut") or 0)
     if view["status"] != ThreadStatus.AWAITING.value:
         view["dueAt"] = None
+    # a reply handed to SES whose outcome was never recorded (an interrupted send): the seller settles it
+    view["replyInDoubt"] = bool(item.get("sendingReplies"))
     view["buyerAlias"] = buyer.get("buyerAlias") if buyer else None
     view["buyerId"] = buyer_id_for(str(view["buyerAlias"])) if view["buyerAlias"] else None
     return view
@@ -139,6 +143,7 @@ class Threads:
                     "intent",
                     "receivedAt",
                     "sentAt",
+                    "status",
                     "attachments",
                 )
                 if message.get(name) is not None

@@ -878,6 +878,12 @@ def thread_message_key(thread_id: str, received_at: str, message_hash: str) -> d
     return {PK: THREAD_PREFIX + thread_id, SK: f"MSG#{received_at}#{message_hash}"}
 
 
+def reply_request_key(scoped_key: str) -> dict[str, str]:
+    """Main table, no PII: the reply an Idempotency-Key started (the caller's key on the replies route),
+    written with the reply's "sending" record, so a retry finds it and never sends a second mail."""
+    return {PK: f"REPLYREQ#{scoped_key}", SK: "REPLYREQ"}
+
+
 def thread_messages(thread_id: str) -> KeyQuery:
     return KeyQuery(THREAD_PREFIX + thread_id, sk_from="MSG#", sk_to="MSG#~")
 

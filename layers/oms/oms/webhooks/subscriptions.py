@@ -11,7 +11,7 @@ from pydantic import Field, field_validator
 
 from oms.domain.types import ApiModel, iso_z
 from oms.errors import AlreadyExists, Conflict, InvalidInput, NotFound
-from oms.events import EVENT_TYPES
+from oms.events import EVENT_TYPES, when_published
 from oms.store import keys
 from oms.store.table import Item, Table, Write
 from oms.webhooks.signing import new_secret
@@ -21,6 +21,24 @@ EVENT_NAMES: tuple[str, ...] = tuple(t.__name__ for t in EVENT_TYPES)
 # After a rotation the previous secret signs too, for this long, so receivers can switch without a gap.
 PREVIOUS_SECRET_KEPT = timedelta(hours=24)
 MAX_SUBSCRIPTIONS = 50
+
+
+class EventType(ApiModel):
+    """One event a subscription may name, with when it is sent (docs/events.md)."""
+
+    type: str = Field(description="the event's name, as a subscription's `events` list gives it")
+    description: str = Field(description="when it is sent, in one line")
+
+
+class EventTypes(ApiModel):
+    """GET /webhooks/event-types."""
+
+    items: list[EventType]
+
+
+def event_types() -> EventTypes:
+    """Every event a subscription may name, in the order docs/events.md lists them."""
+    return EventTypes(items=[EventType(type=t.__name__, description=when_published(t)) for t in EVENT_TYPES])
 
 
 def _event_names(names: list[str]) -> list[str]:
