@@ -33,7 +33,7 @@ from oms.inventory.stock import finish_pending
 from oms.observability import logger, metrics
 from oms.store import keys
 from oms.store.default import default_table
-from oms.store.orders import order_from_item, order_to_item
+from oms.store.orders import order_from_item, order_item_over
 from oms.store.table import Item, Table, Write, back_off
 from oms.warehouse.ship_by import guarded
 
@@ -225,8 +225,7 @@ def _with_enrichment(order: Order, source: Order) -> Order:
 
 def _enrichment_write(change: Change, current: Item) -> Write:
     order = _with_enrichment(order_from_item(current), change.order)
-    item = {**current, **order_to_item(order)}
-    return Write.put_versioned(item, int(current["version"]))
+    return Write.put_versioned(order_item_over(current, order), int(current["version"]))
 
 
 def _order_and_stock_writes(table: Table, change: Change, current: Item | None) -> list[Write]:
