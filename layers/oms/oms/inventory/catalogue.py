@@ -34,7 +34,7 @@ _NAMING_SKUS = frozenset({"Order", "Stock"})
 @dataclass
 class CatalogueReport:
     read: int = 0  # products Amazon described (or said it does not list)
-    refused: int = 0  # reads Amazon refused for good (e.g. 400, 403): read again when a new order names it
+    refused: int = 0  # reads Amazon refused for good (e.g. 400, 403): read again when next seen (INSERTs)
     known: int = 0  # SKUs already in the catalogue
 
     def as_dict(self) -> dict[str, int]:
