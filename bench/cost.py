@@ -213,12 +213,13 @@ class CostRun(SimulatedIntake):
             aws_request_id=str(uuid.uuid4()),
             memory_limit_in_mb=function.memory,
         )
-        with self.meter.capability(function.folder), contextlib.redirect_stdout(self.meter):  # type: ignore[type-var]
-            started = time.perf_counter()
+        with self.meter.capability(function.folder) as cap, contextlib.redirect_stdout(self.meter):  # type: ignore[type-var]
+            started, cpu = time.perf_counter(), time.thread_time()
             try:
                 return module.lambda_handler(event, context)
             finally:
                 self.meter.invoked(time.perf_counter() - started, function.memory)
+                cap.cpu_seconds += time.thread_time() - cpu
 
     def _resolve(self, environment: dict[str, Any]) -> dict[str, str]:
         return {k: str(v) for k, v in self.resources.resolver.resolve(environment).items()}
@@ -456,6 +457,15 @@ def print_report(results: dict[str, Any], meter: BillMeter) -> None:
             "ingest's write units by item (table + template's indexes), per notification: "
             + ", ".join(f"{entity} {units / notifications:.1f}" for entity, units in by_entity)
         )
+    waiting = [
+        f"{name} {cap.cpu_seconds / cap.seconds:.0%}"
+        for name, cap in sorted(meter.capabilities.items())
+        if cap.cpu_seconds and cap.seconds
+    ]
+    print(
+        "CPU share of wall time, stream and queue functions (MemorySize pays only where it is high): "
+        + ", ".join(waiting)
+    )
     if results["failedScheduledRuns"]:
         print("scheduled runs that failed here (their cost is what they did before failing):")
         for name, error in results["failedScheduledRuns"].items():
