@@ -4,10 +4,11 @@ One change (an ORDER_CHANGE notification, or an order state read from the Orders
 backstop) is written in ONE transaction: the order, which names the change it reflects
 (lastChange), and for seller-fulfilled orders every touched stock row with its ledger entry.
 Changes are ordered by (event time, publish time): an older change than the one the order
-reflects is recorded as seen (an AppliedChange record, by its id) and changes nothing, so late,
-repeated and shuffled deliveries converge on the same orders and stock as applying each change
-once, in order. A change that is applied writes no record of its own (2 write units saved on
-most notifications, decision 81): the order's lastChange says it was applied, and the order's
+reflects is recorded as seen (an AppliedChange record, by its id) and changes nothing but the
+Orders API's prices, once (then it writes the order alone, no record), so late, repeated and
+shuffled deliveries converge on the same orders and stock as applying each change once, in
+order. A change that is applied writes no record of its own (2 write units saved on most
+notifications, decision 81): the order's lastChange says it was applied, and the order's
 version refuses a second writer that read the order before it.
 """
 
@@ -142,9 +143,10 @@ def apply_change(table: Table, change: Change) -> Outcome:
             }
         )
         if current is not None and not _is_newer(change, current):
-            # An older state changes nothing, but prices and service level never go stale.
+            # An older state changes nothing, but prices and service level never go stale. Enriching is
+            # done once (a second time finds the order enriched), so it needs no record of its own.
             enrich = change.order.enriched and not current.get("enriched")
-            writes = [applied_record, *([_enrichment_write(change, current)] if enrich else [])]
+            writes = [_enrichment_write(change, current)] if enrich else [applied_record]
             outcome = Outcome.STALE
         else:
             # No applied record: the order's lastChange names this change, and its version guards the write.
@@ -152,8 +154,8 @@ def apply_change(table: Table, change: Change) -> Outcome:
             outcome = Outcome.APPLIED
         try:
             table.transact(writes)
-        except AlreadyExists as refused:
-            if outcome is Outcome.STALE and refused.failed_index == 0:
+        except AlreadyExists:
+            if writes[0] is applied_record:  # this change was seen before
                 return Outcome.DUPLICATE
             back_off(attempt)
             continue  # someone created the order or a stock row meanwhile: read again
