@@ -64,6 +64,9 @@ QUEUE_FUNCTIONS = (
 )
 
 
+POLLING = "queue polling (the bench's short polls)"
+
+
 class ShortPolls:
     """The queues' client for the pollers, asking without long polling: the bench plays them in turn."""
 
@@ -210,12 +213,13 @@ class CostRun(SimulatedIntake):
             aws_request_id=str(uuid.uuid4()),
             memory_limit_in_mb=function.memory,
         )
-        with self.meter.capability(function.folder), contextlib.redirect_stdout(self.meter):  # type: ignore[type-var]
-            started = time.perf_counter()
+        with self.meter.capability(function.folder) as cap, contextlib.redirect_stdout(self.meter):  # type: ignore[type-var]
+            started, cpu = time.perf_counter(), time.thread_time()
             try:
                 return module.lambda_handler(event, context)
             finally:
                 self.meter.invoked(time.perf_counter() - started, function.memory)
+                cap.cpu_seconds += time.thread_time() - cpu
 
     def _resolve(self, environment: dict[str, Any]) -> dict[str, str]:
         return {k: str(v) for k, v in self.resources.resolver.resolve(environment).items()}
@@ -250,11 +254,13 @@ class CostRun(SimulatedIntake):
         self.pump()
 
     def pump(self) -> None:
-        """What the stream and queues have for their functions, until nothing is left."""
+        """What the stream and queues have for their functions, until nothing is left. The pollers' own
+        requests (short polls of every queue, the bench's stand-in for the event source mappings' long
+        polls) are billed to a row of their own, not to the function that happened to run before."""
         for _ in range(5):
             before = sum(c.invocations for c in self.meter.capabilities.values())
             for poller in self.pollers:
-                with contextlib.suppress(Exception):
+                with contextlib.suppress(Exception), self.meter.capability(POLLING):
                     poller.tick()
             if sum(c.invocations for c in self.meter.capabilities.values()) == before:
                 return
@@ -451,6 +457,15 @@ def print_report(results: dict[str, Any], meter: BillMeter) -> None:
             "ingest's write units by item (table + template's indexes), per notification: "
             + ", ".join(f"{entity} {units / notifications:.1f}" for entity, units in by_entity)
         )
+    waiting = [
+        f"{name} {cap.cpu_seconds / cap.seconds:.0%}"
+        for name, cap in sorted(meter.capabilities.items())
+        if cap.cpu_seconds and cap.seconds
+    ]
+    print(
+        "CPU share of wall time, stream and queue functions (MemorySize pays only where it is high): "
+        + ", ".join(waiting)
+    )
     if results["failedScheduledRuns"]:
         print("scheduled runs that failed here (their cost is what they did before failing):")
         for name, error in results["failedScheduledRuns"].items():

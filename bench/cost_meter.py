@@ -86,6 +86,7 @@ class Capability:
     events: int = 0  # EventBridge entries, in 64 KB chunks
     invocations: int = 0
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # the handler thread's CPU time (the stream and queue functions)
     gb_seconds: float = 0.0
     log_bytes: int = 0
     metric_names: set[str] = field(default_factory=set)

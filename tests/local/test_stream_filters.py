@@ -41,6 +41,15 @@ def test_read_catalogue_sees_orders_and_stock_rows_never_the_products_it_writes(
     assert not matches_pattern(pattern, _stream_record(LEDGER))
 
 
+def test_read_catalogue_is_not_invoked_by_later_changes_of_an_order_or_a_stock_row():
+    """Each status change and shipment of an order, each sale of a stock row, names no new SKU (cost)."""
+    (trigger,) = [t for t in Template().function("read_catalogue").triggers if t.type == "DynamoDB"]
+    (pattern,) = filter_patterns(trigger.properties)
+    order = {"entity": {"S": "Order"}, "items": {"L": [{"M": {"sku": {"S": "A"}}}]}}
+    assert not matches_pattern(pattern, _stream_record(order, old=order))
+    assert not matches_pattern(pattern, _stream_record(STOCK, old=STOCK))
+
+
 def test_triggers_without_filters_see_everything():
     (trigger,) = [t for t in Template().function("publish_events").triggers if t.type == "DynamoDB"]
     assert filter_patterns(trigger.properties) == []

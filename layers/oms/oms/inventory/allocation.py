@@ -17,7 +17,7 @@ from oms.domain.orders import Order, with_shortage
 from oms.domain.stock import Claim, Movement, StockLevel, allocate, balanced, movement_between
 from oms.domain.types import iso_z
 from oms.store import keys
-from oms.store.orders import order_from_item, order_to_item
+from oms.store.orders import order_from_item, order_item_over
 from oms.store.table import Item, Table, Write
 
 DEMAND_ENTITY = "Demand"
@@ -162,7 +162,7 @@ def shortage_write(item: Item, shorts: dict[str, int]) -> Write:
     for sku, units in shorts.items():
         held.setdefault(sku, {"needed": 0, "shipped": 0})["short"] = units
     order = with_shortage(order_from_item(item), short_by_sku(held))
-    return Write.put_versioned({**item, **order_to_item(order), "stockHeld": held}, int(item["version"]))
+    return Write.put_versioned({**order_item_over(item, order), "stockHeld": held}, int(item["version"]))
 
 
 def short_by_sku(held: dict[str, dict[str, int]]) -> dict[str, int]:

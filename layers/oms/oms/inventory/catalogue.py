@@ -1,8 +1,9 @@
 """The product catalogue: read once from Amazon when a SKU is first seen, refreshed rarely.
 
-First sight comes from the table stream (function read_catalogue): every committed order or stock row
-names its SKUs; those without Amazon's values yet are read (getListingsItem for the ASIN, name and main
-image, then getCatalogItem for the package's size and weight) under the shared rate budget. Intake never
+First sight comes from the table stream (function read_catalogue): every new order or stock row names its
+SKUs (the stream's INSERTs only: later changes name no new SKU, so they do not invoke it); those without
+Amazon's values yet are read (getListingsItem for the ASIN, name and main image, then getCatalogItem for
+the package's size and weight) under the shared rate budget. Intake never
 waits for Amazon, and the title is there seconds after the first notification, long before the backstop.
 The same function, on a daily schedule, re-reads the products read longest ago (REFRESH_AFTER).
 
@@ -33,7 +34,7 @@ _NAMING_SKUS = frozenset({"Order", "Stock"})
 @dataclass
 class CatalogueReport:
     read: int = 0  # products Amazon described (or said it does not list)
-    refused: int = 0  # reads Amazon refused for good (e.g. 400, 403): tried again when the SKU is next seen
+    refused: int = 0  # reads Amazon refused for good (e.g. 400, 403): read again when next seen (INSERTs)
     known: int = 0  # SKUs already in the catalogue
 
     def as_dict(self) -> dict[str, int]:

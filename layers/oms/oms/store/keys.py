@@ -52,19 +52,29 @@ def order_key(order_id: str) -> dict[str, str]:
     return {PK: ORDER_PREFIX + order_id, SK: ORDER_SK}
 
 
+# The work queue: the seller-fulfilled orders awaiting shipment, the only (status, channel) pairs gsi3 holds.
+WORK_QUEUE = frozenset({("Unshipped", "MFN"), ("PartiallyShipped", "MFN")})
+ORDER_INDEX_ATTRIBUTES = ("gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk")
+
+
 def order_index_keys(
     *, order_id: str, status: str, fulfillment_channel: str, purchase_date: str, latest_ship_date: str | None
 ) -> dict[str, str]:
-    """gsi1: every order by purchase date; gsi2: by status; gsi3: by status and channel (both by ship-by)."""
+    """gsi1: every order by purchase date; gsi2: by status; gsi3, sparse: the work queue only (WORK_QUEUE),
+    by status and channel (both by ship-by). An order enters gsi3 when it awaits shipment and leaves it
+    when shipped or cancelled, so its later writes (and every FBA order's) write no gsi3 entry (cost,
+    decision 81); the other pairs are read from gsi2 (orders_by_status)."""
     ship_by = latest_ship_date or "9999"
-    return {
+    found = {
         "gsi1pk": ALL_ORDERS,
         "gsi1sk": f"{purchase_date}#{order_id}",
         "gsi2pk": f"{ALL_ORDERS}#STATUS#{status}",
         "gsi2sk": f"{ship_by}#{order_id}",
-        "gsi3pk": f"{ALL_ORDERS}#STATUS#{status}#CHANNEL#{fulfillment_channel}",
-        "gsi3sk": f"{ship_by}#{order_id}",
     }
+    if (status, fulfillment_channel) in WORK_QUEUE:
+        found["gsi3pk"] = f"{ALL_ORDERS}#STATUS#{status}#CHANNEL#{fulfillment_channel}"
+        found["gsi3sk"] = f"{ship_by}#{order_id}"
+    return found
 
 
 def orders_by_purchase_date(date_from: str | None, date_to: str | None) -> KeyQuery:
@@ -85,9 +95,17 @@ def purchase_position(order_item: dict[str, Any]) -> str:
 
 
 def orders_by_status(status: str, channel: str | None, ship_by_before: str | None) -> KeyQuery:
-    if channel:
+    """The orders at `status`, soonest ship-by first. With a channel in the work queue (WORK_QUEUE), that
+    channel's only; with another channel, every channel's (gsi2): the caller keeps that channel's
+    (channel_read_from_status_index)."""
+    if channel and (status, channel) in WORK_QUEUE:
         return KeyQuery(f"{ALL_ORDERS}#STATUS#{status}#CHANNEL#{channel}", "gsi3", sk_before=ship_by_before)
     return KeyQuery(f"{ALL_ORDERS}#STATUS#{status}", "gsi2", sk_before=ship_by_before)
+
+
+def channel_read_from_status_index(status: str, channel: str | None) -> bool:
+    """True when orders_by_status(status, channel) answers every channel's orders (filter them)."""
+    return channel is not None and (status, channel) not in WORK_QUEUE
 
 
 # --- buyer data (PII), kept apart from the order so it can expire on its own --------------------

@@ -32,6 +32,13 @@ def order_to_item(order: Order, version: int | None = None) -> Item:
     }
 
 
+def order_item_over(item: Item, order: Order) -> Item:
+    """The stored `item` with `order` written over it: its index keys are the order's now (an index the
+    order has left, such as the work queue's once shipped, loses its keys)."""
+    kept = {k: v for k, v in item.items() if k not in keys.ORDER_INDEX_ATTRIBUTES}
+    return {**kept, **order_to_item(order)}
+
+
 def order_from_item(item: Item) -> Order:
     return Order.model_validate({k: v for k, v in item.items() if k in _ORDER_FIELDS})
 
@@ -82,10 +89,11 @@ class OrderRepository:
             )
         page = self._table.query_page(query, limit=limit, next_token=next_token, scope=repr(where))
         page.items = [order_from_item(i).model_dump(mode="json", by_alias=True) for i in page.items]
+        channel = where.fulfillment_channel.value if where.fulfillment_channel else None
         if where.status:
             page.items = [o for o in page.items if _purchased_within(o, where)]
-        elif where.fulfillment_channel:
-            page.items = [o for o in page.items if o["fulfillmentChannel"] == where.fulfillment_channel]
+        if channel and (not where.status or keys.channel_read_from_status_index(where.status.value, channel)):
+            page.items = [o for o in page.items if o["fulfillmentChannel"] == channel]
         return page
 
 
