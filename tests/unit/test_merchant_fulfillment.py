@@ -9,6 +9,7 @@ import gzip
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -102,10 +103,12 @@ def test_when_no_service_arrives_in_time_the_seller_is_told_what_was_offered():
     with pytest.raises(Conflict) as late:
         mf.choose_service(OFFERED, promised)
     message = late.value.message
-    assert (
-        "no offered service delivers by the order's latest delivery date 2026-03-03T12:00:00+00:00" in message
-    )
-    assert "UPS_PTP_2ND_DAY_AIR (UPS UPS PTP 2ND DAY AIR) by 2026-03-04T23:59:59+00:00" in message
+    assert "no offered service delivers by the order's latest delivery date Tue 2026-03-03" in message
+    # the service named once (Amazon's names start with the carrier's), its day in the warehouse's zone
+    assert "UPS PTP 2ND DAY AIR (UPS_PTP_2ND_DAY_AIR) by Wed 2026-03-04" in message
+    with pytest.raises(Conflict) as in_tokyo:
+        mf.choose_service(OFFERED, promised, zone=ZoneInfo("Asia/Tokyo"))
+    assert "UPS PTP 2ND DAY AIR (UPS_PTP_2ND_DAY_AIR) by Thu 2026-03-05" in in_tokyo.value.message
     assert "UPS_PTP_GND" in message and "USPS_PTP_PRI" in message
     # a service without an estimate cannot promise anything
     with pytest.raises(Conflict, match="no estimate"):
