@@ -165,10 +165,12 @@ function priceHintsSwitch(onChange) {
 }
 
 async function renderReorder(view) {
-  const list = h("div", { id: "reorder-groups" });
+  // each section says it is being read until its answer arrives (last night's plans can take seconds)
+  const reading = () => h("p", { class: "muted" }, "Reading last night's plans…");
+  const list = h("div", { id: "reorder-groups" }, reading());
   const more = h("button", { type: "button", id: "reorder-more", hidden: true }, "Show more");
   const keys = new Map();
-  const send = h("div", { id: "send-to-amazon" });
+  const send = h("div", { id: "send-to-amazon" }, reading());
   view.replaceChildren(
     h("h1", {}, "Planning"),
     h("p", { class: "muted" }, "Each night every SKU gets a forecast from its own orders, a safety stock and a reorder point. These SKUs have fallen to their reorder point: what they have available plus what is on order no longer covers the lead time."),
@@ -180,16 +182,12 @@ async function renderReorder(view) {
     h("p", { class: "muted" }, "FBA SKUs whose units at Amazon and on their way will not cover the check-in time and the cover target: send these from your shelf."),
     send,
   );
-  const health = h("div", { id: "stock-health-holder" });
+  const health = h("div", { id: "stock-health-holder" }, h("h2", {}, "Too much, too little"), reading());
   let priceSwitch = null;
   const drawHealth = async () => health.replaceChildren(await stockHealth(priceSwitch));
   priceSwitch = priceHintsSwitch(drawHealth);
   view.append(health);
-  try {
-    await drawHealth();
-  } catch (error) {
-    showError(error);
-  }
+  const healthDrawn = drawHealth().catch(showError); // read beside the suggestions, not before them
   const paged = pagedRows({
     more,
     fetchPage: async (nextToken) => {
@@ -216,6 +214,7 @@ async function renderReorder(view) {
     },
   });
   await paged.load();
+  await healthDrawn;
   const count = list.querySelectorAll("tr[data-sku]").length;
   announce(count ? `${count} SKUs to reorder.` : "Nothing to reorder.");
 }
