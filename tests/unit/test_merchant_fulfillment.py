@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 import gzip
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -230,7 +230,12 @@ def test_the_local_marketplaces_offers_and_shipments_are_amazons_shapes_and_pars
     offers = marketplace.eligible_shipping_services(body)
     contract.validate_response("getEligibleShipmentServices", 200, offers)
     services = mf.GetEligibleShipmentServicesResponse.model_validate(offers).payload.shipping_service_list
-    assert [s.service_id for s in services] == ["UPS_PTP_GND", "USPS_PTP_PRI", "UPS_PTP_2ND_DAY_AIR"]
+    assert [s.service_id for s in services] == [
+        "UPS_PTP_GND",
+        "USPS_PTP_PRI",
+        "UPS_PTP_2ND_DAY_AIR",
+        "UPS_PTP_NEXT_DAY_AIR",
+    ]
     rates = [Decimal(s.rate.money().amount) for s in services]
     assert rates == sorted(rates)
     chosen = mf.choose_service(services, None)
@@ -243,3 +248,21 @@ def test_the_local_marketplaces_offers_and_shipments_are_amazons_shapes_and_pars
     assert label.order_id == order_id and label.service_id == "UPS_PTP_GND"
     assert label.rate.amount == "8.45" and label.tracking_id.startswith("1Z")
     assert label.label.content.startswith(b"%PDF") and label.label.checksum_matches
+
+
+def test_a_prime_order_promised_for_tomorrow_gets_the_local_marketplaces_next_day_label():
+    marketplace = Marketplace(
+        SimulatorConfig(duplicate_probability=0, delay_probability=0, seed=5), catalogue=builtin_catalogue()
+    )
+    now = datetime.now(UTC)  # the test clock: a Tuesday afternoon, before the carriers' pickup
+    ship_today = datetime.combine(now.date(), time(23, 59, 59), UTC)
+    order_id = marketplace.place_order(
+        [("85123A", 1)], prime=True, service_level="NEXT_DAY", ship_by=ship_today
+    )
+    order = marketplace.snapshot(order_id)
+    body = {"ShipmentRequestDetails": _details(order_id, [(order.lines[0].order_item_id, 1)]).wire()}
+    offers = marketplace.eligible_shipping_services(body)
+    services = mf.GetEligibleShipmentServicesResponse.model_validate(offers).payload.shipping_service_list
+    # delivery promised tomorrow: 2nd Day Air is too late, so only Next Day Air keeps it (no 409 for Prime)
+    chosen = mf.choose_service(services, order.delivery_window[1])
+    assert chosen.service_id == "UPS_PTP_NEXT_DAY_AIR" and chosen.service_name == "UPS Next Day Air"
