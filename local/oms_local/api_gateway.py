@@ -151,6 +151,10 @@ def routes_from_template(template: Template) -> tuple[list[Route], dict[str, Any
     return routes, settings
 
 
+class AuthorizerFailed(Exception):
+    """The authorizer function failed or timed out (not a refused token)."""
+
+
 class ApiGateway:
     def __init__(
         self,
@@ -220,9 +224,12 @@ class ApiGateway:
                 self.authorizer.function, {"type": "TOKEN", "authorizationToken": token, "methodArn": arn}
             )
         except Exception as error:  # an InvocationError from a worker; the handler's own error in process
-            if str(error) != "Unauthorized":  # a broken authorizer, not a refused token: say so
-                print(f"  api  the authorizer failed: {error}", flush=True)
-            return None
+            if str(error) == "Unauthorized":
+                return None
+            # a broken or timed-out authorizer, not a refused token: API Gateway answers 500, never 401
+            # (a 401 told the dashboard's seller their sign-in had expired while the machine was only busy)
+            print(f"  api  the authorizer failed: {error}", flush=True)
+            raise AuthorizerFailed(str(error)) from error
         statements = (answer.get("policyDocument") or {}).get("Statement") or []
         if not any(st.get("Effect") == "Allow" for st in statements) or any(
             st.get("Effect") == "Deny" for st in statements
@@ -307,7 +314,11 @@ class ApiGateway:
         route, params = matched
         authorizer = None
         if route.authorized:
-            authorizer = self.authorize(single, method, path)
+            try:
+                authorizer = self.authorize(single, method, path)
+            except AuthorizerFailed:
+                status, extra, payload = self.gateway_response("AUTHORIZER_FAILURE", 500)
+                return status, {k: [v] for k, v in extra.items()}, payload
             if authorizer is None:
                 status, extra, payload = self.gateway_response("UNAUTHORIZED", 401)
                 return status, {k: [v] for k, v in extra.items()}, payload

@@ -22,6 +22,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 RUN = uuid.uuid4().hex[:6].upper()
 SKU = f"DRAFT-MUG-{RUN}"
+QUIET = f"AAA-QUIET-{RUN}"  # listed before SKU
 
 
 def test_a_suppliers_reorder_group_becomes_one_draft_in_two_clicks(
@@ -41,6 +42,7 @@ def test_a_suppliers_reorder_group_becomes_one_draft_in_two_clicks(
         "unitCost": {"amount": "2.40", "currencyCode": "USD"},
     }
     api.ok("PUT", f"/suppliers/{supplier_id}/skus/{SKU}", json=terms)
+    api.ok("PUT", f"/inventory/{QUIET}", json={})  # a stock row before it, with nothing to say
     api.ok("PUT", f"/inventory/{SKU}", json={"casePack": 6})
     api.ok(
         "POST",
@@ -67,6 +69,17 @@ def test_a_suppliers_reorder_group_becomes_one_draft_in_two_clicks(
     assert risk.get_attribute("data-problem") == "stockout-risk"
     assert f"reorder now: {suggested} units" in risk.locator('li[data-action="reorder-now"]').inner_text()
     assert risk.locator('li[data-action="price-or-promotion-hint"]').count() == 1
+    # a page of "Too much, too little" with nothing on it is not the end: the page reads on (pages of one row
+    # here: the quiet row, then the mug)
+    paged = signed_in("#/queue")
+    paged.route(
+        f"{outputs['ApiUrl']}/planning/stock-health?**",
+        lambda route: route.continue_(url=route.request.url.replace("limit=500", "limit=1")),
+    )
+    paged.evaluate("() => { location.hash = '#/planning'; }")
+    wait_until_loaded(paged)
+    assert paged.locator(f'#stock-health tr[data-health-sku="{SKU}"]').count() == 1
+    assert paged.locator("#stock-health-none").count() == 0
     button.dblclick()
 
     # then the draft's page opens, with the SKU at the suggested quantity

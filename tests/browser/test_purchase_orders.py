@@ -55,6 +55,7 @@ def test_a_draft_is_made_sent_and_received_in_part_from_the_page(
     wait_until_loaded(page)
     po_id = page.url.rsplit("/", 1)[1]
     assert page.inner_text("#po-state") == "Draft (not sent)"
+    assert "null" not in page.inner_text("#view")  # no receipt form, no receipts: nothing, not "null"
 
     page.click("#po-send")
     page.wait_for_selector("#po-pdf")

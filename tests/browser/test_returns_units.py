@@ -81,10 +81,18 @@ def test_each_return_is_listed_where_the_seller_works_it_most_urgent_first(page:
 
 def test_time_left_reads_as_words(page: Any) -> None:
     said = page.evaluate(
-        """() => ["2026-12-07T20:00:00Z", "2026-12-10T15:00:00Z", "2026-12-07T14:00:00Z", "2026-12-07T15:20:00Z"]
+        """() => ["2026-12-07T20:00:00Z", "2026-12-10T15:00:00Z", "2026-12-07T14:00:00Z", "2026-12-07T15:20:00Z",
+                  "2026-12-08T14:31:00Z", "2026-12-07T16:40:00Z"]
           .map((iso) => common.timeLeft(iso))"""
     )
-    assert said == ["5 hours left", "3 days left", "overdue by 1 hour", "20 min left"]
+    assert said == [
+        "5 hours left",
+        "3 days left",
+        "overdue by 1 hour",
+        "20 min left",
+        "23 hours left",  # 23 h 31 min: not rounded up to the 24 hours the buyer's clock no longer has
+        "1 hour left",  # 1 h 40 min
+    ]
 
 
 def test_a_scan_finds_a_return_by_any_of_its_numbers(page: Any) -> None:

@@ -190,3 +190,25 @@ def test_a_notify_action_is_an_alert_and_a_dry_run_shows_what_a_rule_would_have_
     assert [(a["detail"]["data"]["orderId"], a["detail"]["data"]["message"]) for a in alerts] == [
         ("111-B", "check stock for a big order")
     ]
+
+
+def test_a_dry_run_reads_the_products_of_its_orders_in_batches_not_one_read_per_order(stack, context):
+    from oms.domain.rules import RuleDraft
+    from oms.rules.dry_run import dry_run
+
+    for n in range(120):  # 120 orders, each of its own SKU
+        _order(f"111-{n:07d}", "Unshipped", f"SKU-{n:03d}", 1 + n % 4, at=T0 - timedelta(minutes=n))
+    table = default_table()
+    batch_reads: list[str] = []
+
+    def count(**kwargs):
+        batch_reads.append(kwargs["event_name"])
+
+    table.client.meta.events.register("before-call.dynamodb.BatchGetItem", count)
+    rule = HEAVY_TO_UPS | {"conditions": [{"field": "quantity", "op": "gte", "value": 4}]}
+    try:
+        tried = dry_run(table, RuleDraft.model_validate(rule), now=T0 + timedelta(minutes=1))
+    finally:
+        table.client.meta.events.unregister("before-call.dynamodb.BatchGetItem", count)
+    assert (tried.orders_checked, tried.orders_matched) == (120, 30)
+    assert len(batch_reads) == 2  # 100 SKUs, then 20: not 120 reads

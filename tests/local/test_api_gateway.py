@@ -208,3 +208,26 @@ def test_tokens_compare_in_constant_time_whatever_their_characters():
     finally:
         gateway.server.shutdown()
         gateway.server.server_close()
+
+
+def test_an_authorizer_that_times_out_is_a_500_not_a_401_that_says_the_sign_in_expired():
+    invoked: list = []
+    gateway = _gateway(invoked)
+    timed_out = InvocationError({"errorType": "Sandbox.Timedout", "errorMessage": "Task timed out after 5s"})
+
+    def invoke(function, event):
+        if function == "AuthorizerFunction":
+            raise timed_out
+        invoked.append(function)
+        return {"statusCode": 200, "headers": {}, "body": "{}"}
+
+    gateway.invoke = invoke
+    status, _, body = gateway.handle("GET", "/orders", {"Authorization": ["Bearer secret-token"]}, b"", "::1")
+    assert status == 500 and json.loads(body)["error"]["code"] != "Unauthorized"
+    assert invoked == []
+    gateway.invoke = lambda function, event: (
+        _authorizer(function, event)
+        if function == "AuthorizerFunction"
+        else {"statusCode": 200, "body": "{}"}
+    )
+    assert gateway.handle("GET", "/orders", {"Authorization": ["Bearer secret-token"]}, b"", "::1")[0] == 200

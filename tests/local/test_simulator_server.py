@@ -456,7 +456,9 @@ def _buy(client: Client, body: dict[str, Any], service: dict[str, Any]) -> Answe
     return client.call("createShipment", "POST", "/mfn/v0/shipments", purchase)
 
 
-def test_buy_shipping_offers_three_services_and_sells_a_printable_label(client, simulator, sent):
+def test_buy_shipping_offers_services_cheap_and_slow_to_fast_and_dear_and_sells_a_printable_label(
+    client, simulator, sent
+):
     import base64
     import gzip
     import hashlib
@@ -472,11 +474,12 @@ def test_buy_shipping_offers_three_services_and_sells_a_printable_label(client, 
     offers = _offers(client, body)
     assert offers.status == 200
     services = offers.body["payload"]["ShippingServiceList"]
-    # cheap and slow, mid, fast and dear
+    # cheap and slow, mid, fast and dear, next day
     assert [s["ShippingServiceId"] for s in services] == [
         "UPS_PTP_GND",
         "USPS_PTP_PRI",
         "UPS_PTP_2ND_DAY_AIR",
+        "UPS_PTP_NEXT_DAY_AIR",
     ]
     assert [s["Rate"]["Amount"] for s in services] == sorted(s["Rate"]["Amount"] for s in services)
     deliveries = [datetime.fromisoformat(s["LatestEstimatedDeliveryDate"]) for s in services]
@@ -550,7 +553,7 @@ def test_buy_shipping_refuses_what_amazon_refuses(client):
     assert "'Weight' is a required property" in refused(no_weight)
 
     body = _package(order_id, [(item_id, 1)])
-    ground, priority, _ = _offers(client, body).body["payload"]["ShippingServiceList"]
+    ground, priority, *_ = _offers(client, body).body["payload"]["ShippingServiceList"]
     unknown = _buy(client, body, {**ground, "ShippingServiceId": "FEDEX_PTP_HOME_DELIVERY"})
     assert unknown.status == 400 and "is not offered" in unknown.body["errors"][0]["details"]
     swapped = _buy(client, body, {**ground, "ShippingServiceOfferId": priority["ShippingServiceOfferId"]})

@@ -265,6 +265,11 @@ def test_a_long_end_of_day_form_spans_pages_and_keeps_every_package():
     assert "Shipper" in texts[-1]
 
 
+def test_a_carrier_whose_name_is_its_code_is_named_once_on_the_form():
+    (text,) = pages_text(end_of_day_pdf(dataclasses.replace(form(1), carrier_name="UPS")))
+    assert "UPS (UPS)" not in text and "UPS\n" in text
+
+
 def test_an_empty_end_of_day_form_renders():
     (text,) = pages_text(end_of_day_pdf(form(0)))
     assert "Packages: 0" in text

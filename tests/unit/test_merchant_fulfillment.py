@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import base64
 import gzip
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -102,10 +103,12 @@ def test_when_no_service_arrives_in_time_the_seller_is_told_what_was_offered():
     with pytest.raises(Conflict) as late:
         mf.choose_service(OFFERED, promised)
     message = late.value.message
-    assert (
-        "no offered service delivers by the order's latest delivery date 2026-03-03T12:00:00+00:00" in message
-    )
-    assert "UPS_PTP_2ND_DAY_AIR (UPS UPS PTP 2ND DAY AIR) by 2026-03-04T23:59:59+00:00" in message
+    assert "no offered service delivers by the order's latest delivery date Tue 2026-03-03" in message
+    # the service named once (Amazon's names start with the carrier's), its day in the warehouse's zone
+    assert "UPS PTP 2ND DAY AIR (UPS_PTP_2ND_DAY_AIR) by Wed 2026-03-04" in message
+    with pytest.raises(Conflict) as in_tokyo:
+        mf.choose_service(OFFERED, promised, zone=ZoneInfo("Asia/Tokyo"))
+    assert "UPS PTP 2ND DAY AIR (UPS_PTP_2ND_DAY_AIR) by Thu 2026-03-05" in in_tokyo.value.message
     assert "UPS_PTP_GND" in message and "USPS_PTP_PRI" in message
     # a service without an estimate cannot promise anything
     with pytest.raises(Conflict, match="no estimate"):
@@ -227,7 +230,12 @@ def test_the_local_marketplaces_offers_and_shipments_are_amazons_shapes_and_pars
     offers = marketplace.eligible_shipping_services(body)
     contract.validate_response("getEligibleShipmentServices", 200, offers)
     services = mf.GetEligibleShipmentServicesResponse.model_validate(offers).payload.shipping_service_list
-    assert [s.service_id for s in services] == ["UPS_PTP_GND", "USPS_PTP_PRI", "UPS_PTP_2ND_DAY_AIR"]
+    assert [s.service_id for s in services] == [
+        "UPS_PTP_GND",
+        "USPS_PTP_PRI",
+        "UPS_PTP_2ND_DAY_AIR",
+        "UPS_PTP_NEXT_DAY_AIR",
+    ]
     rates = [Decimal(s.rate.money().amount) for s in services]
     assert rates == sorted(rates)
     chosen = mf.choose_service(services, None)
@@ -240,3 +248,21 @@ def test_the_local_marketplaces_offers_and_shipments_are_amazons_shapes_and_pars
     assert label.order_id == order_id and label.service_id == "UPS_PTP_GND"
     assert label.rate.amount == "8.45" and label.tracking_id.startswith("1Z")
     assert label.label.content.startswith(b"%PDF") and label.label.checksum_matches
+
+
+def test_a_prime_order_promised_for_tomorrow_gets_the_local_marketplaces_next_day_label():
+    marketplace = Marketplace(
+        SimulatorConfig(duplicate_probability=0, delay_probability=0, seed=5), catalogue=builtin_catalogue()
+    )
+    now = datetime.now(UTC)  # the test clock: a Tuesday afternoon, before the carriers' pickup
+    ship_today = datetime.combine(now.date(), time(23, 59, 59), UTC)
+    order_id = marketplace.place_order(
+        [("85123A", 1)], prime=True, service_level="NEXT_DAY", ship_by=ship_today
+    )
+    order = marketplace.snapshot(order_id)
+    body = {"ShipmentRequestDetails": _details(order_id, [(order.lines[0].order_item_id, 1)]).wire()}
+    offers = marketplace.eligible_shipping_services(body)
+    services = mf.GetEligibleShipmentServicesResponse.model_validate(offers).payload.shipping_service_list
+    # delivery promised tomorrow: 2nd Day Air is too late, so only Next Day Air keeps it (no 409 for Prime)
+    chosen = mf.choose_service(services, order.delivery_window[1])
+    assert chosen.service_id == "UPS_PTP_NEXT_DAY_AIR" and chosen.service_name == "UPS Next Day Air"

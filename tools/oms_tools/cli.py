@@ -151,5 +151,40 @@ main.add_command(forecast)
 main.add_command(planning)
 main.add_command(webhook)
 
+# What each command does in a line that fits an 80-column `--help` listing whole (click cuts a longer
+# docstring's first sentence mid-phrase, "interrupted,..."); the docstrings stay the full help.
+SHORT_HELP = {
+    "invoke": "Run one function of the local stack now.",
+    "simulate": "Act as Amazon's buyers in the local marketplace.",
+    "simulate order": "Place one order; prints its order id.",
+    "simulate return": "A buyer returns units of a shipped order.",
+    "simulate message": "The buyer of an order writes to you.",
+    "local": "Start the whole product locally until Ctrl-C.",
+    "dlq": "Notifications that failed: show them, replay them.",
+    "dlq show": "List them with the reason each failed.",
+    "dlq redrive": "Move them back to the queue after a fix.",
+    "backfill": "Import order history from Amazon (resumable).",
+    "stock": "Stock and policies as CSV: import, export.",
+    "stock import": "Set stock and policies from a CSV file.",
+    "stock export": "Write every stock row as CSV.",
+    "report": "Reports as CSV.",
+    "report orders": "An order report as CSV, one row per item.",
+    "forecast": "Forecast daily units per SKU from a CSV history.",
+    "planning": "Demand history for the stock plans.",
+    "planning import": "Import daily units per SKU from a CSV file.",
+    "webhook": "Send a signed webhook as another system would.",
+    "webhook send": "Sign a file and POST it to an integration.",
+}
+
+
+def _shorten(group: click.Group, path: str = "") -> None:
+    for name, command in group.commands.items():
+        command.short_help = SHORT_HELP.get(f"{path}{name}", command.short_help)
+        if isinstance(command, click.Group):
+            _shorten(command, f"{path}{name} ")
+
+
+_shorten(main)
+
 if __name__ == "__main__":
     main()

@@ -257,7 +257,7 @@ def dlq() -> None:
 
 
 @dlq.command("show")
-@click.option("--limit", default=50, show_default=True)
+@click.option("--limit", default=50, show_default=True, help="Show at most this many messages.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per message.")
 @target_options
 def dlq_show(
@@ -295,7 +295,7 @@ def dlq_show(
 
 
 @dlq.command("redrive")
-@click.option("--limit", default=1000, show_default=True)
+@click.option("--limit", default=1000, show_default=True, help="Move at most this many messages.")
 @click.option("--dry-run", is_flag=True, help="Show what would move, move nothing.")
 @target_options
 def dlq_redrive(

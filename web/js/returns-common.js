@@ -64,8 +64,10 @@ export function timeLeft(iso, now = Date.now()) {
   const ms = new Date(iso).getTime() - now;
   if (Number.isNaN(ms)) return "";
   const hours = Math.abs(ms) / 3600_000;
+  // whole units, cut down: 23 h 31 min is "23 hours left", never a promised 24 the clock does not have
+  const whole = Math.floor(hours);
   const amount =
-    hours < 1 ? `${Math.max(1, Math.round(hours * 60))} min` : hours < 48 ? `${Math.round(hours)} hour${Math.round(hours) === 1 ? "" : "s"}` : `${Math.round(hours / 24)} days`;
+    hours < 1 ? `${Math.max(1, Math.floor(hours * 60))} min` : hours < 48 ? `${whole} hour${whole === 1 ? "" : "s"}` : `${Math.floor(hours / 24)} days`;
   return ms < 0 ? `overdue by ${amount}` : `${amount} left`;
 }
 

@@ -54,6 +54,17 @@ SERVICES = (
         (2, 2),
         "02",
     ),
+    # a Prime order promised for the next day needs it: without it no label kept that promise
+    ServicePlan(
+        "UPS_PTP_NEXT_DAY_AIR",
+        "UPS Next Day Air",
+        "UPS",
+        "UPS",
+        Decimal("38.50"),
+        Decimal("2.20"),
+        (1, 1),
+        "01",
+    ),
 )
 SERVICE_PLANS = {plan.service_id: plan for plan in SERVICES}
 

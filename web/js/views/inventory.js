@@ -59,7 +59,7 @@ export async function render(view) {
       holder.replaceChildren(
         rows.length
           ? table(all ? "Stock rows" : "Stock rows at or below their reorder point", COLUMNS, rows, { rowAttributes: (r) => ({ "data-sku": r.sku }) })
-          : h("p", { class: "empty" }, all ? "No stock rows yet: set stock with `oms stock import` or an adjustment." : "Nothing is at or below its reorder point."),
+          : h("p", { class: "empty" }, all ? "No stock rows yet: import them from a CSV with the oms stock import command." : "Nothing is at or below its reorder point."),
       );
       announce(`${rows.length} stock rows shown${hasMore ? ", more available" : ""}.`);
     },

@@ -106,12 +106,33 @@ const HEALTH_COLUMNS = [
   { label: "What to do", cell: (s) => h("ul", { class: "advice" }, s.advice.map((a) => h("li", { "data-action": a.action }, a.text))) },
 ];
 
-// Too much, too little: last night's plans read against the stock (GET /planning/stock-health), one page.
+const HEALTH_PAGE_ROWS = 500;
+const HEALTH_PAGES = 10;
+
+// Too much, too little: last night's plans read against the stock (GET /planning/stock-health), page by page.
 async function stockHealth(priceSwitch) {
   const holder = h("section", { id: "stock-health", "aria-labelledby": "stock-health-title" }, h("h2", { id: "stock-health-title" }, "Too much, too little"), priceSwitch);
-  const answer = await call("/planning/stock-health", { query: { limit: 500 } });
+  // a page is 500 stock rows, problems or not: read on (up to HEALTH_PAGES) rather than call the first
+  // quiet page "nothing to do" while later rows run out
+  let answer = await call("/planning/stock-health", { query: { limit: HEALTH_PAGE_ROWS } });
+  const items = [...answer.items];
+  let read = 1;
+  while (answer.nextToken && read < HEALTH_PAGES) {
+    answer = await call("/planning/stock-health", { query: { limit: HEALTH_PAGE_ROWS, nextToken: answer.nextToken } });
+    items.push(...answer.items);
+    read += 1;
+  }
+  answer = { ...answer, items };
   if (!answer.items.length) {
-    holder.append(h("p", { id: "stock-health-none" }, "No SKU runs out within its lead time, and none has more than three times the stock an order is meant to cover."));
+    holder.append(
+      h(
+        "p",
+        { id: "stock-health-none" },
+        answer.nextToken
+          ? `None of the first ${read * HEALTH_PAGE_ROWS} stock rows runs out within its lead time or has more than three times the stock an order is meant to cover; the rows after them are not read here.`
+          : "No SKU runs out within its lead time, and none has more than three times the stock an order is meant to cover.",
+      ),
+    );
     return holder;
   }
   holder.append(
@@ -119,7 +140,7 @@ async function stockHealth(priceSwitch) {
     table("Aged stock and stockout risks", HEALTH_COLUMNS, answer.items, { rowAttributes: (s) => ({ "data-health-sku": s.sku, "data-problem": s.problem }) }),
   );
   if (answer.pricesUnavailable) holder.append(h("p", { class: "muted", id: "prices-unavailable" }, "Amazon's prices could not be read just now (Amazon allows one look every 30 seconds): the hints are in words."));
-  if (answer.nextToken) holder.append(h("p", { class: "muted" }, "The first 500 stock rows only: more SKUs are planned."));
+  if (answer.nextToken) holder.append(h("p", { class: "muted" }, `The first ${read * HEALTH_PAGE_ROWS} stock rows only: more SKUs are planned.`));
   return holder;
 }
 
@@ -165,10 +186,12 @@ function priceHintsSwitch(onChange) {
 }
 
 async function renderReorder(view) {
-  const list = h("div", { id: "reorder-groups" });
+  // each section says it is being read until its answer arrives (last night's plans can take seconds)
+  const reading = () => h("p", { class: "muted" }, "Reading last night's plans…");
+  const list = h("div", { id: "reorder-groups" }, reading());
   const more = h("button", { type: "button", id: "reorder-more", hidden: true }, "Show more");
   const keys = new Map();
-  const send = h("div", { id: "send-to-amazon" });
+  const send = h("div", { id: "send-to-amazon" }, reading());
   view.replaceChildren(
     h("h1", {}, "Planning"),
     h("p", { class: "muted" }, "Each night every SKU gets a forecast from its own orders, a safety stock and a reorder point. These SKUs have fallen to their reorder point: what they have available plus what is on order no longer covers the lead time."),
@@ -180,16 +203,12 @@ async function renderReorder(view) {
     h("p", { class: "muted" }, "FBA SKUs whose units at Amazon and on their way will not cover the check-in time and the cover target: send these from your shelf."),
     send,
   );
-  const health = h("div", { id: "stock-health-holder" });
+  const health = h("div", { id: "stock-health-holder" }, h("h2", {}, "Too much, too little"), reading());
   let priceSwitch = null;
   const drawHealth = async () => health.replaceChildren(await stockHealth(priceSwitch));
   priceSwitch = priceHintsSwitch(drawHealth);
   view.append(health);
-  try {
-    await drawHealth();
-  } catch (error) {
-    showError(error);
-  }
+  const healthDrawn = drawHealth().catch(showError); // read beside the suggestions, not before them
   const paged = pagedRows({
     more,
     fetchPage: async (nextToken) => {
@@ -216,6 +235,7 @@ async function renderReorder(view) {
     },
   });
   await paged.load();
+  await healthDrawn;
   const count = list.querySelectorAll("tr[data-sku]").length;
   announce(count ? `${count} SKUs to reorder.` : "Nothing to reorder.");
 }

@@ -171,7 +171,7 @@ async function renderOne(view, poId) {
     ),
     h("p", { class: "buttons" }, ...buttons),
     h("section", { "aria-labelledby": "po-lines-title" }, h("h2", { id: "po-lines-title" }, "Lines"), table("The purchase order's lines", lineColumns, po.lines || [], { rowAttributes: (l) => ({ "data-sku": l.sku }) })),
-    receiving ? receiptForm(po, reload) : null,
+    receiving ? receiptForm(po, reload) : "", // replaceChildren would write a null as the word "null"
     (po.receipts || []).length
       ? h(
           "section",
@@ -179,7 +179,7 @@ async function renderOne(view, poId) {
           h("h2", { id: "po-receipts-title" }, "Receipts"),
           h("ul", { id: "po-receipts" }, ...(po.receipts || []).map((r) => h("li", {}, when(r.at), ` ${r.lines.map((l) => `${l.quantity} × ${l.sku} at ${l.location}`).join("; ")}`))),
         )
-      : null,
+      : "",
   );
 }
 

@@ -164,7 +164,7 @@ function showPreview(result, columns, rows, more) {
   result.replaceChildren(
     h("h2", { id: "report-result-title" }, "Preview"),
     h("p", { class: "muted" }, rows.length ? `The first ${rows.length} row${rows.length === 1 ? "" : "s"}${more ? " (the CSV has them all)" : ""}.` : "No orders match."),
-    rows.length ? h("div", { class: "table-wrap" }, h("table", {}, h("caption", { class: "visually-hidden" }, "Report preview"), head, body)) : null,
+    rows.length ? h("div", { class: "table-wrap" }, h("table", {}, h("caption", { class: "visually-hidden" }, "Report preview"), head, body)) : "", // not null: replaceChildren writes it as "null"
   );
   announce(`Preview: ${rows.length} rows.`);
 }

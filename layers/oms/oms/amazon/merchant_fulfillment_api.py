@@ -18,7 +18,7 @@ import gzip
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from typing import Literal
 
@@ -326,10 +326,12 @@ def choose_service(
     latest_delivery_date: datetime | None,
     named_service_id: str | None = None,
     rule_choice: tuple[str | None, str | None] = (None, None),
+    zone: tzinfo = UTC,
 ) -> ShippingService:
     """The service to buy: the one named, else the cheapest that delivers by the order's latest delivery
     date (ties: the earliest delivery) among those an order rule chose (`rule_choice`: carrier, service),
-    else among all. Without a latest delivery date, the cheapest."""
+    else among all. Without a latest delivery date, the cheapest. Days in a refusal are `zone`'s (the
+    warehouse's)."""
     offered = ", ".join(s.service_id for s in services) or "none"
     if named_service_id is not None:
         named = next((s for s in services if s.service_id == named_service_id), None)
@@ -350,16 +352,26 @@ def choose_service(
     )
     if chosen is None:
         listed = "; ".join(
-            f"{s.service_id} ({s.carrier_name} {s.service_name}) by "
-            f"{s.latest_estimated_delivery_date.isoformat() if s.latest_estimated_delivery_date else 'no estimate'}"
+            f"{_named(s)} ({s.service_id}) by "
+            f"{_day(s.latest_estimated_delivery_date, zone) if s.latest_estimated_delivery_date else 'no estimate'}"
             for s in services
         )
         raise Conflict(
             f"no offered service delivers by the order's latest delivery date "
-            f"{latest_delivery_date.isoformat() if latest_delivery_date else ''}; offered: {listed}; "
+            f"{_day(latest_delivery_date, zone) if latest_delivery_date else ''}; offered: {listed}; "
             "name one as shippingServiceId to buy it anyway"
         )
     return chosen
+
+
+def _named(service: ShippingService) -> str:
+    """'UPS Ground', not 'UPS UPS Ground': Amazon's service names usually start with the carrier's."""
+    name = service.service_name
+    return name if name.lower().startswith(service.carrier_name.lower()) else f"{service.carrier_name} {name}"
+
+
+def _day(moment: datetime, zone: tzinfo) -> str:
+    return moment.astimezone(zone).strftime("%a %Y-%m-%d")
 
 
 def meets_promise(service: ShippingService, latest_delivery_date: datetime | None) -> bool:

@@ -286,7 +286,9 @@ def _stock_writes(
         if book.row is None and location != DEFAULT_LOCATION:
             index = next(i for i, line in enumerate(lines) if (line.sku, line.location) == (sku, location))
             raise InvalidInput.for_field(
-                f"lines[{index}].location", f"SKU {sku} has no stock row at {location}"
+                f"lines[{index}].location",
+                f"SKU {sku} has no stock row at {location}: create it with "
+                f"PUT /inventory/{sku}?location={location}, or leave location out",
             )
         change, _ = stock_change_writes(
             table,

@@ -102,7 +102,9 @@ def _restocks(table: Table, receipt: Receipt, return_id: str, actor: str, *, roo
                 i for i, line in enumerate(receipt.items) if (line.sku, line.location) == (sku, location)
             )
             raise InvalidInput.for_field(
-                f"items[{index}].location", f"SKU {sku} has no stock row at {location}"
+                f"items[{index}].location",
+                f"SKU {sku} has no stock row at {location}: create it with "
+                f"PUT /inventory/{sku}?location={location}, or leave location out",
             )
         change, _ = stock_change_writes(
             table,

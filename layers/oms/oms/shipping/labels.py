@@ -5,9 +5,10 @@ unless the seller names one. The label goes to the documents bucket under buyer/
 from __future__ import annotations
 
 from dataclasses import asdict, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from oms.amazon.client import SpApiClient, region_of
 from oms.amazon.merchant_fulfillment_api import (
@@ -76,7 +77,9 @@ def buy_label(
     if unrecorded is not None:
         return unrecorded  # bought before, but its shipment was never recorded: use it, do not buy again
     try:
-        bought = _buy(client, order, units, ship_from, package, service_id)
+        bought = _buy(
+            client, order, units, ship_from, package, service_id, ZoneInfo(settings.warehouse.time_zone)
+        )
     except BaseException:
         table.delete(keys.label_claim_key(order_id))  # nothing was bought: the next request may try again
         raise
@@ -126,6 +129,7 @@ def _buy(
     ship_from: WarehouseAddress,
     package: PackageDefaults,
     service_id: str | None,
+    zone: tzinfo,
 ) -> PurchasedLabel:
     details = _details(order, units, ship_from, package)
     region = region_of(order.marketplace_id)
@@ -135,6 +139,7 @@ def _buy(
         order.latest_delivery_date,
         service_id,
         rule_choice=(handling.carrier, handling.service) if handling else (None, None),
+        zone=zone,
     )
     return create_shipment(client, details, service, region=region)
 

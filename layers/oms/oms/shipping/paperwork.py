@@ -288,7 +288,12 @@ def end_of_day_pdf(form: EndOfDayForm) -> bytes:
     pdf = _Document(title=name, created=created, paper=setup.paper, footer=name)
     pdf.add_page()
     pdf.line_of("End-of-day manifest", size=18, bold=True, height=9)
-    pdf.line_of(f"{form.carrier_name} ({form.carrier_code})", size=12, bold=True, height=6.5)
+    title = (
+        form.carrier_name
+        if form.carrier_name == form.carrier_code
+        else f"{form.carrier_name} ({form.carrier_code})"
+    )
+    pdf.line_of(title, size=12, bold=True, height=6.5)
     pdf.line_of(f"Shipping day: {form.day.isoformat()}    Pickup cutoff: {form.cutoff_local}")
     pdf.line_of(
         f"{_plural(len(form.packages), 'package')} · total weight {_weight_summary(form.packages, setup)}"
