@@ -68,6 +68,7 @@ def test_the_inbox_lists_the_waiting_message_and_its_thread_answers_it(
     page.wait_for_selector("#thread-done:not([hidden])")
     assert "Answered" in page.locator(".thread-facts").inner_text()
     assert page.locator("ol.messages li.message-out").count() == 1
+    assert "null" not in page.locator("#view").inner_text()  # an answered thread leaves out its waiting parts
     assert page.script_errors == []
 
 

@@ -125,6 +125,6 @@ export async function render(view, threadId) {
       : h("p", { class: "muted" }, "The order could not be loaded."),
     h("ol", { class: "messages" }, (thread.messages || []).map((m) => message(m, settle))),
     form,
-    waiting ? h("p", {}, noResponse) : null,
+    waiting ? h("p", {}, noResponse) : "", // replaceChildren would print a null
   );
 }
