@@ -196,7 +196,7 @@ async function shippingSpendSection() {
             { label: "Packages", cell: (c) => String(c.packages), className: "number" },
             { label: "Labels", cell: (c) => c.total.map((m) => `${m.amount} ${m.currencyCode}`).join(", ") || "–" },
           ], spend.byCarrier)
-        : null,
+        : "", // append would print a null
     );
   } catch (error) {
     section.append(failureNote("The shipping spend", error));
