@@ -309,7 +309,7 @@ class PeakRun:
         except Exception as error:  # the whole batch returns to the queue
             invocation.error = f"{type(error).__name__}: {error}"
             invocation.failed = {m.id for m in invocation.messages}
-        invocation.cpu = time.thread_time() - started
+        invocation.cpu = time.thread_time() - started - self.meter.cpu_of_thread()
         invocation.requests = Counter(self.meter.requests_of_thread())
         return invocation
 
@@ -484,7 +484,7 @@ class StreamLane:
         context = LaneContext(clock, self.run.sync_function.timeout, aws_request_id=str(uuid.uuid4()))
         with contextlib.redirect_stdout(self.run.log):
             answer = self.run.sync.lambda_handler({"Records": batch}, context)
-        cpu = time.thread_time() - started
+        cpu = time.thread_time() - started - self.run.meter.cpu_of_thread()
         self.wall += time.monotonic() - wall
         requests = self.run.meter.requests_of_thread()
         latency = sum(DYNAMODB_LATENCY.get(op, 0.006) * n for op, n in requests.items())
@@ -645,8 +645,9 @@ def figures(
             "refused": dict(meter.refused),
             "wcu": sum(meter.units.values()),
             "wcuPerNotification": round(sum(meter.units.values()) / max(len(messages), 1), 2),
-            "partitions": meter.hottest(FAMILIES),
+            "partitions": per_order(meter.hottest(FAMILIES), run.placed),
         },
+        "bestSellers": best_sellers(run, meter),
         "ordersRight": len(run.marketplace.orders) - len(wrong),
         "ordersWrong": wrong[:20],
         "ordersWrongCount": len(wrong),
@@ -657,6 +658,45 @@ def figures(
             "stockSync": drained["lane"]["wallSeconds"],
         },
     }
+
+
+def best_sellers(run: PeakRun, meter: Any, count: int = 5) -> list[dict[str, Any]]:
+    """The SKUs with the most seller-fulfilled order lines in the burst: lines, units, and the write units
+    their partition (stock row, ledger, demand, counters) took per line."""
+    lines: Counter[str] = Counter()
+    units: Counter[str] = Counter()
+    for order in run.marketplace.orders.values():
+        if order.afn:
+            continue
+        for line in order.lines:
+            lines[line.product.sku] += 1
+            units[line.product.sku] += line.quantity
+    written: Counter[str] = Counter()
+    for (partition, _), wcu in meter.units.items():
+        if partition.startswith("table:SKU#"):
+            written[partition.removeprefix("table:SKU#")] += wcu
+    return [
+        {
+            "sku": sku,
+            "lines": n,
+            "units": units[sku],
+            "wcu": written[sku],
+            "wcuPerLine": round(written[sku] / n, 1),
+        }
+        for sku, n in lines.most_common(count)
+    ]
+
+
+def per_order(partitions: dict[str, dict[str, Any]], orders: int) -> dict[str, dict[str, Any]]:
+    """Each hottest partition's units per order placed in the burst, and the orders a second into the whole
+    account at which it would reach the per-partition limit with this mix (docs/scaling.md's column)."""
+    from peak_meter import PARTITION_WCU
+
+    for figures in partitions.values():
+        units = figures.get("wcu", 0) / max(orders, 1)
+        figures["wcuPerOrder"] = round(units, 2)
+        figures["ordersPerSecondAtLimit"] = round(PARTITION_WCU / units) if units else None
+    return partitions
 
 
 def report(results: dict[str, Any]) -> str:
@@ -728,10 +768,21 @@ def report(results: dict[str, Any]) -> str:
     )
     parts = results["dynamodb"]["partitions"]
     width = max(len(k) for k in parts)
-    lines.append(f"{'key':<{width}}  {'peak/s':>7}  {'s over':>6}  {'units over':>10}  partition")
+    lines.append(
+        f"{'key':<{width}}  {'peak/s':>7}  {'s over':>6}  {'units over':>10}  {'units/order':>11}"
+        f"  {'orders/s at limit':>17}  partition"
+    )
     for label, p in parts.items():
         lines.append(
-            f"{label:<{width}}  {p['peakWcuPerSecond']:>7}  {p['secondsOver']:>6}  {p['unitsOver']:>10}  {p['partition'] or '-'}"
+            f"{label:<{width}}  {p['peakWcuPerSecond']:>7}  {p['secondsOver']:>6}  {p['unitsOver']:>10}"
+            f"  {p['wcuPerOrder']:>11}  {p['ordersPerSecondAtLimit'] or '-':>17}  {p['partition'] or '-'}"
+        )
+    sellers = results.get("bestSellers") or []
+    if sellers:
+        lines.append("")
+        lines.append(
+            "best sellers (seller-fulfilled lines): "
+            + "; ".join(f"{b['sku']} {b['lines']} lines, {b['wcuPerLine']} units/line" for b in sellers)
         )
     return "\n".join(lines)
 

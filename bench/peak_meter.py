@@ -11,6 +11,7 @@ answered (a lower bound of the retries they would cause, since a throttled write
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -63,6 +64,11 @@ class PartitionMeter(BillMeter):
         gives at each request, for a caller whose clock moves while it runs)."""
         self.local.second = second
         self.local.requests = Counter()
+        self.local.cpu = 0.0
+
+    def cpu_of_thread(self) -> float:
+        """The CPU time this thread spent in the meter's own hooks since begin() (not the handler's)."""
+        return float(getattr(self.local, "cpu", 0.0))
 
     def requests_of_thread(self) -> Counter[str]:
         found = getattr(self.local, "requests", None)
@@ -71,14 +77,25 @@ class PartitionMeter(BillMeter):
     # --------------------------------------------------------------- counting
 
     def _before(self, model: Any, params: Any, context: dict[str, Any], **_: Any) -> None:
+        started = time.thread_time()
         with self.lock:
             super()._before(model, params, context)
+        self.local.cpu = getattr(self.local, "cpu", 0.0) + time.thread_time() - started
 
     def _count(
         self, http_response: Any, parsed: dict[str, Any], model: Any, context: dict[str, Any], **_: Any
     ) -> None:
         if not self.on:
             return
+        started = time.thread_time()
+        try:
+            self._count_locked(http_response, parsed, model, context)
+        finally:
+            self.local.cpu = getattr(self.local, "cpu", 0.0) + time.thread_time() - started
+
+    def _count_locked(
+        self, http_response: Any, parsed: dict[str, Any], model: Any, context: dict[str, Any]
+    ) -> None:
         service = model.service_model.service_name
         with self.lock:
             if service == "dynamodb":
