@@ -52,9 +52,11 @@ import os
 import random
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -112,9 +114,31 @@ class Invocation:
     requests: Counter[str] = field(default_factory=Counter)
     error: str | None = None
 
+    slept: float = 0.0  # the handler's own waits (the intake's back-off between conflicting writes)
+
     def seconds(self) -> float:
         latency = sum(DYNAMODB_LATENCY.get(op, 0.006) * n for op, n in self.requests.items())
-        return LAMBDA_OVERHEAD + self.cpu + latency
+        return LAMBDA_OVERHEAD + self.cpu + latency + self.slept
+
+
+SLEPT = threading.local()  # seconds the calling thread's handler slept in this invocation
+
+
+@contextlib.contextmanager
+def counted_sleep() -> Iterator[None]:
+    """time.sleep that also counts, per thread, what the handlers wait (it still waits: the consumers
+    running at once must really interleave)."""
+    real = time.sleep
+
+    def sleep(seconds: Any) -> None:
+        SLEPT.seconds = getattr(SLEPT, "seconds", 0.0) + max(seconds, 0.0)
+        real(seconds)
+
+    time.sleep = sleep
+    try:
+        yield
+    finally:
+        time.sleep = real
 
 
 def defaults(function: Any) -> dict[str, Any]:
@@ -300,6 +324,7 @@ class PeakRun:
             for m in invocation.messages
         ]
         self.meter.begin(second)
+        SLEPT.seconds = 0.0
         started = time.thread_time()
         try:
             answer = self.ingest.lambda_handler(
@@ -311,6 +336,7 @@ class PeakRun:
             invocation.failed = {m.id for m in invocation.messages}
         invocation.cpu = time.thread_time() - started - self.meter.cpu_of_thread()
         invocation.requests = Counter(self.meter.requests_of_thread())
+        invocation.slept = SLEPT.seconds
         return invocation
 
     def drain(self, messages: list[Message]) -> dict[str, Any]:
@@ -320,7 +346,7 @@ class PeakRun:
         busy = [0.0] * self.concurrency  # simulated seconds from start when each consumer is free
         now = 0.0
         stream = StreamLane(self, start)
-        with concurrent.futures.ThreadPoolExecutor(self.concurrency) as pool:
+        with counted_sleep(), concurrent.futures.ThreadPoolExecutor(self.concurrency) as pool:
             while True:
                 queue.release(now)
                 batches = [
