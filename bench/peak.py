@@ -27,8 +27,9 @@ and writes every figure to bench/results/peak.json (or --out).
    burst from the official models) on the same simulated clock and answers 429 beyond them. A failed
    batch is retried from the record it names (MaximumRetryAttempts).
 4. Simulated time. An invocation's duration is modelled, not waited for: a fixed Lambda overhead, the
-   handler's own CPU time (its thread's), and a DynamoDB latency per request (DYNAMODB_LATENCY, typical
-   in-region figures). The SP-API side runs on its own simulated clock: the budget's waits and the
+   handler's own CPU time (its thread's, without the meter's hooks), its own waits (the intake's back-off
+   between conflicting writes) and a DynamoDB latency per request (DYNAMODB_LATENCY, typical in-region
+   figures). The SP-API side runs on its own simulated clock: the budget's waits and the
    client's backoffs move it (the rate budget and the client take the bench's clock and sleep, as their
    constructors allow), so Amazon's restore rates play out in simulated seconds. It never runs ahead
    of the records the intake has written.
@@ -37,6 +38,11 @@ and writes every figure to bench/results/peak.json (or --out).
    partition; units beyond it in a second are what DynamoDB would have throttled (moto does not).
 6. At the end every order in the table is compared with the marketplace's (status, units shipped per
    line): nothing lost, nothing doubled.
+Left out: the SP-API round trip's own time, more than one stream shard (one sync_listings at a time), the
+backstop (reconcile_orders every 15 minutes; a burst drains inside its first interval), DynamoDB's
+throttling itself (the units beyond a partition's limit are counted, not slowed down). The default size
+takes hours on a shared 2-core machine (moto is the bottleneck); --notifications 2000 takes about 20 minutes
+there.
 """
 
 from __future__ import annotations
