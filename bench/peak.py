@@ -176,8 +176,11 @@ class LaneContext(LambdaContext):
 
 
 class PeakRun:
-    def __init__(self, target: int, seed: int, moto_url: str, log: Any) -> None:
+    def __init__(
+        self, target: int, seed: int, moto_url: str, log: Any, concurrency: int | None = None
+    ) -> None:
         self.target, self.seed, self.moto_url, self.log = target, seed, moto_url, log
+        self.concurrency_override = concurrency
         self.rng = random.Random(seed)
         self.clock = SimClock(datetime.now(UTC).replace(microsecond=0))
         self.delivered: list[str] = []
@@ -222,7 +225,7 @@ class PeakRun:
         self.max_receives = int(queue["RedrivePolicy"]["maxReceiveCount"])
         ingest = next(t for t in self.ingest_function.triggers if t.type == "SQS").properties
         self.batch_size = int(ingest["BatchSize"])
-        self.concurrency = int(ingest["ScalingConfig"]["MaximumConcurrency"])
+        self.concurrency = self.concurrency_override or int(ingest["ScalingConfig"]["MaximumConcurrency"])
         stream = next(t for t in self.sync_function.triggers if t.type == "DynamoDB").properties
         self.stream_batch = int(stream["BatchSize"])
         self.stream_window = float(stream.get("MaximumBatchingWindowInSeconds", 0))
@@ -598,15 +601,15 @@ def process_state_kept() -> Any:
         _reset_warm_state()
 
 
-def measure(target: int, seed: int, work: Path) -> dict[str, Any]:
+def measure(target: int, seed: int, work: Path, concurrency: int | None = None) -> dict[str, Any]:
     with process_state_kept():
         local_handler_environment()
-        return _measure(target, seed, work)
+        return _measure(target, seed, work, concurrency)
 
 
-def _measure(target: int, seed: int, work: Path) -> dict[str, Any]:
+def _measure(target: int, seed: int, work: Path, concurrency: int | None) -> dict[str, Any]:
     with (work / "handlers.log").open("w") as log, own_moto(work / "moto.log") as moto_url:
-        run = PeakRun(target, seed, moto_url, log)
+        run = PeakRun(target, seed, moto_url, log, concurrency)
         began = time.monotonic()
         run.setup()
         try:
@@ -644,6 +647,7 @@ def figures(
         "settings": {
             "batchSize": run.batch_size,
             "maximumConcurrency": run.concurrency,
+            "concurrencyOverridden": run.concurrency_override is not None,
             "visibilityTimeout": run.visibility,
             "maxReceiveCount": run.max_receives,
             "streamBatchSize": run.stream_batch,
@@ -742,7 +746,7 @@ def report(results: dict[str, Any]) -> str:
         (
             "consumers x batch",
             f"{results['settings']['maximumConcurrency']} x {results['settings']['batchSize']}",
-            "template",
+            "--concurrency" if results["settings"].get("concurrencyOverridden") else "template",
             "",
         ),
         (
@@ -824,12 +828,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--notifications", type=int, default=50_000, help="queued notifications [50000]")
     parser.add_argument("--seed", type=int, default=20261206)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--concurrency", type=int, help="consumers instead of the template's MaximumConcurrency (what if)"
+    )
     args = parser.parse_args(argv)
     for module in ("boto3", "oms.amazon.client", "oms.orders.intake", "oms.inventory.listings"):
         importlib.import_module(module)  # imported once, here: threads importing one module can deadlock
     work = Path(tempfile.mkdtemp(prefix="oms-bench-peak-"))
     say(f"peak: work files in {work}")
-    results = measure(args.notifications, args.seed, work)
+    results = measure(args.notifications, args.seed, work, args.concurrency)
     results["startedAt"] = datetime.now(UTC).isoformat(timespec="seconds")
     results["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
     results["goals"] = GOALS
