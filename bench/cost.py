@@ -1,26 +1,33 @@
 """Cost benchmark: dollars per million orders, counted, beside Amazon's sample flow and the floor.
 
-    .venv/bin/python bench/cost.py [--orders 200] [--orders-per-hour 500]
+    .venv/bin/python bench/cost.py [--orders 200] [--orders-per-hour 500] [--return-share 0.1]
+                                   [--message-share 0.1]
 
 N orders go through the intake benchmark's simulated day (bench/intake_sim.py: the simulator's
 marketplace and buyers on a simulated clock, 500 orders an hour, duplicates, delays and changes, the
-seller's shipments confirmed at Amazon, the backstop every 15 simulated minutes) with moto as the local
-stack runs it. Besides the ingest function, every function the table's stream or the queues trigger
-runs in this process on what the template routes to it (oms_local.triggers' pollers, played
-synchronously every simulated minute), and at the end every scheduled function runs once on its
-schedule's event; its cost per run is multiplied by its runs per hour of the seller's day.
+backstop every 15 simulated minutes) with moto as the local stack runs it, and the seller works them
+through the product (bench/cost_day.py): labels bought through the API (recorded and confirmed at
+Amazon), returns recorded, received, graded and refunded (Amazon's feed), buyers' mail stored as SES
+would (S3 -> queue -> ingest_messages) and answered, order rules and a webhook subscription defined once
+(deliveries to a loopback receiver), the dashboard's usual reads, the day's-end forms and reports.
+Every function the table's stream or the queues trigger runs in this process on what the template
+routes to it (oms_local.triggers' pollers, played synchronously once a simulated minute), and at the
+end every scheduled function runs once on its schedule's event; its cost per run is multiplied by its
+runs per hour of the seller's day.
 
 Every request any boto3 client makes is counted by botocore hooks (bench/cost_meter.py), per capability
-(the function running); Lambda is billed from the wall time of each handler call and the template's
-MemorySize (arm64); logs and EMF metrics from what the functions print. Prices: bench/cost_prices.py.
-Fixed monthly charges (custom metrics, secrets, schedules' runs) become per-order at --orders-per-hour.
+(the function running, or the API's use: shipping, returns, care, dashboard...); Lambda is billed from the
+wall time of each handler call and the template's MemorySize (arm64); logs and EMF metrics from what the
+functions print; SES per mail received and sent. Prices: bench/cost_prices.py. Fixed monthly charges
+(custom metrics, schedules' runs) become per-order at --orders-per-hour; one-time work (the set-up, stock
+received for a SKU, a SKU read from Amazon's catalogue the first time) is spread over a month of orders.
+Amazon's usage plans refill on the simulated clock plus the real time a handler waits.
 
 Index writes are counted for the template's projections and, beside them, for other projection plans
 (KEYS_ONLY everywhere): what each would cost on the same writes.
 
-Not yet driven here (next steps of issue 15): the product's own shipping flow (labels, confirm_shipments
-with pending confirmations), returns and refunds with their reports, order rules with rules defined,
-webhook subscriptions with deliveries, API reads by the dashboard."""
+Not driven: Amazon's own returns (sync_returns' reports; the seller-recorded return starts authorised,
+so the authorise step is not billed), integrations' inbound webhooks, purchasing, audits."""
 
 from __future__ import annotations
 
@@ -834,6 +841,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "cost.json")
     args = parser.parse_args(argv)
     faulthandler.register(signal.SIGUSR1)  # kill -USR1 PID: where a slow run is
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stopped: its moto server stops too
     local_handler_environment()
     import boto3
 
