@@ -460,7 +460,16 @@ class CostRun(SimulatedIntake):
             first = [(item, units - 1)] if len(lines) == 1 else lines[:1]
             body["items"] = [{"orderItemId": i, "quantity": u} for i, u in first]
             self.later(self.rng.uniform(600, 3600), lambda: self.ship(order_id, 1))
-        status, _ = self.api("shipping", "POST", f"/orders/{order_id}/shipments", body)
+        status, answer = self.api("shipping", "POST", f"/orders/{order_id}/shipments", body)
+        if status == 409 and "no offered service delivers" in str(answer):  # late already: the fastest
+            status, rates = self.api("shipping", "GET", f"/orders/{order_id}/rates")
+            offered = [r for r in (rates or {}).get("items", []) if not r.get("needsMoreInputs")]
+            if status == 200 and offered:
+                fastest = min(
+                    offered, key=lambda r: str((r.get("deliveryWindow") or {}).get("latest") or "~")
+                )
+                body["shippingServiceId"] = fastest["shippingServiceId"]
+                status, answer = self.api("shipping", "POST", f"/orders/{order_id}/shipments", body)
         if status == 409 and attempt < 5:  # the product has not seen the order unshipped yet
             self.later(300, lambda: self.ship(order_id, packages, attempt + 1))
             return
