@@ -32,6 +32,11 @@ PRICES: dict[str, Price] = {
     "cloudwatch.api_request": Price(0.01 / 1000, "PutMetricData and other API request", "2024-11-01"),
     "logs.ingested_gb": Price(0.50, "GB of logs ingested (standard class)", "2024-11-01"),
     "stepfunctions.transition": Price(0.025 / 1000, "state transition (standard)", "2024-11-01"),
+    # SES: $0.10 per 1,000 mails received and per 1,000 sent (incoming mail also $0.09 per 1,000 256 KB
+    # chunks: a buyer's message is one); from memory of aws.amazon.com/ses/pricing, not re-read: check it
+    "ses.mail": Price(
+        0.10 / 1000, "mail received or sent (plus one 256 KB chunk received)", "2024-11 (unchecked)"
+    ),
 }
 
 S3_WRITES = {
