@@ -19,6 +19,7 @@ import requests
 
 from oms_local import harness
 from oms_local.harness import wait_for  # noqa: F401 - the tests import it from here
+from tests.stack_starts import one_start_at_a_time
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -60,7 +61,8 @@ def chromium_path() -> str:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[harness.StackProcess]:
     try:
-        running = harness.start_stack(tmp_path_factory.mktemp("dashboard") / "state", timeout=120)
+        with one_start_at_a_time(tmp_path_factory):
+            running = harness.start_stack(tmp_path_factory.mktemp("dashboard") / "state", timeout=120)
     except harness.StackDidNotStart as failure:
         pytest.fail(str(failure))
     try:
