@@ -135,8 +135,10 @@ def running_stack(state_dir: Path, **options: Any) -> Iterator[StackProcess]:
         stack.stop()
 
 
-def wait_for(condition: Callable[[], Any], timeout: float, interval: float = 1.0) -> Any:
-    """Poll until `condition()` is truthy; returns its last value (falsy after the timeout)."""
+def wait_for(condition: Callable[[], Any], timeout: float, interval: float = 0.5) -> Any:
+    """Poll until `condition()` is truthy; returns its last value (falsy after the timeout). Half a second
+    between polls by default: a poll is a request or two to the local stack, and a second's interval made
+    every wait half a second longer than it needed on average."""
     deadline = time.monotonic() + timeout
     while True:
         value = condition()
