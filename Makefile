@@ -9,11 +9,21 @@ SAM       := $(SAM_VENV)/bin/sam
 ENV       ?= default
 ARGS      ?=
 PYTEST    := $(VENV)/bin/pytest
+# The suite runs in as many pytest-xdist workers as there are CPUs (at most 4), a whole module to a worker
+# (--dist loadfile), so a module's local stack and browser still start once; the slowest folders go first
+# (tests/conftest.py orders them; --no-loadscope-reorder keeps that order). PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); echo $$(( n < 4 ? n : 4 )))
+PYTEST_PARALLEL = $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder)
+# schemathesis' tests are collected by pytest-xdist workers but never run there (silently: 105 tests missing
+# from the count), so under workers that module runs after the others, in one process.
+FUZZ_TESTS := tests/integration/test_api_fuzz.py
+WITHOUT_FUZZ = $(if $(PYTEST_PARALLEL),--ignore=$(FUZZ_TESTS))
+FUZZ_ALONE = $(if $(PYTEST_PARALLEL),$(PYTEST) $(FUZZ_TESTS),true)
 export AWS_DEFAULT_REGION ?= us-east-1
 # sam validate/lint read credentials even though they call nothing: give them harmless ones.
 SAM_CREDS := AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID:-local} AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-local} SAM_CLI_TELEMETRY=0
 
-.PHONY: help install system-deps run test test-timeshift lint format template openapi check-openapi events-doc check-events-doc unit integration local-tests e2e fuzz build deploy clean
+.PHONY: help install system-deps run test checks test-timeshift lint format template openapi check-openapi events-doc check-events-doc unit integration local-tests e2e fuzz build deploy clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -44,8 +54,13 @@ system-deps: ## apt packages the tests use: poppler-utils, chromium, faketime
 	  if [ -n "$$missing" ]; then sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); echo "installing$$missing"; \
 	    $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing >/dev/null; fi
 
-test: lint template check-openapi check-events-doc system-deps ## everything CI runs: lint, template checks, generated docs' freshness, all tests
-	$(PYTEST) tests
+test: system-deps ## everything CI runs: lint, template checks, generated docs' freshness, all tests
+	@# the checks side by side (each waits mostly on its own start-up), their output kept whole; then the suite
+	$(MAKE) --no-print-directory -j4 --output-sync=target checks
+	$(PYTEST) tests $(PYTEST_PARALLEL) $(WITHOUT_FUZZ)
+	$(FUZZ_ALONE)
+
+checks: lint template check-openapi check-events-doc ## what make test checks before the suite (make -j4 checks)
 
 # The suite on other days than today (Debian's faketime shifts every process's clock, the stacks the
 # tests start included): a year ahead, and a Saturday night before a public holiday (New York, 3 July
@@ -58,7 +73,8 @@ test-timeshift: install system-deps ## the whole suite under faketime: a year ah
 	@set -e; for at in $(TIMESHIFTS); do \
 	  offset=$$(printf '%+ds' $$(( $$(date -d "$$at" +%s) - $$(date +%s) ))); \
 	  echo "== the suite with the clock at $$(date -u -d "$$at") (faketime $$offset)"; \
-	  faketime -f "$$offset" $(PYTEST) tests -q -p no:cacheprovider; done
+	  faketime -f "$$offset" $(PYTEST) tests -q -p no:cacheprovider $(PYTEST_PARALLEL) $(WITHOUT_FUZZ); \
+	  faketime -f "$$offset" $(FUZZ_ALONE) -q -p no:cacheprovider; done
 
 lint: $(VENV)/.installed ## ruff and mypy
 	$(VENV)/bin/ruff check .
@@ -88,16 +104,17 @@ check-events-doc: $(VENV)/.installed ## fail if docs/events.md is stale
 	  { echo "docs/events.md is stale: run 'make events-doc' and commit it"; exit 1; }
 
 unit: $(VENV)/.installed ## pure logic tests
-	$(PYTEST) tests/unit
+	$(PYTEST) tests/unit $(PYTEST_PARALLEL)
 
 integration: $(VENV)/.installed ## handlers with events/ against moto in process
-	$(PYTEST) tests/integration
+	$(PYTEST) tests/integration $(PYTEST_PARALLEL) $(WITHOUT_FUZZ)
+	$(FUZZ_ALONE)
 
 local-tests: $(VENV)/.installed ## the emulator, simulator, template reader and CLI (tests/local)
-	$(PYTEST) tests/local
+	$(PYTEST) tests/local $(PYTEST_PARALLEL)
 
 e2e: $(VENV)/.installed ## the local stack as a subprocess, over HTTP and boto3
-	$(PYTEST) tests/e2e
+	$(PYTEST) tests/e2e $(PYTEST_PARALLEL)
 
 # The suite fuzzes every operation with a few examples; this runs the same test with many (FUZZ_EXAMPLES per
 # operation and mode, positive and negative data): no 5xx, every answer as docs/openapi.json describes it.

@@ -34,6 +34,22 @@ APPLICATION_ID = "app-id-d0e9e693-c3ad-4373-979f-ed4ec98dd746"
 STACK_PARAMETERS = {"SellerId": SELLER_ID, "SpApiApplicationId": APPLICATION_ID}
 
 
+# make test runs the suite in pytest-xdist workers, a whole module to a worker, handed out in collection order
+# (--dist loadfile --no-loadscope-reorder): the folders whose modules take longest (a local stack each, a
+# browser) go first, so the run does not end with one worker alone on a long module.
+_LONGEST_FIRST = ("browser", "e2e", "integration", "local")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        folder = (
+            item.path.relative_to(ROOT / "tests").parts[0] if item.path.is_relative_to(ROOT / "tests") else ""
+        )
+        return _LONGEST_FIRST.index(folder) if folder in _LONGEST_FIRST else len(_LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: within a folder, the order pytest collected
+
+
 @pytest.fixture(autouse=True)
 def _no_real_aws(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test may reach AWS: fake credentials, a fixed region, no local AWS config."""

@@ -61,9 +61,35 @@ def start_stack(
     timeout: float = 90,
     program: Sequence[str] = (sys.executable, "-m", "oms_local"),
 ) -> StackProcess:
-    """Start the local stack (`program`: the emulator's own command, or the seller's `oms local`)."""
+    """Start the local stack (`program`: the emulator's own command, or the seller's `oms local`).
+
+    Without a `port`, a free one is picked; the stack binds it seconds later, so another process (a second
+    pytest-xdist worker, a benchmark) may have taken it meanwhile: then the stack starts again on another."""
+    for attempt in range(PORT_ATTEMPTS):
+        try:
+            return _start_stack(state_dir, port or free_port(), args, env, timeout, program)
+        except _PortTaken:
+            if port or attempt == PORT_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+PORT_ATTEMPTS = 3
+
+
+class _PortTaken(StackDidNotStart):
+    """The stack's port was taken before it could listen on it."""
+
+
+def _start_stack(
+    state_dir: Path,
+    port: int,
+    args: Sequence[str],
+    env: dict[str, str] | None,
+    timeout: float,
+    program: Sequence[str],
+) -> StackProcess:
     state_dir.mkdir(parents=True, exist_ok=True)
-    port = port or free_port()
     console_log = state_dir.parent / f"{state_dir.name}-console.log"
     command = [
         *program,
@@ -86,7 +112,9 @@ def start_stack(
     deadline = time.monotonic() + timeout
     while not outputs_path.exists():
         if process.poll() is not None:
-            raise StackDidNotStart(f"`oms local` exited with {process.returncode}:\n{tail(console_log)}")
+            output = tail(console_log)
+            taken = _PortTaken if "Address already in use" in output else StackDidNotStart
+            raise taken(f"`oms local` exited with {process.returncode}:\n{output}")
         if time.monotonic() > deadline:
             process.kill()
             process.wait()
@@ -107,8 +135,10 @@ def running_stack(state_dir: Path, **options: Any) -> Iterator[StackProcess]:
         stack.stop()
 
 
-def wait_for(condition: Callable[[], Any], timeout: float, interval: float = 1.0) -> Any:
-    """Poll until `condition()` is truthy; returns its last value (falsy after the timeout)."""
+def wait_for(condition: Callable[[], Any], timeout: float, interval: float = 0.5) -> Any:
+    """Poll until `condition()` is truthy; returns its last value (falsy after the timeout). Half a second
+    between polls by default: a poll is a request or two to the local stack, and a second's interval made
+    every wait half a second longer than it needed on average."""
     deadline = time.monotonic() + timeout
     while True:
         value = condition()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import socket
 import subprocess
 import sys
 import threading
@@ -55,8 +56,23 @@ def start(
     host: str = "127.0.0.1", port: int | None = None, **popen: Any
 ) -> tuple[subprocess.Popen[bytes], str]:
     """Run this module in a process of its own; returns it and its URL once it answers (30 s at most).
-    `popen` goes to subprocess.Popen (stdout, stderr, preexec_fn, ...); output is dropped by default."""
-    port = port or free_port(host)
+    `popen` goes to subprocess.Popen (stdout, stderr, preexec_fn, ...); output is dropped by default.
+    Without a `port`, a free one is picked, and another if some other process took it before the server
+    could listen on it (tests run in two pytest-xdist workers, each starting servers)."""
+    for attempt in range(3):
+        try:
+            return _start(host, port or free_port(host), **popen)
+        except _PortTaken:
+            if port or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+class _PortTaken(RuntimeError):
+    pass
+
+
+def _start(host: str, port: int, **popen: Any) -> tuple[subprocess.Popen[bytes], str]:
     popen.setdefault("stdout", subprocess.DEVNULL)
     popen.setdefault("stderr", subprocess.DEVNULL)
     popen["env"] = child_environment(popen.get("env"))
@@ -67,6 +83,8 @@ def start(
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
+            with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=1):
+                raise _PortTaken(f"moto server exited with {process.returncode}: port {port} is taken")
             raise RuntimeError(f"moto server exited with {process.returncode}")
         with contextlib.suppress(OSError):
             urllib.request.urlopen(f"{url}/moto-api/", timeout=1).close()  # noqa: S310 - loopback

@@ -6,6 +6,7 @@ Playwright's own browser download is not used (`make system-deps` installs chrom
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -18,6 +19,7 @@ import requests
 
 from oms_local import harness
 from oms_local.harness import wait_for  # noqa: F401 - the tests import it from here
+from tests.stack_starts import one_start_at_a_time
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -59,7 +61,8 @@ def chromium_path() -> str:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[harness.StackProcess]:
     try:
-        running = harness.start_stack(tmp_path_factory.mktemp("dashboard") / "state", timeout=90)
+        with one_start_at_a_time(tmp_path_factory):
+            running = harness.start_stack(tmp_path_factory.mktemp("dashboard") / "state", timeout=120)
     except harness.StackDidNotStart as failure:
         pytest.fail(str(failure))
     try:
@@ -150,7 +153,15 @@ def wait_until_loaded(page: Any) -> None:
 
 
 @pytest.fixture(scope="session")
-def screenshots() -> Path:
-    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+def screenshots(testrun_uid: str) -> Path:
+    """test-artifacts/screenshots/, emptied once per run: under pytest-xdist every worker has its own session,
+    and a worker that came later must not delete what another has saved (the run's id marks who emptied it)."""
+    SCREENSHOTS.parent.mkdir(parents=True, exist_ok=True)
+    with (SCREENSHOTS.parent / ".screenshots.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        marker = SCREENSHOTS / ".run"
+        if not marker.exists() or marker.read_text() != testrun_uid:
+            shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+            SCREENSHOTS.mkdir(parents=True)
+            marker.write_text(testrun_uid)
     return SCREENSHOTS

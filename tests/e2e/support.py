@@ -21,7 +21,7 @@ from oms_local.harness import wait_for
 __all__ = ["Api", "RunningStack", "oms", "start_stack", "wait_for"]
 
 ROOT = Path(__file__).resolve().parents[2]
-START_TIMEOUT = 60
+START_TIMEOUT = 120  # two pytest-xdist workers may start stacks side by side on 2 cores
 STOP_TIMEOUT = 10
 HTTP_TIMEOUT = 30
 
