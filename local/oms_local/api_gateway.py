@@ -31,6 +31,12 @@ from oms_local.template import Resolver, Template
 
 Invoke = Callable[[str, Any], Any]
 
+
+class AuthorizerFailed(Exception):
+    """The authorizer raised something other than 'Unauthorized' (or timed out): API Gateway answers 500
+    (AUTHORIZER_FAILURE), not 401, so a client retries rather than logging out."""
+
+
 # API Gateway refuses a request payload above 10 MB with 413 before any function runs; so does this one.
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
 
@@ -220,8 +226,9 @@ class ApiGateway:
                 self.authorizer.function, {"type": "TOKEN", "authorizationToken": token, "methodArn": arn}
             )
         except Exception as error:  # an InvocationError from a worker; the handler's own error in process
-            if str(error) != "Unauthorized":  # a broken authorizer, not a refused token: say so
+            if str(error) != "Unauthorized":  # a failed authorizer, not a refused token: API Gateway's 500
                 print(f"  api  the authorizer failed: {error}", flush=True)
+                raise AuthorizerFailed(str(error)) from None
             return None
         statements = (answer.get("policyDocument") or {}).get("Statement") or []
         if not any(st.get("Effect") == "Allow" for st in statements) or any(
@@ -307,7 +314,11 @@ class ApiGateway:
         route, params = matched
         authorizer = None
         if route.authorized:
-            authorizer = self.authorize(single, method, path)
+            try:
+                authorizer = self.authorize(single, method, path)
+            except AuthorizerFailed:
+                status, extra, payload = self.gateway_response("AUTHORIZER_FAILURE", 500)
+                return status, {k: [v] for k, v in extra.items()}, payload
             if authorizer is None:
                 status, extra, payload = self.gateway_response("UNAUTHORIZED", 401)
                 return status, {k: [v] for k, v in extra.items()}, payload

@@ -208,3 +208,19 @@ def test_tokens_compare_in_constant_time_whatever_their_characters():
     finally:
         gateway.server.shutdown()
         gateway.server.server_close()
+
+
+def test_a_failing_authorizer_answers_500_not_401_so_the_client_retries_rather_than_logs_out():
+    """A throttled table read in the authorizer is API Gateway's AUTHORIZER_FAILURE (500), not a refusal."""
+    invoked: list = []
+    gateway = _gateway(invoked)
+
+    def failing(function, event):
+        raise InvocationError(
+            {"errorMessage": "ProvisionedThroughputExceededException", "errorType": "ClientError"}
+        )
+
+    gateway.invoke = failing
+    status, _, _ = gateway.handle("GET", "/orders", {"Authorization": ["Bearer secret-token"]}, b"", "::1")
+    assert status == 500
+    assert invoked == []
