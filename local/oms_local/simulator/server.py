@@ -86,7 +86,9 @@ DROPPED = 0  # a status that means: close the connection without answering (a ti
 # Operations where Amazon acts (a label bought, a shipment confirmed, a feed taken): each one that acted is
 # logged with what it acted on, so a fault run can count the calls sent twice.
 _ACTS_ON: dict[str, Callable[[dict[str, str], Any], str]] = {
-    "confirmShipment": lambda params, body: params["orderId"],
+    "confirmShipment": lambda params, body: json.dumps(
+        [params["orderId"], str((body.get("packageDetail") or {}).get("packageReferenceId"))]
+    ),
     "createShipment": lambda params, body: json.dumps(
         [
             body["ShipmentRequestDetails"]["AmazonOrderId"],
