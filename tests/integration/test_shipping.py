@@ -443,7 +443,7 @@ def test_two_callers_confirming_at_once_send_it_to_amazon_once(served_stack, sim
     )
 
 
-@pytest.mark.parametrize(("status", "answer"), [(400, 422), (503, 503)])
+@pytest.mark.parametrize(("status", "answer"), [(400, 422), (503, 409)])
 def test_amazon_refusing_or_failing_a_label_purchase_is_a_clear_answer_and_nothing_is_recorded(
     stack, shop, context, status, answer
 ):
@@ -474,6 +474,45 @@ def test_a_label_bought_but_not_recorded_is_reused_never_bought_twice(stack, sho
     assert calls(shop, "createShipment") == 1
     assert table.get(keys.label_claim_key(order_id)) is None  # recorded: the claim is gone
     label_recorded(table, order_id)  # harmless when there is nothing to release
+
+
+def test_a_label_purchase_whose_answer_was_lost_is_never_bought_again_without_the_sellers_word(
+    stack, shop, context
+):
+    """The fault drill's finding: createShipment answered 500 after Amazon sold the label, and the client's
+    retry (or the seller's) bought a second one. Now the order says a label may have been sold (409) until
+    the seller records it by hand, or, finding none at Amazon, says buyAgain."""
+    work = shop.server._work["createShipment"]
+
+    def sold_then_lost(params, query, body):
+        work(params, query, body)  # Amazon sells the label; its answer never arrives
+        return 500, {"errors": [{"code": "InternalFailure", "message": "We encountered an internal error."}]}
+
+    sold, unsold = _place(shop, 1), _place(shop, 1)
+    shop.server._work["createShipment"] = sold_then_lost
+    try:
+        got = call_api(stack, context, "POST", f"/orders/{sold}/shipments", {"buyLabel": True})
+    finally:
+        shop.server._work["createShipment"] = work
+    assert got[0] == 409 and "may have sold a label" in got[1]["error"]["message"], got
+    assert calls(shop, "createShipment") == 1  # not retried
+    again = call_api(stack, context, "POST", f"/orders/{sold}/shipments", {"buyLabel": True})
+    assert again[0] == 409 and "buyAgain" in again[1]["error"]["message"]
+    assert calls(shop, "createShipment") == 1
+    (label,) = shop.marketplace.seller_activity(sold)["labels"]  # what Seller Central shows
+    by_hand = {"carrier": label["carrierName"], "trackingNumber": label["trackingId"]}
+    assert call_api(stack, context, "POST", f"/orders/{sold}/shipments", by_hand)[0] == 201
+    assert default_table().get(keys.label_claim_key(sold)) is None
+
+    inject_fault(shop, "createShipment", 503, 1)  # refused before anything was sold: Amazon's 503
+    assert call_api(stack, context, "POST", f"/orders/{unsold}/shipments", {"buyLabel": True})[0] == 409
+    assert call_api(stack, context, "POST", f"/orders/{unsold}/shipments", {"buyLabel": True})[0] == 409
+    bought = call_api(
+        stack, context, "POST", f"/orders/{unsold}/shipments", {"buyLabel": True, "buyAgain": True}
+    )
+    assert bought[0] == 201, bought
+    assert calls(shop, "createShipment") == 3
+    assert len(shop.marketplace.seller_activity(unsold)["labels"]) == 1
 
 
 _NOW = TEST_CLOCK
