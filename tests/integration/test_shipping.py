@@ -515,6 +515,26 @@ def test_a_label_purchase_whose_answer_was_lost_is_never_bought_again_without_th
     assert len(shop.marketplace.seller_activity(unsold)["labels"]) == 1
 
 
+def test_a_claim_left_by_a_request_whose_answer_was_lost_frees_the_order_after_a_minute(stack, shop, context):
+    """The claim's write applied and its answer was lost (fault mode's DynamoDB 'after applying'): the seller's
+    retry finds the order being bought; nothing was sent, so a minute later it buys, once."""
+    from oms.shipping import labels
+
+    order_id = _place(shop, 1)
+    line = shop.marketplace.snapshot(order_id).lines[0]
+    left = labels._claim_item(
+        order_id, {line.order_item_id: 1}, "buying", labels.BUYING, holder="lost-request"
+    )
+    default_table().put(left)
+
+    busy = call_api(stack, context, "POST", f"/orders/{order_id}/shipments", {"buyLabel": True})
+    assert busy[0] == 409 and "right now" in busy[1]["error"]["message"]
+    with time_machine.travel(datetime.now(UTC) + timedelta(seconds=90)):
+        bought = call_api(stack, context, "POST", f"/orders/{order_id}/shipments", {"buyLabel": True})
+    assert bought[0] == 201, bought
+    assert calls(shop, "createShipment") == 1
+
+
 _NOW = TEST_CLOCK
 
 

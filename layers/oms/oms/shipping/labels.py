@@ -4,6 +4,7 @@ unless the seller names one. The label goes to the documents bucket under buyer/
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -77,16 +78,24 @@ def buy_label(
         or order_package(table, units, settings.package)[0]
     )
     wanted = {u.order_item_id: u.quantity for u in units}
-    unrecorded = _claim(table, order_id, wanted, buy_again=buy_again)
+    holder = uuid.uuid4().hex
+    unrecorded = _claim(table, order_id, wanted, holder, buy_again=buy_again)
     if unrecorded is not None:
         return unrecorded  # bought before, but its shipment was never recorded: use it, do not buy again
     try:
         details, service, region = _offer(client, order, units, ship_from, package, service_id)
-        # from here on a failure may have bought the label: the claim says so until the seller settles it
-        table.put(_claim_item(order_id, wanted, SENT, KEEP_BOUGHT))
     except BaseException:
         table.delete(keys.label_claim_key(order_id))  # nothing was bought: the next request may try again
         raise
+    # from here on a failure may have bought the label: the claim says so until the seller settles it; it is
+    # written only while the claim is still ours (one a request left behind expires and another takes it)
+    sent = _claim_item(order_id, wanted, SENT, KEEP_BOUGHT, holder=holder)
+    try:
+        table.transact([conditional.put_if_held(sent, holder)])
+    except Conflict:
+        raise Conflict(
+            f"a label for order {order_id} is being bought right now; try again in a minute"
+        ) from None
     try:
         bought = create_shipment(client, details, service, region=region)
     except (SpApiError, BudgetExhausted) as error:
@@ -94,7 +103,7 @@ def buy_label(
             raise Conflict(_uncertain(order_id, f"createShipment answered {error.status}")) from None
         table.delete(keys.label_claim_key(order_id))  # refused or throttled before Amazon sold anything
         raise
-    except Exception as error:  # a timeout or a dropped connection: the purchase may have gone through
+    except Exception as error:  # a timeout, a dropped connection, an answer that would not parse: unknown
         raise Conflict(
             _uncertain(order_id, f"no answer to createShipment ({type(error).__name__})")
         ) from None
@@ -310,17 +319,26 @@ def _label(bought: PurchasedLabel, package: PackageDefaults) -> BoughtLabel:
 # --- one purchase per order at a time; a bought label is kept until its shipment is recorded ----------
 
 SENT = "sent"  # createShipment was sent and its answer not recorded: Amazon may have sold the label
-BUYING = timedelta(minutes=5)  # longer than a purchase takes; a crashed purchase frees the order after it
+# Nothing is sent while a claim is "buying" (it becomes "sent" first, only while still held), so a claim left
+# by a request that died before sending frees the order after a minute
+BUYING = timedelta(minutes=1)
 KEEP_BOUGHT = timedelta(days=2)
 
 
 def _claim_item(
-    order_id: str, units: dict[str, int], status: str, lasts: timedelta, label: BoughtLabel | None = None
+    order_id: str,
+    units: dict[str, int],
+    status: str,
+    lasts: timedelta,
+    label: BoughtLabel | None = None,
+    *,
+    holder: str = "",
 ) -> Item:
     return {
         **keys.label_claim_key(order_id),
         "entity": "LabelClaim",
         "status": status,
+        "holder": holder,
         "units": units,
         keys.TTL_ATTRIBUTE: int((utc_now() + lasts).timestamp()),
         **({"label": _label_item(label)} if label else {}),
@@ -348,14 +366,14 @@ def _label_of(item: dict[str, Any]) -> BoughtLabel:
 
 
 def _claim(
-    table: Table, order_id: str, units: dict[str, int], *, buy_again: bool = False
+    table: Table, order_id: str, units: dict[str, int], holder: str, *, buy_again: bool = False
 ) -> BoughtLabel | None:
     """Take the order's purchase slot; or the label a failed request bought for these units (None: buy)."""
     try:
         table.transact(
             [
                 conditional.put_unless_live(
-                    _claim_item(order_id, units, "buying", BUYING), int(utc_now().timestamp())
+                    _claim_item(order_id, units, "buying", BUYING, holder=holder), int(utc_now().timestamp())
                 )
             ]
         )
@@ -372,7 +390,7 @@ def _claim(
         )
     if held.get("status") == SENT:
         if buy_again:  # the seller found no label at Amazon: buy it now
-            table.put(_claim_item(order_id, units, "buying", BUYING))
+            table.put(_claim_item(order_id, units, "buying", BUYING, holder=holder))
             return None
         raise Conflict(_uncertain(order_id, "an earlier purchase got no answer"))
     raise Conflict(f"a label for order {order_id} is being bought right now; try again in a minute")

@@ -21,6 +21,17 @@ def put_unless_live(item: Item, now_epoch: int) -> Write:
     )
 
 
+def put_if_held(item: Item, holder: str) -> Write:
+    """Put `item` only while the stored item is still held by `holder` (a claim nobody took over)."""
+    return Write(
+        "Put",
+        item=item,
+        condition="#holder = :holder",
+        names={"#holder": "holder"},
+        values={":holder": holder},
+    )
+
+
 def put_if_later(item: Item, attribute: str) -> Write:
     """Put `item` unless the stored item's `attribute` is already at or past the new one (marks never go back)."""
     return Write(
