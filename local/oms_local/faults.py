@@ -55,6 +55,23 @@ class FaultPlan:
     log_path: Path | None = None
     _seen: dict[tuple[str, ...], int] = field(default_factory=dict, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    generation: str = field(default="", compare=False)
+
+    def start_generation(self, name: str) -> None:
+        """Number this process among those that ran `name` in this stack (kept next to the log, so it survives
+        the worker's death): the first worker of a function is 0, its replacement after a crash 1, and so on."""
+        if self.log_path is None:
+            return
+        folder = self.log_path.parent / "fault-generations"
+        folder.mkdir(exist_ok=True)
+        fd = os.open(
+            folder / hashlib.sha256(name.encode()).hexdigest()[:16], os.O_WRONLY | os.O_APPEND | os.O_CREAT
+        )
+        try:
+            os.write(fd, b".")
+            self.generation = f"{name}#{os.fstat(fd).st_size}"
+        finally:
+            os.close(fd)
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> FaultPlan | None:
@@ -77,12 +94,15 @@ class FaultPlan:
         }
 
     def draw(self, place: str, operation: str, request: Any) -> float:
-        """A number in [0, 1): the seed, the place, the request and how often this same request came before."""
+        """A number in [0, 1): the seed, the place, the request, how often this same request came before in
+        this process, and the process's generation (a worker that died is replaced by the next one: its
+        successor draws anew rather than meeting the same faults in the same order forever)."""
         digest = _digest(request)
         with self._lock:
             nth = self._seen.get((place, operation, digest), 0)
             self._seen[(place, operation, digest)] = nth + 1
-        hashed = hashlib.sha256(f"{self.seed}|{place}|{operation}|{digest}|{nth}".encode()).digest()
+        key = f"{self.seed}|{self.generation}|{place}|{operation}|{digest}|{nth}"
+        hashed = hashlib.sha256(key.encode()).digest()
         return int.from_bytes(hashed[:8], "big") / 2**64
 
     def record(self, place: str, kind: str, operation: str, **detail: Any) -> None:
@@ -163,6 +183,7 @@ def install_in_worker(plan: FaultPlan, function: str) -> None:
 
     original: Callable[..., Any] = BaseClient._make_api_call  # type: ignore[attr-defined]
     _invocation.function = function
+    plan.start_generation(function)
 
     def faulty(self: Any, operation: str, params: Any) -> Any:
         service = self.meta.service_model.service_name

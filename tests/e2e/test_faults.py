@@ -18,9 +18,9 @@ import pytest
 
 from oms_local import fault_drill
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]  # two stacks, one after the other
 
-ORDERS = 6
+ORDERS = 4
 RATE = 0.3
 SEED = 4
 

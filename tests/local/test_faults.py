@@ -100,3 +100,14 @@ def test_a_batch_dies_part_way_and_other_events_never_do():
     faults.before_invocation(plan, {"httpMethod": "GET"})
     assert faults._invocation.crash_after is None
     assert faults.batch_source({"Records": [{"eventSource": "aws:dynamodb"}]}) == "stream"
+
+
+def test_a_worker_that_replaces_a_dead_one_draws_anew(tmp_path):
+    """Counts of requests seen die with the worker: without its generation, its successor would meet the
+    same faults in the same order and a batch that dies would die again on every redelivery."""
+    log = tmp_path / "faults.jsonl"
+    first, successor = FaultPlan(rate=0.5, seed=1, log_path=log), FaultPlan(rate=0.5, seed=1, log_path=log)
+    first.start_generation("fn")
+    successor.start_generation("fn")
+    batch = [{"messageId": str(n)} for n in range(20)]
+    assert [first.draw("crash", "fn", b) for b in batch] != [successor.draw("crash", "fn", b) for b in batch]
