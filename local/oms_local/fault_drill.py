@@ -190,8 +190,11 @@ def _drive(
     ]
     say(f"{len(order_ids)} orders placed")
 
+    waiting = set(order_ids)
+
     def arrived() -> bool:
-        return all(_status(seller, o) is not None for o in order_ids)
+        waiting.difference_update({o for o in list(waiting) if _status(seller, o) is not None})
+        return not waiting
 
     seller.wait("every order to arrive", arrived, 300, 2)
     say("every order arrived")
@@ -201,21 +204,22 @@ def _drive(
     say(f"every order shipped ({by_hand} labels whose answer was lost recorded by hand)")
 
     last_nudge = [time.monotonic()]
+    unconfirmed = set(order_ids)
 
     def confirmed() -> bool:
         if time.monotonic() - last_nudge[0] > 15:  # the confirm_shipments schedule (every 5 minutes), sooner
             _invoke(stack, seller, "confirm_shipments")
             last_nudge[0] = time.monotonic()
-        for order_id in order_ids:
+        for order_id in sorted(unconfirmed):
             order = seller.call("GET", f"/orders/{order_id}", (200,))
             shipments = order.get("shipments") or []
-            if not shipments or any(
-                (s.get("confirmation") or {}).get("status") != "confirmed" for s in shipments
+            if shipments and all(
+                (s.get("confirmation") or {}).get("status") == "confirmed" for s in shipments
             ):
-                return False
-        return True
+                unconfirmed.discard(order_id)
+        return not unconfirmed
 
-    seller.wait("every shipment confirmed", confirmed, 300, 3)
+    seller.wait("every shipment confirmed", confirmed, 600, 3)  # an outcome left unwritten: a 5-minute lease
     say("every shipment confirmed")
     _invoke(stack, seller, "reconcile_orders")  # the backstop prices the orders (refunds need the prices)
     returned = order_ids[::RETURN_EVERY]
@@ -250,16 +254,17 @@ def _drive(
     say(f"{len(return_ids)} returns received and refunds asked for")
 
     last_check = [time.monotonic()]
+    unrefunded = set(return_ids.values())
 
     def refunded() -> bool:
         if time.monotonic() - last_check[0] > 30:  # the check_refunds schedule (every 15 minutes), sooner: it
             _invoke(stack, seller, "check_refunds")  # sends a refund whose sender died after claiming it
             last_check[0] = time.monotonic()
-        for return_id in return_ids.values():
+        for return_id in sorted(unrefunded):
             refund = seller.call("GET", f"/returns/{return_id}", (200,)).get("refund") or {}
-            if refund.get("status") not in ("submitted", "confirmed"):
-                return False
-        return True
+            if refund.get("status") in ("submitted", "confirmed"):
+                unrefunded.discard(return_id)
+        return not unrefunded
 
     seller.wait("every refund submitted", refunded, 600, 3)  # a claim left behind waits 5 minutes
     say("every refund submitted")
