@@ -443,6 +443,36 @@ def test_two_callers_confirming_at_once_send_it_to_amazon_once(served_stack, sim
     )
 
 
+def test_a_confirmation_whose_outcome_could_not_be_written_is_tried_again_at_once(
+    stack, shop, context, monkeypatch
+):
+    """The fault drill's finding: the outcome's write throttled, and the lease its caller held kept the next
+    run away for five minutes. Now the lease is given back (confirming the same package again is an edit)."""
+    from botocore.exceptions import ClientError
+
+    from oms.shipping import shipments
+
+    order_id = _place(shop, 1)
+    inject_fault(shop, "confirmShipment", 503, 20)  # the first try fails: the shipment waits in the queue
+    _ship(stack, context, order_id)
+    inject_fault(shop, "confirmShipment", 503, 0)
+    table, client = default_table(), fast_client(shop)
+    later = datetime.now(UTC) + timedelta(minutes=2)
+
+    def throttled(*args, **kwargs):
+        raise ClientError(
+            {"Error": {"Code": "ThrottlingException", "Message": "throttled"}}, "TransactWriteItems"
+        )
+
+    with monkeypatch.context() as busy:
+        busy.setattr(shipments, "_keep", throttled)
+        with pytest.raises(ClientError):
+            confirm_due(table, client, now=later)
+    assert confirm_due(table, client, now=later + timedelta(seconds=30)) == {"confirmed": 1}
+    got = call_api(stack, context, "GET", f"/orders/{order_id}")[1]["shipments"][0]["confirmation"]["status"]
+    assert got == "confirmed"
+
+
 @pytest.mark.parametrize(("status", "answer"), [(400, 422), (503, 409)])
 def test_amazon_refusing_or_failing_a_label_purchase_is_a_clear_answer_and_nothing_is_recorded(
     stack, shop, context, status, answer

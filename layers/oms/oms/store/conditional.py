@@ -56,6 +56,18 @@ def confirmation_lease(order_id: str, shipment_id: str, *, until: str, now: str,
     )
 
 
+def release_confirmation_lease(order_id: str, shipment_id: str, *, until: str) -> Write:
+    """Give back a confirmation lease this caller holds (`until` as it set it), so the next run may try at once."""
+    return Write(
+        "Update",
+        key=keys.shipment_key(order_id, shipment_id),
+        update="REMOVE #lease",
+        condition="#lease = :until",
+        names={"#lease": "confirmingUntil"},
+        values={":until": until},
+    )
+
+
 def shipment_confirmation(order_id: str, shipment_id: str, confirmation: Any, due_at: str | None) -> Write:
     """The confirmation outcome on the shipment item, the lease given back, and its place in the queue of
     confirmations due moved to `due_at` (or removed: None, once confirmed or given up)."""
