@@ -18,7 +18,7 @@ import pytest
 
 from oms_local import fault_drill
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]  # two stacks, one after the other
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1800)]  # two stacks, one after the other
 
 ORDERS = 4
 RATE = 0.3
@@ -29,8 +29,8 @@ SEED = 4
 def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[fault_drill.DrillResult, fault_drill.DrillResult]:
     # one stack after the other: two starting at once on a loaded 2-core machine miss the cold-start limit
     work: Path = tmp_path_factory.mktemp("faults")
-    clean = fault_drill.run(work / "clean", orders=ORDERS, faults=0.0, seed=SEED, timeout=300)
-    faulty = fault_drill.run(work / "faulty", orders=ORDERS, faults=RATE, seed=SEED, timeout=400)
+    clean = fault_drill.run(work / "clean", orders=ORDERS, faults=0.0, seed=SEED, timeout=600)
+    faulty = fault_drill.run(work / "faulty", orders=ORDERS, faults=RATE, seed=SEED, timeout=1200)
     return clean, faulty
 
 
