@@ -4,8 +4,8 @@ against a fault-free stack of the same seed run before it. The seller's state en
 the normalising fault_drill.py describes), no dead letter is anything but poison, and Amazon acted once per
 label, confirmation and refund. The large run is bench/faults.py.
 
-The rate is higher than the bench's (0.3 against 0.15) so that a few orders meet every kind of fault; the
-seed is fixed, so a run is reproducible as far as the requests themselves repeat. Dates: the marketplace
+The rate is the bench's (0.15): at 0.3 a confirmation meets faults in the rate budget's own table often enough
+to back off past ten minutes (README, *Benchmarks*). The seed is fixed, so a run is reproducible as far as the requests themselves repeat. Dates: the marketplace
 places the orders on the stacks' own clock (nothing here reads today's date).
 """
 
@@ -21,7 +21,7 @@ from oms_local import fault_drill
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1800)]  # two stacks, one after the other
 
 ORDERS = 4
-RATE = 0.3
+RATE = 0.15
 SEED = 4
 
 
