@@ -107,7 +107,9 @@ class Seller:
                 if answer.status_code in ok:
                     return answer.json() if answer.content else None
                 last = f"{answer.status_code} {answer.text[:300]}"
-                busy = answer.status_code == 409 and "right now" in answer.text  # try again in a minute
+                busy = answer.status_code == 409 and (
+                    "right now" in answer.text or "retry shortly" in answer.text
+                )
                 if answer.status_code < 500 and answer.status_code != 429 and not busy:
                     raise DrillFailed(f"{method} {path}: {last}")
             self.retries += 1
