@@ -537,9 +537,12 @@ def test_a_label_purchase_whose_answer_was_lost_is_never_bought_again_without_th
     inject_fault(shop, "createShipment", 503, 1)  # refused before anything was sold: Amazon's 503
     assert call_api(stack, context, "POST", f"/orders/{unsold}/shipments", {"buyLabel": True})[0] == 409
     assert call_api(stack, context, "POST", f"/orders/{unsold}/shipments", {"buyLabel": True})[0] == 409
-    bought = call_api(
-        stack, context, "POST", f"/orders/{unsold}/shipments", {"buyLabel": True, "buyAgain": True}
-    )
+    refused = call_api(stack, context, "POST", f"/orders/{unsold}/shipments", {"buyLabel": True})
+    purchase = refused[1]["error"]["message"].split('"buyAgain": "')[1].split('"')[0]
+    stale = {"buyLabel": True, "buyAgain": "another-purchase"}  # a retry of an earlier buyAgain: refused
+    assert call_api(stack, context, "POST", f"/orders/{unsold}/shipments", stale)[0] == 409
+    again = {"buyLabel": True, "buyAgain": purchase}
+    bought = call_api(stack, context, "POST", f"/orders/{unsold}/shipments", again)
     assert bought[0] == 201, bought
     assert calls(shop, "createShipment") == 3
     assert len(shop.marketplace.seller_activity(unsold)["labels"]) == 1

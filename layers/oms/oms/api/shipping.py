@@ -56,8 +56,9 @@ class ShipmentRequest(ApiModel):
     package: PackageDefaults | None = None  # with buyLabel: the box (default: the shipping setup's)
     weight_grams: int | None = Field(default=None, gt=0, le=1_000_000)
     multi_order_package: bool = False  # one box holds several orders: their tracking number is shared
-    # with buyLabel, after a 409 saying Amazon may have sold a label: the seller found none, buy it now
-    buy_again: bool = False
+    # with buyLabel, after a 409 saying Amazon may have sold a label: the seller found none for the purchase it
+    # names, buy now (naming it, a retry of this request cannot buy a second time)
+    buy_again: str | None = Field(default=None, max_length=64)  # the purchase a 409 named
 
     @model_validator(mode="after")
     def _one_way(self) -> ShipmentRequest:

@@ -56,11 +56,11 @@ def buy_label(
     items: list[RequestedItem] | None = None,
     service_id: str | None = None,
     package: PackageDefaults | None = None,
-    buy_again: bool = False,
+    buy_again: str | None = None,
 ) -> BoughtLabel:
     """Buy (and store) the label for the units `items` names, or all that remain; checks first that they can ship.
     A purchase whose answer was lost (createShipment's 5xx, a timeout, the function dying) is never sent again
-    on its own: the order says so (409) until the seller records the label Amazon sold or says `buy_again`."""
+    on its own: the order says so (409) until the seller records the label Amazon sold or says `buy_again` naming that purchase."""
     current = table.get(keys.order_key(order_id), consistent=True)
     if current is None:
         raise NotFound(f"order {order_id} is not known here")
@@ -100,12 +100,12 @@ def buy_label(
         bought = create_shipment(client, details, service, region=region)
     except (SpApiError, BudgetExhausted) as error:
         if isinstance(error, SpApiError) and error.status >= 500:
-            raise Conflict(_uncertain(order_id, f"createShipment answered {error.status}")) from None
+            raise Conflict(_uncertain(order_id, f"createShipment answered {error.status}", holder)) from None
         table.delete(keys.label_claim_key(order_id))  # refused or throttled before Amazon sold anything
         raise
     except Exception as error:  # a timeout, a dropped connection, an answer that would not parse: unknown
         raise Conflict(
-            _uncertain(order_id, f"no answer to createShipment ({type(error).__name__})")
+            _uncertain(order_id, f"no answer to createShipment ({type(error).__name__})", holder)
         ) from None
     label = _label(bought, package)
     table.put(_claim_item(order_id, wanted, "bought", KEEP_BOUGHT, label))  # paid for: never bought twice
@@ -117,11 +117,11 @@ def buy_label(
     return label
 
 
-def _uncertain(order_id: str, what: str) -> str:
+def _uncertain(order_id: str, what: str, purchase: str) -> str:
     return (
         f"Amazon may have sold a label for order {order_id} ({what}, so it is not bought again here): if "
         "Seller Central shows the label, record it with its carrier and trackingNumber; if not, send this "
-        'again with "buyAgain": true'
+        f'again with "buyAgain": "{purchase}" (that purchase; a retry of a request that says it buys at most once)'
     )
 
 
@@ -366,7 +366,7 @@ def _label_of(item: dict[str, Any]) -> BoughtLabel:
 
 
 def _claim(
-    table: Table, order_id: str, units: dict[str, int], holder: str, *, buy_again: bool = False
+    table: Table, order_id: str, units: dict[str, int], holder: str, *, buy_again: str | None = None
 ) -> BoughtLabel | None:
     """Take the order's purchase slot; or the label a failed request bought for these units (None: buy)."""
     try:
@@ -389,10 +389,12 @@ def _claim(
             f"{label['tracking_number']}) is not recorded yet: record it with its carrier, trackingNumber and items"
         )
     if held.get("status") == SENT:
-        if buy_again:  # the seller found no label at Amazon: buy it now
+        if buy_again and buy_again == held.get("holder"):  # the seller found no label for that purchase
             table.put(_claim_item(order_id, units, "buying", BUYING, holder=holder))
             return None
-        raise Conflict(_uncertain(order_id, "an earlier purchase got no answer"))
+        raise Conflict(
+            _uncertain(order_id, "an earlier purchase got no answer", str(held.get("holder") or ""))
+        )
     raise Conflict(f"a label for order {order_id} is being bought right now; try again in a minute")
 
 
