@@ -106,7 +106,7 @@ class Seller:
             else:
                 if answer.status_code in ok:
                     return answer.json() if answer.content else None
-                last = f"{answer.status_code} {answer.text[:300]}"
+                last = f"{answer.status_code} {answer.text[:1000]}"
                 busy = answer.status_code == 409 and (
                     "right now" in answer.text or "retry shortly" in answer.text
                 )
