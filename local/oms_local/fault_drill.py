@@ -11,6 +11,8 @@ What is normalised, and why (the two runs are two stacks with their own clocks a
   tracking numbers, feed ids, ledger entry ids): replaced by the order's place in the run (order 3's return is
   "order#3/return"); the set of them still has to match one to one;
 - times (every ISO timestamp and epoch second, TTLs): dropped, as the runs ran at different moments;
+- how a shipment's label came (source, rate, service, carrier, label file, weight, estimated delivery): the
+  cheapest on-time service depends on when it was bought, and a label whose answer was lost is recorded by hand;
 - the order's raw notification bookkeeping (which notification was applied last, its sequence, version
   counters): dropped, as a redelivered message legitimately bumps them.
 Everything else is compared as it is: statuses, quantities, amounts, stock on hand / reserved / shipped,
@@ -447,7 +449,8 @@ def normalise(items: list[dict[str, Any]], order_ids: list[str]) -> dict[str, An
     }
 
 
-# a shipment's label as bought through the API, or recorded by hand after Amazon's answer was lost
+# a shipment's label as bought through the API, or recorded by hand after Amazon's answer was lost; and its
+# carrier: Buy Shipping's cheapest on-time service depends on when the label is bought (a faulty run buys later)
 _HOW_RECORDED = frozenset(
     {
         "source",
@@ -458,6 +461,7 @@ _HOW_RECORDED = frozenset(
         "estimatedDelivery",
         "amazonShipmentId",
         "carrierName",
+        "carrier",
     }
 )
 _SKIP = frozenset({"gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk"})
