@@ -35,8 +35,32 @@ from oms_local.ports import DEFAULT_PORT
     default=None,
     help="Where outputs.json and logs go [.oms, or .oms/PORT on another port].",
 )
+@click.option(
+    "--faults",
+    type=click.FloatRange(min=0, max=1, max_open=True),
+    default=0.0,
+    envvar="OMS_LOCAL_FAULTS",
+    show_default=True,
+    help="Fault mode: this share of DynamoDB calls, SP-API calls and SQS/stream batches fail "
+    "(throttled, 5xx, timeouts, answers lost after acting, batches dying part way). Env: OMS_LOCAL_FAULTS.",
+)
+@click.option(
+    "--faults-seed",
+    type=int,
+    default=0,
+    envvar="OMS_LOCAL_FAULTS_SEED",
+    show_default=True,
+    help="Seed of the fault mode's decisions (the same requests fail the same way). Env: OMS_LOCAL_FAULTS_SEED.",
+)
 def local(
-    port: int, host: str, simulator: bool, orders_per_minute: float, region: str, state_dir: Path | None
+    port: int,
+    host: str,
+    simulator: bool,
+    orders_per_minute: float,
+    region: str,
+    state_dir: Path | None,
+    faults: float,
+    faults_seed: int,
 ) -> None:
     """Start the whole stack locally (moto, API, pollers, schedules, marketplace) until Ctrl-C."""
     from oms_local.clock import follow_shift
@@ -51,6 +75,8 @@ def local(
         simulator=simulator,
         orders_per_minute=orders_per_minute,
         state_dir=state_dir,
+        faults=faults,
+        faults_seed=faults_seed,
     )
     stack = LocalStack(options)
     try:

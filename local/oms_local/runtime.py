@@ -258,13 +258,22 @@ class _Context:
 def _serve() -> None:
     requests = os.fdopen(int(os.environ["OMS_RUNTIME_IN"]), "rb")
     module_name, function_name = os.environ["_HANDLER"].rsplit(".", 1)
+    from oms_local import faults  # fault mode (oms local --faults): set up before the handler's clients exist
+
+    plan = faults.FaultPlan.from_environment()
+    if plan is not None:
+        faults.install_in_worker(plan, os.environ.get("AWS_LAMBDA_FUNCTION_NAME", module_name))
     handler = getattr(importlib.import_module(module_name), function_name)
     answers = os.fdopen(int(os.environ["OMS_RUNTIME_OUT"]), "wb", buffering=0)
     answers.write(b'{"ready": true}\n')
     for line in requests:
         request = json.loads(line)
         try:
+            if plan is not None:
+                faults.before_invocation(plan, request["event"])
             result = handler(request["event"], _Context(request["requestId"], request["deadline"]))
+            if plan is not None:
+                faults.after_invocation()
             answer: dict[str, Any] = {"result": result}
             payload = json.dumps(answer, default=str)
         except Exception as error:

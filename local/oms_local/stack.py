@@ -31,6 +31,7 @@ from oms_local.api_gateway import MAX_PAYLOAD_BYTES, ApiGateway, admit_api_token
 from oms_local.content_types import content_type
 from oms_local.dashboard_headers import local_security_headers
 from oms_local.demo import seed_demo, stock_rest
+from oms_local.faults import FaultPlan
 from oms_local.ports import DEFAULT_PORT, default_state_dir
 from oms_local.resources import LocalResources, create_resources
 from oms_local.runtime import FunctionPool, FunctionSpec, InvocationError, die_with_parent
@@ -51,6 +52,8 @@ class Options:
     orders_per_minute: float = 12.0
     state_dir: Path | None = None
     quiet: bool = False
+    faults: float = 0.0  # fault mode: the share of DynamoDB calls, SP-API calls and batches that fail
+    faults_seed: int = 0
 
 
 class LocalStack:
@@ -69,6 +72,7 @@ class LocalStack:
         self._sqs: Any = None
         self.outputs: dict[str, Any] = {}
         self._say_lock = threading.Lock()
+        self.fault_plan: FaultPlan | None = None
 
     # ------------------------------------------------------------------ life cycle
 
@@ -81,6 +85,7 @@ class LocalStack:
         started = time.monotonic()
         self.state_dir.mkdir(parents=True, exist_ok=True)
         (self.state_dir / "outputs.json").unlink(missing_ok=True)
+        self.fault_plan = self._fault_plan()
         simulator = self.simulator = self._start_simulator()
         endpoint = self._start_moto()
         self.resources = create_resources(
@@ -192,12 +197,25 @@ class LocalStack:
             config, notify=self._notify, host=self.options.host, log=lambda text: self.say(f"  sim  {text}")
         )
         simulator.marketplace.deliver_mail = self._deliver_mail
+        simulator.server.chaos = self.fault_plan
         simulator.start()
         self.say(
             f"  sim  local SP-API at {simulator.url} (seller {simulator.seller_id}, "
             f"marketplace {simulator.marketplace_id}; {simulator.marketplace.catalogue.source})"
         )
+        if self.fault_plan is not None:
+            self.say(
+                f"  ...  fault mode: {self.fault_plan.rate:.0%} of DynamoDB calls, SP-API calls and batches fail "
+                f"(seed {self.fault_plan.seed}); what was injected: {self.fault_plan.log_path}"
+            )
         return simulator
+
+    def _fault_plan(self) -> FaultPlan | None:
+        if self.options.faults <= 0:
+            return None
+        log = self.state_dir / "faults.jsonl"
+        log.unlink(missing_ok=True)
+        return FaultPlan(rate=self.options.faults, seed=self.options.faults_seed, log_path=log)
 
     def _deliver_mail(self, raw: bytes) -> None:
         """A buyer's mail goes where SES's receipt rule stores it: the documents bucket, under the rule's
@@ -257,6 +275,8 @@ class LocalStack:
                 "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
                 "PYTHONUNBUFFERED": "1",
                 "PYTHONDONTWRITEBYTECODE": "1",
+                # fault mode: read by the local runtime (oms_local.faults), never by the function's code
+                **(self.fault_plan.environment() if self.fault_plan else {}),
             }
         )
         return FunctionSpec(

@@ -376,3 +376,39 @@ def test_a_finished_feed_nobody_here_sent_is_acknowledged(stack, context, caplog
             "batchItemFailures": []
         }
     assert "a feed not sent by the refunds finished" in caplog.text  # ours to look at, not another stack's
+
+
+def test_a_throttled_read_while_sending_leaves_no_claim_so_the_streams_retry_sends_it_at_once(
+    stack, context, amazon, shipped, monkeypatch
+):
+    """The fault drill's finding: the order's read came after the claim, so a throttle there left the refund
+    claimed and unsent until the refund check's grace period (minutes); now nothing is claimed before it."""
+    from botocore.exceptions import ClientError
+
+    from oms.returns import refunds
+
+    heard = Heard(amazon, stack)
+    stream = TableStream(stack, "submit_refunds", stack.handler("submit_refunds").lambda_handler)
+    stream.deliver()
+    return_id = _received_return(stack, context, shipped)
+    assert call_api(stack, context, "POST", f"/returns/{return_id}/refund", {})[0] == 202
+
+    real = refunds.OrderRepository.get
+    throttles = [1]
+
+    def throttled_once(self, order_id):
+        if throttles:
+            throttles.pop()
+            raise ClientError(
+                {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "throttled"}},
+                "GetItem",
+            )
+        return real(self, order_id)
+
+    with monkeypatch.context() as busy:
+        busy.setattr(refunds.OrderRepository, "get", throttled_once)
+        stream.deliver()  # the first try fails on the read; the stream's retry of the batch sends it
+    assert throttles == []
+    assert calls(amazon, "createFeed") == 1
+    heard.apply("FEED_PROCESSING_FINISHED")
+    assert _return(stack, context, return_id)["refund"]["status"] == "submitted"

@@ -443,7 +443,37 @@ def test_two_callers_confirming_at_once_send_it_to_amazon_once(served_stack, sim
     )
 
 
-@pytest.mark.parametrize(("status", "answer"), [(400, 422), (503, 503)])
+def test_a_confirmation_whose_outcome_could_not_be_written_is_tried_again_at_once(
+    stack, shop, context, monkeypatch
+):
+    """The fault drill's finding: the outcome's write throttled, and the lease its caller held kept the next
+    run away for five minutes. Now the lease is given back (confirming the same package again is an edit)."""
+    from botocore.exceptions import ClientError
+
+    from oms.shipping import shipments
+
+    order_id = _place(shop, 1)
+    inject_fault(shop, "confirmShipment", 503, 20)  # the first try fails: the shipment waits in the queue
+    _ship(stack, context, order_id)
+    inject_fault(shop, "confirmShipment", 503, 0)
+    table, client = default_table(), fast_client(shop)
+    later = datetime.now(UTC) + timedelta(minutes=2)
+
+    def throttled(*args, **kwargs):
+        raise ClientError(
+            {"Error": {"Code": "ThrottlingException", "Message": "throttled"}}, "TransactWriteItems"
+        )
+
+    with monkeypatch.context() as busy:
+        busy.setattr(shipments, "_keep", throttled)
+        with pytest.raises(ClientError):
+            confirm_due(table, client, now=later)
+    assert confirm_due(table, client, now=later + timedelta(seconds=30)) == {"confirmed": 1}
+    got = call_api(stack, context, "GET", f"/orders/{order_id}")[1]["shipments"][0]["confirmation"]["status"]
+    assert got == "confirmed"
+
+
+@pytest.mark.parametrize(("status", "answer"), [(400, 422), (503, 409)])
 def test_amazon_refusing_or_failing_a_label_purchase_is_a_clear_answer_and_nothing_is_recorded(
     stack, shop, context, status, answer
 ):
@@ -474,6 +504,68 @@ def test_a_label_bought_but_not_recorded_is_reused_never_bought_twice(stack, sho
     assert calls(shop, "createShipment") == 1
     assert table.get(keys.label_claim_key(order_id)) is None  # recorded: the claim is gone
     label_recorded(table, order_id)  # harmless when there is nothing to release
+
+
+def test_a_label_purchase_whose_answer_was_lost_is_never_bought_again_without_the_sellers_word(
+    stack, shop, context
+):
+    """The fault drill's finding: createShipment answered 500 after Amazon sold the label, and the client's
+    retry (or the seller's) bought a second one. Now the order says a label may have been sold (409) until
+    the seller records it by hand, or, finding none at Amazon, says buyAgain."""
+    work = shop.server._work["createShipment"]
+
+    def sold_then_lost(params, query, body):
+        work(params, query, body)  # Amazon sells the label; its answer never arrives
+        return 500, {"errors": [{"code": "InternalFailure", "message": "We encountered an internal error."}]}
+
+    sold, unsold = _place(shop, 1), _place(shop, 1)
+    shop.server._work["createShipment"] = sold_then_lost
+    try:
+        got = call_api(stack, context, "POST", f"/orders/{sold}/shipments", {"buyLabel": True})
+    finally:
+        shop.server._work["createShipment"] = work
+    assert got[0] == 409 and "may have sold a label" in got[1]["error"]["message"], got
+    assert calls(shop, "createShipment") == 1  # not retried
+    again = call_api(stack, context, "POST", f"/orders/{sold}/shipments", {"buyLabel": True})
+    assert again[0] == 409 and "buyAgain" in again[1]["error"]["message"]
+    assert calls(shop, "createShipment") == 1
+    (label,) = shop.marketplace.seller_activity(sold)["labels"]  # what Seller Central shows
+    by_hand = {"carrier": label["carrierName"], "trackingNumber": label["trackingId"]}
+    assert call_api(stack, context, "POST", f"/orders/{sold}/shipments", by_hand)[0] == 201
+    assert default_table().get(keys.label_claim_key(sold)) is None
+
+    inject_fault(shop, "createShipment", 503, 1)  # refused before anything was sold: Amazon's 503
+    assert call_api(stack, context, "POST", f"/orders/{unsold}/shipments", {"buyLabel": True})[0] == 409
+    assert call_api(stack, context, "POST", f"/orders/{unsold}/shipments", {"buyLabel": True})[0] == 409
+    refused = call_api(stack, context, "POST", f"/orders/{unsold}/shipments", {"buyLabel": True})
+    purchase = refused[1]["error"]["message"].split('"buyAgain": "')[1].split('"')[0]
+    stale = {"buyLabel": True, "buyAgain": "another-purchase"}  # a retry of an earlier buyAgain: refused
+    assert call_api(stack, context, "POST", f"/orders/{unsold}/shipments", stale)[0] == 409
+    again = {"buyLabel": True, "buyAgain": purchase}
+    bought = call_api(stack, context, "POST", f"/orders/{unsold}/shipments", again)
+    assert bought[0] == 201, bought
+    assert calls(shop, "createShipment") == 3
+    assert len(shop.marketplace.seller_activity(unsold)["labels"]) == 1
+
+
+def test_a_claim_left_by_a_request_whose_answer_was_lost_frees_the_order_after_a_minute(stack, shop, context):
+    """The claim's write applied and its answer was lost (fault mode's DynamoDB 'after applying'): the seller's
+    retry finds the order being bought; nothing was sent, so a minute later it buys, once."""
+    from oms.shipping import labels
+
+    order_id = _place(shop, 1)
+    line = shop.marketplace.snapshot(order_id).lines[0]
+    left = labels._claim_item(
+        order_id, {line.order_item_id: 1}, "buying", labels.BUYING, holder="lost-request"
+    )
+    default_table().put(left)
+
+    busy = call_api(stack, context, "POST", f"/orders/{order_id}/shipments", {"buyLabel": True})
+    assert busy[0] == 409 and "right now" in busy[1]["error"]["message"]
+    with time_machine.travel(datetime.now(UTC) + timedelta(seconds=90)):
+        bought = call_api(stack, context, "POST", f"/orders/{order_id}/shipments", {"buyLabel": True})
+    assert bought[0] == 201, bought
+    assert calls(shop, "createShipment") == 1
 
 
 _NOW = TEST_CLOCK

@@ -231,3 +231,19 @@ def test_an_authorizer_that_times_out_is_a_500_not_a_401_that_says_the_sign_in_e
         else {"statusCode": 200, "body": "{}"}
     )
     assert gateway.handle("GET", "/orders", {"Authorization": ["Bearer secret-token"]}, b"", "::1")[0] == 200
+
+
+def test_a_failing_authorizer_answers_500_not_401_so_the_client_retries_rather_than_logs_out():
+    """A throttled table read in the authorizer is API Gateway's AUTHORIZER_FAILURE (500), not a refusal."""
+    invoked: list = []
+    gateway = _gateway(invoked)
+
+    def failing(function, event):
+        raise InvocationError(
+            {"errorMessage": "ProvisionedThroughputExceededException", "errorType": "ClientError"}
+        )
+
+    gateway.invoke = failing
+    status, _, _ = gateway.handle("GET", "/orders", {"Authorization": ["Bearer secret-token"]}, b"", "::1")
+    assert status == 500
+    assert invoked == []

@@ -27,6 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from oms_local.faults import FaultPlan, sp_api_fault
 from oms_local.simulator import contract, shapes
 from oms_local.simulator.config import DOCUMENTS_PATH
 from oms_local.simulator.entities import FULFILLMENT_STATUS, PENDING, PENDING_AVAILABILITY, UNSHIPPED
@@ -81,6 +82,25 @@ _FAULT_ERRORS = {
     503: ("ServiceUnavailable", "Service temporarily unavailable. Please try again."),
 }
 Answer = tuple[int, Any]
+DROPPED = 0  # a status that means: close the connection without answering (a timeout, as the client sees it)
+# Operations where Amazon acts (a label bought, a shipment confirmed, a feed taken): each one that acted is
+# logged with what it acted on, so a fault run can count the calls sent twice.
+_ACTS_ON: dict[str, Callable[[dict[str, str], Any], str]] = {
+    "confirmShipment": lambda params, body: json.dumps(
+        [params["orderId"], str((body.get("packageDetail") or {}).get("packageReferenceId"))]
+    ),
+    "createShipment": lambda params, body: json.dumps(
+        [
+            body["ShipmentRequestDetails"]["AmazonOrderId"],
+            sorted(
+                (str(i["OrderItemId"]), int(i["Quantity"]))
+                for i in body["ShipmentRequestDetails"]["ItemList"]
+            ),
+        ]
+    ),
+    "createFeed": lambda params, body: str(body.get("feedType")),
+    "patchListingsItem": lambda params, body: params["sku"],
+}
 
 
 class ControlError(Exception):
@@ -185,6 +205,8 @@ class SpApiServer:
         self.stats = {op: OperationStats() for op in OPERATIONS}
         self.lwa_requests = 0
         self.faults: dict[str, list[int]] = {}  # operation -> [status, remaining]
+        self.chaos: FaultPlan | None = None  # fault mode (oms local --faults): random faults, seeded
+        self.acted: list[tuple[str, str]] = []  # (operation, what it acted on), in order
         self._tokens: dict[str, float] = {}  # access token -> expiry (monotonic)
         self._lock = threading.Lock()
         self._started = time.monotonic()
@@ -355,6 +377,14 @@ class SpApiServer:
             return 403, ApiError(
                 403, "Unauthorized", "Access to requested resource is denied.", problem
             ).body()
+        chaos = sp_api_fault(self.chaos, operation, [params, query, body]) if self.chaos else None
+        if chaos is not None and self.chaos is not None:
+            self.chaos.record("sp-api", chaos.kind, operation)
+            with self._lock:
+                stats.faults += 1
+                stats.throttled += chaos.status == 429
+            if not chaos.after_acting:
+                return self._chaos_answer(chaos.status)
         fault = self.take_fault(operation)
         if fault is not None:
             with self._lock:
@@ -391,9 +421,35 @@ class SpApiServer:
         with self._lock:
             if status < 400:
                 stats.ok += 1
+                if operation in _ACTS_ON:
+                    self.acted.append((operation, _ACTS_ON[operation](params, body)))
             else:
                 stats.errors += 1
+        if chaos is not None:  # it acted (or refused); the answer is lost
+            return self._chaos_answer(chaos.status)
         return status, answer
+
+    @staticmethod
+    def _chaos_answer(status: int) -> Answer:
+        if status == DROPPED:
+            return DROPPED, None
+        code, message = _FAULT_ERRORS[status]
+        return status, {"errors": [{"code": code, "message": message}]}
+
+    def acted_view(self) -> dict[str, Any]:
+        """What Amazon acted on, counted: how many times each label (order and units), each order's
+        confirmation, each feed type and listing patch was accepted, and each order's refund postings."""
+        with self._lock:
+            acted = list(self.acted)
+        counts: dict[str, dict[str, int]] = {}
+        for operation, key in acted:
+            counts.setdefault(operation, {})
+            counts[operation][key] = counts[operation].get(key, 0) + 1
+        refunds: dict[str, int] = {}
+        with self.marketplace._lock:
+            for posting in self.marketplace.feeds_state.refunds:
+                refunds[posting.order_id] = refunds.get(posting.order_id, 0) + 1
+        return {"acted": counts, "refundPostings": refunds}
 
     def _search_orders(self, params: dict[str, str], query: dict[str, list[str]], body: Any) -> Answer:
         return 200, self.marketplace.search_orders(search_parameters(query))
@@ -553,6 +609,8 @@ class SpApiServer:
                                 op: {"status": s, "remaining": n} for op, (s, n) in self.faults.items()
                             }
                         }
+            if method == "GET" and parts == ["acted"]:
+                return 200, self.acted_view()
             if method == "GET" and parts == ["stats"]:
                 return 200, self.stats_view()
             if method == "POST" and parts == ["stats", "reset"]:
@@ -745,6 +803,9 @@ class SpApiServer:
                         status, answer = server.control(self.command, path, _json(raw))
                     else:
                         status, answer = self._amazon(path, query, raw, headers)
+                        if status == DROPPED:  # fault mode: no answer at all, the connection closes
+                            self.close_connection = True
+                            return
                 except _BadJson as error:
                     status, answer = 400, ApiError(400, "InvalidInput", "Invalid Input", str(error)).body()
                 except Exception as error:  # a bug in the simulator: answer like Amazon's 500

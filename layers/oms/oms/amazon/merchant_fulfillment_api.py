@@ -304,6 +304,7 @@ def create_shipment(
             "ShippingServiceId": service.service_id,
             "ShippingServiceOfferId": service.offer_id,
         },
+        retry_server_errors=False,  # a 5xx may have sold the label: never bought twice by a retry
     )
     return purchased_label(answer.payload)
 

@@ -24,7 +24,7 @@ from oms.orders.views import OrderView, ShipmentView, order_view
 from oms.settings import get_settings
 from oms.shipping.batches import Batch, create_batch, get_batch, list_batches, orders_in_pick_group
 from oms.shipping.end_of_day import end_of_day_form, form_json, shipping_spend, store_form
-from oms.shipping.labels import Rates, buy_label, label_recorded, shipping_rates
+from oms.shipping.labels import Rates, buy_label, label_recorded, settle_by_hand, shipping_rates
 from oms.shipping.shipments import BoughtLabel, Recorded, confirm, confirm_now, ship
 from oms.store import keys
 from oms.store.default import default_table
@@ -56,6 +56,9 @@ class ShipmentRequest(ApiModel):
     package: PackageDefaults | None = None  # with buyLabel: the box (default: the shipping setup's)
     weight_grams: int | None = Field(default=None, gt=0, le=1_000_000)
     multi_order_package: bool = False  # one box holds several orders: their tracking number is shared
+    # with buyLabel, after a 409 saying Amazon may have sold a label: the seller found none for the purchase it
+    # names, buy now (naming it, a retry of this request cannot buy a second time)
+    buy_again: str | None = Field(default=None, max_length=64)  # the purchase a 409 named
 
     @model_validator(mode="after")
     def _one_way(self) -> ShipmentRequest:
@@ -79,8 +82,9 @@ class ShipmentAnswer(ApiModel):
     responses={
         201: {"description": "recorded (and confirmed to Amazon, or queued to be)"},
         409: {
-            "description": "not MFN, canceled, fully shipped, more units than remain, or the tracking number "
-            "is another order's (without multiOrderPackage)"
+            "description": "not MFN, canceled, fully shipped, more units than remain, the tracking number "
+            "is another order's (without multiOrderPackage), or Amazon may have sold a label whose answer was "
+            "lost (record it by hand, or send again with buyAgain)"
         },
         422: {"description": "Amazon refused the label or the ship-from address"},
         503: {"description": "Amazon is busy or the rate budget is spent; nothing was changed"},
@@ -99,6 +103,7 @@ def post_shipment(orderId: OrderId, body: ShipmentRequest) -> tuple[ShipmentAnsw
             items=body.items,
             service_id=body.shipping_service_id,
             package=body.package,
+            buy_again=body.buy_again,
         )
     else:
         client = _client_or_none()
@@ -115,6 +120,8 @@ def post_shipment(orderId: OrderId, body: ShipmentRequest) -> tuple[ShipmentAnsw
     )
     if body.buy_label:
         label_recorded(table, order_id)
+    else:
+        settle_by_hand(table, order_id)  # the label a purchase without an answer bought, recorded by hand
     order, shipment = confirm_now(table, client, order, shipment)  # the queue retries what this leaves
     return _answer(order, shipment.shipment_id), 201
 

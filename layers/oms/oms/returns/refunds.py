@@ -146,7 +146,7 @@ def submit_refund(table: Table, client: SpApiClient, return_id: str, *, seller_i
     """Send the return's pending refund to Amazon once. What happened: "sent", "refused", "nothing" (no
     pending unsent refund), "interrupted" (claimed before and never recorded: left to the refund check)."""
     now = utc_now()
-    outcome = {"claim": ""}
+    outcome = {"claim": "", "marketplace": ""}
 
     def claim(ret: Return) -> Return | None:
         refund = ret.refund
@@ -156,13 +156,18 @@ def submit_refund(table: Table, client: SpApiClient, return_id: str, *, seller_i
         if refund.claimed_at is not None:
             outcome["claim"] = "interrupted"
             return None
+        # read before the claim: a read that fails (throttled) leaves nothing claimed, so the stream's retry
+        # sends it at once instead of leaving it to the refund check's grace period
+        outcome["marketplace"] = (
+            outcome["marketplace"] or OrderRepository(table).get(ret.order_id).marketplace_id
+        )
         return claimed(ret, now)
 
     ret = _change(table, return_id, claim, lambda after: [])
     if ret is None:
         return outcome["claim"]
     assert ret.refund is not None
-    marketplace = OrderRepository(table).get(ret.order_id).marketplace_id
+    marketplace = outcome["marketplace"]
     refund_id = ret.refund.refund_id
     try:
         document = upload_feed_document(

@@ -4,18 +4,20 @@ unless the seller names one. The label goes to the documents bucket under buyer/
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from oms.amazon.client import SpApiClient, region_of
+from oms.amazon.client import SpApiClient, SpApiError, region_of
 from oms.amazon.merchant_fulfillment_api import (
     Address,
     PackageDimensions,
     PurchasedLabel,
     ShipmentRequestDetails,
+    ShippingService,
     Weight,
     cheapest_on_time,
     choose_service,
@@ -25,6 +27,7 @@ from oms.amazon.merchant_fulfillment_api import (
     meets_promise,
     shipment_request,
 )
+from oms.amazon.rate_budget import BudgetExhausted
 from oms.domain.carriers import OTHER
 from oms.domain.carriers import carrier as carrier_for
 from oms.domain.orders import Order, ShipmentItem
@@ -54,8 +57,11 @@ def buy_label(
     items: list[RequestedItem] | None = None,
     service_id: str | None = None,
     package: PackageDefaults | None = None,
+    buy_again: str | None = None,
 ) -> BoughtLabel:
-    """Buy (and store) the label for the units `items` names, or all that remain; checks first that they can ship."""
+    """Buy (and store) the label for the units `items` names, or all that remain; checks first that they can ship.
+    A purchase whose answer was lost (createShipment's 5xx, a timeout, the function dying) is never sent again
+    on its own: the order says so (409) until the seller records the label Amazon sold or says `buy_again` naming that purchase."""
     current = table.get(keys.order_key(order_id), consistent=True)
     if current is None:
         raise NotFound(f"order {order_id} is not known here")
@@ -73,16 +79,37 @@ def buy_label(
         or order_package(table, units, settings.package)[0]
     )
     wanted = {u.order_item_id: u.quantity for u in units}
-    unrecorded = _claim(table, order_id, wanted)
+    holder = uuid.uuid4().hex
+    unrecorded = _claim(table, order_id, wanted, holder, buy_again=buy_again)
     if unrecorded is not None:
         return unrecorded  # bought before, but its shipment was never recorded: use it, do not buy again
     try:
-        bought = _buy(
+        details, service, region = _offer(
             client, order, units, ship_from, package, service_id, ZoneInfo(settings.warehouse.time_zone)
         )
     except BaseException:
         table.delete(keys.label_claim_key(order_id))  # nothing was bought: the next request may try again
         raise
+    # from here on a failure may have bought the label: the claim says so until the seller settles it; it is
+    # written only while the claim is still ours (one a request left behind expires and another takes it)
+    sent = _claim_item(order_id, wanted, SENT, KEEP_BOUGHT, holder=holder)
+    try:
+        table.transact([conditional.put_if_held(sent, holder)])
+    except Conflict:
+        raise Conflict(
+            f"a label for order {order_id} is being bought right now; try again in a minute"
+        ) from None
+    try:
+        bought = create_shipment(client, details, service, region=region)
+    except (SpApiError, BudgetExhausted) as error:
+        if isinstance(error, SpApiError) and error.status >= 500:
+            raise Conflict(_uncertain(order_id, f"createShipment answered {error.status}", holder)) from None
+        table.delete(keys.label_claim_key(order_id))  # refused or throttled before Amazon sold anything
+        raise
+    except Exception as error:  # a timeout, a dropped connection, an answer that would not parse: unknown
+        raise Conflict(
+            _uncertain(order_id, f"no answer to createShipment ({type(error).__name__})", holder)
+        ) from None
     label = _label(bought, package)
     table.put(_claim_item(order_id, wanted, "bought", KEEP_BOUGHT, label))  # paid for: never bought twice
     extension = _EXTENSIONS.get(bought.label.file_type, "bin")
@@ -91,6 +118,14 @@ def buy_label(
     label = replace(label, label_key=key)
     table.put(_claim_item(order_id, wanted, "bought", KEEP_BOUGHT, label))
     return label
+
+
+def _uncertain(order_id: str, what: str, purchase: str) -> str:
+    return (
+        f"Amazon may have sold a label for order {order_id} ({what}, so it is not bought again here): if "
+        "Seller Central shows the label, record it with its carrier and trackingNumber; if not, send this "
+        f'again with "buyAgain": "{purchase}" (that purchase; a retry of a request that says it buys at most once)'
+    )
 
 
 def _rule_preset(
@@ -122,7 +157,7 @@ def _details(
     )
 
 
-def _buy(
+def _offer(
     client: SpApiClient,
     order: Order,
     units: list[ShipmentItem],
@@ -130,7 +165,8 @@ def _buy(
     package: PackageDefaults,
     service_id: str | None,
     zone: tzinfo,
-) -> PurchasedLabel:
+) -> tuple[ShipmentRequestDetails, ShippingService, str]:
+    """The request, the service chosen among Amazon's offers, and the region (nothing bought yet)."""
     details = _details(order, units, ship_from, package)
     region = region_of(order.marketplace_id)
     handling = order.handling
@@ -141,7 +177,7 @@ def _buy(
         rule_choice=(handling.carrier, handling.service) if handling else (None, None),
         zone=zone,
     )
-    return create_shipment(client, details, service, region=region)
+    return details, service, region
 
 
 _BOX_UNITS = {"in": "inches", "cm": "centimeters"}
@@ -287,17 +323,27 @@ def _label(bought: PurchasedLabel, package: PackageDefaults) -> BoughtLabel:
 
 # --- one purchase per order at a time; a bought label is kept until its shipment is recorded ----------
 
-BUYING = timedelta(minutes=5)  # longer than a purchase takes; a crashed purchase frees the order after it
+SENT = "sent"  # createShipment was sent and its answer not recorded: Amazon may have sold the label
+# Nothing is sent while a claim is "buying" (it becomes "sent" first, only while still held), so a claim left
+# by a request that died before sending frees the order after a minute
+BUYING = timedelta(minutes=1)
 KEEP_BOUGHT = timedelta(days=2)
 
 
 def _claim_item(
-    order_id: str, units: dict[str, int], status: str, lasts: timedelta, label: BoughtLabel | None = None
+    order_id: str,
+    units: dict[str, int],
+    status: str,
+    lasts: timedelta,
+    label: BoughtLabel | None = None,
+    *,
+    holder: str = "",
 ) -> Item:
     return {
         **keys.label_claim_key(order_id),
         "entity": "LabelClaim",
         "status": status,
+        "holder": holder,
         "units": units,
         keys.TTL_ATTRIBUTE: int((utc_now() + lasts).timestamp()),
         **({"label": _label_item(label)} if label else {}),
@@ -324,13 +370,15 @@ def _label_of(item: dict[str, Any]) -> BoughtLabel:
     )
 
 
-def _claim(table: Table, order_id: str, units: dict[str, int]) -> BoughtLabel | None:
+def _claim(
+    table: Table, order_id: str, units: dict[str, int], holder: str, *, buy_again: str | None = None
+) -> BoughtLabel | None:
     """Take the order's purchase slot; or the label a failed request bought for these units (None: buy)."""
     try:
         table.transact(
             [
                 conditional.put_unless_live(
-                    _claim_item(order_id, units, "buying", BUYING), int(utc_now().timestamp())
+                    _claim_item(order_id, units, "buying", BUYING, holder=holder), int(utc_now().timestamp())
                 )
             ]
         )
@@ -345,7 +393,21 @@ def _claim(table: Table, order_id: str, units: dict[str, int]) -> BoughtLabel | 
             f"a label bought for other units of order {order_id} ({label['carrier_name']} "
             f"{label['tracking_number']}) is not recorded yet: record it with its carrier, trackingNumber and items"
         )
+    if held.get("status") == SENT:
+        if buy_again and buy_again == held.get("holder"):  # the seller found no label for that purchase
+            table.put(_claim_item(order_id, units, "buying", BUYING, holder=holder))
+            return None
+        raise Conflict(
+            _uncertain(order_id, "an earlier purchase got no answer", str(held.get("holder") or ""))
+        )
     raise Conflict(f"a label for order {order_id} is being bought right now; try again in a minute")
+
+
+def settle_by_hand(table: Table, order_id: str) -> None:
+    """The seller recorded the order's shipment by hand: a purchase whose answer was lost is settled."""
+    held = table.get(keys.label_claim_key(order_id), consistent=True)
+    if held is not None and held.get("status") == SENT:
+        table.delete(keys.label_claim_key(order_id))
 
 
 def label_recorded(table: Table, order_id: str) -> None:

@@ -286,7 +286,11 @@ def confirm(
     metrics.add_metric(
         name=f"ShipmentConfirmations{outcome.status.value.title()}", unit=MetricUnit.Count, value=1
     )
-    _keep(table, order, index, shipment, outcome)
+    try:
+        _keep(table, order, index, shipment, outcome)
+    except Exception:  # the outcome could not be written (throttled): the next run tries again at once,
+        _release(table, order_id, shipment_id, now)  # not when the lease runs out (a repeat is an edit)
+        raise
     return outcome
 
 
@@ -308,6 +312,15 @@ def _lease(table: Table, order_id: str, shipment_id: str, now: datetime) -> bool
     except Conflict:
         return False
     return True
+
+
+def _release(table: Table, order_id: str, shipment_id: str, now: datetime) -> None:
+    try:
+        table.transact(
+            [conditional.release_confirmation_lease(order_id, shipment_id, until=iso_z(now + _LEASE))]
+        )
+    except Exception:
+        logger.warning("could not release a confirmation lease", extra={"orderId": order_id}, exc_info=True)
 
 
 def _retry_later(attempts: int, error: str, now: datetime) -> Confirmation:

@@ -21,6 +21,17 @@ def put_unless_live(item: Item, now_epoch: int) -> Write:
     )
 
 
+def put_if_held(item: Item, holder: str) -> Write:
+    """Put `item` only while the stored item is still held by `holder` (a claim nobody took over)."""
+    return Write(
+        "Put",
+        item=item,
+        condition="#holder = :holder",
+        names={"#holder": "holder"},
+        values={":holder": holder},
+    )
+
+
 def put_if_later(item: Item, attribute: str) -> Write:
     """Put `item` unless the stored item's `attribute` is already at or past the new one (marks never go back)."""
     return Write(
@@ -42,6 +53,18 @@ def confirmation_lease(order_id: str, shipment_id: str, *, until: str, now: str,
         condition="(attribute_not_exists(#lease) OR #lease < :now) AND #c.#s <> :confirmed",
         names={"#lease": "confirmingUntil", "#c": "confirmation", "#s": "status"},
         values={":until": until, ":now": now, ":confirmed": confirmed},
+    )
+
+
+def release_confirmation_lease(order_id: str, shipment_id: str, *, until: str) -> Write:
+    """Give back a confirmation lease this caller holds (`until` as it set it), so the next run may try at once."""
+    return Write(
+        "Update",
+        key=keys.shipment_key(order_id, shipment_id),
+        update="REMOVE #lease",
+        condition="#lease = :until",
+        names={"#lease": "confirmingUntil"},
+        values={":until": until},
     )
 
 

@@ -1,0 +1,551 @@
+"""The fault drill: N orders through intake, shipping (a label bought through Amazon, the shipment confirmed)
+and returns (received, refunded through the feed) on a local stack, with or without fault mode; then the
+state a seller cares about, normalised, to compare a run with faults against a fault-free run of the same
+seed. Used by tests/e2e/test_faults.py (small) and bench/faults.py (large).
+
+The seller's side (this driver) behaves as a careful client: a 5xx, a dropped connection or a 409 "being
+bought right now" is sent again, the same request with the same Idempotency-Key, until it answers.
+
+What is normalised, and why (the two runs are two stacks with their own clocks and generators):
+- ids the stacks or the marketplace generate (order ids, order item ids, return ids, shipment and label ids,
+  tracking numbers, feed ids, ledger entry ids): replaced by the order's place in the run (order 3's return is
+  "order#3/return"); the set of them still has to match one to one;
+- times (every ISO timestamp and epoch second, TTLs): dropped, as the runs ran at different moments;
+- how a shipment's label came (source, rate, service, carrier, label file, weight, estimated delivery): the
+  cheapest on-time service depends on when it was bought, and a label whose answer was lost is recorded by hand;
+- the order's raw notification bookkeeping (which notification was applied last, its sequence, version
+  counters): dropped, as a redelivered message legitimately bumps them.
+Everything else is compared as it is: statuses, quantities, amounts, stock on hand / reserved / shipped,
+ledger movements (kind and quantity per SKU), shipments (items, carrier, service), returns and refunds.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from oms_local import harness
+from oms_local.faults import count_by_kind
+
+SETTINGS = {
+    "sellerName": "Mug Co",
+    "warehouse": {
+        "timeZone": "America/New_York",
+        "address": {
+            "name": "Mug Co",
+            "addressLine1": "1 Main St",
+            "city": "Albany",
+            "stateOrProvinceCode": "NY",
+            "postalCode": "12207",
+            "countryCode": "US",
+            "phone": "5185550100",
+            "email": "ship@mugco.example",
+        },
+    },
+}
+SKUS = ("FLT-MUG-RED", "FLT-MUG-BLUE", "FLT-BOWL")
+OPENING_STOCK = 100_000
+RETURN_EVERY = 3  # every third order comes back and is refunded
+
+
+class DrillFailed(AssertionError):
+    pass
+
+
+@dataclass
+class Plan:
+    """The seed's orders: (sku, quantity) each; every RETURN_EVERY-th one is returned."""
+
+    orders: list[tuple[str, int]]
+
+    @classmethod
+    def of(cls, seed: int, count: int) -> Plan:
+        rng = random.Random(seed)  # noqa: S311 - a workload, not a secret
+        return cls([(rng.choice(SKUS), rng.randint(1, 3)) for _ in range(count)])
+
+
+@dataclass
+class DrillResult:
+    state: dict[str, Any]  # normalised: what the two runs must agree on
+    acted: dict[str, Any]  # the marketplace's count of what it acted on
+    faults: dict[str, int]  # injected, by kind
+    dead_letters: list[dict[str, Any]]  # messages in the DLQs at the end
+    seconds: float
+    seller_retries: int
+    order_ids: list[str] = field(default_factory=list)
+    labels_by_hand: int = 0  # purchases whose answer was lost, settled by the seller as the product asked
+
+
+class Seller:
+    def __init__(self, outputs: dict[str, Any], deadline: float) -> None:
+        self.outputs = outputs
+        self.session = requests.Session()
+        self.session.trust_env = False
+        self.session.headers["Authorization"] = f"Bearer {outputs['ApiToken']}"
+        self.deadline = deadline
+        self.retries = 0
+
+    def call(self, method: str, path: str, ok: tuple[int, ...], **kwargs: Any) -> Any:
+        """The request until it answers one of `ok` (5xx, dropped, 409 "right now" and 429 are sent again)."""
+        last = ""
+        while time.monotonic() < self.deadline:
+            try:
+                answer = self.session.request(method, self.outputs["ApiUrl"] + path, timeout=30, **kwargs)
+            except requests.RequestException as error:
+                last = repr(error)
+            else:
+                if answer.status_code in ok:
+                    return answer.json() if answer.content else None
+                last = f"{answer.status_code} {answer.text[:1000]}"
+                busy = answer.status_code == 409 and (
+                    "right now" in answer.text or "retry shortly" in answer.text
+                )
+                if answer.status_code < 500 and answer.status_code != 429 and not busy:
+                    raise DrillFailed(f"{method} {path}: {last}")
+            self.retries += 1
+            time.sleep(0.5)
+        raise DrillFailed(f"{method} {path} never answered {ok}: {last}")
+
+    def simulator(self, method: str, path: str, body: Any = None) -> Any:
+        answer = self.session.request(
+            method, f"{self.outputs['SpApiEndpoint']}/_simulator{path}", json=body, timeout=30
+        )
+        if answer.status_code >= 300:
+            raise DrillFailed(f"simulator {method} {path}: {answer.status_code} {answer.text[:300]}")
+        return answer.json()
+
+    def wait(self, what: str, condition: Callable[[], Any], timeout: float, interval: float = 1.0) -> Any:
+        value = harness.wait_for(condition, min(timeout, max(self.deadline - time.monotonic(), 1)), interval)
+        if not value:
+            raise DrillFailed(f"timed out waiting for {what}")
+        return value
+
+
+def run(
+    state_dir: Path,
+    *,
+    orders: int,
+    faults: float,
+    seed: int,
+    timeout: float = 600,
+    say: Callable[[str], None] = lambda text: None,
+) -> DrillResult:
+    """One run of the drill on a stack of its own (started and stopped here)."""
+    started = time.monotonic()
+    tell = say
+    say = lambda text: tell(f"{time.monotonic() - started:6.1f}s  {text}")  # noqa: E731
+    plan = Plan.of(seed, orders)
+    stack = harness.start_stack(
+        state_dir,
+        args=("--no-simulator", "--faults", str(faults), "--faults-seed", str(seed)),
+        timeout=120,
+    )
+    try:
+        seller = Seller(stack.outputs, time.monotonic() + timeout)
+        result = _drive(stack, seller, plan, say)
+        result.faults = count_by_kind(state_dir / "faults.jsonl")
+        result.seconds = time.monotonic() - started
+        result.seller_retries = seller.retries
+        return result
+    finally:
+        stack.stop()
+
+
+def _drive(
+    stack: harness.StackProcess, seller: Seller, plan: Plan, say: Callable[[str], None]
+) -> DrillResult:
+    # the marketplace as a fixed world: no random duplicates, delays, refusals or search lag
+    seller.simulator(
+        "POST",
+        "/config",
+        {
+            "duplicateProbability": 0.0,
+            "delayProbability": 0.0,
+            "refundRefusalProbability": 0.0,
+            "searchLagSeconds": 0,
+        },
+    )
+    seller.call("PATCH", "/settings/shipping", (200,), json=SETTINGS)
+    for sku in SKUS:
+        path = f"/inventory/{quote(sku, safe='')}"
+        seller.call("PUT", path, (200,), json={"channel": "MFN"})
+        seller.call(
+            "POST",
+            f"{path}/adjustments",
+            (200, 201),
+            json={"delta": OPENING_STOCK, "reason": "receipt", "reference": "opening"},
+            headers={"Idempotency-Key": f"opening-{sku}"},
+        )
+    order_ids = [
+        seller.simulator("POST", "/orders", {"sku": sku, "quantity": quantity})["orderId"]
+        for sku, quantity in plan.orders
+    ]
+    say(f"{len(order_ids)} orders placed")
+
+    waiting = set(order_ids)
+
+    def arrived() -> bool:
+        waiting.difference_update({o for o in list(waiting) if _status(seller, o) is not None})
+        return not waiting
+
+    seller.wait("every order to arrive", arrived, 300, 2)
+    say("every order arrived")
+    by_hand = 0
+    for order_id in order_ids:
+        by_hand += _ship(seller, order_id)
+    say(f"every order shipped ({by_hand} labels whose answer was lost recorded by hand)")
+
+    last_nudge = [time.monotonic()]
+    unconfirmed = set(order_ids)
+
+    def confirmed() -> bool:
+        if time.monotonic() - last_nudge[0] > 15:  # the confirm_shipments schedule (every 5 minutes), sooner
+            _invoke(stack, seller, "confirm_shipments")
+            last_nudge[0] = time.monotonic()
+        for order_id in sorted(unconfirmed):
+            order = seller.call("GET", f"/orders/{order_id}", (200,))
+            shipments = order.get("shipments") or []
+            if shipments and all(
+                (s.get("confirmation") or {}).get("status") == "confirmed" for s in shipments
+            ):
+                unconfirmed.discard(order_id)
+        return not unconfirmed
+
+    seller.wait("every shipment confirmed", confirmed, 600, 3)  # an outcome left unwritten: a 5-minute lease
+    say("every shipment confirmed")
+    _invoke(stack, seller, "reconcile_orders")  # the backstop prices the orders (refunds need the prices)
+    returned = order_ids[::RETURN_EVERY]
+    return_ids: dict[str, str] = {}
+    for index, order_id in enumerate(returned):
+        sku, quantity = plan.orders[order_ids.index(order_id)]
+        recorded = seller.call(
+            "POST",
+            "/returns",
+            (200, 201),
+            json={
+                "orderId": order_id,
+                "items": [{"sku": sku, "quantity": quantity, "reason": "UNWANTED_ITEM"}],
+            },
+            headers={"Idempotency-Key": f"return-{index}"},
+        )
+        return_ids[order_id] = recorded["returnId"]
+        seller.call(
+            "POST",
+            f"/returns/{recorded['returnId']}/receipts",
+            (200, 201),
+            json={"items": [{"sku": sku, "quantity": quantity, "grade": "sellable"}]},
+            headers={"Idempotency-Key": f"receipt-{index}"},
+        )
+        seller.call(
+            "POST",
+            f"/returns/{recorded['returnId']}/refund",
+            (200, 202),
+            json={},
+            headers={"Idempotency-Key": f"refund-{index}"},
+        )
+    say(f"{len(return_ids)} returns received and refunds asked for")
+
+    last_check = [time.monotonic()]
+    unrefunded = set(return_ids.values())
+
+    def refunded() -> bool:
+        if time.monotonic() - last_check[0] > 30:  # the check_refunds schedule (every 15 minutes), sooner: it
+            _invoke(stack, seller, "check_refunds")  # sends a refund whose sender died after claiming it
+            last_check[0] = time.monotonic()
+        for return_id in sorted(unrefunded):
+            refund = seller.call("GET", f"/returns/{return_id}", (200,)).get("refund") or {}
+            if refund.get("status") in ("submitted", "confirmed"):
+                unrefunded.discard(return_id)
+        return not unrefunded
+
+    seller.wait("every refund submitted", refunded, 600, 3)  # a claim left behind waits 5 minutes
+    say("every refund submitted")
+    _quiet(stack)
+    dynamodb = harness.aws_client(stack.outputs, "dynamodb")
+    items = _scan(dynamodb, stack.outputs["TableName"])
+    return DrillResult(
+        state=normalise(items, order_ids),
+        acted=_acted(seller.simulator("GET", "/acted"), order_ids),
+        faults={},
+        dead_letters=_dead_letters(stack),
+        seconds=0.0,
+        seller_retries=0,
+        order_ids=order_ids,
+        labels_by_hand=by_hand,
+    )
+
+
+def _status(seller: Seller, order_id: str) -> str | None:
+    answer = seller.session.get(f"{seller.outputs['ApiUrl']}/orders/{order_id}", timeout=30)
+    return str(answer.json().get("status")) if answer.status_code == 200 else None
+
+
+def _ship(seller: Seller, order_id: str) -> int:
+    """Buy the label and ship; a request that died is sent again (the product must not buy twice). When the
+    product says Amazon may have sold a label whose answer was lost, the seller does what it asks: looks at
+    the labels Amazon sold for the order (Seller Central; here the marketplace's own view) and records that
+    one by hand, or says buyAgain when there is none. Returns how many labels were settled by hand."""
+    body: dict[str, Any] = {"buyLabel": True}
+    while True:
+        try:
+            seller.call("POST", f"/orders/{order_id}/shipments", (200, 201), json=body)
+            return 0
+        except DrillFailed as refused:
+            why = str(refused)
+            order = seller.call("GET", f"/orders/{order_id}", (200,))
+            if order.get("shipments"):  # 409 "fully shipped": an earlier attempt shipped it, its answer lost
+                return 0
+            if "buyAgain" not in why:
+                raise
+        labels = seller.simulator("GET", f"/orders/{quote(order_id, safe='')}")["labels"]
+        if not labels:  # none sold for that purchase: buy, naming it (a retry of this buys at most once)
+            body = {"buyLabel": True, "buyAgain": re.findall(r'buyAgain\\?": \\?"([0-9a-f]+)', why)[0]}
+            continue
+        label = labels[-1]
+        by_hand = {"carrier": label["carrierName"], "trackingNumber": label["trackingId"]}
+        seller.call("POST", f"/orders/{order_id}/shipments", (200, 201), json=by_hand)
+        return 1
+
+
+def _invoke(stack: harness.StackProcess, seller: Seller, function: str) -> None:
+    """`oms invoke FUNCTION` until one run ends without failing (a run may meet the faults)."""
+
+    def ran() -> bool:
+        result = subprocess.run(  # noqa: S603 - our own interpreter and CLI
+            [
+                *(sys.executable, "-m", "oms_tools.cli", "invoke", function),
+                *("--port", str(stack.port), "--state-dir", str(stack.state_dir)),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+        return result.returncode == 0
+
+    seller.wait(f"{function} to run once without failing", ran, 300, 1)
+
+
+def _quiet(stack: harness.StackProcess, settle: float = 6.0) -> None:
+    """Until the queues are empty and the table stops changing (the stream readers are done)."""
+    sqs = harness.aws_client(stack.outputs, "sqs")
+    urls = [v for k, v in stack.outputs.items() if k.endswith("QueueUrl") and "Dlq" not in k]
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if all(harness.queue_depth(sqs, url) == 0 for url in urls):
+            time.sleep(settle)
+            if all(harness.queue_depth(sqs, url) == 0 for url in urls):
+                return
+        time.sleep(1)
+
+
+def _scan(dynamodb: Any, table: str) -> list[dict[str, Any]]:
+    from boto3.dynamodb.types import TypeDeserializer
+
+    plain = TypeDeserializer()
+    items: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
+    while True:
+        page = dynamodb.scan(**kwargs)
+        items += [{k: plain.deserialize(v) for k, v in item.items()} for item in page["Items"]]
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _dead_letters(stack: harness.StackProcess) -> list[dict[str, Any]]:
+    sqs = harness.aws_client(stack.outputs, "sqs")
+    found = []
+    for name, url in stack.outputs.items():
+        if not (name.endswith("QueueUrl") and "Dlq" in name):
+            continue
+        while True:
+            messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=300).get(
+                "Messages", []
+            )
+            if not messages:
+                break
+            found += [{"queue": name, "body": m["Body"]} for m in messages]
+    return found
+
+
+# ---------------------------------------------------------------------------------- normalising
+
+# What a seller's state is made of, by the entity each item names.
+COMPARED = ("Order", "Stock", "LedgerEntry", "Shipment", "Return", "Refund", "LabelClaim")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}")
+_ISO_IN = re.compile(r"\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:\d{2})?")
+# fields whose values the marketplace or the product generates: replaced wherever they appear
+_GENERATED = frozenset(
+    {"orderItemId", "id", "trackingNumber", "returnId", "receiptId", "refundId", "feedId", "amazonShipmentId"}
+)
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+_DROPPED_KEYS = re.compile(
+    r"(^|_)(attempts|ttl|expires|version|sequence|last_?notification|notification_?id|applied|updated|created)",
+    re.IGNORECASE,
+)
+
+
+def normalise(items: list[dict[str, Any]], order_ids: list[str]) -> dict[str, Any]:
+    """The seller's state with generated ids and times taken out (see the module's docstring)."""
+    names = {order_id: f"order#{i}" for i, order_id in enumerate(order_ids)}
+    generated: set[str] = set()
+
+    def collect(value: Any) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if k in _GENERATED and isinstance(v, str) and v:
+                    generated.add(v)
+                collect(v)
+        elif isinstance(value, list):
+            for v in value:
+                collect(v)
+
+    for item in items:
+        collect(item)
+    pattern = re.compile("|".join(re.escape(v) for v in sorted(generated, key=len, reverse=True)) or "(?!)")
+
+    def clean(value: Any, key: str = "") -> Any:
+        if isinstance(value, dict):
+            shipment = "trackingNumber" in value
+            return {
+                k: clean(v, k)
+                for k, v in sorted(value.items())
+                if not _DROPPED_KEYS.search(k) and k not in _SKIP and not (shipment and k in _HOW_RECORDED)
+            }
+        if isinstance(value, list):
+            return [clean(v, key) for v in value]
+        if isinstance(value, str):
+            if _ISO.match(value):
+                return "<time>"
+            for order_id, name in names.items():
+                value = value.replace(order_id, name)
+            return _ISO_IN.sub("<time>", _UUID.sub("<id>", pattern.sub("<id>", value)))
+        if isinstance(value, int | float) and not isinstance(value, bool) and value > 1_500_000_000:
+            return "<epoch>"
+        return value
+
+    state: dict[str, list[Any]] = {}
+    for item in items:
+        entity = str(item.get("entity") or item.get("type") or "")
+        if entity not in COMPARED:
+            continue
+        state.setdefault(entity, []).append(clean(item))
+    return {
+        entity: sorted(rows, key=lambda r: json.dumps(r, sort_keys=True, default=str))
+        for entity, rows in sorted(state.items())
+    }
+
+
+# a shipment's label as bought through the API, or recorded by hand after Amazon's answer was lost; and its
+# carrier: Buy Shipping's cheapest on-time service depends on when the label is bought (a faulty run buys later)
+_HOW_RECORDED = frozenset(
+    {
+        "source",
+        "rate",
+        "service",
+        "labelKey",
+        "weightGrams",
+        "estimatedDelivery",
+        "amazonShipmentId",
+        "carrierName",
+        "carrier",
+    }
+)
+_SKIP = frozenset({"gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk"})
+
+
+def _acted(view: dict[str, Any], order_ids: list[str]) -> dict[str, Any]:
+    names = {order_id: f"order#{i}" for i, order_id in enumerate(order_ids)}
+
+    def rename(key: str) -> str:
+        for order_id, name in names.items():
+            key = key.replace(order_id, name)
+        return key
+
+    return {
+        operation: {rename(k): n for k, n in sorted(counts.items())}
+        for operation, counts in {**view["acted"], "refundPostings": view["refundPostings"]}.items()
+    }
+
+
+def differences(clean: DrillResult, faulty: DrillResult, limit: int = 20) -> list[str]:
+    """Where the faulty run's state differs from the fault-free run's (empty: the same)."""
+    found: list[str] = []
+    for entity in sorted(set(clean.state) | set(faulty.state)):
+        a, b = clean.state.get(entity, []), faulty.state.get(entity, [])
+        if a != b:
+            only_a = [r for r in a if r not in b]
+            only_b = [r for r in b if r not in a]
+            found.append(
+                f"{entity}: {len(a)} rows without faults, {len(b)} with; "
+                f"only without: {json.dumps(only_a[:2], default=str)[:600]}; "
+                f"only with: {json.dumps(only_b[:2], default=str)[:600]}"
+            )
+    return found[:limit]
+
+
+def sent_twice(result: DrillResult) -> dict[str, dict[str, int]]:
+    """What Amazon acted on twice: a label sold twice for the same order and units, an order confirmed as two
+    packages (the drill ships each order as one), an order refunded twice. A confirmation sent again for the
+    same package is not here: Amazon takes it as an edit of that package (`repeated_confirmations`)."""
+    found: dict[str, dict[str, int]] = {}
+    labels = {k: n for k, n in result.acted.get("createShipment", {}).items() if n > 1}
+    if labels:
+        found["createShipment"] = labels
+    packages: dict[str, int] = {}
+    for key in result.acted.get("confirmShipment", {}):
+        order = json.loads(key)[0]
+        packages[order] = packages.get(order, 0) + 1
+    if any(n > 1 for n in packages.values()):
+        found["confirmShipment"] = {k: n for k, n in packages.items() if n > 1}
+    refunds = {k: n for k, n in result.acted.get("refundPostings", {}).items() if n > 1}
+    if refunds:
+        found["refundPostings"] = refunds
+    return found
+
+
+def repeated_confirmations(result: DrillResult) -> int:
+    """Confirmations sent again for a package Amazon already had (harmless edits; counted for the report)."""
+    return sum(n - 1 for n in result.acted.get("confirmShipment", {}).values())
+
+
+def new_seed() -> int:
+    return uuid.uuid4().int % 10_000
+
+
+def not_poison(clean: DrillResult, faulty: DrillResult) -> list[dict[str, Any]]:
+    """The faulty run's dead letters that are not poison. A message is poison when it fails by itself, faults
+    or not: the fault-free run of the same seed, where nothing else fails, dead-lettered the same message too
+    (the same queue and body, with order ids named by their place and times and generated ids taken out). Any
+    other dead letter is work the faults made the product give up on: lost."""
+
+    def key(result: DrillResult, letter: dict[str, Any]) -> tuple[str, str]:
+        body = str(letter["body"])
+        for index, order_id in enumerate(result.order_ids):
+            body = body.replace(order_id, f"order#{index}")
+        return str(letter["queue"]), _ISO_IN.sub("<time>", _UUID.sub("<id>", body))
+
+    expected: dict[tuple[str, str], int] = {}
+    for letter in clean.dead_letters:
+        expected[key(clean, letter)] = expected.get(key(clean, letter), 0) + 1
+    lost = []
+    for letter in faulty.dead_letters:
+        found = key(faulty, letter)
+        if expected.get(found):
+            expected[found] -= 1
+        else:
+            lost.append(letter)
+    return lost
