@@ -323,6 +323,38 @@ def test_a_sender_that_died_before_create_feed_is_sent_again_once_amazon_lists_n
     assert _return(stack, context, return_id)["refund"]["status"] == "submitted"
 
 
+def test_one_return_the_check_cannot_read_does_not_keep_the_others_waiting(
+    stack, context, amazon, shipped, monkeypatch
+):
+    from botocore.exceptions import ClientError
+
+    from oms.returns.records import ReturnRecords
+
+    heard = Heard(amazon, stack)
+    return_id, _ = _send_dies(stack, context, amazon, monkeypatch, "upload_feed_document")
+    # another open refund, first in the check's order, whose return's read is throttled past the SDK's retries
+    stuck = "RET-000000000000"
+    default_table().put({**keys.open_refund_key(stuck), "returnId": stuck})
+    read = ReturnRecords.get
+
+    def throttled(self, wanted):
+        if wanted == stuck:
+            raise ClientError(
+                {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}},
+                "GetItem",
+            )
+        return read(self, wanted)
+
+    monkeypatch.setattr(ReturnRecords, "get", throttled)
+
+    counts = _check(amazon, timedelta(minutes=6))
+
+    assert (counts["failed"], counts["sent"]) == (1, 1)  # the throttled one waits for the next run alone
+    assert calls(amazon, "createFeed") == 1
+    heard.apply("FEED_PROCESSING_FINISHED")
+    assert _return(stack, context, return_id)["refund"]["status"] == "submitted"
+
+
 def test_a_sender_that_died_after_create_feed_waits_for_finances_then_is_refused_to_send_again(
     stack, context, amazon, shipped, monkeypatch
 ):

@@ -25,6 +25,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
+
 from oms.amazon.client import SpApiClient, SpApiError
 from oms.amazon.feeds_api import (
     FeedProcessingFinishedPayload,
@@ -56,7 +58,7 @@ from oms.domain.refunds import (
 from oms.domain.returns import RefundStatus, Return
 from oms.domain.types import utc_now
 from oms.errors import Conflict
-from oms.observability import logger
+from oms.observability import logger, metrics
 from oms.returns.records import ReturnRecords, return_item
 from oms.store import keys
 from oms.store.orders import OrderRepository
@@ -316,10 +318,15 @@ def check_refunds(
         except BudgetExhausted:
             logger.info("refund check stops: the rate budget is spent until the next run")
             break
-        except SpApiError as error:
+        except Exception as error:
+            # table, a dropped connection) must not keep the returns after it waiting: it is retried next run
+            counts["failed"] = counts.get("failed", 0) + 1
             logger.warning(
-                "refund check of a return failed", extra={"returnId": return_id, "error": str(error)}
+                "refund check of a return failed",
+                extra={"returnId": return_id, "error": f"{type(error).__name__}: {error}"},
             )
+    if counts.get("failed"):
+        metrics.add_metric(name="RefundChecksFailed", unit=MetricUnit.Count, value=counts["failed"])
     logger.info("refunds checked", extra=counts)
     return counts
 
