@@ -15,6 +15,7 @@ from pypdf import PdfReader
 
 from oms.amazon.notifications import Notification
 from oms.amazon.orders_api import ApiOrder
+from oms.errors import Conflict
 from oms.inventory.stock import StockPolicy, StockRepository, adjust_stock, set_policy
 from oms.orders.intake import apply_change, change_from_api, change_from_notification
 from oms.shipping.guard import guard
@@ -546,6 +547,33 @@ def test_a_label_purchase_whose_answer_was_lost_is_never_bought_again_without_th
     assert bought[0] == 201, bought
     assert calls(shop, "createShipment") == 3
     assert len(shop.marketplace.seller_activity(unsold)["labels"]) == 1
+
+
+def test_a_slow_purchase_whose_label_the_seller_recorded_by_hand_meanwhile_leaves_no_claim_behind(
+    stack, shop, context
+):
+    """The fault drill's finding: a request still waiting on createShipment while its retry was told Amazon may
+    have sold a label, and the seller recorded that label by hand. The slow request's answer then arrived: it
+    put the claim back as bought, and the claim outlived the recorded shipment."""
+    from oms.shipping.labels import buy_label
+    from oms.store.documents import default_documents
+
+    order_id = _place(shop, 1)
+    work = shop.server._work["createShipment"]
+
+    def settled_meanwhile(params, query, body):
+        answer = work(params, query, body)  # Amazon sells the label
+        default_table().delete(keys.label_claim_key(order_id))  # the seller settles it by hand meanwhile
+        return answer
+
+    shop.server._work["createShipment"] = settled_meanwhile
+    try:
+        with pytest.raises(Conflict, match="settled meanwhile"):
+            buy_label(default_table(), fast_client(shop), default_documents(), order_id)
+    finally:
+        shop.server._work["createShipment"] = work
+    assert default_table().get(keys.label_claim_key(order_id)) is None
+    assert calls(shop, "createShipment") == 1
 
 
 def test_a_claim_left_by_a_request_whose_answer_was_lost_frees_the_order_after_a_minute(stack, shop, context):

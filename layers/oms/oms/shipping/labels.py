@@ -111,13 +111,32 @@ def buy_label(
             _uncertain(order_id, f"no answer to createShipment ({type(error).__name__})", holder)
         ) from None
     label = _label(bought, package)
-    table.put(_claim_item(order_id, wanted, "bought", KEEP_BOUGHT, label))  # paid for: never bought twice
+    _keep_bought(table, order_id, wanted, label, holder)  # paid for: never bought twice
     extension = _EXTENSIONS.get(bought.label.file_type, "bin")
     key = document_key("labels", order_id, f"{bought.shipment_id}.{extension}", buyer_data=True)
     documents.put(key, bought.label.content, bought.label.file_type)
     label = replace(label, label_key=key)
-    table.put(_claim_item(order_id, wanted, "bought", KEEP_BOUGHT, label))
+    _keep_bought(table, order_id, wanted, label, holder)
     return label
+
+
+def _keep_bought(table: Table, order_id: str, units: dict[str, int], label: BoughtLabel, holder: str) -> None:
+    """The bought label kept on the claim while the claim is still this request's. A slow request whose
+    retry was told Amazon may have sold a label finds the claim settled (the seller recorded the label by
+    hand, or bought again): it does not put the claim back, which would outlive the recorded shipment."""
+    try:
+        table.transact(
+            [
+                conditional.put_if_held(
+                    _claim_item(order_id, units, "bought", KEEP_BOUGHT, label, holder=holder), holder
+                )
+            ]
+        )
+    except Conflict:
+        raise Conflict(
+            f"the label purchase for order {order_id} was settled meanwhile (recorded by hand or bought again): "
+            "nothing more is recorded by this request"
+        ) from None
 
 
 def _uncertain(order_id: str, what: str, purchase: str) -> str:
