@@ -32,11 +32,13 @@ PRICES: dict[str, Price] = {
     "cloudwatch.api_request": Price(0.01 / 1000, "PutMetricData and other API request", "2024-11-01"),
     "logs.ingested_gb": Price(0.50, "GB of logs ingested (standard class)", "2024-11-01"),
     "stepfunctions.transition": Price(0.025 / 1000, "state transition (standard)", "2024-11-01"),
-    # SES: $0.10 per 1,000 mails received and per 1,000 sent (incoming mail also $0.09 per 1,000 256 KB
-    # chunks: a buyer's message is one); from memory of aws.amazon.com/ses/pricing, not re-read: check it
-    "ses.mail": Price(
-        0.10 / 1000, "mail received or sent (plus one 256 KB chunk received)", "2024-11 (unchecked)"
-    ),
+    # SES, the "a la carte" plan (SES's pricing plans since 2026-07-21: Essentials, new accounts' default,
+    # bills $0.16 per 1,000 mails sent; a seller may choose a la carte with PutAccountPricingAttributes).
+    # Read 2026-12-06 from the AWS Price List API's us-east-1 figures (publication 2026-07-22) as mirrored
+    # by api-evangelist/amazon-ses (plans/amazon-ses-plans-pricing.yml), not from the page itself.
+    "ses.mail_received": Price(0.10 / 1000, "mail received", "2026-12-06"),
+    "ses.chunk_received": Price(0.09 / 1000, "256 KB chunk of a mail received", "2026-12-06"),
+    "ses.mail_sent": Price(0.10 / 1000, "mail sent, per recipient (a la carte)", "2026-12-06"),
 }
 
 S3_WRITES = {

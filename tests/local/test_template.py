@@ -385,7 +385,16 @@ def test_the_single_table() -> None:
     }
     assert len(indexes) >= 2, indexes
     for name, (hash_key, range_key) in keys.INDEXES.items():  # every index the code queries exists as coded
-        assert indexes.get(name) == {"HASH": hash_key, "RANGE": range_key}, (name, indexes)
+        served_by = keys.INDEX_NAMES[name]
+        assert indexes.get(served_by) == {"HASH": hash_key, "RANGE": range_key}, (name, served_by, indexes)
+    projections = {
+        gsi["IndexName"]: gsi["Projection"]["ProjectionType"]
+        for gsi in table.get("GlobalSecondaryIndexes", [])
+    }
+    for name in keys.KEYS_ONLY_INDEXES:  # the code reads the items by key only where the index lacks them
+        assert projections.get(name) == "KEYS_ONLY", (name, projections)
+    for name in set(keys.INDEX_NAMES.values()) - keys.KEYS_ONLY_INDEXES:
+        assert projections.get(name) == "ALL", (name, projections)
 
     ttl = table.get("TimeToLiveSpecification", {})
     assert ttl.get("Enabled") is True and ttl.get("AttributeName") == keys.TTL_ATTRIBUTE, ttl

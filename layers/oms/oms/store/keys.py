@@ -21,6 +21,12 @@ INDEXES: dict[str, tuple[str, str]] = {
     "gsi3": ("gsi3pk", "gsi3sk"),
 }
 IndexName = Literal["gsi1", "gsi2", "gsi3"]
+# The index DynamoDB is asked for each of the single table's (decision 81): gsi1 is served by gsi1keys,
+# which projects the keys only (an order's or a stock row's changes that keep their gsi1 keys write no
+# entry there); the items are then read by key. The ALL-projected gsi1 stays in the template until the
+# release after this one deletes it (one index per deploy).
+INDEX_NAMES: dict[str, str] = {"gsi1": "gsi1keys", "gsi2": "gsi2", "gsi3": "gsi3"}
+KEYS_ONLY_INDEXES = frozenset({"gsi1keys"})
 
 ORDER_PREFIX = "ORDER#"
 ORDER_SK = "ORDER"
@@ -43,6 +49,19 @@ class KeyQuery:
     @property
     def key_names(self) -> tuple[str, str]:
         return INDEXES[self.index] if self.index else (PK, SK)
+
+    @property
+    def index_name(self) -> str | None:
+        """The index the Query names: the buyer-data table's own gsi1 (orderId projected) for its due
+        partition, else the single table's index serving `index` (INDEX_NAMES)."""
+        if self.index is None or self.partition == BUYER_DATA_DUE:
+            return self.index
+        return INDEX_NAMES[self.index]
+
+    @property
+    def keys_only(self) -> bool:
+        """The index holds the keys only: the items are read from the table by key."""
+        return self.index_name in KEYS_ONLY_INDEXES
 
 
 # --- orders -------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from oms.errors import AlreadyExists, Conflict, VersionConflict
-from oms.store.keys import PK, TTL_ATTRIBUTE, KeyQuery
+from oms.store.keys import PK, SK, TTL_ATTRIBUTE, KeyQuery
 from oms.store.pagination import PageTokens
 
 Item = dict[str, Any]
@@ -190,6 +190,9 @@ class Table:
 
     def get_many(self, keys: Sequence[dict[str, str]], *, consistent: bool = True) -> list[Item]:
         """Up to 100 items by key in one request (unprocessed keys are retried); missing ones are skipped."""
+        return [item for item in self._batch_get(keys, consistent) if not is_expired(item)]
+
+    def _batch_get(self, keys: Sequence[dict[str, str]], consistent: bool) -> list[Item]:
         found: list[Item] = []
         pending = [to_dynamo(k) for k in keys]
         while pending:
@@ -198,7 +201,26 @@ class Table:
             )
             found.extend(from_dynamo(i) for i in answer.get("Responses", {}).get(self.name, []))
             pending = pending[100:] + answer.get("UnprocessedKeys", {}).get(self.name, {}).get("Keys", [])
-        return [item for item in found if not is_expired(item)]
+        return found
+
+    def _items_of(self, query: KeyQuery, entries: list[Item]) -> list[Item]:
+        """A keys-only index's entries as the items they name, in the index's order, read by key
+        (eventually consistent, as the index is). An item deleted since, or moved out of the entry's
+        place in the index, is left out, as the index itself will soon have it."""
+        if not query.keys_only or not entries:
+            return entries
+        pk_name, sk_name = query.key_names
+        found = {(i[PK], i[SK]): i for i in self._batch_get([{PK: e[PK], SK: e[SK]} for e in entries], False)}
+        items = []
+        for entry in entries:
+            item = found.get((entry[PK], entry[SK]))
+            if (
+                item is not None
+                and item.get(pk_name) == entry[pk_name]
+                and item.get(sk_name) == entry[sk_name]
+            ):
+                items.append(item)
+        return items
 
     def delete(self, key: dict[str, str], *, condition: str | None = None) -> None:
         extra = {"ConditionExpression": condition} if condition else {}
@@ -239,7 +261,8 @@ class Table:
             request["ExclusiveStartKey"] = tokens.decode(next_token, scope)
         now = time.time()
         answer = self.client.query(**request)
-        items = [i for i in map(from_dynamo, answer.get("Items", [])) if not is_expired(i, now)]
+        entries = self._items_of(query, [from_dynamo(i) for i in answer.get("Items", [])])
+        items = [i for i in entries if not is_expired(i, now)]
         last = answer.get("LastEvaluatedKey")
         return Page(items, tokens.encode(last, scope) if last else None)
 
@@ -260,7 +283,7 @@ class Table:
         while True:
             answer = self.client.query(**request)
             now = time.time()
-            items = map(from_dynamo, answer.get("Items", []))
+            items = self._items_of(query, [from_dynamo(i) for i in answer.get("Items", [])])
             yield from (i for i in items if include_expired or not is_expired(i, now))
             if "LastEvaluatedKey" not in answer:
                 return
@@ -292,8 +315,8 @@ class Table:
             "ExpressionAttributeValues": to_dynamo(values),
             "ScanIndexForward": not query.newest_first,
         }
-        if query.index:
-            request["IndexName"] = query.index
+        if query.index_name:
+            request["IndexName"] = query.index_name
         return request
 
 
