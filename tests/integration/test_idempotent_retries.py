@@ -158,3 +158,49 @@ def test_two_changes_with_one_key_record_one_the_other_writes_nothing(stack):
     assert once.first_answer(table) == next(iter(e["id"] for e in table.query_all(keys.ledger_of("MUG-RED"))))
     with pytest.raises(Conflict, match="different request"):
         Once("scoped-key", "another request").first_answer(table)
+
+
+@pytest.fixture
+def racing_copy(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    """A copy of the request (a client's retry racing its first try) applies in the window between this
+    request's look at its key's record and its own write: right after that look returns nothing."""
+    from oms.api.inventory import AdjustmentRequest, _answer
+    from oms.store.once import request_hash
+
+    armed = [1]
+    original = BaseClient._make_api_call  # type: ignore[attr-defined]
+
+    def after_the_look(self: Any, operation: str, params: Any) -> Any:
+        answer = original(self, operation, params)
+        pk = params.get("Key", {}).get(keys.PK, {}).get("S", "")
+        if operation == "GetItem" and pk.startswith("IDEMPOTENCY#") and "Item" not in answer and armed[0]:
+            armed[0] = 0
+            body = AdjustmentRequest.model_validate({"delta": -3, "reason": "damaged"})
+            once = Once(
+                pk.removeprefix("IDEMPOTENCY#"), request_hash(body.model_dump(mode="json", by_alias=True))
+            )
+            adjust_stock(
+                default_table(),
+                "MUG-RED",
+                -3,
+                reason="damaged",
+                reference=None,
+                actor="user:seller@example.com",
+                record=lambda row, entry_id: once.record(_answer(row, entry_id)),
+            )
+        return answer
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", after_the_look)
+    yield armed
+
+
+def test_a_retry_racing_its_first_try_gets_its_answer_not_a_refusal(stack, context, racing_copy):
+    """The copy took the last 3 units: this one, finding none left, answers what the copy did."""
+    _call(stack, context, "PUT", "/inventory/MUG-RED", {})
+    _call(stack, context, "POST", ADJUST, {"delta": 3, "reason": "receipt"})
+    status, answer = _call(stack, context, "POST", ADJUST, {"delta": -3, "reason": "damaged"}, key="race-1")
+    assert racing_copy == [0]  # the copy ran in the window
+    assert status == 201, answer
+    assert answer["stock"]["onHand"] == 0
+    assert StockRepository(default_table()).get("MUG-RED").on_hand == 0
+    assert [e["delta"] for e in _ledger()] == [-3, 3]

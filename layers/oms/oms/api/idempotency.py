@@ -14,7 +14,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from oms.api.callers import scoped_key
 from oms.errors import Conflict
 from oms.store.default import default_table
-from oms.store.once import KeyUsed, Once, request_hash
+from oms.store.once import Once, request_hash
 
 Call = dict[str, Any]
 
@@ -43,8 +43,11 @@ def run_once(
         return first
     try:
         return function(call, once)
-    except KeyUsed:  # the same key, in a request that applied beside this one
+    except Conflict:
+        # The same request, applied beside this one since the check above (a client's retry racing its first
+        # try), makes this one fail: on its key's record (KeyUsed), or on what it changed (the units it took
+        # are gone: "only 0 on hand"). Its answer is this one's too.
         first = once.first_answer(table)
-        if first is None:  # expired between the two reads: a day later, not a retry
-            raise Conflict(f"this Idempotency-Key was used for another {what}; use a new key") from None
+        if first is None:
+            raise
         return first
