@@ -236,9 +236,8 @@ def ledger_only_write(
 
 
 _ATTEMPTS = 30
-Recorder = Callable[
-    [StockRow, str], Write
-]  # (the new row, the ledger entry's id): a write for the same transaction
+# (the new row, the ledger entry's id) -> a write for the change's own transaction (an Idempotency-Key's record)
+Recorder = Callable[[StockRow, str], Write]
 
 
 def adjust_stock(
@@ -292,7 +291,7 @@ def adjust_stock(
             reference=reference,
             actor=actor,
             note=note,
-            room=MAX_WRITES - (record is not None),
+            room=MAX_WRITES - 1 if record is not None else MAX_WRITES,
         )
         assert writes[0].item is not None and writes[1].item is not None
         row, entry_id = row_from_item(writes[0].item), str(writes[1].item["id"])
@@ -364,10 +363,8 @@ def _withdraw_at_once(
             table.transact(writes)
         except VersionConflict:  # the condition failed: not enough, or the reorder point would be crossed
             return None
-        except (
-            Conflict
-        ) as error:  # a concurrent transaction on the row (DynamoDB's TransactionConflict): retry
-            once.refused(error, writes)
+        except Conflict as error:  # a concurrent transaction on the row (TransactionConflict): retry
+            once.refused(error, writes)  # unless it was refused on its key's record
             back_off(attempt)
             continue
         return row, entry_id
