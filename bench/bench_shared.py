@@ -12,8 +12,9 @@ The benches put bench/ on the import path and import it by name, as they do each
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 PENDING_LOOKS = 20  # a pending order is looked at again this many times at the most (15 minutes apart)
 
@@ -23,26 +24,35 @@ def write_units(size: int) -> int:
     return max(1, math.ceil(size / 1024))
 
 
-def order_to_ship(marketplace: Any, order_id: str, attempt: int, look_again: Callable[[], None]) -> Any:
+class Seller(Protocol):
+    """The bench's simulation as the shipping steps use it (bench/intake_sim.py's SimulatedIntake)."""
+
+    marketplace: Any  # oms_local.simulator's Marketplace
+    rng: random.Random
+
+    def later(self, seconds: float, task: Callable[[], None]) -> None: ...
+
+    def ship(self, order_id: str, packages: int, attempt: int = 1) -> None: ...
+
+
+def order_to_ship(sim: Seller, order_id: str, packages: int, attempt: int) -> Any:
     """The order as the marketplace has it now, if the seller can ship it; None while it is still pending
-    (after `look_again()` has scheduled the next look) or once it is canceled."""
+    (the seller looks again in 15 minutes, PENDING_LOOKS times at the most) or once it is canceled."""
     from oms_local.simulator.entities import PARTIALLY_SHIPPED, PENDING, PENDING_AVAILABILITY, UNSHIPPED
 
-    order = marketplace.snapshot(order_id)
+    order = sim.marketplace.snapshot(order_id)
     if order.status in (PENDING, PENDING_AVAILABILITY) and attempt < PENDING_LOOKS:
-        look_again()
+        sim.later(900, lambda: sim.ship(order_id, packages, attempt + 1))
         return None
     if order.status not in (UNSHIPPED, PARTIALLY_SHIPPED):
         return None  # canceled meanwhile
     return order
 
 
-def package_to_ship(
-    order: Any, packages: int, ship_the_rest: Callable[[], None]
-) -> tuple[list[tuple[str, int]], bool]:
+def package_to_ship(sim: Seller, order: Any, packages: int) -> tuple[list[tuple[str, int]], bool]:
     """(order item id, units) of what ships now, and whether that is only the first of two packages: every
     unit not shipped yet, or for a two-package order with two units or more one unit less of its first line
-    (its first line only, when it has more than one), after `ship_the_rest()` has scheduled the rest."""
+    (its first line only, when it has more than one), the rest shipped 10 to 60 minutes later."""
     lines = [
         (line.order_item_id, line.quantity - line.shipped)
         for line in order.lines
@@ -50,7 +60,7 @@ def package_to_ship(
     ]
     if packages == 2 and sum(units for _, units in lines) >= 2:
         item, units = lines[0]
-        ship_the_rest()
+        sim.later(sim.rng.uniform(600, 3600), lambda: sim.ship(order.order_id, 1))
         return ([(item, units - 1)] if len(lines) == 1 else lines[:1]), True
     return lines, False
 

@@ -434,12 +434,7 @@ class CostRun(SimulatedIntake):
     def ship(self, order_id: str, packages: int, attempt: int = 1) -> None:
         """The seller ships through the product: stock received for a SKU the first time, the order's page,
         a label bought through Amazon (some units first for a two-package order), confirmed at Amazon."""
-        order = order_to_ship(
-            self.marketplace,
-            order_id,
-            attempt,
-            lambda: self.later(900, lambda: self.ship(order_id, packages, attempt + 1)),
-        )
+        order = order_to_ship(self, order_id, packages, attempt)
         if order is None:
             return
         for line in order.lines:
@@ -454,9 +449,7 @@ class CostRun(SimulatedIntake):
                 )
         self.read("order page", "GET", f"/orders/{order_id}")
         body: dict[str, Any] = {"buyLabel": True}
-        first, some_units = package_to_ship(
-            order, packages, lambda: self.later(self.rng.uniform(600, 3600), lambda: self.ship(order_id, 1))
-        )
+        first, some_units = package_to_ship(self, order, packages)
         if some_units:
             body["items"] = [{"orderItemId": i, "quantity": u} for i, u in first]
         status, answer = self.api("shipping", "POST", f"/orders/{order_id}/shipments", body)

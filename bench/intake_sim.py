@@ -184,17 +184,10 @@ class SimulatedIntake:
         from oms_local.simulator import MARKETPLACE_ID
         from oms_local.simulator.marketplace import ApiError
 
-        order = order_to_ship(
-            self.marketplace,
-            order_id,
-            attempt,
-            lambda: self.later(900, lambda: self.ship(order_id, packages, attempt + 1)),
-        )
+        order = order_to_ship(self, order_id, packages, attempt)
         if order is None:
             return
-        lines, _ = package_to_ship(
-            order, packages, lambda: self.later(self.rng.uniform(600, 3600), lambda: self.ship(order_id, 1))
-        )
+        lines, _ = package_to_ship(self, order, packages)
         body = {
             "marketplaceId": MARKETPLACE_ID,
             "packageDetail": {

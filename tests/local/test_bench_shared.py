@@ -1,10 +1,12 @@
 """The benches' shared shipping steps (bench/bench_shared.py) on the simulator's own orders: a pending order
-is looked at again later (20 looks at the most), a canceled one is left, and a two-package order ships one
-unit less of its first line (or its first line only) first, the rest scheduled."""
+is looked at again 15 minutes later (PENDING_LOOKS times at the most), a canceled one is left, and a
+two-package order ships one unit less of its first line (or its first line only) first, the rest scheduled."""
 
 from __future__ import annotations
 
+import random
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,58 +22,75 @@ from bench_shared import PENDING_LOOKS, order_to_ship, package_to_ship, write_un
 START = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # a Monday
 
 
+class Day:
+    """What the shipping steps need of a bench's simulation: the marketplace, its random stream, a task
+    list (run here by hand) and the seller's ship step (recorded)."""
+
+    def __init__(self) -> None:
+        config = SimulatorConfig(seed=7, duplicate_probability=0.0, delay_probability=0.0)
+        self.marketplace = Marketplace(
+            config, catalogue=builtin_catalogue(), notify=lambda _: None, clock=lambda: START
+        )
+        self.rng = random.Random(3)
+        self.tasks: list[tuple[float, Callable[[], None]]] = []
+        self.shipped: list[tuple[str, int, int]] = []
+
+    def later(self, seconds: float, task: Callable[[], None]) -> None:
+        self.tasks.append((seconds, task))
+
+    def ship(self, order_id: str, packages: int, attempt: int = 1) -> None:
+        self.shipped.append((order_id, packages, attempt))
+
+    def run_tasks(self) -> list[float]:
+        tasks, self.tasks = self.tasks, []
+        for _, task in tasks:
+            task()
+        return [seconds for seconds, _ in tasks]
+
+
 @pytest.fixture
-def market() -> Marketplace:
-    config = SimulatorConfig(seed=7, duplicate_probability=0.0, delay_probability=0.0)
-    return Marketplace(config, catalogue=builtin_catalogue(), notify=lambda _: None, clock=lambda: START)
+def day() -> Day:
+    return Day()
 
 
-def test_a_pending_order_is_looked_at_again_until_the_last_look(market: Marketplace) -> None:
-    pending = market.place_order([Wanted("20725", 1)], status="Pending")
-    looks: list[int] = []
-    assert order_to_ship(market, pending, 1, lambda: looks.append(1)) is None
-    assert looks == [1]
-    last = order_to_ship(market, pending, PENDING_LOOKS, lambda: looks.append(PENDING_LOOKS))
-    assert last is None and looks == [1]  # still pending at the last look: not shippable, no more looks
+def test_a_pending_order_is_looked_at_again_in_15_minutes_until_the_last_look(day: Day) -> None:
+    pending = day.marketplace.place_order([Wanted("20725", 1)], status="Pending")
+    assert order_to_ship(day, pending, 2, 1) is None
+    assert day.run_tasks() == [900]
+    assert day.shipped == [(pending, 2, 2)]  # the same packages, the next look
+    assert order_to_ship(day, pending, 2, PENDING_LOOKS) is None
+    assert day.tasks == []  # still pending at the last look: not shippable, no more looks
 
 
-def test_an_unshipped_order_ships_and_a_canceled_one_is_left(market: Marketplace) -> None:
-    kept = market.place_order([Wanted("85123A", 2)])
-    gone = market.place_order([Wanted("85123A", 1)])
-    market.cancel_order(gone, buyer_requested=False)  # canceled outright, not just asked for
-    never: list[str] = []
-    order = order_to_ship(market, kept, 1, lambda: never.append(kept))
+def test_an_unshipped_order_ships_and_a_canceled_one_is_left(day: Day) -> None:
+    kept = day.marketplace.place_order([Wanted("85123A", 2)])
+    gone = day.marketplace.place_order([Wanted("85123A", 1)])
+    day.marketplace.cancel_order(gone, buyer_requested=False)  # canceled outright, not just asked for
+    order = order_to_ship(day, kept, 1, 1)
     assert order is not None and order.order_id == kept
-    assert order_to_ship(market, gone, 1, lambda: never.append(gone)) is None
-    assert never == []
+    assert order_to_ship(day, gone, 1, 1) is None
+    assert day.tasks == []
 
 
-def test_one_package_ships_every_unit_left(market: Marketplace) -> None:
-    order = market.snapshot(market.place_order([Wanted("85123A", 2), Wanted("22423", 1)]))
-    rest: list[bool] = []
-    lines, first_only = package_to_ship(order, 1, lambda: rest.append(True))
+def test_one_package_ships_every_unit_left(day: Day) -> None:
+    order = day.marketplace.snapshot(day.marketplace.place_order([Wanted("85123A", 2), Wanted("22423", 1)]))
+    lines, first_only = package_to_ship(day, order, 1)
     assert lines == [(order.lines[0].order_item_id, 2), (order.lines[1].order_item_id, 1)]
-    assert not first_only and rest == []
+    assert not first_only and day.tasks == []
 
 
-def test_two_packages_ship_part_first_and_schedule_the_rest(market: Marketplace) -> None:
-    one_line = market.snapshot(market.place_order([Wanted("85123A", 3)]))
-    rest: list[str] = []
-    assert package_to_ship(one_line, 2, lambda: rest.append("one line")) == (
-        [(one_line.lines[0].order_item_id, 2)],
-        True,
+def test_two_packages_ship_part_first_and_the_rest_10_to_60_minutes_later(day: Day) -> None:
+    one_line = day.marketplace.snapshot(day.marketplace.place_order([Wanted("85123A", 3)]))
+    assert package_to_ship(day, one_line, 2) == ([(one_line.lines[0].order_item_id, 2)], True)
+    two_lines = day.marketplace.snapshot(
+        day.marketplace.place_order([Wanted("85123A", 1), Wanted("22423", 1)])
     )
-    two_lines = market.snapshot(market.place_order([Wanted("85123A", 1), Wanted("22423", 1)]))
-    assert package_to_ship(two_lines, 2, lambda: rest.append("two lines")) == (
-        [(two_lines.lines[0].order_item_id, 1)],
-        True,
-    )
-    single = market.snapshot(market.place_order([Wanted("22423", 1)]))
-    assert package_to_ship(single, 2, lambda: rest.append("one unit")) == (
-        [(single.lines[0].order_item_id, 1)],
-        False,
-    )
-    assert rest == ["one line", "two lines"]  # one unit cannot make two packages
+    assert package_to_ship(day, two_lines, 2) == ([(two_lines.lines[0].order_item_id, 1)], True)
+    single = day.marketplace.snapshot(day.marketplace.place_order([Wanted("22423", 1)]))
+    assert package_to_ship(day, single, 2) == ([(single.lines[0].order_item_id, 1)], False)
+    waits = day.run_tasks()
+    assert len(waits) == 2 and all(600 <= w <= 3600 for w in waits)  # one unit cannot make two packages
+    assert day.shipped == [(one_line.order_id, 1, 1), (two_lines.order_id, 1, 1)]  # the rest: one package
 
 
 def test_write_units_are_whole_kilobytes_and_at_least_one() -> None:
