@@ -12,7 +12,7 @@ from pydantic import Field
 
 from oms.domain.stock import Movement, StockLevel
 from oms.domain.types import ApiModel, Money, UtcDateTime, iso_z, utc_now
-from oms.errors import Conflict, FieldProblem, NotFound, VersionConflict
+from oms.errors import Busy, Conflict, FieldProblem, NotFound, VersionConflict
 from oms.inventory import cover_reader
 from oms.inventory.allocation import (
     MAX_WRITES,
@@ -279,7 +279,7 @@ def adjust_stock(
             finish_allocation(table, sku, actor=actor)
         assert writes[0].item is not None and writes[1].item is not None
         return row_from_item(writes[0].item), str(writes[1].item["id"])
-    raise Conflict(f"SKU {sku} is changing too fast; try again")
+    raise Busy(f"SKU {sku} is changing too fast; try again")
 
 
 def _withdraw_at_once(
@@ -458,7 +458,7 @@ def set_policy(
             back_off(attempt)
             continue
         return row_from_item(row)
-    raise Conflict(f"SKU {sku} is changing too fast; try again")
+    raise Busy(f"SKU {sku} is changing too fast; try again")
 
 
 class StockRepository:

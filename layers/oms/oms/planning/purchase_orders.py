@@ -34,7 +34,7 @@ from oms.domain.supply import (
     sent,
 )
 from oms.domain.types import Money, utc_now
-from oms.errors import Conflict, InvalidInput, NotFound
+from oms.errors import Busy, Conflict, InvalidInput, NotFound
 from oms.inventory.allocation import MAX_WRITES, read_book
 from oms.inventory.stock import finish_pending, stock_change_writes
 from oms.planning.purchase_order_pdf import PurchaseOrderPaper, purchase_order_pdf
@@ -217,7 +217,7 @@ class PurchaseOrders:
                 back_off(attempt)
                 continue
             return self._with_link(after, {"pdfKey": pdf_key}), True
-        raise Conflict(f"purchase order {po_id} is changing too fast; try again")
+        raise Busy(f"purchase order {po_id} is changing too fast; try again")
 
     def close(self, po_id: str, *, actor: str) -> tuple[PurchaseOrder, bool]:
         """Closed: units not received are cancelled and no longer on order. Closed before: as it is."""
@@ -233,7 +233,7 @@ class PurchaseOrders:
                 back_off(attempt)
                 continue
             return self._with_link(after, item), True
-        raise Conflict(f"purchase order {po_id} is changing too fast; try again")
+        raise Busy(f"purchase order {po_id} is changing too fast; try again")
 
     def receive(
         self, po_id: str, lines: Sequence[ReceiptLine], *, actor: str, receipt_id: str | None = None
@@ -267,7 +267,7 @@ class PurchaseOrders:
                 continue
             finish_pending(self.table, writes, actor=actor)
             return self._with_link(after, item), True
-        raise Conflict(f"purchase order {po_id} is changing too fast; try again")
+        raise Busy(f"purchase order {po_id} is changing too fast; try again")
 
 
 def _stock_writes(
