@@ -18,7 +18,7 @@ class _Answer:
     """What botocore's parser hands back for an HTTP error answer (status and headers)."""
 
     status_code = 400
-    headers: dict[str, str] = {}  # noqa: RUF012 - read-only
+    headers: dict[str, str] = {}
 
 
 def _refuse(operation: str, error: dict[str, Any]) -> None:
@@ -37,7 +37,7 @@ def _api(stack, context, method: str, path: str, body: Any = None) -> tuple[int,
     event["headers"] = {**event["headers"], "Content-Type": "application/json"}
     event["multiValueHeaders"] = {k: [v] for k, v in event["headers"].items()}
     answer = stack.handler("api").lambda_handler(event, context)
-    headers = {k: v for k, v in (answer.get("headers") or {}).items()}
+    headers = dict(answer.get("headers") or {})
     headers |= {k: ",".join(v) for k, v in (answer.get("multiValueHeaders") or {}).items()}
     return answer["statusCode"], headers, json.loads(answer["body"])
 
