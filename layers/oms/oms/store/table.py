@@ -18,7 +18,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from oms.errors import AlreadyExists, Busy, Conflict, VersionConflict
-from oms.store.keys import PK, TTL_ATTRIBUTE, KeyQuery
+from oms.store.keys import PK, SK, TTL_ATTRIBUTE, KeyQuery
 from oms.store.pagination import PageTokens
 
 Item = dict[str, Any]
@@ -242,6 +242,12 @@ class Table:
         items = [i for i in map(from_dynamo, answer.get("Items", [])) if not is_expired(i, now)]
         last = answer.get("LastEvaluatedKey")
         return Page(items, tokens.encode(last, scope) if last else None)
+
+    def token_after(self, query: KeyQuery, item: Item, *, scope: str = "") -> str:
+        """A next_token for `query_page(query, scope=scope)` that resumes right after `item`, a row it returned
+        (for a reader that stops part way through a page)."""
+        names = {PK, SK, *query.key_names}
+        return self._page_tokens().encode(to_dynamo({name: item[name] for name in names}), f"{query}|{scope}")
 
     def query_all(
         self,
