@@ -350,8 +350,8 @@ def stock_health(
             looked_at.add(sku)
             if row.get("asin"):
                 asins[sku] = str(row["asin"])
-            plan = plans.get(sku)
-            health = health_of(plan, (lines or {}).get(sku, [])) if plan else None
+            planned = plans.get(sku)
+            health = health_of(planned, (lines or {}).get(sku, [])) if planned else None
             if health is not None:
                 found.append(health)
             if len(found) >= limit:
