@@ -27,6 +27,7 @@ from oms.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from oms.observability import logger
 from oms.shipping.buyer_data import BuyerData, buyer_data_to_ship
 from oms.shipping.paperwork import PackingSlip, PrintSetup, packing_slips_pdf, pick_list_pdf
+from oms.shipping.slip_titles import with_order_titles
 from oms.store import keys
 from oms.store.default import default_buyer_table
 from oms.store.documents import DocumentStore, document_key
@@ -148,6 +149,9 @@ def create_batch(
     earlier = {o: BatchRef(batch_id=m["batchId"], created_at=m["createdAt"]) for o, m in seen.items()}
     if earlier and not force:
         raise _already_batched(earlier)
+    orders = with_order_titles(
+        client, orders
+    )  # printed before the backstop and the catalogue: Amazon's titles
     skus = sorted({i.sku for o in orders for i in o.items})
     stock: dict[str, dict[str, int]] = {}
     for sku in skus:
