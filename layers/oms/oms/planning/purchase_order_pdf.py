@@ -67,9 +67,9 @@ def purchase_order_pdf(paper: PurchaseOrderPaper) -> bytes:
         _row(table, pdf, headings)
         for line in po.lines:
             amount = Decimal(line.unit_cost.amount) * line.quantity
-            title = paper.titles.get(line.sku)
+            product = paper.titles.get(line.sku)
             cells = (
-                f"{line.sku}\n{title}" if title else line.sku,
+                f"{line.sku}\n{product}" if product else line.sku,
                 line.supplier_sku or "",
                 f"{setup.local(line.expected_by):%Y-%m-%d}"
                 if line.expected_by
