@@ -284,5 +284,9 @@ def _matches(ret: Return, where: ReturnFilter) -> bool:
 
 
 def _listed(ret: Return) -> dict[str, Any]:
-    """A return in a list: without its timeline and receipts (GET /returns/{returnId} has them)."""
-    return ret.model_dump(mode="json", by_alias=True, exclude={"timeline", "receipts"})
+    """A return in a list: without its timeline and receipts (GET /returns/{returnId} has them), with the
+    units received by outcome once any came (`outcome`: backInStock, writtenOff)."""
+    listed = ret.model_dump(mode="json", by_alias=True, exclude={"timeline", "receipts"})
+    if ret.receipts:
+        listed["outcome"] = ret.outcome()
+    return listed
