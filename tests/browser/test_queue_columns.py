@@ -47,7 +47,7 @@ def page(new_page: Callable[..., Any]) -> Any:
     return page
 
 
-def test_rule_tags_have_their_own_column_and_urgency_holds_only_urgency(page: Any) -> None:
+def test_rule_tags_have_their_own_column_and_urgency_holds_only_urgency(page: Any, screenshots: Path) -> None:
     cells = page.evaluate(
         """async (order) => {
       const { COLUMNS } = await import("/js/views/queue.js");
@@ -58,14 +58,8 @@ def test_rule_tags_have_their_own_column_and_urgency_holds_only_urgency(page: An
     }""",
         ORDER,
     )
-    page.screenshot(path=_screenshot("queue-columns.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "queue-columns.png"), full_page=True)
 
     urgency = [badge for badge in cells["Urgency"] if badge != "Ship today"]  # due today by the page's clock
     assert len(urgency) == 1 and "risk" in urgency[0].lower()
     assert cells["Set by your rules"] == ["UPS Ground", "fragile", "gift", "Pick group B"]
-
-
-def _screenshot(name: str) -> str:
-    folder = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-    folder.mkdir(parents=True, exist_ok=True)
-    return str(folder / name)
