@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from pydantic import Field
 
-from oms.domain import cover
 from oms.domain.stock import Movement, StockLevel
 from oms.domain.types import ApiModel, Money, UtcDateTime, iso_z, utc_now
-from oms.errors import Conflict, FieldProblem, NotFound, VersionConflict
+from oms.errors import Busy, Conflict, FieldProblem, NotFound, VersionConflict
+from oms.inventory import cover_reader
 from oms.inventory.allocation import (
     MAX_WRITES,
     Reallocation,
@@ -28,8 +27,6 @@ from oms.store import conditional, keys, once
 from oms.store.table import Item, Page, Table, Write, back_off
 
 STOCK_ENTITY = "Stock"
-SALES_WINDOW_DAYS = 30
-_COVER_READERS = 8  # concurrent ledger Queries when a page of rows gets its days of cover
 LEDGER_ENTITY = "LedgerEntry"
 
 
@@ -306,7 +303,7 @@ def adjust_stock(
         if pending:
             finish_allocation(table, sku, actor=actor)
         return row, entry_id
-    raise Conflict(f"SKU {sku} is changing too fast; try again")
+    raise Busy(f"SKU {sku} is changing too fast; try again")
 
 
 def _withdraw_at_once(
@@ -492,7 +489,7 @@ def set_policy(
             back_off(attempt)
             continue
         return row_from_item(row)
-    raise Conflict(f"SKU {sku} is changing too fast; try again")
+    raise Busy(f"SKU {sku} is changing too fast; try again")
 
 
 class StockRepository:
@@ -515,24 +512,18 @@ class StockRepository:
         query = keys.low_stock() if below_reorder_point else keys.KeyQuery(keys.ALL_STOCK, "gsi1")
         page = self._table.query_page(query, limit=limit, next_token=next_token)
         rows = [row_from_item(i) for i in page.items]
-        _ = self._table.client  # made once, before the threads share it (boto3 clients are thread-safe)
-        with ThreadPoolExecutor(max_workers=_COVER_READERS) as readers:  # one ledger Query per row
-            covers = list(readers.map(self.days_of_cover, rows))
+        covers = cover_reader.covers(
+            self._table, [(row.sku, row.available) for row in rows]
+        )  # one batched read
         rows = [
             row.model_copy(update={"days_of_cover": cover}) for row, cover in zip(rows, covers, strict=True)
         ]
         page.items = [row.model_dump(mode="json", by_alias=True) for row in rows]
         return page
 
-    def days_of_cover(self, row: StockRow, *, days: int = SALES_WINDOW_DAYS) -> float | None:
+    def days_of_cover(self, row: StockRow, *, days: int = cover_reader.WINDOW_DAYS) -> float | None:
         """Available units at the window's demand (oms.domain.cover); None: nothing ordered in the window."""
-        since = (utc_now() - timedelta(days=days)).isoformat(timespec="microseconds")
-        entries = (
-            entry
-            for entry in self._table.query_all(keys.ledger_since(row.sku, since))
-            if entry.get("location", keys.DEFAULT_LOCATION) == row.location
-        )
-        return cover.days_of_cover(row.available, entries, days)
+        return cover_reader.covers(self._table, [(row.sku, row.available)], days=days)[0]
 
     def ledger(self, sku: str, *, limit: int, next_token: str | None) -> Page:
         page = self._table.query_page(keys.ledger_of(sku), limit=limit, next_token=next_token)
