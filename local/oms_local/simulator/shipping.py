@@ -97,11 +97,13 @@ def ship_date(now: datetime, zone: tzinfo = UTC) -> datetime:
 
 
 def delivery_estimate(plan: ServicePlan, shipped: datetime, zone: tzinfo = UTC) -> tuple[datetime, datetime]:
-    """From the start of the first to the end of the last delivery day, days of the ship-from zone."""
+    """The first and last delivery day, counted from the ship day in the ship-from zone; each day is dated as
+    the marketplace dates an order's delivery window (the whole day, UTC), so a label and the promise it keeps
+    compare day for day."""
     earliest, latest = plan.transit_days
     day = shipped.astimezone(zone).date()
     first, last = business_days_after(day, earliest), business_days_after(day, latest)
-    return datetime.combine(first, time(0, 0), zone), datetime.combine(last, time(23, 59, 59), zone)
+    return datetime.combine(first, time(0, 0), UTC), datetime.combine(last, time(23, 59, 59), UTC)
 
 
 # ---------------------------------------------------------------------------------- offers
