@@ -51,6 +51,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_shared import order_to_ship, package_to_ship
 from cost_day import (
     DAMAGED_SHARE,
     MESSAGE_SHARE,
@@ -440,14 +441,9 @@ class CostRun(SimulatedIntake):
     def ship(self, order_id: str, packages: int, attempt: int = 1) -> None:
         """The seller ships through the product: stock received for a SKU the first time, the order's page,
         a label bought through Amazon (some units first for a two-package order), confirmed at Amazon."""
-        from oms_local.simulator.entities import PARTIALLY_SHIPPED, PENDING, PENDING_AVAILABILITY, UNSHIPPED
-
-        order = self.marketplace.snapshot(order_id)
-        if order.status in (PENDING, PENDING_AVAILABILITY) and attempt < 20:
-            self.later(900, lambda: self.ship(order_id, packages, attempt + 1))
+        order = order_to_ship(self, order_id, packages, attempt)
+        if order is None:
             return
-        if order.status not in (UNSHIPPED, PARTIALLY_SHIPPED):
-            return  # canceled meanwhile
         for line in order.lines:
             if line.product.sku not in self.stocked:
                 self.stocked.add(line.product.sku)
@@ -459,17 +455,10 @@ class CostRun(SimulatedIntake):
                     key=f"receipt-{line.product.sku}",
                 )
         self.read("order page", "GET", f"/orders/{order_id}")
-        lines = [
-            (line.order_item_id, line.quantity - line.shipped)
-            for line in order.lines
-            if line.quantity > line.shipped
-        ]
         body: dict[str, Any] = {"buyLabel": True}
-        if packages == 2 and sum(units for _, units in lines) >= 2:
-            item, units = lines[0]
-            first = [(item, units - 1)] if len(lines) == 1 else lines[:1]
+        first, some_units = package_to_ship(self, order, packages)
+        if some_units:
             body["items"] = [{"orderItemId": i, "quantity": u} for i, u in first]
-            self.later(self.rng.uniform(600, 3600), lambda: self.ship(order_id, 1))
         status, answer = self.api("shipping", "POST", f"/orders/{order_id}/shipments", body)
         if status == 409 and "no offered service delivers" in str(answer):  # late already: the fastest
             status, rates = self.api("shipping", "GET", f"/orders/{order_id}/rates")

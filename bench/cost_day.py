@@ -27,6 +27,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from oms_local.shipping_setup import shipping_setup  # noqa: F401 - cost.py takes it from here
+
 ROOT = Path(__file__).resolve().parents[1]
 
 RETURN_SHARE = 0.10  # of shipped seller-fulfilled orders (apparel runs 20-30%, home goods 5-10%)
@@ -49,54 +51,6 @@ RULES = [
     },
 ]
 WEBHOOK_EVENTS = ["OrderReceived", "ShipmentConfirmed", "OrderCanceled", "RefundIssued", "RuleMatched"]
-
-
-def shipping_setup() -> dict[str, Any]:
-    """A US warehouse with UPS and USPS pickups (the setup the seller saves once)."""
-    pickup = {
-        "code": "UPS",
-        "pickupDays": ["MON", "TUE", "WED", "THU", "FRI"],
-        "cutoff": "16:00:00",
-        "holidays": [],
-        "handlingDays": 1,
-        "transitDays": 3,
-    }
-    return {
-        "sellerName": "Mug Co",
-        "warehouse": {
-            "name": "Main warehouse",
-            "timeZone": "America/New_York",
-            "country": "US",
-            "subdivision": None,
-            "workingDays": ["MON", "TUE", "WED", "THU", "FRI"],
-            "opens": "08:00:00",
-            "closes": "18:00:00",
-            "closedDays": [],
-            "address": {
-                "name": "Mug Co",
-                "addressLine1": "1 Main St",
-                "addressLine2": None,
-                "city": "Albany",
-                "stateOrProvinceCode": "NY",
-                "postalCode": "12207",
-                "countryCode": "US",
-                "phone": "5185550100",
-                "email": "ship@mugco.example",
-            },
-        },
-        "carriers": [pickup, {**pickup, "code": "USPS", "cutoff": "15:00:00"}],
-        "defaultCarrier": "UPS",
-        "atRiskShare": 0.25,
-        "package": {
-            "length": 10,
-            "width": 8,
-            "height": 4,
-            "dimensionUnit": "inches",
-            "weight": 16,
-            "weightUnit": "oz",
-        },
-        "packagePresets": [],
-    }
 
 
 def api_event(

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import botocore.client
+from bench_shared import write_units as _kb
 from intake_meter import item_size
 
 Item = dict[str, Any]  # wire shape
@@ -33,10 +34,6 @@ ALL = None  # projection: every attribute
 TABLE_KEYS = ("pk", "sk")
 ENTRY_OVERHEAD = 100
 POLLING = "queue polling (event source mappings)"  # the SQS pollers' own requests
-
-
-def _kb(size: int) -> int:
-    return max(1, math.ceil(size / 1024))
 
 
 def index_entry(item: Item | None, keys: tuple[str, str], projection: frozenset[str] | None) -> Item | None:

@@ -9,6 +9,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from bench_shared import write_units as _kb
+
 
 def _number_size(text: str) -> int:
     digits = text.lstrip("-").replace(".", "").lstrip("0").rstrip("0") or "0"
@@ -41,10 +43,6 @@ def attribute_size(value: dict[str, Any]) -> int:
 
 def item_size(item: dict[str, Any] | None) -> int:
     return sum(len(name.encode()) + attribute_size(value) for name, value in (item or {}).items())
-
-
-def _kb(size: int) -> int:
-    return max(1, math.ceil(size / 1024))
 
 
 @dataclass

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bench_shared import order_to_ship, package_to_ship, wrong_orders
 from intake_common import (
     ORDERS_PER_HOUR,
     RECONCILE_EVERY,
@@ -181,24 +182,12 @@ class SimulatedIntake:
     def ship(self, order_id: str, packages: int, attempt: int = 1) -> None:
         """The seller confirms a shipment (all units, or some now and the rest later)."""
         from oms_local.simulator import MARKETPLACE_ID
-        from oms_local.simulator.entities import PARTIALLY_SHIPPED, PENDING, PENDING_AVAILABILITY, UNSHIPPED
         from oms_local.simulator.marketplace import ApiError
 
-        order = self.marketplace.snapshot(order_id)
-        if order.status in (PENDING, PENDING_AVAILABILITY) and attempt < 20:
-            self.later(900, lambda: self.ship(order_id, packages, attempt + 1))
+        order = order_to_ship(self, order_id, packages, attempt)
+        if order is None:
             return
-        if order.status not in (UNSHIPPED, PARTIALLY_SHIPPED):
-            return  # canceled meanwhile
-        lines = [
-            (line.order_item_id, line.quantity - line.shipped)
-            for line in order.lines
-            if line.quantity > line.shipped
-        ]
-        if packages == 2 and sum(units for _, units in lines) >= 2:
-            item, units = lines[0]
-            lines = [(item, units - 1)] if len(lines) == 1 else lines[:1]
-            self.later(self.rng.uniform(600, 3600), lambda: self.ship(order_id, 1))
+        lines, _ = package_to_ship(self, order, packages)
         body = {
             "marketplaceId": MARKETPLACE_ID,
             "packageDetail": {
@@ -298,23 +287,10 @@ class SimulatedIntake:
         """Every order as the marketplace has it, against the product's table."""
         import boto3
 
-        from oms.store import keys
         from oms.store.table import Table
 
         table = Table(self.environment["TABLE_NAME"], no_paging, client=boto3.client("dynamodb"))
-        wrong = []
-        for order_id, order in self.marketplace.orders.items():
-            item = table.get(keys.order_key(order_id))
-            expected = (order.status, sorted((line.order_item_id, line.shipped) for line in order.lines))
-            got = None
-            if item is not None:
-                got = (
-                    item["status"],
-                    sorted((i["orderItemId"], i.get("quantityShipped", 0)) for i in item["items"]),
-                )
-            if got != expected:
-                wrong.append({"orderId": order_id, "expected": expected, "got": got})
-        return wrong
+        return wrong_orders(table, self.marketplace)
 
     def figures(self) -> dict[str, Any]:
         handled = sum(self.batches)

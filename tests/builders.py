@@ -7,6 +7,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+# The shipping setup with the ship-from address Buy Shipping needs (shared with bench/ and the fault drill).
+from oms_local.shipping_setup import UPS_PICKUP, WAREHOUSE_SETTINGS  # noqa: F401
 from tests.conftest import APPLICATION_ID, EVENTS, SELLER_ID
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -86,50 +88,3 @@ def sqs_event(*bodies: dict[str, Any] | str) -> dict[str, Any]:
         text = body if isinstance(body, str) else json.dumps(body)
         records.append({**template, "messageId": str(uuid.uuid4()), "body": text})
     return {"Records": records}
-
-
-# A whole shipping setup with the ship-from address Buy Shipping needs (PUT /settings/shipping takes it whole).
-UPS_PICKUP: dict[str, Any] = {
-    "code": "UPS",
-    "pickupDays": ["MON", "TUE", "WED", "THU", "FRI"],
-    "cutoff": "16:00:00",
-    "holidays": [],
-    "handlingDays": 1,
-    "transitDays": 3,
-}
-WAREHOUSE_SETTINGS: dict[str, Any] = {
-    "sellerName": "Mug Co",
-    "warehouse": {
-        "name": "Main warehouse",
-        "timeZone": "America/New_York",
-        "country": "US",
-        "subdivision": None,
-        "workingDays": ["MON", "TUE", "WED", "THU", "FRI"],
-        "opens": "08:00:00",
-        "closes": "18:00:00",
-        "closedDays": [],
-        "address": {
-            "name": "Mug Co",
-            "addressLine1": "1 Main St",
-            "addressLine2": None,
-            "city": "Albany",
-            "stateOrProvinceCode": "NY",
-            "postalCode": "12207",
-            "countryCode": "US",
-            "phone": "5185550100",
-            "email": "ship@mugco.example",
-        },
-    },
-    "carriers": [UPS_PICKUP, {**UPS_PICKUP, "code": "USPS", "cutoff": "15:00:00"}],
-    "defaultCarrier": "UPS",
-    "atRiskShare": 0.25,
-    "package": {
-        "length": 10,
-        "width": 8,
-        "height": 4,
-        "dimensionUnit": "inches",
-        "weight": 16,
-        "weightUnit": "oz",
-    },
-    "packagePresets": [],
-}

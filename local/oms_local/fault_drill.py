@@ -38,23 +38,8 @@ import requests
 
 from oms_local import harness
 from oms_local.faults import count_by_kind
+from oms_local.shipping_setup import ship_from_patch
 
-SETTINGS = {
-    "sellerName": "Mug Co",
-    "warehouse": {
-        "timeZone": "America/New_York",
-        "address": {
-            "name": "Mug Co",
-            "addressLine1": "1 Main St",
-            "city": "Albany",
-            "stateOrProvinceCode": "NY",
-            "postalCode": "12207",
-            "countryCode": "US",
-            "phone": "5185550100",
-            "email": "ship@mugco.example",
-        },
-    },
-}
 SKUS = ("FLT-MUG-RED", "FLT-MUG-BLUE", "FLT-BOWL")
 OPENING_STOCK = 100_000
 RETURN_EVERY = 3  # every third order comes back and is refunded
@@ -177,7 +162,7 @@ def _drive(
             "searchLagSeconds": 0,
         },
     )
-    seller.call("PATCH", "/settings/shipping", (200,), json=SETTINGS)
+    seller.call("PATCH", "/settings/shipping", (200,), json=ship_from_patch())
     for sku in SKUS:
         path = f"/inventory/{quote(sku, safe='')}"
         seller.call("PUT", path, (200,), json={"channel": "MFN"})

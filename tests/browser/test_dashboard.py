@@ -369,7 +369,9 @@ def test_the_sku_ledger_pages_back_through_older_movements(signed_in: Callable[.
 
     page.click("#ledger-older")
 
-    page.wait_for_function("() => document.querySelectorAll('#ledger tbody tr').length === 27")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#ledger tbody tr').length === 27", timeout=60_000
+    )  # 30 s was not enough with the machine loaded 40 deep
     assert "bin-0" in page.locator("#ledger tbody tr").last.inner_text()
     assert page.locator("#ledger-older").is_hidden()
 

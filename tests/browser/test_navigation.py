@@ -17,6 +17,24 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 LAPTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 TOP = ["Orders", "Stock", "Planning", "Returns", "Messages", "Reports", "Settings"]
+PAGES = [  # (group, link, href, data-nav)
+    ("Orders", "Ship today", "#/queue", "queue"),
+    ("Orders", "All orders", "#/orders", "orders"),
+    ("Orders", "Pick batches", "#/batches", "batches"),
+    ("Stock", "Stock levels", "#/inventory", "inventory"),
+    ("Stock", "Purchase orders", "#/purchase-orders", "purchase-orders"),
+    ("Stock", "Suppliers", "#/suppliers", "suppliers"),
+    (None, "Planning", "#/planning", "planning"),
+    (None, "Returns", "#/returns", "returns"),
+    (None, "Messages", "#/messages", "messages"),
+    ("Reports", "Order reports", "#/reports", "reports"),
+    ("Reports", "Account health", "#/health", "health"),
+    ("Settings", "Shipping setup", "#/settings", "settings"),
+    ("Settings", "Order rules", "#/rules", "rules"),
+    ("Settings", "Reply templates", "#/messages/templates", "templates"),
+    ("Settings", "Webhooks", "#/webhooks", "webhooks"),
+    ("Settings", "API keys", "#/settings/keys", "keys"),
+]
 
 
 def _top_entries(page: Any) -> list[dict[str, Any]]:
@@ -103,6 +121,13 @@ def test_at_800_px_every_entry_shows_without_scrolling_sideways(
 ) -> None:
     page = signed_in("#/returns", viewport={"width": 800, "height": 900})
     assert [e["text"] for e in _top_entries(page)] == TOP
+    # every page is there, in its group, as web/js/nav.js's NAV list draws it (the README names them all)
+    links = page.eval_on_selector_all(
+        "#main-nav a[data-nav]",
+        "els => els.map(e => [e.closest('.nav-group')?.querySelector(':scope > button').textContent ?? null,"
+        " e.textContent, e.getAttribute('href'), e.dataset.nav])",
+    )
+    assert [tuple(link) for link in links] == PAGES
     assert all(e["right"] <= 800 for e in _top_entries(page))
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 800
     page.screenshot(path=str(screenshots / "nav-800.png"))

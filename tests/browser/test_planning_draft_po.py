@@ -59,6 +59,9 @@ def test_a_suppliers_reorder_group_becomes_one_draft_in_two_clicks(
     # when the seller presses "Draft a purchase order" on the supplier's group, twice in a hurry
     page = signed_in("#/planning")
     group = page.locator(f'section.reorder-group[data-supplier="{supplier_id}"]')
+    group.locator(f'tr[data-sku="{SKU}"]').wait_for(
+        timeout=60_000
+    )  # the page fills its sections as they load
     assert group.locator(f'tr[data-sku="{SKU}"]').count() == 1
     button = group.locator("button.draft-po")
     assert button.inner_text() == "Draft a purchase order"
@@ -66,6 +69,7 @@ def test_a_suppliers_reorder_group_becomes_one_draft_in_two_clicks(
 
     # and, 10 on hand lasting a few days of a 14-day lead time, "Too much, too little" says to reorder now
     risk = page.locator(f'#stock-health tr[data-health-sku="{SKU}"]')
+    risk.wait_for(timeout=60_000)
     assert risk.get_attribute("data-problem") == "stockout-risk"
     assert f"reorder now: {suggested} units" in risk.locator('li[data-action="reorder-now"]').inner_text()
     assert risk.locator('li[data-action="price-or-promotion-hint"]').count() == 1

@@ -356,3 +356,32 @@ def test_an_fba_return_says_what_amazon_s_warehouse_found_and_what_to_remove(pag
         f"2 {times} MUG (No longer needed) \u00b7 Sellable (back in Amazon's stock)",
         f"1 {times} MUG (Defective or does not work) \u00b7 Defective, to remove",  # from the disposition
     ]
+
+
+def test_a_return_s_state_is_worded_per_unit_once_some_came_back(page: Any) -> None:
+    states = page.evaluate(
+        """() => {
+      const receipt = (lines) => ({ receiptId: "RC-1", at: "2026-12-06T10:00:00Z", actor: "seller",
+        items: lines.map(([quantity, grade, disposition]) => ({ sku: "MUG", quantity, grade, location: "default", disposition })) });
+      const split = [receipt([[1, "sellable", "restocked"], [1, "damaged", "written-off"]])];
+      return [
+        // one return's page: its receipts
+        common.returnState(ret("R-1", "restocked", { receipts: split })),
+        // a list: no receipts, the units by outcome (GET /returns' outcome)
+        common.returnState(ret("R-2", "restocked", { outcome: { backInStock: 1, writtenOff: 1 } })),
+        common.returnState(ret("R-3", "written-off", { outcome: { backInStock: 0, writtenOff: 2 } })),
+        common.returnState(ret("R-4", "restocked", { outcome: { backInStock: 2, writtenOff: 0 } })),
+        // before any unit came, and after the refund: the status's words
+        common.returnState(ret("R-5", "authorized")),
+        common.returnState(ret("R-6", "refunded", { outcome: { backInStock: 1, writtenOff: 1 } })),
+      ];
+    }"""
+    )
+    assert states == [
+        "1 back in stock, 1 written off",
+        "1 back in stock, 1 written off",
+        "2 written off",
+        "2 back in stock",
+        "Authorized, parcel awaited",
+        "Refunded",
+    ]

@@ -7,12 +7,14 @@ import threading
 from typing import Any
 from urllib.parse import quote
 
+import time_machine
+
 from oms.amazon.notifications import Notification
 from oms.errors import Conflict
 from oms.inventory.stock import StockPolicy, StockRepository, adjust_stock, set_policy
 from oms.orders.intake import apply_change, change_from_notification
 from oms.store.default import default_table
-from tests.builders import order_change
+from tests.builders import T0, order_change
 from tests.conftest import load_event
 
 
@@ -123,23 +125,25 @@ def test_a_receipt_turns_backorders_into_reservations(stack, context):
 
 def test_low_stock_lists_only_rows_at_or_below_their_reorder_point_with_days_of_cover(stack, context):
     table = default_table()
-    for sku, on_hand in [("LOW", 4), ("FINE", 50)]:
-        set_policy(table, sku, StockPolicy(reorder_point=5))
-        adjust_stock(table, sku, on_hand + 3, reason="receipt", reference=None, actor="test")
-    apply_change(
-        table,
-        change_from_notification(
-            Notification.model_validate(order_change("111-1", "Shipped", [("LOW", 3, 3)]))
-        ),
-    )
-    apply_change(
-        table,
-        change_from_notification(
-            Notification.model_validate(order_change("111-2", "Shipped", [("FINE", 3, 3)]))
-        ),
-    )
+    # the orders are bought at T0 (a minute before): the clock stands there, as it would when they arrive
+    with time_machine.travel(T0, tick=False):
+        for sku, on_hand in [("LOW", 4), ("FINE", 50)]:
+            set_policy(table, sku, StockPolicy(reorder_point=5))
+            adjust_stock(table, sku, on_hand + 3, reason="receipt", reference=None, actor="test")
+        apply_change(
+            table,
+            change_from_notification(
+                Notification.model_validate(order_change("111-1", "Shipped", [("LOW", 3, 3)]))
+            ),
+        )
+        apply_change(
+            table,
+            change_from_notification(
+                Notification.model_validate(order_change("111-2", "Shipped", [("FINE", 3, 3)]))
+            ),
+        )
 
-    status, page = _call(stack, context, "GET", "/inventory", query={"belowReorderPoint": "true"})
+        status, page = _call(stack, context, "GET", "/inventory", query={"belowReorderPoint": "true"})
 
     assert status == 200
     assert [(r["sku"], r["available"]) for r in page["items"]] == [("LOW", 4)]

@@ -85,3 +85,24 @@ def test_a_backordered_sku_has_no_days_left_and_orders_older_than_30_days_stop_c
         adjust_stock(table, "MUG", 10, reason="receipt", reference="PO-2", actor="test")
 
         assert _cover_everywhere(stack, context, "MUG") == (None, None, None)  # nothing ordered lately
+
+
+def test_a_page_of_stock_rows_reads_its_demand_in_batches_not_one_query_per_row(stack, context):
+    table = default_table()
+    queries: list[str] = []
+    table.client.meta.events.register("before-call.dynamodb.Query", lambda **_: queries.append("Query"))
+    with time_machine.travel(T0, tick=False):
+        for n in range(60):
+            sku = f"SKU-{n:03d}"
+            set_policy(table, sku, StockPolicy())
+            adjust_stock(table, sku, 30, reason="receipt", reference="PO-1", actor="test")
+            _order(f"111-0000000-{n:07d}", "Unshipped", [(sku, 1 + n % 3, 0)])
+        queries.clear()
+
+        page = _get(stack, context, "/inventory", {"limit": "60"})
+
+    rows = {r["sku"]: r for r in page["items"]}
+    assert len(rows) == 60
+    # SKU-001 ordered 2: 28 available / (2 / 30 days); SKU-002 ordered 3: 27 / (3 / 30)
+    assert (rows["SKU-001"]["daysOfCover"], rows["SKU-002"]["daysOfCover"]) == (420.0, 270.0)
+    assert len(queries) == 1, "the page's own Query only: demand is read by key, in batches"

@@ -216,6 +216,8 @@ def test_a_draft_takes_the_terms_cost_and_bad_lines_are_refused_naming_the_field
 def test_sending_puts_the_units_on_order_and_gives_the_supplier_a_pdf(stack, context):
     assert call_api(stack, context, "PUT", "/settings/shipping", WAREHOUSE_SETTINGS)[0] == 200
     set_policy(default_table(), SKU, StockPolicy())
+    product = {"title": "Red mug, 11 oz"}
+    assert call_api(stack, context, "PUT", f"/products/{SKU}", product)[0] == 200
     supplier_id = _supplier(stack, context)
     po = _sent(stack, context, supplier_id, 100)
 
@@ -233,6 +235,7 @@ def test_sending_puts_the_units_on_order_and_gives_the_supplier_a_pdf(stack, con
         "Mug Works Ltd",
         "12 Kiln Road",
         "MW-RED-11OZ",
+        "Red mug, 11 oz",  # what the product is, beside the seller's SKU
         "Total: 240.00 USD",
         "America/New_York",
     ):

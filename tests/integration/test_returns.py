@@ -192,6 +192,20 @@ def test_a_damaged_unit_is_written_off_never_available_and_the_ledger_shows_it(s
     assert "1 unit(s) returned damaged" in entry["note"]
 
 
+def test_a_list_says_what_became_of_each_unit_one_back_in_stock_one_written_off(stack, context, shipped):
+    return_id = _record(stack, context, shipped)[1]["returnId"]
+    sellable, damaged = ({"sku": SKU, "quantity": 1, "grade": g} for g in ("sellable", "damaged"))
+
+    status, ret = _receive(stack, context, return_id, sellable, damaged)
+
+    assert status == 201, ret
+    assert ret["status"] == "restocked"  # the status names the best outcome; the units say the rest
+    listed = call_api(stack, context, "GET", "/returns", query={"sku": SKU})[1]["items"]
+    assert [(r["returnId"], r["outcome"]) for r in listed] == [
+        (return_id, {"backInStock": 1, "writtenOff": 1})
+    ]
+
+
 def test_receiving_more_than_returned_is_refused_and_writes_nothing(stack, context, shipped):
     return_id = _record(stack, context, shipped, quantity=2)[1]["returnId"]
     assert _receive(stack, context, return_id, {"sku": SKU, "quantity": 1, "grade": "sellable"})[0] == 201

@@ -81,3 +81,35 @@ def test_aged_stock_and_stockout_risks_are_listed_with_what_to_do(stack, context
 def test_a_bad_page_size_is_a_400(stack, context, query):
     status, answer = call_api(stack, context, "GET", "/planning/stock-health", query=query)
     assert status == 400 and answer["error"]["code"]
+
+
+def _walk(stack, context, limit: int) -> list[list[str]]:
+    pages, token = [], None
+    while True:
+        query = {"limit": str(limit)} | ({"nextToken": token} if token else {})
+        status, page = call_api(stack, context, "GET", "/planning/stock-health", query=query)
+        assert status == 200, page
+        pages.append([h["sku"] for h in page["items"]])
+        token = page.get("nextToken")
+        if not token:
+            return pages
+
+
+def test_a_page_holds_up_to_limit_problems_however_many_healthy_rows_come_first(stack, context, monkeypatch):
+    # given healthy SKUs first by SKU, then the problems among more healthy ones (about 5 sold a day)
+    stock = [("A-FINE-1", 70), ("A-FINE-2", 70), ("A-FINE-3", 70), ("B-RISK", 20), ("C-FINE", 70)]
+    stock += [("D-AGED", 400), ("E-RISK", 15)]
+    for sku, on_hand in stock:
+        _setup(stack, context, sku, {"leadTimeDays": 10}, on_hand)
+        _seed_history(sku, 84)
+    assert _run(stack)["planned"] == len(stock)
+
+    # then no page is empty: the first holds two problems (the healthy rows before them read past), the last one
+    assert _walk(stack, context, 2) == [["B-RISK", "D-AGED"], ["E-RISK"]]
+
+    # and a request reads a bounded number of rows: past it, a short page with a token that goes on
+    from oms.planning import stock_health
+
+    monkeypatch.setattr(stock_health, "MAX_ROWS_READ", 3)
+    monkeypatch.setattr(stock_health, "ROWS_PER_READ", 1)
+    assert _walk(stack, context, 2) == [[], ["B-RISK", "D-AGED"], ["E-RISK"]]  # 3 rows a request

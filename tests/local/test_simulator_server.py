@@ -652,3 +652,29 @@ def test_a_listed_products_catalogue_item_has_its_picture_size_and_weight(client
     assert client.call("getCatalogItem", "GET", unknown).status == 404
     time.sleep(0.6)
     assert client.call("getCatalogItem", "GET", f"/catalog/2022-04-01/items/{asin}").status == 400
+
+
+def test_buy_shipping_dates_its_offers_on_the_ship_from_address_s_calendar(client):
+    from datetime import UTC, date, datetime
+    from datetime import time as day_time
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    # given a warehouse in Detroit (Eastern time) asking at 16:30 there on a Tuesday (21:30 UTC, past 17:00 UTC)
+    new_york = ZoneInfo("America/New_York")
+    with time_machine.travel(datetime(2026, 11, 24, 21, 30, tzinfo=UTC), tick=True):
+        order_id, item_id = _mfn_order(client)
+        offers = _offers(client, _package(order_id, [(item_id, 1)]))
+
+    assert offers.status == 200, offers.body
+    [ground, *_] = offers.body["payload"]["ShippingServiceList"]
+    shipped = datetime.fromisoformat(ground["ShipDate"]).astimezone(new_york)
+    earliest = datetime.fromisoformat(ground["EarliestEstimatedDeliveryDate"]).astimezone(UTC)
+    latest = datetime.fromisoformat(ground["LatestEstimatedDeliveryDate"]).astimezone(UTC)
+    # then the carrier still takes it today (its 5 pm cutoff is Detroit's), not at 4 am tomorrow
+    assert (shipped.date(), shipped.hour) == (date(2026, 11, 24), 16)
+    # and the delivery days count from that ship day, each dated whole as the marketplace dates an order's
+    # delivery window (so a label and the promise it keeps compare day for day)
+    assert earliest.time() == day_time(0, 0) and latest.time() == day_time(23, 59, 59)
+    assert earliest.date() > shipped.date() and latest.date() >= earliest.date()

@@ -4,6 +4,72 @@
 // sits behind the "Menu" button. The page shown is marked aria-current="page" (app.js), and its group's
 // button carries data-current, so the group reads as the place you are even while it is closed.
 
+import { h } from "./dom.js";
+
+// The navigation, drawn from this one list (index.html has only the empty <ul class="nav-top">): a top entry
+// is a page [label, route, data-nav] or a group {group, id, pages: [[label, route, data-nav], ...]}.
+export const NAV = [
+  {
+    group: "Orders",
+    id: "nav-orders",
+    pages: [
+      ["Ship today", "#/queue", "queue"],
+      ["All orders", "#/orders", "orders"],
+      ["Pick batches", "#/batches", "batches"],
+    ],
+  },
+  {
+    group: "Stock",
+    id: "nav-stock",
+    pages: [
+      ["Stock levels", "#/inventory", "inventory"],
+      ["Purchase orders", "#/purchase-orders", "purchase-orders"],
+      ["Suppliers", "#/suppliers", "suppliers"],
+    ],
+  },
+  ["Planning", "#/planning", "planning"],
+  ["Returns", "#/returns", "returns"],
+  ["Messages", "#/messages", "messages"],
+  {
+    group: "Reports",
+    id: "nav-reports",
+    pages: [
+      ["Order reports", "#/reports", "reports"],
+      ["Account health", "#/health", "health"],
+    ],
+  },
+  {
+    group: "Settings",
+    id: "nav-settings",
+    pages: [
+      ["Shipping setup", "#/settings", "settings"],
+      ["Order rules", "#/rules", "rules"],
+      ["Reply templates", "#/messages/templates", "templates"],
+      ["Webhooks", "#/webhooks", "webhooks"],
+      ["API keys", "#/settings/keys", "keys"],
+    ],
+  },
+];
+
+const pageLink = ([label, href, nav]) => h("li", {}, h("a", { href, "data-nav": nav }, label));
+
+/** The navigation's entries from NAV, each group a button and the list it shows (closed at first). */
+export function drawNav(list = document.querySelector("#main-nav .nav-top")) {
+  if (!list) return;
+  list.replaceChildren(
+    ...NAV.map((entry) =>
+      Array.isArray(entry)
+        ? pageLink(entry)
+        : h(
+            "li",
+            { class: "nav-group" },
+            h("button", { type: "button", "aria-expanded": "false", "aria-controls": entry.id }, entry.group),
+            h("ul", { id: entry.id, hidden: true }, entry.pages.map(pageLink)),
+          ),
+    ),
+  );
+}
+
 const header = () => document.querySelector(".site-header");
 const groupButtons = () => [...document.querySelectorAll("#main-nav .nav-group > button[aria-controls]")];
 
@@ -44,6 +110,7 @@ export function markCurrentGroup() {
 export function setUpNav() {
   const nav = document.getElementById("main-nav");
   if (!nav) return;
+  drawNav(nav.querySelector(".nav-top"));
   for (const button of groupButtons()) {
     button.addEventListener("click", () => {
       const open = button.getAttribute("aria-expanded") !== "true";

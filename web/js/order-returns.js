@@ -2,8 +2,8 @@
 // return that arrived outside Amazon's flow (POST /returns: shipped units, at most those not returned yet).
 import { call } from "./api.js";
 import { announce, failureNote, h, markInvalid, showError, whileBusy } from "./dom.js";
-import { findByScan, itemsText, returnBadges, returnTimeline } from "./returns-common.js";
-import { returnReason, returnSource, returnStatus } from "./words.js";
+import { findByScan, itemsText, returnBadges, returnState, returnTimeline } from "./returns-common.js";
+import { returnReason, returnSource } from "./words.js";
 
 const SHIPPED = ["Shipped", "PartiallyShipped"];
 const REASONS = ["UNWANTED_ITEM", "DEFECTIVE", "NOT_AS_DESCRIBED", "WRONG_ITEM", "DAMAGED_BY_CARRIER", "ORDERED_WRONG_ITEM", "MISSING_PARTS", "NO_REASON_GIVEN"];
@@ -40,7 +40,7 @@ function returnCard(ret) {
   return h(
     "article",
     { class: "return-card", "data-return-id": ret.returnId },
-    h("h3", {}, h("a", { href: `#/returns/${encodeURIComponent(ret.returnId)}` }, `Return ${ret.returnId}`), ` · ${returnStatus(ret.status)}`, " ", returnBadges(ret)),
+    h("h3", {}, h("a", { href: `#/returns/${encodeURIComponent(ret.returnId)}` }, `Return ${ret.returnId}`), ` · ${returnState(ret)}`, " ", returnBadges(ret)),
     h("p", {}, returnSource(ret.source), ret.amazonRmaId ? ` · RMA ${ret.amazonRmaId}` : null, " · ", itemsText(ret)),
     returnTimeline(ret),
   );

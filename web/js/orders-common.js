@@ -66,20 +66,31 @@ export function itemsSummary(order) {
 
 const FLAG_CLASSES = { late: "badge-late", atRisk: "badge-risk", stockShortage: "badge-short", buyerRequestedCancel: "badge-risk" };
 
-export function flagBadges(order, { withDueToday = false, none = "–" } = {}) {
+export function flagBadges(order, { withDueToday = false, none = "–", withRules = true } = {}) {
   const badges = (order.flags || []).map((code) => h("span", { class: `badge ${FLAG_CLASSES[code] || ""}`.trim(), "data-flag": code }, flag(code)));
   if (withDueToday && dueToday(order) && !isFlagged(order, "late")) badges.push(h("span", { class: "badge badge-today" }, "Ship today"));
-  badges.push(...handlingBadges(order));
+  badges.push(...holdBadges(order));
+  if (withRules) badges.push(...ruleBadges(order));
   return badges.length ? badges : none ? [none] : [];
 }
 
 /** What the seller's order rules set, as badges: on hold until when, the chosen service, tags, pick group. */
 export function handlingBadges(order) {
+  return [...holdBadges(order), ...ruleBadges(order)];
+}
+
+/** On hold until when (an order rule's hold): it decides whether the order ships now, so it is urgency. */
+function holdBadges(order) {
+  const handling = order.handling;
+  if (!order.onHold || !handling?.holdUntil) return [];
+  return [h("span", { class: "badge badge-hold", "data-flag": "onHold" }, "On hold until ", when(handling.holdUntil, order.mustShipBy?.timeZone))];
+}
+
+/** What the rules chose for the order: the service, tags, pick group, where it ships from (not urgency). */
+export function ruleBadges(order) {
   const handling = order.handling;
   if (!handling) return [];
-  const zone = order.mustShipBy?.timeZone;
   const badges = [];
-  if (order.onHold && handling.holdUntil) badges.push(h("span", { class: "badge badge-hold", "data-flag": "onHold" }, "On hold until ", when(handling.holdUntil, zone)));
   const { carrier, service } = handling;
   const shipping = service ? (carrier && !service.startsWith(carrier) ? `${carrier} ${service}` : service) : carrier;
   if (shipping) badges.push(h("span", { class: "badge", title: "chosen by an order rule" }, shipping));

@@ -2,7 +2,7 @@
 // list a return belongs on, its order there, finding one from a scan, the time left, and its timeline.
 import { call } from "./api.js";
 import { h, percent, when } from "./dom.js";
-import { disposition, flag, forRemoval, grade, returnReason, returnStep } from "./words.js";
+import { disposition, flag, forRemoval, grade, returnReason, returnStatus, returnStep } from "./words.js";
 
 // Units came back and the refund is not done (oms.domain.returns.AWAITING_REFUND): the refund clock runs.
 export const AWAITING_REFUND = ["received", "graded", "restocked", "quarantined", "written-off"];
@@ -134,6 +134,31 @@ export async function receiptKey(ret, lines) {
     digest = (hash >>> 0).toString(16);
   }
   return `scan-${digest.slice(0, 20)}`;
+}
+
+// statuses named after what became of the units; once some came back, the units say it better, one by one
+const DISPOSED = ["restocked", "quarantined", "written-off"];
+
+/** Units received by outcome: a listed return's `outcome`, else counted from its receipts (one return's page). */
+function outcomeOf(ret) {
+  if (ret.outcome) return ret.outcome;
+  if (!(ret.receipts || []).length) return null;
+  const units = { backInStock: 0, writtenOff: 0 };
+  for (const receipt of ret.receipts) {
+    for (const line of receipt.items || []) units[line.disposition === "restocked" ? "backInStock" : "writtenOff"] += line.quantity;
+  }
+  return units;
+}
+
+/** Where a return stands, per unit once received: "1 back in stock, 1 written off", not "Back in stock". */
+export function returnState(ret) {
+  const units = DISPOSED.includes(ret.status) ? outcomeOf(ret) : null;
+  const parts = [];
+  if (units?.backInStock) parts.push(`${units.backInStock} back in stock`);
+  if (units?.writtenOff) parts.push(`${units.writtenOff} written off`);
+  if (!parts.length) return returnStatus(ret.status);
+  const text = parts.join(", ");
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 /** What a receipt did, in words: "2 × MUG back in stock at A-1; 1 × MUG written off (damaged)". */

@@ -2,8 +2,8 @@
 // buyers return it (flagged when well above the average), and its latest returns.
 import { call } from "./api.js";
 import { failureNote, h, percent, table, when } from "./dom.js";
-import { rateText, returnBadges } from "./returns-common.js";
-import { returnReason, returnStatus } from "./words.js";
+import { rateText, returnBadges, returnState } from "./returns-common.js";
+import { returnReason } from "./words.js";
 
 const WINDOWS = [30, 90];
 const RECENT = 10;
@@ -54,7 +54,7 @@ export async function skuReturns(sku) {
     { label: "Order", cell: (r) => h("a", { href: `#/orders/${encodeURIComponent(r.orderId)}` }, r.orderId) },
     { label: "Units", cell: (r) => String((r.items || []).filter((i) => i.sku === sku).reduce((n, i) => n + i.quantity, 0)), className: "number" },
     { label: "Buyer's reason", cell: (r) => (r.items || []).filter((i) => i.sku === sku).map((i) => returnReason(i.reason)).join(", ") || "–" },
-    { label: "Status", cell: (r) => h("span", { class: "badges" }, returnStatus(r.status), " ", returnBadges(r)) },
+    { label: "Status", cell: (r) => h("span", { class: "badges" }, returnState(r), " ", returnBadges(r)) },
   ];
   const items = recent.items || [];
   section.append(

@@ -50,6 +50,15 @@ class Conflict(OmsError):
     failed_index: int | None = None  # which write of a transaction was refused, when known
 
 
+class Busy(Conflict):
+    """A transaction DynamoDB cancelled only because another one held its items or the table was throttled:
+    nothing applied. Retry loops that catch Conflict retry it; an API caller is told to come back (503)."""
+
+    status = 503
+    code = "Busy"
+    retry_after_seconds = 5
+
+
 class AlreadyExists(Conflict):
     code = "AlreadyExists"
 

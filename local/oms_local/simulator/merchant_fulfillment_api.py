@@ -11,6 +11,7 @@ from oms_local.simulator import contract, shipping
 from oms_local.simulator.config import CURRENCY
 from oms_local.simulator.entities import PARTIALLY_SHIPPED, UNSHIPPED, Order, ShippingLabel
 from oms_local.simulator.market_core import MarketCore, invalid
+from oms_local.simulator.ship_from_zone import ship_from_zone
 
 
 class MerchantFulfillmentApi(MarketCore):
@@ -82,6 +83,7 @@ class MerchantFulfillmentApi(MarketCore):
                     options=details["ShippingServiceOptions"],
                     now=now,
                     currency=CURRENCY,
+                    zone=ship_from_zone(details["ShipFromAddress"]),
                 )
                 for plan in shipping.SERVICES
             ]
@@ -125,6 +127,7 @@ class MerchantFulfillmentApi(MarketCore):
                 options=details["ShippingServiceOptions"],
                 now=offered,
                 currency=CURRENCY,
+                zone=ship_from_zone(details["ShipFromAddress"]),
             )
             tracking = shipping.tracking_id(plan, self.rng, self.seller_id)
             ship_to = shipping.address_json(order.address)

@@ -12,7 +12,7 @@ import hashlib
 import json
 import random
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -77,10 +77,6 @@ def business_days_after(day: date, days: int) -> date:
     return day
 
 
-def end_of(day: date) -> datetime:
-    return datetime.combine(day, time(23, 59, 59), UTC)
-
-
 def pounds(value: float, unit: str) -> Decimal:
     ounces = Decimal(str(value)) if unit == "oz" else Decimal(str(value)) / GRAMS_PER_OUNCE
     return ounces / 16
@@ -91,18 +87,23 @@ def rate(plan: ServicePlan, weight_pounds: Decimal) -> Decimal:
     return (plan.base_rate + plan.per_pound * (billed - 1)).quantize(Decimal("0.01"))
 
 
-def ship_date(now: datetime) -> datetime:
-    """Today when the carrier can still take it (before 17:00 UTC on a weekday), else the next weekday."""
-    day = now.date()
-    if now.weekday() < 5 and now.time() < time(17, 0):
+def ship_date(now: datetime, zone: tzinfo = UTC) -> datetime:
+    """Today when the carrier can still take it (before 17:00 on a weekday in the ship-from address's zone),
+    else 09:00 there on the next weekday."""
+    local = now.astimezone(zone)
+    if local.weekday() < 5 and local.time() < time(17, 0):
         return now.replace(microsecond=0)
-    return datetime.combine(business_days_after(day, 1), time(9, 0), UTC)
+    return datetime.combine(business_days_after(local.date(), 1), time(9, 0), zone)
 
 
-def delivery_estimate(plan: ServicePlan, shipped: datetime) -> tuple[datetime, datetime]:
+def delivery_estimate(plan: ServicePlan, shipped: datetime, zone: tzinfo = UTC) -> tuple[datetime, datetime]:
+    """The first and last delivery day, counted from the ship day in the ship-from zone; each day is dated as
+    the marketplace dates an order's delivery window (the whole day, UTC), so a label and the promise it keeps
+    compare day for day."""
     earliest, latest = plan.transit_days
-    first = business_days_after(shipped.date(), earliest)
-    return datetime.combine(first, time(0, 0), UTC), end_of(business_days_after(shipped.date(), latest))
+    day = shipped.astimezone(zone).date()
+    first, last = business_days_after(day, earliest), business_days_after(day, latest)
+    return datetime.combine(first, time(0, 0), UTC), datetime.combine(last, time(23, 59, 59), UTC)
 
 
 # ---------------------------------------------------------------------------------- offers
@@ -134,10 +135,12 @@ def service_json(
     options: dict[str, Any],
     now: datetime,
     currency: str,
+    zone: tzinfo = UTC,
 ) -> dict[str, Any]:
-    """A ShippingService offer as getEligibleShipmentServices and createShipment show it."""
-    shipped = ship_date(now)
-    earliest, latest = delivery_estimate(plan, shipped)
+    """A ShippingService offer as getEligibleShipmentServices and createShipment show it; `zone`: the
+    ship-from address's (oms_local.simulator.ship_from_zone), whose calendar dates the offer."""
+    shipped = ship_date(now, zone)
+    earliest, latest = delivery_estimate(plan, shipped, zone)
     amount = rate(plan, weight_pounds)
     return {
         "ShippingServiceName": plan.name,

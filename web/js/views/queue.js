@@ -5,13 +5,15 @@
 import { documentUrl } from "../links.js";
 import { call } from "../api.js";
 import { announce, endOfToday, h, routeQuery, showError, table, when, whileBusy } from "../dom.js";
-import { byUrgency, cutoffText, dueToday, flagBadges, isFlagged, itemsSummary, mustShipAt, OPEN_STATUSES, statusText } from "../orders-common.js";
+import { byUrgency, cutoffText, dueToday, flagBadges, isFlagged, itemsSummary, mustShipAt, OPEN_STATUSES, ruleBadges, statusText } from "../orders-common.js";
 
 const DEFAULT_PAGE = 50;
 const MAX_BATCH = 25; // the API's limit: a pick cart's worth
 
-const COLUMNS = [
-  { label: "Urgency", cell: (o) => h("span", { class: "badges" }, flagBadges(o, { withDueToday: true })) },
+// exported for the page's own tests (tests/browser/test_queue_columns.py)
+export const COLUMNS = [
+  // urgency only: late, at risk, short, ship today, on hold; what the rules chose has a column of its own
+  { label: "Urgency", cell: (o) => h("span", { class: "badges" }, flagBadges(o, { withDueToday: true, withRules: false })) },
   { label: "Order", cell: (o) => h("a", { href: `#/orders/${encodeURIComponent(o.orderId)}`, class: "order-id" }, o.orderId) },
   {
     label: "Must ship by",
@@ -20,6 +22,7 @@ const COLUMNS = [
   { label: "Pickup cutoff", cell: (o) => cutoffText(o) },
   { label: "To ship", cell: (o) => itemsSummary(o) },
   { label: "Status", cell: (o) => statusText(o) },
+  { label: "Set by your rules", cell: (o) => (ruleBadges(o).length ? h("span", { class: "badges" }, ruleBadges(o)) : "–") },
   {
     label: "Batch",
     cell: (o) => (o.batch ? h("a", { href: `#/batches/${encodeURIComponent(o.batch.batchId)}`, class: "batch-link" }, o.batch.batchId) : "–"),

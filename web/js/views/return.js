@@ -4,8 +4,8 @@ import { call } from "../api.js";
 import { announce, h, showError, table, timeCell, when } from "../dom.js";
 import { authorizeButton, closeControl, refundCell } from "../return-actions.js";
 import { receivedNote, receiveForm } from "../receiving.js";
-import { decisionDue, receiptText, returnBadges, returnTimeline, sectionOf, timeLeft, toRemove, unitsToReceive } from "../returns-common.js";
-import { disposition, grade, returnReason, returnSource, returnStatus, source } from "../words.js";
+import { decisionDue, receiptText, returnBadges, returnState, returnTimeline, sectionOf, timeLeft, toRemove, unitsToReceive } from "../returns-common.js";
+import { disposition, grade, returnReason, returnSource, source } from "../words.js";
 
 export async function render(view, returnId) {
   const ret = await call(`/returns/${encodeURIComponent(returnId)}`);
@@ -92,7 +92,7 @@ function draw(view, ret, note) {
   };
   const key = sectionOf(ret);
   const facts = [
-    ["Status", returnStatus(ret.status)],
+    ["Status", returnState(ret)],
     ["Order", h("a", { href: `#/orders/${encodeURIComponent(ret.orderId)}` }, ret.orderId)],
     ["From", returnSource(ret.source)],
     ["Amazon RMA id", ret.amazonRmaId || "–"],

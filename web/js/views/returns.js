@@ -4,7 +4,7 @@
 import { pages } from "../api.js";
 import { announce, failureNote, h, table, when } from "../dom.js";
 import { authorizeButton, closeControl, refundCell } from "../return-actions.js";
-import { decisionDue, itemsText, OPEN_STATUSES, returnBadges, SECTIONS, sectionOf, sections, timeLeft } from "../returns-common.js";
+import { decisionDue, itemsText, OPEN_STATUSES, returnBadges, returnState, SECTIONS, sectionOf, sections, timeLeft } from "../returns-common.js";
 import { returnSource, returnStatus } from "../words.js";
 
 const PAGE = 100;
@@ -36,7 +36,7 @@ function columns(key, redraw) {
     { label: "Order", cell: (r) => h("a", { href: `#/orders/${encodeURIComponent(r.orderId)}` }, r.orderId) },
     { label: "Items", cell: (r) => itemsText(r) },
   ];
-  const status = { label: "Status", cell: (r) => h("span", { class: "badges" }, returnStatus(r.status), " ", returnBadges(r)) };
+  const status = { label: "Status", cell: (r) => h("span", { class: "badges" }, returnState(r), " ", returnBadges(r)) };
   if (key === "decide") {
     return [...first, { label: "Decide by", cell: (r) => due(decisionDue(r)) }, status, { label: "Action", cell: (r) => h("span", { class: "actions" }, authorizeButton(r, redraw), " ", closeControl(r, redraw)) }];
   }

@@ -275,6 +275,25 @@ class GetOrderPiiResponse(_Model):
     order: OrderWithPii
 
 
+def order_item_titles(client: SpApiClient, order_id: str, marketplace_id: str) -> dict[str, str]:
+    """The order's own item titles by orderItemId and by seller SKU (getOrder: its items come with every
+    answer)."""
+    order = client.call(
+        "getOrder",
+        GetOrderResponse,
+        region=region_of(marketplace_id),
+        path={"orderId": order_id},
+        query={"includedData": ["FULFILLMENT"]},
+    ).order
+    titles: dict[str, str] = {}
+    for item in order.order_items:
+        if item.product.title:
+            titles[item.order_item_id] = item.product.title
+            if item.product.seller_sku:
+                titles.setdefault(item.product.seller_sku, item.product.title)
+    return titles
+
+
 def get_order_pii(client: SpApiClient, order_id: str, marketplace_id: str) -> OrderWithPii:
     """getOrder with the BUYER and RECIPIENT data sets (Amazon shows them once an order is paid)."""
     return client.call(

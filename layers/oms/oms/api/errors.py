@@ -10,11 +10,12 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from botocore.exceptions import ClientError
 
 from oms.amazon.errors import SpApiError
 from oms.amazon.rate_budget import BudgetExhausted
 from oms.api.wording import field_problems
-from oms.errors import OmsError
+from oms.errors import Busy, OmsError
 from oms.observability import logger
 
 
@@ -65,9 +66,58 @@ def not_json() -> dict[str, Any]:
     )
 
 
+# DynamoDB saying "too much at once" once the SDK's own retries are spent: the request may work in a moment.
+BUSY_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "TransactionConflictException",
+        "TransactionInProgressException",
+    }
+)
+BUSY_REASONS = frozenset(
+    {"ProvisionedThroughputExceeded", "ThrottlingError", "RequestLimitExceeded", "TransactionConflict"}
+)
+BUSY_RETRY_AFTER_SECONDS = Busy.retry_after_seconds
+
+
+def table_busy(error: BaseException | None) -> bool:
+    """The error, or one it was raised from (e.g. by the idempotency store), is DynamoDB throttling or a
+    transaction that lost to another and was cancelled for that reason only."""
+    seen = 0
+    while error is not None and seen < 10:
+        if isinstance(error, ClientError):
+            code = error.response.get("Error", {}).get("Code", "")
+            if code in BUSY_CODES:
+                return True
+            if code == "TransactionCanceledException":
+                reasons = {r.get("Code") for r in error.response.get("CancellationReasons", [])} - {
+                    "None",
+                    None,
+                }
+                return bool(reasons) and reasons <= BUSY_REASONS
+        error = error.__cause__ or error.__context__
+        seen += 1
+    return False
+
+
+def busy_answer() -> Response:
+    return error_response(
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        "Busy",
+        f"the database is busy for a moment; try again in {BUSY_RETRY_AFTER_SECONDS} seconds "
+        "(a change is applied whole or not at all, and a retry with the same Idempotency-Key applies it once)",
+        headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)},
+    )
+
+
 def register_error_answers(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(OmsError)
     def domain_error(error: OmsError) -> Response:
+        if isinstance(error, Busy):
+            logger.warning("table busy", extra={"error": error.message})
+            return busy_answer()
         if error.status >= 500:
             logger.exception("request failed")
         return error_response(error.status, error.code, error.message, [d.as_dict() for d in error.details])
@@ -134,7 +184,10 @@ def register_error_answers(app: APIGatewayRestResolver) -> None:
         )
 
     @app.exception_handler(Exception)
-    def unexpected(_: Exception) -> Response:
+    def unexpected(error: Exception) -> Response:
+        if table_busy(error):
+            logger.warning("table busy", extra={"error": type(error).__name__})
+            return busy_answer()
         logger.exception("unexpected error")
         return error_response(
             HTTPStatus.INTERNAL_SERVER_ERROR,
@@ -165,6 +218,13 @@ ERROR_ANSWER = {
         }
     },
 }
+BUSY_ANSWER = {
+    "description": "busy for a moment (the database throttled the request, or Amazon is busy): nothing half-applied; "
+    "try again after Retry-After seconds",
+    "headers": {
+        "Retry-After": {"description": "seconds to wait before trying again", "schema": {"type": "integer"}}
+    },
+}
 _ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorAnswer"}}}
 
 
@@ -192,6 +252,8 @@ def document_error_answers(spec: dict[str, Any], public: set[str]) -> dict[str, 
                 answers.setdefault(
                     "415", {"description": "the body is not JSON (Content-Type: application/json)"}
                 )
+            if operation.get("security") != []:
+                answers.setdefault("503", dict(BUSY_ANSWER))
             for status, answer in answers.items():
                 if int(status) >= 400:
                     answer["content"] = _ERROR_CONTENT

@@ -51,7 +51,15 @@ def get_reorder(
     "/planning/stock-health", summary="Too much, too little: aged stock and stockout risk", tags=["planning"]
 )
 def get_stock_health(
-    limit: Annotated[int, Query(ge=1, le=500, description="page size (stock rows read)")] = 100,
+    limit: Annotated[
+        int,
+        Query(
+            ge=1,
+            le=500,
+            description="SKUs with a problem per page: fewer only at the end, or when 2,000 stock rows were read "
+            "without finding as many (then nextToken goes on)",
+        ),
+    ] = 100,
     next_token: Annotated[str | None, Query(alias="nextToken", max_length=4096)] = None,
 ) -> StockHealth:
     """From last night's plans: SKUs whose available units last more than 3 times what an order covers (lead

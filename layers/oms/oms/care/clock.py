@@ -18,7 +18,7 @@ from typing import Any
 
 from oms.care.threads import RESPONSE_HOURS, ThreadStatus, thread_item
 from oms.domain.types import iso_z
-from oms.errors import Conflict, NotFound
+from oms.errors import Busy, Conflict, NotFound
 from oms.shipping.account_health import Count, Metric, metric
 from oms.store import keys
 from oms.store.conditional import close_response_clock
@@ -142,7 +142,7 @@ def stop_clock(
             back_off(attempt)
             continue
         return {**updated, "version": int(current.get("version", 0)) + 1}
-    raise Conflict(f"thread {thread_id} kept changing; try again")
+    raise Busy(f"thread {thread_id} kept changing; try again")
 
 
 def late_response_health(clocks: Iterable[Item], now: datetime) -> dict[str, Metric]:

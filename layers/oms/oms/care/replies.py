@@ -27,7 +27,7 @@ from oms.care.content_rules import check_reply
 from oms.care.mail import message_hash
 from oms.care.threads import thread_item
 from oms.domain.types import iso_z
-from oms.errors import AlreadyExists, Conflict, FieldProblem, NotFound
+from oms.errors import AlreadyExists, Busy, Conflict, FieldProblem, NotFound
 from oms.store import keys
 from oms.store.table import Item, Table, Write, back_off, transact_tables
 
@@ -231,7 +231,7 @@ def _record_sending(
             if refused.failed_index == 1:  # the key's record: the same key, in a request beside this one
                 raise AlreadyExists("this Idempotency-Key was used already") from None
             back_off(attempt)
-    raise Conflict(f"thread {thread_id} kept changing; try again")
+    raise Busy(f"thread {thread_id} kept changing; try again")
 
 
 def _settle(
@@ -281,7 +281,7 @@ def _settle(
             back_off(attempt)
             continue
         return _view(reply)
-    raise Conflict(f"thread {thread_id} kept changing; try again")
+    raise Busy(f"thread {thread_id} kept changing; try again")
 
 
 def _first_reply(

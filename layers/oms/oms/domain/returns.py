@@ -235,6 +235,17 @@ class Return(ApiModel):
                 units[line.sku] += line.quantity
         return units
 
+    def outcome(self) -> dict[str, int]:
+        """Units received so far by what became of them: back in stock, written off (lists word a return
+        per unit: one of two units written off is not "back in stock")."""
+        units = {"backInStock": 0, "writtenOff": 0}
+        for receipt in self.receipts:
+            for line in receipt.items:
+                units["backInStock" if line.disposition is Disposition.RESTOCKED else "writtenOff"] += (
+                    line.quantity
+                )
+        return units
+
     def receipt(self, receipt_id: str) -> Receipt | None:
         return next((r for r in self.receipts if r.receipt_id == receipt_id), None)
 

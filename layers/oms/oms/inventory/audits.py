@@ -27,7 +27,7 @@ from oms.domain.audits import (
     plan_correction,
 )
 from oms.domain.types import ApiModel, Money, UtcDateTime, iso_z, utc_now
-from oms.errors import Conflict, FieldProblem, InvalidInput, NotFound, VersionConflict
+from oms.errors import Busy, Conflict, FieldProblem, InvalidInput, NotFound, VersionConflict
 from oms.inventory.allocation import MAX_WRITES, read_book
 from oms.inventory.stock import finish_allocation, level_of, stock_change_writes
 from oms.inventory.unit_values import DEFAULT_VALUE, UnitValue, sales_classes, unit_value
@@ -258,7 +258,7 @@ def record_counts(
             back_off(attempt)
             continue
         return audit
-    raise Conflict(f"audit {audit_id} is changing too fast; try again")
+    raise Busy(f"audit {audit_id} is changing too fast; try again")
 
 
 def get_audit(table: Table, audit_id: str) -> Audit:
@@ -444,7 +444,7 @@ def approve_audit(table: Table, audit_id: str, *, actor: str, now: datetime | No
             continue
         audit, item = _load(table, audit_id)
     else:
-        raise Conflict(f"audit {audit_id} is changing too fast; try again")
+        raise Busy(f"audit {audit_id} is changing too fast; try again")
 
     values = _unit_values(table, audit, _current_rows(table, audit).values())
     lines = [

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from pydantic import Field
 
-from oms.domain import cover
 from oms.domain.stock import Movement, StockLevel
 from oms.domain.types import ApiModel, Money, UtcDateTime, iso_z, utc_now
-from oms.errors import Conflict, FieldProblem, NotFound, VersionConflict
+from oms.errors import Busy, Conflict, FieldProblem, NotFound, VersionConflict
+from oms.inventory import cover_reader
 from oms.inventory.allocation import (
     MAX_WRITES,
     Reallocation,
@@ -24,12 +23,10 @@ from oms.inventory.allocation import (
     reallocate,
 )
 from oms.observability import logger
-from oms.store import conditional, keys
+from oms.store import conditional, keys, once
 from oms.store.table import Item, Page, Table, Write, back_off
 
 STOCK_ENTITY = "Stock"
-SALES_WINDOW_DAYS = 30
-_COVER_READERS = 8  # concurrent ledger Queries when a page of rows gets its days of cover
 LEDGER_ENTITY = "LedgerEntry"
 
 
@@ -236,6 +233,8 @@ def ledger_only_write(
 
 
 _ATTEMPTS = 30
+# (the new row, the ledger entry's id) -> a write for the change's own transaction (an Idempotency-Key's record)
+Recorder = Callable[[StockRow, str], Write]
 
 
 def adjust_stock(
@@ -248,15 +247,26 @@ def adjust_stock(
     actor: str,
     location: str = keys.DEFAULT_LOCATION,
     note: str | None = None,
+    record: Recorder | None = None,
 ) -> tuple[StockRow, str]:
     """Change onHand by `delta` with its ledger entry, as the shelf is: open orders' demand is allocated
     again over the new figure, so a decrease may take reserved units (the orders that lose them turn
     short, in the same transaction), never below 0 on hand (409, nothing written). A concurrent change
     makes this read again and retry, so no update is lost. Returns the new row and the entry id.
+    `record`: a write made of that answer (an Idempotency-Key's record, oms.store.once) that goes in the
+    change's transaction; refused, `once.KeyUsed` is raised and nothing is written.
     """
     if delta < 0:
         done = _withdraw_at_once(
-            table, sku, -delta, reason=reason, reference=reference, actor=actor, location=location, note=note
+            table,
+            sku,
+            -delta,
+            reason=reason,
+            reference=reference,
+            actor=actor,
+            location=location,
+            note=note,
+            record=record,
         )
         if done is not None:
             return done
@@ -271,18 +281,29 @@ def adjust_stock(
                 [FieldProblem("delta", f"at least -{level.on_hand}")],
             )
         writes, pending = stock_change_writes(
-            table, book, level.on_hand + delta, reason=reason, reference=reference, actor=actor, note=note
+            table,
+            book,
+            level.on_hand + delta,
+            reason=reason,
+            reference=reference,
+            actor=actor,
+            note=note,
+            room=MAX_WRITES - 1 if record is not None else MAX_WRITES,
         )
+        assert writes[0].item is not None and writes[1].item is not None
+        row, entry_id = row_from_item(writes[0].item), str(writes[1].item["id"])
+        if record is not None:
+            writes.append(record(row, entry_id))
         try:
             table.transact(writes)
-        except Conflict:
+        except Conflict as error:
+            once.refused(error, writes)
             back_off(attempt)
             continue
         if pending:
             finish_allocation(table, sku, actor=actor)
-        assert writes[0].item is not None and writes[1].item is not None
-        return row_from_item(writes[0].item), str(writes[1].item["id"])
-    raise Conflict(f"SKU {sku} is changing too fast; try again")
+        return row, entry_id
+    raise Busy(f"SKU {sku} is changing too fast; try again")
 
 
 def _withdraw_at_once(
@@ -295,6 +316,7 @@ def _withdraw_at_once(
     actor: str,
     location: str,
     note: str | None,
+    record: Recorder | None = None,
 ) -> tuple[StockRow, str] | None:
     """The contended path: a withdrawal that leaves the row above its reorder point is one conditional
     update (no read-modify-write race to lose); taking only available units, it changes no order's
@@ -327,16 +349,22 @@ def _withdraw_at_once(
                 note=note,
             )
         )
+        # the row as this update leaves it (the answer, known before the write for the key's record)
+        units_left = {
+            "onHand": int(current["onHand"]) - units,
+            "available": int(current["available"]) - units,
+        }
+        row = row_from_item({**current, **units_left, "updatedAt": at})
+        writes = [update, entry, *([record(row, entry_id)] if record is not None else [])]
         try:
-            table.transact([update, entry])
+            table.transact(writes)
         except VersionConflict:  # the condition failed: not enough, or the reorder point would be crossed
             return None
-        except Conflict:  # a concurrent transaction on the row (DynamoDB's TransactionConflict): retry
+        except Conflict as error:  # a concurrent transaction on the row (TransactionConflict): retry
+            once.refused(error, writes)  # unless it was refused on its key's record
             back_off(attempt)
             continue
-        row = table.get(keys.stock_key(sku, location), consistent=True)
-        assert row is not None
-        return row_from_item(row), entry_id
+        return row, entry_id
     return None
 
 
@@ -461,7 +489,7 @@ def set_policy(
             back_off(attempt)
             continue
         return row_from_item(row)
-    raise Conflict(f"SKU {sku} is changing too fast; try again")
+    raise Busy(f"SKU {sku} is changing too fast; try again")
 
 
 class StockRepository:
@@ -484,24 +512,18 @@ class StockRepository:
         query = keys.low_stock() if below_reorder_point else keys.KeyQuery(keys.ALL_STOCK, "gsi1")
         page = self._table.query_page(query, limit=limit, next_token=next_token)
         rows = [row_from_item(i) for i in page.items]
-        _ = self._table.client  # made once, before the threads share it (boto3 clients are thread-safe)
-        with ThreadPoolExecutor(max_workers=_COVER_READERS) as readers:  # one ledger Query per row
-            covers = list(readers.map(self.days_of_cover, rows))
+        covers = cover_reader.covers(
+            self._table, [(row.sku, row.available) for row in rows]
+        )  # one batched read
         rows = [
             row.model_copy(update={"days_of_cover": cover}) for row, cover in zip(rows, covers, strict=True)
         ]
         page.items = [row.model_dump(mode="json", by_alias=True) for row in rows]
         return page
 
-    def days_of_cover(self, row: StockRow, *, days: int = SALES_WINDOW_DAYS) -> float | None:
+    def days_of_cover(self, row: StockRow, *, days: int = cover_reader.WINDOW_DAYS) -> float | None:
         """Available units at the window's demand (oms.domain.cover); None: nothing ordered in the window."""
-        since = (utc_now() - timedelta(days=days)).isoformat(timespec="microseconds")
-        entries = (
-            entry
-            for entry in self._table.query_all(keys.ledger_since(row.sku, since))
-            if entry.get("location", keys.DEFAULT_LOCATION) == row.location
-        )
-        return cover.days_of_cover(row.available, entries, days)
+        return cover_reader.covers(self._table, [(row.sku, row.available)], days=days)[0]
 
     def ledger(self, sku: str, *, limit: int, next_token: str | None) -> Page:
         page = self._table.query_page(keys.ledger_of(sku), limit=limit, next_token=next_token)

@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from oms.domain.types import ApiModel
-from oms.errors import Conflict
+from oms.errors import Busy, Conflict
 from oms.planning.backtest import Plan, backtest_origins, candidates, interval
 from oms.planning.history import SkuHistory
 from oms.planning.methods import METHODS
@@ -114,7 +114,7 @@ def save_settings(table: Table, settings: ProductLines) -> ProductLines:
             back_off(attempt)
             continue
         return settings
-    raise Conflict("the planning settings kept changing; try again")
+    raise Busy("the planning settings kept changing; try again")
 
 
 def line_of(settings: ProductLines, sku: str, rows: Sequence[Item]) -> ProductLine | None:

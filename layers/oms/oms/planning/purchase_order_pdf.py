@@ -4,7 +4,8 @@ fpdf2 loads on the first purchase order drawn."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from oms.domain.supply import PurchaseOrder
@@ -18,6 +19,7 @@ class PurchaseOrderPaper:
     supplier_lines: list[str]  # name, address, contact
     ship_to: list[str]  # the warehouse
     setup: PrintSetup
+    titles: Mapping[str, str] = field(default_factory=dict)  # the catalogue's title per SKU, where known
 
 
 def purchase_order_pdf(paper: PurchaseOrderPaper) -> bytes:
@@ -50,12 +52,12 @@ def purchase_order_pdf(paper: PurchaseOrderPaper) -> bytes:
 
     pdf.font(9)
     with pdf.table(
-        col_widths=(38, 36, 26, 18, 30, 28),
+        col_widths=(50, 30, 24, 16, 26, 30),  # the first holds the SKU and its title
         text_align=(Align.L, Align.L, Align.L, Align.R, Align.R, Align.R),
         **_TABLE_STYLE,
     ) as table:
         headings = (
-            "Our SKU",
+            "Our SKU, product",
             "Your code",
             "Deliver by",
             "Units",
@@ -65,8 +67,9 @@ def purchase_order_pdf(paper: PurchaseOrderPaper) -> bytes:
         _row(table, pdf, headings)
         for line in po.lines:
             amount = Decimal(line.unit_cost.amount) * line.quantity
+            product = paper.titles.get(line.sku)
             cells = (
-                line.sku,
+                f"{line.sku}\n{product}" if product else line.sku,
                 line.supplier_sku or "",
                 f"{setup.local(line.expected_by):%Y-%m-%d}"
                 if line.expected_by

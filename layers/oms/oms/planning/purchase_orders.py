@@ -34,7 +34,7 @@ from oms.domain.supply import (
     sent,
 )
 from oms.domain.types import Money, utc_now
-from oms.errors import Conflict, InvalidInput, NotFound
+from oms.errors import Busy, Conflict, InvalidInput, NotFound
 from oms.inventory.allocation import MAX_WRITES, read_book
 from oms.inventory.stock import finish_pending, stock_change_writes
 from oms.planning.purchase_order_pdf import PurchaseOrderPaper, purchase_order_pdf
@@ -42,6 +42,7 @@ from oms.planning.suppliers import Suppliers, observed_lead_time_writes
 from oms.shipping.paperwork import PrintSetup
 from oms.store import conditional, keys
 from oms.store.documents import DocumentStore, document_key
+from oms.store.products import ProductStore
 from oms.store.table import Item, Page, Table, Write, back_off
 from oms.warehouse.settings import ShippingSettings
 
@@ -208,7 +209,9 @@ class PurchaseOrders:
             supplier = suppliers.item(po.supplier_id)
             pdf_key = document_key("purchase-orders", f"{po_id}.pdf")
             self.documents.put(
-                pdf_key, purchase_order_pdf(_paper(after, supplier, settings)), "application/pdf"
+                pdf_key,
+                purchase_order_pdf(_paper(after, supplier, settings, _titles(self.table, after))),
+                "application/pdf",
             )
             writes = [Write.put_versioned(_item(after, pdf_key=pdf_key), int(item["version"]))]
             try:
@@ -217,7 +220,7 @@ class PurchaseOrders:
                 back_off(attempt)
                 continue
             return self._with_link(after, {"pdfKey": pdf_key}), True
-        raise Conflict(f"purchase order {po_id} is changing too fast; try again")
+        raise Busy(f"purchase order {po_id} is changing too fast; try again")
 
     def close(self, po_id: str, *, actor: str) -> tuple[PurchaseOrder, bool]:
         """Closed: units not received are cancelled and no longer on order. Closed before: as it is."""
@@ -233,7 +236,7 @@ class PurchaseOrders:
                 back_off(attempt)
                 continue
             return self._with_link(after, item), True
-        raise Conflict(f"purchase order {po_id} is changing too fast; try again")
+        raise Busy(f"purchase order {po_id} is changing too fast; try again")
 
     def receive(
         self, po_id: str, lines: Sequence[ReceiptLine], *, actor: str, receipt_id: str | None = None
@@ -267,7 +270,7 @@ class PurchaseOrders:
                 continue
             finish_pending(self.table, writes, actor=actor)
             return self._with_link(after, item), True
-        raise Conflict(f"purchase order {po_id} is changing too fast; try again")
+        raise Busy(f"purchase order {po_id} is changing too fast; try again")
 
 
 def _stock_writes(
@@ -304,7 +307,16 @@ def _stock_writes(
     return writes
 
 
-def _paper(po: PurchaseOrder, supplier: Mapping[str, Any], settings: ShippingSettings) -> PurchaseOrderPaper:
+def _titles(table: Table, po: PurchaseOrder) -> dict[str, str]:
+    """The catalogue's title of each SKU on the PO (the seller's own title wins), so the supplier reads what
+    the product is, not only the seller's code."""
+    products = ProductStore(table).many(line.sku for line in po.lines)
+    return {sku: product.title for sku, product in products.items() if product.title}
+
+
+def _paper(
+    po: PurchaseOrder, supplier: Mapping[str, Any], settings: ShippingSettings, titles: Mapping[str, str]
+) -> PurchaseOrderPaper:
     warehouse = settings.warehouse
     address = warehouse.address
     ship_to = [settings.seller_name, warehouse.name]
@@ -322,6 +334,7 @@ def _paper(po: PurchaseOrder, supplier: Mapping[str, Any], settings: ShippingSet
         ],
         ship_to=ship_to,
         setup=PrintSetup.for_warehouse(warehouse.country, warehouse.time_zone),
+        titles=titles,
     )
 
 

@@ -34,6 +34,9 @@ from oms.warehouse.settings import ShippingSettingsStore
 AGED_MULTIPLE = (
     3  # aged: cover more than 3 times what an order is meant to cover (lead time + review + target)
 )
+MAX_ROWS_READ = 2000  # stock rows one request reads at most while looking for SKUs with a problem
+ROWS_PER_READ = 200  # stock rows per Query while looking (the page's limit when it is larger)
+SCOPE = "stock-health"
 MAX_COVER_DAYS = 3650  # cover past ten years (or no demand at all) is reported as this
 OPEN_STATUSES = (PoStatus.SENT, PoStatus.PARTIALLY_RECEIVED)
 MAX_OPEN_POS = 2000  # open purchase orders read per answer (the oldest beyond this are not looked at)
@@ -315,19 +318,50 @@ def stock_health(
     prices: Prices | None = None,
     seller_id: str = "",
 ) -> StockHealth:
-    """One page of stock rows (by SKU), their plans read together; the SKUs with a problem, at risk first.
+    """Up to `limit` SKUs with a problem, at risk first: stock rows read by SKU a page at a time, each page's
+    plans read together, until `limit` are found or the rows end, reading at most MAX_ROWS_READ rows (then
+    fewer come back, with a nextToken to go on). The token resumes right after the last row looked at.
     `prices`: Amazon's competitive summaries by ASIN, asked only when the planning settings allow it."""
-    page = table.query_page(
-        keys.KeyQuery(keys.ALL_STOCK, "gsi1"), limit=limit, next_token=next_token, scope="stock-health"
-    )
-    skus = list(dict.fromkeys(str(row["sku"]) for row in page.items if row.get("sku")))
-    asins = {str(row["sku"]): str(row["asin"]) for row in page.items if row.get("sku") and row.get("asin")}
-    plans: list[Item] = []
-    for start in range(0, len(skus), 100):
-        plans += table.get_many([keys.plan_key(s) for s in skus[start : start + 100]], consistent=False)
+    query = keys.KeyQuery(keys.ALL_STOCK, "gsi1")
     zone = _zone(table)
-    lines = _open_lines(_open_pos(table), zone) if plans else {}
-    found = [h for p in plans if (h := health_of(p, lines.get(str(p["sku"]), []))) is not None]
+    lines: dict[str, list[OpenPoLine]] | None = None
+    found: list[SkuHealth] = []
+    looked_at: set[str] = set()  # a SKU with rows at two locations has one plan
+    asins: dict[str, str] = {}
+    token, read_rows = next_token, 0
+    while token is not None or read_rows == 0:
+        size = min(max(limit, ROWS_PER_READ), MAX_ROWS_READ - read_rows)
+        page = table.query_page(query, limit=size, next_token=token, scope=SCOPE)
+        token, read_rows = page.next_token, read_rows + size
+        rows = [row for row in page.items if row.get("sku")]
+        skus = [sku for sku in dict.fromkeys(str(row["sku"]) for row in rows) if sku not in looked_at]
+        plans: dict[str, Item] = {}
+        for start in range(0, len(skus), 100):
+            for plan in table.get_many(
+                [keys.plan_key(s) for s in skus[start : start + 100]], consistent=False
+            ):
+                plans[str(plan["sku"])] = plan
+        if plans and lines is None:
+            lines = _open_lines(_open_pos(table), zone)
+        for row in rows:
+            sku = str(row["sku"])
+            if sku in looked_at:
+                continue
+            looked_at.add(sku)
+            if row.get("asin"):
+                asins[sku] = str(row["asin"])
+            planned = plans.get(sku)
+            health = health_of(planned, (lines or {}).get(sku, [])) if planned else None
+            if health is not None:
+                found.append(health)
+            if len(found) >= limit:
+                # stop at this row: the next page starts after it, whatever else this page held
+                token = (
+                    table.token_after(query, row, scope=SCOPE) if row is not page.items[-1] or token else None
+                )
+                break
+        if len(found) >= limit or read_rows >= MAX_ROWS_READ:
+            break
     found.sort(
         key=lambda h: (
             h.problem != Problem.STOCKOUT_RISK,
@@ -346,6 +380,4 @@ def stock_health(
                 if asin:
                     asins[str(product["sku"])] = str(asin)
     read = with_prices(found, asins, prices, seller_id) if asked and prices is not None else True
-    return StockHealth(
-        items=found, time_zone=zone.key, prices_unavailable=not read, next_token=page.next_token
-    )
+    return StockHealth(items=found, time_zone=zone.key, prices_unavailable=not read, next_token=token)

@@ -25,7 +25,7 @@ from oms.domain.supply import (
     money_amount,
 )
 from oms.domain.types import ApiModel, UtcDateTime, iso_z, utc_now
-from oms.errors import AlreadyExists, Conflict, InvalidInput, NotFound
+from oms.errors import AlreadyExists, Busy, Conflict, InvalidInput, NotFound
 from oms.store import keys
 from oms.store.table import Item, Page, Table, Write, back_off
 
@@ -167,7 +167,7 @@ class Suppliers:
                 back_off(attempt)
                 continue
             return self.get(supplier_id)
-        raise Conflict(f"supplier {supplier_id} is changing too fast; try again")
+        raise Busy(f"supplier {supplier_id} is changing too fast; try again")
 
     def put_terms(self, supplier_id: str, sku: str, terms: TermsRequest) -> SkuTerms:
         """Set the typed terms of a SKU (the observed lead times stay). Money in the supplier's currency."""
@@ -199,7 +199,7 @@ class Suppliers:
                 back_off(attempt)
                 continue
             return _sku_terms(item)
-        raise Conflict(f"the terms of {sku} are changing too fast; try again")
+        raise Busy(f"the terms of {sku} are changing too fast; try again")
 
     def lead_times(self, supplier_id: str, skus: Sequence[str]) -> dict[str, float]:
         """The lead time used now (observed or typed) for each SKU the supplier has terms for."""

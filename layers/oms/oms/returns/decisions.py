@@ -10,7 +10,7 @@ from datetime import datetime
 
 from oms.domain.returns import Return, ReturnStatus, authorize, close
 from oms.domain.types import utc_now
-from oms.errors import Conflict
+from oms.errors import Busy, Conflict
 from oms.returns.records import ReturnRecords, return_item
 from oms.store.table import Table, Write, back_off
 
@@ -57,4 +57,4 @@ def _answer(
             back_off(attempt)
             continue
         return after
-    raise Conflict(f"return {return_id} is changing too fast; try again")
+    raise Busy(f"return {return_id} is changing too fast; try again")

@@ -18,7 +18,7 @@ from oms.domain.calendar import BusinessCalendar
 from oms.domain.returns import Disposition, Receipt, ReceivedUnits, Return, receipt_lines, received
 from oms.domain.stock import DEFAULT_LOCATION
 from oms.domain.types import utc_now
-from oms.errors import Conflict, InvalidInput
+from oms.errors import Busy, Conflict, InvalidInput
 from oms.inventory.allocation import MAX_WRITES, read_book
 from oms.inventory.stock import finish_pending, ledger_only_write, stock_change_writes
 from oms.returns.records import ReturnRecords, return_item
@@ -69,7 +69,7 @@ def receive(
             continue
         finish_pending(table, writes, actor=actor)
         return after, True
-    raise Conflict(f"return {return_id} is changing too fast; try again")
+    raise Busy(f"return {return_id} is changing too fast; try again")
 
 
 def _write_offs(receipt: Receipt, return_id: str, actor: str) -> list[Write]:

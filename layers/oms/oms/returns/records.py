@@ -21,7 +21,7 @@ from oms.domain.returns import (
     new_return,
 )
 from oms.domain.types import iso_z, utc_now
-from oms.errors import Conflict, InvalidInput, NotFound
+from oms.errors import Busy, Conflict, InvalidInput, NotFound
 from oms.store import keys
 from oms.store.conditional import add_units
 from oms.store.orders import OrderRepository
@@ -147,7 +147,7 @@ class ReturnRecords:
                 back_off(attempt)
                 continue
             return ret, True
-        raise Conflict(f"order {order_id} is changing too fast; try again")
+        raise Busy(f"order {order_id} is changing too fast; try again")
 
     def new_return_writes(self, ret: Return, marker: Item | None) -> list[Write]:
         """Everything storing a new return writes, for one transaction (the returns sync stores Amazon's
@@ -284,5 +284,9 @@ def _matches(ret: Return, where: ReturnFilter) -> bool:
 
 
 def _listed(ret: Return) -> dict[str, Any]:
-    """A return in a list: without its timeline and receipts (GET /returns/{returnId} has them)."""
-    return ret.model_dump(mode="json", by_alias=True, exclude={"timeline", "receipts"})
+    """A return in a list: without its timeline and receipts (GET /returns/{returnId} has them), with the
+    units received by outcome once any came (`outcome`: backInStock, writtenOff)."""
+    listed = ret.model_dump(mode="json", by_alias=True, exclude={"timeline", "receipts"})
+    if ret.receipts:
+        listed["outcome"] = ret.outcome()
+    return listed

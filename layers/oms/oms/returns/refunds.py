@@ -57,7 +57,7 @@ from oms.domain.refunds import (
 )
 from oms.domain.returns import RefundStatus, Return
 from oms.domain.types import utc_now
-from oms.errors import Conflict
+from oms.errors import Busy, Conflict
 from oms.observability import logger, metrics
 from oms.returns.records import ReturnRecords, return_item
 from oms.store import keys
@@ -103,7 +103,7 @@ def _change(
             back_off(attempt)
             continue
         return after
-    raise Conflict(f"return {return_id} is changing too fast; try again")
+    raise Busy(f"return {return_id} is changing too fast; try again")
 
 
 # --- 1. the request ---------------------------------------------------------------------------------
@@ -138,7 +138,7 @@ def request_refund(
             back_off(attempt)
             continue
         return after, True
-    raise Conflict(f"return {return_id} is changing too fast; try again")
+    raise Busy(f"return {return_id} is changing too fast; try again")
 
 
 # --- 2. sending -------------------------------------------------------------------------------------

@@ -27,6 +27,8 @@ from oms.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from oms.observability import logger
 from oms.shipping.buyer_data import BuyerData, buyer_data_to_ship
 from oms.shipping.paperwork import PackingSlip, PrintSetup, packing_slips_pdf, pick_list_pdf
+from oms.shipping.slip_reprint import untitled_fields, with_titled_slips
+from oms.shipping.slip_titles import with_order_titles
 from oms.store import keys
 from oms.store.default import default_buyer_table
 from oms.store.documents import DocumentStore, document_key
@@ -148,6 +150,9 @@ def create_batch(
     earlier = {o: BatchRef(batch_id=m["batchId"], created_at=m["createdAt"]) for o, m in seen.items()}
     if earlier and not force:
         raise _already_batched(earlier)
+    orders = with_order_titles(
+        client, orders
+    )  # printed before the backstop and the catalogue: Amazon's titles
     skus = sorted({i.sku for o in orders for i in o.items})
     stock: dict[str, dict[str, int]] = {}
     for sku in skus:
@@ -159,7 +164,7 @@ def create_batch(
     slips = [
         PackingSlip(
             order=o,
-            ship_to=_address_lines(_buyer(table, client, o, now, retention_days)),
+            ship_to=address_lines(_buyer(table, client, o, now, retention_days)),
             seller_name=settings.seller_name,
         )
         for o in orders
@@ -189,6 +194,7 @@ def create_batch(
                 "entity": "Batch",
                 "pickListKey": pick_key,
                 "packingSlipsKey": slips_key,
+                **untitled_fields(orders),  # to print the slips again once the titles are known
                 **batch.model_dump(mode="json", by_alias=True, exclude_none=True),
             }
         )
@@ -224,7 +230,7 @@ def _buyer(
         return None
 
 
-def _address_lines(buyer: BuyerData | None) -> list[str] | None:
+def address_lines(buyer: BuyerData | None) -> list[str] | None:
     if not buyer or not buyer.address:
         return None
     a = buyer.address
@@ -252,6 +258,7 @@ def get_batch(table: Table, documents: DocumentStore, batch_id: str) -> Batch:
     item = table.get(keys.batch_key(batch_id))
     if item is None:
         raise NotFound(f"batch {batch_id} is not known here")
+    item = with_titled_slips(table, documents, item)  # printed before the titles were known: again, titled
     return with_links(_batch_of(item), documents, item["pickListKey"], item["packingSlipsKey"])
 
 
@@ -271,6 +278,6 @@ def list_batches(
         with_links(_batch_of(i), documents, i["pickListKey"], i["packingSlipsKey"]).model_dump(
             mode="json", by_alias=True, exclude={"lines"}
         )
-        for i in page.items
+        for i in (with_titled_slips(table, documents, i) for i in page.items)
     ]
     return items, page.next_token

@@ -23,7 +23,7 @@ from oms.domain.carriers import OTHER, known_carrier, normalise_tracking
 from oms.domain.orders import Confirmation, ConfirmationStatus, Order, Shipment, ShipmentSource
 from oms.domain.shipments import RequestedItem, allocate, same_package, with_shipment
 from oms.domain.types import iso_z, utc_now
-from oms.errors import AlreadyExists, Conflict, FieldProblem, InvalidInput, NotFound
+from oms.errors import AlreadyExists, Busy, Conflict, FieldProblem, InvalidInput, NotFound
 from oms.inventory.allocation import MAX_WRITES
 from oms.inventory.holdings import order_writes
 from oms.inventory.stock import finish_pending
@@ -164,7 +164,7 @@ def ship(
         metrics.add_metric(name="ShipmentsRecorded", unit=MetricUnit.Count, value=1)
         logger.info("shipment recorded", extra={"orderId": order_id, "shipmentId": shipment.shipment_id})
         return shipped, shipment
-    raise Conflict(f"order {order_id} kept changing while the shipment was recorded; try again")
+    raise Busy(f"order {order_id} kept changing while the shipment was recorded; try again")
 
 
 def _tracking_claim(order_id: str, shipment: Shipment, *, shared: bool) -> Write:

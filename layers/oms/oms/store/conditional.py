@@ -426,3 +426,24 @@ def close_response_clock(key: dict[str, str], *, answered_at: str | None) -> Wri
         names={"#answered": "answeredAt", "#pk": keys.PK, "#nrn": "noResponseNeeded"},
         values={":at": answered_at},
     )
+
+
+def reprinted_slips(batch_id: str, *, old_key: str, new_key: str, untitled: list[str]) -> Write:
+    """A batch's packing slips printed again with the titles now known: its slips point at the new PDF, and
+    `slipsUntitled` keeps the SKUs still without a title (gone when none is left). Only over the PDF read, so
+    two reprints at once store one."""
+    names = {"#slips": "packingSlipsKey", "#untitled": "slipsUntitled"}
+    values: dict[str, Any] = {":new": new_key, ":old": old_key}
+    if untitled:
+        update = "SET #slips = :new, #untitled = :untitled"
+        values[":untitled"] = untitled
+    else:
+        update = "SET #slips = :new REMOVE #untitled"
+    return Write(
+        "Update",
+        key=keys.batch_key(batch_id),
+        update=update,
+        condition="#slips = :old",
+        names=names,
+        values=values,
+    )

@@ -17,7 +17,7 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from oms.errors import AlreadyExists, Conflict, VersionConflict
+from oms.errors import AlreadyExists, Busy, Conflict, VersionConflict
 from oms.store.keys import PK, SK, TTL_ATTRIBUTE, KeyQuery
 from oms.store.pagination import PageTokens
 
@@ -245,7 +245,7 @@ class Table:
                     refused = _condition_error(write)
                     refused.failed_index = index
                     raise refused from None
-            raise Conflict("the change collided with another change; try again") from None
+            raise _cancelled(reasons) from None
 
     # --- queries --------------------------------------------------------------------------------
 
@@ -265,6 +265,12 @@ class Table:
         items = [i for i in entries if not is_expired(i, now)]
         last = answer.get("LastEvaluatedKey")
         return Page(items, tokens.encode(last, scope) if last else None)
+
+    def token_after(self, query: KeyQuery, item: Item, *, scope: str = "") -> str:
+        """A next_token for `query_page(query, scope=scope)` that resumes right after `item`, a row it returned
+        (for a reader that stops part way through a page)."""
+        names = {PK, SK, *query.key_names}
+        return self._page_tokens().encode(to_dynamo({name: item[name] for name in names}), f"{query}|{scope}")
 
     def query_all(
         self,
@@ -325,6 +331,19 @@ def back_off(attempt: int) -> None:
     time.sleep(random.uniform(0, 0.005 * 2 ** min(attempt, 6)))  # noqa: S311 - jitter, not crypto
 
 
+# cancellation reasons that mean "another change or the table's throughput was in the way", not a condition
+_BUSY_REASONS = frozenset(
+    {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
+)
+
+
+def _cancelled(reasons: Sequence[Mapping[str, Any]]) -> Conflict:
+    codes = {reason.get("Code") for reason in reasons} - {"None", None}
+    if codes and codes <= _BUSY_REASONS:
+        return Busy("the table is busy with other changes for a moment; nothing was changed, try again")
+    return Conflict("the change collided with another change; try again")
+
+
 def _condition_error(write: Write) -> Conflict:
     if write.condition and "attribute_not_exists" in write.condition:
         return AlreadyExists("it already exists")
@@ -349,4 +368,4 @@ def transact_tables(parts: Sequence[tuple[Table, Sequence[Write]]]) -> None:
                 refused = _condition_error(write)
                 refused.failed_index = index
                 raise refused from None
-        raise Conflict("the change collided with another change; try again") from None
+        raise _cancelled(reasons) from None
