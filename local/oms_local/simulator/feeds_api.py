@@ -34,6 +34,7 @@ from oms_local.simulator.market_core import ApiError, MarketCore, invalid
 
 ADJUSTMENT_FEED = "POST_PAYMENT_ADJUSTMENT_DATA"
 LISTINGS_FEED = "JSON_LISTINGS_FEED"
+LISTINGS_FEEDS_PER_WINDOW, LISTINGS_FEED_WINDOW = 5, timedelta(minutes=5)
 # The processing report's codes the simulator uses (Amazon's reports carry a numeric code with the words).
 AMOUNT_TOO_HIGH = "18028"
 NOT_ADJUSTABLE = "18027"
@@ -127,6 +128,16 @@ class FeedsApi(MarketCore):
             document = self.feeds_state.documents.get(request["inputFeedDocumentId"])
             if document is None or document.content is None:
                 raise invalid("Invalid Input", "inputFeedDocumentId names no uploaded feed document.")
+            if request["feedType"] == LISTINGS_FEED:  # Amazon: 5 listings feeds per 5 minutes and region
+                recent = [
+                    f
+                    for f in self.feeds_state.feeds.values()
+                    if f.feed_type == LISTINGS_FEED and f.created > self.clock() - LISTINGS_FEED_WINDOW
+                ]
+                if len(recent) >= LISTINGS_FEEDS_PER_WINDOW:
+                    raise ApiError(
+                        429, "QuotaExceeded", "You exceeded your quota for the requested resource."
+                    )
             feed_id = str(50_000_000_000 + len(self.feeds_state.feeds) + 1 + self.rng.randint(0, 999) * 1000)
             while feed_id in self.feeds_state.feeds:
                 feed_id = str(int(feed_id) + 1)

@@ -8,8 +8,9 @@ Amazon already holding it, or a feed on its way carrying it, means nothing to se
 - up to `feed_threshold` quantities (default 150: 30 seconds of patches): one patchListingsItem each, as before;
 - more: the SKUs running lowest (at most `low_stock` units, the ones a buyer can oversell; at most
   `feed_threshold` of them) are still patched at once, and the rest go in one JSON_LISTINGS_FEED per
-  marketplace (createFeedDocument, the upload, createFeed). When the shared budget has no createFeed token
-  now (Amazon: 0.0083 a second after a burst of 15), every quantity is patched as before.
+  marketplace (createFeedDocument, the upload, createFeed). When the shared budget has no token now for
+  createFeed (Amazon: 0.0083 a second after a burst of 15) or for a listings feed (Amazon: 5 per 5 minutes
+  and region), every quantity is patched as before.
 
 The feed is recorded (FEED#<id>, LISTINGS: each SKU's quantity) and each Listing record names it
 (`pendingFeed`) only after createFeed answered; the stream batch is acknowledged after that. A crash before
@@ -35,6 +36,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from oms.amazon.client import region_of
 from oms.amazon.feeds_api import (
     FeedProcessingFinishedPayload,
     create_feed,
@@ -158,6 +160,7 @@ def send_feeds(sync: ListingSync, pushes: Sequence[Push], report: PushReport) ->
 def send_feed(sync: ListingSync, marketplace_id: str, pushes: Sequence[Push], report: PushReport) -> str:
     content = quantity_feed(sync.seller_id, [(push.sku, push.quantity) for push in pushes])
     try:
+        sync.client.take(region_of(marketplace_id), FEED_TYPE, max_wait=FEED_WAIT)  # 5 per 5 minutes
         document_id = upload_feed_document(
             sync.client, marketplace_id, content, content_type=CONTENT_TYPE, max_wait=FEED_WAIT
         )
