@@ -293,3 +293,33 @@ def test_without_a_feed_token_now_every_quantity_is_patched(stack, amazon, strea
     assert stream.answers == [{"batchItemFailures": []}]
     assert calls(amazon, "patchListingsItem") == len(SKUS)
     assert [listing_quantity(amazon, sku) for sku in SKUS] == [70 + n for n in range(len(SKUS))]
+
+
+def test_a_feed_amazon_could_not_process_is_sent_again_whole(stack, amazon, stream):
+    from oms.amazon.client import default_client
+    from oms.inventory.listings import ListingSync
+
+    _mfn(*SKUS)
+    for n, sku in enumerate(SKUS):
+        _stock(sku, 80 + n)
+    stream.deliver()
+    (first,) = _feeds(amazon)
+    sync = ListingSync(
+        default_table(), default_client(), seller_id=amazon.seller_id, marketplaces=[MARKETPLACE]
+    )
+
+    assert listings_feed.settle_feed(sync, first, processing_status="FATAL", report_document_id=None)
+
+    assert calls(amazon, "createFeed") == 2, "its SKUs in a new feed (more than the threshold)"
+    second = next(f for f in _feeds(amazon) if f["feedId"] != first["feedId"])
+    assert sorted(second["skus"]) == sorted(first["skus"])
+    assert all(_listing(sku)["pendingFeed"]["feedId"] == second["feedId"] for sku in SKUS)
+    assert not listings_feed.settle_feed(
+        sync, _feeds_by_id(first["feedId"]), processing_status="FATAL", report_document_id=None
+    ), "settled once"
+
+
+def _feeds_by_id(feed_id: str) -> dict:
+    item = default_table().get(keys.listing_feed_key(feed_id), consistent=True)
+    assert item is not None
+    return item

@@ -23,7 +23,8 @@ notification finds no record and is ignored.
 `apply_feed_finished` (FEED_PROCESSING_FINISHED, or `settle_feed` after getFeed) reads the JSON processing
 report: a SKU whose message has an ERROR issue is flagged on its Listing record (`refusal`, counted as
 ListingPushesRefused, as a refused patch is) and tried again at its next change or inventory_sync's read-back;
-the others are recorded as what Amazon shows. Then every SKU of the feed whose quantity moved again while the
+the others are recorded as what Amazon shows (a feed Amazon did not process, FATAL or CANCELLED, is sent again
+whole). Then every SKU of the feed whose quantity moved again while the
 feed waited (or was patched meanwhile, which the feed, processed later, would undo) is sent again: patched,
 or in a follow-up feed when there are many.
 """
@@ -249,9 +250,7 @@ def settle_feed(
             issue = report.refused(number)
             if issue is not None:
                 refusals[number] = (issue.code or "ERROR", issue.message)
-    else:  # CANCELLED or FATAL: nothing of it was applied
-        reason = f"Amazon did not process the listings feed {feed_id} ({processing_status})"
-        refusals = dict.fromkeys(range(1, len(entries) + 1), (processing_status, reason))
+    processed = processing_status == "DONE"  # CANCELLED or FATAL: nothing of it was applied
     outcome = PushReport()
     again: list[str] = []
     for number, (sku, quantity) in enumerate(entries, start=1):
@@ -259,6 +258,11 @@ def settle_feed(
         pending = (listing or {}).get("pendingFeed") or {}
         if pending and pending.get("feedId") != feed_id:
             continue  # a later feed carries this SKU; Amazon processes it after this one
+        if not processed:  # sent again, whole, by patches or another feed
+            if listing is not None:
+                sync.table.put(_without_pending(listing) or {})
+            again.append(sku)
+            continue
         if number in refusals:
             code, message = refusals[number]
             sync._refused(
@@ -275,7 +279,12 @@ def settle_feed(
     metrics.add_metric(name="ListingQuantitiesPushed", unit=MetricUnit.Count, value=outcome.pushed)
     logger.info(
         "listings feed settled",
-        extra={"feedId": feed_id, "accepted": outcome.pushed, "refused": outcome.refused},
+        extra={
+            "feedId": feed_id,
+            "status": processing_status,
+            "accepted": outcome.pushed,
+            "refused": outcome.refused,
+        },
     )
     resend(sync, again)
     return True
