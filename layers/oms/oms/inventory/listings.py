@@ -121,12 +121,12 @@ class ListingSync:
         except SpApiError as error:
             if error.retryable or error.status in (401, 403):  # throttled, Amazon down, or our credentials
                 raise
-            self._refused(sku, marketplace_id, quantity, record, code=error.code, message=str(error))
+            self.record_refusal(sku, marketplace_id, quantity, record, code=error.code, message=str(error))
             report.refused += 1
             return False
         if answer.status != "ACCEPTED":
             message = "; ".join(f"{i.code}: {i.message}" for i in answer.issues) or answer.status
-            self._refused(sku, marketplace_id, quantity, record, code=answer.status, message=message)
+            self.record_refusal(sku, marketplace_id, quantity, record, code=answer.status, message=message)
             report.refused += 1
             return False
         pending = (record or {}).get("pendingFeed")
@@ -158,7 +158,7 @@ class ListingSync:
             }
         )
 
-    def _refused(
+    def record_refusal(
         self, sku: str, marketplace_id: str, quantity: int, record: Item | None, *, code: str, message: str
     ) -> None:
         logger.error(

@@ -265,7 +265,7 @@ def settle_feed(
             continue
         if number in refusals:
             code, message = refusals[number]
-            sync._refused(
+            sync.record_refusal(
                 sku, marketplace_id, quantity, _without_pending(listing), code=code, message=message
             )
             outcome.refused += 1
