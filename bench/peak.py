@@ -36,8 +36,14 @@ and writes every figure to bench/results/peak.json (or --out).
 5. The meter (bench/peak_meter.py): DynamoDB write units from item sizes (moto reports none), per base
    table and index partition and per simulated second, against DynamoDB's 1,000 units a second per
    partition; units beyond it in a second are what DynamoDB would have throttled (moto does not).
-6. At the end every order in the table is compared with the marketplace's (status, units shipped per
-   line): nothing lost, nothing doubled.
+6. Amazon's listings feeds. Past its threshold (150 SKUs a batch; --feed-threshold to change it, a huge one
+   for the per-SKU pushes alone) sync_listings sends most quantities in one JSON_LISTINGS_FEED; the
+   simulator processes it after Amazon's queue time (its config: a wait plus a time per message) on the
+   same clock, and its FEED_PROCESSING_FINISHED goes through the real intake handler, which settles the
+   feed (and sends again what moved meanwhile). Amazon has caught up when the last feed is settled.
+7. At the end every order in the table is compared with the marketplace's (status, units shipped per
+   line): nothing lost, nothing doubled; and every seller-fulfilled SKU the burst sold is compared with
+   the quantity Amazon shows.
 Left out: the SP-API round trip's own time, more than one stream shard (one sync_listings at a time), the
 backstop (reconcile_orders every 15 minutes; a burst drains inside its first interval), DynamoDB's
 throttling itself (the units beyond a partition's limit are counted, not slowed down). The default size
@@ -181,6 +187,9 @@ class PeakRun:
     ) -> None:
         self.target, self.seed, self.moto_url, self.log = target, seed, moto_url, log
         self.concurrency_override = concurrency
+        from oms.inventory import listings_feed
+
+        self.feed_threshold = listings_feed.FEED_THRESHOLD
         self.rng = random.Random(seed)
         self.clock = SimClock(datetime.now(UTC).replace(microsecond=0))
         self.delivered: list[str] = []
@@ -257,6 +266,7 @@ class PeakRun:
         os.environ.update({**environment, "AWS_ENDPOINT_URL": self.moto_url})
         self.table_name = environment["TABLE_NAME"]
         _reset_warm_state()
+        client_module._token_cache = client_module._TokenCache()  # a token of an earlier run's simulator: 403
         # The SP-API side on the simulated clock: what a test passes these constructors, given as defaults.
         defaults(rate_budget.RateBudget.__init__).update(
             {"clock": self.clock.epoch, "sleep": self.clock.sleep}
@@ -386,7 +396,65 @@ class PeakRun:
                 if stream.buffer:
                     candidates.append(stream.next_due() - start)
                 now = max(now, min(candidates))
-        return {"drainSeconds": now, **queue.figures(), "lane": stream.figures(start)}
+            feeds = self.settle_feeds(start, max(stream.last_end, start + now))
+        return {"drainSeconds": now, **queue.figures(), "lane": stream.figures(start), "feeds": feeds}
+
+    def settle_feeds(self, start: float, after: float) -> dict[str, Any]:
+        """Amazon's clock runs on until it has processed every listings feed sent; each FEED_PROCESSING_FINISHED
+        is handed to the real intake handler (one invocation each, as the queue would), whose settling may
+        push again what moved while the feed waited."""
+        clock = self.clock
+        clock.at = datetime.fromtimestamp(max(clock.epoch(), after), UTC)
+        notices, settled_at, seconds = 0, None, 0.0
+        for _ in range(4 * 3600):
+            if not self.marketplace.scheduler.pending() and not self.delivered:
+                break
+            clock.sleep(1.0)
+            self.marketplace.run_due()
+            while self.delivered:
+                body = self.delivered.pop(0)
+                invocation = self.invoke_ingest(Invocation(0, [Message(body)]), int(clock.epoch() - start))
+                if invocation.failed:
+                    raise RuntimeError(f"a feed's notification failed in the intake: {invocation.error}")
+                clock.sleep(invocation.seconds())  # the budget's waits for patches sent again moved it too
+                seconds += invocation.seconds()
+                notices += 1
+                settled_at = clock.epoch()
+        return {
+            "notifications": notices,
+            "settledSeconds": round(settled_at - start, 1) if settled_at else None,
+            "intakeSeconds": round(seconds, 2),
+        }
+
+    def listings_wrong(self) -> dict[str, Any]:
+        """Every seller-fulfilled SKU the burst sold: the quantity Amazon shows against the one we have."""
+        from oms.domain.listings import merchant_quantity
+        from oms.inventory.stock import STOCK_ENTITY
+        from oms.store import keys
+        from oms.store.default import default_table
+
+        skus = {
+            line.product.sku
+            for order in self.marketplace.orders.values()
+            if not order.afn
+            for line in order.lines
+        }
+        wrong: list[dict[str, Any]] = []
+        checked = 0
+        for sku in sorted(skus):
+            rows = [
+                r
+                for r in default_table().query_all(keys.stock_rows_of(sku), consistent=True)
+                if r.get("entity") == STOCK_ENTITY
+            ]
+            ours = merchant_quantity(rows)
+            if ours is None:
+                continue
+            checked += 1
+            amazon = self.marketplace.listing_quantity(sku)
+            if amazon != ours:
+                wrong.append({"sku": sku, "ours": ours, "amazon": amazon})
+        return {"checked": checked, "wrong": len(wrong), "examples": wrong[:10]}
 
 
 class QueueModel:
@@ -620,9 +688,13 @@ def _measure(target: int, seed: int, work: Path, concurrency: int | None) -> dic
             with contextlib.redirect_stdout(log):  # Powertools prints its metrics
                 drained = run.drain(messages)
             wrong = wrong_orders(run)
+            drained["listings"] = run.listings_wrong()
             return figures(run, messages, drained, wrong, generated - began, time.monotonic() - generated)
         finally:
             run.sim.server.stop()
+            from oms.observability import logger
+
+            logger.registered_handler.setStream(sys.stdout)  # type: ignore[attr-defined] # the log closes
 
 
 def figures(
@@ -676,6 +748,14 @@ def figures(
             "lwaTokenRequests": run.sim.server.lwa_requests,
         },
         "stockSync": drained["lane"],
+        "listingFeeds": {
+            **drained["feeds"],
+            "threshold": run.feed_threshold,
+            "amazonCaughtUpSeconds": max(
+                drained["lane"]["caughtUpSeconds"], drained["feeds"]["settledSeconds"] or 0.0
+            ),
+        },
+        "listings": drained["listings"],
         "dynamodb": {
             "requests": dict(meter.all_requests),
             "refused": dict(meter.refused),
@@ -766,7 +846,30 @@ def report(results: dict[str, Any]) -> str:
             "",
             "",
         ),
-        ("stock pushes caught up after", f"{results['stockSync']['caughtUpSeconds']} s", "", ""),
+        (
+            "stock sync done (patches sent, feeds created)",
+            f"{results['stockSync']['caughtUpSeconds']} s",
+            "",
+            "",
+        ),
+        (
+            "listings feeds processed and settled",
+            f"{results['listingFeeds']['settledSeconds'] or '-'} s",
+            "",
+            "",
+        ),
+        (
+            "Amazon shows every quantity after",
+            f"{results['listingFeeds']['amazonCaughtUpSeconds']} s",
+            "",
+            "",
+        ),
+        (
+            "quantities Amazon shows wrong at the end",
+            f"{results['listings']['wrong']} of {results['listings']['checked']}",
+            0,
+            results["listings"]["wrong"] == 0,
+        ),
         ("records redelivered (retries)", results["redelivered"], "", ""),
         (
             "conflicts retried (canceled transactions)",
@@ -831,8 +934,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--concurrency", type=int, help="consumers instead of the template's MaximumConcurrency (what if)"
     )
+    parser.add_argument(
+        "--feed-threshold",
+        type=int,
+        help="quantities a stock batch patches before it sends a listings feed (the product's: 150; "
+        "1000000 for patches only, as before issue 15's feeds)",
+    )
     args = parser.parse_args(argv)
-    for module in ("boto3", "oms.amazon.client", "oms.orders.intake", "oms.inventory.listings"):
+    if args.feed_threshold is not None:
+        from oms.inventory import listings_feed
+
+        listings_feed.FEED_THRESHOLD = args.feed_threshold
+    for module in (
+        "boto3",
+        "oms.amazon.client",
+        "oms.orders.intake",
+        "oms.inventory.listings",
+        "oms.inventory.listings_feed",
+        "oms.returns.refunds",
+    ):
         importlib.import_module(module)  # imported once, here: threads importing one module can deadlock
     work = Path(tempfile.mkdtemp(prefix="oms-bench-peak-"))
     say(f"peak: work files in {work}")

@@ -28,3 +28,22 @@ def test_a_small_burst_drains_with_nothing_lost(tmp_path: Path) -> None:
     assert results["dynamodb"]["partitions"]["rate buckets (RATE#...)"]["wcu"] > 0
     assert "drain time, simulated" in peak.report(results)
     assert dict(os.environ) == environment  # the run gives the process back as it found it
+    assert results["listings"]["wrong"] == 0 and results["listings"]["checked"] > 0  # Amazon shows ours
+
+
+def test_past_the_feed_threshold_amazon_catches_up_through_a_listings_feed(
+    tmp_path: Path, monkeypatch
+) -> None:
+    from oms.inventory import listings_feed
+
+    monkeypatch.setattr(listings_feed, "FEED_THRESHOLD", 5)
+    results = peak.measure(60, seed=7, work=tmp_path)
+
+    operations = results["spApi"]["operations"]
+    assert operations["createFeed"]["requests"] >= 1 and results["spApi"]["throttled"] == 0
+    feeds = results["listingFeeds"]
+    assert feeds["threshold"] == 5 and feeds["notifications"] == operations["createFeed"]["requests"]
+    assert feeds["settledSeconds"] >= 60, "Amazon's queue time is modelled"
+    assert feeds["amazonCaughtUpSeconds"] == feeds["settledSeconds"]
+    assert results["listings"]["wrong"] == 0 and results["listings"]["checked"] > 0
+    assert "listings feeds processed and settled" in peak.report(results)

@@ -21,19 +21,32 @@ from oms.observability import logger, metrics
 Handler = Callable[[Notification], object]
 
 
-def _owners(marketplaces: Sequence[str]) -> dict[str, Handler]:
+def _owners(marketplaces: Sequence[str], seller_id: str = "") -> dict[str, Handler]:
     """Who applies each notification type (imported here, when first needed, to keep cold starts lean)."""
     from oms.inventory import fba
     from oms.orders import intake
     from oms.reports import finished
-    from oms.returns import refunds
 
     return {
         "ORDER_CHANGE": intake.apply_order_change,
         "FBA_INVENTORY_AVAILABILITY_CHANGES": partial(fba.apply_fba_change, marketplaces=marketplaces),
         "REPORT_PROCESSING_FINISHED": finished.apply_report_finished,
-        "FEED_PROCESSING_FINISHED": refunds.apply_feed_processing_finished,
+        "FEED_PROCESSING_FINISHED": partial(
+            _feed_finished, seller_id=seller_id, marketplaces=list(marketplaces)
+        ),
     }
+
+
+def _feed_finished(notification: Notification, *, seller_id: str, marketplaces: list[str]) -> object:
+    """A listings feed (the inventory's bulk quantities) or an order adjustment feed (refunds)."""
+    from oms.inventory import listings_feed
+    from oms.returns import refunds
+
+    if listings_feed.is_listings_feed(notification):
+        return listings_feed.apply_feed_processing_finished(
+            notification, seller_id=seller_id, marketplaces=marketplaces
+        )
+    return refunds.apply_feed_processing_finished(notification)
 
 
 def apply_notification(notification: Notification, *, ours: Recipient) -> None:
@@ -56,7 +69,7 @@ def apply_notification(notification: Notification, *, ours: Recipient) -> None:
         ) as metric:
             metric.add_dimension(name="Reason", value=reason)
         return
-    handler = _owners(sorted(ours.marketplaces)).get(notification.notification_type)
+    handler = _owners(sorted(ours.marketplaces), ours.seller_id).get(notification.notification_type)
     if handler is None:
         logger.info(
             "notification type has no owner; acknowledged",

@@ -41,6 +41,10 @@ class SimulatorConfig:
     afn_ship_seconds: tuple[float, float] = (30.0, 180.0)  # Amazon ships its own (FBA) orders
     buyer_cancel_accept_seconds: tuple[float, float] = (2.0, 15.0)  # seller accepts a buyer's cancel request
     feed_processing_seconds: tuple[float, float] = (1.0, 3.0)  # a feed from createFeed to its report
+    # JSON_LISTINGS_FEED waits in Amazon's feed queue: Amazon publishes no time; sellers see minutes. Modelled:
+    # a wait in the queue plus a time per message (10,000 SKUs: about 2.5 minutes more)
+    listings_feed_queue_seconds: tuple[float, float] = (60.0, 120.0)
+    listings_feed_seconds_per_message: float = 0.015
     refund_posting_seconds: tuple[float, float] = (5.0, 20.0)  # an adjustment to its refund event in Finances
     refund_refusal_probability: float = 0.03  # order adjustments refused at random (besides amounts too high)
     # catalogue

@@ -5,12 +5,19 @@ report, FEED_PROCESSING_FINISHED, and the refund event Finances shows later (fin
 Amazon's checks are played: an adjustment of an unknown order or item, of an order Amazon fulfilled, or of
 more than the buyer paid (item price per line, and the order's total, less what was refunded before) is an
 error result in the processing report; so is a small random share (`refund_refusal_probability`) and the
-next N adjustments after POST /_simulator/refunds/refuse {"count": N}. Other feed types are taken and
-processed as DONE with an empty report.
+next N adjustments after POST /_simulator/refunds/refuse {"count": N}.
+
+Listings feeds (JSON_LISTINGS_FEED, issue 15): each PATCH message sets a listing's merchant-fulfilled quantity
+as patchListingsItem does, after Amazon's queue (`listings_feed_queue_seconds` plus
+`listings_feed_seconds_per_message`); the processing report is Amazon's JSON one (header, issues naming their
+messageId with severity ERROR, summary). A message that is not a quantity patch of a SKU, or names a SKU in
+`refuse_listing_skus` (POST /_simulator/listings/refuse {"skus": [...]}: a test's lever), is an ERROR issue and
+changes nothing. Other feed types are taken and processed as DONE with an empty report.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -26,6 +33,8 @@ from oms_local.simulator.entities import Order
 from oms_local.simulator.market_core import ApiError, MarketCore, invalid
 
 ADJUSTMENT_FEED = "POST_PAYMENT_ADJUSTMENT_DATA"
+LISTINGS_FEED = "JSON_LISTINGS_FEED"
+LISTINGS_FEEDS_PER_WINDOW, LISTINGS_FEED_WINDOW = 5, timedelta(minutes=5)
 # The processing report's codes the simulator uses (Amazon's reports carry a numeric code with the words).
 AMOUNT_TOO_HIGH = "18028"
 NOT_ADJUSTABLE = "18027"
@@ -67,6 +76,7 @@ class FeedsState:
     feeds: dict[str, FeedRecord] = field(default_factory=dict)
     refunds: list[RefundPosting] = field(default_factory=list)
     refuse_next: int = 0
+    refuse_listing_skus: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -118,6 +128,16 @@ class FeedsApi(MarketCore):
             document = self.feeds_state.documents.get(request["inputFeedDocumentId"])
             if document is None or document.content is None:
                 raise invalid("Invalid Input", "inputFeedDocumentId names no uploaded feed document.")
+            if request["feedType"] == LISTINGS_FEED:  # Amazon: 5 listings feeds per 5 minutes and region
+                recent = [
+                    f
+                    for f in self.feeds_state.feeds.values()
+                    if f.feed_type == LISTINGS_FEED and f.created > self.clock() - LISTINGS_FEED_WINDOW
+                ]
+                if len(recent) >= LISTINGS_FEEDS_PER_WINDOW:
+                    raise ApiError(
+                        429, "QuotaExceeded", "You exceeded your quota for the requested resource."
+                    )
             feed_id = str(50_000_000_000 + len(self.feeds_state.feeds) + 1 + self.rng.randint(0, 999) * 1000)
             while feed_id in self.feeds_state.feeds:
                 feed_id = str(int(feed_id) + 1)
@@ -128,8 +148,24 @@ class FeedsApi(MarketCore):
                 self.clock(),
                 document.document_id,
             )
-        self._later(self.config.feed_processing_seconds, lambda: self._process_feed(feed_id))
+        self._later(
+            self._processing_seconds(request["feedType"], document), lambda: self._process_feed(feed_id)
+        )
         return {"feedId": feed_id}
+
+    def _processing_seconds(self, feed_type: str, document: FeedDocument) -> tuple[float, float]:
+        if feed_type != LISTINGS_FEED:
+            return self.config.feed_processing_seconds
+        messages = (document.content or b"").count(b'"messageId"')
+        extra = messages * self.config.listings_feed_seconds_per_message
+        low, high = self.config.listings_feed_queue_seconds
+        return (low + extra, high + extra)
+
+    def refuse_listings(self, skus: list[str]) -> list[str]:
+        """Messages of listings feeds naming these SKUs come back with an ERROR issue (a test's lever)."""
+        with self.feeds_state.lock:
+            self.feeds_state.refuse_listing_skus |= set(skus)
+            return sorted(self.feeds_state.refuse_listing_skus)
 
     def get_feed(self, feed_id: str) -> dict[str, Any]:
         with self.feeds_state.lock:
@@ -194,7 +230,10 @@ class FeedsApi(MarketCore):
         if feed.feed_type == ADJUSTMENT_FEED:
             processed, results = self._adjust(content, now)
         report_id = f"amzn1.tortuga.4.na.report.{self._uuid()}"
-        report = processing_report(feed_id, self.seller_id, processed, results)
+        if feed.feed_type == LISTINGS_FEED:
+            report = self._listings_feed(feed_id, content, now)
+        else:
+            report = processing_report(feed_id, self.seller_id, processed, results)
         with self.feeds_state.lock:
             self.feeds_state.documents[report_id] = FeedDocument(report_id, "text/xml", report)
             feed.started, feed.ended, feed.status = now, now, "DONE"
@@ -222,6 +261,82 @@ class FeedsApi(MarketCore):
             },
         }
         self._publish([notice])
+
+    def _listings_feed(self, feed_id: str, content: bytes, now: datetime) -> bytes:
+        """Each PATCH message applied as patchListingsItem would; the JSON processing report."""
+        issues: list[dict[str, Any]] = []
+        processed = accepted = 0
+        try:
+            body = json.loads(content)
+            messages = body["messages"]
+            if not isinstance(messages, list):
+                raise TypeError("messages is not a list")
+        except (ValueError, KeyError, TypeError) as error:
+            issues.append(
+                {"code": "100001", "severity": "ERROR", "message": f"The feed is not valid JSON: {error}"}
+            )
+            messages = []
+        with self.feeds_state.lock:
+            refused = set(self.feeds_state.refuse_listing_skus)
+        for message in messages:
+            processed += 1
+            message_id = message.get("messageId") if isinstance(message, dict) else None
+            problem = self._listing_message(message, refused, now)
+            if problem:
+                issues.append(
+                    {
+                        "messageId": message_id,
+                        "code": problem[0],
+                        "severity": "ERROR",
+                        "message": problem[1],
+                        **({"sku": message["sku"]} if isinstance(message, dict) and "sku" in message else {}),
+                    }
+                )
+            else:
+                accepted += 1
+        report = {
+            "header": {"sellerId": self.seller_id, "version": "2.0", "feedId": feed_id},
+            "issues": issues,
+            "summary": {
+                "errors": sum(1 for i in issues if i["severity"] == "ERROR"),
+                "warnings": 0,
+                "messagesProcessed": processed,
+                "messagesAccepted": accepted,
+                "messagesInvalid": processed - accepted,
+            },
+        }
+        return json.dumps(report).encode()
+
+    def _listing_message(self, message: Any, refused: set[str], now: datetime) -> tuple[str, str] | None:
+        if not isinstance(message, dict) or not isinstance(message.get("sku"), str):
+            return "100002", "The message names no SKU."
+        sku = message["sku"]
+        if message.get("operationType") != "PATCH":
+            return "100003", "The simulator takes PATCH messages only."
+        quantities = [
+            entry.get("quantity")
+            for patch in message.get("patches") or []
+            if isinstance(patch, dict)
+            and patch.get("path") == "/attributes/fulfillment_availability"
+            and patch.get("op") in ("merge", "replace")
+            for entry in patch.get("value") or []
+            if isinstance(entry, dict) and entry.get("fulfillment_channel_code") == "DEFAULT"
+        ]
+        if len(quantities) != 1 or not isinstance(quantities[0], int) or isinstance(quantities[0], bool):
+            return (
+                "90220",
+                "fulfillment_availability needs fulfillment_channel_code DEFAULT and a whole quantity.",
+            )
+        if quantities[0] < 0:
+            return "90220", "The quantity must be at least 0."
+        if sku in refused:
+            return "4000003", f"The listing for SKU '{sku}' cannot be updated now. Please try again later."
+        with self._lock:
+            product = self.catalogue.ensure(sku)
+            listing = self._list(product, now)
+            listing.quantity = quantities[0]
+            listing.updated = now
+        return None
 
     def _adjust(self, content: bytes, now: datetime) -> tuple[int, list[tuple[str, str, str]]]:
         try:

@@ -646,6 +646,12 @@ class SpApiServer:
                 return 200, {"fatalReports": max(count, 0)}
             if method == "POST" and parts == ["inventory"]:
                 return 200, self._stock(body)
+            if method == "POST" and parts == ["listings", "refuse"]:
+                # listings feeds' messages naming these SKUs come back with an ERROR issue
+                skus = body.get("skus") if isinstance(body, dict) else None
+                if not isinstance(skus, list) or not all(isinstance(x, str) for x in skus):
+                    return 400, {"error": "skus must be a list of SKUs"}
+                return 200, {"refused": self.marketplace.refuse_listings(skus)}
             if method == "POST" and parts == ["refunds", "refuse"]:
                 # the next N order adjustments come back refused in their processing report
                 return 200, {"refuseNext": self.marketplace.refuse_adjustments(_field(body, "count", int, 1))}

@@ -190,6 +190,10 @@ class SpApiClient:
         self._sleep = sleep
         self.calls: dict[str, int] = {}  # per operation, for metrics and benchmarks
 
+    def take(self, region: str, limit: str, *, max_wait: float = 10.0) -> None:
+        """A token of a limit that is not one operation's (e.g. a feed type's), from the shared budget."""
+        self._budget.take(region, limit, max_wait=max_wait)
+
     def endpoint(self, region: str) -> str:
         return self._endpoint_override or ENDPOINTS[region]
 

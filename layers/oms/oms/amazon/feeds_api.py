@@ -63,19 +63,29 @@ class FeedProcessingFinishedPayload(AmazonModel):
     notification: FeedProcessingFinished = Field(alias="feedProcessingFinishedNotification")
 
 
-def upload_feed_document(client: SpApiClient, marketplace_id: str, content: bytes) -> str:
+def upload_feed_document(
+    client: SpApiClient,
+    marketplace_id: str,
+    content: bytes,
+    *,
+    content_type: str = XML_CONTENT_TYPE,
+    max_wait: float = 10.0,
+) -> str:
     """createFeedDocument, then the content PUT to the URL Amazon gave: the document's id."""
     document = client.call(
         "createFeedDocument",
         CreateFeedDocumentResponse,
         region=region_of(marketplace_id),
-        body={"contentType": XML_CONTENT_TYPE},
+        body={"contentType": content_type},
+        max_wait=max_wait,
     )
-    client.transfer("PUT", document.url, body=content, content_type=XML_CONTENT_TYPE)
+    client.transfer("PUT", document.url, body=content, content_type=content_type)
     return document.feed_document_id
 
 
-def create_feed(client: SpApiClient, marketplace_id: str, feed_type: str, document_id: str) -> str:
+def create_feed(
+    client: SpApiClient, marketplace_id: str, feed_type: str, document_id: str, *, max_wait: float = 10.0
+) -> str:
     """createFeed: the feed's id. Never retried after a 5xx (a second call could make a second feed)."""
     answer = client.call(
         "createFeed",
@@ -83,6 +93,7 @@ def create_feed(client: SpApiClient, marketplace_id: str, feed_type: str, docume
         region=region_of(marketplace_id),
         body={"feedType": feed_type, "marketplaceIds": [marketplace_id], "inputFeedDocumentId": document_id},
         retry_server_errors=False,
+        max_wait=max_wait,
     )
     return answer.feed_id
 

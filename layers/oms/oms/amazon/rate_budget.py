@@ -51,6 +51,9 @@ DEFAULT_LIMITS: dict[str, Limit] = {
     "getFeed": Limit(2, 15),
     "getFeedDocument": Limit(0.0222, 10),
     "listFinancialEventsByOrderId": Limit(0.5, 30),
+    # not an operation: Amazon's own limit on listings feeds (createFeed of JSON_LISTINGS_FEED), per region:
+    # five feeds per five minutes since May 2025
+    "JSON_LISTINGS_FEED": Limit(5 / 300, 5),
 }
 
 

@@ -38,9 +38,22 @@ class PushReport:
     unchanged: int = 0  # Amazon already had the quantity we last pushed
     not_ours: int = 0  # FBA SKUs: Amazon fulfills them, we never push
     refused: int = 0  # patches Amazon refused for good (recorded on the Listing record)
+    in_feed: int = 0  # a listings feed on its way already carries the quantity
+    fed: int = 0  # quantities sent in a listings feed (JSON_LISTINGS_FEED) rather than one patch each
+    feeds: int = 0  # listings feeds sent
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class Push:
+    """One quantity to send: a SKU's in one marketplace, with its Listing record as read (None: never sent)."""
+
+    sku: str
+    marketplace_id: str
+    quantity: int
+    record: Item | None
 
 
 class ListingSync:
@@ -66,18 +79,31 @@ class ListingSync:
     def last_accepted(self, sku: str, marketplace_id: str) -> Item | None:
         return self.table.get(keys.listing_key(sku, marketplace_id), consistent=True)
 
-    def push(self, sku: str, report: PushReport) -> None:
-        """Bring Amazon's quantity of `sku` to ours in every marketplace where it differs from the last push."""
+    def plan(self, sku: str, report: PushReport) -> list[Push]:
+        """What `sku` needs sent, per marketplace: nothing where Amazon has (or a listings feed on its way
+        carries) the quantity we have now."""
         quantity = self.desired_quantity(sku)
         if quantity is None:
             report.not_ours += 1
-            return
+            return []
+        pushes = []
         for marketplace_id in self.marketplaces:
             record = self.last_accepted(sku, marketplace_id)
+            # (a feed on its way with another quantity is checked again when it is processed)
             if record is not None and record.get("quantity") == quantity:
                 report.unchanged += 1
                 continue
-            self.patch(sku, marketplace_id, quantity, report, record=record)
+            pending = (record or {}).get("pendingFeed") or {}
+            if pending.get("quantity") == quantity:
+                report.in_feed += 1  # a listings feed sent earlier carries this very quantity
+                continue
+            pushes.append(Push(sku, marketplace_id, quantity, record))
+        return pushes
+
+    def push(self, sku: str, report: PushReport) -> None:
+        """Bring Amazon's quantity of `sku` to ours in every marketplace where it differs from the last push."""
+        for push in self.plan(sku, report):
+            self.patch(push.sku, push.marketplace_id, push.quantity, report, record=push.record)
 
     def patch(
         self, sku: str, marketplace_id: str, quantity: int, report: PushReport, *, record: Item | None = None
@@ -95,22 +121,30 @@ class ListingSync:
         except SpApiError as error:
             if error.retryable or error.status in (401, 403):  # throttled, Amazon down, or our credentials
                 raise
-            self._refused(sku, marketplace_id, quantity, record, code=error.code, message=str(error))
+            self.record_refusal(sku, marketplace_id, quantity, record, code=error.code, message=str(error))
             report.refused += 1
             return False
         if answer.status != "ACCEPTED":
             message = "; ".join(f"{i.code}: {i.message}" for i in answer.issues) or answer.status
-            self._refused(sku, marketplace_id, quantity, record, code=answer.status, message=message)
+            self.record_refusal(sku, marketplace_id, quantity, record, code=answer.status, message=message)
             report.refused += 1
             return False
-        self.remember(sku, marketplace_id, quantity, submission_id=answer.submission_id)
+        pending = (record or {}).get("pendingFeed")
+        self.remember(sku, marketplace_id, quantity, submission_id=answer.submission_id, pending_feed=pending)
         report.pushed += 1
         return True
 
     def remember(
-        self, sku: str, marketplace_id: str, quantity: int, *, submission_id: str | None = None
+        self,
+        sku: str,
+        marketplace_id: str,
+        quantity: int,
+        *,
+        submission_id: str | None = None,
+        pending_feed: Mapping[str, Any] | None = None,
     ) -> None:
-        """Record the quantity Amazon has (accepted from us, or read back equal)."""
+        """Record the quantity Amazon has (accepted from us, or read back equal). A listings feed still on its
+        way stays named (`pending_feed`): when it is processed after this push, Amazon shows its quantity."""
         self.table.put(
             {
                 **keys.listing_key(sku, marketplace_id),
@@ -120,10 +154,11 @@ class ListingSync:
                 "quantity": quantity,
                 "submissionId": submission_id,
                 "acceptedAt": iso_z(utc_now()),
+                **({"pendingFeed": dict(pending_feed)} if pending_feed else {}),
             }
         )
 
-    def _refused(
+    def record_refusal(
         self, sku: str, marketplace_id: str, quantity: int, record: Item | None, *, code: str, message: str
     ) -> None:
         logger.error(

@@ -666,6 +666,12 @@ def refund_feed_key(feed_id: str) -> dict[str, str]:
     return {PK: f"FEED#{feed_id}", SK: "REFUND"}
 
 
+def listing_feed_key(feed_id: str) -> dict[str, str]:
+    """A listings feed this stack sent (JSON_LISTINGS_FEED: its marketplace and each SKU's quantity): the
+    FEED_PROCESSING_FINISHED notification names only the feed."""
+    return {PK: f"FEED#{feed_id}", SK: "LISTINGS"}
+
+
 # --- returns reports asked of Amazon (returns sync) ---------------------------------------------------
 
 

@@ -1,0 +1,316 @@
+"""A burst's listing quantities sent to Amazon in bulk: one JSON_LISTINGS_FEED instead of thousands of patches.
+
+patchListingsItem takes 5 SKUs a second, so after a Prime Day burst the last quantities reached Amazon
+minutes late (an hour, estimated, at 50,000 notifications: docs/scaling.md). `sync_with_feeds` (function
+sync_listings) plans each changed SKU of a stream batch once, with its latest quantity (oms.inventory.listings:
+Amazon already holding it, or a feed on its way carrying it, means nothing to send), then:
+
+- up to `feed_threshold` quantities (default 150: 30 seconds of patches): one patchListingsItem each, as before;
+- more: the SKUs running lowest (at most `low_stock` units, the ones a buyer can oversell; at most
+  `feed_threshold` of them) are still patched at once, and the rest go in one JSON_LISTINGS_FEED per
+  marketplace (createFeedDocument, the upload, createFeed). When the shared budget has no token now for
+  createFeed (Amazon: 0.0083 a second after a burst of 15) or for a listings feed (Amazon: 5 per 5 minutes
+  and region), every quantity is patched as before.
+
+The feed is recorded (FEED#<id>, LISTINGS: each SKU's quantity) and each Listing record names it
+(`pendingFeed`) only after createFeed answered; the stream batch is acknowledged after that. A crash before
+(between the upload and createFeed included) leaves the batch unacknowledged: it comes again and plans again
+from the current rows, so nothing is lost; a document uploaded and never named in a feed is simply never
+processed. A crash after createFeed and before the record sends the same quantities in a second feed (Amazon
+processes a seller's feeds in order; a quantity is absolute, so twice is harmless) and the first feed's
+notification finds no record and is ignored.
+
+`apply_feed_finished` (FEED_PROCESSING_FINISHED, or `settle_feed` after getFeed) reads the JSON processing
+report: a SKU whose message has an ERROR issue is flagged on its Listing record (`refusal`, counted as
+ListingPushesRefused, as a refused patch is) and tried again at its next change or inventory_sync's read-back;
+the others are recorded as what Amazon shows (a feed Amazon did not process, FATAL or CANCELLED, is sent again
+whole). Then every SKU of the feed whose quantity moved again while the
+feed waited (or was patched meanwhile, which the feed, processed later, would undo) is sent again: patched,
+or in a follow-up feed when there are many.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from oms.amazon.client import region_of
+from oms.amazon.feeds_api import (
+    FeedProcessingFinishedPayload,
+    create_feed,
+    read_feed_document,
+    upload_feed_document,
+)
+from oms.amazon.notifications import Notification, Outcome
+from oms.amazon.rate_budget import BudgetExhausted
+from oms.domain.listings_feed import CONTENT_TYPE, FEED_TYPE, quantity_feed, read_processing_report
+from oms.domain.types import iso_z, utc_now
+from oms.inventory.listings import BatchResult, ListingSync, Push, PushReport, changed_skus
+from oms.observability import logger, metrics
+from oms.store import keys
+from oms.store.table import Item
+
+FEED_ENTITY = "ListingFeed"
+FEED_THRESHOLD = 150  # more quantities than 30 s of patches (Amazon's 5 a second) go in a feed
+LOW_STOCK = 5  # quantities at or below this are patched at once even in a burst: they are what oversells
+FEED_WAIT = 1.0  # seconds a feed call may wait for the shared budget before the batch is patched instead
+MAX_FEED_SKUS = 5_000  # per feed record (an item holds each SKU's quantity; DynamoDB's 400 KB per item)
+
+
+class FeedUnavailable(Exception):
+    """No createFeedDocument or createFeed token now: send the quantities one patch each instead."""
+
+
+# --------------------------------------------------------------------------- the stream batch
+
+
+def sync_with_feeds(
+    sync: ListingSync,
+    records: list[Mapping[str, Any]],
+    *,
+    keep_going: Callable[[], bool] = lambda: True,
+    feed_threshold: int | None = None,
+    low_stock: int | None = None,
+) -> BatchResult:
+    """Each changed SKU of the batch planned once; a large plan goes mostly in a listings feed. The first
+    patch that fails (or the first left when time runs short) is reported, and the batch retried from it."""
+    feed_threshold = FEED_THRESHOLD if feed_threshold is None else feed_threshold
+    low_stock = LOW_STOCK if low_stock is None else low_stock
+    report = PushReport()
+    skus = changed_skus(records)
+    if not skus:
+        return BatchResult(report, None)
+    first = next(iter(skus.values()))
+    planned: list[tuple[str, Push]] = []  # (sequence number of the SKU's first record, push)
+    for sku, sequence in skus.items():
+        if not keep_going():  # nothing sent yet: the whole batch comes again
+            logger.info("time is short; the batch is retried", extra={"sku": sku})
+            return BatchResult(report, first)
+        try:
+            planned += [(sequence, push) for push in sync.plan(sku, report)]
+        except Exception:
+            logger.exception("reading a SKU's quantity failed; the batch is retried", extra={"sku": sku})
+            return BatchResult(report, first)
+    if len(planned) > feed_threshold:
+        urgent, bulk = split_urgent(planned, feed_threshold=feed_threshold, low_stock=low_stock)
+        try:
+            send_feeds(sync, [push for _, push in bulk], report)
+            planned = urgent
+        except FeedUnavailable as why:
+            logger.info("no feed token now; every quantity is patched", extra={"reason": str(why)})
+        except Exception:
+            logger.exception("sending a listings feed failed; the batch is retried")
+            return BatchResult(report, first)
+    return _patch_all(sync, planned, report, keep_going)
+
+
+def split_urgent(
+    planned: Sequence[tuple[str, Push]], *, feed_threshold: int, low_stock: int
+) -> tuple[list[tuple[str, Push]], list[tuple[str, Push]]]:
+    """(patched now, in stream order; sent in a feed): the lowest quantities, at most `low_stock` units and
+    at most `feed_threshold` of them, are patched; the rest go in the feed."""
+    low = sorted(
+        (i for i, (_, push) in enumerate(planned) if push.quantity <= low_stock),
+        key=lambda i: (planned[i][1].quantity, i),
+    )[:feed_threshold]
+    chosen = set(low)
+    urgent = [planned[i] for i in range(len(planned)) if i in chosen]
+    bulk = [planned[i] for i in range(len(planned)) if i not in chosen]
+    return urgent, bulk
+
+
+def _patch_all(
+    sync: ListingSync,
+    planned: Sequence[tuple[str, Push]],
+    report: PushReport,
+    keep_going: Callable[[], bool],
+) -> BatchResult:
+    for sequence, push in planned:
+        if not keep_going():
+            logger.info("time is short; the rest of the batch is retried", extra={"sku": push.sku})
+            return BatchResult(report, sequence)
+        try:
+            sync.patch(push.sku, push.marketplace_id, push.quantity, report, record=push.record)
+        except Exception:
+            logger.exception(
+                "pushing a listing quantity failed; retried from its record", extra={"sku": push.sku}
+            )
+            return BatchResult(report, sequence)
+    return BatchResult(report, None)
+
+
+# --------------------------------------------------------------------------- sending a feed
+
+
+def send_feeds(sync: ListingSync, pushes: Sequence[Push], report: PushReport) -> list[str]:
+    """One JSON_LISTINGS_FEED per marketplace (and per MAX_FEED_SKUS): its id. Raises FeedUnavailable when
+    the budget has no token for the first feed now; any other failure raises (the batch is retried)."""
+    by_marketplace: dict[str, list[Push]] = defaultdict(list)
+    for push in pushes:
+        by_marketplace[push.marketplace_id].append(push)
+    sent: list[str] = []
+    for marketplace_id, group in by_marketplace.items():
+        for start in range(0, len(group), MAX_FEED_SKUS):
+            sent.append(send_feed(sync, marketplace_id, group[start : start + MAX_FEED_SKUS], report))
+    return sent
+
+
+def send_feed(sync: ListingSync, marketplace_id: str, pushes: Sequence[Push], report: PushReport) -> str:
+    content = quantity_feed(sync.seller_id, [(push.sku, push.quantity) for push in pushes])
+    try:
+        sync.client.take(region_of(marketplace_id), FEED_TYPE, max_wait=FEED_WAIT)  # 5 per 5 minutes
+        document_id = upload_feed_document(
+            sync.client, marketplace_id, content, content_type=CONTENT_TYPE, max_wait=FEED_WAIT
+        )
+        feed_id = create_feed(sync.client, marketplace_id, FEED_TYPE, document_id, max_wait=FEED_WAIT)
+    except BudgetExhausted as error:
+        raise FeedUnavailable(str(error)) from error
+    now = iso_z(utc_now())
+    sync.table.put(
+        {
+            **keys.listing_feed_key(feed_id),
+            "entity": FEED_ENTITY,
+            "feedId": feed_id,
+            "marketplaceId": marketplace_id,
+            "documentId": document_id,
+            "skus": [[push.sku, push.quantity] for push in pushes],  # message i+1 is skus[i]
+            "sentAt": now,
+        }
+    )
+    for push in pushes:
+        base = push.record or _new_record(push.sku, marketplace_id)
+        sync.table.put({**base, "pendingFeed": {"feedId": feed_id, "quantity": push.quantity, "at": now}})
+    report.fed += len(pushes)
+    report.feeds += 1
+    metrics.add_metric(name="ListingFeedsSent", unit=MetricUnit.Count, value=1)
+    logger.info("listing quantities sent in a feed", extra={"feedId": feed_id, "skus": len(pushes)})
+    return feed_id
+
+
+def _new_record(sku: str, marketplace_id: str) -> Item:
+    from oms.inventory.listings import LISTING_ENTITY
+
+    return {
+        **keys.listing_key(sku, marketplace_id),
+        "entity": LISTING_ENTITY,
+        "sku": sku,
+        "marketplaceId": marketplace_id,
+    }
+
+
+# --------------------------------------------------------------------------- the feed's result
+
+
+def apply_feed_processing_finished(
+    envelope: Notification, *, seller_id: str, marketplaces: list[str]
+) -> Outcome:
+    """The notification router's entry (the ingest function's table and SP-API client)."""
+    from oms.amazon.client import default_client
+    from oms.store.default import default_table
+
+    sync = ListingSync(default_table(), default_client(), seller_id=seller_id, marketplaces=marketplaces)
+    return apply_feed_finished(sync, envelope)
+
+
+def is_listings_feed(envelope: Notification) -> bool:
+    return FeedProcessingFinishedPayload.model_validate(envelope.payload).notification.feed_type == FEED_TYPE
+
+
+def apply_feed_finished(sync: ListingSync, envelope: Notification) -> Outcome:
+    finished = FeedProcessingFinishedPayload.model_validate(envelope.payload).notification
+    record = sync.table.get(keys.listing_feed_key(finished.feed_id), consistent=True)
+    if record is None:
+        logger.info("a listings feed this stack did not record finished", extra={"feedId": finished.feed_id})
+        return Outcome.STALE
+    changed = settle_feed(
+        sync,
+        record,
+        processing_status=finished.processing_status,
+        report_document_id=finished.result_feed_document_id,
+    )
+    return Outcome.APPLIED if changed else Outcome.DUPLICATE
+
+
+def settle_feed(
+    sync: ListingSync, record: Item, *, processing_status: str, report_document_id: str | None
+) -> bool:
+    """Each SKU of the feed recorded as accepted or refused, then those that moved since sent again.
+    False when the feed was settled before (a second notification)."""
+    if record.get("settledAt"):
+        return False
+    feed_id, marketplace_id = str(record["feedId"]), str(record["marketplaceId"])
+    entries = [(str(sku), int(quantity)) for sku, quantity in record["skus"]]
+    refusals: dict[int, tuple[str, str]] = {}
+    if processing_status == "DONE" and report_document_id:
+        report = read_processing_report(read_feed_document(sync.client, marketplace_id, report_document_id))
+        for number in range(1, len(entries) + 1):
+            issue = report.refused(number)
+            if issue is not None:
+                refusals[number] = (issue.code or "ERROR", issue.message)
+    processed = processing_status == "DONE"  # CANCELLED or FATAL: nothing of it was applied
+    outcome = PushReport()
+    again: list[str] = []
+    for number, (sku, quantity) in enumerate(entries, start=1):
+        listing = sync.last_accepted(sku, marketplace_id)
+        pending = (listing or {}).get("pendingFeed") or {}
+        if pending and pending.get("feedId") != feed_id:
+            continue  # a later feed carries this SKU; Amazon processes it after this one
+        if not processed:  # sent again, whole, by patches or another feed
+            if listing is not None:
+                sync.table.put(_without_pending(listing) or {})
+            again.append(sku)
+            continue
+        if number in refusals:
+            code, message = refusals[number]
+            sync.record_refusal(
+                sku, marketplace_id, quantity, _without_pending(listing), code=code, message=message
+            )
+            outcome.refused += 1
+            continue
+        sync.remember(sku, marketplace_id, quantity, submission_id=feed_id)  # what Amazon shows now
+        outcome.pushed += 1
+        again.append(sku)
+    sync.table.put(
+        {**record, "settledAt": iso_z(utc_now()), "accepted": outcome.pushed, "refused": outcome.refused}
+    )
+    metrics.add_metric(name="ListingQuantitiesPushed", unit=MetricUnit.Count, value=outcome.pushed)
+    logger.info(
+        "listings feed settled",
+        extra={
+            "feedId": feed_id,
+            "status": processing_status,
+            "accepted": outcome.pushed,
+            "refused": outcome.refused,
+        },
+    )
+    resend(sync, again)
+    return True
+
+
+def resend(sync: ListingSync, skus: Iterable[str]) -> PushReport:
+    """The SKUs whose quantity moved while their feed waited, sent again (patched, or in a feed when many).
+    A failure here is logged, not raised: the feed's result is recorded, and the SKU's next change or
+    inventory_sync's read-back sends it."""
+    report = PushReport()
+    try:
+        planned = [push for sku in skus for push in sync.plan(sku, report)]
+        if len(planned) > FEED_THRESHOLD:
+            try:
+                send_feeds(sync, planned, report)
+                return report
+            except FeedUnavailable:
+                pass
+        for push in planned:
+            sync.patch(push.sku, push.marketplace_id, push.quantity, report, record=push.record)
+    except Exception:
+        logger.exception("sending quantities again after a feed failed; their next change sends them")
+    return report
+
+
+def _without_pending(listing: Item | None) -> Item | None:
+    if listing is None:
+        return None
+    return {k: v for k, v in listing.items() if k != "pendingFeed"}

@@ -1,0 +1,325 @@
+"""sync_listings past its threshold: a burst's quantities go to Amazon in one JSON_LISTINGS_FEED (issue 15, peak).
+
+The real sync_listings and ingest_notifications handlers on moto; Amazon is the local marketplace in process,
+whose Feeds API processes a listings feed after its queue time and sends FEED_PROCESSING_FINISHED (checked
+against Amazon's schema before the ingest function gets it). The threshold is lowered for the test (150 in
+the product) so a handful of SKUs make a burst.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from oms.inventory import listings_feed
+from oms.inventory.stock import Channel, StockPolicy, adjust_stock, set_policy
+from oms.store import keys
+from oms.store.default import default_table
+from oms_local.simulator import Simulator, SimulatorConfig, contract
+from oms_local.simulator.catalogue import builtin_catalogue
+from tests.conftest import LambdaContext, load_event
+from tests.integration.amazon_side import (
+    MARKETPLACE,
+    TableStream,
+    amazon_fixture,
+    calls,
+    inject_fault,
+    listing_quantity,
+)
+
+__all__ = ["amazon_fixture"]
+pytestmark = pytest.mark.skipif(not contract.MODELS_DIR.exists(), reason="sp-api-models not present")
+
+THRESHOLD = 4
+SKUS = [f"BURST-{n:02d}" for n in range(10)]
+
+
+@pytest.fixture(name="simulator")
+def simulator_fixture() -> Iterator[Simulator]:
+    config = SimulatorConfig(
+        duplicate_probability=0.0,
+        delay_probability=0.0,
+        seed=11,
+        listings_feed_queue_seconds=(0.2, 0.3),
+        listings_feed_seconds_per_message=0.0,
+    )
+    with Simulator(config, catalogue=builtin_catalogue()) as running:
+        # Amazon processes a feed only when the test says (Heard), however slow the machine is meanwhile
+        running.marketplace.scheduler.stop()
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def small_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(listings_feed, "FEED_THRESHOLD", THRESHOLD)
+
+
+@pytest.fixture
+def stream(stack, amazon):
+    return TableStream(stack, "sync_listings", stack.handler("sync_listings").lambda_handler)
+
+
+class Heard:
+    """FEED_PROCESSING_FINISHED as the marketplace sends it, handed to the ingest function as the queue would."""
+
+    def __init__(self, simulator: Simulator, stack: Any) -> None:
+        self.texts: list[str] = []
+        simulator.notify = self.texts.append
+        self.ingest = stack.handler("ingest_notifications")
+        self.simulator = simulator
+
+    def apply_feeds_finished(self, count: int = 1, timeout: float = 10.0) -> list[dict]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.simulator.marketplace.run_due()  # the feeds whose queue time is over are processed
+            found = [
+                json.loads(t)
+                for t in self.texts
+                if json.loads(t)["notificationType"] == "FEED_PROCESSING_FINISHED"
+            ]
+            if len(found) >= count:
+                for document in found:
+                    contract.validate_notification(document)
+                    event = load_event("ingest_notifications/feed_finished.json")
+                    event["Records"][0]["body"] = json.dumps(document)
+                    assert self.ingest.lambda_handler(event, LambdaContext()) == {"batchItemFailures": []}
+                self.texts.clear()
+                return found
+            time.sleep(0.05)
+        raise AssertionError(f"{count} FEED_PROCESSING_FINISHED not heard within {timeout}s: {self.texts}")
+
+
+@pytest.fixture
+def heard(stack, amazon) -> Heard:
+    return Heard(amazon, stack)
+
+
+def _stock(sku: str, units: int, *, times: int = 1) -> None:
+    for _ in range(times):
+        adjust_stock(default_table(), sku, units, reason="receipt", reference=None, actor="test")
+
+
+def _mfn(*skus: str) -> None:
+    for sku in skus:
+        set_policy(default_table(), sku, StockPolicy(channel=Channel.MFN))
+
+
+def _listing(sku: str) -> dict:
+    record = default_table().get(keys.listing_key(sku, MARKETPLACE), consistent=True)
+    assert record is not None, sku
+    return record
+
+
+def _feeds(simulator: Simulator) -> list[dict]:
+    """The feed records of the listings feeds Amazon took."""
+    found = [
+        default_table().get(keys.listing_feed_key(feed.feed_id), consistent=True)
+        for feed in simulator.marketplace.feeds_state.feeds.values()
+        if feed.feed_type == "JSON_LISTINGS_FEED"
+    ]
+    return [item for item in found if item is not None]
+
+
+def test_up_to_the_threshold_each_quantity_is_patched_and_no_feed_is_sent(stack, amazon, stream):
+    _mfn(*SKUS[:THRESHOLD])
+    for n, sku in enumerate(SKUS[:THRESHOLD]):
+        _stock(sku, 20 + n)
+
+    stream.deliver()
+
+    assert calls(amazon, "patchListingsItem") == THRESHOLD
+    assert calls(amazon, "createFeed") == 0
+    assert [listing_quantity(amazon, sku) for sku in SKUS[:THRESHOLD]] == [20, 21, 22, 23]
+
+
+def test_past_the_threshold_one_feed_carries_each_skus_latest_quantity_and_low_stock_is_patched(
+    stack, amazon, stream, heard
+):
+    _mfn(*SKUS)
+    for n, sku in enumerate(SKUS[1:], start=1):
+        _stock(sku, 10 + n, times=3)  # three changes each, one batch: one message each, the latest figure
+    _stock(SKUS[0], 2)  # running low: a buyer could oversell it while the feed waits
+
+    stream.deliver()
+
+    assert len(stream.batches) == 1 and stream.answers == [{"batchItemFailures": []}]
+    assert calls(amazon, "createFeedDocument") == 1 and calls(amazon, "createFeed") == 1
+    assert calls(amazon, "patchListingsItem") == 1, "only the SKU running low is patched at once"
+    assert listing_quantity(amazon, SKUS[0]) == 2
+    (feed,) = _feeds(amazon)
+    assert sorted(feed["skus"]) == sorted([sku, (10 + n) * 3] for n, sku in enumerate(SKUS[1:], start=1))
+    assert _listing(SKUS[5])["pendingFeed"] == {
+        "feedId": feed["feedId"],
+        "quantity": 45,
+        "at": feed["sentAt"],
+    }
+    assert listing_quantity(amazon, SKUS[5]) is None, "Amazon has not processed the feed yet"
+
+    # Changes that leave a SKU where the feed already takes it send nothing more (coalesced across batches)
+    _stock(SKUS[5], 1)
+    _stock(SKUS[5], -1)
+    stream.deliver()
+    assert calls(amazon, "patchListingsItem") == 1 and calls(amazon, "createFeed") == 1
+
+    (notice,) = heard.apply_feeds_finished()
+    assert notice["payload"]["feedProcessingFinishedNotification"]["feedType"] == "JSON_LISTINGS_FEED"
+    for n, sku in enumerate(SKUS[1:], start=1):
+        assert listing_quantity(amazon, sku) == (10 + n) * 3
+        record = _listing(sku)
+        assert record["quantity"] == (10 + n) * 3 and "pendingFeed" not in record
+    (settled,) = _feeds(amazon)
+    assert settled["settledAt"] and settled["accepted"] == 9 and settled["refused"] == 0
+
+    heard.texts.append(json.dumps(notice))  # Amazon sends it again: nothing changes twice
+    heard.apply_feeds_finished()
+    assert calls(amazon, "patchListingsItem") == 1
+
+
+def test_skus_the_processing_report_refuses_are_flagged_and_the_rest_recorded(stack, amazon, stream, heard):
+    _mfn(*SKUS)
+    for n, sku in enumerate(SKUS):
+        _stock(sku, 30 + n)
+    status, answer = amazon.server.control("POST", "/_simulator/listings/refuse", {"skus": SKUS[2:4]})
+    assert status == 200, answer
+
+    stream.deliver()
+    heard.apply_feeds_finished()
+
+    for sku in SKUS[2:4]:
+        record = _listing(sku)
+        assert "pendingFeed" not in record and "quantity" not in record
+        assert record["refusal"]["quantity"] == 30 + SKUS.index(sku)
+        assert record["refusal"]["code"] == "4000003" and "cannot be updated" in record["refusal"]["message"]
+        assert listing_quantity(amazon, sku) is None
+    for sku in SKUS[:2] + SKUS[4:]:
+        assert _listing(sku)["quantity"] == 30 + SKUS.index(sku) == listing_quantity(amazon, sku)
+
+    # the flagged SKUs go again at their next change
+    amazon.server.control("POST", "/_simulator/listings/refuse", {"skus": []})
+    amazon.marketplace.feeds_state.refuse_listing_skus.clear()
+    _stock(SKUS[2], 1)
+    stream.deliver()
+    assert listing_quantity(amazon, SKUS[2]) == 33
+
+
+def test_a_quantity_that_moves_while_its_feed_waits_is_sent_again_once_the_feed_is_processed(
+    stack, amazon, stream, heard
+):
+    _mfn(*SKUS)
+    for n, sku in enumerate(SKUS):
+        _stock(sku, 40 + n)
+    stream.deliver()
+    assert calls(amazon, "createFeed") == 1
+
+    _stock(SKUS[7], -10)  # sold while the feed waits in Amazon's queue: patched now (one SKU, no feed)
+    stream.deliver()
+    assert calls(amazon, "patchListingsItem") == 1
+    assert listing_quantity(amazon, SKUS[7]) == 37
+
+    heard.apply_feeds_finished()  # the feed, processed after the patch, set 47 again: sent once more
+
+    assert listing_quantity(amazon, SKUS[7]) == 37
+    assert calls(amazon, "patchListingsItem") == 2
+    assert _listing(SKUS[7])["quantity"] == 37 and "pendingFeed" not in _listing(SKUS[7])
+    assert all(listing_quantity(amazon, sku) == 40 + n for n, sku in enumerate(SKUS) if n != 7)
+
+
+def test_a_failure_between_the_upload_and_createfeed_loses_nothing(stack, amazon, stream, heard):
+    _mfn(*SKUS)
+    for n, sku in enumerate(SKUS):
+        _stock(sku, 50 + n)
+    inject_fault(amazon, "createFeed", 500, 1)  # the document is uploaded; no feed is made
+
+    stream.deliver()
+
+    assert stream.answers[0]["batchItemFailures"], "the batch is not acknowledged"
+    assert stream.answers[-1] == {"batchItemFailures": []}
+    assert calls(amazon, "createFeedDocument") == 2, "the retry uploads again"
+    assert calls(amazon, "createFeed", "faults") == 1
+    assert len(_feeds(amazon)) == 1
+    heard.apply_feeds_finished()
+    assert [listing_quantity(amazon, sku) for sku in SKUS] == [50 + n for n in range(len(SKUS))]
+
+
+def test_a_crash_after_createfeed_before_its_record_sends_the_quantities_again(
+    stack, amazon, stream, heard, monkeypatch
+):
+    _mfn(*SKUS)
+    for n, sku in enumerate(SKUS):
+        _stock(sku, 60 + n)
+    table = default_table()
+    real_put = type(table).put
+    crashed: list[str] = []
+
+    def put(self, item):  # the function dies right after Amazon took the feed
+        if item.get("entity") == listings_feed.FEED_ENTITY and not crashed:
+            crashed.append(item["feedId"])
+            raise RuntimeError("the function was cut off")
+        return real_put(self, item)
+
+    monkeypatch.setattr(type(table), "put", put)
+
+    stream.deliver()
+
+    assert calls(amazon, "createFeed") == 2, "the retried batch sends the quantities in a second feed"
+    (feed,) = _feeds(amazon)
+    assert feed["feedId"] != crashed[0]
+    notices = heard.apply_feeds_finished(count=2)  # the first feed's notification finds no record: ignored
+    assert {n["payload"]["feedProcessingFinishedNotification"]["feedId"] for n in notices} == {
+        crashed[0],
+        feed["feedId"],
+    }
+    assert [listing_quantity(amazon, sku) for sku in SKUS] == [60 + n for n in range(len(SKUS))]
+    assert all(_listing(sku)["quantity"] == 60 + n for n, sku in enumerate(SKUS))
+
+
+def test_without_a_feed_token_now_every_quantity_is_patched(stack, amazon, stream, monkeypatch):
+    from oms.amazon.rate_budget import BudgetExhausted
+
+    def no_token(*args, **kwargs):
+        raise BudgetExhausted("createFeed", 120.0)
+
+    monkeypatch.setattr(listings_feed, "create_feed", no_token)
+    _mfn(*SKUS)
+    for n, sku in enumerate(SKUS):
+        _stock(sku, 70 + n)
+
+    stream.deliver()
+
+    assert stream.answers == [{"batchItemFailures": []}]
+    assert calls(amazon, "patchListingsItem") == len(SKUS)
+    assert [listing_quantity(amazon, sku) for sku in SKUS] == [70 + n for n in range(len(SKUS))]
+
+
+def test_a_feed_amazon_could_not_process_is_sent_again_whole(stack, amazon, stream):
+    from oms.amazon.client import default_client
+    from oms.inventory.listings import ListingSync
+
+    _mfn(*SKUS)
+    for n, sku in enumerate(SKUS):
+        _stock(sku, 80 + n)
+    stream.deliver()
+    (first,) = _feeds(amazon)
+    sync = ListingSync(
+        default_table(), default_client(), seller_id=amazon.seller_id, marketplaces=[MARKETPLACE]
+    )
+
+    assert listings_feed.settle_feed(sync, first, processing_status="FATAL", report_document_id=None)
+
+    assert calls(amazon, "createFeed") == 2, "its SKUs in a new feed (more than the threshold)"
+    second = next(f for f in _feeds(amazon) if f["feedId"] != first["feedId"])
+    assert sorted(second["skus"]) == sorted(first["skus"])
+    assert all(_listing(sku)["pendingFeed"]["feedId"] == second["feedId"] for sku in SKUS)
+    assert not listings_feed.settle_feed(
+        sync, _feeds_by_id(first["feedId"]), processing_status="FATAL", report_document_id=None
+    ), "settled once"
+
+
+def _feeds_by_id(feed_id: str) -> dict:
+    item = default_table().get(keys.listing_feed_key(feed_id), consistent=True)
+    assert item is not None
+    return item
