@@ -152,6 +152,27 @@ def wait_until_loaded(page: Any) -> None:
     )
 
 
+WEB = Path(__file__).resolve().parents[2] / "web"
+
+
+def serve_web(page: Any, origin: str, html: str) -> None:
+    """`page` opens `html` at `origin` with the dashboard's own files (web/) served beside it: a view tested
+    without a stack (the test stubs what it fetches)."""
+
+    def serve(route: Any) -> None:
+        path = route.request.url.removeprefix(origin).split("?")[0]
+        if path == "/":
+            route.fulfill(body=html, content_type="text/html")
+        elif (WEB / path.lstrip("/")).is_file():
+            kind = "text/css" if path.endswith(".css") else "text/javascript"
+            route.fulfill(path=str(WEB / path.lstrip("/")), content_type=kind)
+        else:
+            route.fulfill(status=404)
+
+    page.route(f"{origin}/**", serve)
+    page.goto(f"{origin}/")
+
+
 @pytest.fixture(scope="session")
 def screenshots(testrun_uid: str) -> Path:
     """test-artifacts/screenshots/, emptied once per run: under pytest-xdist every worker has its own session,

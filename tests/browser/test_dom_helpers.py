@@ -6,12 +6,12 @@ left greyed out after an error."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-WEB = Path(__file__).resolve().parents[2] / "web"
+from tests.browser.conftest import serve_web
+
 ORIGIN = "http://dashboard.test"
 PAGE = '<!doctype html><main><p id="status"></p><div id="alert" hidden></div><div id="rows"></div></main>'
 
@@ -38,17 +38,7 @@ SETUP = """async () => {
 def page(new_page: Callable[..., Any]) -> Any:
     page = new_page()
 
-    def serve(route: Any) -> None:
-        path = route.request.url.removeprefix(ORIGIN).split("?")[0]
-        if path == "/":
-            route.fulfill(body=PAGE, content_type="text/html")
-        elif (WEB / path.lstrip("/")).is_file():
-            route.fulfill(path=str(WEB / path.lstrip("/")), content_type="text/javascript")
-        else:
-            route.fulfill(status=404)
-
-    page.route(f"{ORIGIN}/**", serve)
-    page.goto(f"{ORIGIN}/")
+    serve_web(page, ORIGIN, PAGE)
     page.evaluate(SETUP)
     return page
 

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-WEB = Path(__file__).resolve().parents[2] / "web"
+from tests.browser.conftest import serve_web
+
 ORIGIN = "http://dashboard.test"
 PAGE = '<!doctype html><link rel="stylesheet" href="/style.css"><main><p id="status"></p><div id="alert" hidden></div><div id="here"></div></main>'
 NOW = "2026-12-07T15:00:00Z"
@@ -32,18 +33,7 @@ def page(new_page: Callable[..., Any]) -> Any:
     page = new_page()
     page.clock.set_fixed_time(NOW)
 
-    def serve(route: Any) -> None:
-        path = route.request.url.removeprefix(ORIGIN).split("?")[0]
-        if path == "/":
-            route.fulfill(body=PAGE, content_type="text/html")
-        elif (WEB / path.lstrip("/")).is_file():
-            kind = "text/css" if path.endswith(".css") else "text/javascript"
-            route.fulfill(path=str(WEB / path.lstrip("/")), content_type=kind)
-        else:
-            route.fulfill(status=404)
-
-    page.route(f"{ORIGIN}/**", serve)
-    page.goto(f"{ORIGIN}/")
+    serve_web(page, ORIGIN, PAGE)
     return page
 
 

@@ -7,12 +7,12 @@ the routes built beside the dashboard add: decisionDueBy, trackingId, refund.ref
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-WEB = Path(__file__).resolve().parents[2] / "web"
+from tests.browser.conftest import serve_web
+
 ORIGIN = "http://dashboard.test"
 PAGE = '<!doctype html><main><p id="status"></p><div id="alert" hidden></div><div id="here"></div></main>'
 NOW = "2026-12-07T15:00:00Z"  # the instant the page's clock is set to; every time below is from it
@@ -34,17 +34,7 @@ def page(new_page: Callable[..., Any]) -> Any:
     page = new_page()
     page.clock.set_fixed_time(NOW)
 
-    def serve(route: Any) -> None:
-        path = route.request.url.removeprefix(ORIGIN).split("?")[0]
-        if path == "/":
-            route.fulfill(body=PAGE, content_type="text/html")
-        elif (WEB / path.lstrip("/")).is_file():
-            route.fulfill(path=str(WEB / path.lstrip("/")), content_type="text/javascript")
-        else:
-            route.fulfill(status=404)
-
-    page.route(f"{ORIGIN}/**", serve)
-    page.goto(f"{ORIGIN}/")
+    serve_web(page, ORIGIN, PAGE)
     page.evaluate(SETUP)
     return page
 

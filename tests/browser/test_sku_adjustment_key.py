@@ -5,12 +5,12 @@ again after an error keeps its Idempotency-Key, so one that was recorded but who
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-WEB = Path(__file__).resolve().parents[2] / "web"
+from tests.browser.conftest import serve_web
+
 ORIGIN = "http://localhost:8089"  # a secure context, as the dashboard is (https, or localhost)
 PAGE = '<!doctype html><main><p id="status"></p><div id="alert" hidden></div><div id="here"></div></main>'
 ROW = {"sku": "MUG-RED", "location": "default", "onHand": 5, "reserved": 0, "available": 5, "backordered": 0}
@@ -20,17 +20,7 @@ ROW = {"sku": "MUG-RED", "location": "default", "onHand": 5, "reserved": 0, "ava
 def page(new_page: Callable[..., Any]) -> Any:
     page = new_page()
 
-    def serve(route: Any) -> None:
-        path = route.request.url.removeprefix(ORIGIN).split("?")[0]
-        if path == "/":
-            route.fulfill(body=PAGE, content_type="text/html")
-        elif (WEB / path.lstrip("/")).is_file():
-            route.fulfill(path=str(WEB / path.lstrip("/")), content_type="text/javascript")
-        else:
-            route.fulfill(status=404)
-
-    page.route(f"{ORIGIN}/**", serve)
-    page.goto(f"{ORIGIN}/")
+    serve_web(page, ORIGIN, PAGE)
     return page
 
 
