@@ -628,25 +628,13 @@ class StreamLane:
 def wrong_orders(run: PeakRun) -> list[dict[str, Any]]:
     """Every order as the marketplace has it, against the product's table (status, units shipped)."""
     import boto3
+    from bench_shared import wrong_orders as orders_not_as_amazon_has_them
     from intake_common import no_paging
 
-    from oms.store import keys
     from oms.store.table import Table
 
     table = Table(run.table_name, no_paging, client=boto3.client("dynamodb", endpoint_url=run.moto_url))
-    wrong = []
-    for order_id, order in run.marketplace.orders.items():
-        item = table.get(keys.order_key(order_id))
-        expected = (order.status, sorted((line.order_item_id, line.shipped) for line in order.lines))
-        got = None
-        if item is not None:
-            got = (
-                item["status"],
-                sorted((i["orderItemId"], i.get("quantityShipped", 0)) for i in item["items"]),
-            )
-        if got != expected:
-            wrong.append({"orderId": order_id, "expected": expected, "got": got})
-    return wrong
+    return orders_not_as_amazon_has_them(table, run.marketplace)
 
 
 @contextlib.contextmanager
