@@ -38,7 +38,7 @@ from oms.amazon.feeds_api import (
 )
 from oms.amazon.finances_api import refund_events, refund_posted
 from oms.amazon.notifications import Notification, Outcome
-from oms.amazon.rate_budget import BudgetExhausted
+from oms.amazon.rate_budget import BudgetExhausted, BudgetUnavailable
 from oms.domain.refunds import (
     FEED_TYPE,
     RefundAsk,
@@ -315,9 +315,14 @@ def check_refunds(
         try:
             ret = records.get(return_id)
             counts[_check_one(table, client, ret, seller_id=seller_id, now=now)] += 1
-        except BudgetExhausted:
-            logger.info("refund check stops: the rate budget is spent until the next run")
-            break
+        except BudgetExhausted as error:
+            if not isinstance(error, BudgetUnavailable):
+                logger.info("refund check stops: the rate budget is spent until the next run")
+                break
+            counts["failed"] = counts.get("failed", 0) + 1  # its table failed this once: the next return
+            logger.warning(
+                "refund check of a return failed", extra={"returnId": return_id, "error": str(error)}
+            )
         except Exception as error:
             # table, a dropped connection) must not keep the returns after it waiting: it is retried next run
             counts["failed"] = counts.get("failed", 0) + 1
