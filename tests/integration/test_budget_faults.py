@@ -17,6 +17,8 @@ from oms.amazon.orders_api import GetOrderResponse
 from oms.amazon.rate_budget import BudgetExhausted, BudgetUnavailable, RateBudget
 from oms.settings import get_settings
 from oms.store.table import Table
+from tests.api_calls import call_api
+from tests.builders import WAREHOUSE_SETTINGS
 from tests.integration.amazon_side import amazon_fixture, simulator_fixture
 from tests.integration.test_spapi_client import StubAmazon
 
@@ -87,3 +89,36 @@ def test_an_answer_amazon_gave_is_kept_when_the_budget_cannot_follow_it(stack):
         "getOrder", GetOrderResponse, path={"orderId": "113-1234567-1234567"}
     )
     assert answer.order.order_id == "113-1234567-1234567" and len(amazon.calls) == 3
+
+
+def test_a_confirmation_the_budget_could_not_take_a_token_for_is_due_again_at_once(stack, amazon, context):
+    """The fault drill's finding (30% faults): a confirmation meeting faults in the budget's own table backed off
+    1, 2, 4, 8 minutes as if Amazon had refused it. Amazon saw nothing: the next run sends it, the back-off stays."""
+    from datetime import UTC, datetime, timedelta
+
+    from oms.shipping.shipments import confirm_due
+    from oms.store.default import default_table
+    from tests.integration.amazon_side import calls, fast_client, inject_fault
+    from tests.integration.test_shipping import _place, _ship, _stock
+
+    assert call_api(stack, context, "PUT", "/settings/shipping", WAREHOUSE_SETTINGS)[0] == 200
+    _stock("SHIP-MUG", 10)
+    order_id = _place(amazon, 1)
+    inject_fault(amazon, "confirmShipment", 503, 20)  # Amazon fails the first try: queued, due in a minute
+    assert _ship(stack, context, order_id)[0] == 201
+    inject_fault(amazon, "confirmShipment", 503, 0)
+    sent = calls(amazon, "confirmShipment")
+    later = datetime.now(UTC) + timedelta(minutes=2)
+    for _ in range(3):  # three runs in a row meet the budget's table throttled
+        throttled = budget_table(lambda operation, n: True)
+        client = fast_client(amazon)
+        client._budget = RateBudget(throttled, sleep=lambda s: None)
+        assert confirm_due(default_table(), client, now=later) == {"retrying": 1}
+    assert calls(amazon, "confirmShipment") == sent  # nothing reached Amazon
+    shipment = call_api(stack, context, "GET", f"/orders/{order_id}")[1]["shipments"][0]["confirmation"]
+    assert shipment["attempts"] == 1  # Amazon's one failure, not the budget's three
+    assert "nothing was sent to Amazon" in shipment["lastError"]
+    # due at once, not 2, 4, 8 minutes on: the next run (a second later here) confirms it
+    assert confirm_due(default_table(), fast_client(amazon), now=later + timedelta(seconds=1)) == {
+        "confirmed": 1
+    }

@@ -19,6 +19,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from oms.amazon.client import SpApiClient, SpApiError
 from oms.amazon.orders_api import confirm_shipment
+from oms.amazon.rate_budget import BudgetExhausted
 from oms.domain.carriers import OTHER, known_carrier, normalise_tracking
 from oms.domain.orders import Confirmation, ConfirmationStatus, Order, Shipment, ShipmentSource
 from oms.domain.shipments import RequestedItem, allocate, same_package, with_shipment
@@ -281,6 +282,15 @@ def confirm(
                 last_error=str(refused),
                 next_attempt_at=now + _REFUSED_RETRY,
             )
+    except BudgetExhausted as waiting:
+        # nothing reached Amazon (no token yet, or the budget's own table failed): not an attempt Amazon saw,
+        # so no back-off grows from it; due again once a token is there (the next run, at most 5 minutes on)
+        outcome = Confirmation(
+            status=ConfirmationStatus.RETRYING,
+            attempts=attempts - 1,
+            last_error=str(waiting),
+            next_attempt_at=now + timedelta(seconds=waiting.wait),
+        )
     except Exception as failed:
         outcome = _retry_later(attempts, f"{type(failed).__name__}: {failed}", now)
     metrics.add_metric(
