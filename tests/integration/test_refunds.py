@@ -444,3 +444,37 @@ def test_a_throttled_read_while_sending_leaves_no_claim_so_the_streams_retry_sen
     assert calls(amazon, "createFeed") == 1
     heard.apply("FEED_PROCESSING_FINISHED")
     assert _return(stack, context, return_id)["refund"]["status"] == "submitted"
+
+
+def test_a_claim_the_sdk_wrote_twice_is_still_the_senders_own_and_the_refund_goes_at_once(
+    stack, context, amazon, shipped, monkeypatch
+):
+    """The fault drill's finding: the claim's write applied, its answer was lost and the SDK sent it again,
+    which met the claim (a version conflict); the sender read the claim back as another sender's, interrupted,
+    and left the refund to the refund check's 5-minute grace (then getFeeds, then a resend), past the drill's
+    wait when it happened twice. Now a claim made at this sender's own instant is its own: it sends at once."""
+    from oms.store.table import Table
+
+    heard = Heard(amazon, stack)
+    stream = TableStream(stack, "submit_refunds", stack.handler("submit_refunds").lambda_handler)
+    stream.deliver()
+    return_id = _received_return(stack, context, shipped)
+    assert call_api(stack, context, "POST", f"/returns/{return_id}/refund", {})[0] == 202
+
+    real = Table._write_one
+    played: list[str] = []
+
+    def applied_twice(self, write):
+        real(self, write)
+        item = write.item or {}
+        if item.get("entity") == "Return" and (item.get("refund") or {}).get("claimedAt") and not played:
+            played.append(str(item["refund"]["claimedAt"]))
+            real(self, write)  # the SDK's retry of the write whose answer was lost: it meets itself
+
+    with monkeypatch.context() as retried:
+        retried.setattr(Table, "_write_one", applied_twice)
+        stream.deliver()
+    assert played  # the claim's write did meet itself
+    assert calls(amazon, "createFeed") == 1  # sent by this sender, not left claimed for the check
+    heard.apply("FEED_PROCESSING_FINISHED")
+    assert _return(stack, context, return_id)["refund"]["status"] == "submitted"
