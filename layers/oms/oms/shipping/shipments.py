@@ -10,6 +10,7 @@ few minutes) tries it again on a back-off. Nothing reaches Amazon that is not re
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
@@ -255,7 +256,8 @@ def confirm(
         raise NotFound(f"order {order_id} has no shipment {shipment_id}")
     if shipment.confirmation.status == ConfirmationStatus.CONFIRMED:
         return shipment.confirmation
-    if not _lease(table, order_id, shipment_id, now):
+    holder = uuid.uuid4().hex
+    if not _lease(table, order_id, shipment_id, now, holder):
         return shipment.confirmation  # another caller is confirming it right now
     attempts = shipment.confirmation.attempts + 1
     try:
@@ -299,14 +301,16 @@ def confirm(
     try:
         _keep(table, order, index, shipment, outcome)
     except Exception:  # the outcome could not be written (throttled): the next run tries again at once,
-        _release(table, order_id, shipment_id, now)  # not when the lease runs out (a repeat is an edit)
+        _release(table, order_id, shipment_id, holder)  # not when the lease runs out (a repeat is an edit)
         raise
     return outcome
 
 
-def _lease(table: Table, order_id: str, shipment_id: str, now: datetime) -> bool:
+def _lease(table: Table, order_id: str, shipment_id: str, now: datetime, holder: str) -> bool:
     """Claim the next attempt (the API's first try and the scheduled retry may meet): one caller sends.
-    A caller that dies holding it leaves a lease that expires, so the shipment is never stuck."""
+    A caller that dies holding it leaves a lease that expires, so the shipment is never stuck. A lease whose
+    write failed may have been written (its answer lost): it is given back before the failure goes on, so the
+    next run does not wait the lease out (found by the fault drill)."""
     try:
         table.transact(
             [
@@ -316,19 +320,23 @@ def _lease(table: Table, order_id: str, shipment_id: str, now: datetime) -> bool
                     until=iso_z(now + _LEASE),
                     now=iso_z(now),
                     confirmed=ConfirmationStatus.CONFIRMED.value,
+                    holder=holder,
                 )
             ]
         )
     except Conflict:
         return False
+    except Exception:
+        _release(table, order_id, shipment_id, holder)
+        raise
     return True
 
 
-def _release(table: Table, order_id: str, shipment_id: str, now: datetime) -> None:
+def _release(table: Table, order_id: str, shipment_id: str, holder: str) -> None:
     try:
-        table.transact(
-            [conditional.release_confirmation_lease(order_id, shipment_id, until=iso_z(now + _LEASE))]
-        )
+        table.transact([conditional.release_confirmation_lease(order_id, shipment_id, holder=holder)])
+    except Conflict:
+        pass  # not (or no longer) this caller's lease: nothing to give back
     except Exception:
         logger.warning("could not release a confirmation lease", extra={"orderId": order_id}, exc_info=True)
 
