@@ -149,14 +149,12 @@ class Stack:
 def _reset_warm_state() -> None:
     from aws_lambda_powertools.utilities import parameters
 
-    from oms.api import idempotency
     from oms.settings import forget_settings
     from oms.store import default
     from oms.store.documents import default_documents
     from oms.warehouse.settings import ShippingSettingsStore
 
     forget_settings()
-    idempotency.forget()  # its persistence layers hold the table name and endpoint
     ShippingSettingsStore.forget()  # each test's table starts with the default shipping setup
     default.default_table.cache_clear()
     default.default_buyer_table.cache_clear()

@@ -199,7 +199,7 @@ function ledgerTable(sku, section) {
 }
 
 /** Record the shelf as it is: units in or out, why, and a note; reserved units may be taken (orders go short). */
-function adjustmentForm(row, done) {
+export function adjustmentForm(row, done) {
   const reason = h("select", { id: "adjust-reason", name: "reason", required: true }, REASONS.map(([value, label]) => h("option", { value }, label)));
   const direction = h(
     "select",
@@ -217,6 +217,14 @@ function adjustmentForm(row, done) {
     direction.value = REASONS.find(([value]) => value === reason.value)?.[2] || "in";
   });
   direction.value = REASONS[0][2];
+  // One Idempotency-Key per adjustment, not per click: sent again (the same figures, after an error or no
+  // answer) it keeps its key, so an adjustment that was recorded but whose answer was lost is not recorded twice.
+  let pending = null; // { sent: the body as JSON, key }
+  const keyFor = (body) => {
+    const sent = JSON.stringify(body);
+    if (!pending || pending.sent !== sent) pending = { sent, key: newKey() };
+    return pending.key;
+  };
   const form = h(
     "form",
     { id: "adjust-form", class: "stacked", "aria-describedby": "adjust-problem", novalidate: true },
@@ -252,14 +260,15 @@ function adjustmentForm(row, done) {
     if (note.value.trim()) body.note = note.value.trim();
     if (reference.value.trim()) body.reference = reference.value.trim();
     if ((row.location || "default") !== "default") body.location = row.location;
+    const key = keyFor(body);
     try {
       await whileBusy(submit, null, async () => {
         const answer = await call(`/inventory/${encodeURIComponent(row.sku)}/adjustments`, {
           method: "POST",
           body,
-          // one key per submission: a retried request (a flaky network) is applied once
-          headers: globalThis.crypto?.randomUUID ? { "Idempotency-Key": globalThis.crypto.randomUUID() } : {},
+          headers: { "Idempotency-Key": key },
         });
+        pending = null; // recorded: the next adjustment, even with the same figures, is a new one
         showError(null);
         const fresh = answer.stock;
         const text = `Recorded ${signed(body.delta)} ${reason.selectedOptions[0].textContent.toLowerCase()}: ${fresh.onHand} on hand, ${fresh.available} available, ${fresh.backordered} backordered.`;
@@ -278,6 +287,12 @@ function adjustmentForm(row, done) {
     }
   });
   return h("section", { "aria-labelledby": "adjust-title" }, h("h2", { id: "adjust-title" }, "Adjust stock"), form);
+}
+
+/** A random Idempotency-Key; randomUUID needs a secure context (https, localhost), getRandomValues does not. */
+function newKey() {
+  if (globalThis.crypto?.randomUUID) return globalThis.crypto.randomUUID();
+  return Array.from(globalThis.crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 function signed(value) {

@@ -19,6 +19,7 @@ from oms.planning.suppliers import units_on_order, units_on_order_of
 from oms.settings import get_settings
 from oms.store import keys
 from oms.store.default import default_table
+from oms.store.once import Once
 
 router = APIGatewayRouter()
 Sku = Annotated[str, Path(min_length=1, max_length=200, description="the seller SKU, percent-encoded")]
@@ -94,7 +95,11 @@ class Adjustment(ApiModel):
     stock: StockRow
 
 
-def _apply(call: dict[str, Any]) -> dict[str, Any]:
+def _answer(row: StockRow, entry_id: str) -> dict[str, Any]:
+    return Adjustment(entry_id=entry_id, stock=row).model_dump(mode="json", by_alias=True)
+
+
+def _apply(call: dict[str, Any], once: Once | None) -> dict[str, Any]:
     request = AdjustmentRequest.model_validate(call["request"])
     row, entry_id = adjust_stock(
         default_table(),
@@ -105,8 +110,9 @@ def _apply(call: dict[str, Any]) -> dict[str, Any]:
         actor=call["actor"],
         location=request.location,
         note=request.note,
+        record=(lambda row, entry_id: once.record(_answer(row, entry_id))) if once else None,
     )
-    return Adjustment(entry_id=entry_id, stock=row).model_dump(mode="json", by_alias=True)
+    return _answer(row, entry_id)
 
 
 @router.post(
@@ -134,7 +140,7 @@ def post_adjustment(
         call,
         idempotency_key,
         route="POST /inventory/{sku}/adjustments",
-        key_fields="[sku, key]",
+        key_fields=("sku",),
         what="request",
     )
     return answer, 201

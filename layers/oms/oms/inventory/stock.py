@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -24,7 +24,7 @@ from oms.inventory.allocation import (
     reallocate,
 )
 from oms.observability import logger
-from oms.store import conditional, keys
+from oms.store import conditional, keys, once
 from oms.store.table import Item, Page, Table, Write, back_off
 
 STOCK_ENTITY = "Stock"
@@ -236,6 +236,8 @@ def ledger_only_write(
 
 
 _ATTEMPTS = 30
+# (the new row, the ledger entry's id) -> a write for the change's own transaction (an Idempotency-Key's record)
+Recorder = Callable[[StockRow, str], Write]
 
 
 def adjust_stock(
@@ -248,15 +250,26 @@ def adjust_stock(
     actor: str,
     location: str = keys.DEFAULT_LOCATION,
     note: str | None = None,
+    record: Recorder | None = None,
 ) -> tuple[StockRow, str]:
     """Change onHand by `delta` with its ledger entry, as the shelf is: open orders' demand is allocated
     again over the new figure, so a decrease may take reserved units (the orders that lose them turn
     short, in the same transaction), never below 0 on hand (409, nothing written). A concurrent change
     makes this read again and retry, so no update is lost. Returns the new row and the entry id.
+    `record`: a write made of that answer (an Idempotency-Key's record, oms.store.once) that goes in the
+    change's transaction; refused, `once.KeyUsed` is raised and nothing is written.
     """
     if delta < 0:
         done = _withdraw_at_once(
-            table, sku, -delta, reason=reason, reference=reference, actor=actor, location=location, note=note
+            table,
+            sku,
+            -delta,
+            reason=reason,
+            reference=reference,
+            actor=actor,
+            location=location,
+            note=note,
+            record=record,
         )
         if done is not None:
             return done
@@ -271,17 +284,28 @@ def adjust_stock(
                 [FieldProblem("delta", f"at least -{level.on_hand}")],
             )
         writes, pending = stock_change_writes(
-            table, book, level.on_hand + delta, reason=reason, reference=reference, actor=actor, note=note
+            table,
+            book,
+            level.on_hand + delta,
+            reason=reason,
+            reference=reference,
+            actor=actor,
+            note=note,
+            room=MAX_WRITES - 1 if record is not None else MAX_WRITES,
         )
+        assert writes[0].item is not None and writes[1].item is not None
+        row, entry_id = row_from_item(writes[0].item), str(writes[1].item["id"])
+        if record is not None:
+            writes.append(record(row, entry_id))
         try:
             table.transact(writes)
-        except Conflict:
+        except Conflict as error:
+            once.refused(error, writes)
             back_off(attempt)
             continue
         if pending:
             finish_allocation(table, sku, actor=actor)
-        assert writes[0].item is not None and writes[1].item is not None
-        return row_from_item(writes[0].item), str(writes[1].item["id"])
+        return row, entry_id
     raise Conflict(f"SKU {sku} is changing too fast; try again")
 
 
@@ -295,6 +319,7 @@ def _withdraw_at_once(
     actor: str,
     location: str,
     note: str | None,
+    record: Recorder | None = None,
 ) -> tuple[StockRow, str] | None:
     """The contended path: a withdrawal that leaves the row above its reorder point is one conditional
     update (no read-modify-write race to lose); taking only available units, it changes no order's
@@ -327,16 +352,22 @@ def _withdraw_at_once(
                 note=note,
             )
         )
+        # the row as this update leaves it (the answer, known before the write for the key's record)
+        units_left = {
+            "onHand": int(current["onHand"]) - units,
+            "available": int(current["available"]) - units,
+        }
+        row = row_from_item({**current, **units_left, "updatedAt": at})
+        writes = [update, entry, *([record(row, entry_id)] if record is not None else [])]
         try:
-            table.transact([update, entry])
+            table.transact(writes)
         except VersionConflict:  # the condition failed: not enough, or the reorder point would be crossed
             return None
-        except Conflict:  # a concurrent transaction on the row (DynamoDB's TransactionConflict): retry
+        except Conflict as error:  # a concurrent transaction on the row (TransactionConflict): retry
+            once.refused(error, writes)  # unless it was refused on its key's record
             back_off(attempt)
             continue
-        row = table.get(keys.stock_key(sku, location), consistent=True)
-        assert row is not None
-        return row_from_item(row), entry_id
+        return row, entry_id
     return None
 
 

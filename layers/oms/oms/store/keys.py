@@ -344,9 +344,13 @@ def end_of_day_key(day: str, carrier: str) -> dict[str, str]:
     return {PK: f"ENDOFDAY#{day}", SK: carrier}
 
 
-# --- Idempotency-Key records (Powertools idempotency, in this table) -------------------------------
+# --- Idempotency-Key records (oms.store.once: written in the change's own transaction) -------------
 
-IDEMPOTENCY_PARTITION = "IDEMPOTENCY"
+
+def idempotency_key(scoped_key: str) -> dict[str, str]:
+    """The first answer to an Idempotency-Key (scoped: caller, route and the path's ids), kept a day; its
+    own partition per key, so no key's records share a hot partition."""
+    return {PK: f"IDEMPOTENCY#{scoped_key}", SK: "IDEMPOTENCY"}
 
 
 # --- cycle counts (audits): the audit with its lines, its per-line corrections, a SKU's last count ---
