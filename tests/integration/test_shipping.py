@@ -490,7 +490,7 @@ def test_amazon_refusing_or_failing_a_label_purchase_is_a_clear_answer_and_nothi
 
 
 def test_a_label_bought_but_not_recorded_is_reused_never_bought_twice(stack, shop, context):
-    from oms.shipping.labels import buy_label, label_recorded
+    from oms.shipping.labels import buy_label
     from oms.store.documents import default_documents
 
     order_id = _place(shop, 1)
@@ -504,7 +504,6 @@ def test_a_label_bought_but_not_recorded_is_reused_never_bought_twice(stack, sho
     assert status == 201 and answer["shipment"]["trackingNumber"] == first.tracking_number
     assert calls(shop, "createShipment") == 1
     assert table.get(keys.label_claim_key(order_id)) is None  # recorded: the claim is gone
-    label_recorded(table, order_id)  # harmless when there is nothing to release
 
 
 def test_a_label_purchase_whose_answer_was_lost_is_never_bought_again_without_the_sellers_word(
@@ -771,3 +770,45 @@ def test_a_lease_whose_write_was_applied_but_answered_with_a_fault_does_not_keep
 def _shipment_ids(order_id: str) -> list[str]:
     order = default_table().get(keys.order_key(order_id), consistent=True) or {}
     return [s["shipmentId"] for s in order.get("shipments", [])]
+
+
+def test_a_bought_labels_claim_goes_with_the_recorded_shipment_or_not_at_all(
+    stack, shop, context, monkeypatch
+):
+    """The fault drill's finding: the shipment was recorded, then the claim's own delete was throttled; the
+    request failed, the seller's retry found the order shipped (409), and the claim outlived the shipment.
+    Now the claim goes in the recording's transaction: a throttle fails both, the retry records both."""
+    from botocore.exceptions import ClientError
+
+    from oms.store.table import Table
+
+    order_id = _place(shop, 1)
+    throttled: list[str] = []
+
+    def once(write_keys: str) -> None:
+        if "LABELCLAIM" in write_keys and not throttled:
+            throttled.append(write_keys)
+            raise ClientError(
+                {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "throttled"}}, "write"
+            )
+
+    real_transact, real_delete = Table.transact, Table.delete
+
+    def transact(self, writes):
+        if any(w.kind == "Delete" for w in writes):
+            once(str([w.key for w in writes]))
+        return real_transact(self, writes)
+
+    def delete(self, key, *args, **kwargs):
+        once(str(key))
+        return real_delete(self, key, *args, **kwargs)
+
+    monkeypatch.setattr(Table, "transact", transact)
+    monkeypatch.setattr(Table, "delete", delete)
+    assert call_api(stack, context, "POST", f"/orders/{order_id}/shipments", {"buyLabel": True})[0] == 500
+    assert throttled
+    status, answer = call_api(stack, context, "POST", f"/orders/{order_id}/shipments", {"buyLabel": True})
+    assert status == 201, answer  # the seller's retry: the label bought before, recorded now
+    assert calls(shop, "createShipment") == 1
+    assert default_table().get(keys.label_claim_key(order_id), consistent=True) is None
+    assert len(call_api(stack, context, "GET", f"/orders/{order_id}")[1]["shipments"]) == 1

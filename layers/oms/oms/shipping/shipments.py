@@ -11,6 +11,7 @@ few minutes) tries it again on a back-off. Nothing reaches Amazon that is not re
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
@@ -100,10 +101,12 @@ def ship(
     multi_order_package: bool = False,
     actor: str = "seller:api",
     now: datetime | None = None,
+    settles: Sequence[Write] = (),
 ) -> tuple[Order, Shipment]:
     """Record one package of an order with its stock effect, in one transaction; 409 if it cannot ship, or
     if its tracking number is already another order's (unless `multi_order_package`: one box, several
-    orders). The number is claimed in the same transaction, so two requests cannot both take it."""
+    orders). The number is claimed in the same transaction, so two requests cannot both take it. `settles`:
+    writes the recording settles, in the same transaction (the bought label's claim)."""
     now = now or utc_now()
     if isinstance(package, Recorded):
         code, name, number = checked_tracking(package.carrier, package.tracking_number, package.carrier_name)
@@ -151,8 +154,9 @@ def ship(
         )
         shipped = with_shipment(order, shipment)
         writes = [
-            *order_writes(table, shipped, current, actor=actor, room=MAX_WRITES - 2),
+            *order_writes(table, shipped, current, actor=actor, room=MAX_WRITES - 2 - len(settles)),
             Write.put_new(_shipment_item(order, shipment, ShippingSettingsStore(table).get())),
+            *settles,
             _tracking_claim(order_id, shipment, shared=multi_order_package),
         ]
         try:
