@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -32,7 +31,6 @@ SEED = int(os.environ.get("FAULTS_E2E_SEED") or 4)  # another seed: FAULTS_E2E_S
 def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[fault_drill.DrillResult, fault_drill.DrillResult]:
     # side by side, the stacks started one at a time (as every stack of the suite: tests/stack_starts.py)
     work: Path = tmp_path_factory.mktemp("faults")
-    started = time.monotonic()
 
     def run(name: str, rate: float, timeout: float) -> fault_drill.DrillResult:
         return fault_drill.run(
@@ -41,7 +39,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[fault_drill.DrillRes
             faults=rate,
             seed=SEED,
             timeout=timeout,
-            say=lambda text: print(f"{time.monotonic() - started:6.1f}s {name:6} {text}", flush=True),
+            say=lambda text: print(f"{name:6} {text}", flush=True),  # seconds since its own start
             starting=lambda: one_start_at_a_time(tmp_path_factory),
         )
 
