@@ -55,7 +55,9 @@ def test_faults_of_every_kind_were_injected(runs):
     places = {kind.split(":")[0] for kind in faulty.faults}
     assert places == {"dynamodb", "sp-api", "invocation"}, faulty.faults
     kinds = " ".join(faulty.faults)
-    for kind in ("after applying", "throttled past", "batch dies part way", "429"):
+    # the kinds a handler must survive; which SP-API kind (429, 5xx, timeout, before or after acting) comes up
+    # in a run this small varies with the workers' generations (decision 93): one of them, at least
+    for kind in ("after applying", "throttled past", "batch dies part way"):
         assert kind in kinds, faulty.faults
 
 
