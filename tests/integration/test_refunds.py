@@ -478,3 +478,47 @@ def test_a_claim_the_sdk_wrote_twice_is_still_the_senders_own_and_the_refund_goe
     assert calls(amazon, "createFeed") == 1  # sent by this sender, not left claimed for the check
     heard.apply("FEED_PROCESSING_FINISHED")
     assert _return(stack, context, return_id)["refund"]["status"] == "submitted"
+
+
+class _Died(BaseException):
+    """The sender's process ended mid-way (a timeout, an out-of-memory kill): nothing of it runs on."""
+
+
+@pytest.mark.parametrize("died_in", ["upload_feed_document", "sent"])
+def test_a_stream_sender_that_died_after_its_claim_is_followed_at_once_by_the_streams_retry(
+    stack, context, amazon, shipped, monkeypatch, died_in
+):
+    """The fault drill's finding: the stream's sender died between its claim and recording the feed; the
+    stream's retry of the same record found the claim, took it for another sender's and left it to the refund
+    check's 5-minute grace. The retry comes only once the try before it ended, so there is nobody to wait for:
+    when Amazon lists no feed nobody here recorded, it sends now; when it lists one (the dead try reached
+    createFeed), nothing is sent again and the refund check settles it from Amazon's finances."""
+    from oms.returns import refunds
+    from oms.store.table import to_dynamo
+
+    heard = Heard(amazon, stack)
+    stream = TableStream(stack, "submit_refunds", stack.handler("submit_refunds").lambda_handler)
+    stream.deliver()
+    return_id = _received_return(stack, context, shipped)
+    assert call_api(stack, context, "POST", f"/returns/{return_id}/refund", {})[0] == 202
+    image = default_table().get(keys.return_key(return_id), consistent=True)
+    records = [{"dynamodb": {"NewImage": to_dynamo(image), "SequenceNumber": "4200"}}]  # its stream record
+
+    def die(*args, **kwargs):
+        raise _Died(died_in)
+
+    with monkeypatch.context() as dying, pytest.raises(_Died):
+        dying.setattr(refunds, died_in, die)
+        refunds.send_from_stream(default_table(), fast_client(amazon), records, seller_id=SELLER)
+    assert _return(stack, context, return_id)["refund"]["claimedAt"]
+    fed = calls(amazon, "createFeed")
+
+    assert refunds.send_from_stream(default_table(), fast_client(amazon), records, seller_id=SELLER) is None
+
+    if died_in == "upload_feed_document":  # never reached createFeed: sent by the retry, once
+        assert calls(amazon, "createFeed") == fed + 1 == 1
+        heard.apply("FEED_PROCESSING_FINISHED")
+        assert _return(stack, context, return_id)["refund"]["status"] == "submitted"
+    else:  # createFeed made the feed before the death: not sent again
+        assert calls(amazon, "createFeed") == fed == 1
+        assert _return(stack, context, return_id)["refund"]["status"] == "pending"

@@ -158,9 +158,15 @@ def request_refund(
 # --- 2. sending -------------------------------------------------------------------------------------
 
 
-def submit_refund(table: Table, client: SpApiClient, return_id: str, *, seller_id: str) -> str:
+def submit_refund(
+    table: Table, client: SpApiClient, return_id: str, *, seller_id: str, sender: str | None = None
+) -> str:
     """Send the return's pending refund to Amazon once. What happened: "sent", "refused", "nothing" (no
-    pending unsent refund), "interrupted" (claimed before and never recorded: left to the refund check)."""
+    pending unsent refund), "interrupted" (claimed before and never recorded: left to the refund check).
+    `sender`: who sends, when a retry of the same sender is known to come only after the try before it ended
+    (a stream record: Lambda retries a batch once its invocation failed or timed out)."""
+    if sender:
+        _retake_dead_claim(table, client, return_id, sender)
     now = utc_now()
     outcome = {"claim": "", "marketplace": ""}
 
@@ -182,7 +188,7 @@ def submit_refund(table: Table, client: SpApiClient, return_id: str, *, seller_i
     # the claim names its sender: when the SDK's retry of the claim meets the claim itself (applied, its answer
     # lost), the sender knows it is its own and sends, instead of leaving it as an interrupted sender's for the
     # refund check's 5-minute grace (found by the fault drill)
-    ret = _change(table, return_id, claim, lambda after: [], writer=uuid.uuid4().hex)
+    ret = _change(table, return_id, claim, lambda after: [], writer=sender or uuid.uuid4().hex)
     if ret is None:
         return outcome["claim"]
     assert ret.refund is not None
@@ -231,6 +237,33 @@ def submit_refund(table: Table, client: SpApiClient, return_id: str, *, seller_i
     )
     logger.info("refund sent to Amazon", extra={"returnId": return_id, "feedId": feed_id})
     return "sent"
+
+
+def _retake_dead_claim(table: Table, client: SpApiClient, return_id: str, sender: str) -> None:
+    """A claim this same sender left (its try died between the claim and recording the feed: a timeout, an
+    out-of-memory kill) has no sender alive any more, so the refund check's grace is not needed: when Amazon
+    lists no adjustment feed nobody here recorded since the claim, createFeed was never reached and the claim
+    is given back, to send now. A stray feed may be that try's: left to the refund check (Amazon's finances)."""
+    item = table.get(keys.return_key(return_id), consistent=True) or {}
+    refund = item.get("refund") or {}
+    if item.get(_WRITER) != sender or not refund.get("claimedAt") or refund.get("feedId"):
+        return
+    ret = ReturnRecords(table).get(return_id)
+    if ret.refund is None or ret.refund.claimed_at is None:
+        return
+    claim, refund_id = ret.refund.claimed_at, ret.refund.refund_id
+    marketplace = OrderRepository(table).get(ret.order_id).marketplace_id
+    if not _no_stray_feed(table, client, marketplace, claim):
+        return
+    logger.info("a claim this sender left when it died is given back", extra={"returnId": return_id})
+    _change(
+        table,
+        return_id,
+        lambda r: _if_ours(
+            r, refund_id, lambda x: unclaimed(x) if x.refund and x.refund.claimed_at == claim else x
+        ),
+        lambda after: [],
+    )
 
 
 def _if_ours(ret: Return, refund_id: str | None, change: Callable[[Return], Return]) -> Return | None:
@@ -451,7 +484,9 @@ def send_from_stream(
     (throttled: the stream retries it, and the refund check is the backstop), else None."""
     for return_id, sequence in refunds_to_send(records):
         try:
-            outcome = submit_refund(table, client, return_id, seller_id=seller_id)
+            outcome = submit_refund(
+                table, client, return_id, seller_id=seller_id, sender=f"stream:{return_id}:{sequence}"
+            )
         except Exception:
             logger.exception(
                 "a refund could not be sent now; retried from its record", extra={"returnId": return_id}
