@@ -216,6 +216,52 @@ def _drive(
     say("every shipment confirmed")
     priced.join()
     say("the orders priced by the backstop")
+    _return_and_refund(stack, seller, plan, order_ids, say)
+    _quiet(stack)
+    dynamodb = harness.aws_client(stack.outputs, "dynamodb")
+    items = _scan(dynamodb, stack.outputs["TableName"])
+    return DrillResult(
+        state=normalise(items, order_ids),
+        acted=_acted(seller.simulator("GET", "/acted"), order_ids),
+        faults={},
+        dead_letters=_dead_letters(stack),
+        seconds=0.0,
+        seller_retries=0,
+        order_ids=order_ids,
+        labels_by_hand=by_hand,
+    )
+
+
+def _set_up(seller: Seller) -> None:
+    """The marketplace's fixed world, the warehouse, and opening stock of every SKU."""
+    # the marketplace as a fixed world: no random duplicates, delays, refusals or search lag
+    seller.simulator(
+        "POST",
+        "/config",
+        {
+            "duplicateProbability": 0.0,
+            "delayProbability": 0.0,
+            "refundRefusalProbability": 0.0,
+            "searchLagSeconds": 0,
+        },
+    )
+    seller.call("PATCH", "/settings/shipping", (200,), json=SETTINGS)
+    for sku in SKUS:
+        path = f"/inventory/{quote(sku, safe='')}"
+        seller.call("PUT", path, (200,), json={"channel": "MFN"})
+        seller.call(
+            "POST",
+            f"{path}/adjustments",
+            (200, 201),
+            json={"delta": OPENING_STOCK, "reason": "receipt", "reference": "opening"},
+            headers={"Idempotency-Key": f"opening-{sku}"},
+        )
+
+
+def _return_and_refund(
+    stack: harness.StackProcess, seller: Seller, plan: Plan, order_ids: list[str], say: Callable[[str], None]
+) -> None:
+    """Every RETURN_EVERY-th order returned, received and refunded, until Amazon's finances confirm it."""
     returned = order_ids[::RETURN_EVERY]
     return_ids: dict[str, str] = {}
     for index, order_id in enumerate(returned):
@@ -262,45 +308,20 @@ def _drive(
 
     seller.wait("every refund submitted", refunded, 600, 3)  # a claim left behind waits 5 minutes
     say("every refund submitted")
-    _quiet(stack)
-    dynamodb = harness.aws_client(stack.outputs, "dynamodb")
-    items = _scan(dynamodb, stack.outputs["TableName"])
-    return DrillResult(
-        state=normalise(items, order_ids),
-        acted=_acted(seller.simulator("GET", "/acted"), order_ids),
-        faults={},
-        dead_letters=_dead_letters(stack),
-        seconds=0.0,
-        seller_retries=0,
-        order_ids=order_ids,
-        labels_by_hand=by_hand,
-    )
+    # then confirmed from Amazon's finances (the refund check; 5 to 20 s after the feed here), in both runs:
+    # a run that ends with one refund submitted and the other confirmed differs only by when it stopped
+    unconfirmed_refunds = set(return_ids.values())
 
+    def refunds_confirmed() -> bool:
+        _invoke(stack, seller, "check_refunds")
+        for return_id in sorted(unconfirmed_refunds):
+            refund = seller.call("GET", f"/returns/{return_id}", (200,)).get("refund") or {}
+            if refund.get("status") == "confirmed":
+                unconfirmed_refunds.discard(return_id)
+        return not unconfirmed_refunds
 
-def _set_up(seller: Seller) -> None:
-    """The marketplace's fixed world, the warehouse, and opening stock of every SKU."""
-    # the marketplace as a fixed world: no random duplicates, delays, refusals or search lag
-    seller.simulator(
-        "POST",
-        "/config",
-        {
-            "duplicateProbability": 0.0,
-            "delayProbability": 0.0,
-            "refundRefusalProbability": 0.0,
-            "searchLagSeconds": 0,
-        },
-    )
-    seller.call("PATCH", "/settings/shipping", (200,), json=SETTINGS)
-    for sku in SKUS:
-        path = f"/inventory/{quote(sku, safe='')}"
-        seller.call("PUT", path, (200,), json={"channel": "MFN"})
-        seller.call(
-            "POST",
-            f"{path}/adjustments",
-            (200, 201),
-            json={"delta": OPENING_STOCK, "reason": "receipt", "reference": "opening"},
-            headers={"Idempotency-Key": f"opening-{sku}"},
-        )
+    seller.wait("every refund confirmed", refunds_confirmed, 300, 5)
+    say("every refund confirmed")
 
 
 def _status(seller: Seller, order_id: str) -> str | None:
