@@ -278,7 +278,7 @@ def test_a_crash_between_create_feed_and_its_write_never_sends_a_second_feed(
 
 
 def _send_dies(stack, context, amazon, monkeypatch, where: str) -> tuple[str, TableStream]:
-    """A received return's refund requested, and its sender dying at `where` (after its claim)."""
+    """A received return's refund requested, and its sender's process dying at `where` (after its claim)."""
     from oms.returns import refunds
 
     stream = TableStream(stack, "submit_refunds", stack.handler("submit_refunds").lambda_handler)
@@ -287,9 +287,9 @@ def _send_dies(stack, context, amazon, monkeypatch, where: str) -> tuple[str, Ta
     assert call_api(stack, context, "POST", f"/returns/{return_id}/refund", {})[0] == 202
 
     def die(*args, **kwargs):
-        raise ConnectionError(f"the function died in {where}")
+        raise _Died(f"the function died in {where}")  # the process ends: nothing of it runs on
 
-    with monkeypatch.context() as dying:
+    with monkeypatch.context() as dying, pytest.raises(_Died):
         dying.setattr(refunds, where, die)
         stream.deliver()
     pending = _return(stack, context, return_id)["refund"]
@@ -522,3 +522,37 @@ def test_a_stream_sender_that_died_after_its_claim_is_followed_at_once_by_the_st
     else:  # createFeed made the feed before the death: not sent again
         assert calls(amazon, "createFeed") == fed == 1
         assert _return(stack, context, return_id)["refund"]["status"] == "pending"
+
+
+def test_a_document_upload_that_failed_gives_the_claim_back_for_the_streams_retry(
+    stack, context, amazon, shipped, monkeypatch
+):
+    """The fault drill's finding: the connection dropped while the feed document was made (createFeedDocument
+    timed out), before createFeed; the sender kept its claim as if the feed might exist, and the refund waited
+    for the refund check's 5-minute grace. No feed can exist then: the claim is given back and the stream's
+    retry of the batch sends it."""
+    import urllib3
+
+    from oms.returns import refunds
+
+    heard = Heard(amazon, stack)
+    stream = TableStream(stack, "submit_refunds", stack.handler("submit_refunds").lambda_handler)
+    stream.deliver()
+    return_id = _received_return(stack, context, shipped)
+    assert call_api(stack, context, "POST", f"/returns/{return_id}/refund", {})[0] == 202
+    real = refunds.upload_feed_document
+    dropped: list[int] = []
+
+    def drops_once(*args, **kwargs):
+        if not dropped:
+            dropped.append(1)
+            raise urllib3.exceptions.ProtocolError("Connection aborted.", ConnectionResetError())
+        return real(*args, **kwargs)
+
+    with monkeypatch.context() as flaky:
+        flaky.setattr(refunds, "upload_feed_document", drops_once)
+        stream.deliver()  # the first try fails before createFeed; the stream's retry of the batch sends it
+    assert dropped
+    assert calls(amazon, "createFeed") == 1
+    heard.apply("FEED_PROCESSING_FINISHED")
+    assert _return(stack, context, return_id)["refund"]["status"] == "submitted"

@@ -198,6 +198,12 @@ def submit_refund(
         document = upload_feed_document(
             client, marketplace, adjustment_feed(ret.refund, order_id=ret.order_id, seller_id=seller_id)
         )
+    except Exception:
+        # createFeed not reached (a dropped connection or a timeout on the document): no feed can exist, so the
+        # claim is given back and the stream's retry sends it, not the refund check 5 minutes on
+        _change(table, return_id, lambda r: _if_ours(r, refund_id, unclaimed), lambda after: [])
+        raise
+    try:
         feed_id = create_feed(client, marketplace, FEED_TYPE, document)
     except (BudgetExhausted, SpApiError) as error:
         definite = isinstance(error, BudgetExhausted) or error.status < 500 or error.operation != "createFeed"
