@@ -306,7 +306,9 @@ def _return_and_refund(
                 unrefunded.discard(return_id)
         return not unrefunded
 
-    seller.wait("every refund submitted", refunded, 600, 3)  # a claim left behind waits 5 minutes
+    # the product's own waits may add up here: a refund whose createFeed got no answer waits 5 minutes for the
+    # refund check, then createFeed after a 429 waits 2 (Amazon's one every 2 minutes), getFeeds 45 s
+    seller.wait("every refund submitted", refunded, 900, 3)
     say("every refund submitted")
     # then confirmed from Amazon's finances (the refund check; 5 to 20 s after the feed here), in both runs:
     # a run that ends with one refund submitted and the other confirmed differs only by when it stopped
