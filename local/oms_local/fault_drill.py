@@ -551,12 +551,45 @@ def differences(clean: DrillResult, faulty: DrillResult, limit: int = 20) -> lis
         if a != b:
             only_a = [r for r in a if r not in b]
             only_b = [r for r in b if r not in a]
+            paired = [
+                f"{_row_name(x)}: {'; '.join(_field_differences(x, y))}"
+                for x in only_a
+                for y in only_b
+                if _row_name(x) == _row_name(y)
+            ]
             found.append(
                 f"{entity}: {len(a)} rows without faults, {len(b)} with; "
-                f"only without: {json.dumps(only_a[:2], default=str)[:600]}; "
-                f"only with: {json.dumps(only_b[:2], default=str)[:600]}"
+                + (
+                    "; ".join(paired)
+                    if paired
+                    else f"only without: {json.dumps(only_a[:2], default=str)[:600]}; "
+                    f"only with: {json.dumps(only_b[:2], default=str)[:600]}"
+                )
             )
     return found[:limit]
+
+
+def _row_name(row: Any) -> str:
+    return f"{row.get('pk')}|{row.get('sk')}" if isinstance(row, dict) else ""
+
+
+def _field_differences(a: Any, b: Any, path: str = "") -> list[str]:
+    """Where two normalised rows differ, field by field (without faults -> with)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [
+            line
+            for key in sorted(set(a) | set(b))
+            for line in _field_differences(a.get(key, "<absent>"), b.get(key, "<absent>"), f"{path}.{key}")
+        ]
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [
+            line
+            for i, (x, y) in enumerate(zip(a, b, strict=True))
+            for line in _field_differences(x, y, f"{path}[{i}]")
+        ]
+    if a == b:
+        return []
+    return [f"{path or '.'}: {json.dumps(a, default=str)[:200]} -> {json.dumps(b, default=str)[:200]}"]
 
 
 def sent_twice(result: DrillResult) -> dict[str, dict[str, int]]:
