@@ -13,6 +13,8 @@ What is normalised, and why (the two runs are two stacks with their own clocks a
 - times (every ISO timestamp and epoch second, TTLs): dropped, as the runs ran at different moments;
 - how a shipment's label came (source, rate, service, carrier, label file, weight, estimated delivery): the
   cheapest on-time service depends on when it was bought, and a label whose answer was lost is recorded by hand;
+- how a refund was sent: its feed id is recorded when createFeed answered; when that answer was lost, the
+  refund is confirmed from Amazon's finances without it;
 - the order's raw notification bookkeeping (which notification was applied last, its sequence, version
   counters): dropped, as a redelivered message legitimately bumps them.
 Everything else is compared as it is: statuses, quantities, amounts, stock on hand / reserved / shipped,
@@ -21,14 +23,17 @@ ledger movements (kind and quantity per SKU), shipments (items, carrier, service
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import re
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -126,17 +131,21 @@ def run(
     seed: int,
     timeout: float = 600,
     say: Callable[[str], None] = lambda text: None,
+    starting: Callable[[], AbstractContextManager[Any]] = contextlib.nullcontext,
 ) -> DrillResult:
-    """One run of the drill on a stack of its own (started and stopped here)."""
+    """One run of the drill on a stack of its own (started and stopped here). `starting`: held while the stack
+    starts (two runs side by side start their stacks one at a time: a start cold-starts every function)."""
     started = time.monotonic()
     tell = say
     say = lambda text: tell(f"{time.monotonic() - started:6.1f}s  {text}")  # noqa: E731
     plan = Plan.of(seed, orders)
-    stack = harness.start_stack(
-        state_dir,
-        args=("--no-simulator", "--faults", str(faults), "--faults-seed", str(seed)),
-        timeout=120,
-    )
+    with starting():
+        stack = harness.start_stack(
+            state_dir,
+            args=("--no-simulator", "--faults", str(faults), "--faults-seed", str(seed)),
+            timeout=120,
+        )
+    say("stack started")
     try:
         seller = Seller(stack.outputs, time.monotonic() + timeout)
         result = _drive(stack, seller, plan, say)
@@ -151,28 +160,7 @@ def run(
 def _drive(
     stack: harness.StackProcess, seller: Seller, plan: Plan, say: Callable[[str], None]
 ) -> DrillResult:
-    # the marketplace as a fixed world: no random duplicates, delays, refusals or search lag
-    seller.simulator(
-        "POST",
-        "/config",
-        {
-            "duplicateProbability": 0.0,
-            "delayProbability": 0.0,
-            "refundRefusalProbability": 0.0,
-            "searchLagSeconds": 0,
-        },
-    )
-    seller.call("PATCH", "/settings/shipping", (200,), json=ship_from_patch())
-    for sku in SKUS:
-        path = f"/inventory/{quote(sku, safe='')}"
-        seller.call("PUT", path, (200,), json={"channel": "MFN"})
-        seller.call(
-            "POST",
-            f"{path}/adjustments",
-            (200, 201),
-            json={"delta": OPENING_STOCK, "reason": "receipt", "reference": "opening"},
-            headers={"Idempotency-Key": f"opening-{sku}"},
-        )
+    _set_up(seller)
     order_ids = [
         seller.simulator("POST", "/orders", {"sku": sku, "quantity": quantity})["orderId"]
         for sku, quantity in plan.orders
@@ -187,6 +175,9 @@ def _drive(
 
     seller.wait("every order to arrive", arrived, 300, 2)
     say("every order arrived")
+    # the backstop prices the orders (refunds need the prices): run it now, beside the shipping, as a 429 on
+    # searchOrders empties its bucket for 3 minutes (one call every 180 s) and the run fails until then
+    priced = _Background(lambda: _invoke(stack, seller, "reconcile_orders"))
     by_hand = 0
     for order_id in order_ids:
         by_hand += _ship(seller, order_id)
@@ -210,7 +201,54 @@ def _drive(
 
     seller.wait("every shipment confirmed", confirmed, 600, 3)  # an outcome left unwritten: a 5-minute lease
     say("every shipment confirmed")
-    _invoke(stack, seller, "reconcile_orders")  # the backstop prices the orders (refunds need the prices)
+    priced.join()
+    say("the orders priced by the backstop")
+    _return_and_refund(stack, seller, plan, order_ids, say)
+    _quiet(stack)
+    dynamodb = harness.aws_client(stack.outputs, "dynamodb")
+    items = _scan(dynamodb, stack.outputs["TableName"])
+    return DrillResult(
+        state=normalise(items, order_ids),
+        acted=_acted(seller.simulator("GET", "/acted"), order_ids),
+        faults={},
+        dead_letters=_dead_letters(stack),
+        seconds=0.0,
+        seller_retries=0,
+        order_ids=order_ids,
+        labels_by_hand=by_hand,
+    )
+
+
+def _set_up(seller: Seller) -> None:
+    """The marketplace's fixed world, the warehouse, and opening stock of every SKU."""
+    # the marketplace as a fixed world: no random duplicates, delays, refusals or search lag
+    seller.simulator(
+        "POST",
+        "/config",
+        {
+            "duplicateProbability": 0.0,
+            "delayProbability": 0.0,
+            "refundRefusalProbability": 0.0,
+            "searchLagSeconds": 0,
+        },
+    )
+    seller.call("PATCH", "/settings/shipping", (200,), json=ship_from_patch())
+    for sku in SKUS:
+        path = f"/inventory/{quote(sku, safe='')}"
+        seller.call("PUT", path, (200,), json={"channel": "MFN"})
+        seller.call(
+            "POST",
+            f"{path}/adjustments",
+            (200, 201),
+            json={"delta": OPENING_STOCK, "reason": "receipt", "reference": "opening"},
+            headers={"Idempotency-Key": f"opening-{sku}"},
+        )
+
+
+def _return_and_refund(
+    stack: harness.StackProcess, seller: Seller, plan: Plan, order_ids: list[str], say: Callable[[str], None]
+) -> None:
+    """Every RETURN_EVERY-th order returned, received and refunded, until Amazon's finances confirm it."""
     returned = order_ids[::RETURN_EVERY]
     return_ids: dict[str, str] = {}
     for index, order_id in enumerate(returned):
@@ -255,21 +293,24 @@ def _drive(
                 unrefunded.discard(return_id)
         return not unrefunded
 
-    seller.wait("every refund submitted", refunded, 600, 3)  # a claim left behind waits 5 minutes
+    # the product's own waits may add up here: a refund whose createFeed got no answer waits 5 minutes for the
+    # refund check, then createFeed after a 429 waits 2 (Amazon's one every 2 minutes), getFeeds 45 s
+    seller.wait("every refund submitted", refunded, 900, 3)
     say("every refund submitted")
-    _quiet(stack)
-    dynamodb = harness.aws_client(stack.outputs, "dynamodb")
-    items = _scan(dynamodb, stack.outputs["TableName"])
-    return DrillResult(
-        state=normalise(items, order_ids),
-        acted=_acted(seller.simulator("GET", "/acted"), order_ids),
-        faults={},
-        dead_letters=_dead_letters(stack),
-        seconds=0.0,
-        seller_retries=0,
-        order_ids=order_ids,
-        labels_by_hand=by_hand,
-    )
+    # then confirmed from Amazon's finances (the refund check; 5 to 20 s after the feed here), in both runs:
+    # a run that ends with one refund submitted and the other confirmed differs only by when it stopped
+    unconfirmed_refunds = set(return_ids.values())
+
+    def refunds_confirmed() -> bool:
+        _invoke(stack, seller, "check_refunds")
+        for return_id in sorted(unconfirmed_refunds):
+            refund = seller.call("GET", f"/returns/{return_id}", (200,)).get("refund") or {}
+            if refund.get("status") == "confirmed":
+                unconfirmed_refunds.discard(return_id)
+        return not unconfirmed_refunds
+
+    seller.wait("every refund confirmed", refunds_confirmed, 300, 5)
+    say("every refund confirmed")
 
 
 def _status(seller: Seller, order_id: str) -> str | None:
@@ -320,7 +361,30 @@ def _invoke(stack: harness.StackProcess, seller: Seller, function: str) -> None:
         )
         return result.returncode == 0
 
-    seller.wait(f"{function} to run once without failing", ran, 300, 1)
+    # a few seconds between tries: each is a process of its own (the CLI), and a run refused by the budget
+    # (a 429 emptied it) fails at once until a token is there
+    seller.wait(f"{function} to run once without failing", ran, 300, 5)
+
+
+class _Background:
+    """`work` in a thread; join() waits for it and raises what it raised."""
+
+    def __init__(self, work: Callable[[], None]) -> None:
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                work()
+            except BaseException as error:  # handed to join()
+                self._error = error
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+
+    def join(self) -> None:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
 
 
 def _quiet(stack: harness.StackProcess, settle: float = 6.0) -> None:
@@ -378,7 +442,10 @@ _GENERATED = frozenset(
 )
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 _DROPPED_KEYS = re.compile(
-    r"(^|_)(attempts|ttl|expires|version|sequence|last_?notification|notification_?id|applied|updated|created)",
+    r"(^|_)(attempts|ttl|expires|version|sequence|last_?notification|notification_?id|applied|updated|created"
+    # a refund's feed id: recorded when createFeed answered; when its answer was lost, Amazon's finances confirm
+    # the refund without it (how the refund was sent, as how a label was recorded)
+    r"|feed_?id)",
     re.IGNORECASE,
 )
 
@@ -474,12 +541,45 @@ def differences(clean: DrillResult, faulty: DrillResult, limit: int = 20) -> lis
         if a != b:
             only_a = [r for r in a if r not in b]
             only_b = [r for r in b if r not in a]
+            paired = [
+                f"{_row_name(x)}: {'; '.join(_field_differences(x, y))}"
+                for x in only_a
+                for y in only_b
+                if _row_name(x) == _row_name(y)
+            ]
             found.append(
                 f"{entity}: {len(a)} rows without faults, {len(b)} with; "
-                f"only without: {json.dumps(only_a[:2], default=str)[:600]}; "
-                f"only with: {json.dumps(only_b[:2], default=str)[:600]}"
+                + (
+                    "; ".join(paired)
+                    if paired
+                    else f"only without: {json.dumps(only_a[:2], default=str)[:600]}; "
+                    f"only with: {json.dumps(only_b[:2], default=str)[:600]}"
+                )
             )
     return found[:limit]
+
+
+def _row_name(row: Any) -> str:
+    return f"{row.get('pk')}|{row.get('sk')}" if isinstance(row, dict) else ""
+
+
+def _field_differences(a: Any, b: Any, path: str = "") -> list[str]:
+    """Where two normalised rows differ, field by field (without faults -> with)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [
+            line
+            for key in sorted(set(a) | set(b))
+            for line in _field_differences(a.get(key, "<absent>"), b.get(key, "<absent>"), f"{path}.{key}")
+        ]
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [
+            line
+            for i, (x, y) in enumerate(zip(a, b, strict=True))
+            for line in _field_differences(x, y, f"{path}[{i}]")
+        ]
+    if a == b:
+        return []
+    return [f"{path or '.'}: {json.dumps(a, default=str)[:200]} -> {json.dumps(b, default=str)[:200]}"]
 
 
 def sent_twice(result: DrillResult) -> dict[str, dict[str, int]]:

@@ -278,7 +278,7 @@ def test_a_crash_between_create_feed_and_its_write_never_sends_a_second_feed(
 
 
 def _send_dies(stack, context, amazon, monkeypatch, where: str) -> tuple[str, TableStream]:
-    """A received return's refund requested, and its sender dying at `where` (after its claim)."""
+    """A received return's refund requested, and its sender's process dying at `where` (after its claim)."""
     from oms.returns import refunds
 
     stream = TableStream(stack, "submit_refunds", stack.handler("submit_refunds").lambda_handler)
@@ -287,9 +287,9 @@ def _send_dies(stack, context, amazon, monkeypatch, where: str) -> tuple[str, Ta
     assert call_api(stack, context, "POST", f"/returns/{return_id}/refund", {})[0] == 202
 
     def die(*args, **kwargs):
-        raise ConnectionError(f"the function died in {where}")
+        raise _Died(f"the function died in {where}")  # the process ends: nothing of it runs on
 
-    with monkeypatch.context() as dying:
+    with monkeypatch.context() as dying, pytest.raises(_Died):
         dying.setattr(refunds, where, die)
         stream.deliver()
     pending = _return(stack, context, return_id)["refund"]
@@ -441,6 +441,118 @@ def test_a_throttled_read_while_sending_leaves_no_claim_so_the_streams_retry_sen
         busy.setattr(refunds.OrderRepository, "get", throttled_once)
         stream.deliver()  # the first try fails on the read; the stream's retry of the batch sends it
     assert throttles == []
+    assert calls(amazon, "createFeed") == 1
+    heard.apply("FEED_PROCESSING_FINISHED")
+    assert _return(stack, context, return_id)["refund"]["status"] == "submitted"
+
+
+def test_a_claim_the_sdk_wrote_twice_is_still_the_senders_own_and_the_refund_goes_at_once(
+    stack, context, amazon, shipped, monkeypatch
+):
+    """The fault drill's finding: the claim's write applied, its answer was lost and the SDK sent it again,
+    which met the claim (a version conflict); the sender read the claim back as another sender's, interrupted,
+    and left the refund to the refund check's 5-minute grace (then getFeeds, then a resend), past the drill's
+    wait when it happened twice. Now a claim made at this sender's own instant is its own: it sends at once."""
+    from oms.store.table import Table
+
+    heard = Heard(amazon, stack)
+    stream = TableStream(stack, "submit_refunds", stack.handler("submit_refunds").lambda_handler)
+    stream.deliver()
+    return_id = _received_return(stack, context, shipped)
+    assert call_api(stack, context, "POST", f"/returns/{return_id}/refund", {})[0] == 202
+
+    real = Table._write_one
+    played: list[str] = []
+
+    def applied_twice(self, write):
+        real(self, write)
+        item = write.item or {}
+        if item.get("entity") == "Return" and (item.get("refund") or {}).get("claimedAt") and not played:
+            played.append(str(item["refund"]["claimedAt"]))
+            real(self, write)  # the SDK's retry of the write whose answer was lost: it meets itself
+
+    with monkeypatch.context() as retried:
+        retried.setattr(Table, "_write_one", applied_twice)
+        stream.deliver()
+    assert played  # the claim's write did meet itself
+    assert calls(amazon, "createFeed") == 1  # sent by this sender, not left claimed for the check
+    heard.apply("FEED_PROCESSING_FINISHED")
+    assert _return(stack, context, return_id)["refund"]["status"] == "submitted"
+
+
+class _Died(BaseException):
+    """The sender's process ended mid-way (a timeout, an out-of-memory kill): nothing of it runs on."""
+
+
+@pytest.mark.parametrize("died_in", ["upload_feed_document", "sent"])
+def test_a_stream_sender_that_died_after_its_claim_is_followed_at_once_by_the_streams_retry(
+    stack, context, amazon, shipped, monkeypatch, died_in
+):
+    """The fault drill's finding: the stream's sender died between its claim and recording the feed; the
+    stream's retry of the same record found the claim, took it for another sender's and left it to the refund
+    check's 5-minute grace. The retry comes only once the try before it ended, so there is nobody to wait for:
+    when Amazon lists no feed nobody here recorded, it sends now; when it lists one (the dead try reached
+    createFeed), nothing is sent again and the refund check settles it from Amazon's finances."""
+    from oms.returns import refunds
+    from oms.store.table import to_dynamo
+
+    heard = Heard(amazon, stack)
+    stream = TableStream(stack, "submit_refunds", stack.handler("submit_refunds").lambda_handler)
+    stream.deliver()
+    return_id = _received_return(stack, context, shipped)
+    assert call_api(stack, context, "POST", f"/returns/{return_id}/refund", {})[0] == 202
+    image = default_table().get(keys.return_key(return_id), consistent=True)
+    records = [{"dynamodb": {"NewImage": to_dynamo(image), "SequenceNumber": "4200"}}]  # its stream record
+
+    def die(*args, **kwargs):
+        raise _Died(died_in)
+
+    with monkeypatch.context() as dying, pytest.raises(_Died):
+        dying.setattr(refunds, died_in, die)
+        refunds.send_from_stream(default_table(), fast_client(amazon), records, seller_id=SELLER)
+    assert _return(stack, context, return_id)["refund"]["claimedAt"]
+    fed = calls(amazon, "createFeed")
+
+    assert refunds.send_from_stream(default_table(), fast_client(amazon), records, seller_id=SELLER) is None
+
+    if died_in == "upload_feed_document":  # never reached createFeed: sent by the retry, once
+        assert calls(amazon, "createFeed") == fed + 1 == 1
+        heard.apply("FEED_PROCESSING_FINISHED")
+        assert _return(stack, context, return_id)["refund"]["status"] == "submitted"
+    else:  # createFeed made the feed before the death: not sent again
+        assert calls(amazon, "createFeed") == fed == 1
+        assert _return(stack, context, return_id)["refund"]["status"] == "pending"
+
+
+def test_a_document_upload_that_failed_gives_the_claim_back_for_the_streams_retry(
+    stack, context, amazon, shipped, monkeypatch
+):
+    """The fault drill's finding: the connection dropped while the feed document was made (createFeedDocument
+    timed out), before createFeed; the sender kept its claim as if the feed might exist, and the refund waited
+    for the refund check's 5-minute grace. No feed can exist then: the claim is given back and the stream's
+    retry of the batch sends it."""
+    import urllib3
+
+    from oms.returns import refunds
+
+    heard = Heard(amazon, stack)
+    stream = TableStream(stack, "submit_refunds", stack.handler("submit_refunds").lambda_handler)
+    stream.deliver()
+    return_id = _received_return(stack, context, shipped)
+    assert call_api(stack, context, "POST", f"/returns/{return_id}/refund", {})[0] == 202
+    real = refunds.upload_feed_document
+    dropped: list[int] = []
+
+    def drops_once(*args, **kwargs):
+        if not dropped:
+            dropped.append(1)
+            raise urllib3.exceptions.ProtocolError("Connection aborted.", ConnectionResetError())
+        return real(*args, **kwargs)
+
+    with monkeypatch.context() as flaky:
+        flaky.setattr(refunds, "upload_feed_document", drops_once)
+        stream.deliver()  # the first try fails before createFeed; the stream's retry of the batch sends it
+    assert dropped
     assert calls(amazon, "createFeed") == 1
     heard.apply("FEED_PROCESSING_FINISHED")
     assert _return(stack, context, return_id)["refund"]["status"] == "submitted"

@@ -490,7 +490,7 @@ def test_amazon_refusing_or_failing_a_label_purchase_is_a_clear_answer_and_nothi
 
 
 def test_a_label_bought_but_not_recorded_is_reused_never_bought_twice(stack, shop, context):
-    from oms.shipping.labels import buy_label, label_recorded
+    from oms.shipping.labels import buy_label
     from oms.store.documents import default_documents
 
     order_id = _place(shop, 1)
@@ -504,7 +504,6 @@ def test_a_label_bought_but_not_recorded_is_reused_never_bought_twice(stack, sho
     assert status == 201 and answer["shipment"]["trackingNumber"] == first.tracking_number
     assert calls(shop, "createShipment") == 1
     assert table.get(keys.label_claim_key(order_id)) is None  # recorded: the claim is gone
-    label_recorded(table, order_id)  # harmless when there is nothing to release
 
 
 def test_a_label_purchase_whose_answer_was_lost_is_never_bought_again_without_the_sellers_word(
@@ -717,3 +716,99 @@ def test_a_pick_group_a_rule_filled_becomes_a_batch_leaving_out_held_and_batched
     with time_machine.travel(utc_now() + timedelta(hours=5), tick=False):  # the hold ends
         assert call_api(stack, context, "GET", f"/orders/{three}")[1]["onHold"] is False
         assert call_api(stack, context, "POST", "/batches", {"pickGroup": "bulk"})[1]["orderIds"] == [three]
+
+
+@pytest.mark.parametrize("fault", ["applied twice by the SDK", "failed after applying"])
+def test_a_lease_whose_write_was_applied_but_answered_with_a_fault_does_not_keep_the_shipment_waiting(
+    stack, shop, context, monkeypatch, fault
+):
+    """The fault drill's finding: the lease's write applied and its answer was lost. Sent again by the SDK, it
+    met itself (refused: "another caller is confirming"); given up on, it raised. Either way the lease stayed,
+    held by nobody, and the shipment waited it out (5 minutes). Now the holder's own lease does not refuse
+    it, and a lease whose write failed is given back."""
+    from botocore.exceptions import ClientError
+
+    from oms.store.table import Table
+
+    order_id = _place(shop, 1)
+    inject_fault(shop, "confirmShipment", 503, 20)  # the first try fails: the shipment waits in the queue
+    _ship(stack, context, order_id)
+    inject_fault(shop, "confirmShipment", 503, 0)
+    table, client = default_table(), fast_client(shop)
+    later = datetime.now(UTC) + timedelta(minutes=2)
+    real = Table._write_one
+    played: list[str] = []
+
+    def faulty(self, write):
+        real(self, write)
+        if (
+            "confirmingUntil" in write.names.values()
+            and (write.update or "").startswith("SET")
+            and not played
+        ):
+            played.append(fault)
+            if fault == "applied twice by the SDK":
+                real(self, write)  # the SDK's retry of the write whose answer was lost: it meets itself
+            else:
+                raise ClientError({"Error": {"Code": "InternalServerError", "Message": "oops"}}, "UpdateItem")
+
+    with monkeypatch.context() as lost:
+        lost.setattr(Table, "_write_one", faulty)
+        if fault == "applied twice by the SDK":
+            assert confirm_due(table, client, now=later) == {"confirmed": 1}
+        else:
+            with pytest.raises(ClientError):
+                confirm_due(table, client, now=later)
+            assert confirm_due(table, client, now=later + timedelta(seconds=1)) == {"confirmed": 1}
+    assert played
+    got = call_api(stack, context, "GET", f"/orders/{order_id}")[1]["shipments"][0]["confirmation"]["status"]
+    assert got == "confirmed"
+    (shipment_id,) = _shipment_ids(order_id)
+    assert "confirmingBy" not in (table.get(keys.shipment_key(order_id, shipment_id), consistent=True) or {})
+
+
+def _shipment_ids(order_id: str) -> list[str]:
+    order = default_table().get(keys.order_key(order_id), consistent=True) or {}
+    return [s["shipmentId"] for s in order.get("shipments", [])]
+
+
+def test_a_bought_labels_claim_goes_with_the_recorded_shipment_or_not_at_all(
+    stack, shop, context, monkeypatch
+):
+    """The fault drill's finding: the shipment was recorded, then the claim's own delete was throttled; the
+    request failed, the seller's retry found the order shipped (409), and the claim outlived the shipment.
+    Now the claim goes in the recording's transaction: a throttle fails both, the retry records both."""
+    from botocore.exceptions import ClientError
+
+    from oms.store.table import Table
+
+    order_id = _place(shop, 1)
+    throttled: list[str] = []
+
+    def once(write_keys: str) -> None:
+        if "LABELCLAIM" in write_keys and not throttled:
+            throttled.append(write_keys)
+            raise ClientError(
+                {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "throttled"}}, "write"
+            )
+
+    real_transact, real_delete = Table.transact, Table.delete
+
+    def transact(self, writes):
+        if any(w.kind == "Delete" for w in writes):
+            once(str([w.key for w in writes]))
+        return real_transact(self, writes)
+
+    def delete(self, key, *args, **kwargs):
+        once(str(key))
+        return real_delete(self, key, *args, **kwargs)
+
+    monkeypatch.setattr(Table, "transact", transact)
+    monkeypatch.setattr(Table, "delete", delete)
+    assert call_api(stack, context, "POST", f"/orders/{order_id}/shipments", {"buyLabel": True})[0] == 500
+    assert throttled
+    status, answer = call_api(stack, context, "POST", f"/orders/{order_id}/shipments", {"buyLabel": True})
+    assert status == 201, answer  # the seller's retry: the label bought before, recorded now
+    assert calls(shop, "createShipment") == 1
+    assert default_table().get(keys.label_claim_key(order_id), consistent=True) is None
+    assert len(call_api(stack, context, "GET", f"/orders/{order_id}")[1]["shipments"]) == 1

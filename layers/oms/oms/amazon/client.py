@@ -29,7 +29,7 @@ from aws_lambda_powertools.utilities import parameters
 from pydantic import BaseModel, ValidationError
 
 from oms.amazon.errors import SpApiError
-from oms.amazon.rate_budget import RateBudget
+from oms.amazon.rate_budget import BudgetExhausted, BudgetUnavailable, RateBudget
 from oms.observability import logger
 from oms.settings import get_settings
 
@@ -224,7 +224,12 @@ class SpApiClient:
             url += "?" + urlencode(params)
         payload = json.dumps(body).encode() if body is not None else None
         for attempt in range(1, self._max_attempts + 1):
-            self._budget.take(region, operation.name, max_wait=max_wait)
+            try:
+                self._budget.take(region, operation.name, max_wait=max_wait)
+            except BudgetExhausted:
+                raise
+            except Exception as failed:  # the budget's table, not Amazon: nothing was sent
+                raise BudgetUnavailable(operation.name, failed) from failed
             self.calls[operation.name] = self.calls.get(operation.name, 0) + 1
             response = self._http.request(
                 operation.method,
@@ -239,10 +244,10 @@ class SpApiClient:
             )
             live_rate = _float(response.headers.get("x-amzn-RateLimit-Limit"))
             if response.status < 300:
-                self._budget.observe(region, operation.name, live_rate)
+                self._observe(region, operation.name, live_rate)
                 return _parse(operation.name, model, response.data)
             error = _error(operation.name, response)
-            self._budget.observe(region, operation.name, live_rate, throttled=response.status == 429)
+            self._observe(region, operation.name, live_rate, throttled=response.status == 429)
             if (
                 not error.retryable
                 or attempt == self._max_attempts
@@ -253,6 +258,16 @@ class SpApiClient:
             logger.warning("SP-API %s answered %s; retrying in %.1fs", operation.name, response.status, delay)
             self._sleep(delay)
         raise AssertionError("unreachable")
+
+    def _observe(
+        self, region: str, operation: str, live_rate: float | None, *, throttled: bool = False
+    ) -> None:
+        """The budget follows Amazon's answer, as far as its table lets it: bookkeeping that fails (throttled)
+        must not turn an answer Amazon gave into an error (a label sold, a feed made, reported as failed)."""
+        try:
+            self._budget.observe(region, operation, live_rate, throttled=throttled)
+        except Exception:
+            logger.warning("the rate budget could not follow Amazon's answer to %s", operation, exc_info=True)
 
     def transfer(self, method: str, url: str, *, body: bytes | None = None, content_type: str = "") -> bytes:
         """A document's bytes to or from the presigned URL Amazon gave (a feed's upload, a report or a

@@ -65,6 +65,20 @@ class BudgetExhausted(Exception):
         self.wait = wait
 
 
+class BudgetUnavailable(BudgetExhausted):
+    """The budget's own bookkeeping failed (its table throttled or erred): no token was taken and nothing
+    was sent to Amazon, so the caller may try again at once. Not Amazon's refusal: never a reason to back off
+    as after a 429 or a 5xx, nor to fear that Amazon acted."""
+
+    def __init__(self, operation: str, cause: BaseException) -> None:
+        Exception.__init__(
+            self,
+            f"{operation}: the shared rate budget could not be read or written "
+            f"({type(cause).__name__}); nothing was sent to Amazon",
+        )
+        self.wait = 0.0
+
+
 class RateBudget:
     def __init__(
         self,

@@ -117,10 +117,9 @@ def post_shipment(orderId: OrderId, body: ShipmentRequest) -> tuple[ShipmentAnsw
         items=body.items,
         ship_date=body.ship_date,
         multi_order_package=body.multi_order_package,
+        settles=[label_recorded(order_id)] if body.buy_label else [],
     )
-    if body.buy_label:
-        label_recorded(table, order_id)
-    else:
+    if not body.buy_label:
         settle_by_hand(table, order_id)  # the label a purchase without an answer bought, recorded by hand
     order, shipment = confirm_now(table, client, order, shipment)  # the queue retries what this leaves
     return _answer(order, shipment.shipment_id), 201

@@ -38,7 +38,7 @@ from oms.amazon.feeds_api import (
 )
 from oms.amazon.finances_api import refund_events, refund_posted
 from oms.amazon.notifications import Notification, Outcome
-from oms.amazon.rate_budget import BudgetExhausted
+from oms.amazon.rate_budget import BudgetExhausted, BudgetUnavailable
 from oms.domain.refunds import (
     FEED_TYPE,
     RefundAsk,
@@ -69,6 +69,7 @@ FINANCES_WAIT = timedelta(hours=48)  # Amazon posts a refund event up to 48 hour
 UNSENT_AFTER = timedelta(minutes=2)  # a pending refund the stream has not sent by then is sent by the check
 CLAIM_GRACE = timedelta(minutes=5)  # longer than the sender's timeout: a claim this old has no sender left
 FINISHED = frozenset({"DONE", "CANCELLED", "FATAL"})
+_WRITER = "claimedBy"  # on the return item only until its next write: which sender's claim it is
 
 Change = Callable[[Return], Return | None]
 
@@ -87,19 +88,32 @@ def _open_marker(ret: Return) -> Write:
 
 
 def _change(
-    table: Table, return_id: str, change: Change, extra: Callable[[Return], list[Write]]
+    table: Table,
+    return_id: str,
+    change: Change,
+    extra: Callable[[Return], list[Write]],
+    *,
+    writer: str | None = None,
 ) -> Return | None:
     """Apply `change` to the return with a versioned write (and `extra` writes) in one transaction, reading it
-    again after a collision; None when `change` says there is nothing to do."""
+    again after a collision; None when `change` says there is nothing to do. `writer` (a one-off id) is kept on
+    the item, so a collision with the caller's own write (applied, its answer lost, sent again by the SDK) is
+    known as such: the change was made, by this caller."""
     records = ReturnRecords(table)
     for attempt in range(_ATTEMPTS):
         ret, version = records.read(return_id)
         after = change(ret)
         if after is None:
             return None
+        item = {**return_item(after), **({_WRITER: writer} if writer else {})}
         try:
-            table.transact([Write.put_versioned(return_item(after), version), *extra(after)])
+            table.transact([Write.put_versioned(item, version), *extra(after)])
         except Conflict:
+            if (
+                writer
+                and (table.get(keys.return_key(return_id), consistent=True) or {}).get(_WRITER) == writer
+            ):
+                return after
             back_off(attempt)
             continue
         return after
@@ -144,9 +158,15 @@ def request_refund(
 # --- 2. sending -------------------------------------------------------------------------------------
 
 
-def submit_refund(table: Table, client: SpApiClient, return_id: str, *, seller_id: str) -> str:
+def submit_refund(
+    table: Table, client: SpApiClient, return_id: str, *, seller_id: str, sender: str | None = None
+) -> str:
     """Send the return's pending refund to Amazon once. What happened: "sent", "refused", "nothing" (no
-    pending unsent refund), "interrupted" (claimed before and never recorded: left to the refund check)."""
+    pending unsent refund), "interrupted" (claimed before and never recorded: left to the refund check).
+    `sender`: who sends, when a retry of the same sender is known to come only after the try before it ended
+    (a stream record: Lambda retries a batch once its invocation failed or timed out)."""
+    if sender:
+        _retake_dead_claim(table, client, return_id, sender)
     now = utc_now()
     outcome = {"claim": "", "marketplace": ""}
 
@@ -165,7 +185,10 @@ def submit_refund(table: Table, client: SpApiClient, return_id: str, *, seller_i
         )
         return claimed(ret, now)
 
-    ret = _change(table, return_id, claim, lambda after: [])
+    # the claim names its sender: when the SDK's retry of the claim meets the claim itself (applied, its answer
+    # lost), the sender knows it is its own and sends, instead of leaving it as an interrupted sender's for the
+    # refund check's 5-minute grace (found by the fault drill)
+    ret = _change(table, return_id, claim, lambda after: [], writer=sender or uuid.uuid4().hex)
     if ret is None:
         return outcome["claim"]
     assert ret.refund is not None
@@ -175,6 +198,12 @@ def submit_refund(table: Table, client: SpApiClient, return_id: str, *, seller_i
         document = upload_feed_document(
             client, marketplace, adjustment_feed(ret.refund, order_id=ret.order_id, seller_id=seller_id)
         )
+    except Exception:
+        # createFeed not reached (a dropped connection or a timeout on the document): no feed can exist, so the
+        # claim is given back and the stream's retry sends it, not the refund check 5 minutes on
+        _change(table, return_id, lambda r: _if_ours(r, refund_id, unclaimed), lambda after: [])
+        raise
+    try:
         feed_id = create_feed(client, marketplace, FEED_TYPE, document)
     except (BudgetExhausted, SpApiError) as error:
         definite = isinstance(error, BudgetExhausted) or error.status < 500 or error.operation != "createFeed"
@@ -214,6 +243,33 @@ def submit_refund(table: Table, client: SpApiClient, return_id: str, *, seller_i
     )
     logger.info("refund sent to Amazon", extra={"returnId": return_id, "feedId": feed_id})
     return "sent"
+
+
+def _retake_dead_claim(table: Table, client: SpApiClient, return_id: str, sender: str) -> None:
+    """A claim this same sender left (its try died between the claim and recording the feed: a timeout, an
+    out-of-memory kill) has no sender alive any more, so the refund check's grace is not needed: when Amazon
+    lists no adjustment feed nobody here recorded since the claim, createFeed was never reached and the claim
+    is given back, to send now. A stray feed may be that try's: left to the refund check (Amazon's finances)."""
+    item = table.get(keys.return_key(return_id), consistent=True) or {}
+    refund = item.get("refund") or {}
+    if item.get(_WRITER) != sender or not refund.get("claimedAt") or refund.get("feedId"):
+        return
+    ret = ReturnRecords(table).get(return_id)
+    if ret.refund is None or ret.refund.claimed_at is None:
+        return
+    claim, refund_id = ret.refund.claimed_at, ret.refund.refund_id
+    marketplace = OrderRepository(table).get(ret.order_id).marketplace_id
+    if not _no_stray_feed(table, client, marketplace, claim):
+        return
+    logger.info("a claim this sender left when it died is given back", extra={"returnId": return_id})
+    _change(
+        table,
+        return_id,
+        lambda r: _if_ours(
+            r, refund_id, lambda x: unclaimed(x) if x.refund and x.refund.claimed_at == claim else x
+        ),
+        lambda after: [],
+    )
 
 
 def _if_ours(ret: Return, refund_id: str | None, change: Callable[[Return], Return]) -> Return | None:
@@ -315,9 +371,14 @@ def check_refunds(
         try:
             ret = records.get(return_id)
             counts[_check_one(table, client, ret, seller_id=seller_id, now=now)] += 1
-        except BudgetExhausted:
-            logger.info("refund check stops: the rate budget is spent until the next run")
-            break
+        except BudgetExhausted as error:
+            if not isinstance(error, BudgetUnavailable):
+                logger.info("refund check stops: the rate budget is spent until the next run")
+                break
+            counts["failed"] = counts.get("failed", 0) + 1  # its table failed this once: the next return
+            logger.warning(
+                "refund check of a return failed", extra={"returnId": return_id, "error": str(error)}
+            )
         except Exception as error:
             # table, a dropped connection) must not keep the returns after it waiting: it is retried next run
             counts["failed"] = counts.get("failed", 0) + 1
@@ -429,7 +490,9 @@ def send_from_stream(
     (throttled: the stream retries it, and the refund check is the backstop), else None."""
     for return_id, sequence in refunds_to_send(records):
         try:
-            outcome = submit_refund(table, client, return_id, seller_id=seller_id)
+            outcome = submit_refund(
+                table, client, return_id, seller_id=seller_id, sender=f"stream:{return_id}:{sequence}"
+            )
         except Exception:
             logger.exception(
                 "a refund could not be sent now; retried from its record", extra={"returnId": return_id}

@@ -41,7 +41,7 @@ from oms.store import conditional, keys
 from oms.store.documents import DocumentStore, document_key
 from oms.store.orders import order_from_item
 from oms.store.products import ProductStore
-from oms.store.table import Item, Table
+from oms.store.table import Item, Table, Write
 from oms.warehouse.settings import Address as WarehouseAddress
 from oms.warehouse.settings import PackageDefaults, ShippingSettings, ShippingSettingsStore
 
@@ -429,6 +429,8 @@ def settle_by_hand(table: Table, order_id: str) -> None:
         table.delete(keys.label_claim_key(order_id))
 
 
-def label_recorded(table: Table, order_id: str) -> None:
-    """The bought label's shipment is recorded: the order is free for its next label."""
-    table.delete(keys.label_claim_key(order_id))
+def label_recorded(order_id: str) -> Write:
+    """The bought label's shipment is recorded: the order is free for its next label. A write of the recording's
+    own transaction (`ship(settles=...)`): a claim deleted after it could fail (throttled) and outlive the
+    recorded shipment, and the seller's retry finds the order shipped (found by the fault drill)."""
+    return Write.delete(keys.label_claim_key(order_id))

@@ -10,6 +10,8 @@ few minutes) tries it again on a back-off. Nothing reaches Amazon that is not re
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
@@ -19,6 +21,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from oms.amazon.client import SpApiClient, SpApiError
 from oms.amazon.orders_api import confirm_shipment
+from oms.amazon.rate_budget import BudgetExhausted
 from oms.domain.carriers import OTHER, known_carrier, normalise_tracking
 from oms.domain.orders import Confirmation, ConfirmationStatus, Order, Shipment, ShipmentSource
 from oms.domain.shipments import RequestedItem, allocate, same_package, with_shipment
@@ -98,10 +101,12 @@ def ship(
     multi_order_package: bool = False,
     actor: str = "seller:api",
     now: datetime | None = None,
+    settles: Sequence[Write] = (),
 ) -> tuple[Order, Shipment]:
     """Record one package of an order with its stock effect, in one transaction; 409 if it cannot ship, or
     if its tracking number is already another order's (unless `multi_order_package`: one box, several
-    orders). The number is claimed in the same transaction, so two requests cannot both take it."""
+    orders). The number is claimed in the same transaction, so two requests cannot both take it. `settles`:
+    writes the recording settles, in the same transaction (the bought label's claim)."""
     now = now or utc_now()
     if isinstance(package, Recorded):
         code, name, number = checked_tracking(package.carrier, package.tracking_number, package.carrier_name)
@@ -149,8 +154,9 @@ def ship(
         )
         shipped = with_shipment(order, shipment)
         writes = [
-            *order_writes(table, shipped, current, actor=actor, room=MAX_WRITES - 2),
+            *order_writes(table, shipped, current, actor=actor, room=MAX_WRITES - 2 - len(settles)),
             Write.put_new(_shipment_item(order, shipment, ShippingSettingsStore(table).get())),
+            *settles,
             _tracking_claim(order_id, shipment, shared=multi_order_package),
         ]
         try:
@@ -254,7 +260,8 @@ def confirm(
         raise NotFound(f"order {order_id} has no shipment {shipment_id}")
     if shipment.confirmation.status == ConfirmationStatus.CONFIRMED:
         return shipment.confirmation
-    if not _lease(table, order_id, shipment_id, now):
+    holder = uuid.uuid4().hex
+    if not _lease(table, order_id, shipment_id, now, holder):
         return shipment.confirmation  # another caller is confirming it right now
     attempts = shipment.confirmation.attempts + 1
     try:
@@ -281,6 +288,15 @@ def confirm(
                 last_error=str(refused),
                 next_attempt_at=now + _REFUSED_RETRY,
             )
+    except BudgetExhausted as waiting:
+        # nothing reached Amazon (no token yet, or the budget's own table failed): not an attempt Amazon saw,
+        # so no back-off grows from it; due again once a token is there (the next run, at most 5 minutes on)
+        outcome = Confirmation(
+            status=ConfirmationStatus.RETRYING,
+            attempts=attempts - 1,
+            last_error=str(waiting),
+            next_attempt_at=now + timedelta(seconds=waiting.wait),
+        )
     except Exception as failed:
         outcome = _retry_later(attempts, f"{type(failed).__name__}: {failed}", now)
     metrics.add_metric(
@@ -289,14 +305,16 @@ def confirm(
     try:
         _keep(table, order, index, shipment, outcome)
     except Exception:  # the outcome could not be written (throttled): the next run tries again at once,
-        _release(table, order_id, shipment_id, now)  # not when the lease runs out (a repeat is an edit)
+        _release(table, order_id, shipment_id, holder)  # not when the lease runs out (a repeat is an edit)
         raise
     return outcome
 
 
-def _lease(table: Table, order_id: str, shipment_id: str, now: datetime) -> bool:
+def _lease(table: Table, order_id: str, shipment_id: str, now: datetime, holder: str) -> bool:
     """Claim the next attempt (the API's first try and the scheduled retry may meet): one caller sends.
-    A caller that dies holding it leaves a lease that expires, so the shipment is never stuck."""
+    A caller that dies holding it leaves a lease that expires, so the shipment is never stuck. A lease whose
+    write failed may have been written (its answer lost): it is given back before the failure goes on, so the
+    next run does not wait the lease out (found by the fault drill)."""
     try:
         table.transact(
             [
@@ -306,19 +324,23 @@ def _lease(table: Table, order_id: str, shipment_id: str, now: datetime) -> bool
                     until=iso_z(now + _LEASE),
                     now=iso_z(now),
                     confirmed=ConfirmationStatus.CONFIRMED.value,
+                    holder=holder,
                 )
             ]
         )
     except Conflict:
         return False
+    except Exception:
+        _release(table, order_id, shipment_id, holder)
+        raise
     return True
 
 
-def _release(table: Table, order_id: str, shipment_id: str, now: datetime) -> None:
+def _release(table: Table, order_id: str, shipment_id: str, holder: str) -> None:
     try:
-        table.transact(
-            [conditional.release_confirmation_lease(order_id, shipment_id, until=iso_z(now + _LEASE))]
-        )
+        table.transact([conditional.release_confirmation_lease(order_id, shipment_id, holder=holder)])
+    except Conflict:
+        pass  # not (or no longer) this caller's lease: nothing to give back
     except Exception:
         logger.warning("could not release a confirmation lease", extra={"orderId": order_id}, exc_info=True)
 

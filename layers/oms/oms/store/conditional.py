@@ -43,28 +43,31 @@ def put_if_later(item: Item, attribute: str) -> Write:
     )
 
 
-def confirmation_lease(order_id: str, shipment_id: str, *, until: str, now: str, confirmed: str) -> Write:
-    """Claim a shipment's next confirmation attempt until `until`: refused while another caller holds an
-    unexpired lease, or once the shipment is confirmed."""
+def confirmation_lease(
+    order_id: str, shipment_id: str, *, until: str, now: str, confirmed: str, holder: str
+) -> Write:
+    """Claim a shipment's next confirmation attempt until `until` for `holder` (a one-off id): refused while
+    another caller holds an unexpired lease, or once the shipment is confirmed. The holder's own lease does not
+    refuse it: the SDK's retry of this write, applied once already with its answer lost, meets it."""
     return Write(
         "Update",
         key=keys.shipment_key(order_id, shipment_id),
-        update="SET #lease = :until",
-        condition="(attribute_not_exists(#lease) OR #lease < :now) AND #c.#s <> :confirmed",
-        names={"#lease": "confirmingUntil", "#c": "confirmation", "#s": "status"},
-        values={":until": until, ":now": now, ":confirmed": confirmed},
+        update="SET #lease = :until, #holder = :holder",
+        condition="(attribute_not_exists(#lease) OR #lease < :now OR #holder = :holder) AND #c.#s <> :confirmed",
+        names={"#lease": "confirmingUntil", "#holder": "confirmingBy", "#c": "confirmation", "#s": "status"},
+        values={":until": until, ":now": now, ":confirmed": confirmed, ":holder": holder},
     )
 
 
-def release_confirmation_lease(order_id: str, shipment_id: str, *, until: str) -> Write:
-    """Give back a confirmation lease this caller holds (`until` as it set it), so the next run may try at once."""
+def release_confirmation_lease(order_id: str, shipment_id: str, *, holder: str) -> Write:
+    """Give back a confirmation lease `holder` holds, so the next run may try at once."""
     return Write(
         "Update",
         key=keys.shipment_key(order_id, shipment_id),
-        update="REMOVE #lease",
-        condition="#lease = :until",
-        names={"#lease": "confirmingUntil"},
-        values={":until": until},
+        update="REMOVE #lease, #holder",
+        condition="#holder = :holder",
+        names={"#lease": "confirmingUntil", "#holder": "confirmingBy"},
+        values={":holder": holder},
     )
 
 
@@ -73,10 +76,12 @@ def shipment_confirmation(order_id: str, shipment_id: str, confirmation: Any, du
     confirmations due moved to `due_at` (or removed: None, once confirmed or given up)."""
     if due_at is not None:
         due = keys.confirmation_due_index_keys(due_at, order_id, shipment_id)
-        update = "SET #confirmation = :c, gsi2pk = :duePk, gsi2sk = :dueSk REMOVE confirmingUntil"
+        update = (
+            "SET #confirmation = :c, gsi2pk = :duePk, gsi2sk = :dueSk REMOVE confirmingUntil, confirmingBy"
+        )
         values = {":c": confirmation, ":duePk": due["gsi2pk"], ":dueSk": due["gsi2sk"]}
     else:
-        update = "SET #confirmation = :c REMOVE confirmingUntil, gsi2pk, gsi2sk"
+        update = "SET #confirmation = :c REMOVE confirmingUntil, confirmingBy, gsi2pk, gsi2sk"
         values = {":c": confirmation}
     return Write(
         "Update",
