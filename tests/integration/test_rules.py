@@ -201,14 +201,16 @@ def test_a_dry_run_reads_the_products_of_its_orders_in_batches_not_one_read_per_
     table = default_table()
     batch_reads: list[str] = []
 
-    def count(**kwargs):
-        batch_reads.append(kwargs["event_name"])
+    def count(**kwargs):  # the products' batches, not a page of orders read by key after its index page
+        wanted = [key for request in kwargs["params"]["RequestItems"].values() for key in request["Keys"]]
+        if any(key["sk"]["S"] == "PRODUCT" for key in wanted):
+            batch_reads.append(kwargs["event_name"])
 
-    table.client.meta.events.register("before-call.dynamodb.BatchGetItem", count)
+    table.client.meta.events.register("before-parameter-build.dynamodb.BatchGetItem", count)
     rule = HEAVY_TO_UPS | {"conditions": [{"field": "quantity", "op": "gte", "value": 4}]}
     try:
         tried = dry_run(table, RuleDraft.model_validate(rule), now=T0 + timedelta(minutes=1))
     finally:
-        table.client.meta.events.unregister("before-call.dynamodb.BatchGetItem", count)
+        table.client.meta.events.unregister("before-parameter-build.dynamodb.BatchGetItem", count)
     assert (tried.orders_checked, tried.orders_matched) == (120, 30)
     assert len(batch_reads) == 2  # 100 SKUs, then 20: not 120 reads
