@@ -17,6 +17,7 @@ from oms.amazon.rate_budget import BudgetExhausted
 from oms.api.wording import field_problems
 from oms.errors import Busy, OmsError
 from oms.observability import logger
+from oms.store.table import BUSY_REASONS  # the cancellation reasons a busy table gives, one list
 
 
 def error_response(
@@ -76,14 +77,11 @@ BUSY_CODES = frozenset(
         "TransactionInProgressException",
     }
 )
-BUSY_REASONS = frozenset(
-    {"ProvisionedThroughputExceeded", "ThrottlingError", "RequestLimitExceeded", "TransactionConflict"}
-)
 BUSY_RETRY_AFTER_SECONDS = Busy.retry_after_seconds
 
 
 def table_busy(error: BaseException | None) -> bool:
-    """The error, or one it was raised from (e.g. by the idempotency store), is DynamoDB throttling or a
+    """The error, or one it was raised from (e.g. by a store helper), is DynamoDB throttling or a
     transaction that lost to another and was cancelled for that reason only."""
     seen = 0
     while error is not None and seen < 10:

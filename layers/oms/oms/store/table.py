@@ -332,14 +332,14 @@ def back_off(attempt: int) -> None:
 
 
 # cancellation reasons that mean "another change or the table's throughput was in the way", not a condition
-_BUSY_REASONS = frozenset(
+BUSY_REASONS = frozenset(
     {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
 )
 
 
 def _cancelled(reasons: Sequence[Mapping[str, Any]]) -> Conflict:
     codes = {reason.get("Code") for reason in reasons} - {"None", None}
-    if codes and codes <= _BUSY_REASONS:
+    if codes and codes <= BUSY_REASONS:
         return Busy("the table is busy with other changes for a moment; nothing was changed, try again")
     return Conflict("the change collided with another change; try again")
 
