@@ -262,6 +262,11 @@ def _retake_dead_claim(table: Table, client: SpApiClient, return_id: str, sender
     if not _no_stray_feed(table, client, marketplace, claim):
         return
     logger.info("a claim this sender left when it died is given back", extra={"returnId": return_id})
+    _give_back(table, return_id, refund_id, claim)
+
+
+def _give_back(table: Table, return_id: str, refund_id: str | None, claim: datetime) -> None:
+    """The refund's claim made at `claim` released, if it is still that claim of that refund."""
     _change(
         table,
         return_id,
@@ -417,17 +422,8 @@ def _check_one(table: Table, client: SpApiClient, ret: Return, *, seller_id: str
             and now - since > CLAIM_GRACE
             and _no_stray_feed(table, client, marketplace, since)
         ):  # the sender stopped before createFeed: nothing reached Amazon, send it now
-            claim = refund.claimed_at
-            _change(
-                table,
-                ret.return_id,
-                lambda r: _if_ours(
-                    r,
-                    refund.refund_id,
-                    lambda x: unclaimed(x) if x.refund and x.refund.claimed_at == claim else x,
-                ),
-                lambda after: [],
-            )
+            if refund.claimed_at is not None:
+                _give_back(table, ret.return_id, refund.refund_id, refund.claimed_at)
             return (
                 "sent"
                 if submit_refund(table, client, ret.return_id, seller_id=seller_id) == "sent"
