@@ -288,12 +288,20 @@ class StreamPoller(Loop):
             self.pause(0.5)
 
     def _read(self, shard_id: str, limit: int) -> list[dict[str, Any]]:
-        """The shard's next records (up to `limit`) that pass the filters; the others are consumed unseen."""
-        iterator = self.iterators[shard_id]
-        answer = self.streams.get_records(ShardIterator=iterator, Limit=max(1, min(limit, 1000)))
-        self.iterators[shard_id] = answer.get("NextShardIterator") or iterator
-        records = [self._record(r) for r in answer.get("Records", [])]
-        return [r for r in records if self._wanted(r)]
+        """The shard's next records (up to `limit`) that pass the filters; the others are consumed unseen. As
+        in Lambda, filtering comes before batching: records filtered out do not count against the batch."""
+        wanted: list[dict[str, Any]] = []
+        while len(wanted) < limit:
+            iterator = self.iterators[shard_id]
+            answer = self.streams.get_records(
+                ShardIterator=iterator, Limit=max(1, min(limit - len(wanted), 1000))
+            )
+            self.iterators[shard_id] = answer.get("NextShardIterator") or iterator
+            read = answer.get("Records", [])
+            wanted += [r for r in (self._record(r) for r in read) if self._wanted(r)]
+            if not read or not answer.get("NextShardIterator"):
+                break
+        return wanted
 
     def _wanted(self, record: dict[str, Any]) -> bool:
         return not self.patterns or any(matches_pattern(p, record) for p in self.patterns)

@@ -248,6 +248,9 @@ def test_more_than_paid_or_a_fee_the_policy_forbids_is_a_409_and_nothing_is_writ
 def test_a_crash_between_create_feed_and_its_write_never_sends_a_second_feed(
     stack, context, amazon, shipped, monkeypatch
 ):
+    """The sender crashed after Amazon made the feed, before its id was written. The stream's retry of the same
+    record knows its sender is gone; it held the marketplace's sending slot, so the one adjustment feed Amazon
+    lists that nobody here recorded is this refund's: recorded as its feed, and never sent again."""
     heard = Heard(amazon, stack)
     sender = stack.handler("submit_refunds")
     stream = TableStream(stack, "submit_refunds", sender.lambda_handler)
@@ -257,19 +260,30 @@ def test_a_crash_between_create_feed_and_its_write_never_sends_a_second_feed(
 
     from oms.returns import refunds
 
-    def crash(ret, feed_id):
-        raise RuntimeError("the function died after createFeed")
+    real = refunds.sent
+    crashes: list[str] = []
+
+    def crash_once(ret, feed_id):
+        if not crashes:
+            crashes.append(feed_id)
+            raise RuntimeError("the function died after createFeed")
+        return real(ret, feed_id)
 
     with monkeypatch.context() as dying:
-        dying.setattr(refunds, "sent", crash)
-        stream.deliver()  # the batch fails and is retried: the claim is found, nothing is sent again
+        dying.setattr(refunds, "sent", crash_once)
+        stream.deliver()  # the batch fails and is retried: its sender is gone, the slot keeps the refund
     assert calls(amazon, "createFeed") == 1
     pending = _return(stack, context, return_id)["refund"]
-    assert pending["status"] == "pending" and pending["claimedAt"] and pending["feedId"] is None
-    heard.apply("FEED_PROCESSING_FINISHED")  # a feed nobody here knows of: acknowledged, nothing changes
-    assert _return(stack, context, return_id)["refund"]["status"] == "pending"
+    assert pending["status"] == "pending" and pending["feedId"] is None
+    heard.apply("FEED_PROCESSING_FINISHED")  # a feed nobody here knows of yet: acknowledged, nothing changes
+    # a minute on (Amazon surely lists a feed made by then), not the 5 minutes an unknown sender is given
+    assert _check(amazon, timedelta(seconds=30))["settled"] == 0
+    assert _check(amazon, timedelta(minutes=2))["settled"] == 1  # found, and getFeed's report settles it
+    refund = _return(stack, context, return_id)["refund"]
+    assert (refund["status"], refund["feedId"]) == ("submitted", crashes[0])
+    assert list(default_table().query_all(keys.refund_slots())) == []  # released: the next refund may go
 
-    # the refund check finds Amazon's refund event for the order after the claim: confirmed, once
+    # the refund check finds Amazon's refund event for the order: confirmed, once
     checker = stack.handler("check_refunds")
     assert checker.lambda_handler({}, context)["confirmed"] == 1
     after = _return(stack, context, return_id)
@@ -355,22 +369,137 @@ def test_one_return_the_check_cannot_read_does_not_keep_the_others_waiting(
     assert _return(stack, context, return_id)["refund"]["status"] == "submitted"
 
 
-def test_a_sender_that_died_after_create_feed_waits_for_finances_then_is_refused_to_send_again(
+def test_a_sender_that_died_after_create_feed_has_its_feed_found_once_its_grace_is_over(
     stack, context, amazon, shipped, monkeypatch
 ):
     amazon.marketplace.config.refund_posting_seconds = (3600.0, 3600.0)  # Finances shows it an hour later
     return_id, _ = _send_dies(stack, context, amazon, monkeypatch, "sent")
     assert calls(amazon, "createFeed") == 1
 
-    assert _check(amazon, timedelta(minutes=6))["sent"] == 0  # a feed nobody recorded: maybe this one
+    assert _check(amazon, timedelta(minutes=1))["settled"] == 0  # its sender may still be at work
+    assert _return(stack, context, return_id)["refund"]["feedId"] is None
+    # past the sender's timeout: the one feed nobody recorded since it took the slot is its own, and Amazon's
+    # report on it settles the refund (its notification came while nobody knew the feed: getFeed asked)
+    assert _check(amazon, timedelta(minutes=6))["settled"] == 1
+    refund = _return(stack, context, return_id)["refund"]
+    assert (refund["status"], refund["feedId"] is not None) == ("submitted", True)
     assert calls(amazon, "createFeed") == 1
-    assert _return(stack, context, return_id)["refund"]["status"] == "pending"
+
+
+def _sellers_own_adjustment_feed(amazon) -> str:
+    """An order adjustment feed the seller uploaded themselves (Seller Central, another tool)."""
+    from oms.amazon.feeds_api import create_feed, upload_feed_document
+    from oms.domain.refunds import FEED_TYPE
+
+    client = fast_client(amazon)
+    document = upload_feed_document(client, MARKETPLACE, b"<AmazonEnvelope/>")
+    return create_feed(client, MARKETPLACE, FEED_TYPE, document)
+
+
+def test_two_feeds_nobody_recorded_in_a_dead_senders_slot_wait_for_finances_then_are_refused(
+    stack, context, amazon, shipped, monkeypatch
+):
+    """Which of two unrecorded feeds is the refund's cannot be told (Amazon names no order on a feed): neither is
+    taken for it; Amazon's finances confirm it, or after 48 hours with nothing there it is refused, to send
+    again. Other refunds are not held up: the slot is released and both feeds are marked as nobody's."""
+    amazon.marketplace.config.refund_posting_seconds = (3600.0, 3600.0)  # Finances shows it an hour later
+    return_id, _ = _send_dies(stack, context, amazon, monkeypatch, "sent")
+    _sellers_own_adjustment_feed(amazon)
+    assert calls(amazon, "createFeed") == 2
+
+    assert _check(amazon, timedelta(minutes=6))["sent"] == 0
+    pending = _return(stack, context, return_id)["refund"]
+    assert (pending["status"], pending["feedId"]) == ("pending", None)
+    assert list(default_table().query_all(keys.refund_slots())) == []
     # 48 hours on (Amazon's posting delay) with no refund event for the order, it is refused, to send again
     assert _check(amazon, timedelta(hours=49))["refused"] == 1
     refused = _return(stack, context, return_id)
     assert refused["refund"]["status"] == "refused"
     assert "interrupted" in refused["refund"]["reason"]
-    assert calls(amazon, "createFeed") == 1
+    assert calls(amazon, "createFeed") == 2
+
+
+def _second_return(stack, context, amazon) -> str:
+    """Another buyer's order shipped and returned: a second refund for the same marketplace."""
+    order_id = amazon.marketplace.place_order([Wanted(SKU, 2)])
+    line = amazon.marketplace.snapshot(order_id).lines[0]
+    amazon.marketplace.confirm_shipment(
+        order_id,
+        {
+            "marketplaceId": MARKETPLACE,
+            "packageDetail": {
+                "packageReferenceId": "1",
+                "carrierCode": "UPS",
+                "trackingNumber": "1Z999AA10123456785",
+                "shipDate": datetime.now(UTC).isoformat(),
+                "orderItems": [{"orderItemId": line.order_item_id, "quantity": 2}],
+            },
+        },
+    )
+    api = fast_client(amazon).call(
+        "getOrder",
+        GetOrderResponse,
+        path={"orderId": order_id},
+        query={"includedData": ["FULFILLMENT", "PROCEEDS"]},
+    )
+    OrderRepository(default_table()).add(order_from_api(api.order, MARKETPLACE))
+    return _received_return(stack, context, order_id)
+
+
+@pytest.mark.parametrize("amazon_made_it", [False, True])
+def test_a_lost_create_feed_answer_with_another_refund_dying_after_its_feed_still_refunds_each_once(
+    stack, context, amazon, shipped, monkeypatch, amazon_made_it
+):
+    """The fault drill's seed 9: refund A's createFeed answered 503 (Amazon had, or had not, made the feed);
+    refund B's sender died after Amazon made B's feed. Both were in flight at once, so Amazon listed a feed
+    nobody recorded that could have been either's, and A waited 48 hours for Amazon's finances. Now one
+    refund at a time holds the marketplace's sending slot between createFeed and its answer: B waits while
+    A's slot is held, A's is settled a minute on from getFeeds, then B goes; each buyer is refunded once."""
+    from oms.amazon.errors import SpApiError
+    from oms.returns import refunds
+
+    stream = TableStream(stack, "submit_refunds", stack.handler("submit_refunds").lambda_handler)
+    stream.deliver()
+    first = _received_return(stack, context, shipped)
+    second = _second_return(stack, context, amazon)
+    real_create, real_sent = refunds.create_feed, refunds.sent
+
+    def lost_answer(client, marketplace, feed_type, document):
+        if amazon_made_it:
+            real_create(client, marketplace, feed_type, document)
+        raise SpApiError("createFeed", 503, "ServiceUnavailable", "try again")
+
+    assert call_api(stack, context, "POST", f"/returns/{first}/refund", {})[0] == 202
+    with monkeypatch.context() as flaky:
+        flaky.setattr(refunds, "create_feed", lost_answer)
+        stream.deliver()
+    assert default_table().get(keys.refund_slot_key(MARKETPLACE))["returnId"] == first
+
+    assert call_api(stack, context, "POST", f"/returns/{second}/refund", {})[0] == 202
+    stream.deliver()  # A holds the slot: B waits, nothing written
+    assert _return(stack, context, second)["refund"]["claimedAt"] is None
+    assert _check(amazon, timedelta(seconds=30))["sent"] == 0  # too soon to ask Amazon about A's feed
+
+    def b_dies(ret, feed_id):
+        if ret.return_id == second:
+            raise _Died("the refund check died after B's createFeed")
+        return real_sent(ret, feed_id)
+
+    with monkeypatch.context() as dying:  # a minute on: A settled from getFeeds; B sent, and its sender dies
+        dying.setattr(refunds, "sent", b_dies)
+        while _return(stack, context, second)["refund"]["claimedAt"] is None:
+            try:
+                _check(amazon, timedelta(minutes=3))
+            except _Died:
+                break
+    assert _return(stack, context, second)["refund"]["feedId"] is None
+    for _ in range(3):  # past B's sender's grace: B's feed found in its slot; getFeed settles both
+        _check(amazon, timedelta(minutes=10))
+    for return_id in (first, second):
+        assert _return(stack, context, return_id)["refund"]["status"] in ("submitted", "confirmed")
+    feeds = [key for operation, key in amazon.server.acted if operation == "createFeed"]
+    assert len(feeds) == 2  # one adjustment feed per refund: nobody refunded twice
+    assert list(default_table().query_all(keys.refund_slots())) == []
 
 
 def test_create_feed_is_never_retried_after_a_5xx_and_after_a_429_waits_for_the_budget(
@@ -491,8 +620,8 @@ def test_a_stream_sender_that_died_after_its_claim_is_followed_at_once_by_the_st
     """The fault drill's finding: the stream's sender died between its claim and recording the feed; the
     stream's retry of the same record found the claim, took it for another sender's and left it to the refund
     check's 5-minute grace. The retry comes only once the try before it ended, so there is nobody to wait for:
-    when Amazon lists no feed nobody here recorded, it sends now; when it lists one (the dead try reached
-    createFeed), nothing is sent again and the refund check settles it from Amazon's finances."""
+    died before createFeed, it sends now; died after it (holding the sending slot), nothing is sent again and
+    the refund check settles the slot a minute on."""
     from oms.returns import refunds
     from oms.store.table import to_dynamo
 
@@ -519,9 +648,12 @@ def test_a_stream_sender_that_died_after_its_claim_is_followed_at_once_by_the_st
         assert calls(amazon, "createFeed") == fed + 1 == 1
         heard.apply("FEED_PROCESSING_FINISHED")
         assert _return(stack, context, return_id)["refund"]["status"] == "submitted"
-    else:  # createFeed made the feed before the death: not sent again
+    else:  # createFeed made the feed before the death: not sent again; a minute on, it is found as the refund's
         assert calls(amazon, "createFeed") == fed == 1
         assert _return(stack, context, return_id)["refund"]["status"] == "pending"
+        assert _check(amazon, timedelta(minutes=2))["settled"] == 1
+        assert _return(stack, context, return_id)["refund"]["status"] == "submitted"
+        assert calls(amazon, "createFeed") == 1
 
 
 def test_a_document_upload_that_failed_gives_the_claim_back_for_the_streams_retry(

@@ -398,9 +398,14 @@ def claimed(ret: Return, at: datetime) -> Return:
     return _with_refund(ret, claimed_at=at)
 
 
+def sending(ret: Return, at: datetime) -> Return:
+    """The sender holds its marketplace's sending slot and asks Amazon to create the feed now."""
+    return _with_refund(ret, sending_at=at)
+
+
 def unclaimed(ret: Return) -> Return:
     """The sender stopped before asking Amazon to create the feed: the next try may send it."""
-    return _with_refund(ret, claimed_at=None)
+    return _with_refund(ret, claimed_at=None, sending_at=None)
 
 
 def sent(ret: Return, feed_id: str) -> Return:

@@ -169,6 +169,13 @@ class Refund(ApiModel):
         default=None,
         description="when the sender began sending it to Amazon (a crash after this never resends)",
     )
+    sending_at: UtcDateTime | None = Field(
+        default=None,
+        description=(
+            "when the sender asked Amazon to create the feed, alone in its marketplace (an adjustment feed "
+            "Amazon lists from then on that nobody recorded is this refund's)"
+        ),
+    )
     feed_id: str | None = Field(default=None, description="Amazon's feed that carries the adjustment")
     submitted_at: UtcDateTime | None = None
     confirmed_at: UtcDateTime | None = None

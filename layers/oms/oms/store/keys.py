@@ -661,6 +661,19 @@ def open_refunds() -> KeyQuery:
     return KeyQuery(OPEN_REFUNDS)
 
 
+REFUND_SLOTS = f"{ALL_RETURNS}#REFUNDS#SENDING"
+
+
+def refund_slot_key(marketplace_id: str) -> dict[str, str]:
+    """The marketplace's sending slot: held by the one refund whose createFeed is under way (or whose outcome is
+    not known yet), so an adjustment feed Amazon lists that nobody recorded has exactly one possible owner."""
+    return {PK: REFUND_SLOTS, SK: marketplace_id}
+
+
+def refund_slots() -> KeyQuery:
+    return KeyQuery(REFUND_SLOTS)
+
+
 def refund_feed_key(feed_id: str) -> dict[str, str]:
     """Amazon's adjustment feed -> the return it refunds (FEED_PROCESSING_FINISHED names only the feed)."""
     return {PK: f"FEED#{feed_id}", SK: "REFUND"}
