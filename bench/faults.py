@@ -58,35 +58,56 @@ def main() -> int:
             clean, faulty = clean_run.result(), faulty_run.result()
     differences = fault_drill.differences(clean, faulty)
     twice = fault_drill.sent_twice(faulty)
+    same = "equal"
     rows = [
-        ("orders", args.orders, args.orders),
+        ("orders", args.orders, args.orders, ""),
         *(
-            (entity, len(clean.state.get(entity, [])), len(faulty.state.get(entity, [])))
+            (entity, len(clean.state.get(entity, [])), len(faulty.state.get(entity, [])), same)
             for entity in sorted(set(clean.state) | set(faulty.state))
         ),
         *(
-            (f"Amazon acted: {operation}", sum(clean.acted.get(operation, {}).values()), sum(counts.values()))
+            (
+                f"Amazon acted: {operation}",
+                sum(clean.acted.get(operation, {}).values()),
+                sum(counts.values()),
+                "equal: once per label, package, refund",
+            )
             for operation, counts in sorted(faulty.acted.items())
         ),
         (
             "confirmations sent again for the same package (an edit at Amazon)",
             fault_drill.repeated_confirmations(clean),
             fault_drill.repeated_confirmations(faulty),
+            "",
         ),
-        ("messages in a DLQ", len(clean.dead_letters), len(faulty.dead_letters)),
-        ("labels whose answer was lost, recorded by hand", clean.labels_by_hand, faulty.labels_by_hand),
-        ("seller's requests sent again (5xx, dropped, busy)", clean.seller_retries, faulty.seller_retries),
-        ("seconds (stack start included)", round(clean.seconds), round(faulty.seconds)),
+        ("messages in a DLQ", len(clean.dead_letters), len(faulty.dead_letters), "poison only"),
+        ("labels whose answer was lost, recorded by hand", clean.labels_by_hand, faulty.labels_by_hand, ""),
+        (
+            "seller's requests sent again (5xx, dropped, busy)",
+            clean.seller_retries,
+            faulty.seller_retries,
+            "",
+        ),
+        ("seconds (stack start included)", round(clean.seconds), round(faulty.seconds), ""),
     ]
     print(f"\nbench/faults.py: {args.orders} orders, faults {args.faults:.0%}, seed {args.seed}")
-    print("| | fault-free | with faults |\n| --- | --- | --- |")
-    for name, a, b in rows:
-        print(f"| {name} | {a} | {b} |")
-    print(f"\nstate equal after normalising: {'yes' if not differences else 'NO'}")
+    print("| | fault-free | with faults | goal |\n| --- | --- | --- | --- |")
+    for name, a, b, goal in rows:
+        print(f"| {name} | {a} | {b} | {goal} |")
+    print("\n| check | with faults | goal |\n| --- | --- | --- |")
+    print(
+        f"| state equal after normalising | {'yes' if not differences else f'NO ({len(differences)})'} | yes |"
+    )
+    print(
+        f"| things Amazon acted on twice (a label, a package, a refund) | {sum(len(v) for v in twice.values())} | 0 |"
+    )
+    print(
+        f"| dead letters that are not poison (the fault-free run's DLQs lack them) | {_not_poison(clean, faulty)} | 0 |"
+    )
     for line in differences:
         print(f"  {line}")
-    print(f"sent twice where Amazon acts twice: {json.dumps(twice) if twice else 'none'}")
-    print(f"DLQ messages of the faulty run not in the fault-free run's DLQs: {_not_poison(clean, faulty)}")
+    if twice:
+        print(f"sent twice: {json.dumps(twice)}")
     print("\n| faults injected | count |\n| --- | --- |")
     for kind, count in faulty.faults.items():
         print(f"| {kind} | {count} |")
