@@ -308,11 +308,16 @@ def refund_total(ret: Return) -> Decimal:
 
 
 def adjustment_feed(refund: Refund, *, order_id: str, seller_id: str) -> bytes:
-    """The POST_PAYMENT_ADJUSTMENT_DATA document: one OrderAdjustment message for the order, one AdjustedItem
-    per line with its components (the restocking fee as Amazon's negative RestockingFee component)."""
-    if refund.amount is None:
-        raise ValueError("a refund without an amount cannot be sent")
-    currency = refund.amount.currency_code
+    """The POST_PAYMENT_ADJUSTMENT_DATA document of one refund (message 1)."""
+    return adjustments_feed([(1, refund, order_id)], seller_id=seller_id)
+
+
+def adjustments_feed(messages: Sequence[tuple[int, Refund, str]], *, seller_id: str) -> bytes:
+    """The POST_PAYMENT_ADJUSTMENT_DATA document of several refunds: per (MessageID, refund, order id) one
+    OrderAdjustment message for the order, one AdjustedItem per line with its components (the restocking fee
+    as Amazon's negative RestockingFee component)."""
+    if not messages:
+        raise ValueError("an adjustment feed carries at least one refund")
     envelope = ET.Element("AmazonEnvelope")
     envelope.set("xmlns:xsi", "http://www.w3.org/2001/XMLSchema-instance")
     envelope.set("xsi:noNamespaceSchemaLocation", "amzn-envelope.xsd")
@@ -320,25 +325,29 @@ def adjustment_feed(refund: Refund, *, order_id: str, seller_id: str) -> bytes:
     ET.SubElement(header, "DocumentVersion").text = "1.01"
     ET.SubElement(header, "MerchantIdentifier").text = seller_id
     ET.SubElement(envelope, "MessageType").text = "OrderAdjustment"
-    message = ET.SubElement(envelope, "Message")
-    ET.SubElement(message, "MessageID").text = "1"
-    adjustment = ET.SubElement(message, "OrderAdjustment")
-    ET.SubElement(adjustment, "AmazonOrderID").text = order_id
-    for n, line in enumerate(refund.lines, start=1):
-        item = ET.SubElement(adjustment, "AdjustedItem")
-        ET.SubElement(item, "AmazonOrderItemCode").text = line.order_item_id
-        ET.SubElement(item, "MerchantAdjustmentItemID").text = f"{refund.refund_id}-{n}"
-        ET.SubElement(item, "AdjustmentReason").text = line.adjustment_reason
-        prices = ET.SubElement(item, "ItemPriceAdjustments")
-        parts = [(c.type, money(c.amount)) for c in line.components]
-        if line.restocking_fee:
-            parts.append((RESTOCKING_FEE, -money(line.restocking_fee)))
-        for kind, amount in parts:
-            component = ET.SubElement(prices, "Component")
-            ET.SubElement(component, "Type").text = kind
-            value = ET.SubElement(component, "Amount", currency=currency)
-            value.text = text(amount)
-        ET.SubElement(item, "QuantityCancelled").text = "0"
+    for message_id, refund, order_id in messages:
+        if refund.amount is None:
+            raise ValueError("a refund without an amount cannot be sent")
+        currency = refund.amount.currency_code
+        message = ET.SubElement(envelope, "Message")
+        ET.SubElement(message, "MessageID").text = str(message_id)
+        adjustment = ET.SubElement(message, "OrderAdjustment")
+        ET.SubElement(adjustment, "AmazonOrderID").text = order_id
+        for n, line in enumerate(refund.lines, start=1):
+            item = ET.SubElement(adjustment, "AdjustedItem")
+            ET.SubElement(item, "AmazonOrderItemCode").text = line.order_item_id
+            ET.SubElement(item, "MerchantAdjustmentItemID").text = f"{refund.refund_id}-{n}"
+            ET.SubElement(item, "AdjustmentReason").text = line.adjustment_reason
+            prices = ET.SubElement(item, "ItemPriceAdjustments")
+            parts = [(c.type, money(c.amount)) for c in line.components]
+            if line.restocking_fee:
+                parts.append((RESTOCKING_FEE, -money(line.restocking_fee)))
+            for kind, amount in parts:
+                component = ET.SubElement(prices, "Component")
+                ET.SubElement(component, "Type").text = kind
+                value = ET.SubElement(component, "Amount", currency=currency)
+                value.text = text(amount)
+            ET.SubElement(item, "QuantityCancelled").text = "0"
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(
         envelope, encoding="utf-8", xml_declaration=False
     )
@@ -350,33 +359,57 @@ class ProcessingOutcome(ApiModel):
 
 
 def read_processing_report(document: bytes | str) -> ProcessingOutcome:
-    """Amazon's XML processing report of an adjustment feed: accepted when its one message has no error
-    result; else refused with Amazon's words (ResultMessageCode: ResultDescription)."""
+    """Amazon's XML processing report of a one-message adjustment feed: its message's outcome."""
+    return read_message_outcomes(document, [1])[1]
+
+
+def read_message_outcomes(document: bytes | str, message_ids: Sequence[int]) -> dict[int, ProcessingOutcome]:
+    """Amazon's XML processing report of an adjustment feed, per message: a message with an error result
+    (the Result naming its MessageID) is refused with Amazon's words (ResultMessageCode: ResultDescription);
+    one without is accepted. Refused, every message, when the report cannot be read, names an error of no
+    message of the feed (the envelope's: MessageID 0 or none), processed nothing, or counts more messages
+    with an error than its results name (which ones cannot be told)."""
+
+    def every(reason: str) -> dict[int, ProcessingOutcome]:
+        return {m: ProcessingOutcome(accepted=False, reason=reason) for m in message_ids}
+
     try:
         root = SafeET.fromstring(document)
     except SafeET.ParseError as error:
-        return ProcessingOutcome(
-            accepted=False, reason=f"Amazon's processing report could not be read ({error})"
-        )
+        return every(f"Amazon's processing report could not be read ({error})")
     report = root.find(".//ProcessingReport")
     if report is None:
-        return ProcessingOutcome(accepted=False, reason="Amazon's processing report has no ProcessingReport")
-    errors = [
-        result
-        for result in report.findall("Result")
-        if (result.findtext("ResultCode") or "").strip().lower() == "error"
-    ]
-    if errors:
-        words = [
-            f"{(r.findtext('ResultMessageCode') or '').strip()}: {(r.findtext('ResultDescription') or '').strip()}"
-            for r in errors
-        ]
-        return ProcessingOutcome(accepted=False, reason="; ".join(words))
-    failed = int((report.findtext("ProcessingSummary/MessagesWithError") or "0").strip() or 0)
-    processed = int((report.findtext("ProcessingSummary/MessagesProcessed") or "0").strip() or 0)
-    if failed or processed == 0:
-        return ProcessingOutcome(accepted=False, reason="Amazon processed no adjustment from the feed")
-    return ProcessingOutcome(accepted=True)
+        return every("Amazon's processing report has no ProcessingReport")
+    words: dict[int, list[str]] = {}
+    whole: list[str] = []
+    for result in report.findall("Result"):
+        if (result.findtext("ResultCode") or "").strip().lower() != "error":
+            continue
+        said = (
+            f"{(result.findtext('ResultMessageCode') or '').strip()}: "
+            f"{(result.findtext('ResultDescription') or '').strip()}"
+        )
+        raw = (result.findtext("MessageID") or "").strip()
+        message_id = int(raw) if raw.isdigit() else 0
+        if message_id in message_ids:
+            words.setdefault(message_id, []).append(said)
+        else:
+            whole.append(said)
+    if whole:
+        return every("; ".join(whole))
+    try:
+        failed = int((report.findtext("ProcessingSummary/MessagesWithError") or "0").strip() or 0)
+        processed = int((report.findtext("ProcessingSummary/MessagesProcessed") or "0").strip() or 0)
+    except ValueError:
+        return every("Amazon's processing report has a summary that could not be read")
+    if processed == 0 or failed > len(words):
+        return every("Amazon processed no adjustment from the feed")
+    return {
+        m: ProcessingOutcome(accepted=False, reason="; ".join(words[m]))
+        if m in words
+        else ProcessingOutcome(accepted=True)
+        for m in message_ids
+    }
 
 
 def _with_refund(ret: Return, **changes: object) -> Return:

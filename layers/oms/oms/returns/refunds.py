@@ -4,20 +4,24 @@ settled by the feed's processing report, confirmed by Amazon's finances.
 1. `request_refund` (POST /returns/{returnId}/refund): the refund, pending, written with the return (and an
    open-refund marker, and the order's returns item re-versioned so two returns of one order never together
    refund more than was paid) in one transaction; a retry with the same Idempotency-Key finds it there.
-2. `submit_refund` (the submit_refunds function, from the table's stream; the refund check as backstop):
-   claims the refund (a versioned write), uploads the XML, takes its marketplace's sending slot (one refund
-   at a time between the slot and the feed id written), creates the feed and records the feed id with a
-   feed -> return marker, releasing the slot. When createFeed's answer is lost (a 5xx, a timeout, a death)
-   the slot stays held: an adjustment feed Amazon then lists that nobody recorded can only be that refund's,
-   so it is recorded as its feed; none listed, createFeed made nothing and the refund is sent again. Never
-   two feeds for one refund, and no refund waits behind another's lost answer (decision 102).
-3. `apply_feed_finished` (FEED_PROCESSING_FINISHED) reads the processing report: accepted -> submitted and
-   the return refunded (the refund clock stops); an error -> refused with Amazon's words, kept on the return,
-   which a new POST sends again.
+2. `send_refunds` (the submit_refunds function, when the table's stream shows a refund ready; the refund
+   check as backstop): every refund of a marketplace that is ready (pending, in no feed; a ready marker per
+   refund), the oldest BATCH_CAP, goes in one adjustment feed, one message each. The document uploaded, the
+   marketplace's sending slot (naming every refund of the batch and its MessageID) is taken with each
+   refund's `claimedAt`/`sendingAt` in one transaction (one batch at a time between the slot and the feed id
+   written); createFeed; the feed id on each refund, a feed -> refunds marker and the slot released in one
+   transaction. When createFeed's answer is lost (a 5xx, a timeout, a death) the slot stays held: an
+   adjustment feed Amazon then lists that nobody recorded can only be that batch's, so it is recorded as its
+   feed; none listed, createFeed made nothing and the refunds are ready again. Never two feeds for one
+   refund (decisions 102, 103).
+3. `apply_feed_finished` (FEED_PROCESSING_FINISHED) reads the processing report, each refund by its own
+   message: no error result -> submitted and the return refunded (the refund clock stops); an error ->
+   refused with Amazon's words, kept on the return, which a new POST sends again.
 4. `check_refunds` (schedule): submitted refunds confirmed once Amazon's finances show the refund event;
-   pending ones whose notification was lost settled from getFeed; unsent ones sent; a held slot whose
-   sender is gone settled as above; the rare refund it cannot tell (two feeds nobody recorded in its slot:
-   the seller's own upload) confirmed from finances, or refused after 48 hours with nothing there.
+   pending ones whose notification was lost settled from getFeed; unsent ones sent (one feed per
+   marketplace a run); a held slot whose sender is gone settled as above; the rare refund it cannot tell
+   (two feeds nobody recorded in its slot: the seller's own upload) confirmed from finances, or refused
+   after 48 hours with nothing there.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from oms.amazon.client import SpApiClient, SpApiError
 from oms.amazon.feeds_api import (
+    Feed,
     FeedProcessingFinishedPayload,
     create_feed,
     feeds_since,
@@ -47,12 +52,13 @@ from oms.amazon.notifications import Notification, Outcome
 from oms.amazon.rate_budget import BudgetExhausted, BudgetUnavailable
 from oms.domain.refunds import (
     FEED_TYPE,
+    ProcessingOutcome,
     RefundAsk,
-    adjustment_feed,
+    adjustments_feed,
     claimed,
     confirmed,
     plan_refund,
-    read_processing_report,
+    read_message_outcomes,
     refund_total,
     refused,
     requested,
@@ -80,7 +86,7 @@ CLOCK_SLACK = timedelta(
     minutes=1
 )  # Amazon's clock against ours, when asking for feeds created since an instant
 FINISHED = frozenset({"DONE", "CANCELLED", "FATAL"})
-_WRITER = "claimedBy"  # on the return item only until its next write: which sender's claim it is
+BATCH_CAP = 40  # refunds in one feed: a transaction takes the slot, each return and its ready marker (<= 100)
 
 Change = Callable[[Return], Return | None]
 
@@ -99,32 +105,19 @@ def _open_marker(ret: Return) -> Write:
 
 
 def _change(
-    table: Table,
-    return_id: str,
-    change: Change,
-    extra: Callable[[Return], list[Write]],
-    *,
-    writer: str | None = None,
+    table: Table, return_id: str, change: Change, extra: Callable[[Return], list[Write]]
 ) -> Return | None:
     """Apply `change` to the return with a versioned write (and `extra` writes) in one transaction, reading it
-    again after a collision; None when `change` says there is nothing to do. `writer` (a one-off id) is kept on
-    the item, so a collision with the caller's own write (applied, its answer lost, sent again by the SDK) is
-    known as such: the change was made, by this caller."""
+    again after a collision; None when `change` says there is nothing to do."""
     records = ReturnRecords(table)
     for attempt in range(_ATTEMPTS):
         ret, version = records.read(return_id)
         after = change(ret)
         if after is None:
             return None
-        item = {**return_item(after), **({_WRITER: writer} if writer else {})}
         try:
-            table.transact([Write.put_versioned(item, version), *extra(after)])
+            table.transact([Write.put_versioned(return_item(after), version), *extra(after)])
         except Conflict:
-            if (
-                writer
-                and (table.get(keys.return_key(return_id), consistent=True) or {}).get(_WRITER) == writer
-            ):
-                return after
             back_off(attempt)
             continue
         return after
@@ -154,7 +147,11 @@ def request_refund(
             ret, order, ask, refund_id=refund_id, at=utc_now(), actor=actor, refunded_before=before
         )
         after = requested(ret, refund)
-        writes = [Write.put_versioned(return_item(after), version), _open_marker(after)]
+        writes = [
+            Write.put_versioned(return_item(after), version),
+            _open_marker(after),
+            _ready_marker(order.marketplace_id, after),  # the marketplace's next adjustment feed carries it
+        ]
         if marker:  # two returns of one order refunded at once: the second reads the first's refund
             writes.append(Write.put_versioned(marker, int(marker.get("version", 0))))
         try:
@@ -169,101 +166,113 @@ def request_refund(
 # --- 2. sending -------------------------------------------------------------------------------------
 
 
-def submit_refund(
-    table: Table, client: SpApiClient, return_id: str, *, seller_id: str, sender: str | None = None
-) -> str:
-    """Send the return's pending refund to Amazon once. What happened: "sent", "refused", "nothing" (no
-    pending unsent refund), "waiting" (another refund of its marketplace is being sent: the refund check sends
-    it), "interrupted" (claimed before, or createFeed's answer lost: settled through the slot).
-    `sender`: who sends, when a retry of the same sender is known to come only after the try before it ended
-    (a stream record: Lambda retries a batch once its invocation failed or timed out)."""
+def _ready_marker(marketplace: str, ret: Return) -> Write:
+    """The refund ready to go in the marketplace's next adjustment feed."""
+    assert ret.refund is not None
+    return Write(
+        "Put",
+        item={
+            **keys.refund_ready_key(marketplace, ret.return_id),
+            "entity": "RefundReady",
+            "returnId": ret.return_id,
+            "refundId": ret.refund.refund_id,
+            "requestedAt": iso_z(ret.refund.requested_at or ret.requested_at),
+        },
+    )
+
+
+def _is_ready(ret: Return) -> bool:
+    """Pending and in no feed: neither taken into a batch nor sent."""
+    refund = ret.refund
+    return (
+        refund is not None
+        and refund.status is RefundStatus.PENDING
+        and not refund.feed_id
+        and refund.claimed_at is None
+        and refund.sending_at is None
+    )
+
+
+def send_refunds(
+    table: Table, client: SpApiClient, marketplace: str, *, seller_id: str, sender: str | None = None
+) -> tuple[str, int]:
+    """Send the marketplace's refunds that are ready, the oldest BATCH_CAP of them, as one adjustment feed (one
+    message each). (what happened, how many refunds): "sent", "refused" (createFeed refused the feed: each of
+    them refused), "nothing" (none ready), "waiting" (another batch holds the marketplace's sending slot:
+    nothing written, the next send carries them), "interrupted" (createFeed's answer lost: settled through
+    the slot). `sender`: who sends, when a retry of the same sender is known to come only after the try
+    before it ended (a stream record: Lambda retries a batch once its invocation failed or timed out)."""
     if sender:
-        _retake_dead_claim(table, client, return_id, sender)
-    now = utc_now().replace(microsecond=0)  # as stored (iso_z): the claim read back is this claim
-    outcome = {"claim": "", "marketplace": ""}
-
-    def claim(ret: Return) -> Return | None:
-        refund = ret.refund
-        if refund is None or refund.status is not RefundStatus.PENDING or refund.feed_id:
-            outcome["claim"] = "nothing"
-            return None
-        if refund.claimed_at is not None:
-            outcome["claim"] = "interrupted"
-            return None
-        # read before the claim: a read that fails (throttled) leaves nothing claimed, so the stream's retry
-        # sends it at once instead of leaving it to the refund check's grace period
-        outcome["marketplace"] = (
-            outcome["marketplace"] or OrderRepository(table).get(ret.order_id).marketplace_id
-        )
-        if table.get(keys.refund_slot_key(outcome["marketplace"]), consistent=True) is not None:
-            outcome["claim"] = "waiting"  # nothing written: no stream record, the refund check sends it
-            return None
-        return claimed(ret, now)
-
-    # the claim names its sender: when the SDK's retry of the claim meets the claim itself (applied, its answer
-    # lost), the sender knows it is its own and sends, instead of leaving it as an interrupted sender's for the
-    # refund check's 5-minute grace (found by the fault drill)
-    writer = sender or uuid.uuid4().hex
-    ret = _change(table, return_id, claim, lambda after: [], writer=writer)
-    if ret is None:
-        return outcome["claim"]
-    assert ret.refund is not None and ret.refund.claimed_at is not None
-    marketplace = outcome["marketplace"]
-    refund_id, claim_at = ret.refund.refund_id, ret.refund.claimed_at
-    try:
-        document = upload_feed_document(
-            client, marketplace, adjustment_feed(ret.refund, order_id=ret.order_id, seller_id=seller_id)
-        )
-    except Exception:
-        # createFeed not reached (a dropped connection or a timeout on the document): no feed can exist, so the
-        # claim is given back and the stream's retry sends it, not the refund check 5 minutes on
-        _give_back(table, return_id, refund_id, claim_at)
-        raise
-    slot = _take_slot(table, return_id, refund_id, claim_at, marketplace, writer)
-    if slot is None:
-        return "waiting"
+        _follow_dead_sender(table, client, marketplace, sender)
+    taken = _take_batch(table, client, marketplace, seller_id, sender or uuid.uuid4().hex)
+    if isinstance(taken, str):
+        return taken, 0
+    slot, document = taken
+    returns = [m.return_id for m in slot.members]
     try:
         feed_id = create_feed(client, marketplace, FEED_TYPE, document)
     except (BudgetExhausted, SpApiError) as error:
         definite = isinstance(error, BudgetExhausted) or error.status < 500 or error.operation != "createFeed"
         if not definite:  # a 5xx from createFeed may have made the feed: getFeeds will tell, in a minute
-            logger.error("createFeed failed after it may have run", extra={"returnId": return_id})
+            logger.error("createFeed failed after it may have run", extra={"returnIds": returns})
             _outcome_unknown(table, slot)
-            return "interrupted"
+            return "interrupted", 0
         if isinstance(error, SpApiError) and error.operation == "createFeed" and error.status != 429:
             # Amazon's code, not its message (which may echo what was sent): the message goes to the log
-            logger.warning("createFeed refused", extra={"returnId": return_id, "error": str(error)})
+            logger.warning("createFeed refused", extra={"returnIds": returns, "error": str(error)})
             why = f"Amazon refused the adjustment feed (createFeed {error.status} {error.code})"
-            _finish(
+            now = utc_now()
+            done = _settle_batch(
                 table,
-                return_id,
-                refund_id,
-                lambda r: _if_sending(r, slot, lambda x: refused(x, now, why)),
-                also=[slot.release()],
+                slot,
+                lambda x: (refused(x, now, why), [Write.delete(keys.open_refund_key(x.return_id))]),
             )
-            return "refused"
-        _settle_slot(table, slot, unclaimed, [])
+            return "refused", len(done)
+        _settle_batch(table, slot, lambda x: (unclaimed(x), [_ready_marker(marketplace, x)]))
         raise
     except Exception:
         # createFeed may have been reached (a timeout after sending): the slot stays held, never send twice
-        logger.exception("sending the refund stopped", extra={"returnId": return_id})
+        logger.exception("sending the refunds stopped", extra={"returnIds": returns})
         _outcome_unknown(table, slot)
-        return "interrupted"
+        return "interrupted", 0
     _record_feed(table, slot, feed_id)
-    logger.info("refund sent to Amazon", extra={"returnId": return_id, "feedId": feed_id})
-    return "sent"
+    logger.info("refunds sent to Amazon", extra={"returnIds": returns, "feedId": feed_id})
+    return "sent", len(slot.members)
+
+
+@dataclass(frozen=True)
+class _Member:
+    """One refund of a batch: its message in the feed."""
+
+    return_id: str
+    refund_id: str
+    message_id: int
+
+    def item(self) -> Item:
+        return {"returnId": self.return_id, "refundId": self.refund_id, "messageId": self.message_id}
+
+
+def _members_of(item: Item) -> tuple[_Member, ...]:
+    """The refunds a slot or a feed marker names (written before batches: one refund, message 1)."""
+    listed = item.get("refunds")
+    if listed:
+        return tuple(
+            _Member(str(m["returnId"]), str(m.get("refundId", "")), int(m["messageId"])) for m in listed
+        )
+    return (_Member(str(item["returnId"]), str(item.get("refundId", "")), 1),)
 
 
 @dataclass(frozen=True)
 class _Slot:
-    """A marketplace's sending slot, as read: which refund holds it since when, and whether its sender said
-    createFeed's answer was lost (then getFeeds may be asked a minute on, not after the sender's timeout)."""
+    """A marketplace's sending slot, as read: which batch of refunds holds it since when, and whether its
+    sender said createFeed's answer was lost (then getFeeds may be asked a minute on, not after the sender's
+    timeout)."""
 
     marketplace: str
-    return_id: str
-    refund_id: str
+    members: tuple[_Member, ...]
     sending_at: datetime
     sender: str
+    batch_id: str = ""  # "": a slot taken before batches (one refund), known by its return and instant
     unknown_at: datetime | None = None
 
     @classmethod
@@ -273,10 +282,10 @@ class _Slot:
         unknown = item.get("unknownAt")
         return cls(
             marketplace=str(item["marketplaceId"]),
-            return_id=str(item["returnId"]),
-            refund_id=str(item["refundId"]),
+            members=_members_of(item),
             sending_at=datetime.fromisoformat(str(item["sendingAt"])),
             sender=str(item.get("sender", "")),
+            batch_id=str(item.get("batchId", "")),
             unknown_at=datetime.fromisoformat(str(unknown)) if unknown else None,
         )
 
@@ -285,8 +294,8 @@ class _Slot:
             **keys.refund_slot_key(self.marketplace),
             "entity": "RefundSlot",
             "marketplaceId": self.marketplace,
-            "returnId": self.return_id,
-            "refundId": self.refund_id,
+            "batchId": self.batch_id,
+            "refunds": [m.item() for m in self.members],
             "sendingAt": iso_z(self.sending_at),
             "sender": self.sender,
         }
@@ -294,14 +303,15 @@ class _Slot:
     def names(self, ret: Return) -> bool:
         refund = ret.refund
         return (
-            ret.return_id == self.return_id
-            and refund is not None
-            and refund.refund_id == self.refund_id
+            refund is not None
             and refund.sending_at == self.sending_at
+            and any(m.return_id == ret.return_id and m.refund_id == refund.refund_id for m in self.members)
         )
 
     def _identity(self) -> dict[str, str]:
-        return {"returnId": self.return_id, "sendingAt": iso_z(self.sending_at)}
+        if self.batch_id:
+            return {"batchId": self.batch_id}
+        return {"returnId": self.members[0].return_id, "sendingAt": iso_z(self.sending_at)}
 
     def release(self) -> Write:
         return Write.delete_if(keys.refund_slot_key(self.marketplace), self._identity())
@@ -316,74 +326,156 @@ def _slot(table: Table, marketplace: str) -> _Slot | None:
     return _Slot.read(table.get(keys.refund_slot_key(marketplace), consistent=True))
 
 
-def _take_slot(
-    table: Table, return_id: str, refund_id: str | None, claim: datetime, marketplace: str, writer: str
-) -> _Slot | None:
-    """The marketplace's sending slot for this claimed refund, written with the refund's `sendingAt` in one
-    transaction; None when another refund holds it (the claim is given back: the refund check sends it) or
-    when this claim is no longer the refund's."""
-    at = utc_now().replace(microsecond=0)  # stored to the second (iso_z): the slot and the refund agree
-    wanted = _Slot(marketplace, return_id, refund_id or "", at, writer)
+def _ready_batch(table: Table, marketplace: str) -> list[tuple[Return, int]]:
+    """The marketplace's ready refunds (their returns and versions), oldest request first, at most BATCH_CAP;
+    a marker whose refund is over (refused, confirmed, replaced) is deleted."""
+    markers = sorted(
+        table.query_all(keys.refunds_ready(marketplace)),
+        key=lambda m: (str(m.get("requestedAt", "")), str(m["returnId"])),
+    )
     records = ReturnRecords(table)
-    for attempt in range(_ATTEMPTS):
-        ret, version = records.read(return_id)
-        refund = ret.refund
-        held = _slot(table, marketplace)
-        if held is not None and held.sender == writer and held.names(ret):
-            return held  # this very write, applied, its answer lost and sent again by the SDK
+    batch: list[tuple[Return, int]] = []
+    for marker in markers:
+        if len(batch) >= BATCH_CAP:
+            break
+        return_id = str(marker["returnId"])
+        try:
+            ret, version = records.read(return_id)
+        except NotFound:
+            ret, version = None, 0
+        if ret is not None and _is_ready(ret):
+            batch.append((ret, version))
+            continue
+        refund = ret.refund if ret is not None else None
         if (
             refund is None
-            or refund.refund_id != refund_id
+            or refund.refund_id != marker.get("refundId")
             or refund.status is not RefundStatus.PENDING
-            or refund.claimed_at != claim
-            or refund.sending_at is not None
-            or refund.feed_id
         ):
-            return None  # the claim was given back meanwhile (a refund check past its grace): nothing sent
-        if held is not None:
-            _give_back(table, return_id, refund_id, claim)
-            return None
-        item = {**return_item(sending(ret, at)), _WRITER: writer}
+            with contextlib.suppress(Conflict):  # a new refund of the return wrote its own marker meanwhile
+                table.transact(
+                    [
+                        Write.delete_if(
+                            keys.refund_ready_key(marketplace, return_id),
+                            {"refundId": marker.get("refundId")},
+                        )
+                    ]
+                )
+    return batch
+
+
+def _take_batch(
+    table: Table, client: SpApiClient, marketplace: str, seller_id: str, writer: str
+) -> tuple[_Slot, str] | str:
+    """The marketplace's sending slot taken for its ready refunds, each claimed (`claimedAt` = `sendingAt`)
+    and its ready marker deleted, in one transaction; with the feed document already uploaded (a document no
+    feed names is nothing). "waiting" when another batch holds the slot, "nothing" when none is ready."""
+    for attempt in range(_ATTEMPTS):
+        if _slot(table, marketplace) is not None:
+            # nothing written: the next send (the stream's next record, the check) carries them
+            return "waiting"
+        batch = _ready_batch(table, marketplace)
+        if not batch:
+            return "nothing"
+        at = utc_now().replace(microsecond=0)  # stored to the second (iso_z): the slot and the refunds agree
+        members = tuple(
+            _Member(ret.return_id, str(ret.refund.refund_id if ret.refund else ""), n)
+            for n, (ret, _) in enumerate(batch, start=1)
+        )
+        slot = _Slot(marketplace, members, at, writer, batch_id=uuid.uuid4().hex)
+        messages = [
+            (m.message_id, ret.refund, ret.order_id) for m, (ret, _) in zip(members, batch, strict=True)
+        ]
+        document = upload_feed_document(
+            client,
+            marketplace,
+            adjustments_feed([(n, r, o) for n, r, o in messages if r], seller_id=seller_id),
+        )
+        writes = [Write.put_new(slot.item())]
+        for ret, version in batch:
+            writes.append(Write.put_versioned(return_item(sending(claimed(ret, at), at)), version))
+            writes.append(Write.delete(keys.refund_ready_key(marketplace, ret.return_id)))
         try:
-            table.transact([Write.put_versioned(item, version), Write.put_new(wanted.item())])
+            table.transact(writes)
         except Conflict:
+            held = _slot(table, marketplace)
+            if held is not None and held.batch_id == slot.batch_id:
+                return slot, document  # this very write, applied, its answer lost and sent again by the SDK
             back_off(attempt)
             continue
-        return wanted
-    raise Busy(f"return {return_id} is changing too fast; try again")
+        return slot, document
+    raise Busy(f"the refunds of {marketplace} are changing too fast; the next send carries them")
 
 
-def _if_sending(ret: Return, slot: _Slot, change: Callable[[Return], Return]) -> Return | None:
-    """The change, when the return's refund is still pending in this slot with no feed recorded."""
+def _in_flight(ret: Return, slot: _Slot) -> bool:
+    """The return's refund is still pending in this slot with no feed recorded."""
     refund = ret.refund
-    if refund is None or refund.status is not RefundStatus.PENDING or refund.feed_id or not slot.names(ret):
-        return None
-    return change(ret)
-
-
-def _settle_slot(
-    table: Table, slot: _Slot, change: Callable[[Return], Return], extra: Sequence[Write]
-) -> Return | None:
-    """The slot's refund changed and the slot released in one transaction; the slot alone released when its
-    refund moved on some other way (it must never stay held: every refund of the marketplace waits on it)."""
-    after = _change(
-        table, slot.return_id, lambda r: _if_sending(r, slot, change), lambda a: [*extra, slot.release()]
+    return (
+        refund is not None
+        and refund.status is RefundStatus.PENDING
+        and not refund.feed_id
+        and slot.names(ret)
     )
-    if after is None:
-        with contextlib.suppress(Conflict):  # released already
-            table.transact([slot.release()])
-    return after
 
 
-def _record_feed(table: Table, slot: _Slot, feed_id: str) -> Return | None:
+Settle = Callable[[Return], tuple[Return, list[Write]]]
+
+
+def _settle_batch(
+    table: Table, slot: _Slot, change: Settle, extra: Sequence[Write] = (), *, without_slot: bool = False
+) -> list[Return]:
+    """Each refund of the slot's batch still in flight in it changed (with the writes `change` adds for it),
+    `extra` written and the slot released, in one transaction (at most 2 x BATCH_CAP + 2 items); the slot
+    alone released when none is left (it must never stay held: every refund of the marketplace waits on it).
+    `without_slot`: the change holds even when the slot is no longer this batch's (a feed id Amazon gave)."""
+    records = ReturnRecords(table)
+    holding = True
+    for attempt in range(_ATTEMPTS):
+        writes: list[Write] = []
+        changed: list[Return] = []
+        for member in slot.members:
+            try:
+                ret, version = records.read(member.return_id)
+            except NotFound:
+                continue
+            if not _in_flight(ret, slot):
+                continue
+            after, more = change(ret)
+            writes += [Write.put_versioned(return_item(after), version), *more]
+            changed.append(after)
+        if not changed:
+            if extra:
+                table.transact(list(extra))
+            with contextlib.suppress(Conflict):  # released already
+                table.transact([slot.release()])
+            return []
+        try:
+            table.transact([*writes, *extra, *([slot.release()] if holding else [])])
+        except Conflict:
+            held = _slot(table, slot.marketplace)
+            if held is None or held.batch_id != slot.batch_id or held.sending_at != slot.sending_at:
+                if not without_slot:
+                    return []  # settled some other way meanwhile
+                holding = False
+            back_off(attempt)
+            continue
+        return changed
+    raise Busy(f"the refunds of {slot.marketplace} are changing too fast; the refund check settles them")
+
+
+def _record_feed(table: Table, slot: _Slot, feed_id: str) -> list[Return]:
+    """The feed id on every refund of the batch, the feed marker (feed -> each refund and its MessageID) and
+    the slot released, in one transaction."""
     marker = {
         **keys.refund_feed_key(feed_id),
         "entity": "RefundFeed",
         "feedId": feed_id,
-        "returnId": slot.return_id,
-        "refundId": slot.refund_id,
+        "marketplaceId": slot.marketplace,
+        "refunds": [m.item() for m in slot.members],
     }
-    return _settle_slot(table, slot, lambda x: sent(x, feed_id), [Write("Put", item=marker)])
+    return _settle_batch(
+        table, slot, lambda x: (sent(x, feed_id), []), [Write("Put", item=marker)], without_slot=True
+    )
 
 
 def _outcome_unknown(table: Table, slot: _Slot) -> None:
@@ -399,10 +491,11 @@ def _resolve(
     table: Table, client: SpApiClient, slot: _Slot, now: datetime, *, sender_gone: bool
 ) -> str | None:
     """A held slot whose createFeed answer was lost: Amazon's list of adjustment feeds since the slot was taken
-    says what happened, since no other refund here could create one meanwhile. None: too soon to ask (its
-    sender may be at work, or Amazon may not list a feed made a moment ago); "given back": no feed nobody recorded, so createFeed made none (sent again now);
-    "found": exactly one, recorded as the refund's feed; "unknown": more than one (the seller's own upload
-    among them), each marked as nobody's, the refund left to Amazon's finances."""
+    says what happened, since no other batch here could create one meanwhile. None: too soon to ask (its
+    sender may be at work, or Amazon may not list a feed made a moment ago); "given back": no feed nobody
+    recorded, so createFeed made none (the batch's refunds are ready again); "found": exactly one, recorded as
+    the batch's feed; "unknown": more than one (the seller's own upload among them), each marked as nobody's,
+    the batch's refunds left to Amazon's finances."""
     # getFeeds is asked no sooner than a minute after createFeed, so a feed just made is surely listed (a feed
     # missed would be sent twice); a sender that said nothing may still be at work until its grace is over
     if slot.unknown_at or sender_gone:
@@ -411,19 +504,20 @@ def _resolve(
         ready = now - slot.sending_at > CLAIM_GRACE
     if not ready:
         return None
+    returns = [m.return_id for m in slot.members]
     strays = _strays(table, client, slot)
     if not strays:
-        _settle_slot(table, slot, unclaimed, [])
-        logger.info("createFeed made no feed: the refund is sent again", extra={"returnId": slot.return_id})
+        _settle_batch(table, slot, lambda x: (unclaimed(x), [_ready_marker(slot.marketplace, x)]))
+        logger.info("createFeed made no feed: the refunds are sent again", extra={"returnIds": returns})
         return "given back"
     if len(strays) == 1:
         _record_feed(table, slot, strays[0])
-        logger.info("the feed whose answer was lost", extra={"returnId": slot.return_id, "feedId": strays[0]})
+        logger.info("the feed whose answer was lost", extra={"returnIds": returns, "feedId": strays[0]})
         return "found"
     _release_as_nobodys(table, slot, strays)
     logger.warning(
-        "adjustment feeds nobody here recorded: the refund waits for Amazon's finances",
-        extra={"returnId": slot.return_id, "feedIds": strays},
+        "adjustment feeds nobody here recorded: the refunds wait for Amazon's finances",
+        extra={"returnIds": returns, "feedIds": strays},
     )
     return "unknown"
 
@@ -443,53 +537,37 @@ def _release_as_nobodys(table: Table, slot: _Slot, strays: list[str]) -> None:
         table.transact([*marks[:90], slot.release()])
 
 
-def _retake_dead_claim(table: Table, client: SpApiClient, return_id: str, sender: str) -> None:
-    """A claim this same sender left (its try died between the claim and recording the feed: a timeout, an
-    out-of-memory kill) has no sender alive any more, so the refund check's grace is not needed: died before
-    the slot, createFeed was never reached and the claim is given back; died holding the slot, the slot is
-    settled from Amazon's list of feeds (a minute after createFeed at the soonest: else the refund check)."""
-    item = table.get(keys.return_key(return_id), consistent=True) or {}
-    refund = item.get("refund") or {}
-    if item.get(_WRITER) != sender or not refund.get("claimedAt") or refund.get("feedId"):
+def _follow_dead_sender(table: Table, client: SpApiClient, marketplace: str, sender: str) -> None:
+    """A slot this same sender holds was left by its try that died between taking it and recording the feed (a
+    timeout, an out-of-memory kill): there is no sender alive to wait for, so it is settled from Amazon's list
+    of feeds a minute after createFeed (else marked so that the refund check asks a minute on, not five)."""
+    slot = _slot(table, marketplace)
+    if slot is None or slot.sender != sender:
         return
-    ret = ReturnRecords(table).get(return_id)
-    if ret.refund is None or ret.refund.claimed_at is None:
-        return
-    claim, refund_id = ret.refund.claimed_at, ret.refund.refund_id
-    marketplace = OrderRepository(table).get(ret.order_id).marketplace_id
-    if ret.refund.sending_at is not None:
-        slot = _slot(table, marketplace)
+    if _resolve(table, client, slot, utc_now(), sender_gone=True) is None and slot.unknown_at is None:
+        _outcome_unknown(table, slot)
+
+
+def _give_back(
+    table: Table, return_id: str, refund_id: str | None, claim: datetime, marketplace: str
+) -> None:
+    """The refund's claim made at `claim` released (ready again), if it is still that claim of that refund and
+    it never took the sending slot (a claim made before batches, whose sender stopped before createFeed)."""
+
+    def back(ret: Return) -> Return | None:
+        refund = ret.refund
         if (
-            slot is not None
-            and slot.names(ret)
-            and _resolve(table, client, slot, utc_now(), sender_gone=True) is None
-            and slot.unknown_at is None
+            refund is None
+            or refund.refund_id != refund_id
+            or refund.status is not RefundStatus.PENDING
+            or refund.claimed_at != claim
+            or refund.sending_at is not None
+            or refund.feed_id
         ):
-            _outcome_unknown(table, slot)  # its sender is gone: the refund check asks a minute on, not five
-        return
-    if not _no_stray_feed(table, client, marketplace, claim):
-        return  # another refund's slot is being settled: the refund check gives this claim back after it
-    logger.info("a claim this sender left when it died is given back", extra={"returnId": return_id})
-    _give_back(table, return_id, refund_id, claim)
+            return None
+        return unclaimed(ret)
 
-
-def _give_back(table: Table, return_id: str, refund_id: str | None, claim: datetime) -> None:
-    """The refund's claim made at `claim` released, if it is still that claim of that refund and it never took
-    the sending slot."""
-    _change(
-        table,
-        return_id,
-        lambda r: _if_ours(
-            r,
-            refund_id,
-            lambda x: (
-                unclaimed(x)
-                if x.refund and x.refund.claimed_at == claim and x.refund.sending_at is None
-                else x
-            ),
-        ),
-        lambda after: [],
-    )
+    _change(table, return_id, back, lambda after: [_ready_marker(marketplace, after)])
 
 
 def _if_ours(ret: Return, refund_id: str | None, change: Callable[[Return], Return]) -> Return | None:
@@ -552,31 +630,68 @@ def apply_feed_finished(table: Table, client: SpApiClient, envelope: Notificatio
     return Outcome.APPLIED if changed else Outcome.DUPLICATE
 
 
+def _settles(refund_id: str, change: Callable[[Return], Return]) -> Change:
+    return lambda ret: _if_ours(ret, refund_id, change)
+
+
+def _refusal(at: datetime, why: str) -> Callable[[Return], Return]:
+    return lambda ret: refused(ret, at, why)
+
+
+def _none(after: Return) -> list[Write]:
+    return []
+
+
 def settle_feed(
     table: Table, client: SpApiClient, marker: Item, *, processing_status: str, report_document_id: str | None
-) -> bool:
-    """Submitted or refused by the feed's outcome; False when the refund was settled before."""
-    return_id, refund_id, feed_id = marker["returnId"], marker["refundId"], marker["feedId"]
-    ret = ReturnRecords(table).get(return_id)
-    if ret.refund is None or ret.refund.feed_id != feed_id or ret.refund.status is not RefundStatus.PENDING:
-        return False
+) -> int:
+    """Each refund the feed carries submitted or refused by its own message's outcome in the processing
+    report; how many were settled now (0: all of them were settled before)."""
+    feed_id = str(marker["feedId"])
+    members = _members_of(marker)
+    records = ReturnRecords(table)
+    pending: list[tuple[_Member, Return]] = []
+    for member in members:
+        try:
+            ret = records.get(member.return_id)
+        except NotFound:
+            continue
+        refund = ret.refund
+        if (
+            refund is not None
+            and refund.refund_id == member.refund_id
+            and refund.feed_id == feed_id
+            and refund.status is RefundStatus.PENDING
+        ):
+            pending.append((member, ret))
+    if not pending:
+        return 0
+    message_ids = [m.message_id for m in members]
     if processing_status == "DONE" and report_document_id:
-        marketplace = OrderRepository(table).get(ret.order_id).marketplace_id
-        report = read_processing_report(read_feed_document(client, marketplace, report_document_id))
-        accepted, reason = report.accepted, report.reason
+        marketplace = str(
+            marker.get("marketplaceId") or OrderRepository(table).get(pending[0][1].order_id).marketplace_id
+        )
+        outcomes = read_message_outcomes(
+            read_feed_document(client, marketplace, report_document_id), message_ids
+        )
     else:
-        accepted, reason = False, f"Amazon did not process the adjustment feed ({processing_status})"
+        why = f"Amazon did not process the adjustment feed ({processing_status})"
+        outcomes = {m: ProcessingOutcome(accepted=False, reason=why) for m in message_ids}
     now = utc_now()
-    if accepted:
-        after = _change(
-            table, return_id, lambda r: _if_ours(r, refund_id, lambda x: submitted(x, now)), lambda a: []
-        )
-    else:
-        why = reason or "Amazon refused the adjustment"
-        after = _finish(
-            table, return_id, refund_id, lambda r: _if_ours(r, refund_id, lambda x: refused(x, now, why))
-        )
-    return after is not None
+    settled = 0
+    for member, ret in pending:
+        outcome = outcomes[member.message_id]
+        if outcome.accepted:
+            after = _change(
+                table, ret.return_id, _settles(member.refund_id, lambda x: submitted(x, now)), _none
+            )
+        else:
+            why = outcome.reason or "Amazon refused the adjustment"
+            after = _finish(
+                table, ret.return_id, member.refund_id, _settles(member.refund_id, _refusal(now, why))
+            )
+        settled += after is not None
+    return settled
 
 
 # --- 4. the check -----------------------------------------------------------------------------------
@@ -585,25 +700,30 @@ def settle_feed(
 def check_refunds(
     table: Table, client: SpApiClient, *, seller_id: str, now: datetime | None = None
 ) -> dict[str, int]:
-    """One pass over the open refunds (see the module's docstring); stops early when the budget runs dry."""
+    """One pass over the open refunds (see the module's docstring), then one adjustment feed per marketplace
+    with refunds ready; stops early when the budget runs dry."""
     now = now or utc_now()
     counts = {"checked": 0, "confirmed": 0, "settled": 0, "sent": 0, "refused": 0}
     records = ReturnRecords(table)
+    to_send: set[str] = set()  # marketplaces with a refund ready long enough (or given back): the check sends
+    feeds: dict[str, Feed] = {}  # getFeed once per feed in a run, however many refunds it carries
     try:
         _sweep_slots(table, client, now)
     except Exception as error:  # the refunds' own checks go on; the next run sweeps again
         logger.warning(
             "the sending slots could not be swept", extra={"error": f"{type(error).__name__}: {error}"}
         )
+    spent = False
     for marker in table.query_all(keys.open_refunds()):
         counts["checked"] += 1
         return_id = marker["returnId"]
         try:
             ret = records.get(return_id)
-            counts[_check_one(table, client, ret, seller_id=seller_id, now=now)] += 1
+            counts[_check_one(table, client, ret, now=now, to_send=to_send, feeds=feeds)] += 1
         except BudgetExhausted as error:
             if not isinstance(error, BudgetUnavailable):
                 logger.info("refund check stops: the rate budget is spent until the next run")
+                spent = True
                 break
             counts["failed"] = counts.get("failed", 0) + 1  # its table failed this once: the next return
             logger.warning(
@@ -616,6 +736,18 @@ def check_refunds(
                 "refund check of a return failed",
                 extra={"returnId": return_id, "error": f"{type(error).__name__}: {error}"},
             )
+    for marketplace in sorted(to_send) if not spent else []:
+        try:
+            outcome, count = send_refunds(table, client, marketplace, seller_id=seller_id)
+        except Exception as error:  # throttled, the budget spent, a dropped connection: the next run sends
+            counts["failed"] = counts.get("failed", 0) + 1
+            logger.warning(
+                "the refunds ready could not be sent",
+                extra={"marketplaceId": marketplace, "error": f"{type(error).__name__}: {error}"},
+            )
+            continue
+        if outcome in ("sent", "refused"):
+            counts[outcome] += count
     if counts.get("failed"):
         metrics.add_metric(name="RefundChecksFailed", unit=MetricUnit.Count, value=counts["failed"])
     logger.info("refunds checked", extra=counts)
@@ -630,7 +762,15 @@ def _no_stray_feed(table: Table, client: SpApiClient, marketplace: str, since: d
     return all(table.get(keys.refund_feed_key(feed.feed_id), consistent=True) is not None for feed in feeds)
 
 
-def _check_one(table: Table, client: SpApiClient, ret: Return, *, seller_id: str, now: datetime) -> str:
+def _check_one(
+    table: Table,
+    client: SpApiClient,
+    ret: Return,
+    *,
+    now: datetime,
+    to_send: set[str],
+    feeds: dict[str, Feed],
+) -> str:
     refund = ret.refund
     if refund is None or refund.status in (RefundStatus.REFUSED, RefundStatus.CONFIRMED):
         table.transact([Write.delete(keys.open_refund_key(ret.return_id))])
@@ -643,9 +783,10 @@ def _check_one(table: Table, client: SpApiClient, ret: Return, *, seller_id: str
             if resolved is None:
                 return "checked"  # its sender may still be at work
             if resolved == "given back":
-                return _send(table, client, ret.return_id, seller_id)
+                to_send.add(marketplace)
+                return "checked"
             return _check_one(
-                table, client, ReturnRecords(table).get(ret.return_id), seller_id=seller_id, now=now
+                table, client, ReturnRecords(table).get(ret.return_id), now=now, to_send=to_send, feeds=feeds
             )
     if refund.status is RefundStatus.SUBMITTED or (refund.claimed_at is not None and not refund.feed_id):
         since = refund.claimed_at or refund.requested_at or ret.requested_at
@@ -655,13 +796,14 @@ def _check_one(table: Table, client: SpApiClient, ret: Return, *, seller_id: str
             return "confirmed"
         if (
             refund.status is RefundStatus.PENDING
+            and refund.claimed_at is not None
             and refund.sending_at is None
             and now - since > CLAIM_GRACE
             and _no_stray_feed(table, client, marketplace, since)
-        ):  # the sender stopped before it took the slot: nothing reached Amazon, send it now
-            if refund.claimed_at is not None:
-                _give_back(table, ret.return_id, refund.refund_id, refund.claimed_at)
-            return _send(table, client, ret.return_id, seller_id)
+        ):  # a claim made before batches whose sender stopped before createFeed: nothing reached Amazon
+            _give_back(table, ret.return_id, refund.refund_id, refund.claimed_at, marketplace)
+            to_send.add(marketplace)
+            return "checked"
         if refund.status is RefundStatus.PENDING and now - since > FINANCES_WAIT:
             reason = (
                 "sending to Amazon was interrupted and no refund showed in Amazon's finances within 48 hours: "
@@ -671,7 +813,8 @@ def _check_one(table: Table, client: SpApiClient, ret: Return, *, seller_id: str
             return "refused"
         return "checked"
     if refund.feed_id:  # pending: the notification may be lost, ask Amazon how the feed went
-        feed = get_feed(client, marketplace, refund.feed_id)
+        feed = feeds.get(refund.feed_id) or get_feed(client, marketplace, refund.feed_id)
+        feeds[refund.feed_id] = feed
         if feed.processing_status in FINISHED:
             marker = table.get(keys.refund_feed_key(refund.feed_id), consistent=True)
             if marker and settle_feed(
@@ -683,17 +826,17 @@ def _check_one(table: Table, client: SpApiClient, ret: Return, *, seller_id: str
             ):
                 return "settled"
         return "checked"
-    if now - (refund.requested_at or now) > UNSENT_AFTER:
-        return _send(table, client, ret.return_id, seller_id)
+    if _is_ready(ret) and now - (refund.requested_at or now) > UNSENT_AFTER:
+        # not sent by the stream by now: the check sends the marketplace's ready refunds (a refund recorded
+        # before batches has no ready marker yet: written here)
+        if table.get(keys.refund_ready_key(marketplace, ret.return_id), consistent=True) is None:
+            table.transact([_ready_marker(marketplace, ret)])
+        to_send.add(marketplace)
     return "checked"
 
 
-def _send(table: Table, client: SpApiClient, return_id: str, seller_id: str) -> str:
-    return "sent" if submit_refund(table, client, return_id, seller_id=seller_id) == "sent" else "checked"
-
-
 def _sweep_slots(table: Table, client: SpApiClient, now: datetime) -> None:
-    """A slot whose refund moved on without releasing it (a write lost between the two) would keep every
+    """A slot whose refunds moved on without releasing it (a write lost between the two) would keep every
     refund of its marketplace waiting: released once its sender's grace is over, any feed nobody recorded in
     it marked as nobody's (it cannot be told whose)."""
     records = ReturnRecords(table)
@@ -701,23 +844,29 @@ def _sweep_slots(table: Table, client: SpApiClient, now: datetime) -> None:
         slot = _Slot.read(item)
         if slot is None or now - slot.sending_at <= CLAIM_GRACE:
             continue
-        try:
-            ret: Return | None = records.get(slot.return_id)
-        except NotFound:
-            ret = None
-        if ret is not None and slot.names(ret) and ret.refund and ret.refund.status is RefundStatus.PENDING:
-            continue  # its refund's own check settles it
-        logger.warning("a sending slot left held is released", extra={"returnId": slot.return_id})
+        in_flight = False
+        for member in slot.members:
+            try:
+                in_flight = _in_flight(records.get(member.return_id), slot)
+            except NotFound:
+                in_flight = False
+            if in_flight:
+                break
+        if in_flight:
+            continue  # its refunds' own checks settle it
+        logger.warning(
+            "a sending slot left held is released", extra={"returnIds": [m.return_id for m in slot.members]}
+        )
         _release_as_nobodys(table, slot, _strays(table, client, slot))
 
 
 # --- the stream ---------------------------------------------------------------------------------------
 
 
-def refunds_to_send(records: list[Mapping[str, Any]]) -> list[tuple[str, str]]:
-    """(return id, the first record's sequence number) for each return in the batch whose new image holds a
-    pending refund not yet claimed, in stream order."""
-    found: dict[str, str] = {}
+def refunds_to_send(records: list[Mapping[str, Any]]) -> list[tuple[str, str, str]]:
+    """(return id, order id, the first record's sequence number) for each return in the batch whose new image
+    holds a pending refund not yet claimed, in stream order."""
+    found: dict[str, tuple[str, str]] = {}
     for record in records:
         image = from_dynamo(record.get("dynamodb", {}).get("NewImage") or {})
         refund = image.get("refund") or {}
@@ -727,24 +876,43 @@ def refunds_to_send(records: list[Mapping[str, Any]]) -> list[tuple[str, str]]:
             and not refund.get("feedId")
             and not refund.get("claimedAt")
         ):
-            found.setdefault(str(image["returnId"]), str(record["dynamodb"]["SequenceNumber"]))
-    return list(found.items())
+            found.setdefault(
+                str(image["returnId"]), (str(image["orderId"]), str(record["dynamodb"]["SequenceNumber"]))
+            )
+    return [(return_id, order_id, sequence) for return_id, (order_id, sequence) in found.items()]
 
 
 def send_from_stream(
     table: Table, client: SpApiClient, records: list[Mapping[str, Any]], *, seller_id: str
 ) -> str | None:
-    """Send each pending refund of the batch; the sequence number to retry from when one cannot be sent now
-    (throttled: the stream retries it, and the refund check is the backstop), else None."""
-    for return_id, sequence in refunds_to_send(records):
+    """The batch's records of refunds made ready only say which marketplaces have something to send: each of
+    them sends what is ready now, as one feed. The sequence number to retry from when a marketplace's send
+    failed (throttled: the stream retries it, and the refund check is the backstop), else None."""
+    firsts: dict[str, str] = {}  # marketplace -> its first record in the batch (who sends, for a retry)
+    markets: dict[str, str] = {}
+    for return_id, order_id, sequence in refunds_to_send(records):
         try:
-            outcome = submit_refund(
-                table, client, return_id, seller_id=seller_id, sender=f"stream:{return_id}:{sequence}"
+            if order_id not in markets:
+                markets[order_id] = OrderRepository(table).get(order_id).marketplace_id
+        except Exception:
+            logger.exception(
+                "a refund's marketplace could not be read; the batch is retried",
+                extra={"returnId": return_id},
+            )
+            return refunds_to_send(records)[0][2]
+        firsts.setdefault(markets[order_id], sequence)
+    for marketplace, sequence in firsts.items():
+        try:
+            outcome, count = send_refunds(
+                table, client, marketplace, seller_id=seller_id, sender=f"stream:{marketplace}:{sequence}"
             )
         except Exception:
             logger.exception(
-                "a refund could not be sent now; retried from its record", extra={"returnId": return_id}
+                "the refunds ready could not be sent now; retried from the record",
+                extra={"marketplaceId": marketplace},
             )
             return sequence
-        logger.info("refund send", extra={"returnId": return_id, "outcome": outcome})
+        logger.info(
+            "refunds send", extra={"marketplaceId": marketplace, "outcome": outcome, "refunds": count}
+        )
     return None

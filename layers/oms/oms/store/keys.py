@@ -661,12 +661,25 @@ def open_refunds() -> KeyQuery:
     return KeyQuery(OPEN_REFUNDS)
 
 
+REFUNDS_READY = f"{ALL_RETURNS}#REFUNDS#READY"
+
+
+def refund_ready_key(marketplace_id: str, return_id: str) -> dict[str, str]:
+    """A marker per refund pending and not yet taken into a feed, by marketplace: what the next adjustment feed
+    of the marketplace carries (written with the refund, deleted in the transaction that takes it)."""
+    return {PK: f"{REFUNDS_READY}#{marketplace_id}", SK: return_id}
+
+
+def refunds_ready(marketplace_id: str) -> KeyQuery:
+    return KeyQuery(f"{REFUNDS_READY}#{marketplace_id}")
+
+
 REFUND_SLOTS = f"{ALL_RETURNS}#REFUNDS#SENDING"
 
 
 def refund_slot_key(marketplace_id: str) -> dict[str, str]:
-    """The marketplace's sending slot: held by the one refund whose createFeed is under way (or whose outcome is
-    not known yet), so an adjustment feed Amazon lists that nobody recorded has exactly one possible owner."""
+    """The marketplace's sending slot: held by the one batch of refunds whose createFeed is under way (or whose
+    outcome is not known yet), so an adjustment feed Amazon lists that nobody recorded has one possible owner."""
     return {PK: REFUND_SLOTS, SK: marketplace_id}
 
 
@@ -675,7 +688,8 @@ def refund_slots() -> KeyQuery:
 
 
 def refund_feed_key(feed_id: str) -> dict[str, str]:
-    """Amazon's adjustment feed -> the return it refunds (FEED_PROCESSING_FINISHED names only the feed)."""
+    """Amazon's adjustment feed -> the refunds it carries, each with its MessageID (FEED_PROCESSING_FINISHED
+    names only the feed)."""
     return {PK: f"FEED#{feed_id}", SK: "REFUND"}
 
 
