@@ -63,14 +63,14 @@ class Heard:
     def apply(self, kind: str, count: int = 1, timeout: float = 10.0) -> list[dict]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            found = [json.loads(t) for t in self.texts if json.loads(t)["notificationType"] == kind]
+            found = [json.loads(t) for t in self.texts if json.loads(t).get("notificationType") == kind]
             if len(found) >= count:
                 for document in found[:count]:
                     contract.validate_notification(document)  # the official schema of its type
                     event = load_event("ingest_notifications/feed_finished.json")
                     event["Records"][0]["body"] = json.dumps(document)
                     assert self.ingest.lambda_handler(event, LambdaContext()) == {"batchItemFailures": []}
-                self.texts[:] = [t for t in self.texts if json.loads(t)["notificationType"] != kind]
+                self.texts[:] = [t for t in self.texts if json.loads(t).get("notificationType") != kind]
                 return found[:count]
             time.sleep(0.05)
         raise AssertionError(f"no {kind} within {timeout}s: {self.texts}")
@@ -421,8 +421,8 @@ def test_two_feeds_nobody_recorded_in_a_dead_senders_slot_wait_for_finances_then
     assert calls(amazon, "createFeed") == 2
 
 
-def _second_return(stack, context, amazon) -> str:
-    """Another buyer's order shipped and returned: a second refund for the same marketplace."""
+def _second_return(stack, context, amazon, n: int = 5) -> str:
+    """Another buyer's order shipped and returned: a second (or further) refund for the same marketplace."""
     order_id = amazon.marketplace.place_order([Wanted(SKU, 2)])
     line = amazon.marketplace.snapshot(order_id).lines[0]
     amazon.marketplace.confirm_shipment(
@@ -432,7 +432,7 @@ def _second_return(stack, context, amazon) -> str:
             "packageDetail": {
                 "packageReferenceId": "1",
                 "carrierCode": "UPS",
-                "trackingNumber": "1Z999AA10123456785",
+                "trackingNumber": f"1Z999AA1012345678{n}",
                 "shipDate": datetime.now(UTC).isoformat(),
                 "orderItems": [{"orderItemId": line.order_item_id, "quantity": 2}],
             },
@@ -695,3 +695,148 @@ def test_a_document_upload_that_failed_gives_the_claim_back_for_the_streams_retr
     assert calls(amazon, "createFeed") == 1
     heard.apply("FEED_PROCESSING_FINISHED")
     assert _return(stack, context, return_id)["refund"]["status"] == "submitted"
+
+
+# --- batches: one adjustment feed carries every refund of the marketplace that is ready ----------------------
+
+
+def _refunds_asked(stack, context, amazon, shipped, count: int) -> list[str]:
+    """`count` buyers' orders returned and their refunds asked for, oldest first, before anything is sent."""
+    return_ids = [_received_return(stack, context, shipped)]
+    return_ids += [_second_return(stack, context, amazon, n) for n in range(5, 4 + count)]
+    for return_id in return_ids:
+        assert call_api(stack, context, "POST", f"/returns/{return_id}/refund", {})[0] == 202
+    return return_ids
+
+
+def _postings(amazon) -> list[int]:
+    """How many times Amazon refunded each order that was refunded."""
+    return sorted(amazon.server.acted_view()["refundPostings"].values())
+
+
+def test_several_refunds_ready_at_once_go_in_one_feed_one_message_each(stack, context, amazon, shipped):
+    heard = Heard(amazon, stack)
+    stream = TableStream(stack, "submit_refunds", stack.handler("submit_refunds").lambda_handler)
+    stream.deliver()
+    return_ids = _refunds_asked(stack, context, amazon, shipped, 3)
+
+    stream.deliver()
+    stream.deliver()  # their claims and feed ids come back on the stream: nothing is sent twice
+    assert (calls(amazon, "createFeedDocument"), calls(amazon, "createFeed")) == (1, 1)
+    (notice,) = heard.apply("FEED_PROCESSING_FINISHED")
+    feed_id = notice["payload"]["feedProcessingFinishedNotification"]["feedId"]
+    marker = default_table().get(keys.refund_feed_key(feed_id))
+    assert [(r["returnId"], r["messageId"]) for r in marker["refunds"]] == [
+        (return_id, n) for n, return_id in enumerate(return_ids, start=1)
+    ]
+    for return_id in return_ids:
+        after = _return(stack, context, return_id)
+        assert (after["status"], after["refund"]["status"], after["refund"]["feedId"]) == (
+            "refunded",
+            "submitted",
+            feed_id,
+        )
+    assert calls(amazon, "getFeedDocument") == 1  # one report read for the three
+    assert _postings(amazon) == [1, 1, 1]
+    assert stack.handler("check_refunds").lambda_handler({}, context)["confirmed"] == 3
+    assert list(default_table().query_all(keys.refund_slots())) == []
+
+
+def test_one_message_refused_by_the_report_refuses_its_refund_only(stack, context, amazon, shipped):
+    heard = Heard(amazon, stack)
+    stream = TableStream(stack, "submit_refunds", stack.handler("submit_refunds").lambda_handler)
+    stream.deliver()
+    amazon.marketplace.refuse_adjustments(1)  # Amazon refuses the first message it processes: MessageID 1
+    first, *others = _refunds_asked(stack, context, amazon, shipped, 3)
+
+    stream.deliver()
+    heard.apply("FEED_PROCESSING_FINISHED")
+    assert calls(amazon, "createFeed") == 1
+    refused = _return(stack, context, first)
+    assert refused["refund"]["status"] == "refused"
+    assert "could not be processed" in refused["refund"]["reason"]
+    assert refused["status"] == "restocked"  # still awaiting its refund
+    for return_id in others:
+        assert _return(stack, context, return_id)["refund"]["status"] == "submitted"
+    assert _postings(amazon) == [1, 1]
+
+    # the refused one, asked again, goes alone in the next feed
+    assert call_api(stack, context, "POST", f"/returns/{first}/refund", {})[0] == 202
+    stream.deliver()
+    heard.apply("FEED_PROCESSING_FINISHED")
+    assert _return(stack, context, first)["refund"]["status"] == "submitted"
+    assert calls(amazon, "createFeed") == 2
+    assert _postings(amazon) == [1, 1, 1]
+
+
+@pytest.mark.parametrize("amazon_made_it", [False, True])
+def test_a_batch_whose_create_feed_answer_was_lost_is_settled_from_get_feeds(
+    stack, context, amazon, shipped, monkeypatch, amazon_made_it
+):
+    """createFeed answered 503 for a batch of three: a minute on, the one adjustment feed nobody here recorded
+    is the batch's (each refund gets it and its report settles each), or there is none and the three are
+    sent again, together; every buyer is refunded once."""
+    from oms.amazon.errors import SpApiError
+    from oms.returns import refunds
+
+    stream = TableStream(stack, "submit_refunds", stack.handler("submit_refunds").lambda_handler)
+    stream.deliver()
+    return_ids = _refunds_asked(stack, context, amazon, shipped, 3)
+    real_create = refunds.create_feed
+
+    def lost_answer(client, marketplace, feed_type, document):
+        if amazon_made_it:
+            real_create(client, marketplace, feed_type, document)
+        raise SpApiError("createFeed", 503, "ServiceUnavailable", "try again")
+
+    with monkeypatch.context() as flaky:
+        flaky.setattr(refunds, "create_feed", lost_answer)
+        stream.deliver()
+    slot = default_table().get(keys.refund_slot_key(MARKETPLACE))
+    assert [r["returnId"] for r in slot["refunds"]] == return_ids and slot["unknownAt"]
+    for return_id in return_ids:
+        pending = _return(stack, context, return_id)["refund"]
+        assert (pending["status"], bool(pending["claimedAt"]), pending["feedId"]) == ("pending", True, None)
+
+    assert _check(amazon, timedelta(seconds=30))["sent"] == 0  # too soon to ask Amazon
+    counts = _check(amazon, timedelta(minutes=2))
+    if amazon_made_it:  # found as the batch's feed: not sent again, settled from getFeed
+        assert (counts["sent"], counts["settled"]) == (0, 1)
+    else:  # createFeed made nothing: the three are ready again and go in one new feed
+        assert counts["sent"] == 3
+        _check(amazon, timedelta(minutes=2))  # getFeed settles them (their notification is not applied here)
+    feeds = {_return(stack, context, r)["refund"]["feedId"] for r in return_ids}
+    assert len(feeds) == 1 and None not in feeds
+    for return_id in return_ids:
+        assert _return(stack, context, return_id)["refund"]["status"] in ("submitted", "confirmed")
+    assert len([k for op, k in amazon.server.acted if op == "createFeed"]) == 1
+    assert _postings(amazon) == [1, 1, 1]
+    assert list(default_table().query_all(keys.refund_slots())) == []
+
+
+def test_more_refunds_ready_than_a_feed_carries_go_over_several_runs(
+    stack, context, amazon, shipped, monkeypatch
+):
+    """A feed carries at most BATCH_CAP refunds (40: the slot, each return and its ready marker fit one
+    DynamoDB transaction); the oldest go first and a run sends one feed, the next run the rest."""
+    from oms.returns import refunds
+
+    assert 2 * refunds.BATCH_CAP + 1 <= 100  # taking the slot: the slot, each return, each ready marker
+    monkeypatch.setattr(refunds, "BATCH_CAP", 2)
+    return_ids = _refunds_asked(
+        stack, context, amazon, shipped, 3
+    )  # the stream is not delivered: the check sends
+
+    assert _check(amazon, timedelta(minutes=3))["sent"] == 2
+    assert calls(amazon, "createFeed") == 1
+    sent = [_return(stack, context, r)["refund"]["feedId"] for r in return_ids]
+    assert sent[0] and sent[0] == sent[1] and sent[2] is None  # the oldest two
+    assert _check(amazon, timedelta(minutes=3))["sent"] == 1
+    assert calls(amazon, "createFeed") == 2
+    last = _return(stack, context, return_ids[2])["refund"]["feedId"]
+    assert last and last != sent[0]
+    for _ in range(2):
+        _check(amazon, timedelta(minutes=4))
+    for return_id in return_ids:
+        assert _return(stack, context, return_id)["refund"]["status"] in ("submitted", "confirmed")
+    assert _postings(amazon) == [1, 1, 1]

@@ -176,7 +176,7 @@ def _ready_marker(marketplace: str, ret: Return) -> Write:
             "entity": "RefundReady",
             "returnId": ret.return_id,
             "refundId": ret.refund.refund_id,
-            "requestedAt": iso_z(ret.refund.requested_at or ret.requested_at),
+            "requestedAt": (ret.refund.requested_at or ret.requested_at).isoformat(),  # oldest first
         },
     )
 
