@@ -16,9 +16,11 @@ from oms.domain.refunds import (
     RefundAsk,
     RefundItemAsk,
     adjustment_feed,
+    adjustments_feed,
     confirmed,
     fee_allowed,
     plan_refund,
+    read_message_outcomes,
     read_processing_report,
     refund_total,
     refused,
@@ -345,6 +347,54 @@ def test_the_processing_report_accepts_or_refuses_with_amazons_words():
     assert read_processing_report(REPORT.format(ok=1, errors=0, result=warning)).accepted
     assert not read_processing_report(REPORT.format(ok=0, errors=1, result="")).accepted
     assert not read_processing_report("not xml").accepted
+
+
+def test_an_adjustment_feed_of_several_refunds_has_one_message_each():
+    ret = _received(*ALL_IN)
+    refund = _plan(ret)
+    xml = adjustments_feed([(1, refund, "111-1"), (2, refund, "111-2"), (3, refund, "111-3")], seller_id="A1")
+    root = SafeET.fromstring(xml)
+    messages = root.findall("Message")
+    assert [(m.findtext("MessageID"), m.findtext("OrderAdjustment/AmazonOrderID")) for m in messages] == [
+        ("1", "111-1"),
+        ("2", "111-2"),
+        ("3", "111-3"),
+    ]
+    assert root.findtext("Header/MerchantIdentifier") == "A1"
+    with pytest.raises(ValueError):
+        adjustments_feed([], seller_id="A1")
+
+
+def _result(message_id: str, code: str = "18028", kind: str = "Error") -> str:
+    return (
+        f"<Result><MessageID>{message_id}</MessageID><ResultCode>{kind}</ResultCode>"
+        f"<ResultMessageCode>{code}</ResultMessageCode><ResultDescription>no</ResultDescription></Result>"
+    )
+
+
+def _report(processed: int, errors: int, results: str) -> str:
+    return REPORT.replace("<MessagesProcessed>1<", f"<MessagesProcessed>{processed}<").format(
+        ok=processed - errors, errors=errors, result=results
+    )
+
+
+def test_a_report_of_several_messages_settles_each_by_its_own_message_id():
+    outcomes = read_message_outcomes(_report(3, 1, _result("2") + _result("3", kind="Warning")), [1, 2, 3])
+    assert {m: o.accepted for m, o in outcomes.items()} == {1: True, 2: False, 3: True}
+    assert outcomes[2].reason == "18028: no"
+    # an error naming no message of the feed (the envelope's: MessageID 0), nothing processed, or more
+    # messages with an error than the results name: which one failed cannot be told, so none is accepted
+    for report in (
+        _report(3, 1, _result("0", "5000")),
+        _report(3, 1, _result("", "5000")),
+        _report(0, 0, ""),
+        _report(3, 2, _result("2")),
+    ):
+        assert not any(o.accepted for o in read_message_outcomes(report, [1, 2, 3]).values()), report
+    assert {
+        o.reason for o in read_message_outcomes(_report(3, 1, _result("0", "5000")), [1, 2]).values()
+    } == {"5000: no"}
+    assert not any(o.accepted for o in read_message_outcomes("not xml", [1, 2]).values())
 
 
 def test_submitted_refunds_the_return_and_stops_the_clock_refused_keeps_it_running():

@@ -402,8 +402,10 @@ def read_message_outcomes(document: bytes | str, message_ids: Sequence[int]) -> 
         processed = int((report.findtext("ProcessingSummary/MessagesProcessed") or "0").strip() or 0)
     except ValueError:
         return every("Amazon's processing report has a summary that could not be read")
-    if processed == 0 or failed > len(words):
+    if processed == 0:
         return every("Amazon processed no adjustment from the feed")
+    if failed > len(words):
+        return every(f"Amazon reported {failed} adjustment(s) refused without saying which")
     return {
         m: ProcessingOutcome(accepted=False, reason="; ".join(words[m]))
         if m in words
