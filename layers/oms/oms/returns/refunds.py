@@ -397,10 +397,14 @@ def _take_batch(
             writes.append(Write.delete(keys.refund_ready_key(marketplace, ret.return_id)))
         try:
             table.transact(writes)
-        except Conflict:
+        except Exception as error:
             held = _slot(table, marketplace)
             if held is not None and held.batch_id == slot.batch_id:
-                return slot, document  # this very write, applied, its answer lost and sent again by the SDK
+                # this very write, applied, its answer lost (a 500 after applying, or the SDK's retry of it
+                # meeting itself): the batch is this sender's
+                return slot, document
+            if not isinstance(error, Conflict):
+                raise  # nothing taken: the stream's retry (or the check) sends them
             back_off(attempt)
             continue
         return slot, document
