@@ -69,9 +69,10 @@ from oms.observability import logger, metrics
 from oms.returns.records import ReturnRecords, return_item
 from oms.store import keys
 from oms.store.orders import OrderRepository
-from oms.store.table import Item, Table, Write, back_off, from_dynamo
+from oms.store.table import Item, Table, Write, back_off, from_dynamo, transient
 
 _ATTEMPTS = 30
+_TRANSIENT_TRIES = 4  # a step the table refused for a moment (past the SDK's own retries) is tried again
 FINANCES_WAIT = timedelta(hours=48)  # Amazon posts a refund event up to 48 hours after the refund
 UNSENT_AFTER = timedelta(minutes=2)  # a pending refund the stream has not sent by then is sent by the check
 CLAIM_GRACE = timedelta(minutes=5)  # longer than the sender's timeout: a claim this old has no sender left
@@ -112,12 +113,12 @@ def _change(
     known as such: the change was made, by this caller."""
     records = ReturnRecords(table)
     for attempt in range(_ATTEMPTS):
-        ret, version = records.read(return_id)
-        after = change(ret)
-        if after is None:
-            return None
-        item = {**return_item(after), **({_WRITER: writer} if writer else {})}
         try:
+            ret, version = records.read(return_id)
+            after = change(ret)
+            if after is None:
+                return None
+            item = {**return_item(after), **({_WRITER: writer} if writer else {})}
             table.transact([Write.put_versioned(item, version), *extra(after)])
         except Conflict:
             if (
@@ -126,6 +127,13 @@ def _change(
             ):
                 return after
             back_off(attempt)
+            continue
+        except Exception as error:
+            # a throttle or server error past the SDK's retries: a refund's steps are few and each one held up
+            # costs minutes (a sending slot left held, a claim left for the check), so the step is tried again
+            if attempt >= _TRANSIENT_TRIES or not transient(error):
+                raise
+            back_off(attempt + 4)
             continue
         return after
     raise Busy(f"return {return_id} is changing too fast; try again")
@@ -249,7 +257,13 @@ def submit_refund(
         logger.exception("sending the refund stopped", extra={"returnId": return_id})
         _outcome_unknown(table, slot)
         return "interrupted"
-    _record_feed(table, slot, feed_id)
+    try:
+        _record_feed(table, slot, feed_id)
+    except Exception:
+        _outcome_unknown(
+            table, slot
+        )  # the feed is made: found from getFeeds a minute on, not after the grace
+        raise
     logger.info("refund sent to Amazon", extra={"returnId": return_id, "feedId": feed_id})
     return "sent"
 
@@ -348,6 +362,11 @@ def _take_slot(
             table.transact([Write.put_versioned(item, version), Write.put_new(wanted.item())])
         except Conflict:
             back_off(attempt)
+            continue
+        except Exception as error:  # refused for a moment, or applied with its answer lost: read again
+            if attempt >= _TRANSIENT_TRIES or not transient(error):
+                raise
+            back_off(attempt + 4)
             continue
         return wanted
     raise Busy(f"return {return_id} is changing too fast; try again")
