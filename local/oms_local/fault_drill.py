@@ -362,8 +362,10 @@ def _invoke(stack: harness.StackProcess, seller: Seller, function: str) -> None:
         return result.returncode == 0
 
     # a few seconds between tries: each is a process of its own (the CLI), and a run refused by the budget
-    # (a 429 emptied it) fails at once until a token is there
-    seller.wait(f"{function} to run once without failing", ran, 300, 5)
+    # (a 429 emptied it) fails at once until a token is there. Up to 12 minutes: after a 429 on searchOrders
+    # each try of the backstop waits for Amazon's next token (one in 180 s), and a try that then meets a
+    # DynamoDB fault past the SDK's retries has spent it (seed 3 ran past the 5 minutes allowed before)
+    seller.wait(f"{function} to run once without failing", ran, 720, 5)
 
 
 class _Background:

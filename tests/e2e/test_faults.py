@@ -45,7 +45,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[fault_drill.DrillRes
 
     with ThreadPoolExecutor(2) as pool:
         clean = pool.submit(run, "clean", 0.0, 600)
-        faulty = pool.submit(run, "faulty", RATE, 1200)
+        faulty = pool.submit(run, "faulty", RATE, 1500)
         return clean.result(), faulty.result()
 
 

@@ -7,6 +7,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from oms.amazon.client import Credentials, SpApiClient
 from oms.amazon.notifications import Notification
 from oms.amazon.rate_budget import RateBudget
@@ -133,3 +135,41 @@ def test_the_backstop_is_idempotent_with_itself(stack):
     again = sync_orders(table, _client(amazon), "ATVPDKIKX0DER", job="reconcile_orders", now=NOW)
     assert again.outcomes == {"duplicate": 2}
     assert StockRepository(table).get("MUG-RED").backordered == 2
+
+
+def test_a_table_that_refuses_a_moment_does_not_waste_the_page_amazon_rationed(stack, monkeypatch):
+    """searchOrders gives one page every 180 s after its burst: an order whose write was throttled past the SDK's
+    own retries (or met a server error) is applied again at once, not by a new run paying for a new page."""
+    from botocore.exceptions import ClientError
+
+    from oms.orders import reconcile
+
+    table = default_table()
+    amazon = PagedAmazon([_api_order("113-0000001"), _api_order("113-0000002")])
+    real = reconcile.apply_change
+    refusals = ["ProvisionedThroughputExceededException", "InternalServerError"]
+
+    def refused_a_moment(on_table, change):
+        if refusals:
+            code = refusals.pop(0)
+            raise ClientError({"Error": {"Code": code, "Message": "a moment"}}, "TransactWriteItems")
+        return real(on_table, change)
+
+    monkeypatch.setattr(reconcile, "apply_change", refused_a_moment)
+    report = sync_orders(table, _client(amazon), "ATVPDKIKX0DER", job="reconcile_orders", now=NOW)
+
+    assert (report.complete, report.outcomes, len(amazon.searches)) == (True, {"applied": 2}, 1)
+    assert OrderRepository(table).get("113-0000001").status == "Unshipped"
+
+
+def test_a_refusal_that_is_not_the_tables_moment_still_stops_the_run(stack, monkeypatch):
+    from oms.orders import reconcile
+
+    def broken(on_table, change):
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(reconcile, "apply_change", broken)
+    amazon = PagedAmazon([_api_order("113-0000001")])
+    with pytest.raises(ValueError, match="a bug"):  # not retried away
+        sync_orders(default_table(), _client(amazon), "ATVPDKIKX0DER", job="reconcile_orders", now=NOW)
+    assert default_table().get(keys.watermark_key("reconcile_orders", "ATVPDKIKX0DER")) is None

@@ -705,6 +705,43 @@ def test_a_document_upload_that_failed_gives_the_claim_back_for_the_streams_retr
     assert _return(stack, context, return_id)["refund"]["status"] == "submitted"
 
 
+def test_a_table_refusing_a_moment_while_the_feed_id_is_recorded_does_not_hold_the_slot(
+    stack, context, amazon, shipped, monkeypatch
+):
+    """The fault drill (seed 13): Amazon made the feed, then recording its id met a DynamoDB server error past
+    the SDK's retries; the sender stopped holding the marketplace's sending slot, and every refund waited for
+    the sender's 5-minute grace. A step the table refused for a moment is now tried again."""
+    from botocore.exceptions import ClientError
+
+    from oms.store.table import Table
+
+    heard = Heard(amazon, stack)
+    stream = TableStream(stack, "submit_refunds", stack.handler("submit_refunds").lambda_handler)
+    stream.deliver()
+    return_id = _received_return(stack, context, shipped)
+    assert call_api(stack, context, "POST", f"/returns/{return_id}/refund", {})[0] == 202
+    real = Table.transact
+    refused: list[str] = []
+
+    def server_error_once(self, writes):
+        if not refused and any((w.item or {}).get("entity") == "RefundFeed" for w in writes):
+            refused.append("InternalServerError")
+            raise ClientError(
+                {"Error": {"Code": "InternalServerError", "Message": "a moment"}}, "TransactWriteItems"
+            )
+        return real(self, writes)
+
+    with monkeypatch.context() as flaky:
+        flaky.setattr(Table, "transact", server_error_once)
+        stream.deliver()
+    assert refused
+    refund = _return(stack, context, return_id)["refund"]
+    assert refund["feedId"] and calls(amazon, "createFeed") == 1
+    assert list(default_table().query_all(keys.refund_slots())) == []
+    heard.apply("FEED_PROCESSING_FINISHED")
+    assert _return(stack, context, return_id)["refund"]["status"] == "submitted"
+
+
 # --- batches: one adjustment feed carries every refund of the marketplace that is ready ----------------------
 
 

@@ -18,12 +18,13 @@ from oms.amazon.notifications import Outcome
 from oms.amazon.orders_api import INCLUDED_DATA, ORDERS_PER_PAGE, SearchOrdersResponse
 from oms.domain.types import iso_z, utc_now
 from oms.observability import logger
-from oms.orders.intake import apply_change, change_from_api
+from oms.orders.intake import Change, apply_change, change_from_api
 from oms.store import keys
-from oms.store.table import Table
+from oms.store.table import Table, back_off, transient
 
 OVERLAP = timedelta(minutes=5)
 FIRST_LOOKBACK = timedelta(days=1)
+APPLY_TRIES = 5  # a page costs a searchOrders token (one in 180 s after a burst): not lost to one throttle
 
 
 @dataclass
@@ -81,7 +82,7 @@ def sync_orders(
             max_wait=30,
         )
         for api_order in page.orders:
-            report.count(apply_change(table, change_from_api(api_order, marketplace_id)))
+            report.count(_apply(table, change_from_api(api_order, marketplace_id)))
             newest = max(newest, api_order.last_updated_time)
         report.pages += 1
         report.orders += len(page.orders)
@@ -105,3 +106,17 @@ def sync_orders(
             report.complete = False
             logger.info("order sync paused; the next run resumes", extra={"job": job, "pages": report.pages})
             return report
+
+
+def _apply(table: Table, change: Change) -> Outcome:
+    """The change applied, tried again after a throttle or a server error of the table (applying is idempotent:
+    a change applied before its answer was lost comes back a duplicate), so the page paid for is not wasted."""
+    for attempt in range(APPLY_TRIES):
+        try:
+            return apply_change(table, change)
+        except Exception as error:
+            if attempt == APPLY_TRIES - 1 or not transient(error):
+                raise
+            logger.info("applying an order was refused for a moment; again", extra={"error": str(error)})
+            back_off(attempt + 4)
+    raise AssertionError("unreachable")

@@ -75,9 +75,10 @@ from oms.observability import logger, metrics
 from oms.returns.records import ReturnRecords, return_item
 from oms.store import keys
 from oms.store.orders import OrderRepository
-from oms.store.table import Item, Table, Write, back_off, from_dynamo
+from oms.store.table import Item, Table, Write, back_off, from_dynamo, transient
 
 _ATTEMPTS = 30
+_TRANSIENT_TRIES = 4  # a step the table refused for a moment (past the SDK's own retries) is tried again
 FINANCES_WAIT = timedelta(hours=48)  # Amazon posts a refund event up to 48 hours after the refund
 UNSENT_AFTER = timedelta(minutes=2)  # a pending refund the stream has not sent by then is sent by the check
 CLAIM_GRACE = timedelta(minutes=5)  # longer than the sender's timeout: a claim this old has no sender left
@@ -111,14 +112,21 @@ def _change(
     again after a collision; None when `change` says there is nothing to do."""
     records = ReturnRecords(table)
     for attempt in range(_ATTEMPTS):
-        ret, version = records.read(return_id)
-        after = change(ret)
-        if after is None:
-            return None
         try:
+            ret, version = records.read(return_id)
+            after = change(ret)
+            if after is None:
+                return None
             table.transact([Write.put_versioned(return_item(after), version), *extra(after)])
         except Conflict:
             back_off(attempt)
+            continue
+        except Exception as error:
+            # a throttle or server error past the SDK's retries: a refund's steps are few and each one held up
+            # costs minutes (a sending slot left held, a claim left for the check), so the step is tried again
+            if attempt >= _TRANSIENT_TRIES or not transient(error):
+                raise
+            back_off(attempt + 4)
             continue
         return after
     raise Busy(f"return {return_id} is changing too fast; try again")
@@ -235,7 +243,13 @@ def send_refunds(
         logger.exception("sending the refunds stopped", extra={"returnIds": returns})
         _outcome_unknown(table, slot)
         return "interrupted", 0
-    _record_feed(table, slot, feed_id)
+    try:
+        _record_feed(table, slot, feed_id)
+    except Exception:
+        _outcome_unknown(
+            table, slot
+        )  # the feed is made: found from getFeeds a minute on, not after the grace
+        raise
     logger.info("refunds sent to Amazon", extra={"returnIds": returns, "feedId": feed_id})
     return "sent", len(slot.members)
 
@@ -403,9 +417,9 @@ def _take_batch(
                 # this very write, applied, its answer lost (a 500 after applying, or the SDK's retry of it
                 # meeting itself): the batch is this sender's
                 return slot, document
-            if not isinstance(error, Conflict):
+            if not isinstance(error, Conflict) and (attempt >= _TRANSIENT_TRIES or not transient(error)):
                 raise  # nothing taken: the stream's retry (or the check) sends them
-            back_off(attempt)
+            back_off(attempt + (0 if isinstance(error, Conflict) else 4))
             continue
         return slot, document
     raise Busy(f"the refunds of {marketplace} are changing too fast; the next send carries them")
@@ -435,25 +449,25 @@ def _settle_batch(
     records = ReturnRecords(table)
     holding = True
     for attempt in range(_ATTEMPTS):
-        writes: list[Write] = []
-        changed: list[Return] = []
-        for member in slot.members:
-            try:
-                ret, version = records.read(member.return_id)
-            except NotFound:
-                continue
-            if not _in_flight(ret, slot):
-                continue
-            after, more = change(ret)
-            writes += [Write.put_versioned(return_item(after), version), *more]
-            changed.append(after)
-        if not changed:
-            if extra:
-                table.transact(list(extra))
-            with contextlib.suppress(Conflict):  # released already
-                table.transact([slot.release()])
-            return []
         try:
+            writes: list[Write] = []
+            changed: list[Return] = []
+            for member in slot.members:
+                try:
+                    ret, version = records.read(member.return_id)
+                except NotFound:
+                    continue
+                if not _in_flight(ret, slot):
+                    continue
+                after, more = change(ret)
+                writes += [Write.put_versioned(return_item(after), version), *more]
+                changed.append(after)
+            if not changed:
+                if extra:
+                    table.transact(list(extra))
+                with contextlib.suppress(Conflict):  # released already
+                    table.transact([slot.release()])
+                return []
             table.transact([*writes, *extra, *([slot.release()] if holding else [])])
         except Conflict:
             held = _slot(table, slot.marketplace)
@@ -462,6 +476,11 @@ def _settle_batch(
                     return []  # settled some other way meanwhile
                 holding = False
             back_off(attempt)
+            continue
+        except Exception as error:  # refused for a moment, or applied with its answer lost: read again
+            if attempt >= _TRANSIENT_TRIES or not transient(error):
+                raise
+            back_off(attempt + 4)
             continue
         return changed
     raise Busy(f"the refunds of {slot.marketplace} are changing too fast; the refund check settles them")

@@ -350,6 +350,27 @@ def back_off(attempt: int) -> None:
     time.sleep(random.uniform(0, 0.005 * 2 ** min(attempt, 6)))  # noqa: S311 - jitter, not crypto
 
 
+# DynamoDB's answers, once the SDK's own retries are spent, that a moment later may not repeat
+TRANSIENT_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "TransactionConflictException",
+        "TransactionInProgressException",
+    }
+)
+
+
+def transient(error: BaseException) -> bool:
+    """A throttle, a server error or a lost race of the table (Busy): the same call may work in a moment."""
+    if isinstance(error, Busy):
+        return True
+    return isinstance(error, ClientError) and error.response.get("Error", {}).get("Code") in TRANSIENT_CODES
+
+
 # cancellation reasons that mean "another change or the table's throughput was in the way", not a condition
 BUSY_REASONS = frozenset(
     {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
