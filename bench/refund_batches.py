@@ -1,4 +1,4 @@
-"""Refunds in batches (decision 103), modelled: `.venv/bin/python bench/refund_batches.py`.
+"""Refunds in batches (decision 107), modelled: `.venv/bin/python bench/refund_batches.py`.
 
 How long refunds wait for Amazon's createFeed (0.0083 calls/s after a burst of 15, `DEFAULT_LIMITS` in
 oms.amazon.rate_budget) and its processing report reads (getFeedDocument, 0.0222/s after 10), one feed per

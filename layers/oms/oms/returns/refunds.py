@@ -13,7 +13,7 @@ settled by the feed's processing report, confirmed by Amazon's finances.
    transaction. When createFeed's answer is lost (a 5xx, a timeout, a death) the slot stays held: an
    adjustment feed Amazon then lists that nobody recorded can only be that batch's, so it is recorded as its
    feed; none listed, createFeed made nothing and the refunds are ready again. Never two feeds for one
-   refund (decisions 102, 103).
+   refund (decisions 102, 107).
 3. `apply_feed_finished` (FEED_PROCESSING_FINISHED) reads the processing report, each refund by its own
    message: no error result -> submitted and the return refunded (the refund clock stops); an error ->
    refused with Amazon's words, kept on the return, which a new POST sends again.
