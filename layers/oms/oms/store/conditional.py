@@ -32,6 +32,17 @@ def put_if_held(item: Item, holder: str) -> Write:
     )
 
 
+def delete_if_held(key: dict[str, str], holder: str) -> Write:
+    """Delete the item under `key` only while it is still held by `holder` (a claim nobody took over since)."""
+    return Write(
+        "Delete",
+        key=key,
+        condition="#holder = :holder",
+        names={"#holder": "holder"},
+        values={":holder": holder},
+    )
+
+
 def put_if_later(item: Item, attribute: str) -> Write:
     """Put `item` unless the stored item's `attribute` is already at or past the new one (marks never go back)."""
     return Write(
