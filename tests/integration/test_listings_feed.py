@@ -11,10 +11,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
+import time_machine
 
+from oms.domain.types import iso_z, utc_now
 from oms.inventory import listings_feed
 from oms.inventory.stock import Channel, StockPolicy, adjust_stock, set_policy
 from oms.store import keys
@@ -323,3 +326,98 @@ def _feeds_by_id(feed_id: str) -> dict:
     item = default_table().get(keys.listing_feed_key(feed_id), consistent=True)
     assert item is not None
     return item
+
+
+def _processed_but_unheard(heard: Heard, timeout: float = 10.0) -> list[str]:
+    """Amazon processes the feeds waiting in its queue; their FEED_PROCESSING_FINISHED never arrives."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        heard.simulator.marketplace.run_due()
+        lost = [t for t in heard.texts if json.loads(t)["notificationType"] == "FEED_PROCESSING_FINISHED"]
+        if lost:
+            heard.texts.clear()
+            return lost
+        time.sleep(0.05)
+    raise AssertionError("no feed was processed")
+
+
+def test_a_feed_whose_notification_was_lost_is_settled_by_inventory_sync_once(
+    stack, amazon, stream, heard, context
+):
+    """Decision 100's feeds were settled only by their notification: lost, nothing asked getFeed, the SKUs
+    Amazon refused were never flagged and a SKU patched while the feed waited kept the feed's older figure
+    until its next change. inventory_sync settles a feed still pending after a few minutes as the notification
+    would, once."""
+    _mfn(*SKUS)
+    for n, sku in enumerate(SKUS):
+        _stock(sku, 40 + n)
+    amazon.server.control("POST", "/_simulator/listings/refuse", {"skus": SKUS[2:3]})
+    stream.deliver()
+    (feed,) = _feeds(amazon)
+    _stock(SKUS[7], -10)  # sold while the feed waits: patched now
+    stream.deliver()
+    assert calls(amazon, "patchListingsItem") == 1
+    (lost,) = _processed_but_unheard(heard)
+    assert listing_quantity(amazon, SKUS[7]) == 47, (
+        "the feed, processed after the patch, set its figure again"
+    )
+    inventory_sync = stack.handler("inventory_sync").lambda_handler
+    schedule = load_event("inventory_sync/schedule.json")
+
+    answer = inventory_sync(schedule, context)  # minutes too soon: the notification may still come
+    assert answer["pendingFeeds"] == {"pending": 0, "settled": 0, "waiting": 0, "failed": 0}
+    assert not _feeds_by_id(feed["feedId"]).get("settledAt")
+
+    with time_machine.travel(utc_now() + listings_feed.SETTLE_AFTER + timedelta(seconds=1), tick=True):
+        answer = inventory_sync(schedule, context)
+
+    assert answer["pendingFeeds"] == {"pending": 1, "settled": 1, "waiting": 0, "failed": 0}
+    settled = _feeds_by_id(feed["feedId"])
+    assert settled["settledAt"] and (settled["accepted"], settled["refused"]) == (len(SKUS) - 1, 1)
+    assert _listing(SKUS[2])["refusal"]["quantity"] == 42  # flagged, as the notification would
+    assert listing_quantity(amazon, SKUS[7]) == 37, "the SKU patched meanwhile is sent again"
+    assert _listing(SKUS[7])["quantity"] == 37
+    assert all("pendingFeed" not in _listing(sku) for sku in SKUS)
+    patches = calls(amazon, "patchListingsItem")
+    assert list(default_table().query_all(keys.pending_listing_feeds("9999"))) == []
+
+    heard.texts.append(lost)  # the notification arrives after all: nothing is done twice
+    heard.apply_feeds_finished()
+    assert calls(amazon, "patchListingsItem") == patches
+    assert _feeds_by_id(feed["feedId"])["settledAt"] == settled["settledAt"]
+    with time_machine.travel(utc_now() + timedelta(minutes=30), tick=True):
+        assert inventory_sync(schedule, context)["pendingFeeds"]["pending"] == 0
+
+
+def test_a_pending_feed_is_settled_by_one_caller_at_a_time(stack, amazon, stream):
+    """The notification and the pass at once: the one holding the feed's lease settles it, the other does
+    nothing; a settler that died is taken over once its lease ran out."""
+    from oms.amazon.client import default_client
+    from oms.inventory.listings import ListingSync
+    from oms.store import conditional
+
+    _mfn(*SKUS)
+    for n, sku in enumerate(SKUS):
+        _stock(sku, 20 + n)
+    stream.deliver()
+    (feed,) = _feeds(amazon)
+    sync = ListingSync(
+        default_table(), default_client(), seller_id=amazon.seller_id, marketplaces=[MARKETPLACE]
+    )
+    marker = keys.pending_listing_feed_key(feed["sentAt"], feed["feedId"])
+    now = utc_now()
+    default_table().transact(  # another caller is settling it (and died there)
+        [
+            conditional.settlement_lease(
+                marker, holder="other", until=iso_z(now + listings_feed.SETTLING), now=iso_z(now)
+            )
+        ]
+    )
+
+    assert not listings_feed.settle_feed(sync, feed, processing_status="FATAL", report_document_id=None)
+    assert calls(amazon, "createFeed") == 1 and not _feeds_by_id(feed["feedId"]).get("settledAt")
+
+    with time_machine.travel(now + listings_feed.SETTLING + timedelta(seconds=1), tick=True):
+        assert listings_feed.settle_feed(sync, feed, processing_status="FATAL", report_document_id=None)
+    assert calls(amazon, "createFeed") == 2  # sent again whole, once
+    assert default_table().get(marker, consistent=True) is None

@@ -20,7 +20,10 @@ processed. A crash after createFeed and before the record sends the same quantit
 processes a seller's feeds in order; a quantity is absolute, so twice is harmless) and the first feed's
 notification finds no record and is ignored.
 
-`apply_feed_finished` (FEED_PROCESSING_FINISHED, or `settle_feed` after getFeed) reads the JSON processing
+`apply_feed_finished` (FEED_PROCESSING_FINISHED, or `settle_pending_feeds`: inventory_sync asks getFeed about a
+feed still pending after SETTLE_AFTER, its notification lost or late) settles it through `settle_feed`, once:
+each feed has a PendingListingFeed marker from before its record until it is settled, and a settler first
+takes the marker's lease (SETTLING). It reads the JSON processing
 report: a SKU whose message has an ERROR issue is flagged on its Listing record (`refusal`, counted as
 ListingPushesRefused, as a refused patch is) and tried again at its next change or inventory_sync's read-back;
 the others are recorded as what Amazon shows (a feed Amazon did not process, FATAL or CANCELLED, is sent again
@@ -31,8 +34,10 @@ or in a follow-up feed when there are many.
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -41,19 +46,25 @@ from oms.amazon.client import region_of
 from oms.amazon.feeds_api import (
     FeedProcessingFinishedPayload,
     create_feed,
+    get_feed,
     read_feed_document,
     upload_feed_document,
 )
 from oms.amazon.notifications import Notification, Outcome
-from oms.amazon.rate_budget import BudgetExhausted
+from oms.amazon.rate_budget import BudgetExhausted, BudgetUnavailable
 from oms.domain.listings_feed import CONTENT_TYPE, FEED_TYPE, quantity_feed, read_processing_report
 from oms.domain.types import iso_z, utc_now
+from oms.errors import AlreadyExists, VersionConflict
 from oms.inventory.listings import BatchResult, ListingSync, Push, PushReport, changed_skus
 from oms.observability import logger, metrics
-from oms.store import keys
+from oms.store import conditional, keys
 from oms.store.table import Item
 
 FEED_ENTITY = "ListingFeed"
+PENDING_FEED_ENTITY = "PendingListingFeed"
+FINISHED = frozenset({"DONE", "CANCELLED", "FATAL"})  # getFeed's processingStatus once Amazon is done
+SETTLE_AFTER = timedelta(minutes=5)  # a feed's notification is waited for this long before getFeed is asked
+SETTLING = timedelta(minutes=10)  # a settler's lease on the feed: one that died is taken over after it
 FEED_THRESHOLD = 150  # more quantities than 30 s of patches (Amazon's 5 a second) go in a feed
 LOW_STOCK = 5  # quantities at or below this are patched at once even in a burst: they are what oversells
 FEED_WAIT = 1.0  # seconds a feed call may wait for the shared budget before the batch is patched instead
@@ -169,6 +180,16 @@ def send_feed(sync: ListingSync, marketplace_id: str, pushes: Sequence[Push], re
     except BudgetExhausted as error:
         raise FeedUnavailable(str(error)) from error
     now = iso_z(utc_now())
+    # the marker first: a feed recorded is always found by settle_pending_feeds (a marker without its record,
+    # left by a crash in between, is deleted there)
+    sync.table.put(
+        {
+            **keys.pending_listing_feed_key(now, feed_id),
+            "entity": PENDING_FEED_ENTITY,
+            "feedId": feed_id,
+            "sentAt": now,
+        }
+    )
     sync.table.put(
         {
             **keys.listing_feed_key(feed_id),
@@ -178,6 +199,7 @@ def send_feed(sync: ListingSync, marketplace_id: str, pushes: Sequence[Push], re
             "documentId": document_id,
             "skus": [[push.sku, push.quantity] for push in pushes],  # message i+1 is skus[i]
             "sentAt": now,
+            "pendingMarker": True,
         }
     )
     for push in pushes:
@@ -238,10 +260,26 @@ def settle_feed(
     sync: ListingSync, record: Item, *, processing_status: str, report_document_id: str | None
 ) -> bool:
     """Each SKU of the feed recorded as accepted or refused, then those that moved since sent again.
-    False when the feed was settled before (a second notification)."""
+    False when the feed was settled before (a second notification, or the pending feeds' pass), or is being
+    settled now by another caller (its lease on the feed's pending marker)."""
     if record.get("settledAt"):
         return False
     feed_id, marketplace_id = str(record["feedId"]), str(record["marketplaceId"])
+    marker = _pending_marker(record)
+    if marker is not None:
+        now = utc_now()
+        lease = conditional.settlement_lease(
+            marker, holder=uuid.uuid4().hex, until=iso_z(now + SETTLING), now=iso_z(now)
+        )
+        try:
+            sync.table.transact([lease])
+        except (AlreadyExists, VersionConflict):
+            return False  # settled meanwhile (the marker is gone), or another caller settles it now
+        fresh = sync.table.get(keys.listing_feed_key(feed_id), consistent=True)
+        if fresh is None or fresh.get("settledAt"):  # settled between the read and the lease
+            sync.table.delete(marker)
+            return False
+        record = fresh
     entries = [(str(sku), int(quantity)) for sku, quantity in record["skus"]]
     refusals: dict[int, tuple[str, str]] = {}
     if processing_status == "DONE" and report_document_id:
@@ -287,7 +325,70 @@ def settle_feed(
         },
     )
     resend(sync, again)
+    if marker is not None:
+        try:
+            sync.table.delete(marker)
+        except Exception:  # the feed is settled: the next pass finds its marker and deletes it
+            logger.exception("deleting a settled listings feed's marker failed", extra={"feedId": feed_id})
     return True
+
+
+def _pending_marker(record: Item) -> dict[str, str] | None:
+    """The feed's pending marker (feeds sent before markers existed have none)."""
+    if not record.get("pendingMarker"):
+        return None
+    return keys.pending_listing_feed_key(str(record["sentAt"]), str(record["feedId"]))
+
+
+def settle_pending_feeds(
+    sync: ListingSync, *, now: datetime | None = None, keep_going: Callable[[], bool] = lambda: True
+) -> dict[str, int]:
+    """The listings feeds sent more than SETTLE_AFTER ago and still not settled (their FEED_PROCESSING_FINISHED
+    lost or late): getFeed, and each one Amazon finished settled from its processing report exactly as the
+    notification would (`settle_feed`, once). Stops when the budget runs dry; a failure leaves the feed for the
+    next run."""
+    now = now or utc_now()
+    counts = {"pending": 0, "settled": 0, "waiting": 0, "failed": 0}
+    for marker in sync.table.query_all(
+        keys.pending_listing_feeds(iso_z(now - SETTLE_AFTER)), consistent=True
+    ):
+        if not keep_going():
+            break
+        counts["pending"] += 1
+        feed_id = str(marker["feedId"])
+        try:
+            record = sync.table.get(keys.listing_feed_key(feed_id), consistent=True)
+            if record is None or record.get(
+                "settledAt"
+            ):  # never recorded (a crash after the marker), or settled
+                sync.table.delete(keys.pending_listing_feed_key(str(marker["sentAt"]), feed_id))
+                continue
+            feed = get_feed(sync.client, str(record["marketplaceId"]), feed_id)
+            if feed.processing_status not in FINISHED:
+                counts["waiting"] += 1  # still in Amazon's queue: the next run asks again
+                continue
+            if settle_feed(
+                sync,
+                record,
+                processing_status=feed.processing_status,
+                report_document_id=feed.result_feed_document_id,
+            ):
+                counts["settled"] += 1
+                logger.info("a listings feed settled without its notification", extra={"feedId": feed_id})
+        except BudgetExhausted as error:
+            if not isinstance(error, BudgetUnavailable):
+                logger.info("pending listings feeds: the rate budget is spent until the next run")
+                break
+            counts["failed"] += 1
+        except Exception as error:
+            counts["failed"] += 1
+            logger.warning(
+                "settling a pending listings feed failed; the next run tries again",
+                extra={"feedId": feed_id, "error": f"{type(error).__name__}: {error}"},
+            )
+    if counts["settled"]:
+        metrics.add_metric(name="ListingFeedsSettledByCheck", unit=MetricUnit.Count, value=counts["settled"])
+    return counts
 
 
 def resend(sync: ListingSync, skus: Iterable[str]) -> PushReport:

@@ -685,6 +685,19 @@ def listing_feed_key(feed_id: str) -> dict[str, str]:
     return {PK: f"FEED#{feed_id}", SK: "LISTINGS"}
 
 
+PENDING_LISTING_FEEDS = "LISTINGFEEDS#PENDING"
+
+
+def pending_listing_feed_key(sent_at: str, feed_id: str) -> dict[str, str]:
+    """A marker per listings feed not settled yet, by the time it was sent: inventory_sync asks getFeed about
+    those pending for a few minutes (their FEED_PROCESSING_FINISHED may be lost); settling deletes it."""
+    return {PK: PENDING_LISTING_FEEDS, SK: f"{sent_at}#{feed_id}"}
+
+
+def pending_listing_feeds(sent_before: str) -> KeyQuery:
+    return KeyQuery(PENDING_LISTING_FEEDS, sk_before=sent_before)
+
+
 # --- returns reports asked of Amazon (returns sync) ---------------------------------------------------
 
 
