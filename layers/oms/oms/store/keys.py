@@ -672,6 +672,21 @@ def listing_feed_key(feed_id: str) -> dict[str, str]:
     return {PK: f"FEED#{feed_id}", SK: "LISTINGS"}
 
 
+# --- listing quantities waiting for the next listings feed (send_listing_feed, every minute) -----------
+
+WANTED_LISTINGS = "LISTINGS#WANTED"
+
+
+def wanted_listing_key(sku: str) -> dict[str, str]:
+    """A SKU whose quantity waits for the next listings feed: a stream batch found no feed token (Amazon's
+    5 listings feeds per 5 minutes), so send_listing_feed sends every SKU waiting here in one feed a minute."""
+    return {PK: WANTED_LISTINGS, SK: SKU_PREFIX + sku}
+
+
+def wanted_listings() -> KeyQuery:
+    return KeyQuery(WANTED_LISTINGS)
+
+
 # --- returns reports asked of Amazon (returns sync) ---------------------------------------------------
 
 
