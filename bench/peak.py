@@ -40,7 +40,9 @@ and writes every figure to bench/results/peak.json (or --out).
    for the per-SKU pushes alone) sync_listings sends most quantities in one JSON_LISTINGS_FEED; the
    simulator processes it after Amazon's queue time (its config: a wait plus a time per message) on the
    same clock, and its FEED_PROCESSING_FINISHED goes through the real intake handler, which settles the
-   feed (and sends again what moved meanwhile). Amazon has caught up when the last feed is settled.
+   feed (and sends again what moved meanwhile). A batch that finds no feed token (Amazon's 5 listings feeds
+   per 5 minutes) leaves its SKUs for send_listing_feed, whose schedule (every minute) is played on the same
+   clock, between the stream's batches. Amazon has caught up when the last feed is settled.
 7. At the end every order in the table is compared with the marketplace's (status, units shipped per
    line): nothing lost, nothing doubled; and every seller-fulfilled SKU the burst sold is compared with
    the quantity Amazon shows.
