@@ -280,22 +280,172 @@ def test_a_crash_after_createfeed_before_its_record_sends_the_quantities_again(
     assert all(_listing(sku)["quantity"] == 60 + n for n, sku in enumerate(SKUS))
 
 
-def test_without_a_feed_token_now_every_quantity_is_patched(stack, amazon, stream, monkeypatch):
+def _no_feed_token(monkeypatch: pytest.MonkeyPatch) -> None:
     from oms.amazon.rate_budget import BudgetExhausted
 
     def no_token(*args, **kwargs):
-        raise BudgetExhausted("createFeed", 120.0)
+        raise BudgetExhausted("JSON_LISTINGS_FEED", 60.0)
 
     monkeypatch.setattr(listings_feed, "create_feed", no_token)
+
+
+def _feed_token_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    from oms.amazon import feeds_api
+
+    monkeypatch.setattr(listings_feed, "create_feed", feeds_api.create_feed)
+
+
+def _waiting() -> dict[str, dict]:
+    return {item["sku"]: item for item in default_table().query_all(keys.wanted_listings(), consistent=True)}
+
+
+def _sync(amazon: Simulator) -> Any:
+    from oms.amazon.client import default_client
+    from oms.inventory.listings import ListingSync
+
+    return ListingSync(
+        default_table(), default_client(), seller_id=amazon.seller_id, marketplaces=[MARKETPLACE]
+    )
+
+
+def test_without_a_feed_token_the_quantities_wait_and_the_next_run_sends_many_batches_in_one_feed(
+    stack, amazon, stream, heard, monkeypatch
+):
+    _no_feed_token(monkeypatch)
     _mfn(*SKUS)
-    for n, sku in enumerate(SKUS):
+    _stock(SKUS[0], 2)  # running low: patched at once all the same
+    for n, sku in enumerate(SKUS[1:], start=1):
         _stock(sku, 70 + n)
 
     stream.deliver()
 
     assert stream.answers == [{"batchItemFailures": []}]
-    assert calls(amazon, "patchListingsItem") == len(SKUS)
-    assert [listing_quantity(amazon, sku) for sku in SKUS] == [70 + n for n in range(len(SKUS))]
+    assert calls(amazon, "patchListingsItem") == 1 and listing_quantity(amazon, SKUS[0]) == 2
+    assert sorted(_waiting()) == SKUS[1:], "the rest wait for the next feed instead of 9 patches"
+    first_wait = _waiting()[SKUS[4]]["wantedBy"]
+
+    for sku in SKUS[1:6]:  # another batch, still no token: the same SKUs wait, with their new figures
+        _stock(sku, 5)
+    stream.deliver()
+    assert calls(amazon, "patchListingsItem") == 1 and calls(amazon, "createFeed") == 0
+    assert sorted(_waiting()) == SKUS[1:] and _waiting()[SKUS[4]]["wantedBy"] != first_wait
+
+    _feed_token_again(monkeypatch)  # the schedule's next run
+    sent = stack.handler("send_listing_feed").lambda_handler({}, LambdaContext())
+
+    assert sent["fed"] == 9 and sent["feeds"] == 1 and sent["pushed"] == 0
+    assert calls(amazon, "createFeed") == 1 and calls(amazon, "patchListingsItem") == 1
+    (feed,) = _feeds(amazon)
+    latest = {sku: 70 + n + (5 if n < 6 else 0) for n, sku in enumerate(SKUS) if n}
+    assert dict(feed["skus"]) == latest, "one feed for both batches, each SKU's latest quantity"
+    assert _waiting() == {}
+    heard.apply_feeds_finished()
+    assert {sku: listing_quantity(amazon, sku) for sku in SKUS[1:]} == latest
+
+    again = stack.handler("send_listing_feed").lambda_handler({}, LambdaContext())
+    assert again["fed"] == 0 and calls(amazon, "createFeed") == 1, "nothing waits: nothing sent"
+
+
+def test_with_no_feed_token_at_its_run_either_the_quantities_wait_for_the_next(
+    stack, amazon, stream, monkeypatch
+):
+    _no_feed_token(monkeypatch)
+    _mfn(*SKUS)
+    for n, sku in enumerate(SKUS):
+        _stock(sku, 90 + n)
+    stream.deliver()
+
+    report = listings_feed.send_wanted(_sync(amazon))
+
+    assert report.fed == 0 and calls(amazon, "createFeed") == 0 and calls(amazon, "patchListingsItem") == 0
+    assert sorted(_waiting()) == SKUS
+    _feed_token_again(monkeypatch)
+    assert listings_feed.send_wanted(_sync(amazon)).fed == len(SKUS)
+    assert _waiting() == {}
+
+
+def test_a_few_waiting_quantities_are_patched_and_those_amazon_has_are_dropped(stack, amazon, monkeypatch):
+    from oms.inventory.listings import Push, PushReport
+
+    _mfn(*SKUS[:3])
+    for n, sku in enumerate(SKUS[:3]):
+        _stock(sku, 10 + n)
+    sync = _sync(amazon)
+    sync.remember(SKUS[2], MARKETPLACE, 12)  # Amazon has this one already
+    listings_feed.want(sync, [Push(sku, MARKETPLACE, 0, None) for sku in SKUS[:3]], PushReport())
+
+    report = listings_feed.send_wanted(sync)
+
+    assert report.pushed == 2 and report.unchanged == 1 and report.fed == 0
+    assert [listing_quantity(amazon, sku) for sku in SKUS[:2]] == [10, 11]
+    assert calls(amazon, "createFeed") == 0 and _waiting() == {}
+
+
+def test_a_sku_wanted_again_while_the_run_sends_keeps_its_wait_for_the_next_run(
+    stack, amazon, stream, monkeypatch
+):
+    from oms.inventory.listings import ListingSync, Push, PushReport
+
+    _no_feed_token(monkeypatch)
+    _mfn(*SKUS)
+    for n, sku in enumerate(SKUS):
+        _stock(sku, 30 + n)
+    stream.deliver()
+    _feed_token_again(monkeypatch)
+    real_plan = ListingSync.plan
+
+    def plan(self, sku, report):  # a stream batch wants SKUS[2] again while this run reads the others
+        if sku == SKUS[5]:
+            listings_feed.want(self, [Push(SKUS[2], MARKETPLACE, 0, None)], PushReport())
+        return real_plan(self, sku, report)
+
+    monkeypatch.setattr(ListingSync, "plan", plan)
+    assert listings_feed.send_wanted(_sync(amazon)).fed == len(SKUS)
+    assert list(_waiting()) == [SKUS[2]], "wanted again since it was read: the next run looks again"
+
+    monkeypatch.setattr(ListingSync, "plan", real_plan)
+    report = listings_feed.send_wanted(_sync(amazon))
+    assert report.in_feed == 1 and calls(amazon, "createFeed") == 1 and _waiting() == {}
+
+
+def test_a_run_cut_off_after_its_feed_sends_nothing_twice(stack, amazon, stream, monkeypatch):
+    from oms.store import conditional
+
+    _no_feed_token(monkeypatch)
+    _mfn(*SKUS)
+    for n, sku in enumerate(SKUS):
+        _stock(sku, 40 + n)
+    stream.deliver()
+    _feed_token_again(monkeypatch)
+    delete_wanted_listing = conditional.delete_wanted_listing
+
+    def cut_off(*args, **kwargs):  # the run dies after its feed was taken and recorded, before the deletes
+        raise RuntimeError("the function was cut off")
+
+    monkeypatch.setattr(conditional, "delete_wanted_listing", cut_off)
+    with pytest.raises(RuntimeError):
+        listings_feed.send_wanted(_sync(amazon))
+    assert calls(amazon, "createFeed") == 1 and sorted(_waiting()) == SKUS
+    monkeypatch.setattr(conditional, "delete_wanted_listing", delete_wanted_listing)
+
+    report = listings_feed.send_wanted(_sync(amazon))  # the next run
+
+    assert report.in_feed == len(SKUS) and report.fed == 0, "the feed on its way carries them"
+    assert calls(amazon, "createFeed") == 1 and _waiting() == {}
+
+
+def test_what_moved_while_a_feed_waited_waits_for_the_next_feed_when_there_is_no_token(
+    stack, amazon, monkeypatch
+):
+    _mfn(*SKUS)
+    for n, sku in enumerate(SKUS):
+        _stock(sku, 20 + n)
+    _no_feed_token(monkeypatch)
+
+    report = listings_feed.resend(_sync(amazon), SKUS)  # a settled feed's SKUs that moved meanwhile
+
+    assert report.wanted == len(SKUS) and sorted(_waiting()) == SKUS
+    assert calls(amazon, "patchListingsItem") == 0, "not 10 patches at 5 a second"
 
 
 def test_a_feed_amazon_could_not_process_is_sent_again_whole(stack, amazon, stream):

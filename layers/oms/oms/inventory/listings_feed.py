@@ -10,7 +10,10 @@ Amazon already holding it, or a feed on its way carrying it, means nothing to se
   `feed_threshold` of them) are still patched at once, and the rest go in one JSON_LISTINGS_FEED per
   marketplace (createFeedDocument, the upload, createFeed). When the shared budget has no token now for
   createFeed (Amazon: 0.0083 a second after a burst of 15) or for a listings feed (Amazon: 5 per 5 minutes
-  and region), every quantity is patched as before.
+  and region), the low ones are still patched and the rest wait for the next feed: one marker per SKU
+  (LISTINGS#WANTED), and `send_wanted` (function send_listing_feed, every minute) sends every SKU waiting
+  in one feed with its latest quantity, so a burst's many batches make one feed a minute between them
+  instead of patching at 5 a second (decision 106).
 
 The feed is recorded (FEED#<id>, LISTINGS: each SKU's quantity) and each Listing record names it
 (`pendingFeed`) only after createFeed answered; the stream batch is acknowledged after that. A crash before
@@ -34,6 +37,7 @@ or in a follow-up feed when there are many.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -65,6 +69,7 @@ PENDING_FEED_ENTITY = "PendingListingFeed"
 FINISHED = frozenset({"DONE", "CANCELLED", "FATAL"})  # getFeed's processingStatus once Amazon is done
 SETTLE_AFTER = timedelta(minutes=5)  # a feed's notification is waited for this long before getFeed is asked
 SETTLING = timedelta(minutes=10)  # a settler's lease on the feed: one that died is taken over after it
+WANTED_ENTITY = "WantedListing"
 FEED_THRESHOLD = 150  # more quantities than 30 s of patches (Amazon's 5 a second) go in a feed
 LOW_STOCK = 5  # quantities at or below this are patched at once even in a burst: they are what oversells
 FEED_WAIT = 1.0  # seconds a feed call may wait for the shared budget before the batch is patched instead
@@ -109,12 +114,19 @@ def sync_with_feeds(
         urgent, bulk = split_urgent(planned, feed_threshold=feed_threshold, low_stock=low_stock)
         try:
             send_feeds(sync, [push for _, push in bulk], report)
-            planned = urgent
         except FeedUnavailable as why:
-            logger.info("no feed token now; every quantity is patched", extra={"reason": str(why)})
+            logger.info(
+                "no feed token now; the quantities wait for the next feed", extra={"reason": str(why)}
+            )
+            try:
+                want(sync, [push for _, push in bulk], report)
+            except Exception:
+                logger.exception("leaving quantities for the next feed failed; the batch is retried")
+                return BatchResult(report, first)
         except Exception:
             logger.exception("sending a listings feed failed; the batch is retried")
             return BatchResult(report, first)
+        planned = urgent
     return _patch_all(sync, planned, report, keep_going)
 
 
@@ -221,6 +233,82 @@ def _new_record(sku: str, marketplace_id: str) -> Item:
         "sku": sku,
         "marketplaceId": marketplace_id,
     }
+
+
+# --------------------------------------------------------------------------- the next feed (every minute)
+
+
+def want(sync: ListingSync, pushes: Sequence[Push], report: PushReport) -> None:
+    """Leave each SKU of `pushes` for the next listings feed: a marker per SKU (its quantity is read again
+    when the feed is made), written before the stream batch is acknowledged, so a crash loses none."""
+    wanted_by = uuid.uuid4().hex
+    now = iso_z(utc_now())
+    skus = list(dict.fromkeys(push.sku for push in pushes))
+    for sku in skus:
+        sync.table.put(
+            {
+                **keys.wanted_listing_key(sku),
+                "entity": WANTED_ENTITY,
+                "sku": sku,
+                "wantedBy": wanted_by,
+                "at": now,
+            }
+        )
+    report.wanted += len(skus)
+
+
+def send_wanted(
+    sync: ListingSync,
+    *,
+    keep_going: Callable[[], bool] = lambda: True,
+    feed_threshold: int | None = None,
+    low_stock: int | None = None,
+) -> PushReport:
+    """Every SKU waiting for a listings feed, planned with its latest quantity and sent as a stream batch's
+    would be: past `feed_threshold` the low ones patched and the rest in one feed per marketplace, else
+    patched. A SKU's marker goes once its quantity is sent (or Amazon has it); a SKU not sent (no feed token
+    now, a patch failed, time ran short) keeps it for the next run, and one wanted again since keeps it too."""
+    feed_threshold = FEED_THRESHOLD if feed_threshold is None else feed_threshold
+    low_stock = LOW_STOCK if low_stock is None else low_stock
+    report = PushReport()
+    markers: dict[str, Item] = {}
+    planned: list[tuple[str, Push]] = []
+    for marker in sync.table.query_all(keys.wanted_listings(), consistent=True):
+        if not keep_going():
+            break
+        sku = str(marker["sku"])
+        markers[sku] = marker
+        planned += [(sku, push) for push in sync.plan(sku, report)]
+    unsent: set[str] = set()
+    if len(planned) > feed_threshold:
+        urgent, bulk = split_urgent(planned, feed_threshold=feed_threshold, low_stock=low_stock)
+        try:
+            send_feeds(sync, [push for _, push in bulk], report)
+        except FeedUnavailable as why:
+            logger.info("no feed token now; the quantities wait for the next run", extra={"reason": str(why)})
+            unsent |= {sku for sku, _ in bulk}
+        planned = urgent
+    for index, (sku, push) in enumerate(planned):
+        if not keep_going():
+            unsent |= {sku for sku, _ in planned[index:]}
+            break
+        try:
+            sync.patch(push.sku, push.marketplace_id, push.quantity, report, record=push.record)
+        except Exception:
+            logger.exception(
+                "pushing a listing quantity failed; it waits for the next run", extra={"sku": sku}
+            )
+            unsent |= {sku for sku, _ in planned[index:]}
+            break
+    for sku, marker in markers.items():
+        if sku in unsent:
+            continue
+        with contextlib.suppress(VersionConflict):  # wanted again since: the next run sends it
+            sync.table.transact(
+                [conditional.delete_wanted_listing(keys.wanted_listing_key(sku), marker["wantedBy"])]
+            )
+    metrics.add_metric(name="ListingQuantitiesWaiting", unit=MetricUnit.Count, value=len(unsent))
+    return report
 
 
 # --------------------------------------------------------------------------- the feed's result
@@ -392,7 +480,8 @@ def settle_pending_feeds(
 
 
 def resend(sync: ListingSync, skus: Iterable[str]) -> PushReport:
-    """The SKUs whose quantity moved while their feed waited, sent again (patched, or in a feed when many).
+    """The SKUs whose quantity moved while their feed waited, sent again (patched, or in a feed when many,
+    or left for the next feed when there is no feed token now).
     A failure here is logged, not raised: the feed's result is recorded, and the SKU's next change or
     inventory_sync's read-back sends it."""
     report = PushReport()
@@ -401,9 +490,9 @@ def resend(sync: ListingSync, skus: Iterable[str]) -> PushReport:
         if len(planned) > FEED_THRESHOLD:
             try:
                 send_feeds(sync, planned, report)
-                return report
-            except FeedUnavailable:
-                pass
+            except FeedUnavailable:  # the next feed (send_listing_feed, within a minute) takes them
+                want(sync, planned, report)
+            return report
         for push in planned:
             sync.patch(push.sku, push.marketplace_id, push.quantity, report, record=push.record)
     except Exception:

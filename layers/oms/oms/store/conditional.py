@@ -477,3 +477,15 @@ def reprinted_slips(batch_id: str, *, old_key: str, new_key: str, untitled: list
         names=names,
         values=values,
     )
+
+
+def delete_wanted_listing(key: dict[str, str], wanted_by: str) -> Write:
+    """Delete a SKU's wait for the next listings feed unless a batch wanted it again since (another writer's
+    id): that wait is the next feed's."""
+    return Write(
+        "Delete",
+        key=key,
+        condition="#by = :by",
+        names={"#by": "wantedBy"},
+        values={":by": wanted_by},
+    )

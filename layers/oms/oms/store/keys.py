@@ -698,6 +698,21 @@ def pending_listing_feeds(sent_before: str) -> KeyQuery:
     return KeyQuery(PENDING_LISTING_FEEDS, sk_before=sent_before)
 
 
+# --- listing quantities waiting for the next listings feed (send_listing_feed, every minute) -----------
+
+WANTED_LISTINGS = "LISTINGS#WANTED"
+
+
+def wanted_listing_key(sku: str) -> dict[str, str]:
+    """A SKU whose quantity waits for the next listings feed: a stream batch found no feed token (Amazon's
+    5 listings feeds per 5 minutes), so send_listing_feed sends every SKU waiting here in one feed a minute."""
+    return {PK: WANTED_LISTINGS, SK: SKU_PREFIX + sku}
+
+
+def wanted_listings() -> KeyQuery:
+    return KeyQuery(WANTED_LISTINGS)
+
+
 # --- returns reports asked of Amazon (returns sync) ---------------------------------------------------
 
 
