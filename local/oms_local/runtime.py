@@ -120,7 +120,12 @@ class Worker:
             raise InvocationError(
                 {"errorType": "Runtime.ExitError", "errorMessage": "worker exited"}
             ) from None
-        answer = self._read_answer(time.monotonic() + self.spec.timeout)
+        try:
+            answer = self._read_answer(time.monotonic() + self.spec.timeout)
+        except OSError:  # its pipes closed under it: the stack stopped the worker
+            raise InvocationError(
+                {"errorType": "Runtime.ExitError", "errorMessage": "worker stopped"}
+            ) from None
         if "error" in answer:
             raise InvocationError(answer["error"])
         return answer["result"]
@@ -245,6 +250,13 @@ class FunctionPool:
         for worker in workers:
             worker.terminate()
         return workers
+
+    def kill(self) -> None:
+        """SIGKILL every worker, taking no lock (a signal handler's last resort)."""
+        self._closed = True
+        for worker in list(self._all):
+            with contextlib.suppress(OSError):
+                worker.process.kill()
 
     def close(self) -> None:
         deadline = time.monotonic() + STOP_GRACE

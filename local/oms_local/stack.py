@@ -222,12 +222,13 @@ class LocalStack:
         _exit_now(0)
 
     def _kill_and_exit(self, why: str) -> None:
-        """SIGKILL every process this stack started, and exit (status 1) without the interpreter's teardown."""
-        self.say(f"{why}: killing what is left")
+        """SIGKILL every process this stack started, and exit (status 1) without the interpreter's teardown.
+        Takes no lock: it may run in the signal handler, interrupting the main thread that holds one."""
+        if not self.options.quiet:
+            with contextlib.suppress(OSError, ValueError):
+                os.write(sys.stdout.fileno(), f"{why}: killing what is left\n".encode())
         for pool in self.pools.values():
-            for worker in pool.terminate():
-                with contextlib.suppress(OSError):
-                    worker.process.kill()
+            pool.kill()
         for process in self.processes:
             with contextlib.suppress(OSError):
                 process.kill()

@@ -446,9 +446,8 @@ def settle_pending_feeds(
         feed_id = str(marker["feedId"])
         try:
             record = sync.table.get(keys.listing_feed_key(feed_id), consistent=True)
-            if record is None or record.get(
-                "settledAt"
-            ):  # never recorded (a crash after the marker), or settled
+            # never recorded (a crash between the marker and the record), or settled: only the marker is left
+            if record is None or record.get("settledAt"):
                 sync.table.delete(keys.pending_listing_feed_key(str(marker["sentAt"]), feed_id))
                 continue
             feed = get_feed(sync.client, str(record["marketplaceId"]), feed_id)
