@@ -693,6 +693,7 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
         "once: stock received (per SKU)",
         FIRST_SYNC,
         "sync_listings",
+        "send_listing_feed",
         "read_catalogue",
         "inventory_sync",
     ),

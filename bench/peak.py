@@ -40,7 +40,9 @@ and writes every figure to bench/results/peak.json (or --out).
    for the per-SKU pushes alone) sync_listings sends most quantities in one JSON_LISTINGS_FEED; the
    simulator processes it after Amazon's queue time (its config: a wait plus a time per message) on the
    same clock, and its FEED_PROCESSING_FINISHED goes through the real intake handler, which settles the
-   feed (and sends again what moved meanwhile). Amazon has caught up when the last feed is settled.
+   feed (and sends again what moved meanwhile). A batch that finds no feed token (Amazon's 5 listings feeds
+   per 5 minutes) leaves its SKUs for send_listing_feed, whose schedule (every minute) is played on the same
+   clock, between the stream's batches. Amazon has caught up when the last feed is settled.
 7. At the end every order in the table is compared with the marketplace's (status, units shipped per
    line): nothing lost, nothing doubled; and every seller-fulfilled SKU the burst sold is compared with
    the quantity Amazon shows.
@@ -222,11 +224,12 @@ class PeakRun:
     def _settings(self) -> None:
         """The queue's, the event sources' and the functions' settings, from template.yaml."""
         from oms_local.template import Template, load_template
-        from oms_local.triggers import filter_patterns
+        from oms_local.triggers import ScheduleExpression, filter_patterns
 
         template = Template()
         self.ingest_function = template.function("IngestNotificationsFunction")
         self.sync_function = template.function("SyncListingsFunction")
+        self.send_function = template.function("SendListingFeedFunction")
         self.template = template
         self.document = document = load_template()
         queue = document["Resources"]["OrderNotificationsQueue"]["Properties"]
@@ -240,6 +243,11 @@ class PeakRun:
         self.stream_window = float(stream.get("MaximumBatchingWindowInSeconds", 0))
         self.stream_retries = int(stream.get("MaximumRetryAttempts", -1))
         self.patterns = filter_patterns(stream)
+        schedule = next(t for t in self.send_function.triggers if t.type == "ScheduleV2").properties
+        epoch = datetime.fromtimestamp(0, UTC)
+        self.send_period = (
+            ScheduleExpression(schedule["ScheduleExpression"]).next_after(epoch) - epoch
+        ).total_seconds()
 
     def _handlers(self) -> None:
         """The table, queues and secret in moto; both handlers loaded with the template's environment."""
@@ -257,10 +265,10 @@ class PeakRun:
             parameters=self.sim.stack_parameters(),
             secret_values={"SpApiSecret": json.dumps(LOCAL_CREDENTIALS)},
         )
-        # Both handlers live in this process: their environments are the template's and differ only in
+        # The handlers live in this process: their environments are the template's and differ only in
         # the service name, which Powertools reads at import.
         environment: dict[str, str] = {}
-        for function in (self.sync_function, self.ingest_function):
+        for function in (self.sync_function, self.send_function, self.ingest_function):
             resolved = {k: str(v) for k, v in resources.resolver.resolve(function.environment).items()}
             environment |= resolved
         os.environ.update({**environment, "AWS_ENDPOINT_URL": self.moto_url})
@@ -274,6 +282,8 @@ class PeakRun:
         defaults(client_module.SpApiClient.__init__)["sleep"] = self.clock.sleep
         os.environ["POWERTOOLS_SERVICE_NAME"] = "sync_listings"
         self.sync = _load(f"peak_sync_{uuid.uuid4().hex[:6]}", "inventory/sync_listings")
+        os.environ["POWERTOOLS_SERVICE_NAME"] = "send_listing_feed"
+        self.send = _load(f"peak_send_{uuid.uuid4().hex[:6]}", "inventory/send_listing_feed")
         os.environ["POWERTOOLS_SERVICE_NAME"] = "ingest_notifications"
         self.ingest = _load(f"peak_ingest_{uuid.uuid4().hex[:6]}", "orders/ingest_notifications")
         logger.registered_handler.setStream(self.log)  # type: ignore[attr-defined]
@@ -392,22 +402,25 @@ class PeakRun:
                             break
                     break
                 stream.catch_up(start + now, final=False)  # it reads what the intake wrote up to now
+                stream.send_due(start + now)
                 candidates = [b for b in busy if b > now] + queue.next_visible()
                 if stream.buffer:
                     candidates.append(stream.next_due() - start)
                 now = max(now, min(candidates))
-            feeds = self.settle_feeds(start, max(stream.last_end, start + now))
+            feeds = self.settle_feeds(start, max(stream.last_end, start + now), stream)
         return {"drainSeconds": now, **queue.figures(), "lane": stream.figures(start), "feeds": feeds}
 
-    def settle_feeds(self, start: float, after: float) -> dict[str, Any]:
+    def settle_feeds(self, start: float, after: float, stream: StreamLane) -> dict[str, Any]:
         """Amazon's clock runs on until it has processed every listings feed sent; each FEED_PROCESSING_FINISHED
         is handed to the real intake handler (one invocation each, as the queue would), whose settling may
-        push again what moved while the feed waited."""
+        push again what moved while the feed waited. send_listing_feed runs on schedule meanwhile, until no
+        quantity waits for a feed."""
         clock = self.clock
         clock.at = datetime.fromtimestamp(max(clock.epoch(), after), UTC)
         notices, settled_at, seconds = 0, None, 0.0
         for _ in range(4 * 3600):
-            if not self.marketplace.scheduler.pending() and not self.delivered:
+            stream.send_due(clock.epoch())
+            if not self.marketplace.scheduler.pending() and not self.delivered and not self.waiting():
                 break
             clock.sleep(1.0)
             self.marketplace.run_due()
@@ -425,6 +438,13 @@ class PeakRun:
             "settledSeconds": round(settled_at - start, 1) if settled_at else None,
             "intakeSeconds": round(seconds, 2),
         }
+
+    def waiting(self) -> bool:
+        """Quantities wait for send_listing_feed's next feed."""
+        from oms.store import keys
+        from oms.store.default import default_table
+
+        return bool(default_table().query_page(keys.wanted_listings(), limit=1).items)
 
     def listings_wrong(self) -> dict[str, Any]:
         """Every seller-fulfilled SKU the burst sold: the quantity Amazon shows against the one we have."""
@@ -523,6 +543,8 @@ class StreamLane:
         self.last_end = start
         self.attempts = 0
         self.wall = 0.0
+        self.next_send = start + run.send_period  # send_listing_feed's next run (its schedule)
+        self.sends = {"runs": 0, "feeds": 0, "fed": 0, "pushed": 0, "inFeed": 0}
 
     def _read(self) -> list[dict[str, Any]]:
         from oms_local.triggers import _plain, matches_pattern
@@ -567,7 +589,38 @@ class StreamLane:
             due = max(self.free_at, first + (0 if full else self.run.stream_window))
             if due > intake_now and not final:
                 return
-            self._invoke(due)
+            self.send_due(due)
+            self._invoke(max(due, self.free_at))
+
+    def send_due(self, until: float) -> None:
+        """send_listing_feed's scheduled runs up to `until` (epoch seconds). Amazon's side has one clock here,
+        so a run due while a stream batch was still sending starts when that batch ended, and the stream's
+        next batch after it (they share the rate budget as the two functions would)."""
+        while self.next_send <= until:
+            at = max(self.next_send, self.free_at, self.run.clock.epoch())
+            self._send(at)
+            while self.next_send <= at:
+                self.next_send += self.run.send_period
+
+    def _send(self, at: float) -> None:
+        clock = self.run.clock
+        clock.at = datetime.fromtimestamp(at, UTC)
+        self.run.meter.begin(lambda: int(clock.epoch() - self.run.drain_start))
+        started = time.thread_time()
+        wall = time.monotonic()
+        context = LaneContext(clock, self.run.send_function.timeout, aws_request_id=str(uuid.uuid4()))
+        with contextlib.redirect_stdout(self.run.log):
+            answer = self.run.send.lambda_handler({"scheduledTime": clock.now().isoformat()}, context)
+        cpu = time.thread_time() - started - self.run.meter.cpu_of_thread()
+        self.wall += time.monotonic() - wall
+        requests = self.run.meter.requests_of_thread()
+        latency = sum(DYNAMODB_LATENCY.get(op, 0.006) * n for op, n in requests.items())
+        self.free_at = clock.epoch() + LAMBDA_OVERHEAD + cpu + latency
+        self.sends["runs"] += 1
+        for name, key in (("feeds", "feeds"), ("fed", "fed"), ("pushed", "pushed"), ("inFeed", "in_feed")):
+            self.sends[name] += int(answer.get(key, 0))
+        if answer.get("fed") or answer.get("pushed"):
+            self.last_end = max(self.last_end, self.free_at)
 
     def next_due(self) -> float:
         if not self.buffer:
@@ -619,6 +672,7 @@ class StreamLane:
             "recordsToOnFailure": self.to_destination,
             "caughtUpSeconds": round(self.last_end - start, 1),
             "wallSeconds": round(self.wall, 1),
+            "sendListingFeed": dict(self.sends),
         }
 
 
@@ -831,6 +885,20 @@ def report(results: dict[str, Any]) -> str:
         (
             "stock pushes: invocations, failed batches",
             f"{results['stockSync']['invocations']}, {results['stockSync']['failedBatches']}",
+            "",
+            "",
+        ),
+        (
+            "send_listing_feed (every minute): runs, feeds, SKUs fed / patched",
+            "{runs}, {feeds}, {fed} / {pushed}".format(
+                **{
+                    "runs": 0,
+                    "feeds": 0,
+                    "fed": 0,
+                    "pushed": 0,
+                    **results["stockSync"].get("sendListingFeed", {}),
+                }
+            ),
             "",
             "",
         ),

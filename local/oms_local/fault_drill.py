@@ -447,7 +447,10 @@ _DROPPED_KEYS = re.compile(
     r"(^|_)(attempts|ttl|expires|version|sequence|last_?notification|notification_?id|applied|updated|created"
     # a refund's feed id: recorded when createFeed answered; when its answer was lost, Amazon's finances confirm
     # the refund without it (how the refund was sent, as how a label was recorded)
-    r"|feed_?id)",
+    r"|feed_?id"
+    # the change an order's state was last learned from: a notification, or the backstop's reading of the
+    # Orders API when the faults delayed the notification past it (the same state, learned another way)
+    r"|change_?id)",
     re.IGNORECASE,
 )
 

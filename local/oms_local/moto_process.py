@@ -23,7 +23,7 @@ from typing import Any
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import run_simple
 
-from oms_local import moto_fast_query, moto_fast_tx, moto_untracked, stream_trim
+from oms_local import moto_fast_query, moto_fast_serialize, moto_fast_tx, moto_untracked, stream_trim
 from oms_local.clock import child_environment, follow_shift
 from oms_local.ports import free_port
 
@@ -120,7 +120,8 @@ def main() -> None:
     args = parser.parse_args()
     follow_shift()
     moto_fast_tx.install()
-    moto_fast_query.install()  # a base-table query reads its partition, not the whole table
+    moto_fast_query.install()  # a query reads its partition (or its index's), not the whole table
+    moto_fast_serialize.install()  # items written out as they are, not walked shape by shape
     stream_trim.install()  # stream records and iterators bounded over a long run
     moto_untracked.install()  # and no register of every object moto ever made
     app = DomainDispatcherApplication(create_backend_app)

@@ -31,6 +31,7 @@ from typing import Any
 from oms_local.clock import SHIFT, child_environment, follow_shift
 
 _PR_SET_PDEATHSIG = 1
+STOP_GRACE = 3.0  # seconds a worker has to exit after SIGTERM before it is killed
 
 
 def die_with_parent() -> None:
@@ -119,7 +120,12 @@ class Worker:
             raise InvocationError(
                 {"errorType": "Runtime.ExitError", "errorMessage": "worker exited"}
             ) from None
-        answer = self._read_answer(time.monotonic() + self.spec.timeout)
+        try:
+            answer = self._read_answer(time.monotonic() + self.spec.timeout)
+        except OSError:  # its pipes closed under it: the stack stopped the worker
+            raise InvocationError(
+                {"errorType": "Runtime.ExitError", "errorMessage": "worker stopped"}
+            ) from None
         if "error" in answer:
             raise InvocationError(answer["error"])
         return answer["result"]
@@ -155,10 +161,20 @@ class Worker:
         return self.process.poll() is None
 
     def stop(self) -> None:
+        self.terminate()
+        self.reap(time.monotonic() + STOP_GRACE)
+
+    def terminate(self) -> None:
+        """SIGTERM, not waited for: a pool's workers are all told at once, then reaped together."""
         if self.process.poll() is None:
-            self.process.terminate()
+            with contextlib.suppress(OSError):
+                self.process.terminate()
+
+    def reap(self, deadline: float) -> None:
+        """Wait for the worker to exit until `deadline` (monotonic), then kill it; its pipes and log closed."""
+        if self.process.poll() is None:
             try:
-                self.process.wait(timeout=3)
+                self.process.wait(timeout=max(deadline - time.monotonic(), 0))
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
@@ -215,20 +231,41 @@ class FunctionPool:
             if worker.alive:
                 return worker
         if self._closed:
-            raise InvocationError(
-                {"errorType": "Runtime.Shutdown", "errorMessage": "the local stack is stopping"}
-            )
+            raise _shutting_down()
         worker = Worker(self.spec)
         with self._lock:
-            self._all = [w for w in self._all if w.alive] + [worker]
+            closed = self._closed
+            if not closed:
+                self._all = [w for w in self._all if w.alive] + [worker]
+        if closed:  # the pool closed during this worker's cold start: it is not left running
+            worker.stop()
+            raise _shutting_down()
         return worker
 
-    def close(self) -> None:
-        self._closed = True
+    def terminate(self) -> list[Worker]:
+        """Closed: no new worker starts, every worker is sent SIGTERM (not waited for); the workers to reap."""
         with self._lock:
+            self._closed = True
             workers = list(self._all)
         for worker in workers:
-            worker.stop()
+            worker.terminate()
+        return workers
+
+    def kill(self) -> None:
+        """SIGKILL every worker, taking no lock (a signal handler's last resort)."""
+        self._closed = True
+        for worker in list(self._all):
+            with contextlib.suppress(OSError):
+                worker.process.kill()
+
+    def close(self) -> None:
+        deadline = time.monotonic() + STOP_GRACE
+        for worker in self.terminate():
+            worker.reap(deadline)
+
+
+def _shutting_down() -> InvocationError:
+    return InvocationError({"errorType": "Runtime.Shutdown", "errorMessage": "the local stack is stopping"})
 
 
 # ---------------------------------------------------------------------------------- the child side

@@ -8,6 +8,7 @@ everything answers, `<state dir>/outputs.json` appears; Ctrl-C stops every proce
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import json
@@ -15,6 +16,7 @@ import os
 import secrets
 import signal
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -40,6 +42,7 @@ from oms_local.template import ROOT, Function, Template
 from oms_local.triggers import Loop, Schedule, SqsPoller, StreamPoller, filter_patterns, scheduled_event
 
 STACK_NAME = "oms-local"
+STOP_WITHIN = 4.0  # seconds Ctrl-C waits for the stack's processes before killing what is left
 _PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "SYSTEMROOT", "PYENV_ROOT")
 
 
@@ -127,10 +130,7 @@ class LocalStack:
                     f"  sim  demo warehouse and opening stock; {len(rest)} more SKUs stocked in the background"
                 )
                 threading.Thread(
-                    target=stock_rest,
-                    args=(table_name, dynamodb, rest, lambda: not self._stopping.is_set()),
-                    name="demo-stock",
-                    daemon=True,
+                    target=self._stock_rest, args=(table_name, dynamodb, rest), name="demo-stock", daemon=True
                 ).start()
             simulator.start_buyers()
             self.say(f"  sim  buyers place about {self.options.orders_per_minute:g} orders a minute")
@@ -156,37 +156,84 @@ class LocalStack:
         )
         return self.outputs
 
-    def stop(self) -> None:
+    def _stock_rest(self, table_name: str, dynamodb: Any, skus: list[str]) -> None:
+        try:
+            stock_rest(table_name, dynamodb, skus, lambda: not self._stopping.is_set())
+        except Exception as error:  # moto gone mid-write while stopping is no news
+            if not self._stopping.is_set():
+                self.say(f"  sim  stocking the demo's other SKUs stopped: {type(error).__name__}: {error}")
+
+    def stop(self, within: float = STOP_WITHIN) -> None:
+        """Every process this stack started gone within `within` seconds: the pollers, schedules and buyers told
+        to stop, then the function workers and moto sent SIGTERM all at once (a worker mid-invocation is cut
+        off, as Lambda cuts off a function at its timeout; a batch it held comes again), the servers and the
+        simulator stopped, and the processes reaped together; what is still running at the end is killed.
+        One at a time, each with its own wait, they took over 10 s on a loaded machine."""
+        deadline = time.monotonic() + within
         self._stopping.set()
-        if self.simulator is not None:
-            self.simulator.stop()
         for loop in self.loops:
             loop.stop()
-        for server in self.servers:
-            server.shutdown()
-            server.server_close()
-        for pool in self.pools.values():
-            pool.close()
+        if self.simulator is not None:
+            self.simulator.buyers.stop(timeout=0)  # no new orders from here on
+        workers = [worker for pool in self.pools.values() for worker in pool.terminate()]
         for process in self.processes:
             if process.poll() is None:
                 process.terminate()
+        for server in self.servers:
+            server.shutdown()
+            server.server_close()
+        if self.simulator is not None:
+            self.simulator.stop(timeout=max(deadline - time.monotonic(), 0))
+        for worker in workers:
+            worker.reap(deadline)
         for process in self.processes:
             try:
-                process.wait(timeout=5)
+                process.wait(timeout=max(deadline - time.monotonic(), 0))
             except subprocess.TimeoutExpired:
                 process.kill()
+                process.wait()
         (self.state_dir / "outputs.json").unlink(missing_ok=True)
 
     def run_until_interrupted(self) -> None:
+        """Start, serve until Ctrl-C (SIGINT) or SIGTERM, stop, and exit the process at once: its own teardown
+        (the interpreter freeing every object of the stack and its marketplace) took seconds more on a loaded
+        machine, after everything it started had stopped. A second Ctrl-C, or a stop past its bound, kills
+        what is left and exits."""
         stop = threading.Event()
+
+        def interrupted(signum: int, frame: Any) -> None:
+            if stop.is_set():
+                self._kill_and_exit("stopped by a second signal")
+            stop.set()
+
         for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, lambda *_: stop.set())
+            signal.signal(signum, interrupted)
         try:
             self.start()
             stop.wait()
-            self.say("\nstopping...")
-        finally:
+        except BaseException:
             self.stop()
+            raise
+        self.say("\nstopping...")
+        watchdog = threading.Timer(STOP_WITHIN + 5, self._kill_and_exit, args=("still stopping",))
+        watchdog.daemon = True
+        watchdog.start()
+        self.stop()
+        _exit_now(0)
+
+    def _kill_and_exit(self, why: str) -> None:
+        """SIGKILL every process this stack started, and exit (status 1) without the interpreter's teardown.
+        Takes no lock: it may run in the signal handler, interrupting the main thread that holds one."""
+        if not self.options.quiet:
+            with contextlib.suppress(OSError, ValueError):
+                os.write(sys.stdout.fileno(), f"{why}: killing what is left\n".encode())
+        for pool in self.pools.values():
+            pool.kill()
+        for process in self.processes:
+            with contextlib.suppress(OSError):
+                process.kill()
+        (self.state_dir / "outputs.json").unlink(missing_ok=True)
+        _exit_now(1)
 
     # ------------------------------------------------------------------ pieces
 
@@ -292,7 +339,7 @@ class LocalStack:
 
     def _reporter(self, name: str) -> Callable[[str, float, str | None], None]:
         def report(request_id: str, seconds: float, error: str | None) -> None:
-            if error:
+            if error and not self._stopping.is_set():
                 self.say(f"  fn   {name} {request_id[:8]} FAILED after {seconds * 1000:.0f} ms: {error}")
 
         return report
@@ -517,3 +564,13 @@ class LocalStack:
             return 200, {"function": function.logical_id, "result": self.invoke(function.logical_id, event)}
         except InvocationError as error:
             return 200, {"function": function.logical_id, "error": error.payload}
+
+
+def _exit_now(status: int) -> None:
+    """Exit with `status` once the exit functions ran and the output is flushed, skipping the interpreter's
+    teardown (everything the stack started is stopped; what is left is memory, which the OS frees at once)."""
+    atexit._run_exitfuncs()
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(status)

@@ -122,7 +122,8 @@ class SqsPoller(Loop):
             failed = _failed_ids(self.invoke(self.function, event)) if self.report_failures else set()
             failed = failed if failed is not None else set()
         except InvocationError as error:
-            self.say(f"{self.function} failed a batch of {len(messages)}: {error}")
+            if not self.stopping.is_set():  # a worker stopped with the stack is no failure of the batch
+                self.say(f"{self.function} failed a batch of {len(messages)}: {error}")
             failed = {m["MessageId"] for m in messages}
         done = [m for m in messages if m["MessageId"] not in failed]
         for start in range(0, len(done), 10):

@@ -20,6 +20,7 @@ UK = "A1F83G8C2ARO7P"
         ("api", "DOCUMENTS_BUCKET"),
         ("api", "REPORT_JOBS_QUEUE_URL"),
         ("sync_listings", "SELLER_ID"),
+        ("send_listing_feed", "SELLER_ID"),
         ("inventory_sync", "SELLER_ID"),
         ("read_catalogue", "SELLER_ID"),
         ("ingest_notifications", "TABLE_NAME"),

@@ -6,7 +6,7 @@ transaction, then the call raises InternalServerError (boto3 against moto in pro
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -35,15 +35,22 @@ def _call(
     return answer["statusCode"], json.loads(answer["body"]) if answer.get("body") else {}
 
 
+def _transaction(operation: str, params: Any) -> bool:
+    return operation == "TransactWriteItems"
+
+
 class LostAnswers:
-    """The next `count` TransactWriteItems calls apply in DynamoDB, then raise as if their answer was lost."""
+    """The next `count` TransactWriteItems calls (or writes `matching` picks) apply in DynamoDB, then raise as
+    if their answer was lost."""
 
     def __init__(self) -> None:
         self.count = 0
         self.lost = 0
+        self.matching: Callable[[str, Any], bool] = _transaction
 
-    def __call__(self, count: int = 1) -> None:
+    def __call__(self, count: int = 1, matching: Callable[[str, Any], bool] = _transaction) -> None:
         self.count = count
+        self.matching = matching
 
 
 @pytest.fixture
@@ -53,7 +60,7 @@ def lose_answers(monkeypatch: pytest.MonkeyPatch) -> Iterator[LostAnswers]:
 
     def applied_then_lost(self: Any, operation: str, params: Any) -> Any:
         answer = original(self, operation, params)
-        if operation == "TransactWriteItems" and lost.count > 0:
+        if lost.count > 0 and lost.matching(operation, params):
             lost.count -= 1
             lost.lost += 1
             raise ClientError(
@@ -204,3 +211,127 @@ def test_a_retry_racing_its_first_try_gets_its_answer_not_a_refusal(stack, conte
     assert answer["stock"]["onHand"] == 0
     assert StockRepository(default_table()).get("MUG-RED").on_hand == 0
     assert [e["delta"] for e in _ledger()] == [-3, 3]
+
+
+def _approving(operation: str, params: Any) -> bool:
+    """The write that marks an audit approved (a put alone or in a transaction)."""
+    puts = [params] if operation == "PutItem" else [w.get("Put", {}) for w in params.get("TransactItems", [])]
+    return any(
+        put.get("Item", {}).get("entity", {}).get("S") == "Audit"
+        and put["Item"].get("status", {}).get("S") == "approved"
+        for put in puts
+    )
+
+
+def test_an_approval_whose_answer_was_lost_answers_its_report_when_retried(stack, context, lose_answers):
+    """The seller approves a cycle count; the approval applies but its answer is lost; the dashboard sends it
+    again with the same key and gets the report, not "already approved"; nothing is corrected twice."""
+    table = default_table()
+    for sku, on_hand in (("MUG-RED", 10), ("MUG-BLUE", 5), ("MUG-GREEN", 2)):  # green: not counted
+        set_policy(table, sku, StockPolicy(unit_cost={"amount": "4.50", "currencyCode": "USD"}))
+        adjust_stock(table, sku, on_hand, reason="receipt", reference="PO-1", actor="test")
+    audit_id = _call(stack, context, "POST", "/audits", {"skus": ["MUG-RED", "MUG-BLUE", "MUG-GREEN"]})[1][
+        "auditId"
+    ]
+    counts = {"counts": [{"sku": "MUG-RED", "counted": 7}, {"sku": "MUG-BLUE", "counted": 6}]}
+    assert _call(stack, context, "PUT", f"/audits/{audit_id}/counts", counts)[0] == 200
+    approve = f"/audits/{audit_id}/approve"
+
+    lose_answers(matching=_approving)
+    assert _call(stack, context, "POST", approve, key="approve-1")[0] == 500
+    assert lose_answers.lost == 1
+    assert StockRepository(table).get("MUG-RED").on_hand == 7  # it applied
+
+    status, report = _call(stack, context, "POST", approve, key="approve-1")
+    assert status == 200, report
+    assert (report["status"], report["final"]) == ("approved", True)
+    assert [(line["sku"], line["correctionUnits"]) for line in report["lines"]] == [
+        ("MUG-RED", -3),
+        ("MUG-BLUE", 1),
+        ("MUG-GREEN", 0),
+    ]
+    assert report["lines"][2]["unitValue"] == {"amount": "4.50", "currencyCode": "USD"}  # as the first answer
+    assert report == _call(stack, context, "GET", f"/audits/{audit_id}")[1]["report"]
+    assert _call(stack, context, "POST", approve, key="approve-1") == (200, report)
+    corrections = [
+        e["delta"]
+        for sku in ("MUG-RED", "MUG-BLUE")
+        for e in _ledger(sku)
+        if e["reason"] == "audit-correction"
+    ]
+    assert corrections == [-3, 1]
+    assert (
+        StockRepository(table).get("MUG-RED").on_hand,
+        StockRepository(table).get("MUG-BLUE").on_hand,
+    ) == (7, 6)
+
+    status, again = _call(stack, context, "POST", approve, key="approve-2")  # another approval: refused
+    assert status == 409 and "already approved" in again["error"]["message"]
+
+
+def test_an_approval_whose_write_met_itself_is_its_own(stack, context, monkeypatch):
+    """The SDK sent the final write again after its answer was lost (no key): the write that refuses it is the
+    approval's own, so it answers its report, not "already approved"."""
+    table = default_table()
+    set_policy(table, "MUG-RED", StockPolicy())
+    adjust_stock(table, "MUG-RED", 10, reason="receipt", reference="PO-1", actor="test")
+    audit_id = _call(stack, context, "POST", "/audits", {"skus": ["MUG-RED"]})[1]["auditId"]
+    _call(stack, context, "PUT", f"/audits/{audit_id}/counts", {"counts": [{"sku": "MUG-RED", "counted": 8}]})
+    original = BaseClient._make_api_call  # type: ignore[attr-defined]
+    sent_twice = []
+
+    def twice(self: Any, operation: str, params: Any) -> Any:
+        if _approving(operation, params) and not sent_twice:
+            sent_twice.append(operation)
+            original(self, operation, params)  # applied, its answer lost, sent again by the SDK
+        return original(self, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", twice)
+    status, report = _call(stack, context, "POST", f"/audits/{audit_id}/approve")
+    assert sent_twice and status == 200, report
+    assert report["lines"][0]["correctionUnits"] == -2
+    assert StockRepository(table).get("MUG-RED").on_hand == 8
+
+
+def test_a_purchase_order_receipt_whose_answer_was_lost_is_applied_once_when_retried(
+    stack, context, lose_answers
+):
+    from tests.integration.test_purchasing import _receive, _sent, _supplier
+
+    po = _sent(stack, context, _supplier(stack, context), quantity=48)
+    line = {"sku": "MUG-RED", "quantity": 30}
+
+    lose_answers()
+    assert _receive(stack, context, po["poId"], line, key="dock-9")[0] == 500
+    assert lose_answers.lost == 1
+
+    status, answer = _receive(stack, context, po["poId"], line, key="dock-9")
+    assert status == 200, answer  # applied once already: the PO with its receipt
+    assert [[(r["sku"], r["quantity"]) for r in receipt["lines"]] for receipt in answer["receipts"]] == [
+        [("MUG-RED", 30)]
+    ]
+    assert [e["delta"] for e in _ledger() if e["reason"] == "receipt"] == [30]
+    assert StockRepository(default_table()).get("MUG-RED").on_hand == 30
+
+
+def test_a_return_receipt_whose_answer_was_lost_is_applied_once_when_retried(stack, context, lose_answers):
+    from tests.builders import WAREHOUSE_SETTINGS
+    from tests.integration.test_returns import _order, _receive, _record
+
+    table = default_table()
+    assert _call(stack, context, "PUT", "/settings/shipping", WAREHOUSE_SETTINGS)[0] == 200
+    set_policy(table, "MUG-RED", StockPolicy())
+    adjust_stock(table, "MUG-RED", 10, reason="receipt", reference="PO-1", actor="test")
+    _order("111-1", "Shipped", [("MUG-RED", 3, 3)])
+    return_id = _record(stack, context, "111-1", quantity=2)[1]["returnId"]
+    line = {"sku": "MUG-RED", "quantity": 1, "grade": "sellable"}
+
+    lose_answers()
+    assert _receive(stack, context, return_id, line, key="scan-1")[0] == 500
+    assert lose_answers.lost == 1
+
+    status, answer = _receive(stack, context, return_id, line, key="scan-1")
+    assert status == 200, answer  # applied once already: the return with its receipt
+    assert len(answer["receipts"]) == 1
+    assert [e["delta"] for e in _ledger() if e["reason"] == "return"] == [1]
+    assert StockRepository(table).get("MUG-RED").on_hand == 8

@@ -11,10 +11,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
+import time_machine
 
+from oms.domain.types import iso_z, utc_now
 from oms.inventory import listings_feed
 from oms.inventory.stock import Channel, StockPolicy, adjust_stock, set_policy
 from oms.store import keys
@@ -277,22 +280,172 @@ def test_a_crash_after_createfeed_before_its_record_sends_the_quantities_again(
     assert all(_listing(sku)["quantity"] == 60 + n for n, sku in enumerate(SKUS))
 
 
-def test_without_a_feed_token_now_every_quantity_is_patched(stack, amazon, stream, monkeypatch):
+def _no_feed_token(monkeypatch: pytest.MonkeyPatch) -> None:
     from oms.amazon.rate_budget import BudgetExhausted
 
     def no_token(*args, **kwargs):
-        raise BudgetExhausted("createFeed", 120.0)
+        raise BudgetExhausted("JSON_LISTINGS_FEED", 60.0)
 
     monkeypatch.setattr(listings_feed, "create_feed", no_token)
+
+
+def _feed_token_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    from oms.amazon import feeds_api
+
+    monkeypatch.setattr(listings_feed, "create_feed", feeds_api.create_feed)
+
+
+def _waiting() -> dict[str, dict]:
+    return {item["sku"]: item for item in default_table().query_all(keys.wanted_listings(), consistent=True)}
+
+
+def _sync(amazon: Simulator) -> Any:
+    from oms.amazon.client import default_client
+    from oms.inventory.listings import ListingSync
+
+    return ListingSync(
+        default_table(), default_client(), seller_id=amazon.seller_id, marketplaces=[MARKETPLACE]
+    )
+
+
+def test_without_a_feed_token_the_quantities_wait_and_the_next_run_sends_many_batches_in_one_feed(
+    stack, amazon, stream, heard, monkeypatch
+):
+    _no_feed_token(monkeypatch)
     _mfn(*SKUS)
-    for n, sku in enumerate(SKUS):
+    _stock(SKUS[0], 2)  # running low: patched at once all the same
+    for n, sku in enumerate(SKUS[1:], start=1):
         _stock(sku, 70 + n)
 
     stream.deliver()
 
     assert stream.answers == [{"batchItemFailures": []}]
-    assert calls(amazon, "patchListingsItem") == len(SKUS)
-    assert [listing_quantity(amazon, sku) for sku in SKUS] == [70 + n for n in range(len(SKUS))]
+    assert calls(amazon, "patchListingsItem") == 1 and listing_quantity(amazon, SKUS[0]) == 2
+    assert sorted(_waiting()) == SKUS[1:], "the rest wait for the next feed instead of 9 patches"
+    first_wait = _waiting()[SKUS[4]]["wantedBy"]
+
+    for sku in SKUS[1:6]:  # another batch, still no token: the same SKUs wait, with their new figures
+        _stock(sku, 5)
+    stream.deliver()
+    assert calls(amazon, "patchListingsItem") == 1 and calls(amazon, "createFeed") == 0
+    assert sorted(_waiting()) == SKUS[1:] and _waiting()[SKUS[4]]["wantedBy"] != first_wait
+
+    _feed_token_again(monkeypatch)  # the schedule's next run
+    sent = stack.handler("send_listing_feed").lambda_handler({}, LambdaContext())
+
+    assert sent["fed"] == 9 and sent["feeds"] == 1 and sent["pushed"] == 0
+    assert calls(amazon, "createFeed") == 1 and calls(amazon, "patchListingsItem") == 1
+    (feed,) = _feeds(amazon)
+    latest = {sku: 70 + n + (5 if n < 6 else 0) for n, sku in enumerate(SKUS) if n}
+    assert dict(feed["skus"]) == latest, "one feed for both batches, each SKU's latest quantity"
+    assert _waiting() == {}
+    heard.apply_feeds_finished()
+    assert {sku: listing_quantity(amazon, sku) for sku in SKUS[1:]} == latest
+
+    again = stack.handler("send_listing_feed").lambda_handler({}, LambdaContext())
+    assert again["fed"] == 0 and calls(amazon, "createFeed") == 1, "nothing waits: nothing sent"
+
+
+def test_with_no_feed_token_at_its_run_either_the_quantities_wait_for_the_next(
+    stack, amazon, stream, monkeypatch
+):
+    _no_feed_token(monkeypatch)
+    _mfn(*SKUS)
+    for n, sku in enumerate(SKUS):
+        _stock(sku, 90 + n)
+    stream.deliver()
+
+    report = listings_feed.send_wanted(_sync(amazon))
+
+    assert report.fed == 0 and calls(amazon, "createFeed") == 0 and calls(amazon, "patchListingsItem") == 0
+    assert sorted(_waiting()) == SKUS
+    _feed_token_again(monkeypatch)
+    assert listings_feed.send_wanted(_sync(amazon)).fed == len(SKUS)
+    assert _waiting() == {}
+
+
+def test_a_few_waiting_quantities_are_patched_and_those_amazon_has_are_dropped(stack, amazon, monkeypatch):
+    from oms.inventory.listings import Push, PushReport
+
+    _mfn(*SKUS[:3])
+    for n, sku in enumerate(SKUS[:3]):
+        _stock(sku, 10 + n)
+    sync = _sync(amazon)
+    sync.remember(SKUS[2], MARKETPLACE, 12)  # Amazon has this one already
+    listings_feed.want(sync, [Push(sku, MARKETPLACE, 0, None) for sku in SKUS[:3]], PushReport())
+
+    report = listings_feed.send_wanted(sync)
+
+    assert report.pushed == 2 and report.unchanged == 1 and report.fed == 0
+    assert [listing_quantity(amazon, sku) for sku in SKUS[:2]] == [10, 11]
+    assert calls(amazon, "createFeed") == 0 and _waiting() == {}
+
+
+def test_a_sku_wanted_again_while_the_run_sends_keeps_its_wait_for_the_next_run(
+    stack, amazon, stream, monkeypatch
+):
+    from oms.inventory.listings import ListingSync, Push, PushReport
+
+    _no_feed_token(monkeypatch)
+    _mfn(*SKUS)
+    for n, sku in enumerate(SKUS):
+        _stock(sku, 30 + n)
+    stream.deliver()
+    _feed_token_again(monkeypatch)
+    real_plan = ListingSync.plan
+
+    def plan(self, sku, report):  # a stream batch wants SKUS[2] again while this run reads the others
+        if sku == SKUS[5]:
+            listings_feed.want(self, [Push(SKUS[2], MARKETPLACE, 0, None)], PushReport())
+        return real_plan(self, sku, report)
+
+    monkeypatch.setattr(ListingSync, "plan", plan)
+    assert listings_feed.send_wanted(_sync(amazon)).fed == len(SKUS)
+    assert list(_waiting()) == [SKUS[2]], "wanted again since it was read: the next run looks again"
+
+    monkeypatch.setattr(ListingSync, "plan", real_plan)
+    report = listings_feed.send_wanted(_sync(amazon))
+    assert report.in_feed == 1 and calls(amazon, "createFeed") == 1 and _waiting() == {}
+
+
+def test_a_run_cut_off_after_its_feed_sends_nothing_twice(stack, amazon, stream, monkeypatch):
+    from oms.store import conditional
+
+    _no_feed_token(monkeypatch)
+    _mfn(*SKUS)
+    for n, sku in enumerate(SKUS):
+        _stock(sku, 40 + n)
+    stream.deliver()
+    _feed_token_again(monkeypatch)
+    delete_wanted_listing = conditional.delete_wanted_listing
+
+    def cut_off(*args, **kwargs):  # the run dies after its feed was taken and recorded, before the deletes
+        raise RuntimeError("the function was cut off")
+
+    monkeypatch.setattr(conditional, "delete_wanted_listing", cut_off)
+    with pytest.raises(RuntimeError):
+        listings_feed.send_wanted(_sync(amazon))
+    assert calls(amazon, "createFeed") == 1 and sorted(_waiting()) == SKUS
+    monkeypatch.setattr(conditional, "delete_wanted_listing", delete_wanted_listing)
+
+    report = listings_feed.send_wanted(_sync(amazon))  # the next run
+
+    assert report.in_feed == len(SKUS) and report.fed == 0, "the feed on its way carries them"
+    assert calls(amazon, "createFeed") == 1 and _waiting() == {}
+
+
+def test_what_moved_while_a_feed_waited_waits_for_the_next_feed_when_there_is_no_token(
+    stack, amazon, monkeypatch
+):
+    _mfn(*SKUS)
+    for n, sku in enumerate(SKUS):
+        _stock(sku, 20 + n)
+    _no_feed_token(monkeypatch)
+
+    report = listings_feed.resend(_sync(amazon), SKUS)  # a settled feed's SKUs that moved meanwhile
+
+    assert report.wanted == len(SKUS) and sorted(_waiting()) == SKUS
+    assert calls(amazon, "patchListingsItem") == 0, "not 10 patches at 5 a second"
 
 
 def test_a_feed_amazon_could_not_process_is_sent_again_whole(stack, amazon, stream):
@@ -323,3 +476,98 @@ def _feeds_by_id(feed_id: str) -> dict:
     item = default_table().get(keys.listing_feed_key(feed_id), consistent=True)
     assert item is not None
     return item
+
+
+def _processed_but_unheard(heard: Heard, timeout: float = 10.0) -> list[str]:
+    """Amazon processes the feeds waiting in its queue; their FEED_PROCESSING_FINISHED never arrives."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        heard.simulator.marketplace.run_due()
+        lost = [t for t in heard.texts if json.loads(t)["notificationType"] == "FEED_PROCESSING_FINISHED"]
+        if lost:
+            heard.texts.clear()
+            return lost
+        time.sleep(0.05)
+    raise AssertionError("no feed was processed")
+
+
+def test_a_feed_whose_notification_was_lost_is_settled_by_inventory_sync_once(
+    stack, amazon, stream, heard, context
+):
+    """Decision 100's feeds were settled only by their notification: lost, nothing asked getFeed, the SKUs
+    Amazon refused were never flagged and a SKU patched while the feed waited kept the feed's older figure
+    until its next change. inventory_sync settles a feed still pending after a few minutes as the notification
+    would, once."""
+    _mfn(*SKUS)
+    for n, sku in enumerate(SKUS):
+        _stock(sku, 40 + n)
+    amazon.server.control("POST", "/_simulator/listings/refuse", {"skus": SKUS[2:3]})
+    stream.deliver()
+    (feed,) = _feeds(amazon)
+    _stock(SKUS[7], -10)  # sold while the feed waits: patched now
+    stream.deliver()
+    assert calls(amazon, "patchListingsItem") == 1
+    (lost,) = _processed_but_unheard(heard)
+    assert listing_quantity(amazon, SKUS[7]) == 47, (
+        "the feed, processed after the patch, set its figure again"
+    )
+    inventory_sync = stack.handler("inventory_sync").lambda_handler
+    schedule = load_event("inventory_sync/schedule.json")
+
+    answer = inventory_sync(schedule, context)  # minutes too soon: the notification may still come
+    assert answer["pendingFeeds"] == {"pending": 0, "settled": 0, "waiting": 0, "failed": 0}
+    assert not _feeds_by_id(feed["feedId"]).get("settledAt")
+
+    with time_machine.travel(utc_now() + listings_feed.SETTLE_AFTER + timedelta(seconds=1), tick=True):
+        answer = inventory_sync(schedule, context)
+
+    assert answer["pendingFeeds"] == {"pending": 1, "settled": 1, "waiting": 0, "failed": 0}
+    settled = _feeds_by_id(feed["feedId"])
+    assert settled["settledAt"] and (settled["accepted"], settled["refused"]) == (len(SKUS) - 1, 1)
+    assert _listing(SKUS[2])["refusal"]["quantity"] == 42  # flagged, as the notification would
+    assert listing_quantity(amazon, SKUS[7]) == 37, "the SKU patched meanwhile is sent again"
+    assert _listing(SKUS[7])["quantity"] == 37
+    assert all("pendingFeed" not in _listing(sku) for sku in SKUS)
+    patches = calls(amazon, "patchListingsItem")
+    assert list(default_table().query_all(keys.pending_listing_feeds("9999"))) == []
+
+    heard.texts.append(lost)  # the notification arrives after all: nothing is done twice
+    heard.apply_feeds_finished()
+    assert calls(amazon, "patchListingsItem") == patches
+    assert _feeds_by_id(feed["feedId"])["settledAt"] == settled["settledAt"]
+    with time_machine.travel(utc_now() + timedelta(minutes=30), tick=True):
+        assert inventory_sync(schedule, context)["pendingFeeds"]["pending"] == 0
+
+
+def test_a_pending_feed_is_settled_by_one_caller_at_a_time(stack, amazon, stream):
+    """The notification and the pass at once: the one holding the feed's lease settles it, the other does
+    nothing; a settler that died is taken over once its lease ran out."""
+    from oms.amazon.client import default_client
+    from oms.inventory.listings import ListingSync
+    from oms.store import conditional
+
+    _mfn(*SKUS)
+    for n, sku in enumerate(SKUS):
+        _stock(sku, 20 + n)
+    stream.deliver()
+    (feed,) = _feeds(amazon)
+    sync = ListingSync(
+        default_table(), default_client(), seller_id=amazon.seller_id, marketplaces=[MARKETPLACE]
+    )
+    marker = keys.pending_listing_feed_key(feed["sentAt"], feed["feedId"])
+    now = utc_now()
+    default_table().transact(  # another caller is settling it (and died there)
+        [
+            conditional.settlement_lease(
+                marker, holder="other", until=iso_z(now + listings_feed.SETTLING), now=iso_z(now)
+            )
+        ]
+    )
+
+    assert not listings_feed.settle_feed(sync, feed, processing_status="FATAL", report_document_id=None)
+    assert calls(amazon, "createFeed") == 1 and not _feeds_by_id(feed["feedId"]).get("settledAt")
+
+    with time_machine.travel(now + listings_feed.SETTLING + timedelta(seconds=1), tick=True):
+        assert listings_feed.settle_feed(sync, feed, processing_status="FATAL", report_document_id=None)
+    assert calls(amazon, "createFeed") == 2  # sent again whole, once
+    assert default_table().get(marker, consistent=True) is None

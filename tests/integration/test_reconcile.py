@@ -173,3 +173,24 @@ def test_a_refusal_that_is_not_the_tables_moment_still_stops_the_run(stack, monk
     with pytest.raises(ValueError, match="a bug"):  # not retried away
         sync_orders(default_table(), _client(amazon), "ATVPDKIKX0DER", job="reconcile_orders", now=NOW)
     assert default_table().get(keys.watermark_key("reconcile_orders", "ATVPDKIKX0DER")) is None
+
+
+def test_an_order_the_backstop_finds_newer_keeps_the_order_type_its_notification_gave(stack):
+    """The fault drill (seed 4): the backstop ran late, after the shipment, so Amazon's order was newer than any
+    notification applied and the backstop's change won; searchOrders does not say the order type, and the
+    notification's StandardOrder was erased."""
+    table = default_table()
+    document = order_change("113-0000007", "Unshipped", [("MUG-RED", 2, 0)], at=T0.replace(minute=10))
+    summary = document["Payload"]["OrderChangeNotification"]["Summary"]
+    summary["OrderType"] = "StandardOrder"
+    apply_change(table, change_from_notification(Notification.model_validate(document)))
+    assert OrderRepository(table).get("113-0000007").order_type == "StandardOrder"
+
+    later = _api_order("113-0000007", status="UNSHIPPED", updated="2026-11-26T09:30:00Z")
+    report = sync_orders(
+        table, _client(PagedAmazon([later])), "ATVPDKIKX0DER", job="reconcile_orders", now=NOW
+    )
+
+    assert report.outcomes == {"applied": 1}
+    order = OrderRepository(table).get("113-0000007")
+    assert (order.order_type, order.enriched) == ("StandardOrder", True)

@@ -813,3 +813,63 @@ def test_a_bought_labels_claim_goes_with_the_recorded_shipment_or_not_at_all(
     assert calls(shop, "createShipment") == 1
     assert default_table().get(keys.label_claim_key(order_id), consistent=True) is None
     assert len(call_api(stack, context, "GET", f"/orders/{order_id}")[1]["shipments"]) == 1
+
+
+def test_a_label_recorded_by_hand_settles_its_lost_purchase_with_the_shipment_or_not_at_all(
+    stack, shop, context, monkeypatch
+):
+    """A purchase's answer was lost (Amazon sold the label); the seller records that label by hand. The claim
+    used to be deleted after the recording, in its own write: throttled there, the shipment stood and the claim
+    stayed, so the order said a label may have been sold. Now a throttle fails both, the retry records both."""
+    from botocore.exceptions import ClientError
+
+    from oms.store.table import Table
+
+    work = shop.server._work["createShipment"]
+
+    def sold_then_lost(params, query, body):
+        work(params, query, body)  # Amazon sells the label; its answer never arrives
+        return 500, {"errors": [{"code": "InternalFailure", "message": "We encountered an internal error."}]}
+
+    order_id = _place(shop, 1)
+    shop.server._work["createShipment"] = sold_then_lost
+    try:
+        got = call_api(stack, context, "POST", f"/orders/{order_id}/shipments", {"buyLabel": True})
+    finally:
+        shop.server._work["createShipment"] = work
+    assert got[0] == 409 and "may have sold a label" in got[1]["error"]["message"], got
+    (label,) = shop.marketplace.seller_activity(order_id)["labels"]
+    by_hand = {"carrier": label["carrierName"], "trackingNumber": label["trackingId"]}
+
+    throttled: list[str] = []
+
+    def once(write_keys: str) -> None:
+        if "LABELCLAIM" in write_keys and not throttled:
+            throttled.append(write_keys)
+            raise ClientError(
+                {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "throttled"}}, "write"
+            )
+
+    real_transact, real_delete = Table.transact, Table.delete
+
+    def transact(self, writes):
+        if any(w.kind == "Delete" for w in writes):
+            once(str([w.key for w in writes]))
+        return real_transact(self, writes)
+
+    def delete(self, key, *args, **kwargs):
+        once(str(key))
+        return real_delete(self, key, *args, **kwargs)
+
+    monkeypatch.setattr(Table, "transact", transact)
+    monkeypatch.setattr(Table, "delete", delete)
+    assert call_api(stack, context, "POST", f"/orders/{order_id}/shipments", by_hand)[0] == 503  # Busy
+    assert throttled
+    assert default_table().get(keys.label_claim_key(order_id), consistent=True) is not None
+    assert call_api(stack, context, "GET", f"/orders/{order_id}")[1]["shipments"] == []  # nor the shipment
+
+    status, answer = call_api(stack, context, "POST", f"/orders/{order_id}/shipments", by_hand)
+    assert status == 201, answer  # the seller's retry records both
+    assert default_table().get(keys.label_claim_key(order_id), consistent=True) is None
+    assert len(call_api(stack, context, "GET", f"/orders/{order_id}")[1]["shipments"]) == 1
+    assert calls(shop, "createShipment") == 1

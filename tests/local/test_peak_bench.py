@@ -47,3 +47,29 @@ def test_past_the_feed_threshold_amazon_catches_up_through_a_listings_feed(
     assert feeds["amazonCaughtUpSeconds"] == feeds["settledSeconds"]
     assert results["listings"]["wrong"] == 0 and results["listings"]["checked"] > 0
     assert "listings feeds processed and settled" in peak.report(results)
+
+
+def test_quantities_a_batch_could_not_feed_reach_amazon_through_the_minute_s_feed(
+    tmp_path: Path, monkeypatch
+) -> None:
+    from oms.inventory import listings_feed
+
+    monkeypatch.setattr(listings_feed, "FEED_THRESHOLD", 5)
+    real_send_feeds = listings_feed.send_feeds
+    refused: list[int] = []
+
+    def send_feeds(sync, pushes, report):  # the stream's first feed finds no token (Amazon's 5 per 5 minutes)
+        if not refused:
+            refused.append(len(pushes))
+            raise listings_feed.FeedUnavailable("JSON_LISTINGS_FEED: no token for 60s")
+        return real_send_feeds(sync, pushes, report)
+
+    monkeypatch.setattr(listings_feed, "send_feeds", send_feeds)
+    results = peak.measure(60, seed=7, work=tmp_path)
+
+    sent = results["stockSync"]["sendListingFeed"]
+    assert refused and sent["runs"] >= 1 and sent["feeds"] >= 1 and sent["fed"] >= refused[0] - 5
+    assert results["spApi"]["throttled"] == 0
+    assert results["listingFeeds"]["amazonCaughtUpSeconds"] >= 60, "a minute's wait, then Amazon's queue"
+    assert results["listings"]["wrong"] == 0 and results["listings"]["checked"] > 0
+    assert "send_listing_feed (every minute)" in peak.report(results)

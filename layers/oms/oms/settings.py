@@ -155,7 +155,8 @@ class ReconcileSettings(Settings):
 
 
 class ListingsSettings(Settings):
-    """sync_listings, inventory_sync, read_catalogue: Listings Items paths carry the seller's merchant token."""
+    """sync_listings, send_listing_feed, inventory_sync, read_catalogue: Listings Items paths carry the seller's
+    merchant token."""
 
     seller_id: str = Field(min_length=1, validation_alias="SELLER_ID")
 

@@ -10,6 +10,7 @@ notifies like Amazon. Part of the local stack; never shipped to Lambda.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
@@ -97,10 +98,12 @@ class Simulator:
     def start_buyers(self) -> None:
         self.buyers.start()
 
-    def stop(self) -> None:
-        self.buyers.stop()
-        self.server.stop()
-        self.marketplace.stop()
+    def stop(self, timeout: float = 15.0) -> None:
+        """Buyers, the SP-API and the marketplace's clock stopped, waiting `timeout` seconds at most in all."""
+        deadline = time.monotonic() + timeout
+        self.buyers.stop(timeout=max(deadline - time.monotonic(), 0))
+        self.server.stop(timeout=max(deadline - time.monotonic(), 0))
+        self.marketplace.stop(timeout=max(deadline - time.monotonic(), 0))
 
     def stack_parameters(self) -> dict[str, str]:
         """The template parameters that point a stack at this marketplace and make it accept its

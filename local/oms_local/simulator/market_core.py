@@ -134,8 +134,8 @@ class MarketCore:
         """Start the marketplace's clock (deferred steps and late notifications)."""
         self.scheduler.start()
 
-    def stop(self) -> None:
-        self.scheduler.stop()
+    def stop(self, timeout: float = 5.0) -> None:
+        self.scheduler.stop(timeout)
 
     def run_due(self) -> int:
         return self.scheduler.run_due()

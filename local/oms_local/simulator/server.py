@@ -279,10 +279,10 @@ class SpApiServer:
         )
         self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 5.0) -> None:
         if self._thread is not None:
             self.httpd.shutdown()
-            self._thread.join(timeout=5)
+            self._thread.join(timeout=timeout)
             self._thread = None
         self.httpd.server_close()
 

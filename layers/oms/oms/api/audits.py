@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import Field
 
 from oms.api.callers import actor
+from oms.api.idempotency import run_once
 from oms.api.paging import ListPage
 from oms.domain.audits import AbcClass
 from oms.domain.types import ApiModel
@@ -25,6 +26,7 @@ from oms.inventory.audits import (
 from oms.inventory.count_schedule import CountSchedule, count_schedule
 from oms.settings import get_settings
 from oms.store.default import default_table
+from oms.store.once import Once
 
 router = APIGatewayRouter()
 AuditId = Annotated[str, Path(min_length=1, max_length=64, description="the auditId POST /audits gave")]
@@ -93,11 +95,50 @@ def put_counts(auditId: AuditId, counts: Annotated[Counts, Body()]) -> Audit:
     return record_counts(default_table(), auditId, counts.counts, actor=actor(router))
 
 
+# The report (up to 500 lines) is kept with the approved audit: the key's record names it instead of a copy.
+_KEPT_WITH_THE_AUDIT = {"report": "kept with the approved audit"}
+
+
+def _approve(call: dict[str, Any], once: Once | None) -> dict[str, Any]:
+    report = approve_audit(
+        default_table(),
+        call["auditId"],
+        actor=call["actor"],
+        key_record=once.record(_KEPT_WITH_THE_AUDIT) if once else None,
+    )
+    return report.model_dump(mode="json", by_alias=True)
+
+
 @router.post(
     "/audits/<auditId>/approve",
     summary="Approve: corrections to the ledger, the variance report back",
     tags=["audits"],
-    responses={409: {"description": "already approved, or nothing counted"}},
+    responses={
+        200: {"description": "approved (a retry with the same Idempotency-Key: the same report)"},
+        409: {"description": "already approved, or nothing counted"},
+    },
 )
-def post_approve(auditId: AuditId) -> VarianceReport:
-    return approve_audit(default_table(), auditId, actor=actor(router))
+def post_approve(
+    auditId: AuditId,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key", min_length=1, max_length=200, description="a retry with it approves once"
+        ),
+    ] = None,
+) -> VarianceReport:
+    call = {"auditId": auditId, "request": {}, "actor": actor(router)}
+    answer = run_once(
+        router,
+        _approve,
+        call,
+        idempotency_key,
+        route="POST /audits/{auditId}/approve",
+        key_fields=("auditId",),
+        what="approval",
+    )
+    if answer == _KEPT_WITH_THE_AUDIT:  # a retry of an approval that applied: its report, read back
+        report = get_audit(default_table(), auditId).report
+        assert report is not None and report.final
+        return report
+    return VarianceReport.model_validate(answer)

@@ -4,6 +4,7 @@ shipping setup, pick batches and end-of-day forms."""
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from typing import Annotated, Any, Literal
 from urllib.parse import unquote
 
@@ -24,7 +25,7 @@ from oms.orders.views import OrderView, ShipmentView, order_view
 from oms.settings import get_settings
 from oms.shipping.batches import Batch, create_batch, get_batch, list_batches, orders_in_pick_group
 from oms.shipping.end_of_day import end_of_day_form, form_json, shipping_spend, store_form
-from oms.shipping.labels import Rates, buy_label, label_recorded, settle_by_hand, shipping_rates
+from oms.shipping.labels import Rates, buy_label, label_recorded, settled_by_hand, shipping_rates
 from oms.shipping.shipments import BoughtLabel, Recorded, confirm, confirm_now, ship
 from oms.store import keys
 from oms.store.default import default_table
@@ -117,10 +118,11 @@ def post_shipment(orderId: OrderId, body: ShipmentRequest) -> tuple[ShipmentAnsw
         items=body.items,
         ship_date=body.ship_date,
         multi_order_package=body.multi_order_package,
-        settles=[label_recorded(order_id)] if body.buy_label else [],
+        # the label's claim settled with the recording: a bought label's, or one whose purchase lost its answer
+        settles=partial(label_recorded, order_id)
+        if body.buy_label
+        else partial(settled_by_hand, table, order_id),
     )
-    if not body.buy_label:
-        settle_by_hand(table, order_id)  # the label a purchase without an answer bought, recorded by hand
     order, shipment = confirm_now(table, client, order, shipment)  # the queue retries what this leaves
     return _answer(order, shipment.shipment_id), 201
 

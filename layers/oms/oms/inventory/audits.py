@@ -301,8 +301,12 @@ def variance_report(table: Table, audit: Audit) -> VarianceReport:
         counted = [i for i, line in enumerate(audit.lines) if line.counted is not None]
         records = table.get_many([keys.audit_correction_key(audit.audit_id, i) for i in counted])
         done = {int(record["line"]): record for record in records}
+        uncounted = [line for index, line in enumerate(audit.lines) if index not in done]
+        values = _unit_values(table, audit, _current_rows(table, audit).values()) if uncounted else {}
         lines = [
-            _line_from_record(done[index]) if index in done else _uncounted(line, DEFAULT_VALUE)
+            _line_from_record(done[index])
+            if index in done
+            else _uncounted(line, values.get(line.sku, DEFAULT_VALUE))
             for index, line in enumerate(audit.lines)
         ]
         return _report(audit, lines, final=True)
@@ -420,12 +424,21 @@ def _report(audit: Audit, lines: list[VarianceLine], *, final: bool) -> Variance
     )
 
 
-def approve_audit(table: Table, audit_id: str, *, actor: str, now: datetime | None = None) -> VarianceReport:
+def approve_audit(
+    table: Table,
+    audit_id: str,
+    *,
+    actor: str,
+    now: datetime | None = None,
+    key_record: Write | None = None,
+) -> VarianceReport:
     """Write every counted line's correction to the ledger, once; returns the final variance report.
 
     The audit first moves to `approving` (counts close); each line is then corrected in its own
     transaction with a correction record, so an approval interrupted half-way is finished by the
-    next call without applying any line twice. An approved audit answers 409.
+    next call without applying any line twice. An approved audit answers 409. `key_record` (an
+    Idempotency-Key's record, oms.store.once) is written with the final status, so a retry whose
+    first try was approved but lost its answer finds it.
     """
     audit, item = _load(table, audit_id)
     for attempt in range(_ATTEMPTS):
@@ -457,12 +470,16 @@ def approve_audit(table: Table, audit_id: str, *, actor: str, now: datetime | No
     ]
 
     approved = audit.model_copy(update={"status": AuditStatus.APPROVED, "approved_at": now or utc_now()})
+    approval_id = uuid.uuid4().hex  # tells this write apart when the SDK's retry of it meets it
+    final = Write.put_versioned({**_audit_item(approved), "approvalId": approval_id}, int(item["version"]))
     try:
-        table.transact([Write.put_versioned(_audit_item(approved), int(item["version"]))])
-    except VersionConflict:  # a concurrent approval finished first; the corrections were written once
-        raise Conflict(
-            f"audit {audit_id} was already approved: GET /audits/{audit_id} shows its report"
-        ) from None
+        table.transact([final, *([key_record] if key_record else [])])
+    except VersionConflict:
+        stored = table.get(keys.audit_key(audit_id), consistent=True) or {}
+        if stored.get("approvalId") != approval_id:  # a concurrent approval finished first
+            raise Conflict(
+                f"audit {audit_id} was already approved: GET /audits/{audit_id} shows its report"
+            ) from None
     return _report(approved, lines, final=True)
 
 

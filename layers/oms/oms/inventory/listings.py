@@ -41,6 +41,7 @@ class PushReport:
     in_feed: int = 0  # a listings feed on its way already carries the quantity
     fed: int = 0  # quantities sent in a listings feed (JSON_LISTINGS_FEED) rather than one patch each
     feeds: int = 0  # listings feeds sent
+    wanted: int = 0  # SKUs left for the next listings feed (no feed token now; send_listing_feed sends them)
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)

@@ -205,6 +205,8 @@ def _merged(change: Change, current: Item | None) -> Order:
             "handling": before.handling,  # the seller's rules set it; Amazon knows nothing of it
             "flags": kept_flags + order.flags,
             "purchase_date": before.purchase_date,  # fixed once known; a summary may omit it
+            # the notification's order type (StandardOrder, Preorder...): searchOrders does not say it
+            "order_type": order.order_type or before.order_type,
         }
     )
     return never_unshipped(order, before)  # units shipped (here or there) never un-ship when Amazon lags

@@ -422,15 +422,18 @@ def _claim(
     raise Conflict(f"a label for order {order_id} is being bought right now; try again in a minute")
 
 
-def settle_by_hand(table: Table, order_id: str) -> None:
-    """The seller recorded the order's shipment by hand: a purchase whose answer was lost is settled."""
+def settled_by_hand(table: Table, order_id: str) -> list[Write]:
+    """The seller records the order's shipment by hand: a purchase whose answer was lost is settled, in the
+    recording's own transaction (`ship(settles=...)`, read again on each of its attempts), as for a bought label.
+    Only while the claim is the one read here: a purchase the seller started again meanwhile (buyAgain) stays."""
     held = table.get(keys.label_claim_key(order_id), consistent=True)
-    if held is not None and held.get("status") == SENT:
-        table.delete(keys.label_claim_key(order_id))
+    if held is None or held.get("status") != SENT:
+        return []
+    return [conditional.delete_if_held(keys.label_claim_key(order_id), str(held.get("holder") or ""))]
 
 
-def label_recorded(order_id: str) -> Write:
+def label_recorded(order_id: str) -> list[Write]:
     """The bought label's shipment is recorded: the order is free for its next label. A write of the recording's
     own transaction (`ship(settles=...)`): a claim deleted after it could fail (throttled) and outlive the
     recorded shipment, and the seller's retry finds the order shipped (found by the fault drill)."""
-    return Write.delete(keys.label_claim_key(order_id))
+    return [Write.delete(keys.label_claim_key(order_id))]

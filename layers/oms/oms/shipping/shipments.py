@@ -11,7 +11,7 @@ few minutes) tries it again on a back-off. Nothing reaches Amazon that is not re
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
@@ -101,12 +101,12 @@ def ship(
     multi_order_package: bool = False,
     actor: str = "seller:api",
     now: datetime | None = None,
-    settles: Sequence[Write] = (),
+    settles: Callable[[], Sequence[Write]] = tuple,
 ) -> tuple[Order, Shipment]:
     """Record one package of an order with its stock effect, in one transaction; 409 if it cannot ship, or
     if its tracking number is already another order's (unless `multi_order_package`: one box, several
     orders). The number is claimed in the same transaction, so two requests cannot both take it. `settles`:
-    writes the recording settles, in the same transaction (the bought label's claim)."""
+    the writes the recording settles (the label's claim), made again for each attempt, in the same transaction."""
     now = now or utc_now()
     if isinstance(package, Recorded):
         code, name, number = checked_tracking(package.carrier, package.tracking_number, package.carrier_name)
@@ -153,10 +153,11 @@ def ship(
             confirmation=Confirmation(next_attempt_at=now),
         )
         shipped = with_shipment(order, shipment)
+        settled = settles()
         writes = [
-            *order_writes(table, shipped, current, actor=actor, room=MAX_WRITES - 2 - len(settles)),
+            *order_writes(table, shipped, current, actor=actor, room=MAX_WRITES - 2 - len(settled)),
             Write.put_new(_shipment_item(order, shipment, ShippingSettingsStore(table).get())),
-            *settles,
+            *settled,
             _tracking_claim(order_id, shipment, shared=multi_order_package),
         ]
         try:

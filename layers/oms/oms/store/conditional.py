@@ -32,6 +32,31 @@ def put_if_held(item: Item, holder: str) -> Write:
     )
 
 
+def delete_if_held(key: dict[str, str], holder: str) -> Write:
+    """Delete the item under `key` only while it is still held by `holder` (a claim nobody took over since)."""
+    return Write(
+        "Delete",
+        key=key,
+        condition="#holder = :holder",
+        names={"#holder": "holder"},
+        values={":holder": holder},
+    )
+
+
+def settlement_lease(key: dict[str, str], *, holder: str, until: str, now: str) -> Write:
+    """Take the marker under `key` for `holder` (a one-off id) until `until`: refused once the marker is gone
+    (settled) or while another holder's lease runs. The holder's own lease does not refuse it (the SDK's retry of
+    this write meets it)."""
+    return Write(
+        "Update",
+        key=key,
+        update="SET #by = :holder, #until = :until",
+        condition="attribute_exists(#pk) AND (attribute_not_exists(#until) OR #until < :now OR #by = :holder)",
+        names={"#pk": keys.PK, "#by": "settlingBy", "#until": "settlingUntil"},
+        values={":holder": holder, ":until": until, ":now": now},
+    )
+
+
 def put_if_later(item: Item, attribute: str) -> Write:
     """Put `item` unless the stored item's `attribute` is already at or past the new one (marks never go back)."""
     return Write(
@@ -451,4 +476,16 @@ def reprinted_slips(batch_id: str, *, old_key: str, new_key: str, untitled: list
         condition="#slips = :old",
         names=names,
         values=values,
+    )
+
+
+def delete_wanted_listing(key: dict[str, str], wanted_by: str) -> Write:
+    """Delete a SKU's wait for the next listings feed unless a batch wanted it again since (another writer's
+    id): that wait is the next feed's."""
+    return Write(
+        "Delete",
+        key=key,
+        condition="#by = :by",
+        names={"#by": "wantedBy"},
+        values={":by": wanted_by},
     )

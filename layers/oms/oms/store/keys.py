@@ -699,6 +699,34 @@ def listing_feed_key(feed_id: str) -> dict[str, str]:
     return {PK: f"FEED#{feed_id}", SK: "LISTINGS"}
 
 
+PENDING_LISTING_FEEDS = "LISTINGFEEDS#PENDING"
+
+
+def pending_listing_feed_key(sent_at: str, feed_id: str) -> dict[str, str]:
+    """A marker per listings feed not settled yet, by the time it was sent: inventory_sync asks getFeed about
+    those pending for a few minutes (their FEED_PROCESSING_FINISHED may be lost); settling deletes it."""
+    return {PK: PENDING_LISTING_FEEDS, SK: f"{sent_at}#{feed_id}"}
+
+
+def pending_listing_feeds(sent_before: str) -> KeyQuery:
+    return KeyQuery(PENDING_LISTING_FEEDS, sk_before=sent_before)
+
+
+# --- listing quantities waiting for the next listings feed (send_listing_feed, every minute) -----------
+
+WANTED_LISTINGS = "LISTINGS#WANTED"
+
+
+def wanted_listing_key(sku: str) -> dict[str, str]:
+    """A SKU whose quantity waits for the next listings feed: a stream batch found no feed token (Amazon's
+    5 listings feeds per 5 minutes), so send_listing_feed sends every SKU waiting here in one feed a minute."""
+    return {PK: WANTED_LISTINGS, SK: SKU_PREFIX + sku}
+
+
+def wanted_listings() -> KeyQuery:
+    return KeyQuery(WANTED_LISTINGS)
+
+
 # --- returns reports asked of Amazon (returns sync) ---------------------------------------------------
 
 
