@@ -885,3 +885,27 @@ def test_more_refunds_ready_than_a_feed_carries_go_over_several_runs(
     for return_id in return_ids:
         assert _return(stack, context, return_id)["refund"]["status"] in ("submitted", "confirmed")
     assert _postings(amazon) == [1, 1, 1]
+
+
+def test_a_stream_send_without_a_create_feed_token_leaves_the_refunds_ready_and_fails_no_record(
+    stack, context, amazon, shipped
+):
+    """createFeed gives one token in 2 minutes once its burst is spent (listings feeds spend it too). A stream
+    send that found none raised, so the stream retried the record, each retry uploading a document, until its 20
+    retries were spent and the record went to the failed-invocations queue, not being poison. Now the refunds
+    are made ready again for the next send (a new refund's record, the refund check) and the record is done."""
+    heard = Heard(amazon, stack)
+    stream = TableStream(stack, "submit_refunds", stack.handler("submit_refunds").lambda_handler)
+    stream.deliver()
+    return_id = _received_return(stack, context, shipped)
+    inject_fault(amazon, "createFeed", 429, 1)  # Amazon throttles: the shared budget empties for 2 minutes
+    assert call_api(stack, context, "POST", f"/returns/{return_id}/refund", {})[0] == 202
+
+    stream.deliver()
+    assert all(not (answer or {}).get("batchItemFailures") for answer in stream.answers)
+    assert calls(amazon, "createFeed") == 1
+    assert _return(stack, context, return_id)["refund"]["claimedAt"] is None
+    default_table().delete(keys.rate_bucket_key("na", "createFeed"))  # two minutes later, as far as it goes
+    assert _check(amazon, timedelta(minutes=3))["sent"] == 1
+    heard.apply("FEED_PROCESSING_FINISHED")
+    assert _return(stack, context, return_id)["refund"]["status"] == "submitted"

@@ -237,7 +237,13 @@ def send_refunds(
             )
             return "refused", len(done)
         _settle_batch(table, slot, lambda x: (unclaimed(x), [_ready_marker(marketplace, x)]))
-        raise
+        if isinstance(error, BudgetUnavailable):
+            raise  # the budget's own table failed: nothing was asked of Amazon, the stream's retry sends them
+        # no createFeed token for minutes (Amazon's one in 2 minutes, shared with listings feeds): ready again,
+        # for the next send (a new refund's record, the refund check), not the stream's retries, which would
+        # spend themselves in minutes and dead-letter a record that is not poison
+        logger.info("no createFeed token now: the refunds wait for the next send", extra={"returnIds": returns})
+        return "waiting", 0
     except Exception:
         # createFeed may have been reached (a timeout after sending): the slot stays held, never send twice
         logger.exception("sending the refunds stopped", extra={"returnIds": returns})
