@@ -49,7 +49,7 @@ def _query(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
         candidates = None
     else:
         partition = self.items.get(hash_key)
-        candidates = _in_range(list(partition.values()) if partition else [], args, kwargs)
+        candidates = _in_range(self, hash_key, list(partition.values()) if partition else [], args, kwargs)
     if candidates is None:
         return _original["query"](self, hash_key, *args, **kwargs)
     token = _partition.set(candidates)
@@ -59,37 +59,67 @@ def _query(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
         _partition.reset(token)
 
 
-def _in_range(items: list[Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
-    """A base-table partition's items that meet the sort-key condition, as moto's query would test each one
-    (moto sorts the whole partition and sizes every item before testing it: a SKU's stock rows cost time in
-    proportion to its ledger), and the nearest item on each side. The one difference: an item the condition
-    leaves out no longer counts towards moto's 1 MB page (DynamoDB does not read it either)."""
+def _in_range(
+    table: Table, hash_key: Any, items: list[Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> list[Any]:
+    """What moto's query of a base-table partition will look at, in its sort order: the items that meet the
+    sort-key condition, after the start key, at most one more than the limit, and the nearest item past the
+    range's end (a full page ending at the range's end still names its last item as LastEvaluatedKey, as
+    DynamoDB does). moto itself sorts the whole partition, sizes and tests every item, and walks from the
+    first to the start key for every page: a SKU's stock rows cost time in proportion to its ledger, and
+    every page of a best seller's open demand in proportion to all of it. The one difference: an item the
+    condition leaves out no longer counts towards moto's 1 MB page (DynamoDB does not read it either)."""
+    if any(k not in _QUERY_PARAMETERS for k in kwargs):
+        return items  # the legacy QueryFilter: moto's own loop decides
     comparison = kwargs.get("range_comparison", args[0] if args else None)
     values = kwargs.get("range_objs", args[1] if len(args) > 1 else None)
-    if not comparison or values is None or any(k not in _QUERY_PARAMETERS for k in kwargs):
-        return items  # no condition, or the legacy QueryFilter (moto's own loop decides)
-    conditions = kwargs.get("range_key_conditions") or []
-    name = conditions[-1][0] if conditions else None
+    limit = kwargs.get("limit", args[2] if len(args) > 2 else None)
+    start = kwargs.get("exclusive_start_key", args[3] if len(args) > 3 else None)
+    forward = kwargs.get("scan_index_forward", args[4] if len(args) > 4 else True) is not False
     kept: list[Any] = []
     left: list[Any] = []
-    for item in items:
-        value = item.attrs.get(name) if name else None
-        (kept if (value if value else item.range_key).compare(comparison, values) else left).append(item)
-    if not kept or not left:
-        return kept
-    # The items in range are one run of the sort order; moto also looks at the item past its last one (a
-    # full page ending there still names it as LastEvaluatedKey, as DynamoDB does): its nearest neighbours.
-    ranks = [item.range_key.cast_value for item in kept]  # what moto's sort compares
-    low, high = min(ranks), max(ranks)
-    below: tuple[Any, Any] | None = None
-    above: tuple[Any, Any] | None = None
-    for item in left:
-        rank = item.range_key.cast_value
-        if rank < low and (below is None or rank > below[0]):
-            below = (rank, item)
-        elif rank > high and (above is None or rank < above[0]):
-            above = (rank, item)
-    return kept + [found[1] for found in (below, above) if found is not None]
+    if comparison and values is not None:
+        conditions = kwargs.get("range_key_conditions") or []
+        name = conditions[-1][0] if conditions else None
+        for item in items:
+            value = item.attrs.get(name) if name else None
+            (kept if (value if value else item.range_key).compare(comparison, values) else left).append(item)
+    else:
+        kept = list(items)
+    if not kept:
+        return []
+    kept.sort(key=_rank, reverse=not forward)  # what moto's sort compares
+    if start:
+        first = _start_rank(table, hash_key, start)
+        if first is None:
+            return kept + left  # a start key of another partition: moto's own walk decides
+        kept = [i for i in kept if (_rank(i) > first if forward else _rank(i) < first)]
+    end = _rank(kept[-1]) if kept else None
+    beyond: tuple[Any, Any] | None = None
+    for item in left:  # the nearest item past the range's end, in the scan's direction
+        rank = _rank(item)
+        past = end is not None and (rank > end if forward else rank < end)
+        if past and (beyond is None or (rank < beyond[0] if forward else rank > beyond[0])):
+            beyond = (rank, item)
+    if beyond is not None:
+        kept.append(beyond[1])
+    if isinstance(limit, int) and limit > 0:
+        kept = kept[: limit + 1]
+    return kept
+
+
+def _rank(item: Any) -> Any:
+    return item.range_key.cast_value
+
+
+def _start_rank(table: Table, hash_key: Any, start: dict[str, Any]) -> Any:
+    """The start key's sort-key value, when it names the partition queried (else None)."""
+    try:
+        if DynamoType(start[table.hash_key_attr]) != hash_key:
+            return None
+        return DynamoType(start[str(table.range_key_attr)]).cast_value
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 _QUERY_PARAMETERS = {
