@@ -209,8 +209,13 @@ class PeakRun:
         from oms_local.simulator.server import OPERATIONS
 
         config = SimulatorConfig(seed=self.seed, validate_responses=False)
+        self.catalogue = load_catalogue()
+        if self.catalogue.source == "built-in":  # the figures are not the retail mix's: say so loudly
+            from oms_local.simulator.catalogue import DATASET
+
+            say(f"peak: no retail data set at {DATASET} (OMS_RETAIL_DATASET): the built-in catalogue is used")
         self.sim = Simulator(
-            config, notify=self.delivered.append, catalogue=load_catalogue(), clock=self.clock.now
+            config, notify=self.delivered.append, catalogue=self.catalogue, clock=self.clock.now
         )
         self.sim.server.limiter = RateLimiter(
             {op: contract.usage_plan(op) for op in OPERATIONS}, clock=self.clock.epoch
@@ -769,6 +774,7 @@ def figures(
             "lambdaOverheadSeconds": LAMBDA_OVERHEAD,
             "dynamodbLatencySeconds": DYNAMODB_LATENCY,
             "seed": run.seed,
+            "catalogue": f"{run.catalogue.source} ({len(run.catalogue.products)} products)",
         },
         "drainSeconds": round(seconds, 1),
         "notificationsPerSecond": round(len(messages) / seconds, 1) if seconds else None,

@@ -33,6 +33,22 @@ QUERIES: list[dict[str, Any]] = [
     },
     {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "NOBODY"}}},
     {
+        "KeyConditionExpression": "pk = :p AND sk BETWEEN :a AND :b",
+        "ExpressionAttributeValues": {
+            ":p": {"S": "SKU#5"},
+            ":a": {"S": "LEDGER#03"},
+            ":b": {"S": "LEDGER#08"},
+        },
+        "Limit": 2,
+    },
+    {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "SKU#2"}}, "Limit": 5},
+    {
+        "KeyConditionExpression": "pk = :p AND sk < :s",
+        "ExpressionAttributeValues": {":p": {"S": "SKU#5"}, ":s": {"S": "LEDGER#05"}},
+        "ScanIndexForward": False,
+        "Limit": 2,
+    },
+    {
         "IndexName": "gsi1",
         "KeyConditionExpression": "gsi1pk = :p",
         "ExpressionAttributeValues": {":p": {"S": "STOCK"}},
@@ -105,11 +121,25 @@ def test_the_partition_alone_gives_moto_s_own_answers(table):
         return whole_table(self)
 
     moto_fast_query._original["all_items"] = counted
+    handed: list[int] = []
+    in_range = moto_fast_query._in_range
+
+    def counted_range(items: list[Any], *args: Any) -> list[Any]:
+        kept = in_range(items, *args)
+        handed.append(len(kept))
+        return kept
+
+    moto_fast_query._in_range = counted_range  # type: ignore[assignment]
     try:
         assert [_pages(table, q) for q in QUERIES] == expected
         assert listed == ["t"], "the index's register is built from the whole table once, then kept"
+        assert handed[0] == 13 and max(handed[1:]) <= 9 and handed.count(3) >= 5, (
+            "moto's query is handed the partition's items in the sort-key range, after the start key, one more"
+            " than the limit (and the next one): not all 13"
+        )
     finally:
         moto_fast_query._original["all_items"] = whole_table
+        moto_fast_query._in_range = in_range  # type: ignore[assignment]
         moto_fast_query.uninstall()
     assert len(expected[0][0][0]) == 13 and len(expected[1]) == 4  # the queries do reach items and pages
 
