@@ -82,6 +82,11 @@ def shipped(stack, context, amazon) -> str:
     assert call_api(stack, context, "PUT", "/settings/shipping", WAREHOUSE_SETTINGS)[0] == 200
     set_policy(default_table(), SKU, StockPolicy())
     adjust_stock(default_table(), SKU, 5, reason="receipt", reference="PO-1", actor="test")
+    return _shipped_order(amazon, "1Z999AA10123456784")
+
+
+def _shipped_order(amazon, tracking: str) -> str:
+    """A buyer's order of 2 mugs placed, shipped at Amazon and known here as Amazon reports it."""
     order_id = amazon.marketplace.place_order([Wanted(SKU, 2)])
     line = amazon.marketplace.snapshot(order_id).lines[0]
     amazon.marketplace.confirm_shipment(
@@ -91,7 +96,7 @@ def shipped(stack, context, amazon) -> str:
             "packageDetail": {
                 "packageReferenceId": "1",
                 "carrierCode": "UPS",
-                "trackingNumber": "1Z999AA10123456784",
+                "trackingNumber": tracking,
                 "shipDate": datetime.now(UTC).isoformat(),
                 "orderItems": [{"orderItemId": line.order_item_id, "quantity": 2}],
             },
@@ -423,29 +428,7 @@ def test_two_feeds_nobody_recorded_in_a_dead_senders_slot_wait_for_finances_then
 
 def _second_return(stack, context, amazon, n: int = 5) -> str:
     """Another buyer's order shipped and returned: a second (or further) refund for the same marketplace."""
-    order_id = amazon.marketplace.place_order([Wanted(SKU, 2)])
-    line = amazon.marketplace.snapshot(order_id).lines[0]
-    amazon.marketplace.confirm_shipment(
-        order_id,
-        {
-            "marketplaceId": MARKETPLACE,
-            "packageDetail": {
-                "packageReferenceId": "1",
-                "carrierCode": "UPS",
-                "trackingNumber": f"1Z999AA1012345678{n}",
-                "shipDate": datetime.now(UTC).isoformat(),
-                "orderItems": [{"orderItemId": line.order_item_id, "quantity": 2}],
-            },
-        },
-    )
-    api = fast_client(amazon).call(
-        "getOrder",
-        GetOrderResponse,
-        path={"orderId": order_id},
-        query={"includedData": ["FULFILLMENT", "PROCEEDS"]},
-    )
-    OrderRepository(default_table()).add(order_from_api(api.order, MARKETPLACE))
-    return _received_return(stack, context, order_id)
+    return _received_return(stack, context, _shipped_order(amazon, f"1Z999AA1012345678{n}"))
 
 
 @pytest.mark.parametrize("amazon_made_it", [False, True])
