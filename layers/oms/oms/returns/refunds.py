@@ -242,7 +242,9 @@ def send_refunds(
         # no createFeed token for minutes (Amazon's one in 2 minutes, shared with listings feeds): ready again,
         # for the next send (a new refund's record, the refund check), not the stream's retries, which would
         # spend themselves in minutes and dead-letter a record that is not poison
-        logger.info("no createFeed token now: the refunds wait for the next send", extra={"returnIds": returns})
+        logger.info(
+            "no createFeed token now: the refunds wait for the next send", extra={"returnIds": returns}
+        )
         return "waiting", 0
     except Exception:
         # createFeed may have been reached (a timeout after sending): the slot stays held, never send twice
