@@ -145,7 +145,12 @@ def test_a_failing_receiver_is_retried_on_schedule_then_disabled_and_redelivered
     assert {d["status"] for d in deliveries} == {"failed"}
     log = deliveries[0]["attempts"]
     assert [a["attempt"] for a in log] == list(range(1, 9))
-    assert {a.get("statusCode") for a in log} == {500}, deliveries
+    # every attempt failed: the receiver's 500, or (on a loaded machine, as in one CI run) no answer within the
+    # delivery's timeout, which is logged as an error and counts as a failure the same way
+    assert all(a.get("statusCode") == 500 or (a.get("statusCode") is None and a.get("error")) for a in log), (
+        deliveries
+    )
+    assert 500 in {a.get("statusCode") for a in log}
     gaps = [_at(b["at"]) - _at(a["at"]) for a, b in itertools.pairwise(log)]
     for gap, delay in zip(gaps, schedule.DELAYS[1:], strict=True):
         # the slack: the receiver and the table under a busy machine, and whole seconds in the log
