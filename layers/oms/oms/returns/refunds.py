@@ -73,7 +73,7 @@ from oms.domain.types import iso_z, utc_now
 from oms.errors import Busy, Conflict, NotFound
 from oms.observability import logger, metrics
 from oms.returns.records import ReturnRecords, return_item
-from oms.store import keys
+from oms.store import conditional, keys
 from oms.store.orders import OrderRepository
 from oms.store.table import Item, Table, Write, back_off, from_dynamo, transient
 
@@ -336,12 +336,10 @@ class _Slot:
         return {"returnId": self.members[0].return_id, "sendingAt": iso_z(self.sending_at)}
 
     def release(self) -> Write:
-        return Write.delete_if(keys.refund_slot_key(self.marketplace), self._identity())
+        return conditional.release_refund_slot(self.marketplace, self._identity())
 
     def mark_unknown(self, at: datetime) -> Write:
-        return Write.set_if(
-            keys.refund_slot_key(self.marketplace), {"unknownAt": iso_z(at)}, self._identity()
-        )
+        return conditional.refund_slot_outcome_unknown(self.marketplace, self._identity(), iso_z(at))
 
 
 def _slot(table: Table, marketplace: str) -> _Slot | None:
@@ -376,12 +374,7 @@ def _ready_batch(table: Table, marketplace: str) -> list[tuple[Return, int]]:
         ):
             with contextlib.suppress(Conflict):  # a new refund of the return wrote its own marker meanwhile
                 table.transact(
-                    [
-                        Write.delete_if(
-                            keys.refund_ready_key(marketplace, return_id),
-                            {"refundId": marker.get("refundId")},
-                        )
-                    ]
+                    [conditional.delete_refund_ready(marketplace, return_id, marker.get("refundId"))]
                 )
     return batch
 

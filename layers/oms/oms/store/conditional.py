@@ -489,3 +489,45 @@ def delete_wanted_listing(key: dict[str, str], wanted_by: str) -> Write:
         names={"#by": "wantedBy"},
         values={":by": wanted_by},
     )
+
+
+# --- refunds' sending slot -------------------------------------------------------------------------
+
+
+def release_refund_slot(marketplace_id: str, holder: dict[str, str]) -> Write:
+    """Release the marketplace's refund sending slot only while `holder` (its batch id, or its return and
+    instant) still holds it."""
+    names, values, condition = _all_equal(holder)
+    return Write(
+        "Delete", key=keys.refund_slot_key(marketplace_id), condition=condition, names=names, values=values
+    )
+
+
+def refund_slot_outcome_unknown(marketplace_id: str, holder: dict[str, str], at: str) -> Write:
+    """Note on the slot `holder` still holds that createFeed's answer was lost at `at`."""
+    names, values, condition = _all_equal(holder)
+    return Write(
+        "Update",
+        key=keys.refund_slot_key(marketplace_id),
+        update="SET #unknown = :unknown",
+        condition=condition,
+        names={**names, "#unknown": "unknownAt"},
+        values={**values, ":unknown": at},
+    )
+
+
+def delete_refund_ready(marketplace_id: str, return_id: str, refund_id: Any) -> Write:
+    """A return's ready marker deleted only while it still names `refund_id` (a new refund writes its own)."""
+    return Write(
+        "Delete",
+        key=keys.refund_ready_key(marketplace_id, return_id),
+        condition="#refund = :refund",
+        names={"#refund": "refundId"},
+        values={":refund": refund_id},
+    )
+
+
+def _all_equal(fields: dict[str, str]) -> tuple[dict[str, str], dict[str, Any], str]:
+    names = {f"#c{i}": name for i, name in enumerate(fields)}
+    values = {f":c{i}": value for i, value in enumerate(fields.values())}
+    return names, values, " AND ".join(f"#c{i} = :c{i}" for i in range(len(fields)))

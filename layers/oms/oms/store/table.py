@@ -122,25 +122,6 @@ class Write:
     def delete(cls, key: dict[str, str]) -> Write:
         return cls("Delete", key=key)
 
-    @classmethod
-    def delete_if(cls, key: dict[str, str], equal: Mapping[str, Any]) -> Write:
-        """Delete the item only while it still holds these values (refused as a version conflict otherwise)."""
-        return cls("Delete", key=key, **_equal(equal))
-
-    @classmethod
-    def set_if(cls, key: dict[str, str], fields: Mapping[str, Any], equal: Mapping[str, Any]) -> Write:
-        """Set `fields` on the item only while it still holds the values `equal` names."""
-        condition = _equal(equal)
-        sets = ", ".join(f"#s{i} = :s{i}" for i in range(len(fields)))
-        return cls(
-            "Update",
-            key=key,
-            update=f"SET {sets}",
-            condition=condition["condition"],
-            names={**condition["names"], **{f"#s{i}": name for i, name in enumerate(fields)}},
-            values={**condition["values"], **{f":s{i}": value for i, value in enumerate(fields.values())}},
-        )
-
     def request(self, table_name: str) -> dict[str, Any]:
         body: dict[str, Any] = {"TableName": table_name}
         if self.item is not None:
@@ -382,14 +363,6 @@ def _cancelled(reasons: Sequence[Mapping[str, Any]]) -> Conflict:
     if codes and codes <= BUSY_REASONS:
         return Busy("the table is busy with other changes for a moment; nothing was changed, try again")
     return Conflict("the change collided with another change; try again")
-
-
-def _equal(equal: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "condition": " AND ".join(f"#c{i} = :c{i}" for i in range(len(equal))),
-        "names": {f"#c{i}": name for i, name in enumerate(equal)},
-        "values": {f":c{i}": value for i, value in enumerate(equal.values())},
-    }
 
 
 def _condition_error(write: Write) -> Conflict:
