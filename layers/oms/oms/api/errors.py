@@ -17,7 +17,10 @@ from oms.amazon.rate_budget import BudgetExhausted
 from oms.api.wording import field_problems
 from oms.errors import Busy, OmsError
 from oms.observability import logger
-from oms.store.table import BUSY_REASONS  # the cancellation reasons a busy table gives, one list
+from oms.store.table import (
+    BUSY_REASONS,
+    TRANSIENT_CODES,
+)  # the cancellation reasons a busy table gives, one list
 
 
 def error_response(
@@ -68,15 +71,7 @@ def not_json() -> dict[str, Any]:
 
 
 # DynamoDB saying "too much at once" once the SDK's own retries are spent: the request may work in a moment.
-BUSY_CODES = frozenset(
-    {
-        "ProvisionedThroughputExceededException",
-        "ThrottlingException",
-        "RequestLimitExceeded",
-        "TransactionConflictException",
-        "TransactionInProgressException",
-    }
-)
+BUSY_CODES = TRANSIENT_CODES - {"InternalServerError", "ServiceUnavailable"}
 BUSY_RETRY_AFTER_SECONDS = Busy.retry_after_seconds
 
 
