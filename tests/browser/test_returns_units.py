@@ -26,6 +26,15 @@ SETUP = """async () => {
   window.ret = (returnId, status, extra = {}) => ({ returnId, orderId: "111-0000000-0000001", source: "amazon",
     status, items: [{ sku: "MUG", quantity: 2, reason: "CR-DEFECTIVE" }], requestedAt: "2026-12-05T10:00:00Z",
     receipts: [], flags: [], ...extra });
+  // waits for what a click leads to (an answer through the route, a redraw) however loaded the machine is;
+  // the page's clock is fixed, so it counts turns, not milliseconds: 20 s at most
+  window.until = async (ok, what) => {
+    for (let turn = 0; turn < 1000; turn += 1) {
+      if (ok()) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    throw new Error(`never happened: ${what}`);
+  };
 }"""
 
 
@@ -263,13 +272,14 @@ def test_the_decision_and_refund_buttons_send_the_contract_s_requests_once(page:
       const refund = actions.refundCell(ret("R1", "restocked"), redraw);
       here.append(authorize, close, refund);
       authorize.click(); authorize.click();
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await until(() => done.length >= 1, "authorized");
       close.querySelector(".close-open").click();
       close.querySelector("select").value = "Never came back";
       close.querySelector("form").requestSubmit();
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await until(() => done.length >= 2, "closed");
       refund.querySelector("button").click();
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await until(() => done.length >= 3, "refund sent");
+      await new Promise((resolve) => setTimeout(resolve, 100));  // a second request, were one sent, shows
       return done;
     }"""
     )
@@ -302,18 +312,20 @@ def test_a_restocking_fee_or_fewer_units_go_with_the_refund_and_wrong_ones_send_
       const questions = [];
       window.confirm = (text) => { questions.push(text); return true; };
       let fee = false;
-      const cell = actions.refundCell(ret("R1", "restocked"), () => {}, { amount: () => fee });
+      let answered = 0;
+      const redraw = () => { answered += 1; };
+      const cell = actions.refundCell(ret("R1", "restocked"), redraw, { amount: () => fee });
       document.getElementById("here").append(cell);
       cell.querySelector("button").click();  // the fee is not a valid amount: nothing is asked or sent
       fee = { amount: "4.50", currencyCode: "USD" };
       cell.querySelector("button").click();
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await until(() => answered >= 1, "the refund with a fee answered");
       // a partial refund: 1 of the 2 mugs received, no fee
-      const part = actions.refundCell(ret("R1", "restocked"), () => {}, { amount: () => null, units: () => [{ sku: "MUG", quantity: 1 }] });
+      const part = actions.refundCell(ret("R1", "restocked"), redraw, { amount: () => null, units: () => [{ sku: "MUG", quantity: 1 }] });
       document.getElementById("here").append(part);
       part.querySelector("button").click();
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      const wrong = actions.refundCell(ret("R1", "restocked"), () => {}, { units: () => false });
+      await until(() => answered >= 2, "the partial refund answered");
+      const wrong = actions.refundCell(ret("R1", "restocked"), redraw, { units: () => false });
       document.getElementById("here").append(wrong);
       wrong.querySelector("button").click();  // units not valid: nothing asked or sent
       return questions;

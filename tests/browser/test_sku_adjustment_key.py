@@ -44,17 +44,23 @@ def test_an_adjustment_sent_again_after_a_lost_answer_keeps_its_key(page: Any) -
       sessionStorage.setItem("oms.api", "http://api.test");
       sessionStorage.setItem("oms.token", "t0ken");
       const { adjustmentForm } = await import("/js/views/sku.js");
-      document.getElementById("here").append(adjustmentForm(row, async () => {}));
+      let recorded = 0;
+      document.getElementById("here").append(adjustmentForm(row, async () => { recorded += 1; }));
       const form = document.getElementById("adjust-form");
-      const wait = () => new Promise((resolve) => setTimeout(resolve, 300));
+      const submit = form.querySelector("button[type=submit]");
+      // waits for the answer however loaded the machine is (the button is busy while a request is out)
+      const until = async (ok) => {
+        for (let turn = 0; turn < 1000 && !ok(); turn += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+      };
+      const answered = () => !submit.disabled && (!form.querySelector("#adjust-problem").hidden || !form.querySelector("#adjust-done").hidden);
       const shown = [];
       form.querySelector("#adjust-units").value = "3";
-      form.requestSubmit(); await wait();
+      form.requestSubmit(); await until(answered);
       shown.push(form.querySelector("#adjust-problem").hidden);
-      form.requestSubmit(); await wait();  // the seller presses again after the error
+      form.requestSubmit(); await until(answered);  // the seller presses again after the error
       shown.push(form.querySelector("#adjust-done").hidden);
       form.querySelector("#adjust-units").value = "3";
-      form.requestSubmit(); await wait();  // recorded: the same figures again are a new adjustment
+      form.requestSubmit(); await until(() => recorded >= 2);  // recorded: the same figures again are a new adjustment
       return shown;
     }""",
         ROW,
