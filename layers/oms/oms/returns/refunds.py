@@ -275,7 +275,7 @@ class _Member:
 
 
 def _members_of(item: Item) -> tuple[_Member, ...]:
-    """The refunds a slot or a feed marker names (written before batches: one refund, message 1)."""
+    """The refunds a slot or a feed marker names (a feed marker written before batches: one refund, message 1)."""
     listed = item.get("refunds")
     if listed:
         return tuple(
@@ -294,7 +294,7 @@ class _Slot:
     members: tuple[_Member, ...]
     sending_at: datetime
     sender: str
-    batch_id: str = ""  # "": a slot taken before batches (one refund), known by its return and instant
+    batch_id: str
     unknown_at: datetime | None = None
 
     @classmethod
@@ -307,7 +307,7 @@ class _Slot:
             members=_members_of(item),
             sending_at=datetime.fromisoformat(str(item["sendingAt"])),
             sender=str(item.get("sender", "")),
-            batch_id=str(item.get("batchId", "")),
+            batch_id=str(item["batchId"]),
             unknown_at=datetime.fromisoformat(str(unknown)) if unknown else None,
         )
 
@@ -330,16 +330,11 @@ class _Slot:
             and any(m.return_id == ret.return_id and m.refund_id == refund.refund_id for m in self.members)
         )
 
-    def _identity(self) -> dict[str, str]:
-        if self.batch_id:
-            return {"batchId": self.batch_id}
-        return {"returnId": self.members[0].return_id, "sendingAt": iso_z(self.sending_at)}
-
     def release(self) -> Write:
-        return conditional.release_refund_slot(self.marketplace, self._identity())
+        return conditional.release_refund_slot(self.marketplace, self.batch_id)
 
     def mark_unknown(self, at: datetime) -> Write:
-        return conditional.refund_slot_outcome_unknown(self.marketplace, self._identity(), iso_z(at))
+        return conditional.refund_slot_outcome_unknown(self.marketplace, self.batch_id, iso_z(at))
 
 
 def _slot(table: Table, marketplace: str) -> _Slot | None:
@@ -397,7 +392,7 @@ def _take_batch(
             _Member(ret.return_id, str(ret.refund.refund_id if ret.refund else ""), n)
             for n, (ret, _) in enumerate(batch, start=1)
         )
-        slot = _Slot(marketplace, members, at, writer, batch_id=uuid.uuid4().hex)
+        slot = _Slot(marketplace, members, at, writer, uuid.uuid4().hex)
         messages = [
             (m.message_id, ret.refund, ret.order_id) for m, (ret, _) in zip(members, batch, strict=True)
         ]
@@ -472,7 +467,7 @@ def _settle_batch(
             table.transact([*writes, *extra, *([slot.release()] if holding else [])])
         except Conflict:
             held = _slot(table, slot.marketplace)
-            if held is None or held.batch_id != slot.batch_id or held.sending_at != slot.sending_at:
+            if held is None or held.batch_id != slot.batch_id:
                 if not without_slot:
                     return []  # settled some other way meanwhile
                 holding = False

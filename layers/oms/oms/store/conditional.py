@@ -494,25 +494,26 @@ def delete_wanted_listing(key: dict[str, str], wanted_by: str) -> Write:
 # --- refunds' sending slot -------------------------------------------------------------------------
 
 
-def release_refund_slot(marketplace_id: str, holder: dict[str, str]) -> Write:
-    """Release the marketplace's refund sending slot only while `holder` (its batch id, or its return and
-    instant) still holds it."""
-    names, values, condition = _all_equal(holder)
+def release_refund_slot(marketplace_id: str, batch_id: str) -> Write:
+    """Release the marketplace's refund sending slot only while batch `batch_id` still holds it."""
     return Write(
-        "Delete", key=keys.refund_slot_key(marketplace_id), condition=condition, names=names, values=values
+        "Delete",
+        key=keys.refund_slot_key(marketplace_id),
+        condition="#batch = :batch",
+        names={"#batch": "batchId"},
+        values={":batch": batch_id},
     )
 
 
-def refund_slot_outcome_unknown(marketplace_id: str, holder: dict[str, str], at: str) -> Write:
-    """Note on the slot `holder` still holds that createFeed's answer was lost at `at`."""
-    names, values, condition = _all_equal(holder)
+def refund_slot_outcome_unknown(marketplace_id: str, batch_id: str, at: str) -> Write:
+    """Note on the slot batch `batch_id` still holds that createFeed's answer was lost at `at`."""
     return Write(
         "Update",
         key=keys.refund_slot_key(marketplace_id),
         update="SET #unknown = :unknown",
-        condition=condition,
-        names={**names, "#unknown": "unknownAt"},
-        values={**values, ":unknown": at},
+        condition="#batch = :batch",
+        names={"#batch": "batchId", "#unknown": "unknownAt"},
+        values={":batch": batch_id, ":unknown": at},
     )
 
 
@@ -525,9 +526,3 @@ def delete_refund_ready(marketplace_id: str, return_id: str, refund_id: Any) -> 
         names={"#refund": "refundId"},
         values={":refund": refund_id},
     )
-
-
-def _all_equal(fields: dict[str, str]) -> tuple[dict[str, str], dict[str, Any], str]:
-    names = {f"#c{i}": name for i, name in enumerate(fields)}
-    values = {f":c{i}": value for i, value in enumerate(fields.values())}
-    return names, values, " AND ".join(f"#c{i} = :c{i}" for i in range(len(fields)))
