@@ -431,6 +431,17 @@ def _second_return(stack, context, amazon, n: int = 5) -> str:
     return _received_return(stack, context, _shipped_order(amazon, f"1Z999AA1012345678{n}"))
 
 
+def _refund_asked(stack, context, amazon, shipped) -> tuple[Heard, TableStream, str]:
+    """The stream sender following the table (the setup's changes played: nothing to send), Amazon's
+    notifications heard, and a received return's refund asked for through the API, not yet sent."""
+    heard = Heard(amazon, stack)
+    stream = TableStream(stack, "submit_refunds", stack.handler("submit_refunds").lambda_handler)
+    stream.deliver()
+    return_id = _received_return(stack, context, shipped)
+    assert call_api(stack, context, "POST", f"/returns/{return_id}/refund", {})[0] == 202
+    return heard, stream, return_id
+
+
 @pytest.mark.parametrize("amazon_made_it", [False, True])
 def test_a_lost_create_feed_answer_with_another_refund_dying_after_its_feed_still_refunds_each_once(
     stack, context, amazon, shipped, monkeypatch, amazon_made_it
@@ -493,11 +504,7 @@ def test_a_lost_create_feed_answer_with_another_refund_dying_after_its_feed_stil
 def test_create_feed_is_never_retried_after_a_5xx_and_after_a_429_waits_for_the_budget(
     stack, context, amazon, shipped
 ):
-    heard = Heard(amazon, stack)
-    stream = TableStream(stack, "submit_refunds", stack.handler("submit_refunds").lambda_handler)
-    stream.deliver()
-    return_id = _received_return(stack, context, shipped)
-    assert call_api(stack, context, "POST", f"/returns/{return_id}/refund", {})[0] == 202
+    heard, stream, return_id = _refund_asked(stack, context, amazon, shipped)
 
     # a 500 may mean Amazon made the feed: the sender stops, keeping its claim; nothing is sent twice
     inject_fault(amazon, "createFeed", 500, 1)
@@ -536,11 +543,7 @@ def test_a_throttled_read_while_sending_leaves_no_claim_so_the_streams_retry_sen
 
     from oms.returns import refunds
 
-    heard = Heard(amazon, stack)
-    stream = TableStream(stack, "submit_refunds", stack.handler("submit_refunds").lambda_handler)
-    stream.deliver()
-    return_id = _received_return(stack, context, shipped)
-    assert call_api(stack, context, "POST", f"/returns/{return_id}/refund", {})[0] == 202
+    heard, stream, return_id = _refund_asked(stack, context, amazon, shipped)
 
     real = refunds.OrderRepository.get
     throttles = [1]
@@ -577,11 +580,7 @@ def test_a_claim_the_sdk_wrote_twice_is_still_the_senders_own_and_the_refund_goe
 
     from oms.store.table import Table
 
-    heard = Heard(amazon, stack)
-    stream = TableStream(stack, "submit_refunds", stack.handler("submit_refunds").lambda_handler)
-    stream.deliver()
-    return_id = _received_return(stack, context, shipped)
-    assert call_api(stack, context, "POST", f"/returns/{return_id}/refund", {})[0] == 202
+    heard, stream, return_id = _refund_asked(stack, context, amazon, shipped)
 
     real = Table.transact
     played: list[str] = []
@@ -622,11 +621,7 @@ def test_a_stream_sender_that_died_after_its_claim_is_followed_at_once_by_the_st
     from oms.returns import refunds
     from oms.store.table import to_dynamo
 
-    heard = Heard(amazon, stack)
-    stream = TableStream(stack, "submit_refunds", stack.handler("submit_refunds").lambda_handler)
-    stream.deliver()
-    return_id = _received_return(stack, context, shipped)
-    assert call_api(stack, context, "POST", f"/returns/{return_id}/refund", {})[0] == 202
+    heard, _stream, return_id = _refund_asked(stack, context, amazon, shipped)
     image = default_table().get(keys.return_key(return_id), consistent=True)
     records = [{"dynamodb": {"NewImage": to_dynamo(image), "SequenceNumber": "4200"}}]  # its stream record
 
@@ -665,11 +660,7 @@ def test_a_document_upload_that_failed_gives_the_claim_back_for_the_streams_retr
 
     from oms.returns import refunds
 
-    heard = Heard(amazon, stack)
-    stream = TableStream(stack, "submit_refunds", stack.handler("submit_refunds").lambda_handler)
-    stream.deliver()
-    return_id = _received_return(stack, context, shipped)
-    assert call_api(stack, context, "POST", f"/returns/{return_id}/refund", {})[0] == 202
+    heard, stream, return_id = _refund_asked(stack, context, amazon, shipped)
     real = refunds.upload_feed_document
     dropped: list[int] = []
 
@@ -698,11 +689,7 @@ def test_a_table_refusing_a_moment_while_the_feed_id_is_recorded_does_not_hold_t
 
     from oms.store.table import Table
 
-    heard = Heard(amazon, stack)
-    stream = TableStream(stack, "submit_refunds", stack.handler("submit_refunds").lambda_handler)
-    stream.deliver()
-    return_id = _received_return(stack, context, shipped)
-    assert call_api(stack, context, "POST", f"/returns/{return_id}/refund", {})[0] == 202
+    heard, stream, return_id = _refund_asked(stack, context, amazon, shipped)
     real = Table.transact
     refused: list[str] = []
 
