@@ -829,32 +829,53 @@ def test_a_batch_whose_create_feed_answer_was_lost_is_settled_from_get_feeds(
     assert list(default_table().query_all(keys.refund_slots())) == []
 
 
-def test_more_refunds_ready_than_a_feed_carries_go_over_several_runs(
+def test_more_refunds_ready_than_a_feed_carries_go_in_several_feeds_while_create_feed_has_tokens(
     stack, context, amazon, shipped, monkeypatch
 ):
     """A feed carries at most BATCH_CAP refunds (40: the slot, each return and its ready marker fit one
-    DynamoDB transaction); the oldest go first and a run sends one feed, the next run the rest."""
+    DynamoDB transaction); the oldest go first. One run of the check sends full feed after full feed while
+    createFeed has tokens (it sent one feed a run: a backlog past the burst drained 40 refunds in 15 minutes);
+    the run with no token left sends nothing more and the next run sends the rest."""
     from oms.returns import refunds
 
     assert 2 * refunds.BATCH_CAP + 1 <= 100  # taking the slot: the slot, each return, each ready marker
     monkeypatch.setattr(refunds, "BATCH_CAP", 2)
-    return_ids = _refunds_asked(
-        stack, context, amazon, shipped, 3
-    )  # the stream is not delivered: the check sends
+    return_ids = _refunds_asked(stack, context, amazon, shipped, 5)  # not streamed: the check sends
 
-    assert _check(amazon, timedelta(minutes=3))["sent"] == 2
-    assert calls(amazon, "createFeed") == 1
+    assert _check(amazon, timedelta(minutes=3))["sent"] == 5
+    assert calls(amazon, "createFeed") == 3
     sent = [_return(stack, context, r)["refund"]["feedId"] for r in return_ids]
-    assert sent[0] and sent[0] == sent[1] and sent[2] is None  # the oldest two
-    assert _check(amazon, timedelta(minutes=3))["sent"] == 1
-    assert calls(amazon, "createFeed") == 2
-    last = _return(stack, context, return_ids[2])["refund"]["feedId"]
-    assert last and last != sent[0]
+    assert sent[0] == sent[1] and sent[2] == sent[3] and len({sent[0], sent[2], sent[4]}) == 3  # oldest first
     for _ in range(2):
         _check(amazon, timedelta(minutes=4))
     for return_id in return_ids:
         assert _return(stack, context, return_id)["refund"]["status"] in ("submitted", "confirmed")
-    assert _postings(amazon) == [1, 1, 1]
+    assert _postings(amazon) == [1, 1, 1, 1, 1]
+
+
+def test_a_check_run_whose_create_feed_tokens_run_out_leaves_the_rest_for_the_next_run(
+    stack, context, amazon, shipped, monkeypatch
+):
+    from oms.returns import refunds
+
+    monkeypatch.setattr(refunds, "BATCH_CAP", 2)
+    return_ids = _refunds_asked(stack, context, amazon, shipped, 3)
+    real = refunds.create_feed
+    feeds: list[int] = []
+
+    def second_throttled(*args, **kwargs):
+        feeds.append(1)
+        if len(feeds) == 2:  # Amazon throttles the second feed: the shared budget empties for 2 minutes
+            inject_fault(amazon, "createFeed", 429, 1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(refunds, "create_feed", second_throttled)
+    assert _check(amazon, timedelta(minutes=3))["sent"] == 2
+    assert calls(amazon, "createFeed") == 2
+    assert _return(stack, context, return_ids[2])["refund"]["claimedAt"] is None  # ready again, not held
+    default_table().delete(keys.rate_bucket_key("na", "createFeed"))  # two minutes later, as far as it goes
+    assert _check(amazon, timedelta(minutes=3))["sent"] == 1
+    assert calls(amazon, "createFeed") == 3
 
 
 def test_a_stream_send_without_a_create_feed_token_leaves_the_refunds_ready_and_fails_no_record(

@@ -18,8 +18,8 @@ settled by the feed's processing report, confirmed by Amazon's finances.
    message: no error result -> submitted and the return refunded (the refund clock stops); an error ->
    refused with Amazon's words, kept on the return, which a new POST sends again.
 4. `check_refunds` (schedule): submitted refunds confirmed once Amazon's finances show the refund event;
-   pending ones whose notification was lost settled from getFeed; unsent ones sent (one feed per
-   marketplace a run); a held slot whose sender is gone settled as above; the rare refund it cannot tell
+   pending ones whose notification was lost settled from getFeed; unsent ones sent (a backlog in full
+   feeds while createFeed has tokens, at most CHECK_FEEDS a marketplace a run); a held slot whose sender is gone settled as above; the rare refund it cannot tell
    (two feeds nobody recorded in its slot: the seller's own upload) confirmed from finances, or refused
    after 48 hours with nothing there.
 """
@@ -88,6 +88,9 @@ CLOCK_SLACK = timedelta(
 )  # Amazon's clock against ours, when asking for feeds created since an instant
 FINISHED = frozenset({"DONE", "CANCELLED", "FATAL"})
 BATCH_CAP = 40  # refunds in one feed: a transaction takes the slot, each return and its ready marker (<= 100)
+# feeds one run of the check may send a marketplace while createFeed has tokens and full batches are ready:
+# createFeed's burst (15); past it the budget's one token in 2 minutes stops the run sooner (7 in 15 minutes)
+CHECK_FEEDS = 15
 
 Change = Callable[[Return], Return | None]
 
@@ -719,8 +722,9 @@ def settle_feed(
 def check_refunds(
     table: Table, client: SpApiClient, *, seller_id: str, now: datetime | None = None
 ) -> dict[str, int]:
-    """One pass over the open refunds (see the module's docstring), then one adjustment feed per marketplace
-    with refunds ready; stops early when the budget runs dry."""
+    """One pass over the open refunds (see the module's docstring), then the refunds ready sent per
+    marketplace: feed after full feed while createFeed has tokens (a backlog past its burst drains at the
+    budget's rate, not one feed per run); stops early when the budget runs dry."""
     now = now or utc_now()
     counts = {"checked": 0, "confirmed": 0, "settled": 0, "sent": 0, "refused": 0}
     records = ReturnRecords(table)
@@ -749,24 +753,30 @@ def check_refunds(
                 "refund check of a return failed", extra={"returnId": return_id, "error": str(error)}
             )
         except Exception as error:
-            # table, a dropped connection) must not keep the returns after it waiting: it is retried next run
+            # one return that cannot be checked now (a throttled or failing table, a dropped connection) must
+            # not keep the returns after it waiting: it is retried next run
             counts["failed"] = counts.get("failed", 0) + 1
             logger.warning(
                 "refund check of a return failed",
                 extra={"returnId": return_id, "error": f"{type(error).__name__}: {error}"},
             )
     for marketplace in sorted(to_send) if not spent else []:
-        try:
-            outcome, count = send_refunds(table, client, marketplace, seller_id=seller_id)
-        except Exception as error:  # throttled, the budget spent, a dropped connection: the next run sends
-            counts["failed"] = counts.get("failed", 0) + 1
-            logger.warning(
-                "the refunds ready could not be sent",
-                extra={"marketplaceId": marketplace, "error": f"{type(error).__name__}: {error}"},
-            )
-            continue
-        if outcome in ("sent", "refused"):
-            counts[outcome] += count
+        for _ in range(CHECK_FEEDS):
+            try:
+                outcome, count = send_refunds(table, client, marketplace, seller_id=seller_id)
+            except (
+                Exception
+            ) as error:  # throttled, the budget spent, a dropped connection: the next run sends
+                counts["failed"] = counts.get("failed", 0) + 1
+                logger.warning(
+                    "the refunds ready could not be sent",
+                    extra={"marketplaceId": marketplace, "error": f"{type(error).__name__}: {error}"},
+                )
+                break
+            if outcome in ("sent", "refused"):
+                counts[outcome] += count
+            if outcome != "sent" or count < BATCH_CAP:
+                break  # none left (a batch short of full was all there was), no token, or not sent
     if counts.get("failed"):
         metrics.add_metric(name="RefundChecksFailed", unit=MetricUnit.Count, value=counts["failed"])
     logger.info("refunds checked", extra=counts)
