@@ -207,6 +207,20 @@ def test_a_buyer_cancels_a_pending_order_at_once_and_shipped_orders_stay_shipped
     assert missing.value.status == 404
 
 
+def test_an_orders_changes_at_one_instant_are_announced_one_after_another(world):
+    """The peak bench's 50,000 run (its clock moves a simulated second at a time): an order placed and
+    canceled within one step was announced twice at one EventTime, the cancellation with the earlier random
+    PublishTime, so the intake rightly took it for the older change and kept the order Unshipped."""
+    placed = world.market.place_order([Wanted("22720", 1)], status="Pending")
+    world.market.cancel_order(placed, buyer_requested=False, reason="Payment Declined")  # the clock stands
+    times = [
+        (document["EventTime"], document["NotificationMetadata"]["PublishTime"])
+        for document in world.notices(placed)
+    ]
+    assert len(times) == 2 and times[0] < times[1]
+    assert times[0][0] < times[1][0]  # the EventTime itself moved on: a millisecond
+
+
 def _confirmation(order: dict, quantity: int, reference: str = "1", **detail: Any) -> dict[str, Any]:
     item = order["orderItems"][0]["orderItemId"]
     return {

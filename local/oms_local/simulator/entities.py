@@ -134,6 +134,7 @@ class Order:
     packages: list[Package] = field(default_factory=list)
     labels: list[ShippingLabel] = field(default_factory=list)
     messages: list[BuyerMessage] = field(default_factory=list)
+    noticed: datetime | None = None  # the EventTime of its last ORDER_CHANGE: each later one is later
 
     @property
     def fulfillment_type(self) -> str:

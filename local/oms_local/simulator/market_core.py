@@ -151,6 +151,12 @@ class MarketCore:
             self.courier.publish(document)
 
     def _notice(self, order: Order, change_type: str, reason: str) -> dict[str, Any]:
+        # An order's changes happen one after another at Amazon, each at a later EventTime. A clock that
+        # moves in steps (a bench's simulated second) can make two at one instant, whose random PublishTimes
+        # would then order them backwards: the second is a millisecond later.
+        if order.noticed is not None and order.updated <= order.noticed:
+            order.updated = order.noticed + timedelta(milliseconds=1)
+        order.noticed = order.updated
         return shapes.order_change(
             order,
             change_type=change_type,
