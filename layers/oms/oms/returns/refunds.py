@@ -95,6 +95,14 @@ CHECK_FEEDS = 15
 Change = Callable[[Return], Return | None]
 
 
+def _wait_if_transient(error: Exception, attempt: int) -> None:
+    """Back off before a refund step is tried again after the table refused it for a moment (a throttle or
+    server error past the SDK's retries); anything else, or the tries spent, is raised from here."""
+    if attempt >= _TRANSIENT_TRIES or not transient(error):
+        raise error
+    back_off(attempt + 4)
+
+
 def refund_id_for(idempotency_key: str | None) -> str:
     if idempotency_key:
         return "RF-" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:12].upper()
@@ -127,9 +135,7 @@ def _change(
         except Exception as error:
             # a throttle or server error past the SDK's retries: a refund's steps are few and each one held up
             # costs minutes (a sending slot left held, a claim left for the check), so the step is tried again
-            if attempt >= _TRANSIENT_TRIES or not transient(error):
-                raise
-            back_off(attempt + 4)
+            _wait_if_transient(error, attempt)
             continue
         return after
     raise Busy(f"return {return_id} is changing too fast; try again")
@@ -416,9 +422,10 @@ def _take_batch(
                 # this very write, applied, its answer lost (a 500 after applying, or the SDK's retry of it
                 # meeting itself): the batch is this sender's
                 return slot, document
-            if not isinstance(error, Conflict) and (attempt >= _TRANSIENT_TRIES or not transient(error)):
-                raise  # nothing taken: the stream's retry (or the check) sends them
-            back_off(attempt + (0 if isinstance(error, Conflict) else 4))
+            if isinstance(error, Conflict):
+                back_off(attempt)
+            else:
+                _wait_if_transient(error, attempt)  # else raised: nothing taken, the next send carries them
             continue
         return slot, document
     raise Busy(f"the refunds of {marketplace} are changing too fast; the next send carries them")
@@ -477,9 +484,7 @@ def _settle_batch(
             back_off(attempt)
             continue
         except Exception as error:  # refused for a moment, or applied with its answer lost: read again
-            if attempt >= _TRANSIENT_TRIES or not transient(error):
-                raise
-            back_off(attempt + 4)
+            _wait_if_transient(error, attempt)
             continue
         return changed
     raise Busy(f"the refunds of {slot.marketplace} are changing too fast; the refund check settles them")
