@@ -3,7 +3,7 @@ confirmed) and returns (received, refunded through the feed) on a local stack in
 fault-free run of the same seed on another stack; prints the comparison, the DLQs, what Amazon acted on
 more than once and the faults injected by kind. The drill itself: local/oms_local/fault_drill.py.
 
-    .venv/bin/python bench/faults.py                       # 1,000 orders, 15% faults, seed 1
+    .venv/bin/python bench/faults.py                       # 1,000 orders, 15% faults, seed 1, 4 stations
     .venv/bin/python bench/faults.py --orders 50 --faults 0.3 --seed 4
 
 Results in bench/results/faults.json (not committed: they depend on the machine).
@@ -32,7 +32,10 @@ def main() -> int:
     parser.add_argument("--orders", type=int, default=1000)
     parser.add_argument("--faults", type=float, default=0.15)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--timeout", type=float, default=3600, help="seconds each run may take")
+    parser.add_argument("--timeout", type=float, default=7200, help="seconds each run may take")
+    parser.add_argument(
+        "--stations", type=int, default=4, help="packing stations shipping at once, each a client of its own"
+    )
     parser.add_argument(
         "--sequential", action="store_true", help="one stack after the other (default: both at once)"
     )
@@ -46,6 +49,7 @@ def main() -> int:
             faults=rate,
             seed=args.seed,
             timeout=args.timeout,
+            stations=args.stations,
             say=lambda text: print(f"  {name:7} {text}", flush=True),
         )
 
@@ -90,7 +94,10 @@ def main() -> int:
         ),
         ("seconds (stack start included)", round(clean.seconds), round(faulty.seconds), ""),
     ]
-    print(f"\nbench/faults.py: {args.orders} orders, faults {args.faults:.0%}, seed {args.seed}")
+    print(
+        f"\nbench/faults.py: {args.orders} orders, faults {args.faults:.0%}, seed {args.seed},"
+        f" {args.stations} packing stations"
+    )
     print("| | fault-free | with faults | goal |\n| --- | --- | --- | --- |")
     for name, a, b, goal in rows:
         print(f"| {name} | {a} | {b} | {goal} |")
@@ -111,6 +118,9 @@ def main() -> int:
     print("\n| faults injected | count |\n| --- | --- |")
     for kind, count in faulty.faults.items():
         print(f"| {kind} | {count} |")
+    print("\n| seller's requests sent again, with faults: answer and route | count |\n| --- | --- |")
+    for why, count in list(faulty.seller_retried.items())[:12]:
+        print(f"| {why} | {count} |")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(
         json.dumps(
@@ -118,6 +128,7 @@ def main() -> int:
                 "orders": args.orders,
                 "faults": args.faults,
                 "seed": args.seed,
+                "stations": args.stations,
                 "measuredAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 "seconds": round(time.monotonic() - started),
                 "rows": rows,
@@ -125,6 +136,7 @@ def main() -> int:
                 "sentTwice": twice,
                 "deadLetters": {"clean": clean.dead_letters, "faulty": faulty.dead_letters},
                 "injected": faulty.faults,
+                "sellerRetried": faulty.seller_retried,
             },
             indent=1,
             default=str,

@@ -23,6 +23,7 @@ ledger movements (kind and quantity per SKU), shipments (items, carrier, service
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import json
 import random
@@ -33,6 +34,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,16 +78,29 @@ class DrillResult:
     seller_retries: int
     order_ids: list[str] = field(default_factory=list)
     labels_by_hand: int = 0  # purchases whose answer was lost, settled by the seller as the product asked
+    seller_retried: dict[str, int] = field(
+        default_factory=dict
+    )  # the requests sent again, by answer and route
 
 
 class Seller:
-    def __init__(self, outputs: dict[str, Any], deadline: float) -> None:
+    def __init__(self, outputs: dict[str, Any], deadline: float, scale: float = 1.0) -> None:
         self.outputs = outputs
-        self.session = requests.Session()
-        self.session.trust_env = False
-        self.session.headers["Authorization"] = f"Bearer {outputs['ApiToken']}"
         self.deadline = deadline
+        self.scale = scale  # the phases' time limits are for 100 orders: a larger run waits longer
         self.retries = 0
+        self.retried: collections.Counter[str] = collections.Counter()  # why, by answer
+        self._local = threading.local()  # a session per packing station (thread)
+        self._lock = threading.Lock()
+
+    @property
+    def session(self) -> requests.Session:
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+            session.trust_env = False
+            session.headers["Authorization"] = f"Bearer {self.outputs['ApiToken']}"
+        return session
 
     def call(self, method: str, path: str, ok: tuple[int, ...], **kwargs: Any) -> Any:
         """The request until it answers one of `ok` (5xx, dropped, 409 "right now" and 429 are sent again)."""
@@ -95,6 +110,7 @@ class Seller:
                 answer = self.session.request(method, self.outputs["ApiUrl"] + path, timeout=30, **kwargs)
             except requests.RequestException as error:
                 last = repr(error)
+                why = type(error).__name__
             else:
                 if answer.status_code in ok:
                     return answer.json() if answer.content else None
@@ -104,7 +120,10 @@ class Seller:
                 )
                 if answer.status_code < 500 and answer.status_code != 429 and not busy:
                     raise DrillFailed(f"{method} {path}: {last}")
-            self.retries += 1
+                why = f"{answer.status_code} {method} {re.sub(r'/[^/]*[0-9][^/]*', '/{id}', path)}"
+            with self._lock:
+                self.retries += 1
+                self.retried[why] += 1
             time.sleep(0.5)
         raise DrillFailed(f"{method} {path} never answered {ok}: {last}")
 
@@ -117,7 +136,8 @@ class Seller:
         return answer.json()
 
     def wait(self, what: str, condition: Callable[[], Any], timeout: float, interval: float = 1.0) -> Any:
-        value = harness.wait_for(condition, min(timeout, max(self.deadline - time.monotonic(), 1)), interval)
+        limit = timeout * self.scale
+        value = harness.wait_for(condition, min(limit, max(self.deadline - time.monotonic(), 1)), interval)
         if not value:
             raise DrillFailed(f"timed out waiting for {what}")
         return value
@@ -130,11 +150,13 @@ def run(
     faults: float,
     seed: int,
     timeout: float = 600,
+    stations: int = 1,
     say: Callable[[str], None] = lambda text: None,
     starting: Callable[[], AbstractContextManager[Any]] = contextlib.nullcontext,
 ) -> DrillResult:
     """One run of the drill on a stack of its own (started and stopped here). `starting`: held while the stack
-    starts (two runs side by side start their stacks one at a time: a start cold-starts every function)."""
+    starts (two runs side by side start their stacks one at a time: a start cold-starts every function).
+    `stations`: packing stations shipping (and receiving returns) at once, each a client of its own."""
     started = time.monotonic()
     tell = say
     say = lambda text: tell(f"{time.monotonic() - started:6.1f}s  {text}")  # noqa: E731
@@ -147,18 +169,19 @@ def run(
         )
     say("stack started")
     try:
-        seller = Seller(stack.outputs, time.monotonic() + timeout)
-        result = _drive(stack, seller, plan, say)
+        seller = Seller(stack.outputs, time.monotonic() + timeout, scale=max(1.0, orders / 100))
+        result = _drive(stack, seller, plan, say, stations)
         result.faults = count_by_kind(state_dir / "faults.jsonl")
         result.seconds = time.monotonic() - started
         result.seller_retries = seller.retries
+        result.seller_retried = dict(seller.retried.most_common())
         return result
     finally:
         stack.stop()
 
 
 def _drive(
-    stack: harness.StackProcess, seller: Seller, plan: Plan, say: Callable[[str], None]
+    stack: harness.StackProcess, seller: Seller, plan: Plan, say: Callable[[str], None], stations: int
 ) -> DrillResult:
     _set_up(seller)
     order_ids = [
@@ -178,9 +201,7 @@ def _drive(
     # the backstop prices the orders (refunds need the prices): run it now, beside the shipping, as a 429 on
     # searchOrders empties its bucket for 3 minutes (one call every 180 s) and the run fails until then
     priced = _Background(lambda: _invoke(stack, seller, "reconcile_orders"))
-    by_hand = 0
-    for order_id in order_ids:
-        by_hand += _ship(seller, order_id)
+    by_hand = sum(_each(stations, lambda order_id: _ship(seller, order_id), order_ids))
     say(f"every order shipped ({by_hand} labels whose answer was lost recorded by hand)")
 
     last_nudge = [time.monotonic()]
@@ -203,7 +224,7 @@ def _drive(
     say("every shipment confirmed")
     priced.join()
     say("the orders priced by the backstop")
-    _return_and_refund(stack, seller, plan, order_ids, say)
+    _return_and_refund(stack, seller, plan, order_ids, say, stations)
     _quiet(stack)
     dynamodb = harness.aws_client(stack.outputs, "dynamodb")
     items = _scan(dynamodb, stack.outputs["TableName"])
@@ -246,12 +267,18 @@ def _set_up(seller: Seller) -> None:
 
 
 def _return_and_refund(
-    stack: harness.StackProcess, seller: Seller, plan: Plan, order_ids: list[str], say: Callable[[str], None]
+    stack: harness.StackProcess,
+    seller: Seller,
+    plan: Plan,
+    order_ids: list[str],
+    say: Callable[[str], None],
+    stations: int = 1,
 ) -> None:
     """Every RETURN_EVERY-th order returned, received and refunded, until Amazon's finances confirm it."""
-    returned = order_ids[::RETURN_EVERY]
-    return_ids: dict[str, str] = {}
-    for index, order_id in enumerate(returned):
+    returned = list(enumerate(order_ids[::RETURN_EVERY]))
+
+    def come_back(numbered: tuple[int, str]) -> tuple[str, str]:
+        index, order_id = numbered
         sku, quantity = plan.orders[order_ids.index(order_id)]
         recorded = seller.call(
             "POST",
@@ -263,7 +290,6 @@ def _return_and_refund(
             },
             headers={"Idempotency-Key": f"return-{index}"},
         )
-        return_ids[order_id] = recorded["returnId"]
         seller.call(
             "POST",
             f"/returns/{recorded['returnId']}/receipts",
@@ -278,6 +304,9 @@ def _return_and_refund(
             json={},
             headers={"Idempotency-Key": f"refund-{index}"},
         )
+        return order_id, str(recorded["returnId"])
+
+    return_ids = dict(_each(stations, come_back, returned))
     say(f"{len(return_ids)} returns received and refunds asked for")
 
     last_check = [time.monotonic()]
@@ -366,6 +395,14 @@ def _invoke(stack: harness.StackProcess, seller: Seller, function: str) -> None:
     # each try of the backstop waits for Amazon's next token (one in 180 s), and a try that then meets a
     # DynamoDB fault past the SDK's retries has spent it (seed 3 ran past the 5 minutes allowed before)
     seller.wait(f"{function} to run once without failing", ran, 720, 5)
+
+
+def _each(stations: int, work: Callable[[Any], Any], things: list[Any]) -> list[Any]:
+    """`work` on every one of `things`, `stations` at a time; the results in `things`' order."""
+    if stations <= 1:
+        return [work(thing) for thing in things]
+    with ThreadPoolExecutor(stations) as pool:
+        return list(pool.map(work, things))
 
 
 class _Background:
