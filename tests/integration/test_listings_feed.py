@@ -346,6 +346,31 @@ def test_without_a_feed_token_the_quantities_wait_and_the_next_run_sends_many_ba
     assert again["fed"] == 0 and calls(amazon, "createFeed") == 1, "nothing waits: nothing sent"
 
 
+def test_with_no_create_feed_token_the_batch_spends_no_feed_token_and_uploads_no_document(
+    stack, amazon, stream
+):
+    """createFeed's budget is asked first: a batch that took the feed type's token (5 per 5 minutes) and
+    uploaded its document before finding createFeed empty wasted both."""
+    from oms.amazon.rate_budget import RateBudget
+
+    budget = RateBudget(default_table())
+    budget.take("na", "createFeed")
+    budget.observe("na", "createFeed", None, throttled=True)  # Amazon's 429: empty for 2 minutes
+    _mfn(*SKUS)
+    _stock(SKUS[0], 2)  # running low: patched at once all the same
+    for n, sku in enumerate(SKUS[1:], start=1):
+        _stock(sku, 70 + n)
+
+    stream.deliver()
+
+    assert stream.answers == [{"batchItemFailures": []}]
+    assert (calls(amazon, "createFeedDocument"), calls(amazon, "createFeed")) == (0, 0)
+    assert default_table().get(keys.rate_bucket_key("na", "JSON_LISTINGS_FEED")) is None, (
+        "no feed token taken"
+    )
+    assert calls(amazon, "patchListingsItem") == 1 and sorted(_waiting()) == SKUS[1:]
+
+
 def test_with_no_feed_token_at_its_run_either_the_quantities_wait_for_the_next(
     stack, amazon, stream, monkeypatch
 ):

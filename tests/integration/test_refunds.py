@@ -900,3 +900,29 @@ def test_a_stream_send_without_a_create_feed_token_leaves_the_refunds_ready_and_
     assert _check(amazon, timedelta(minutes=3))["sent"] == 1
     heard.apply("FEED_PROCESSING_FINISHED")
     assert _return(stack, context, return_id)["refund"]["status"] == "submitted"
+
+
+def test_a_send_while_create_feed_has_no_token_takes_no_batch_and_uploads_no_document(
+    stack, context, amazon, shipped
+):
+    """The budget is asked before the batch is taken. With createFeed's bucket empty (one token in 2 minutes),
+    a send took the slot and its refunds, uploaded the feed document, then gave it all back; each refund asked
+    meanwhile did it again (a createFeedDocument and two transactions of up to 81 writes). Now none is done."""
+    heard, stream, return_id = _refund_asked(stack, context, amazon, shipped)
+    inject_fault(amazon, "createFeed", 429, 1)  # Amazon throttles: the shared budget empties for 2 minutes
+    stream.deliver()
+    documents = calls(amazon, "createFeedDocument")
+    second = _second_return(stack, context, amazon, 5)
+    assert call_api(stack, context, "POST", f"/returns/{second}/refund", {})[0] == 202
+
+    stream.deliver()
+    assert _check(amazon, timedelta(minutes=3))["sent"] == 0
+    assert (calls(amazon, "createFeedDocument"), calls(amazon, "createFeed")) == (documents, 1)
+    assert list(default_table().query_all(keys.refund_slots())) == []
+    for waiting in (return_id, second):
+        assert _return(stack, context, waiting)["refund"]["claimedAt"] is None
+    default_table().delete(keys.rate_bucket_key("na", "createFeed"))  # two minutes later, as far as it goes
+    assert _check(amazon, timedelta(minutes=3))["sent"] == 2  # both in one feed
+    assert (calls(amazon, "createFeedDocument"), calls(amazon, "createFeed")) == (documents + 1, 2)
+    heard.apply("FEED_PROCESSING_FINISHED")
+    assert _return(stack, context, second)["refund"]["status"] == "submitted"

@@ -214,3 +214,29 @@ def test_a_dry_run_reads_the_products_of_its_orders_in_batches_not_one_read_per_
         table.client.meta.events.unregister("before-parameter-build.dynamodb.BatchGetItem", count)
     assert (tried.orders_checked, tried.orders_matched) == (120, 30)
     assert len(batch_reads) == 2  # 100 SKUs, then 20: not 120 reads
+
+
+def test_a_table_that_refuses_a_moment_fails_neither_the_batch_nor_the_record(stack, context, monkeypatch):
+    """Reading the rules once per batch, and running them on a change, are tried again within the receive
+    after a throttle or a server error past the SDK's retries (a batch failed whole on the first, and five
+    failed receives put good events in the DLQ)."""
+    from botocore.exceptions import ClientError
+
+    from oms.rules.store import RuleStore
+
+    _products(stack, context)
+    call_api(stack, context, "POST", "/rules", HEAVY_TO_UPS)
+    _order("111-HEAVY", "Unshipped", "ANVIL", 2)
+    real = RuleStore.all
+    refusals = ["ProvisionedThroughputExceededException", "InternalServerError"]
+
+    def refused(self):
+        if refusals:
+            raise ClientError({"Error": {"Code": refusals.pop(0), "Message": "a moment"}}, "Query")
+        return real(self)
+
+    monkeypatch.setattr(RuleStore, "all", refused)
+    _run_rules(stack, context)  # asserts no record failed
+
+    assert refusals == []
+    assert call_api(stack, context, "GET", "/orders/111-HEAVY")[1]["handling"]["carrier"] == "UPS"

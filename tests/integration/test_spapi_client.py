@@ -166,6 +166,21 @@ def test_after_a_429_every_caller_backs_off(stack):
         budget.take("na", "getOrder", max_wait=0.5)
 
 
+def test_the_wait_for_a_token_is_told_without_taking_one(stack):
+    now = [0.0]
+    budget = RateBudget(default_table(), clock=lambda: now[0], sleep=lambda s: None)
+    assert budget.wait("na", "createFeed") == 0  # a bucket never used: its burst is there
+    budget.take("na", "createFeed", max_wait=0)
+    budget.observe("na", "createFeed", None, throttled=True)  # Amazon's 429 empties it
+    now[0] += 20
+    assert budget.wait("na", "createFeed") == pytest.approx((1 - 20 * 0.0083) / 0.0083)
+    assert budget.wait("na", "createFeed") == pytest.approx((1 - 20 * 0.0083) / 0.0083), "asking takes none"
+    now[0] += 101
+    assert budget.wait("na", "createFeed") == 0
+    budget.take("na", "createFeed", max_wait=0)
+    assert budget.wait("na", "createFeed") > 100
+
+
 def test_ten_concurrent_callers_never_exceed_the_budget(served_stack, amazon):
     calls_at: list[float] = []
     real = amazon.request

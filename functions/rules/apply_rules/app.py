@@ -17,9 +17,11 @@ from oms.rules.store import RuleStore
 from oms.settings import RulesSettings, cold_start
 from oms.shipping.buyer_data import buyer_data_to_ship
 from oms.store.default import default_buyer_table, default_table
+from oms.store.table import again_if_transient
 
 settings = cold_start(RulesSettings)  # a misconfigured function stops here, naming the variable
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+TRIES = 3  # a step's tries within one receive when the table refuses it for a moment (then the queue's)
 _rules: list[Rule] = []  # read once per batch: every record of a batch runs under the same rules
 
 
@@ -43,13 +45,17 @@ def apply_record(record: SQSRecord) -> None:
     except ValueError:
         logger.exception("message is not an order event", extra={"messageId": record.message_id})
         raise
-    result = run_on_change(
-        default_table(),
-        _rules,
-        order_id=event.order_id,
-        change_id=event.change_id,
-        trigger=event.trigger,
-        destination=_destination,
+    result = again_if_transient(  # once per change (a change run before comes back a duplicate)
+        lambda: run_on_change(
+            default_table(),
+            _rules,
+            order_id=event.order_id,
+            change_id=event.change_id,
+            trigger=event.trigger,
+            destination=_destination,
+        ),
+        tries=TRIES,
+        what="running the rules",
     )
     if result.duplicate:  # SQS, EventBridge and the stream deliver at least once: this change was handled
         metrics.add_metric(name="RuleEventsRepeated", unit=MetricUnit.Count, value=1)
@@ -71,7 +77,7 @@ def apply_record(record: SQSRecord) -> None:
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    _rules[:] = RuleStore(default_table()).all()
+    _rules[:] = again_if_transient(RuleStore(default_table()).all, tries=TRIES, what="reading the rules")
     return process_partial_response(
         event=event, record_handler=apply_record, processor=processor, context=context
     )

@@ -17,8 +17,10 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from oms.amazon.notifications import Notification
 from oms.amazon.provenance import Recipient, foreign_because
 from oms.observability import logger, metrics
+from oms.store.table import again_if_transient
 
 Handler = Callable[[Notification], object]
+INTAKE_TRIES = 3  # a notification's tries within one receive, when the table refuses it for a moment
 
 
 def _owners(marketplaces: Sequence[str], seller_id: str = "") -> dict[str, Handler]:
@@ -83,4 +85,7 @@ def apply_notification(notification: Notification, *, ours: Recipient) -> None:
         ) as metric:
             metric.add_dimension(name="NotificationType", value=notification.notification_type[:64])
         return
-    handler(notification)
+    # a throttle or server error of the table past the SDK's retries is tried again here before the message
+    # goes back to the queue: every owner is idempotent (the queue delivers at least once), and five failed
+    # receives in a row would put a good notification in the DLQ, where only poison belongs
+    again_if_transient(partial(handler, notification), tries=INTAKE_TRIES, what="applying a notification")

@@ -194,6 +194,15 @@ class SpApiClient:
         """A token of a limit that is not one operation's (e.g. a feed type's), from the shared budget."""
         self._budget.take(region, limit, max_wait=max_wait)
 
+    def token_wait(self, region: str, operation: str) -> float:
+        """Seconds until the shared budget has a token of `operation` (0: now), taking none; 0 when the budget
+        cannot be read (the call itself then meets the same trouble and says so)."""
+        try:
+            return self._budget.wait(region, operation)
+        except Exception:  # only a hint to save work: the take before the call is what holds the limit
+            logger.warning("the rate budget could not be read", extra={"operation": operation}, exc_info=True)
+            return 0.0
+
     def endpoint(self, region: str) -> str:
         return self._endpoint_override or ENDPOINTS[region]
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from oms.errors import Conflict
 from oms.store import keys
-from oms.store.table import Table, Write
+from oms.store.table import Item, Table, Write
 
 
 @dataclass(frozen=True)
@@ -102,25 +102,39 @@ class RateBudget:
                 raise BudgetExhausted(operation, wait)
             self._sleep(wait)
 
+    def wait(self, scope: str, operation: str) -> float:
+        """Seconds until `operation` has a token (0: one is there now), taking none. A sender asks before work
+        it would have to undo without a token (a feed document uploaded, refunds taken into a batch)."""
+        return self._level(scope, operation, self._clock())[3]
+
+    def _level(self, scope: str, operation: str, now: float) -> tuple[Item | None, Limit, float, float]:
+        """The bucket as stored, its limit, its tokens at `now`, and the seconds until it has one."""
+        item = self._table.get(keys.rate_bucket_key(scope, operation), consistent=True)
+        default = DEFAULT_LIMITS.get(operation, Limit(1, 1))
+        if item is None:  # one token of slack: ours and Amazon's buckets start and refill at other moments
+            limit = Limit(default.rate, max(default.burst - 1, 1))
+            tokens = float(limit.burst)
+        else:
+            limit = Limit(float(item["rate"]), int(item["burst"]))
+            tokens = min(
+                float(limit.burst), float(item["tokens"]) + (now - float(item["refilledAt"])) * limit.rate
+            )
+        # 1 - 1e-6: the rounding of stored figures tolerated
+        wait = 0.0 if tokens >= 1 - 1e-6 else (1 - tokens) / limit.rate
+        return item, limit, tokens, wait
+
     def _try_take(self, scope: str, operation: str) -> float:
         """0 when a token was taken, else the seconds until one will be there."""
-        key = keys.rate_bucket_key(scope, operation)
-        item = self._table.get(key, consistent=True)
-        default = DEFAULT_LIMITS.get(operation, Limit(1, 1))
         now = self._clock()
-        rate = float(item["rate"]) if item else default.rate
-        # one token of slack: our bucket and Amazon's start and refill at slightly different moments
-        burst = int(item["burst"]) if item else max(default.burst - 1, 1)
-        tokens = float(item["tokens"]) if item else float(burst)
-        tokens = min(float(burst), tokens + (now - float(item["refilledAt"])) * rate) if item else tokens
-        if tokens < 1 - 1e-6:  # tolerate the rounding of stored figures
-            return (1 - tokens) / rate
+        item, limit, tokens, wait = self._level(scope, operation, now)
+        if wait > 0:
+            return wait
         bucket = {
-            **key,
+            **keys.rate_bucket_key(scope, operation),
             "entity": "RateBucket",
             "operation": operation,
-            "rate": rate,
-            "burst": burst,
+            "rate": limit.rate,
+            "burst": limit.burst,
             "tokens": max(round(tokens - 1, 6), 0),
             "refilledAt": round(now, 6),
         }

@@ -183,8 +183,11 @@ def send_feeds(sync: ListingSync, pushes: Sequence[Push], report: PushReport) ->
 
 def send_feed(sync: ListingSync, marketplace_id: str, pushes: Sequence[Push], report: PushReport) -> str:
     content = quantity_feed(sync.seller_id, [(push.sku, push.quantity) for push in pushes])
+    region = region_of(marketplace_id)
+    if sync.client.token_wait(region, "createFeed") > FEED_WAIT:  # spend no feed token or document on it
+        raise FeedUnavailable("no createFeed token now")
     try:
-        sync.client.take(region_of(marketplace_id), FEED_TYPE, max_wait=FEED_WAIT)  # 5 per 5 minutes
+        sync.client.take(region, FEED_TYPE, max_wait=FEED_WAIT)  # 5 per 5 minutes
         document_id = upload_feed_document(
             sync.client, marketplace_id, content, content_type=CONTENT_TYPE, max_wait=FEED_WAIT
         )

@@ -20,7 +20,7 @@ from oms.domain.types import iso_z, utc_now
 from oms.observability import logger
 from oms.orders.intake import Change, apply_change, change_from_api
 from oms.store import keys
-from oms.store.table import Table, back_off, transient
+from oms.store.table import Table, again_if_transient
 
 OVERLAP = timedelta(minutes=5)
 FIRST_LOOKBACK = timedelta(days=1)
@@ -111,12 +111,6 @@ def sync_orders(
 def _apply(table: Table, change: Change) -> Outcome:
     """The change applied, tried again after a throttle or a server error of the table (applying is idempotent:
     a change applied before its answer was lost comes back a duplicate), so the page paid for is not wasted."""
-    for attempt in range(APPLY_TRIES):
-        try:
-            return apply_change(table, change)
-        except Exception as error:
-            if attempt == APPLY_TRIES - 1 or not transient(error):
-                raise
-            logger.info("applying an order was refused for a moment; again", extra={"error": str(error)})
-            back_off(attempt + 4)
-    raise AssertionError("unreachable")
+    return again_if_transient(
+        lambda: apply_change(table, change), tries=APPLY_TRIES, what="applying an order"
+    )

@@ -37,7 +37,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from oms.amazon.client import SpApiClient, SpApiError
+from oms.amazon.client import SpApiClient, SpApiError, region_of
 from oms.amazon.feeds_api import (
     Feed,
     FeedProcessingFinishedPayload,
@@ -78,6 +78,8 @@ from oms.store.orders import OrderRepository
 from oms.store.table import Item, Table, Write, back_off, from_dynamo, transient
 
 _ATTEMPTS = 30
+# create_feed's own wait for a token (its default): a longer one, and the refunds wait for the next send
+CREATE_FEED_WAIT = 10.0
 _TRANSIENT_TRIES = 4  # a step the table refused for a moment (past the SDK's own retries) is tried again
 FINANCES_WAIT = timedelta(hours=48)  # Amazon posts a refund event up to 48 hours after the refund
 UNSENT_AFTER = timedelta(minutes=2)  # a pending refund the stream has not sent by then is sent by the check
@@ -221,13 +223,17 @@ def send_refunds(
     before it ended (a stream record: Lambda retries a batch once its invocation failed or timed out)."""
     if sender:
         _follow_dead_sender(table, client, marketplace, sender)
+    if client.token_wait(region_of(marketplace), "createFeed") > CREATE_FEED_WAIT:
+        # no token for minutes (Amazon's one in 2 minutes): no batch taken, no document uploaded, only to undo
+        # them; the refunds stay ready for the next send (a new refund's record, the refund check)
+        return "waiting", 0
     taken = _take_batch(table, client, marketplace, seller_id, sender or uuid.uuid4().hex)
     if isinstance(taken, str):
         return taken, 0
     slot, document = taken
     returns = [m.return_id for m in slot.members]
     try:
-        feed_id = create_feed(client, marketplace, FEED_TYPE, document)
+        feed_id = create_feed(client, marketplace, FEED_TYPE, document)  # waits up to CREATE_FEED_WAIT
     except (BudgetExhausted, SpApiError) as error:
         definite = isinstance(error, BudgetExhausted) or error.status < 500 or error.operation != "createFeed"
         if not definite:  # a 5xx from createFeed may have made the feed: getFeeds will tell, in a minute

@@ -11,17 +11,19 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from oms.errors import AlreadyExists, Busy, Conflict, VersionConflict
+from oms.observability import logger
 from oms.store.keys import PK, SK, TTL_ATTRIBUTE, KeyQuery
 from oms.store.pagination import PageTokens
 
 Item = dict[str, Any]
+_T = TypeVar("_T")
 _serializer = TypeSerializer()
 _SMALLEST_NUMBER = 1e-130
 _deserializer = TypeDeserializer()
@@ -350,6 +352,21 @@ def transient(error: BaseException) -> bool:
     if isinstance(error, Busy):
         return True
     return isinstance(error, ClientError) and error.response.get("Error", {}).get("Code") in TRANSIENT_CODES
+
+
+def again_if_transient(call: Callable[[], _T], *, tries: int, what: str) -> _T:
+    """`call`, tried again (up to `tries` in all, after a growing random pause) while it fails on a throttle or
+    a server error of the table past the SDK's own retries: for a step that is idempotent, so a try whose
+    answer was lost is harmless to repeat. Anything else, or the last try's error, is raised."""
+    for attempt in range(tries):
+        try:
+            return call()
+        except Exception as error:
+            if attempt == tries - 1 or not transient(error):
+                raise
+            logger.info(f"{what} was refused for a moment; again", extra={"error": str(error)[:300]})
+            back_off(attempt + 4)
+    raise AssertionError("unreachable")
 
 
 # cancellation reasons that mean "another change or the table's throughput was in the way", not a condition
