@@ -378,16 +378,21 @@ def _invoke(stack: harness.StackProcess, seller: Seller, function: str) -> None:
     """`oms invoke FUNCTION` until one run ends without failing (a run may meet the faults)."""
 
     def ran() -> bool:
-        result = subprocess.run(  # noqa: S603 - our own interpreter and CLI
-            [
-                *(sys.executable, "-m", "oms_tools.cli", "invoke", function),
-                *("--port", str(stack.port), "--state-dir", str(stack.state_dir)),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
-        )
+        try:
+            result = subprocess.run(  # noqa: S603 - our own interpreter and CLI
+                [
+                    *(sys.executable, "-m", "oms_tools.cli", "invoke", function),
+                    *("--port", str(stack.port), "--state-dir", str(stack.state_dir)),
+                ],
+                capture_output=True,
+                text=True,
+                # a run's work grows with the orders: the backstop read 1,000 orders in 9 minutes on a loaded
+                # machine, and a 3-minute limit took it for a failure (the 1,000-order bench stopped there)
+                timeout=180 * seller.scale,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return False  # tried again, as a run that failed
         return result.returncode == 0
 
     # a few seconds between tries: each is a process of its own (the CLI), and a run refused by the budget
