@@ -308,16 +308,20 @@ def _sync(amazon: Simulator) -> Any:
     )
 
 
+def _burst(stream) -> None:
+    """Every SKU MFN, one running low (patched at once all the same), the rest at 70 + n; one stream batch."""
+    _mfn(*SKUS)
+    _stock(SKUS[0], 2)
+    for n, sku in enumerate(SKUS[1:], start=1):
+        _stock(sku, 70 + n)
+    stream.deliver()
+
+
 def test_without_a_feed_token_the_quantities_wait_and_the_next_run_sends_many_batches_in_one_feed(
     stack, amazon, stream, heard, monkeypatch
 ):
     _no_feed_token(monkeypatch)
-    _mfn(*SKUS)
-    _stock(SKUS[0], 2)  # running low: patched at once all the same
-    for n, sku in enumerate(SKUS[1:], start=1):
-        _stock(sku, 70 + n)
-
-    stream.deliver()
+    _burst(stream)
 
     assert stream.answers == [{"batchItemFailures": []}]
     assert calls(amazon, "patchListingsItem") == 1 and listing_quantity(amazon, SKUS[0]) == 2
@@ -356,12 +360,7 @@ def test_with_no_create_feed_token_the_batch_spends_no_feed_token_and_uploads_no
     budget = RateBudget(default_table())
     budget.take("na", "createFeed")
     budget.observe("na", "createFeed", None, throttled=True)  # Amazon's 429: empty for 2 minutes
-    _mfn(*SKUS)
-    _stock(SKUS[0], 2)  # running low: patched at once all the same
-    for n, sku in enumerate(SKUS[1:], start=1):
-        _stock(sku, 70 + n)
-
-    stream.deliver()
+    _burst(stream)
 
     assert stream.answers == [{"batchItemFailures": []}]
     assert (calls(amazon, "createFeedDocument"), calls(amazon, "createFeed")) == (0, 0)
