@@ -52,6 +52,14 @@ from oms_local.ports import DEFAULT_PORT
     show_default=True,
     help="Seed of the fault mode's decisions (the same requests fail the same way). Env: OMS_LOCAL_FAULTS_SEED.",
 )
+@click.option(
+    "--seed",
+    type=int,
+    default=None,
+    envvar="OMS_LOCAL_SEED",
+    help="Seed of the marketplace's world (its listings, FBA stock, buyers): the same seed, the same world. "
+    "Default: a new world each start. Env: OMS_LOCAL_SEED.",
+)
 def local(
     port: int,
     host: str,
@@ -61,6 +69,7 @@ def local(
     state_dir: Path | None,
     faults: float,
     faults_seed: int,
+    seed: int | None,
 ) -> None:
     """Start the whole stack locally (moto, API, pollers, schedules, marketplace) until Ctrl-C."""
     from oms_local.clock import follow_shift
@@ -77,6 +86,7 @@ def local(
         state_dir=state_dir,
         faults=faults,
         faults_seed=faults_seed,
+        seed=seed,
     )
     stack = LocalStack(options)
     try:

@@ -57,6 +57,7 @@ class Options:
     quiet: bool = False
     faults: float = 0.0  # fault mode: the share of DynamoDB calls, SP-API calls and batches that fail
     faults_seed: int = 0
+    seed: int | None = None  # the marketplace's world (None: a new one each start)
 
 
 class LocalStack:
@@ -239,7 +240,7 @@ class LocalStack:
 
     def _start_simulator(self) -> Simulator:
         """The local marketplace: its SP-API answers from now on (the functions are pointed at it)."""
-        config = SimulatorConfig(orders_per_minute=self.options.orders_per_minute)
+        config = SimulatorConfig(orders_per_minute=self.options.orders_per_minute, seed=self.options.seed)
         simulator = Simulator(
             config, notify=self._notify, host=self.options.host, log=lambda text: self.say(f"  sim  {text}")
         )

@@ -6,45 +6,25 @@ table's real client, against moto), in the shape the SDK raises once its retries
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
-import boto3
 import pytest
-from botocore.exceptions import ClientError
 
 from oms.amazon.client import Credentials, SpApiClient
 from oms.amazon.orders_api import GetOrderResponse
 from oms.amazon.rate_budget import BudgetExhausted, BudgetUnavailable, RateBudget
-from oms.settings import get_settings
 from oms.store.table import Table
 from tests.api_calls import call_api
 from tests.builders import WAREHOUSE_SETTINGS
 from tests.integration.amazon_side import amazon_fixture, simulator_fixture
 from tests.integration.test_spapi_client import StubAmazon
+from tests.throttled import throttled_table
 
 __all__ = ["amazon_fixture", "simulator_fixture"]
 
-THROTTLED = {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "throttled"}}
-
 
 def budget_table(fails: Callable[[str, int], bool]) -> Table:
-    """The stack's table through a client whose calls on the rate buckets fail where `fails(operation, n)`
-    says (n: how many bucket calls of that operation came before)."""
-    client = boto3.client("dynamodb")
-    seen: dict[str, int] = {}
-
-    def hook(model: Any, params: dict[str, Any], **_: Any) -> None:
-        if "RATE#" not in repr(params):  # keys.rate_bucket_key
-            return
-        n = seen.get(model.name, 0)
-        seen[model.name] = n + 1
-        if fails(model.name, n):
-            raise ClientError(THROTTLED, model.name)
-
-    client.meta.events.register("before-call.dynamodb", hook)
-    from oms.store.default import _page_tokens
-
-    return Table(get_settings().table_name, _page_tokens, client=client)
+    """The stack's table, its calls on the rate buckets failing where `fails(operation, n)` says."""
+    return throttled_table(fails, where=lambda params: "RATE#" in repr(params))[0]  # keys.rate_bucket_key
 
 
 def _client(amazon: StubAmazon, table: Table) -> SpApiClient:
@@ -71,6 +51,14 @@ def test_a_budget_whose_table_is_throttled_sends_nothing_and_says_it_was_not_ama
     with pytest.raises(BudgetUnavailable):
         _client(amazon, taken).call("getOrder", GetOrderResponse, path={"orderId": "113-1234567-1234567"})
     assert amazon.calls == []
+
+
+def test_a_bucket_throttled_once_is_tried_again_before_the_call_gives_up(stack):
+    amazon = StubAmazon()
+    # the first read and the first write of the bucket are throttled: both tried again within the take
+    table = budget_table(lambda operation, n: n == 0 and operation in ("GetItem", "TransactWriteItems"))
+    _client(amazon, table).call("getOrder", GetOrderResponse, path={"orderId": "113-1234567-1234567"})
+    assert len(amazon.calls) == 1  # sent once
 
 
 def test_an_answer_amazon_gave_is_kept_when_the_budget_cannot_follow_it(stack):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -31,6 +31,7 @@ from tests.integration.amazon_side import (  # noqa: F401 - fixtures
     listing_quantity,
     simulator_fixture,
 )
+from tests.throttled import throttled_table
 
 pytestmark = pytest.mark.skipif(not contract.MODELS_DIR.exists(), reason="sp-api-models not present")
 
@@ -118,6 +119,31 @@ def test_a_changed_mfn_quantity_amazon_disagrees_with_is_pushed_again(stack, ama
     assert listing_quantity(amazon, "MUG-RED") == 7
     assert calls(amazon, "searchListingsItems") == 1, "three SKUs read back in one call"
     assert listing_quantity(amazon, "LOCAL-ONLY") is None, "a SKU Amazon does not list is not created"
+
+
+def test_a_step_throttled_past_the_sdks_retries_is_tried_again_and_the_run_completes(stack, amazon):
+    client = fast_client(amazon)
+    sync = ListingSync(default_table(), client, seller_id=SELLER, marketplaces=[MARKETPLACE])
+    _mfn("MUG-RED", 7)
+    sync.push("MUG-RED", PushReport())
+    amazon.marketplace.listings["MUG-RED"].quantity = 3
+    _age_fba_stock(amazon, timedelta(hours=1))
+    amazon.marketplace.set_fba_stock("FBA-001", fulfillable=9)
+    _last_synced(timedelta(minutes=1))
+    # the first call of each kind fails (a large catalogue's run, dying on one throttle of many thousand
+    # calls, would read every page again next time, and fail again)
+    table, failed = throttled_table(lambda operation, n: n == 0)
+
+    report = sync_inventory(table, client, MARKETPLACE, seller_id=SELLER)
+
+    assert {"GetItem", "BatchGetItem", "TransactWriteItems", "Query", "PutItem"} <= set(failed)
+    assert report.complete and (report.fba_summaries, report.disagreed, report.push.pushed) == (1, 1, 1)
+    assert StockRepository(default_table()).get("FBA-001").fba.fulfillable == 9
+    assert listing_quantity(amazon, "MUG-RED") == 7
+    marks = [
+        default_table().get(keys.watermark_key(f"{JOB}:{half}", MARKETPLACE)) for half in ("fba", "listings")
+    ]
+    assert all(utc_now() - datetime.fromisoformat(m["since"]) < timedelta(minutes=1) for m in marks)
 
 
 def test_sp_api_calls_grow_with_the_changed_skus_not_the_catalogue(stack, amazon):

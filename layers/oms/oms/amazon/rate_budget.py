@@ -12,10 +12,11 @@ import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from oms.errors import Conflict
 from oms.store import keys
-from oms.store.table import Item, Table, Write
+from oms.store.table import Item, Table, Write, again_if_transient
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,12 @@ class BudgetUnavailable(BudgetExhausted):
         self.wait = 0.0
 
 
+# a bucket's row is the hottest item of the table: its throttle (past the SDK's retries) is tried again here
+# before the caller is told the budget is unavailable (decision 108). A take whose answer was lost and is tried
+# again spends one token more: never one too few.
+TAKE_TRIES = 3
+
+
 class RateBudget:
     def __init__(
         self,
@@ -95,7 +102,9 @@ class RateBudget:
         """Take one token of `operation` (per `scope`, e.g. the seller's region), waiting up to max_wait."""
         deadline = self._clock() + max_wait
         while True:
-            wait = self._try_take(scope, operation)
+            wait = again_if_transient(
+                partial(self._try_take, scope, operation), tries=TAKE_TRIES, what="taking a rate token"
+            )
             if wait <= 0:
                 return
             if self._clock() + wait > deadline:

@@ -16,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from pydantic.alias_generators import to_camel
 
@@ -28,12 +29,21 @@ from oms.inventory.fba import figures_of_summary, record_fba_figures
 from oms.inventory.listings import ListingSync, PushReport
 from oms.observability import logger
 from oms.store import keys
-from oms.store.table import Table
+from oms.store.table import Table, again_if_transient
+
+_T = TypeVar("_T")
 
 JOB = "inventory_sync"
 OVERLAP = timedelta(minutes=5)  # writes committed late, clocks apart, and the index's lag
 LISTINGS_FIRST_LOOKBACK = timedelta(days=1)
 OLDEST_START = timedelta(days=540)  # getInventorySummaries refuses a startDateTime over 18 months old
+# a step that meets a throttle or a server error of the table past the SDK's retries is tried again within the
+# run (decision 108): every step is idempotent, and a run that died on one would read every page again
+TRIES = 3
+
+
+def _again(call: Callable[[], _T], what: str) -> _T:
+    return again_if_transient(call, tries=TRIES, what=what)
 
 
 @dataclass
@@ -94,7 +104,7 @@ def sync_fba_figures(
     marketplaces: Sequence[str],
 ) -> None:
     key = keys.watermark_key(f"{JOB}:fba", marketplace_id)
-    mark = table.get(key, consistent=True) or {}
+    mark = _again(partial(table.get, key, consistent=True), "reading the FBA watermark") or {}
     start = (
         max(datetime.fromisoformat(mark["since"]) - OVERLAP, now - OLDEST_START)
         if mark.get("since")
@@ -120,21 +130,27 @@ def sync_fba_figures(
         for summary in page.summaries:
             if not summary.seller_sku:
                 continue
-            outcome = record_fba_figures(
-                table,
-                summary.seller_sku,
-                {marketplace_id: figures_of_summary(summary)},
-                as_of=as_of(summary, now),
-                reference=f"getInventorySummaries:{marketplace_id}",
-                actor="amazon:FBA_INVENTORY",
-                identity={"fnsku": summary.fnsku, "asin": summary.asin},
-                marketplaces=marketplaces,
+            outcome = _again(
+                partial(
+                    record_fba_figures,
+                    table,
+                    summary.seller_sku,
+                    {marketplace_id: figures_of_summary(summary)},
+                    as_of=as_of(summary, now),
+                    reference=f"getInventorySummaries:{marketplace_id}",
+                    actor="amazon:FBA_INVENTORY",
+                    identity={"fnsku": summary.fnsku, "asin": summary.asin},
+                    marketplaces=marketplaces,
+                ),
+                "keeping a SKU's FBA figures",
             )
             report.fba_summaries += 1
             report.fba_outcomes[outcome.value] = report.fba_outcomes.get(outcome.value, 0) + 1
         token = page.pagination.next_token if page.pagination else None
         if token is None:
-            table.put({**key, "entity": "Watermark", "since": now.isoformat()})
+            _again(
+                partial(table.put, {**key, "entity": "Watermark", "since": now.isoformat()}), "the watermark"
+            )
             return
         if not keep_going():
             report.complete = False
@@ -170,16 +186,17 @@ def recheck_listings(
 ) -> None:
     """Read back Amazon's quantity of every MFN SKU that changed since the last run; patch disagreements."""
     key = keys.watermark_key(f"{JOB}:listings", marketplace_id)
-    mark = table.get(key, consistent=True) or {}
+    mark = _again(partial(table.get, key, consistent=True), "reading the listings watermark") or {}
     since = (
         datetime.fromisoformat(mark["since"]) - OVERLAP
         if mark.get("since")
         else now - LISTINGS_FIRST_LOOKBACK
     )
+    changed = _again(partial(changed_skus_since, table, since, now), "reading the changed stock")
     wanted = [
         (sku, quantity)
-        for sku in changed_skus_since(table, since, now)
-        if (quantity := sync.desired_quantity(sku)) is not None
+        for sku in changed
+        if (quantity := _again(partial(sync.desired_quantity, sku), "reading a SKU's quantity")) is not None
     ]
     report.changed_skus = len(wanted)
     for chunk in _chunks(wanted, SEARCH_BATCH):
@@ -203,15 +220,27 @@ def recheck_listings(
             if sku not in amazon:
                 report.not_listed += 1
                 continue
-            record = sync.last_accepted(sku, marketplace_id)
-            if amazon[sku] == quantity:
-                if record is None or record.get("quantity") != quantity:
-                    sync.remember(sku, marketplace_id, quantity)
-                continue
-            report.disagreed += 1
-            sync.patch(sku, marketplace_id, quantity, report.push, record=record)
+            if amazon[sku] != quantity:
+                report.disagreed += 1
+            _again(
+                partial(_agree, sync, sku, marketplace_id, quantity, amazon[sku], report.push),
+                "re-pushing a SKU's quantity",
+            )
         if not keep_going():
             report.complete = False
             logger.info("listing read-back paused; the next run reads the same changes again")
             return
-    table.put({**key, "entity": "Watermark", "since": now.isoformat()})
+    _again(partial(table.put, {**key, "entity": "Watermark", "since": now.isoformat()}), "the watermark")
+
+
+def _agree(
+    sync: ListingSync, sku: str, marketplace_id: str, quantity: int, amazons: int | None, push: PushReport
+) -> None:
+    """Amazon shows `amazons` of `sku`, ours is `quantity`: remembered when they agree, patched when not (a
+    patch sets the quantity, so one tried again after its answer was lost sets the same)."""
+    record = sync.last_accepted(sku, marketplace_id)
+    if amazons == quantity:
+        if record is None or record.get("quantity") != quantity:
+            sync.remember(sku, marketplace_id, quantity)
+        return
+    sync.patch(sku, marketplace_id, quantity, push, record=record)
