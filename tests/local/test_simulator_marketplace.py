@@ -536,3 +536,24 @@ def test_no_two_parts_of_the_marketplace_define_the_same_name():
                 owners.setdefault(name, []).append(part.__name__)
     twice = {name: parts for name, parts in owners.items() if len(parts) > 1}
     assert not twice, twice
+
+
+def test_one_seed_opens_a_sku_the_same_however_much_happened_before():
+    """The fault drill's two runs of one seed: the faulty one draws more (retries, redeliveries) before the
+    order that first lists a SKU; its listing and FBA stock still open the same."""
+
+    def opened(orders_before: int) -> tuple[int, tuple[int, int, int, int]]:
+        world = World(seed=11)
+        for _ in range(orders_before):
+            world.market.place_order([Wanted("85123A", 1)])
+        world.market.place_order([Wanted("OPEN-1", 1)])  # a SKU the catalogue lacks, stocked in FBA too
+        fba = world.market.fba["OPEN-1"]
+        figures = (fba.fulfillable, fba.inbound_shipped, fba.reserved_processing, fba.unfulfillable)
+        return world.market.listings["OPEN-1"].quantity, figures
+
+    assert opened(0) == opened(5)
+
+    def quantities(seed: int) -> dict[str, int]:
+        return {sku: listing.quantity for sku, listing in World(seed=seed).market.listings.items()}
+
+    assert quantities(11) == quantities(11) != quantities(12), "another seed, another world"
