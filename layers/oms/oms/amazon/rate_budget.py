@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import NamedTuple
 
 from oms.errors import Conflict
 from oms.store import keys
@@ -56,6 +57,15 @@ DEFAULT_LIMITS: dict[str, Limit] = {
     # five feeds per five minutes since May 2025
     "JSON_LISTINGS_FEED": Limit(5 / 300, 5),
 }
+
+
+class _Level(NamedTuple):
+    """A bucket as stored, its limit, its tokens at a moment, and the seconds until it has one."""
+
+    item: Item | None
+    limit: Limit
+    tokens: float
+    wait: float
 
 
 class BudgetExhausted(Exception):
@@ -114,10 +124,9 @@ class RateBudget:
     def wait(self, scope: str, operation: str) -> float:
         """Seconds until `operation` has a token (0: one is there now), taking none. A sender asks before work
         it would have to undo without a token (a feed document uploaded, refunds taken into a batch)."""
-        return self._level(scope, operation, self._clock())[3]
+        return self._level(scope, operation, self._clock()).wait
 
-    def _level(self, scope: str, operation: str, now: float) -> tuple[Item | None, Limit, float, float]:
-        """The bucket as stored, its limit, its tokens at `now`, and the seconds until it has one."""
+    def _level(self, scope: str, operation: str, now: float) -> _Level:
         item = self._table.get(keys.rate_bucket_key(scope, operation), consistent=True)
         default = DEFAULT_LIMITS.get(operation, Limit(1, 1))
         if item is None:  # one token of slack: ours and Amazon's buckets start and refill at other moments
@@ -130,7 +139,7 @@ class RateBudget:
             )
         # 1 - 1e-6: the rounding of stored figures tolerated
         wait = 0.0 if tokens >= 1 - 1e-6 else (1 - tokens) / limit.rate
-        return item, limit, tokens, wait
+        return _Level(item, limit, tokens, wait)
 
     def _try_take(self, scope: str, operation: str) -> float:
         """0 when a token was taken, else the seconds until one will be there."""

@@ -75,12 +75,13 @@ from oms.observability import logger, metrics
 from oms.returns.records import ReturnRecords, return_item
 from oms.store import conditional, keys
 from oms.store.orders import OrderRepository
-from oms.store.table import Item, Table, Write, back_off, from_dynamo, transient
+from oms.store.table import Item, Table, Write, back_off, from_dynamo, pause_if_transient
 
 _ATTEMPTS = 30
 # create_feed's own wait for a token (its default): a longer one, and the refunds wait for the next send
 CREATE_FEED_WAIT = 10.0
-_TRANSIENT_TRIES = 4  # a step the table refused for a moment (past the SDK's own retries) is tried again
+# a step the table refused for a moment (past the SDK's own retries) is tried again, up to this many tries
+_TRANSIENT_TRIES = 5
 FINANCES_WAIT = timedelta(hours=48)  # Amazon posts a refund event up to 48 hours after the refund
 UNSENT_AFTER = timedelta(minutes=2)  # a pending refund the stream has not sent by then is sent by the check
 CLAIM_GRACE = timedelta(minutes=5)  # longer than the sender's timeout: a claim this old has no sender left
@@ -95,14 +96,6 @@ BATCH_CAP = 40  # refunds in one feed: a transaction takes the slot, each return
 CHECK_FEEDS = 15
 
 Change = Callable[[Return], Return | None]
-
-
-def _wait_if_transient(error: Exception, attempt: int) -> None:
-    """Back off before a refund step is tried again after the table refused it for a moment (a throttle or
-    server error past the SDK's retries); anything else, or the tries spent, is raised from here."""
-    if attempt >= _TRANSIENT_TRIES or not transient(error):
-        raise error
-    back_off(attempt + 4)
 
 
 def refund_id_for(idempotency_key: str | None) -> str:
@@ -137,7 +130,7 @@ def _change(
         except Exception as error:
             # a throttle or server error past the SDK's retries: a refund's steps are few and each one held up
             # costs minutes (a sending slot left held, a claim left for the check), so the step is tried again
-            _wait_if_transient(error, attempt)
+            pause_if_transient(error, attempt, tries=_TRANSIENT_TRIES, what="changing a return")
             continue
         return after
     raise Busy(f"return {return_id} is changing too fast; try again")
@@ -431,7 +424,8 @@ def _take_batch(
             if isinstance(error, Conflict):
                 back_off(attempt)
             else:
-                _wait_if_transient(error, attempt)  # else raised: nothing taken, the next send carries them
+                # else raised: nothing taken, the next send carries them
+                pause_if_transient(error, attempt, tries=_TRANSIENT_TRIES, what="taking a refund batch")
             continue
         return slot, document
     raise Busy(f"the refunds of {marketplace} are changing too fast; the next send carries them")
@@ -490,7 +484,7 @@ def _settle_batch(
             back_off(attempt)
             continue
         except Exception as error:  # refused for a moment, or applied with its answer lost: read again
-            _wait_if_transient(error, attempt)
+            pause_if_transient(error, attempt, tries=_TRANSIENT_TRIES, what="settling a refund batch")
             continue
         return changed
     raise Busy(f"the refunds of {slot.marketplace} are changing too fast; the refund check settles them")

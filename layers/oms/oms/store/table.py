@@ -362,11 +362,17 @@ def again_if_transient(call: Callable[[], _T], *, tries: int, what: str) -> _T:
         try:
             return call()
         except Exception as error:
-            if attempt == tries - 1 or not transient(error):
-                raise
-            logger.info(f"{what} was refused for a moment; again", extra={"error": str(error)[:300]})
-            back_off(attempt + 4)
+            pause_if_transient(error, attempt, tries=tries, what=what)
     raise AssertionError("unreachable")
+
+
+def pause_if_transient(error: Exception, attempt: int, *, tries: int, what: str) -> None:
+    """In a loop that tries a step again (`attempt` from 0): the growing random pause before the next try when
+    `error` is the table refusing for a moment (`transient`) and tries are left; else `error` is raised."""
+    if attempt >= tries - 1 or not transient(error):
+        raise error
+    logger.info(f"{what} was refused for a moment; again", extra={"error": str(error)[:300]})
+    back_off(attempt + 4)
 
 
 # cancellation reasons that mean "another change or the table's throughput was in the way", not a condition
