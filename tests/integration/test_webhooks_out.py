@@ -155,7 +155,10 @@ def test_a_failing_receiver_is_retried_on_schedule_then_disabled_and_redelivered
     for gap, delay in zip(gaps, schedule.DELAYS[1:], strict=True):
         # the slack: the receiver and the table under a busy machine, and whole seconds in the log
         assert delay <= gap <= delay * 1.1 + timedelta(seconds=10), (gap, delay)
-    assert len(receiver.requests) == 16
+    # 8 attempts of 2 deliveries, each answered one a request the receiver saw; one that failed without an
+    # answer on a loaded machine may never have reached it (as in one run beside a fault bench: 15)
+    answered = sum(1 for d in deliveries for a in d["attempts"] if a.get("statusCode") is not None)
+    assert answered <= len(receiver.requests) <= 16, (answered, len(receiver.requests))
     # every retry of one delivery carries the same webhook-id, each signed afresh
     ids = {r["headers"]["webhook-id"] for r in receiver.requests}
     assert ids == {d["deliveryId"] for d in deliveries}
