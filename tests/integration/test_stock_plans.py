@@ -26,6 +26,7 @@ from oms.store.orders import OrderRepository
 from tests.api_calls import call_api
 from tests.builders import order_change
 from tests.conftest import TEST_CLOCK, LambdaContext, load_event
+from tests.throttled import throttled_table
 
 TODAY = date(2026, 11, 24)  # the warehouse's day at TEST_CLOCK
 US = "ATVPDKIKX0DER"
@@ -336,3 +337,18 @@ def test_a_suggestion_grouped_by_supplier_becomes_a_po_whose_partial_receipt_shr
 def _run_again(stack) -> dict:
     handler = stack.handler("plan_stock")
     return handler.lambda_handler(load_event("plan_stock/again.json"), FifteenMinutes())
+
+
+def test_a_read_or_write_the_table_refuses_for_a_moment_is_tried_again_and_the_run_completes(stack, context):
+    for sku in ("A-1", "B-1"):
+        _setup(stack, context, sku, {"leadTimeDays": 3}, 5)
+    _seed_history("A-1", 40)
+    # the first call of each kind fails past the SDK's retries (at 15% faults one of a large catalogue's
+    # thousands of reads always did: the day's plan never got made)
+    table, failed = throttled_table(lambda operation, n: n == 0)
+
+    run = nightly.run_nightly(table, TEST_CLOCK, lambda: 1000.0)
+
+    assert {"GetItem", "Query", "PutItem", "BatchGetItem", "TransactWriteItems"} <= set(failed)
+    assert run.done and run.planned >= 2
+    assert all(default_table().get(keys.plan_key(sku)) for sku in ("A-1", "B-1"))

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from functools import partial
 
 from oms.domain.types import iso_z
 from oms.inventory.unit_values import SkuSales, sales_classes
@@ -24,11 +25,12 @@ from oms.planning.lead_times import lead_time_for, supply_terms, units_on_order
 from oms.planning.lines import ProductLine, ProductLines, line_of, read_settings
 from oms.planning.stock_plan import Stock, compute_plan, store_plan
 from oms.store import keys
-from oms.store.table import Item, Table
+from oms.store.table import Item, Table, again_if_transient
 from oms.warehouse.settings import ShippingSettingsStore
 
 PAGE = 25  # SKUs planned between two saves of the run's progress
 MARGIN_SECONDS = 60.0  # stop with this much of the invocation's time left
+TRIES = 3  # a step the table refused for a moment, tried again within the run
 RUN_RECORD_DAYS = 30
 
 
@@ -121,10 +123,13 @@ def run_nightly(
     """Plan every SKU not yet planned in this warehouse day's run, while time is left; `again`: start the
     day's run over (after a lead time or a product line changed, `oms invoke plan_stock` with
     `{"again": true}`)."""
-    calendar = ShippingSettingsStore(table).get().calendar
+    shipping = again_if_transient(ShippingSettingsStore(table).get, tries=TRIES, what="reading the settings")
+    calendar = shipping.calendar
     today = calendar.local(now).date()
     day, as_of_day = today.isoformat(), (today - timedelta(days=1)).isoformat()
-    record = {} if again else table.get(keys.plan_run_key(day), consistent=True) or {}
+    read = partial(table.get, keys.plan_run_key(day), consistent=True)
+    found = None if again else again_if_transient(read, tries=TRIES, what="reading the plan run")
+    record: Item = found or {}
     if record.get("done"):
         return RunResult(
             day, int(record.get("planned", 0)), int(record.get("due", 0)), True, already_done=True
@@ -136,8 +141,10 @@ def run_nightly(
         return RunResult(day, int(record.get("planned", 0)), int(record.get("due", 0)), False)
     cursor = record.get("cursor")
     planned, due = int(record.get("planned", 0)), int(record.get("due", 0))
-    settings = read_settings(table)
-    everyone = sales_classes(table, now)
+    settings = again_if_transient(
+        partial(read_settings, table), tries=TRIES, what="reading the product lines"
+    )
+    everyone = sales_classes(table, now)  # each of its reads tried again so
     todo = [s for s in everyone if cursor is None or s.sku > cursor]
     seasons = Seasons(table, settings, everyone, date.fromisoformat(as_of_day))
     done = True
@@ -146,7 +153,12 @@ def run_nightly(
             done = False
             break
         for sales in todo[start : start + PAGE]:
-            due += _plan_one(table, sales, as_of_day=as_of_day, now=now, settings=settings, seasons=seasons)
+            # a plan is stored whole (a put), so one tried again after a refusal of the table is harmless;
+            # one failing read of thousands would otherwise end the run at every try (decision 108)
+            plan = partial(
+                _plan_one, table, sales, as_of_day=as_of_day, now=now, settings=settings, seasons=seasons
+            )
+            due += again_if_transient(plan, tries=TRIES, what="planning a SKU")
             planned += 1
             cursor = sales.sku
         _save(table, day, cursor, planned, due, done=False, now=now)
@@ -158,15 +170,14 @@ def run_nightly(
 def _save(
     table: Table, day: str, cursor: str | None, planned: int, due: int, *, done: bool, now: datetime
 ) -> None:
-    table.put(
-        {
-            **keys.plan_run_key(day),
-            "entity": "PlanRun",
-            "cursor": cursor,
-            "planned": planned,
-            "due": due,
-            "done": done,
-            "updatedAt": iso_z(now),
-            keys.TTL_ATTRIBUTE: int((now + timedelta(days=RUN_RECORD_DAYS)).timestamp()),
-        }
-    )
+    record = {
+        **keys.plan_run_key(day),
+        "entity": "PlanRun",
+        "cursor": cursor,
+        "planned": planned,
+        "due": due,
+        "done": done,
+        "updatedAt": iso_z(now),
+        keys.TTL_ATTRIBUTE: int((now + timedelta(days=RUN_RECORD_DAYS)).timestamp()),
+    }
+    again_if_transient(partial(table.put, record), tries=TRIES, what="saving the plan run")
