@@ -127,9 +127,11 @@ def sales_classes(table: Table, now: datetime | None = None) -> list[SkuSales]:
     now = now or utc_now()
     since = (now - timedelta(days=SALES_WINDOW_DAYS)).isoformat(timespec="microseconds")
     rows_by_sku: dict[str, list[Item]] = defaultdict(list)
-    stock_rows = again_if_transient(  # each read tried again when the table refuses it for a moment: one
-        lambda: list(table.query_all(keys.KeyQuery(keys.ALL_STOCK, "gsi1"))),  # of thousands failing would
-        tries=READ_TRIES,  # fail the nightly plan every night (decision 108)
+    # each read tried again when the table refuses it for a moment: one of thousands failing would fail the
+    # nightly plan every night (decision 108)
+    stock_rows = again_if_transient(
+        lambda: list(table.query_all(keys.KeyQuery(keys.ALL_STOCK, "gsi1"))),
+        tries=READ_TRIES,
         what="reading the stock rows",
     )
     for row in stock_rows:
