@@ -24,6 +24,7 @@ from oms.store.pagination import PageTokens
 
 Item = dict[str, Any]
 _T = TypeVar("_T")
+READ_TRIES = 3  # a read the table refused for a moment (past the SDK's own retries), asked again
 _serializer = TypeSerializer()
 _SMALLEST_NUMBER = 1e-130
 _deserializer = TypeDeserializer()
@@ -155,10 +156,23 @@ class Table:
             self._client = boto3.client("dynamodb")
         return self._client
 
+    def _read(self, operation: Callable[..., Any], **request: Any) -> Any:
+        """A read's answer. One the table refused for a moment past the SDK's retries is asked again: a read
+        is always safe to repeat, and a step of many reads (a plan, a backstop's run) would otherwise fail
+        at the rate of its calls' faults (decision 108)."""
+        for attempt in range(READ_TRIES):
+            try:
+                return operation(**request)
+            except Exception as error:
+                pause_if_transient(error, attempt, tries=READ_TRIES, what="a read")
+        raise AssertionError("unreachable")
+
     # --- single items ---------------------------------------------------------------------------
 
     def get(self, key: dict[str, str], *, consistent: bool = False) -> Item | None:
-        answer = self.client.get_item(TableName=self.name, Key=to_dynamo(key), ConsistentRead=consistent)
+        answer = self._read(
+            self.client.get_item, TableName=self.name, Key=to_dynamo(key), ConsistentRead=consistent
+        )
         if "Item" not in answer:
             return None
         item = from_dynamo(answer["Item"])
@@ -198,8 +212,9 @@ class Table:
         found: list[Item] = []
         pending = [to_dynamo(k) for k in keys]
         while pending:
-            answer = self.client.batch_get_item(
-                RequestItems={self.name: {"Keys": pending[:100], "ConsistentRead": consistent}}
+            answer = self._read(
+                self.client.batch_get_item,
+                RequestItems={self.name: {"Keys": pending[:100], "ConsistentRead": consistent}},
             )
             found.extend(from_dynamo(i) for i in answer.get("Responses", {}).get(self.name, []))
             pending = pending[100:] + answer.get("UnprocessedKeys", {}).get(self.name, {}).get("Keys", [])
@@ -262,7 +277,7 @@ class Table:
         if next_token:
             request["ExclusiveStartKey"] = tokens.decode(next_token, scope)
         now = time.time()
-        answer = self.client.query(**request)
+        answer = self._read(self.client.query, **request)
         entries = self._items_of(query, [from_dynamo(i) for i in answer.get("Items", [])])
         items = [i for i in entries if not is_expired(i, now)]
         last = answer.get("LastEvaluatedKey")
@@ -289,7 +304,7 @@ class Table:
         if consistent and not query.index:
             request["ConsistentRead"] = True
         while True:
-            answer = self.client.query(**request)
+            answer = self._read(self.client.query, **request)
             now = time.time()
             items = self._items_of(query, [from_dynamo(i) for i in answer.get("Items", [])])
             yield from (i for i in items if include_expired or not is_expired(i, now))
