@@ -1,4 +1,4 @@
-"""A read the table refuses for a moment (a throttle or a server error past the SDK's retries) is asked again
+"""A read (or a whole item put) the table refuses for a moment (a throttle or a server error past the SDK's retries) is asked again
 by the table itself (decision 108): a read is always safe to repeat, and a step made of many reads would
 otherwise fail at the rate of its calls' faults. What keeps failing still raises, as the SDK raised it."""
 
@@ -28,6 +28,10 @@ def test_each_kind_of_read_refused_once_is_asked_again(stack):
     }
     assert [item["sku"] for item in table.query_all(keys.KeyQuery(keys.stock_key("A-1")[keys.PK]))] == ["A-1"]
     assert failed == ["GetItem", "BatchGetItem", "Query"]
+
+    table.put(_stock("C-1"))  # a whole item put: as safe to repeat
+    assert default_table().get(keys.stock_key("C-1"))["onHand"] == 3
+    assert failed[-1] == "PutItem"
 
 
 def test_a_read_that_keeps_failing_raises(stack):

@@ -62,7 +62,7 @@ from oms.errors import AlreadyExists, VersionConflict
 from oms.inventory.listings import BatchResult, ListingSync, Push, PushReport, changed_skus
 from oms.observability import logger, metrics
 from oms.store import conditional, keys
-from oms.store.table import Item, again_if_transient
+from oms.store.table import Item
 
 FEED_ENTITY = "ListingFeed"
 PENDING_FEED_ENTITY = "PendingListingFeed"
@@ -440,14 +440,9 @@ def settle_pending_feeds(
     next run."""
     now = now or utc_now()
     counts = {"pending": 0, "settled": 0, "waiting": 0, "failed": 0}
-    pending = again_if_transient(  # one failed read would stop every run's settling (decision 108)
-        lambda: list(
-            sync.table.query_all(keys.pending_listing_feeds(iso_z(now - SETTLE_AFTER)), consistent=True)
-        ),
-        tries=3,
-        what="reading the pending listings feeds",
-    )
-    for marker in pending:
+    for marker in sync.table.query_all(
+        keys.pending_listing_feeds(iso_z(now - SETTLE_AFTER)), consistent=True
+    ):
         if not keep_going():
             break
         counts["pending"] += 1

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic.alias_generators import to_camel
 
@@ -31,19 +31,14 @@ from oms.observability import logger
 from oms.store import keys
 from oms.store.table import Table, again_if_transient
 
-_T = TypeVar("_T")
-
 JOB = "inventory_sync"
 OVERLAP = timedelta(minutes=5)  # writes committed late, clocks apart, and the index's lag
 LISTINGS_FIRST_LOOKBACK = timedelta(days=1)
 OLDEST_START = timedelta(days=540)  # getInventorySummaries refuses a startDateTime over 18 months old
-# a step that meets a throttle or a server error of the table past the SDK's retries is tried again within the
-# run (decision 108): every step is idempotent, and a run that died on one would read every page again
+# a step whose write the table refused for a moment (past the SDK's retries) is tried again within the run
+# (decision 108; a refused read or whole put the table sends again itself): each is idempotent, and a run that
+# died on one would read every page again
 TRIES = 3
-
-
-def _again(call: Callable[[], _T], what: str) -> _T:
-    return again_if_transient(call, tries=TRIES, what=what)
 
 
 @dataclass
@@ -104,7 +99,7 @@ def sync_fba_figures(
     marketplaces: Sequence[str],
 ) -> None:
     key = keys.watermark_key(f"{JOB}:fba", marketplace_id)
-    mark = _again(partial(table.get, key, consistent=True), "reading the FBA watermark") or {}
+    mark = table.get(key, consistent=True) or {}
     start = (
         max(datetime.fromisoformat(mark["since"]) - OVERLAP, now - OLDEST_START)
         if mark.get("since")
@@ -130,7 +125,7 @@ def sync_fba_figures(
         for summary in page.summaries:
             if not summary.seller_sku:
                 continue
-            outcome = _again(
+            outcome = again_if_transient(
                 partial(
                     record_fba_figures,
                     table,
@@ -142,15 +137,14 @@ def sync_fba_figures(
                     identity={"fnsku": summary.fnsku, "asin": summary.asin},
                     marketplaces=marketplaces,
                 ),
-                "keeping a SKU's FBA figures",
+                tries=TRIES,
+                what="keeping a SKU's FBA figures",
             )
             report.fba_summaries += 1
             report.fba_outcomes[outcome.value] = report.fba_outcomes.get(outcome.value, 0) + 1
         token = page.pagination.next_token if page.pagination else None
         if token is None:
-            _again(
-                partial(table.put, {**key, "entity": "Watermark", "since": now.isoformat()}), "the watermark"
-            )
+            _mark(table, key, now)
             return
         if not keep_going():
             report.complete = False
@@ -186,17 +180,16 @@ def recheck_listings(
 ) -> None:
     """Read back Amazon's quantity of every MFN SKU that changed since the last run; patch disagreements."""
     key = keys.watermark_key(f"{JOB}:listings", marketplace_id)
-    mark = _again(partial(table.get, key, consistent=True), "reading the listings watermark") or {}
+    mark = table.get(key, consistent=True) or {}
     since = (
         datetime.fromisoformat(mark["since"]) - OVERLAP
         if mark.get("since")
         else now - LISTINGS_FIRST_LOOKBACK
     )
-    changed = _again(partial(changed_skus_since, table, since, now), "reading the changed stock")
     wanted = [
         (sku, quantity)
-        for sku in changed
-        if (quantity := _again(partial(sync.desired_quantity, sku), "reading a SKU's quantity")) is not None
+        for sku in changed_skus_since(table, since, now)
+        if (quantity := sync.desired_quantity(sku)) is not None
     ]
     report.changed_skus = len(wanted)
     for chunk in _chunks(wanted, SEARCH_BATCH):
@@ -222,15 +215,21 @@ def recheck_listings(
                 continue
             if amazon[sku] != quantity:
                 report.disagreed += 1
-            _again(
+            again_if_transient(
                 partial(_agree, sync, sku, marketplace_id, quantity, amazon[sku], report.push),
-                "re-pushing a SKU's quantity",
+                tries=TRIES,
+                what="re-pushing a SKU's quantity",
             )
         if not keep_going():
             report.complete = False
             logger.info("listing read-back paused; the next run reads the same changes again")
             return
-    _again(partial(table.put, {**key, "entity": "Watermark", "since": now.isoformat()}), "the watermark")
+    _mark(table, key, now)
+
+
+def _mark(table: Table, key: dict[str, str], now: datetime) -> None:
+    """The watermark: the next run reads what changed since `now`."""
+    table.put({**key, "entity": "Watermark", "since": now.isoformat()})
 
 
 def _agree(

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from functools import partial
 from typing import Any
 
 from oms.domain.audits import (
@@ -17,7 +16,7 @@ from oms.domain.audits import (
 )
 from oms.domain.types import Money, utc_now
 from oms.store import keys
-from oms.store.table import Item, Table, again_if_transient
+from oms.store.table import Item, Table
 
 SALES_WINDOW_DAYS = 90
 PRICE_LOOK_BACK = 200  # ledger entries searched for the latest sale when a SKU has no unit cost
@@ -104,20 +103,6 @@ class SkuSales:
         return self.value.amount * self.units
 
 
-READ_TRIES = 3
-
-
-def _sold(table: Table, sku: str, rows: list[Item], since: str) -> tuple[str, int, UnitValue]:
-    """A SKU's units shipped since `since` and its unit value."""
-    units, reference = 0, None
-    for entry in table.query_all(keys.ledger_since(sku, since)):
-        if entry.get("reason") == "shipment":
-            units -= int(entry["delta"])
-            reference = entry.get("reference") or reference
-    value = unit_value(table, sku, rows, reference, look_back=False) if units else _unit_cost(rows)
-    return sku, max(units, 0), value or DEFAULT_VALUE
-
-
 def sales_classes(table: Table, now: datetime | None = None) -> list[SkuSales]:
     """Every SKU with a stock row, its units shipped in the window and its ABC class by sales value.
 
@@ -127,21 +112,17 @@ def sales_classes(table: Table, now: datetime | None = None) -> list[SkuSales]:
     now = now or utc_now()
     since = (now - timedelta(days=SALES_WINDOW_DAYS)).isoformat(timespec="microseconds")
     rows_by_sku: dict[str, list[Item]] = defaultdict(list)
-    # each read tried again when the table refuses it for a moment: one of thousands failing would fail the
-    # nightly plan every night (decision 108)
-    stock_rows = again_if_transient(
-        lambda: list(table.query_all(keys.KeyQuery(keys.ALL_STOCK, "gsi1"))),
-        tries=READ_TRIES,
-        what="reading the stock rows",
-    )
-    for row in stock_rows:
+    for row in table.query_all(keys.KeyQuery(keys.ALL_STOCK, "gsi1")):
         rows_by_sku[row["sku"]].append(row)
-    found = [
-        again_if_transient(
-            partial(_sold, table, sku, rows, since), tries=READ_TRIES, what="reading a SKU's sales"
-        )
-        for sku, rows in rows_by_sku.items()
-    ]
+    found: list[tuple[str, int, UnitValue]] = []
+    for sku, rows in rows_by_sku.items():
+        units, reference = 0, None
+        for entry in table.query_all(keys.ledger_since(sku, since)):
+            if entry.get("reason") == "shipment":
+                units -= int(entry["delta"])
+                reference = entry.get("reference") or reference
+        value = unit_value(table, sku, rows, reference, look_back=False) if units else _unit_cost(rows)
+        found.append((sku, max(units, 0), value or DEFAULT_VALUE))
     classes = classify({sku: value.amount * units for sku, units, value in found})
     return [
         SkuSales(sku, rows_by_sku[sku], units, value, classes[sku]) for sku, units, value in sorted(found)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TypeVar
 
 from oms.domain.calendar import BusinessCalendar
 from oms.domain.types import iso_z
@@ -19,50 +18,41 @@ from oms.planning.demand import HISTORY_DAYS
 from oms.store import keys
 from oms.store.conditional import add_ordered, mark_order_counted
 from oms.store.orders import order_from_item
-from oms.store.table import Table, again_if_transient, back_off, pause_if_transient
+from oms.store.table import Table, again_if_transient, back_off
 from oms.warehouse.settings import ShippingSettingsStore
 
 JOB, SCOPE = "demand-backfill", "orders"
 MARGIN_SECONDS = 60.0
 _ATTEMPTS = 10
-_TRIES = 3  # a step the table refused for a moment
-_T = TypeVar("_T")
+_TRIES = 3  # a write the table refused for a moment
 
 
 def count_stored_orders(table: Table, now: datetime, time_left: Callable[[], float]) -> tuple[int, bool]:
-    """Orders counted in this call, and whether every stored order of the window is counted now. A read or
-    write the table refuses for a moment is tried again (decision 108); a page that fails so is read again
-    from the last order seen (counting an order is idempotent)."""
-    mark = _again(partial(table.get, keys.watermark_key(JOB, SCOPE), consistent=True)) or {}
+    """Orders counted in this call, and whether every stored order of the window is counted now. A write the
+    table refuses for a moment is tried again (decision 108; its reads the table asks again itself): counting
+    an order is idempotent."""
+    mark = table.get(keys.watermark_key(JOB, SCOPE), consistent=True) or {}
     if mark.get("done"):
         return 0, True
-    calendar = _again(ShippingSettingsStore(table).get).calendar
+    calendar = ShippingSettingsStore(table).get().calendar
     oldest = iso_z(now - timedelta(days=HISTORY_DAYS))
     before = mark.get("before")
-    counted, failures = 0, 0
-    while True:
-        try:
-            for item in table.query_all(keys.orders_purchased_before(before), page_size=100):
-                if time_left() < MARGIN_SECONDS:
-                    _again(partial(_save, table, before, done=False))
-                    return counted, False
-                if str(item["purchaseDate"]) < oldest:
-                    break
-                if COUNTED_ATTRIBUTE not in item and _again(
-                    partial(_count, table, str(item["orderId"]), calendar)
-                ):
-                    counted += 1
-                before, failures = keys.purchase_position(item), 0
+    query = keys.orders_purchased_before(before)
+    counted = 0
+    for item in table.query_all(query, page_size=100):
+        if time_left() < MARGIN_SECONDS:
+            _save(table, before, done=False)
+            return counted, False
+        if str(item["purchaseDate"]) < oldest:
             break
-        except Exception as error:
-            pause_if_transient(error, failures, tries=_TRIES, what="reading the stored orders")
-            failures += 1
-    _again(partial(_save, table, before, done=True))
+        count = partial(_count, table, str(item["orderId"]), calendar)
+        if COUNTED_ATTRIBUTE not in item and again_if_transient(
+            count, tries=_TRIES, what="counting an order"
+        ):
+            counted += 1
+        before = keys.purchase_position(item)
+    _save(table, before, done=True)
     return counted, True
-
-
-def _again(call: Callable[[], _T]) -> _T:
-    return again_if_transient(call, tries=_TRIES, what="counting stored orders")
 
 
 def _count(table: Table, order_id: str, calendar: BusinessCalendar) -> bool:

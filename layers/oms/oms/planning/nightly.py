@@ -30,7 +30,7 @@ from oms.warehouse.settings import ShippingSettingsStore
 
 PAGE = 25  # SKUs planned between two saves of the run's progress
 MARGIN_SECONDS = 60.0  # stop with this much of the invocation's time left
-TRIES = 3  # a step the table refused for a moment, tried again within the run
+TRIES = 3  # a plan's write the table refused for a moment, tried again within the run
 RUN_RECORD_DAYS = 30
 
 
@@ -123,13 +123,10 @@ def run_nightly(
     """Plan every SKU not yet planned in this warehouse day's run, while time is left; `again`: start the
     day's run over (after a lead time or a product line changed, `oms invoke plan_stock` with
     `{"again": true}`)."""
-    shipping = again_if_transient(ShippingSettingsStore(table).get, tries=TRIES, what="reading the settings")
-    calendar = shipping.calendar
+    calendar = ShippingSettingsStore(table).get().calendar
     today = calendar.local(now).date()
     day, as_of_day = today.isoformat(), (today - timedelta(days=1)).isoformat()
-    read = partial(table.get, keys.plan_run_key(day), consistent=True)
-    found = None if again else again_if_transient(read, tries=TRIES, what="reading the plan run")
-    record: Item = found or {}
+    record = {} if again else table.get(keys.plan_run_key(day), consistent=True) or {}
     if record.get("done"):
         return RunResult(
             day, int(record.get("planned", 0)), int(record.get("due", 0)), True, already_done=True
@@ -141,10 +138,8 @@ def run_nightly(
         return RunResult(day, int(record.get("planned", 0)), int(record.get("due", 0)), False)
     cursor = record.get("cursor")
     planned, due = int(record.get("planned", 0)), int(record.get("due", 0))
-    settings = again_if_transient(
-        partial(read_settings, table), tries=TRIES, what="reading the product lines"
-    )
-    everyone = sales_classes(table, now)  # each of its reads tried again so
+    settings = read_settings(table)
+    everyone = sales_classes(table, now)
     todo = [s for s in everyone if cursor is None or s.sku > cursor]
     seasons = Seasons(table, settings, everyone, date.fromisoformat(as_of_day))
     done = True
@@ -153,8 +148,8 @@ def run_nightly(
             done = False
             break
         for sales in todo[start : start + PAGE]:
-            # a plan is stored whole (a put), so one tried again after a refusal of the table is harmless;
-            # one failing read of thousands would otherwise end the run at every try (decision 108)
+            # a plan is stored whole, so one tried again after the table refused its write is harmless (its
+            # reads the table asks again itself; decision 108)
             plan = partial(
                 _plan_one, table, sales, as_of_day=as_of_day, now=now, settings=settings, seasons=seasons
             )
@@ -170,14 +165,15 @@ def run_nightly(
 def _save(
     table: Table, day: str, cursor: str | None, planned: int, due: int, *, done: bool, now: datetime
 ) -> None:
-    record = {
-        **keys.plan_run_key(day),
-        "entity": "PlanRun",
-        "cursor": cursor,
-        "planned": planned,
-        "due": due,
-        "done": done,
-        "updatedAt": iso_z(now),
-        keys.TTL_ATTRIBUTE: int((now + timedelta(days=RUN_RECORD_DAYS)).timestamp()),
-    }
-    again_if_transient(partial(table.put, record), tries=TRIES, what="saving the plan run")
+    table.put(
+        {
+            **keys.plan_run_key(day),
+            "entity": "PlanRun",
+            "cursor": cursor,
+            "planned": planned,
+            "due": due,
+            "done": done,
+            "updatedAt": iso_z(now),
+            keys.TTL_ATTRIBUTE: int((now + timedelta(days=RUN_RECORD_DAYS)).timestamp()),
+        }
+    )

@@ -24,7 +24,7 @@ from oms.store.pagination import PageTokens
 
 Item = dict[str, Any]
 _T = TypeVar("_T")
-READ_TRIES = 3  # a read the table refused for a moment (past the SDK's own retries), asked again
+REPEAT_TRIES = 3  # a read or whole put the table refused for a moment (past the SDK's retries), sent again
 _serializer = TypeSerializer()
 _SMALLEST_NUMBER = 1e-130
 _deserializer = TypeDeserializer()
@@ -156,21 +156,21 @@ class Table:
             self._client = boto3.client("dynamodb")
         return self._client
 
-    def _read(self, operation: Callable[..., Any], **request: Any) -> Any:
-        """A read's answer. One the table refused for a moment past the SDK's retries is asked again: a read
-        is always safe to repeat, and a step of many reads (a plan, a backstop's run) would otherwise fail
-        at the rate of its calls' faults (decision 108)."""
-        for attempt in range(READ_TRIES):
+    def _repeat(self, operation: Callable[..., Any], **request: Any) -> Any:
+        """The answer to a call always safe to repeat (a read, a whole item put). One the table refused for a
+        moment past the SDK's retries is sent again: a step of many calls (a plan, a backstop's run) would
+        otherwise fail at the rate of its calls' faults (decision 108)."""
+        for attempt in range(REPEAT_TRIES):
             try:
                 return operation(**request)
             except Exception as error:
-                pause_if_transient(error, attempt, tries=READ_TRIES, what="a read")
+                pause_if_transient(error, attempt, tries=REPEAT_TRIES, what="a read or put")
         raise AssertionError("unreachable")
 
     # --- single items ---------------------------------------------------------------------------
 
     def get(self, key: dict[str, str], *, consistent: bool = False) -> Item | None:
-        answer = self._read(
+        answer = self._repeat(
             self.client.get_item, TableName=self.name, Key=to_dynamo(key), ConsistentRead=consistent
         )
         if "Item" not in answer:
@@ -179,13 +179,12 @@ class Table:
         return None if is_expired(item) else item
 
     def put_new(self, item: Item) -> None:
-        self._put(Write.put_new(item))
+        self._write_one(Write.put_new(item))
 
     def put(self, item: Item) -> None:
-        self._put(Write("Put", item=item))
-
-    def _put(self, write: Write) -> None:
-        self._write_one(write)
+        """The item, whole, in place of any before it: safe to repeat, so sent again when the table refused it
+        for a moment (`_repeat`)."""
+        self._repeat(self.client.put_item, **Write("Put", item=item).request(self.name)["Put"])
 
     def _write_one(self, write: Write) -> None:
         """One conditional write as the single-item call (half a transaction's cost), same refusals."""
@@ -212,7 +211,7 @@ class Table:
         found: list[Item] = []
         pending = [to_dynamo(k) for k in keys]
         while pending:
-            answer = self._read(
+            answer = self._repeat(
                 self.client.batch_get_item,
                 RequestItems={self.name: {"Keys": pending[:100], "ConsistentRead": consistent}},
             )
@@ -277,7 +276,7 @@ class Table:
         if next_token:
             request["ExclusiveStartKey"] = tokens.decode(next_token, scope)
         now = time.time()
-        answer = self._read(self.client.query, **request)
+        answer = self._repeat(self.client.query, **request)
         entries = self._items_of(query, [from_dynamo(i) for i in answer.get("Items", [])])
         items = [i for i in entries if not is_expired(i, now)]
         last = answer.get("LastEvaluatedKey")
@@ -304,7 +303,7 @@ class Table:
         if consistent and not query.index:
             request["ConsistentRead"] = True
         while True:
-            answer = self._read(self.client.query, **request)
+            answer = self._repeat(self.client.query, **request)
             now = time.time()
             items = self._items_of(query, [from_dynamo(i) for i in answer.get("Items", [])])
             yield from (i for i in items if include_expired or not is_expired(i, now))
