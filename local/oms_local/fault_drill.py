@@ -43,7 +43,7 @@ from urllib.parse import quote
 
 import requests
 
-from oms_local import harness
+from oms_local import harness, template
 from oms_local.faults import count_by_kind
 from oms_local.shipping_setup import ship_from_patch
 
@@ -391,6 +391,10 @@ def _invoke(
     sent = stack.state_dir / f"{function}-event.json"
     if event is not None:
         sent.write_text(json.dumps(event))
+    # a try may take what Lambda gives the function (its Timeout in the template, where the local runtime ends
+    # it). A fixed 3 minutes took a 740-SKU stock plan on a loaded machine (7 minutes) for a failure, and each
+    # try after it started another plan beside the first, until the 12 minutes were spent
+    per_try = template.Template().function(function).timeout + 60
 
     def ran() -> bool:
         try:
@@ -402,9 +406,7 @@ def _invoke(
                 ],
                 capture_output=True,
                 text=True,
-                # a run's work grows with the orders: the backstop read 1,000 orders in 9 minutes on a loaded
-                # machine, and a 3-minute limit took it for a failure (the 1,000-order bench stopped there)
-                timeout=180 * seller.scale,
+                timeout=per_try,
                 check=False,
             )
         except subprocess.TimeoutExpired:
@@ -412,10 +414,10 @@ def _invoke(
         return result.returncode == 0
 
     # a few seconds between tries: each is a process of its own (the CLI), and a run refused by the budget
-    # (a 429 emptied it) fails at once until a token is there. Up to 12 minutes: after a 429 on searchOrders
+    # (a 429 emptied it) fails at once until a token is there. 12 minutes, or two whole tries if longer: after a 429 on searchOrders
     # each try of the backstop waits for Amazon's next token (one in 180 s), and a try that then meets a
     # DynamoDB fault past the SDK's retries has spent it (seed 3 ran past the 5 minutes allowed before)
-    seller.wait(f"{function} to run once without failing", ran, 720, 5)
+    seller.wait(f"{function} to run once without failing", ran, max(720, 2 * per_try), 5)
 
 
 def _each(stations: int, work: Callable[[Any], Any], things: list[Any]) -> list[Any]:
