@@ -119,7 +119,7 @@ local-tests: $(VENV)/.installed ## the emulator, simulator, template reader and 
 e2e: $(VENV)/.installed ## the local stack as a subprocess, over HTTP and boto3
 	$(PYTEST) tests/e2e $(PYTEST_PARALLEL)
 
-faults-e2e: $(VENV)/.installed ## the fault drill, small: a faulty local stack beside a fault-free one (~3 min)
+faults-e2e: $(VENV)/.installed ## the fault drill, small: a faulty local stack beside a fault-free one (5-20 min)
 	$(PYTEST) $(FAULTS_E2E)
 
 # The suite fuzzes every operation with a few examples; this runs the same test with many (FUZZ_EXAMPLES per
