@@ -388,8 +388,8 @@ def _invoke(
 ) -> None:
     """`oms invoke FUNCTION` (with `event`, else a schedule's) until one run ends without failing (a run may
     meet the faults)."""
-    sent = stack.state_dir / f"{function}-event.json"
-    if event is not None:
+    sent = stack.state_dir / f"{function}-event.json" if event is not None else None
+    if sent is not None:
         sent.write_text(json.dumps(event))
     # a try may take what Lambda gives the function (its Timeout in the template, where the local runtime ends
     # it). A fixed 3 minutes took a 740-SKU stock plan on a loaded machine (7 minutes) for a failure, and each
@@ -402,7 +402,7 @@ def _invoke(
                 [
                     *(sys.executable, "-m", "oms_tools.cli", "invoke", function),
                     *("--port", str(stack.port), "--state-dir", str(stack.state_dir)),
-                    *(("--event", str(sent)) if event is not None else ()),
+                    *(("--event", str(sent)) if sent is not None else ()),
                 ],
                 capture_output=True,
                 text=True,
@@ -414,9 +414,9 @@ def _invoke(
         return result.returncode == 0
 
     # a few seconds between tries: each is a process of its own (the CLI), and a run refused by the budget
-    # (a 429 emptied it) fails at once until a token is there. 12 minutes, or two whole tries if longer: after a 429 on searchOrders
-    # each try of the backstop waits for Amazon's next token (one in 180 s), and a try that then meets a
-    # DynamoDB fault past the SDK's retries has spent it (seed 3 ran past the 5 minutes allowed before)
+    # (a 429 emptied it) fails at once until a token is there. 12 minutes, or two whole tries if longer: after
+    # a 429 on searchOrders each try of the backstop waits for Amazon's next token (one in 180 s), and a try
+    # that then meets a DynamoDB fault past the SDK's retries has spent it (seed 3 ran past 5 minutes)
     seller.wait(f"{function} to run once without failing", ran, max(720, 2 * per_try), 5)
 
 
